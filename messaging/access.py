@@ -1,0 +1,101 @@
+"""Permission checks as named functions: each returns the object or raises ChatError.
+
+Every transport calls these; none checks permissions its own way.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Conversation, Group, GroupMember, Thread, User
+
+SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
+
+
+@dataclass(frozen=True)
+class ConversationTarget:
+    kind: str  # Thread.Kind value
+    target: str  # peer userID or groupID ("" for the system conversation)
+
+
+def parse_conversation_id(conversation_id) -> ConversationTarget:
+    if not isinstance(conversation_id, str) or not conversation_id:
+        raise ChatError(ErrorCode.INVALID_CONVERSATION_ID, "conversationID is required")
+    if conversation_id == SYSTEM_CONVERSATION_ID:
+        return ConversationTarget(Thread.Kind.SYSTEM, "")
+    if conversation_id.startswith("C2C") and len(conversation_id) > 3:
+        return ConversationTarget(Thread.Kind.C2C, conversation_id[3:])
+    if conversation_id.startswith("GROUP") and len(conversation_id) > 5:
+        return ConversationTarget(Thread.Kind.GROUP, conversation_id[5:])
+    raise ChatError(ErrorCode.INVALID_CONVERSATION_ID, f"invalid conversationID {conversation_id!r}")
+
+
+def access_user(user_id) -> User:
+    if not isinstance(user_id, str) or not user_id:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
+    try:
+        return User.objects.get(username=user_id, is_active=True)
+    except User.DoesNotExist:
+        raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist") from None
+
+
+def access_group(group_id, *, for_update=False) -> Group:
+    if not isinstance(group_id, str) or not group_id:
+        raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID is required")
+    queryset = Group.objects.select_related("owner", "thread")
+    if for_update:
+        queryset = Group.objects.select_for_update()
+    try:
+        return queryset.get(group_id=group_id)
+    except Group.DoesNotExist:
+        raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist") from None
+
+
+def access_membership(user: User, group: Group) -> GroupMember:
+    """The user's membership of ``group``, or 10007: a non-member may do nothing in it."""
+    try:
+        return GroupMember.objects.get(group=group, user=user)
+    except GroupMember.DoesNotExist:
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {group.group_id!r}") from None
+
+
+def check_may_send(member: GroupMember, group: Group):
+    now = timezone.now()
+    if member.muted_until and member.muted_until > now:
+        raise ChatError(ErrorCode.MUTED_IN_GROUP, "you are muted in this group")
+    if group.mute_all and member.role == GroupMember.Role.MEMBER:
+        raise ChatError(ErrorCode.MUTED_IN_GROUP, "all members are muted in this group")
+
+
+def peer_read_seq_subquery():
+    """The C2C peer's read cursor on the same thread (NULL for groups)."""
+    peer_rows = Conversation.objects.filter(thread=OuterRef("thread"), user=OuterRef("peer")).values("last_read_seq")[:1]
+    return Coalesce(Subquery(peer_rows), Value(0))
+
+
+def access_conversation(user: User, conversation_id) -> Conversation | None:
+    """The user's conversation row (thread, peer, group selected), with the peer's read cursor.
+
+    Returns None for a C2C conversation with an existing user that has no message
+    yet (it exists for the SDK, empty). Raises for a group the user is not in.
+    One query when the row exists.
+    """
+    target = parse_conversation_id(conversation_id)
+    conv = (
+        Conversation.objects.select_related("thread", "peer", "group__owner", "group__thread")
+        .annotate(peer_read_seq=peer_read_seq_subquery())
+        .filter(user=user, conversation_id=conversation_id)
+        .first()
+    )
+    if conv is not None:
+        return conv
+    if target.kind == Thread.Kind.C2C:
+        access_user(target.target)
+        return None
+    if target.kind == Thread.Kind.GROUP:
+        access_group(target.target)
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {target.target!r}")
+    return None

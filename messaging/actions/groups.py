@@ -1,0 +1,252 @@
+"""Groups: create, join, quit, add and remove members.
+
+Every membership change, in one transaction: the GroupMember rows, the members'
+conversation rows (a member has one while a member; an ex-member has none and
+reads nothing), ``member_count``, and a group tip (TIMGroupTipElem with the SDK's
+operationType) posted into the group's history. GROUP_LIST_UPDATED goes to the
+users whose group list changed.
+
+Role rules (shared/spec/TIM.md 6.2): Work groups have no admins; any member may
+invite, only the owner may remove, the owner may quit (the group then has no
+owner). Public and Meeting groups: owner and admins invite and remove (admins
+remove ordinary members only), the owner may not quit. Public groups are created
+with join option FreeAccess here: join applications are not part of this server yet.
+"""
+
+import re
+import secrets
+
+from django.db import transaction
+
+from messaging import conf, serialize
+from messaging.access import access_group, access_membership
+from messaging.actions.message_send import new_message_id, post_message
+from messaging.errors import ChatError, ErrorCode
+from messaging.events import publish_on_commit
+from messaging.models import Conversation, Group, GroupMember, Thread, User
+
+CREATABLE_TYPES = (Group.Type.WORK, Group.Type.PUBLIC, Group.Type.MEETING)
+GROUP_ID_RE = re.compile(r"^[\x21-\x7e]{1,47}$")
+Role = GroupMember.Role
+
+
+def create_group(
+    owner: User,
+    *,
+    group_type,
+    name,
+    group_id=None,
+    member_user_ids=(),
+    introduction="",
+    notification="",
+    avatar="",
+    origin=None,
+) -> Group:
+    if group_type not in CREATABLE_TYPES:
+        raise ChatError(ErrorCode.BAD_GROUP_TYPE, f"group type must be one of {', '.join(CREATABLE_TYPES)}")
+    if not isinstance(name, str) or not name.strip() or len(name.encode()) > 30:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "group name is required and at most 30 bytes")
+    for field, value, limit in (
+        ("introduction", introduction, 240),
+        ("notification", notification, 300),
+        ("avatar", avatar, 100),
+    ):
+        if not isinstance(value, str) or len(value.encode()) > limit:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    if group_id:
+        if not isinstance(group_id, str) or not GROUP_ID_RE.match(group_id) or group_id.startswith("@TGS#"):
+            raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID must be printable ASCII, under 48 bytes, not starting with @TGS#")
+    else:
+        group_id = "@TGS#" + secrets.token_hex(5).upper()
+    members = _resolve_users(member_user_ids)
+    unknown = set(member_user_ids) - {u.username for u in members}
+    if unknown:
+        raise ChatError(ErrorCode.ACCOUNT_NOT_FOUND, f"no such user: {', '.join(sorted(unknown))}")
+    members = [u for u in members if u.pk != owner.pk]
+    join_option = Group.JoinOption.DISABLE_APPLY if group_type == Group.Type.WORK else Group.JoinOption.FREE_ACCESS
+    with transaction.atomic():
+        if Group.objects.filter(group_id=group_id).exists():
+            raise ChatError(ErrorCode.GROUP_ID_IN_USE, f"group ID {group_id!r} is already in use")
+        thread = Thread.objects.create(kind=Thread.Kind.GROUP, key=f"group:{group_id}")
+        group = Group.objects.create(
+            group_id=group_id,
+            name=name.strip(),
+            type=group_type,
+            owner=owner,
+            introduction=introduction,
+            notification=notification,
+            avatar=avatar,
+            join_option=join_option,
+            thread=thread,
+        )
+        _add(group, [owner], role=Role.OWNER)
+        _add(group, members, role=Role.MEMBER)
+        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner, *members], join_type=2 if members else 1, origin=origin)
+        _publish_group_list([owner, *members])
+    return group
+
+
+def join_group(user: User, group_id, *, origin=None):
+    """Join a Public or Meeting group. Returns (status, group)."""
+    group = access_group(group_id)
+    if group.type == Group.Type.WORK:
+        raise ChatError(ErrorCode.CANNOT_JOIN_WORK_GROUP, "a Work group can only be joined by invitation")
+    if group.join_option == Group.JoinOption.DISABLE_APPLY:
+        raise ChatError(ErrorCode.PERMISSION_DENIED, "this group does not accept join requests")
+    with transaction.atomic():
+        group = _lock(group)
+        if GroupMember.objects.filter(group=group, user=user).exists():
+            return "AlreadyInGroup", group
+        _add(group, [user], role=Role.MEMBER)
+        _tip(group, user, serialize.TIP_MEMBER_JOIN, [user], join_type=1, origin=origin)
+        _publish_group_list([user])
+    return "JoinedSuccess", group
+
+
+def quit_group(user: User, group_id, *, origin=None) -> Group:
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        member = access_membership(user, group)
+        if member.role == Role.OWNER and group.type != Group.Type.WORK:
+            raise ChatError(ErrorCode.OWNER_MAY_NOT_QUIT, "the owner may not quit; transfer ownership or dismiss the group")
+        _remove(group, [user])
+        if member.role == Role.OWNER:
+            Group.objects.filter(pk=group.pk).update(owner=None)
+            group.owner = None
+        _tip(group, user, serialize.TIP_MEMBER_QUIT, [user], origin=origin)
+        _publish_group_list([user])
+        _publish_removed_conversation(group, [user])
+    return group
+
+
+def add_members(operator: User, group_id, user_ids, *, origin=None) -> dict:
+    """Invite users. Unknown users are listed as failures, members as existing."""
+    if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must be a non-empty list of user IDs")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = access_membership(operator, group).role
+        if group.type != Group.Type.WORK and role == Role.MEMBER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may add members to this group")
+        users = _resolve_users(user_ids)
+        existing = set(GroupMember.objects.filter(group=group, user__in=users).values_list("user__username", flat=True))
+        added = [u for u in users if u.username not in existing]
+        if added:
+            _add(group, added, role=Role.MEMBER)
+            _tip(group, operator, serialize.TIP_MEMBER_JOIN, added, join_type=2, origin=origin)
+            _publish_group_list(added)
+    found = {u.username for u in users}
+    return {
+        "successUserIDList": [u.username for u in added],
+        "failureUserIDList": [u for u in dict.fromkeys(user_ids) if u not in found],
+        "existedUserIDList": sorted(existing),
+        "group": group,
+    }
+
+
+def delete_members(operator: User, group_id, user_ids, *, reason="", origin=None) -> dict:
+    """Remove members. All or nothing: one target the operator may not remove refuses the call."""
+    if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must be a non-empty list of user IDs")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = access_membership(operator, group).role
+        if role == Role.MEMBER or (group.type == Group.Type.WORK and role != Role.OWNER):
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "you may not remove members from this group")
+        targets = list(GroupMember.objects.filter(group=group, user__username__in=user_ids).select_related("user"))
+        for target in targets:
+            if not _may_remove(group.type, role, target.role) or target.user_id == operator.pk:
+                raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not remove {target.user.username} from this group")
+        removed = [t.user for t in targets]
+        if removed:
+            _remove(group, removed)
+            _tip(group, operator, serialize.TIP_MEMBER_KICKED_OUT, removed, origin=origin)
+            _publish_group_list(removed)
+            _publish_removed_conversation(group, removed)
+    return {"userIDList": [u.username for u in removed], "group": group}
+
+
+def _may_remove(group_type, operator_role, target_role):
+    if group_type == Group.Type.WORK:
+        return operator_role == Role.OWNER
+    if operator_role == Role.OWNER:
+        return target_role != Role.OWNER
+    if operator_role == Role.ADMIN:
+        return target_role == Role.MEMBER
+    return False
+
+
+def _resolve_users(user_ids):
+    ids = [u for u in dict.fromkeys(user_ids) if isinstance(u, str)]
+    return list(User.objects.filter(username__in=ids, is_active=True).order_by("pk"))
+
+
+def _lock(group: Group) -> Group:
+    """The group row, locked: membership changes of one group are serialised."""
+    return Group.objects.select_for_update().select_related("thread").get(pk=group.pk)
+
+
+def _add(group: Group, users, *, role):
+    if not users:
+        return
+    if group.member_count + len(users) > conf.get("MAX_GROUP_MEMBERS"):
+        raise ChatError(ErrorCode.GROUP_FULL, "the group is full")
+    # Meeting groups show history from before the join; Work and Public do not.
+    min_seq = 1 if group.type == Group.Type.MEETING else group.thread.last_seq + 1
+    GroupMember.objects.bulk_create([GroupMember(group=group, user=u, role=role) for u in users])
+    Conversation.objects.filter(user__in=users, thread=group.thread).delete()
+    Conversation.objects.bulk_create(
+        [
+            Conversation(user=u, thread=group.thread, group=group, conversation_id=group.conversation_id, min_seq=min_seq)
+            for u in users
+        ]
+    )
+    group.member_count += len(users)
+    Group.objects.filter(pk=group.pk).update(member_count=group.member_count)
+
+
+def _remove(group: Group, users):
+    GroupMember.objects.filter(group=group, user__in=users).delete()
+    Conversation.objects.filter(thread=group.thread, user__in=users).delete()
+    group.member_count -= len(users)
+    Group.objects.filter(pk=group.pk).update(member_count=group.member_count)
+
+
+def _tip(group: Group, operator: User, operation_type, users, *, join_type=0, origin=None):
+    """Post a group tip. It reaches every tab of every member, the operator's own
+    tab included (``origin`` is not passed on): no tab created it locally."""
+    payload = {
+        "operationType": operation_type,
+        "operatorID": operator.username,
+        "operatorInfo": serialize.user_profile(operator),
+        "userIDList": [u.username for u in users],
+        "groupJoinType": join_type,
+        "memberList": [serialize.user_profile(u) for u in users],
+    }
+    post_message(
+        group.thread,
+        operator,
+        to=group.group_id,
+        msg_type=serialize.GROUP_TIP,
+        payload=payload,
+        msg_id=new_message_id(operator.pk),
+        counts_unread=False,
+    )
+
+
+def _publish_group_list(users):
+    """The consumers of these users refetch their group list and push GROUP_LIST_UPDATED."""
+    publish_on_commit("GROUP_LIST_UPDATED", None, [u.pk for u in users], meta={"refresh": "groups"})
+
+
+def _publish_removed_conversation(group, users):
+    for user in users:
+        publish_on_commit(
+            "CONVERSATION_LIST_UPDATED",
+            [{"conversationID": group.conversation_id, "deleted": True}],
+            [user.pk],
+            meta={"unread": {str(user.pk): [group.conversation_id, 0]}},
+        )

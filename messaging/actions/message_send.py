@@ -1,0 +1,202 @@
+"""Sending messages: the only code that inserts a Message.
+
+A send is, in one transaction: one UPDATE of the thread (the next ``seq``, under the
+row lock that orders every send to the thread), one INSERT of the message, and one
+UPDATE of every conversation row of the thread (unread +1, last message, shown
+again) whose RETURNING gives each viewer's absolute unread count. That is O(1)
+statements for a group of any size. Events go out after commit.
+"""
+
+import json
+import secrets
+import time
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from messaging import conf, serialize
+from messaging.access import access_group, access_membership, access_user, check_may_send
+from messaging.errors import ChatError, ErrorCode
+from messaging.events import publish_on_commit
+from messaging.models import Conversation, Group, Message, Thread, User
+
+PRIORITIES = ("High", "Normal", "Low", "Lowest")
+# Types this server accepts from clients; issue #3 adds the media types.
+SENDABLE_TYPES = {serialize.TEXT}
+
+
+def new_message_id(user_pk):
+    """An SDK-style ID: ``<sender>-<clientTime>-<random>``."""
+    return f"{user_pk}-{int(time.time())}-{secrets.randbelow(10**9)}"
+
+
+def validate_body(msg_type, payload, cloud_custom_data):
+    if msg_type not in SENDABLE_TYPES:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unsupported message type {msg_type!r}")
+    if not isinstance(payload, dict):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "payload must be an object")
+    if not isinstance(cloud_custom_data, str):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
+    if msg_type == serialize.TEXT:
+        text = payload.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "text message is empty")
+        payload = {"text": text}
+    size = len(json.dumps(payload, ensure_ascii=False).encode()) + len(cloud_custom_data.encode())
+    if size > conf.get("MAX_BODY_BYTES"):
+        raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is 12 KB")
+    return payload
+
+
+def send_message(
+    sender: User,
+    *,
+    conversation_type,
+    to,
+    msg_type,
+    payload,
+    msg_id=None,
+    priority="Normal",
+    cloud_custom_data="",
+    random=0,
+    client_time=0,
+    origin=None,
+) -> Message:
+    """Store and deliver one message from ``sender``; returns the stored message.
+
+    A resend with a message ID this sender already used returns the stored message
+    and stores nothing. Errors (SDK codes): 2106 bad conversation type or the system
+    conversation, 20003 unknown user, 10010 unknown group, 10007 not a member,
+    10017 muted, 10004 bad arguments or empty text, 80002 body over 12 KB.
+    """
+    if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
+        raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
+    if priority not in PRIORITIES:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unknown priority {priority!r}")
+    if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= conf.get("MAX_CLIENT_MESSAGE_ID")):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "message ID must be a string of 1 to 64 characters")
+    payload = validate_body(msg_type, payload, cloud_custom_data)
+    if msg_id is not None:
+        stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
+        if stored is not None:
+            return stored
+
+    fields = dict(
+        msg_type=msg_type,
+        payload=payload,
+        msg_id=msg_id or new_message_id(sender.pk),
+        priority=priority,
+        cloud_custom_data=cloud_custom_data,
+        random=random if isinstance(random, int) else 0,
+        client_time=client_time if isinstance(client_time, int) else 0,
+        origin=origin,
+    )
+    try:
+        if conversation_type == Thread.Kind.C2C:
+            peer = access_user(to)
+            if peer.pk == sender.pk:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
+            with transaction.atomic():
+                thread = c2c_thread(sender, peer)
+                return post_message(thread, sender, to=peer.username, **fields)
+        group = access_group(to)
+        member = access_membership(sender, group)
+        check_may_send(member, group)
+        with transaction.atomic():
+            return post_message(group.thread, sender, to=group.group_id, counts_unread=group.counts_unread, **fields)
+    except IntegrityError:
+        # The same client ID raced in from another tab: the first one won.
+        stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).first()
+        if stored is None:
+            raise
+        return stored
+
+
+def c2c_thread(user_a: User, user_b: User) -> Thread:
+    """The C2C thread of the pair, with both conversation rows; created on first use."""
+    key = Thread.c2c_key(user_a.pk, user_b.pk)
+    thread = Thread.objects.filter(key=key).first()
+    if thread is not None:
+        return thread
+    low, high = sorted((user_a, user_b), key=lambda u: u.pk)
+    with transaction.atomic():
+        thread, created = Thread.objects.get_or_create(
+            key=key, defaults={"kind": Thread.Kind.C2C, "user_low": low, "user_high": high}
+        )
+        if created:
+            Conversation.objects.bulk_create(
+                [
+                    Conversation(user=low, thread=thread, peer=high, conversation_id=f"C2C{high.username}"),
+                    Conversation(user=high, thread=thread, peer=low, conversation_id=f"C2C{low.username}"),
+                ]
+            )
+    return thread
+
+
+def post_message(
+    thread: Thread,
+    sender: User | None,
+    *,
+    to,
+    msg_type,
+    payload,
+    msg_id,
+    priority="Normal",
+    cloud_custom_data="",
+    random=0,
+    client_time=0,
+    at_user_list=None,
+    counts_unread=True,
+    origin=None,
+) -> Message:
+    """Insert one message into ``thread`` and fan it out. Call inside a transaction.
+
+    Used by send_message and by group actions for their tips. ``counts_unread`` is
+    False for Meeting groups and for tips.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE messaging_thread SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [thread.pk])
+        (seq,) = cursor.fetchone()
+    thread.last_seq = seq
+    now = timezone.now()
+    message = Message.objects.create(
+        thread=thread,
+        seq=seq,
+        msg_id=msg_id,
+        sender=sender,
+        type=msg_type,
+        payload=payload,
+        priority=priority,
+        cloud_custom_data=cloud_custom_data,
+        at_user_list=at_user_list or [],
+        random=random,
+        client_time=client_time or int(now.timestamp()),
+        created_at=now,
+    )
+    sender_pk = sender.pk if sender else 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE messaging_conversation SET"
+            " unread_count = unread_count + CASE WHEN user_id = %s THEN 0 ELSE %s END,"
+            " last_message_id = %s, last_time = %s, is_hidden = %s"
+            " WHERE thread_id = %s RETURNING user_id, conversation_id, unread_count",
+            [sender_pk, 1 if counts_unread else 0, message.pk, now, False, thread.pk],
+        )
+        viewers = cursor.fetchall()
+    base = serialize.message_base(message, thread, sender=sender, to=to)
+    publish_on_commit(
+        "MESSAGE_RECEIVED",
+        base,
+        [user_pk for user_pk, _, _ in viewers],
+        origin=origin,
+        meta={"unread": {str(pk): [cid, unread] for pk, cid, unread in viewers}},
+    )
+    return message
+
+
+def message_to(message: Message, thread: Thread) -> str:
+    """The ``to`` of a stored message: the groupID, or the C2C receiver's userID."""
+    if thread.kind == Thread.Kind.GROUP:
+        return Group.objects.values_list("group_id", flat=True).get(thread=thread)
+    receiver_pk = thread.user_high_id if message.sender_id == thread.user_low_id else thread.user_low_id
+    return User.objects.values_list("username", flat=True).get(pk=receiver_pk)

@@ -1,0 +1,57 @@
+"""Read cursors: setMessageRead.
+
+The cursor only moves forward (``max(old, new)``) and the unread count is set to
+an absolute 0 under the thread's row lock, so it cannot race with a send: a
+message is either before the cursor or counted.
+"""
+
+from django.db import transaction
+
+from messaging import serialize
+from messaging.access import access_conversation
+from messaging.events import publish_on_commit
+from messaging.models import Conversation, Message, Thread, User
+
+PEER_READ_EVENT_LIMIT = 100
+
+
+def mark_read(user: User, conversation_id, *, origin=None) -> bool:
+    """Mark the whole conversation read. Returns whether anything changed (idempotent)."""
+    conv = access_conversation(user, conversation_id)
+    if conv is None:
+        return False
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
+        old_seq, old_unread = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", "unread_count").get()
+        new_seq = max(old_seq, thread.last_seq)
+        if new_seq == old_seq and old_unread == 0:
+            return False
+        Conversation.objects.filter(pk=conv.pk).update(last_read_seq=new_seq, unread_count=0)
+        publish_on_commit(
+            "CONVERSATION_LIST_UPDATED",
+            [{"conversationID": conversation_id, "unreadCount": 0}],
+            [user.pk],
+            meta={"unread": {str(user.pk): [conversation_id, 0]}},
+        )
+        if thread.kind == Thread.Kind.C2C and new_seq > old_seq:
+            _publish_peer_read(user, conv, thread, old_seq, new_seq)
+    return True
+
+
+def _publish_peer_read(user, conv, thread, old_seq, new_seq):
+    peer = conv.peer
+    read = Message.objects.filter(thread=thread, sender=peer, seq__gt=old_seq, seq__lte=new_seq).order_by("-seq")[
+        :PEER_READ_EVENT_LIMIT
+    ]
+    messages = [
+        serialize.for_viewer(
+            serialize.message_base(m, thread, sender=peer, to=user.username), peer.username, peer_read_seq=new_seq
+        )
+        for m in reversed(read)
+    ]
+    publish_on_commit(
+        "MESSAGE_READ_BY_PEER",
+        messages,
+        [peer.pk],
+        meta={"peer_read": [f"C2C{user.username}", new_seq]},
+    )

@@ -1,0 +1,38 @@
+"""Every chat tunable in one place, with its default.
+
+Override in ``settings.CHAT`` (a dict); unknown names raise ImproperlyConfigured
+at start-up, as django-storages does with its settings. Tunables a moderator changes
+at run time (revoke window, banned words...) live in the database instead.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS = {
+    # The SDK's fixed message body limit (bytes of JSON: payload + cloudCustomData).
+    "MAX_BODY_BYTES": 12 * 1024,
+    # getMessageList: default and maximum page size (the SDK's 15).
+    "MESSAGE_PAGE_SIZE": 15,
+    # getConversationList: how many conversations come back (the SDK's 100).
+    "CONVERSATION_LIST_LIMIT": 100,
+    # Longest client message ID we store (the SDK's IDs are ~40 characters).
+    "MAX_CLIENT_MESSAGE_ID": 64,
+    "MAX_GROUP_MEMBERS": 6000,
+    # A frame larger than this is refused before it is parsed.
+    "MAX_FRAME_BYTES": 64 * 1024,
+}
+
+
+def get(name):
+    overrides = getattr(settings, "CHAT", {}) or {}
+    return overrides.get(name, DEFAULTS[name])
+
+
+def validate():
+    overrides = getattr(settings, "CHAT", {}) or {}
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown CHAT settings: {', '.join(sorted(unknown))}")
+    for name, value in overrides.items():
+        if not isinstance(value, type(DEFAULTS[name])):
+            raise ImproperlyConfigured(f"CHAT[{name!r}] must be {type(DEFAULTS[name]).__name__}")

@@ -1,0 +1,304 @@
+"""The WebSocket transport at ``/ws/chat/``: one socket per browser tab.
+
+Thin by design: each op parses its arguments, calls one action or query (which
+check permissions), and serialises. Frames (docs/PROTOCOL.md):
+
+- request ``{"id": 7, "op": "sendMessage", "args": {...}}``
+- reply ``{"id": 7, "ok": true, "data": {...}}`` or ``{"id": 7, "ok": false, "code": 80002, "message": "..."}``
+- push ``{"event": "MESSAGE_RECEIVED", "data": [...]}``
+
+Events from the channel layer are viewer-independent; ``chat_event`` fills in the
+viewer's fields and keeps the viewer's unread counts (absolute values from the
+server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
+"""
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from messaging import actions, conf, serialize
+from messaging.errors import ChatError, ErrorCode
+from messaging.events import collect_events, send_events, user_group
+from messaging.queries import conversation_list, groups, message_list
+from messaging.queries.users import get_user_profiles
+
+log = logging.getLogger(__name__)
+
+
+def _args(args, name, kind, *, required=True, default=None):
+    value = args.get(name, default)
+    if value is None and not required:
+        return default
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be a {getattr(kind, '__name__', 'value')}")
+    return value
+
+
+# --- ops: (user, args, origin) -> reply data; run in a database thread ------------------
+
+
+def op_send_message(user, args, origin):
+    message = _args(args, "message", dict)
+    stored = actions.send_message(
+        user,
+        conversation_type=message.get("conversationType"),
+        to=message.get("to"),
+        msg_type=message.get("type"),
+        payload=message.get("payload"),
+        msg_id=message.get("ID") or None,
+        priority=message.get("priority") or "Normal",
+        cloud_custom_data=message.get("cloudCustomData") or "",
+        random=message.get("random") or 0,
+        client_time=message.get("clientTime") or 0,
+        origin=origin,
+    )
+    thread = stored.thread
+    to = actions.message_send.message_to(stored, thread)
+    base = serialize.message_base(stored, thread, sender=user, to=to)
+    return {"message": serialize.for_viewer(base, user.username)}
+
+
+def op_get_message_list(user, args, origin):
+    return message_list.get_message_list(
+        user,
+        args.get("conversationID"),
+        next_req_message_id=args.get("nextReqMessageID") or None,
+        count=args.get("count"),
+    )
+
+
+def op_set_message_read(user, args, origin):
+    actions.mark_read(user, args.get("conversationID"), origin=origin)
+    return {}
+
+
+def op_get_conversation_list(user, args, origin):
+    return {"conversationList": conversation_list.get_conversation_list(user), "isSyncCompleted": True}
+
+
+def op_get_conversation_profile(user, args, origin):
+    return {"conversation": conversation_list.get_conversation_profile(user, args.get("conversationID"))}
+
+
+def op_delete_conversation(user, args, origin):
+    return {"conversationID": actions.delete_conversation(user, args.get("conversationID"), origin=origin)}
+
+
+def op_pin_conversation(user, args, origin):
+    cid = actions.pin_conversation(user, args.get("conversationID"), args.get("isPinned"), origin=origin)
+    return {"conversationID": cid}
+
+
+def op_get_total_unread(user, args, origin):
+    return {"totalUnreadCount": conversation_list.get_total_unread_count(user)}
+
+
+def op_create_group(user, args, origin):
+    members = _args(args, "memberList", list, required=False, default=[])
+    member_ids = [m.get("userID") if isinstance(m, dict) else m for m in members]
+    if not all(isinstance(m, str) for m in member_ids):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "memberList must hold {userID} objects")
+    group = actions.create_group(
+        user,
+        group_type=args.get("type", "Private"),
+        name=args.get("name"),
+        group_id=args.get("groupID") or None,
+        member_user_ids=member_ids,
+        introduction=args.get("introduction") or "",
+        notification=args.get("notification") or "",
+        avatar=args.get("avatar") or "",
+        origin=origin,
+    )
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_join_group(user, args, origin):
+    status, group = actions.join_group(user, args.get("groupID"), origin=origin)
+    return {"status": status, "group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_quit_group(user, args, origin):
+    group = actions.quit_group(user, args.get("groupID"), origin=origin)
+    return {"groupID": group.group_id}
+
+
+def op_add_group_member(user, args, origin):
+    result = actions.add_members(user, args.get("groupID"), args.get("userIDList"), origin=origin)
+    result["group"] = groups.get_group_profile(user, result["group"].group_id)
+    return result
+
+
+def op_delete_group_member(user, args, origin):
+    result = actions.delete_members(
+        user, args.get("groupID"), args.get("userIDList"), reason=args.get("reason") or "", origin=origin
+    )
+    result["group"] = groups.get_group_profile(user, result["group"].group_id)
+    return result
+
+
+def op_get_group_list(user, args, origin):
+    return {"groupList": groups.get_group_list(user)}
+
+
+def op_get_group_profile(user, args, origin):
+    return {"group": groups.get_group_profile(user, args.get("groupID"))}
+
+
+def op_get_group_member_list(user, args, origin):
+    return groups.get_group_member_list(user, args.get("groupID"), count=args.get("count", 100), offset=args.get("offset", 0))
+
+
+def op_get_user_profile(user, args, origin):
+    ids = _args(args, "userIDList", list)
+    return get_user_profiles(ids)
+
+
+def op_get_my_profile(user, args, origin):
+    return serialize.user_profile(user)
+
+
+OPS = {
+    "sendMessage": op_send_message,
+    "getMessageList": op_get_message_list,
+    "setMessageRead": op_set_message_read,
+    "getConversationList": op_get_conversation_list,
+    "getConversationProfile": op_get_conversation_profile,
+    "deleteConversation": op_delete_conversation,
+    "pinConversation": op_pin_conversation,
+    "getTotalUnreadMessageCount": op_get_total_unread,
+    "createGroup": op_create_group,
+    "joinGroup": op_join_group,
+    "quitGroup": op_quit_group,
+    "addGroupMember": op_add_group_member,
+    "deleteGroupMember": op_delete_group_member,
+    "getGroupList": op_get_group_list,
+    "getGroupProfile": op_get_group_profile,
+    "getGroupMemberList": op_get_group_member_list,
+    "getUserProfile": op_get_user_profile,
+    "getMyProfile": op_get_my_profile,
+}
+
+
+@database_sync_to_async
+def run_op(handler, user, args, origin):
+    """Run one op in a database thread; return (reply data, committed events)."""
+    with collect_events() as events:
+        data = handler(user, args, origin)
+    return data, events
+
+
+@database_sync_to_async
+def load_session_state(user):
+    user.refresh_from_db()
+    return user.is_active, conversation_list.get_unread_map(user)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4001)
+            return
+        active, unread = await load_session_state(user)
+        if not active:
+            await self.close(code=4003)
+            return
+        self.user = user
+        self.unread = unread
+        self.group_name = user_group(user.pk)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
+        await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+
+    async def disconnect(self, code):
+        if hasattr(self, "group_name"):
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > conf.get("MAX_FRAME_BYTES"):
+            await self.reply_error(None, ErrorCode.INVALID_PARAMETERS, "frames must be JSON text of at most 64 KB")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.reply_error(None, ErrorCode.JSON_PARSE_ERROR, "frame is not valid JSON")
+            return
+        if not isinstance(frame, dict):
+            await self.reply_error(None, ErrorCode.JSON_PARSE_ERROR, "frame must be a JSON object")
+            return
+        request_id = frame.get("id")
+        op = frame.get("op")
+        if op == "ping":
+            await self.send_json({"id": request_id, "ok": True, "data": {}})
+            return
+        handler = OPS.get(op) if isinstance(op, str) else None
+        if handler is None:
+            await self.reply_error(request_id, ErrorCode.BAD_API_NAME, f"unknown op {op!r}")
+            return
+        args = frame.get("args", {})
+        if not isinstance(args, dict):
+            await self.reply_error(request_id, ErrorCode.INVALID_PARAMETERS, "args must be an object")
+            return
+        try:
+            data, events = await run_op(handler, self.user, args, self.channel_name)
+        except ChatError as error:
+            await self.reply_error(request_id, error.code, error.message)
+            return
+        except Exception:
+            log.exception("op %s failed", op)
+            await self.reply_error(request_id, ErrorCode.INTERNAL_ERROR, "internal error")
+            return
+        await self.send_json({"id": request_id, "ok": True, "data": data})
+        if events:
+            await send_events(events)
+
+    # --- pushes from the channel layer -----------------------------------------------
+
+    async def chat_event(self, message):
+        event, data, meta = message["event"], message["data"], message.get("meta") or {}
+        if meta.get("refresh") == "groups":
+            group_list = await database_sync_to_async(groups.get_group_list)(self.user)
+            await self.push("GROUP_LIST_UPDATED", group_list)
+            return
+        if event == "MESSAGE_RECEIVED":
+            received = serialize.for_viewer(data, self.user.username)
+            if message.get("origin") != self.channel_name:
+                await self.push("MESSAGE_RECEIVED", [received])
+            patch = {
+                "conversationID": received["conversationID"],
+                "type": received["conversationType"],
+                "lastMessage": serialize.last_message_from_message(received),
+            }
+            mine = meta.get("unread", {}).get(str(self.user.pk))
+            if mine:
+                patch["unreadCount"] = mine[1]
+            await self.push("CONVERSATION_LIST_UPDATED", [patch])
+        else:
+            await self.push(event, data)
+        mine = meta.get("unread", {}).get(str(self.user.pk))
+        if mine:
+            before = self.total_unread()
+            conversation_id, count = mine
+            if count:
+                self.unread[conversation_id] = count
+            else:
+                self.unread.pop(conversation_id, None)
+            if self.total_unread() != before:
+                await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+
+    def total_unread(self):
+        return sum(self.unread.values())
+
+    # --- frames ------------------------------------------------------------------
+
+    async def push(self, event, data):
+        await self.send_json({"event": event, "data": data})
+
+    async def reply_error(self, request_id, code, text):
+        await self.send_json({"id": request_id, "ok": False, "code": int(code), "message": text})
+
+    async def send_json(self, content):
+        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))

@@ -1,0 +1,51 @@
+"""The one exception of the chat, with the SDK's error codes as named constants.
+
+Codes are the Tencent Cloud Chat codes (shared/spec/TIM.md section 8). Where the SDK
+has no dedicated code, the choice is written next to the constant and in
+docs/PROTOCOL.md.
+"""
+
+from enum import IntEnum
+
+
+class ErrorCode(IntEnum):
+    # Web SDK codes
+    NOT_LOGGED_IN = 2024
+    SEND_FAILED = 2100
+    BAD_CONVERSATION_TYPE = 2106  # also: sending to the system conversation
+    CONVERSATION_NOT_FOUND = 2500
+    INVALID_CONVERSATION_ID = 2503
+    BAD_GROUP_TYPE = 2600
+    CANNOT_JOIN_WORK_GROUP = 2601
+    BAD_GROUP_ID = 2602
+    USER_NOT_IN_GROUP = 2623
+    # Server: group
+    INTERNAL_ERROR = 10002
+    BAD_API_NAME = 10003  # unknown op
+    INVALID_PARAMETERS = 10004  # malformed or missing arguments, empty text
+    PERMISSION_DENIED = 10007  # not a member, or a role that may not do it
+    OWNER_MAY_NOT_QUIT = 10009
+    GROUP_NOT_FOUND = 10010
+    JSON_PARSE_ERROR = 10011
+    ALREADY_MEMBER = 10013
+    GROUP_FULL = 10014
+    MUTED_IN_GROUP = 10017
+    ACCOUNT_NOT_FOUND = 10019
+    GROUP_ID_IN_USE = 10021
+    # Server: C2C
+    INVALID_USER_ID = 20003  # C2C to a user that does not exist
+    MUTED = 20012
+    # Common
+    BODY_TOO_LONG = 80002
+
+
+class ChatError(Exception):
+    """Raised by access checks and actions; transports turn it into an error reply."""
+
+    def __init__(self, code: ErrorCode, message: str):
+        super().__init__(message)
+        self.code = int(code)
+        self.message = message
+
+    def as_reply(self):
+        return {"code": self.code, "message": self.message}

@@ -1,0 +1,36 @@
+"""Create the demo users alice, bob, carol and dave and a demo group with all four."""
+
+import os
+
+from django.core.management.base import BaseCommand
+
+from messaging import actions
+from messaging.models import Group, User
+
+DEMO_USERS = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol"), ("dave", "Dave")]
+DEMO_GROUP_ID = "demo"
+
+
+class Command(BaseCommand):
+    help = "Create demo users (alice, bob, carol, dave) and a demo group; prints the password."
+
+    def handle(self, *args, **options):
+        password = os.environ.get("CHAT_DEMO_PASSWORD", "chat-demo-2026")
+        users = []
+        for username, nick in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username, defaults={"nick": nick})
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            users.append(user)
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "", password, nick="Moderator")
+        if not Group.objects.filter(group_id=DEMO_GROUP_ID).exists():
+            actions.create_group(
+                users[0],
+                group_type=Group.Type.WORK,
+                name="Demo group",
+                group_id=DEMO_GROUP_ID,
+                member_user_ids=[u.username for u in users[1:]],
+            )
+        self.stdout.write(f"Demo users: {', '.join(u for u, _ in DEMO_USERS)} (and admin for /admin/); password: {password}")

@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.db import models
+
+
+class Conversation(models.Model):
+    """One user's view of one thread: read cursor, unread count, last message, pin, hidden.
+
+    A row exists for each C2C party once the pair has exchanged a message, and for
+    each member of a group while they are a member (quitting deletes the row, so the
+    ex-member sees nothing more). ``unread_count`` is kept by the send's single
+    UPDATE (+1) and zeroed by mark-read; ``min_seq`` is the first message the user
+    may see (pre-join history is hidden in Work and Public groups).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    thread = models.ForeignKey("messaging.Thread", on_delete=models.CASCADE, related_name="conversations")
+    conversation_id = models.CharField(max_length=64)
+    peer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey("messaging.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    last_read_seq = models.BigIntegerField(default=0)
+    min_seq = models.BigIntegerField(default=1)
+    unread_count = models.IntegerField(default=0)
+    last_message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_time = models.DateTimeField(null=True, blank=True)
+    is_pinned = models.BooleanField(default=False)
+    is_hidden = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "thread"], name="unique_user_thread"),
+            models.UniqueConstraint(fields=["user", "conversation_id"], name="unique_user_conversation_id"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "is_hidden", "-is_pinned", "-last_time"], name="conversation_list_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.conversation_id}"

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+
+
+class Message(models.Model):
+    """One message in a thread. ``seq`` is unique in the thread and gap-free.
+
+    ``msg_id`` is the SDK's message ``ID``: the client's own ID when it sent one
+    (unique per sender, so a resend returns the stored message), otherwise one the
+    server made.
+    """
+
+    thread = models.ForeignKey("messaging.Thread", on_delete=models.CASCADE, related_name="messages")
+    seq = models.BigIntegerField()
+    msg_id = models.CharField(max_length=64)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    type = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    priority = models.CharField(max_length=8, default="Normal")
+    cloud_custom_data = models.TextField(blank=True)
+    at_user_list = models.JSONField(default=list, blank=True)
+    need_read_receipt = models.BooleanField(default=False)
+    random = models.BigIntegerField(default=0)
+    client_time = models.BigIntegerField(default=0)
+    is_revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "seq"], name="unique_thread_seq"),
+            models.UniqueConstraint(fields=["sender", "msg_id"], name="unique_sender_msg_id"),
+        ]
+        indexes = [models.Index(fields=["thread", "msg_id"])]
+
+    def __str__(self):
+        return f"{self.thread_id}#{self.seq} {self.type}"

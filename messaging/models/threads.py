@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.db import models
+
+
+class Thread(models.Model):
+    """The shared message stream of one C2C pair, one group, or one user's system conversation.
+
+    ``last_seq`` is the highest sequence given out; it is only ever advanced by
+    ``UPDATE ... SET last_seq = last_seq + 1 ... RETURNING`` inside the transaction
+    that inserts the message, so sequences are gap-free and strictly increasing.
+    """
+
+    class Kind(models.TextChoices):
+        C2C = "C2C"
+        GROUP = "GROUP"
+        SYSTEM = "@TIM#SYSTEM"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # "c2c:<low pk>:<high pk>", "group:<group pk>" or "system:<user pk>".
+    key = models.CharField(max_length=80, unique=True)
+    last_seq = models.BigIntegerField(default=0)
+    # For C2C: the two users, low pk first.
+    user_low = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user_high = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def c2c_key(user_a_pk, user_b_pk):
+        low, high = sorted((user_a_pk, user_b_pk))
+        return f"c2c:{low}:{high}"

@@ -1,0 +1,55 @@
+"""getGroupList, getGroupProfile, getGroupMemberList: fixed query counts."""
+
+from messaging import serialize
+from messaging.access import access_group, access_membership
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Group, GroupMember, User
+
+MEMBER_PAGE_LIMIT = 100
+
+
+def get_group_list(user: User) -> list:
+    memberships = (
+        GroupMember.objects.filter(user=user).select_related("group__owner", "group__thread").order_by("group__name", "group_id")
+    )
+    return [serialize.group_profile(m.group, self_role=m.role) for m in memberships]
+
+
+def get_group_profile(user: User, group_id) -> dict:
+    """Any user may see a group's profile (to join a Public one); ``selfInfo`` for members."""
+    group = access_group(group_id)
+    role = GroupMember.objects.filter(group=group, user=user).values_list("role", flat=True).first()
+    return serialize.group_profile(group, self_role=role)
+
+
+def get_group_member_list(user: User, group_id, *, count=100, offset=0) -> dict:
+    """Members only. Owner first, then admins, then by join time."""
+    if not isinstance(count, int) or not isinstance(offset, int) or count < 1 or offset < 0:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "count and offset must be non-negative integers")
+    group = access_group(group_id)
+    access_membership(user, group)
+    count = min(count, MEMBER_PAGE_LIMIT)
+    rows = list(
+        GroupMember.objects.filter(group=group)
+        .select_related("user")
+        .order_by(_role_order(), "joined_at", "pk")[offset : offset + count + 1]
+    )
+    more = len(rows) > count
+    return {
+        "memberList": [serialize.member(m, m.user) for m in rows[:count]],
+        "offset": offset + count if more else 0,
+    }
+
+
+def _role_order():
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        When(role=GroupMember.Role.OWNER, then=Value(0)),
+        When(role=GroupMember.Role.ADMIN, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+__all__ = ["Group", "get_group_list", "get_group_member_list", "get_group_profile"]

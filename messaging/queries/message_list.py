@@ -1,0 +1,53 @@
+"""getMessageList: keyset pagination on the thread's ``seq``, newest page first.
+
+Queries: the conversation (with the peer's read cursor), the cursor message when
+``nextReqMessageID`` is given, and one page of messages: at most 3, never OFFSET.
+"""
+
+from messaging import conf, serialize
+from messaging.access import access_conversation
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Message, Thread, User
+
+
+def get_message_list(user: User, conversation_id, *, next_req_message_id=None, count=None) -> dict:
+    page_size = conf.get("MESSAGE_PAGE_SIZE")
+    if count is None:
+        count = page_size
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "count must be a positive integer")
+    count = min(count, page_size)
+    conv = access_conversation(user, conversation_id)
+    empty = {"messageList": [], "nextReqMessageID": "", "isCompleted": True}
+    if conv is None:
+        return empty
+    messages = Message.objects.filter(thread_id=conv.thread_id, seq__gte=conv.min_seq)
+    if next_req_message_id:
+        if not isinstance(next_req_message_id, str):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "nextReqMessageID must be a string")
+        cursor = (
+            Message.objects.filter(thread_id=conv.thread_id, msg_id=next_req_message_id).values_list("seq", flat=True).first()
+        )
+        if cursor is None:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nextReqMessageID {next_req_message_id!r} is not in this conversation")
+        messages = messages.filter(seq__lt=cursor)
+    page = list(messages.select_related("sender").order_by("-seq")[: count + 1])
+    is_completed = len(page) <= count
+    page = page[:count]
+    page.reverse()
+    thread = conv.thread
+    if thread.kind == Thread.Kind.GROUP:
+        to_for = lambda m: conv.group.group_id  # noqa: E731
+    else:
+        to_for = lambda m: conv.peer.username if m.sender_id == user.pk else user.username  # noqa: E731
+    message_list = [
+        serialize.for_viewer(
+            serialize.message_base(m, thread, sender=m.sender, to=to_for(m)), user.username, peer_read_seq=conv.peer_read_seq
+        )
+        for m in page
+    ]
+    return {
+        "messageList": message_list,
+        "nextReqMessageID": message_list[0]["ID"] if message_list and not is_completed else "",
+        "isCompleted": is_completed,
+    }

@@ -1,0 +1,212 @@
+"""Serialisation to the SDK's shapes (shared/spec/TIM.md sections 2 and 4). The only place.
+
+Message dicts are built viewer-independent (``message_base``) so that one event
+serves every viewer; ``for_viewer`` fills in the two fields that depend on who
+looks (``flow`` and ``conversationID``).
+"""
+
+from messaging.models import Conversation, Group, Message, Thread, User
+
+GROUP_TIP = "TIMGroupTipElem"
+TEXT = "TIMTextElem"
+
+# TIM.TYPES.GRP_TIP_* operation types
+TIP_MEMBER_JOIN = 1
+TIP_MEMBER_QUIT = 2
+TIP_MEMBER_KICKED_OUT = 3
+TIP_GROUP_PROFILE_UPDATED = 6
+
+FOR_SHOW = {
+    "TIMImageElem": "[Image]",
+    "TIMSoundElem": "[Voice]",
+    "TIMVideoFileElem": "[Video]",
+    "TIMFileElem": "[File]",
+    "TIMCustomElem": "[Custom Message]",
+    "TIMFaceElem": "[Emoji]",
+    "TIMLocationElem": "[Location]",
+    "TIMRelayElem": "[Chat History]",
+    "TIMGroupSystemNoticeElem": "[Group Notice]",
+}
+
+
+def epoch(dt):
+    return int(dt.timestamp()) if dt else 0
+
+
+def user_profile(user: User):
+    return {"userID": user.username, "nick": user.nick, "avatar": user.avatar}
+
+
+def group_tip_text(payload):
+    users = ", ".join(payload.get("userIDList") or [])
+    operator = payload.get("operatorID", "")
+    op = payload.get("operationType")
+    if op == TIP_MEMBER_JOIN:
+        if payload.get("groupJoinType") == 2 and operator and operator not in (payload.get("userIDList") or []):
+            return f"{operator} invited {users} to the group"
+        return f"{users} joined the group"
+    if op == TIP_MEMBER_QUIT:
+        return f"{users} left the group"
+    if op == TIP_MEMBER_KICKED_OUT:
+        return f"{operator} removed {users} from the group"
+    if op == TIP_GROUP_PROFILE_UPDATED:
+        return f"{operator} updated the group profile"
+    return "[Group Tip]"
+
+
+def message_for_show(msg_type, payload):
+    if msg_type == TEXT:
+        return payload.get("text", "")
+    if msg_type == GROUP_TIP:
+        return group_tip_text(payload)
+    return FOR_SHOW.get(msg_type, "[Message]")
+
+
+def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
+    """The viewer-independent SDK Message. ``to`` is the receiver's userID (C2C) or the groupID."""
+    return {
+        "ID": msg.msg_id,
+        "type": msg.type,
+        "payload": msg.payload,
+        "conversationType": thread.kind,
+        "to": to,
+        "from": sender.username if sender else "",
+        "nick": sender.nick if sender else "",
+        "avatar": sender.avatar if sender else "",
+        "nameCard": "",
+        "time": epoch(msg.created_at),
+        "clientTime": msg.client_time,
+        "sequence": msg.seq,
+        "random": msg.random,
+        "status": "success",
+        "priority": msg.priority,
+        "isRevoked": msg.is_revoked,
+        "revoker": None,
+        "isPeerRead": False,
+        "isDeleted": False,
+        "isModified": False,
+        "atUserList": msg.at_user_list or [],
+        "cloudCustomData": msg.cloud_custom_data,
+        "needReadReceipt": msg.need_read_receipt,
+        "messageForShow": message_for_show(msg.type, msg.payload),
+    }
+
+
+def for_viewer(base: dict, viewer_id: str, *, peer_read_seq: int = 0):
+    """A copy of ``base`` as ``viewer_id`` sees it."""
+    message = dict(base)
+    out = base["from"] == viewer_id
+    message["flow"] = "out" if out else "in"
+    if base["conversationType"] == Thread.Kind.GROUP:
+        message["conversationID"] = f"GROUP{base['to']}"
+    else:
+        message["conversationID"] = f"C2C{base['to'] if out else base['from']}"
+        message["isPeerRead"] = out and base["sequence"] <= peer_read_seq
+    return message
+
+
+def last_message(msg: Message | None, *, sender: User | None, peer_read_seq: int = 0, viewer_id: str = ""):
+    if msg is None:
+        return None
+    return {
+        "ID": msg.msg_id,
+        "nick": sender.nick if sender else "",
+        "nameCard": "",
+        "lastTime": epoch(msg.created_at),
+        "lastSequence": msg.seq,
+        "fromAccount": sender.username if sender else "",
+        "isRevoked": msg.is_revoked,
+        "revoker": None,
+        "isPeerRead": bool(sender and sender.username == viewer_id and msg.seq <= peer_read_seq),
+        "messageForShow": message_for_show(msg.type, msg.payload),
+        "type": msg.type,
+        "payload": msg.payload,
+        "cloudCustomData": msg.cloud_custom_data,
+    }
+
+
+def group_profile(group: Group, *, self_role: str | None = None):
+    """Expects ``owner`` and ``thread`` selected (select_related), or it queries."""
+    profile = {
+        "groupID": group.group_id,
+        "name": group.name,
+        "type": group.type,
+        "avatar": group.avatar,
+        "introduction": group.introduction,
+        "notification": group.notification,
+        "ownerID": group.owner.username if group.owner_id else "",
+        "createTime": epoch(group.created_at),
+        "memberCount": group.member_count,
+        "maxMemberCount": 6000,
+        "joinOption": group.join_option,
+        "muteAllMembers": group.mute_all,
+        "nextMessageSeq": group.thread.last_seq + 1,
+    }
+    if self_role is not None:
+        profile["selfInfo"] = {"role": self_role, "messageRemindType": "AcceptAndNotify", "nameCard": ""}
+    return profile
+
+
+def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0):
+    """The SDK Conversation object. Expects peer, group, last_message and its sender selected."""
+    data = {
+        "conversationID": conv.conversation_id,
+        "type": _kind(conv.conversation_id),
+        "subType": conv.group.type if conv.group_id else "",
+        "unreadCount": conv.unread_count,
+        "lastMessage": last_message(
+            conv.last_message,
+            sender=conv.last_message.sender if conv.last_message_id else None,
+            peer_read_seq=peer_read_seq,
+            viewer_id=viewer.username,
+        ),
+        "groupAtInfoList": [],
+        "remark": "",
+        "isPinned": conv.is_pinned,
+        "messageRemindType": "AcceptAndNotify",
+        "peerReadSequence": peer_read_seq,
+        "userProfile": user_profile(conv.peer) if conv.peer_id else None,
+        "groupProfile": group_profile(conv.group) if conv.group_id else None,
+    }
+    if data["lastMessage"] is None:
+        data["lastMessage"] = {}
+    return data
+
+
+def _kind(conversation_id):
+    if conversation_id.startswith("GROUP"):
+        return Thread.Kind.GROUP
+    if conversation_id.startswith("C2C"):
+        return Thread.Kind.C2C
+    return Thread.Kind.SYSTEM
+
+
+def member(gm, user: User):
+    return {
+        "userID": user.username,
+        "nick": user.nick,
+        "avatar": user.avatar,
+        "role": gm.role,
+        "nameCard": gm.name_card,
+        "joinTime": epoch(gm.joined_at),
+        "muteUntil": epoch(gm.muted_until),
+    }
+
+
+def last_message_from_message(message: dict):
+    """The conversation's ``lastMessage`` made from an SDK Message dict (for live updates)."""
+    return {
+        "ID": message["ID"],
+        "nick": message["nick"],
+        "nameCard": message["nameCard"],
+        "lastTime": message["time"],
+        "lastSequence": message["sequence"],
+        "fromAccount": message["from"],
+        "isRevoked": message["isRevoked"],
+        "revoker": message["revoker"],
+        "isPeerRead": message["isPeerRead"],
+        "messageForShow": message["messageForShow"],
+        "type": message["type"],
+        "payload": message["payload"],
+        "cloudCustomData": message["cloudCustomData"],
+    }

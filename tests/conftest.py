@@ -1,0 +1,59 @@
+import os
+
+import pytest
+from channels.layers import channel_layers
+from django.test import Client
+
+from messaging.models import User
+
+REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
+
+
+def need_service(name, reason):
+    """Skip when a real service is absent, or fail when CI says services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (CHAT_REQUIRE_SERVICES=1) but {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets a new in-memory channel layer bound to its own event loop."""
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
+def make_user(username, nick=""):
+    return User.objects.create_user(username=username, password="pw-" + username, nick=nick or username.title())
+
+
+@pytest.fixture
+def users(db):
+    return {name: make_user(name) for name in ("alice", "bob", "carol", "dave")}
+
+
+@pytest.fixture
+def alice(users):
+    return users["alice"]
+
+
+@pytest.fixture
+def bob(users):
+    return users["bob"]
+
+
+@pytest.fixture
+def carol(users):
+    return users["carol"]
+
+
+@pytest.fixture
+def dave(users):
+    return users["dave"]
+
+
+def session_cookie(user):
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value

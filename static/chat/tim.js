@@ -1,0 +1,745 @@
+/*
+ * tim.js: the browser SDK of this chat server, with the API surface of the
+ * Tencent Cloud Chat web SDK (global TIM, alias TencentCloudChat).
+ *
+ * No DOM, no build step. One WebSocket per tab to /ws/chat/ (docs/PROTOCOL.md);
+ * the server authenticates it with the page's session cookie. Every method
+ * returns a Promise of {code: 0, data} or rejects with {code, message} (the SDK's
+ * error codes), except getTotalUnreadMessageCount(), which returns a Number.
+ *
+ * The conversation list is kept here and re-emitted whole and sorted on every
+ * change (as the SDK does); the server sends absolute unread counts, never deltas.
+ * After a reconnect the list is fetched again, and messages that arrived while
+ * the socket was down are fetched and emitted as MESSAGE_RECEIVED.
+ */
+(function (global) {
+  'use strict';
+
+  var TYPES = {
+    MSG_TEXT: 'TIMTextElem',
+    MSG_IMAGE: 'TIMImageElem',
+    MSG_SOUND: 'TIMSoundElem',
+    MSG_AUDIO: 'TIMSoundElem',
+    MSG_FILE: 'TIMFileElem',
+    MSG_FACE: 'TIMFaceElem',
+    MSG_VIDEO: 'TIMVideoFileElem',
+    MSG_GEO: 'TIMLocationElem',
+    MSG_LOCATION: 'TIMLocationElem',
+    MSG_GRP_TIP: 'TIMGroupTipElem',
+    MSG_GRP_SYS_NOTICE: 'TIMGroupSystemNoticeElem',
+    MSG_CUSTOM: 'TIMCustomElem',
+    MSG_MERGER: 'TIMRelayElem',
+    MSG_PRIORITY_HIGH: 'High',
+    MSG_PRIORITY_NORMAL: 'Normal',
+    MSG_PRIORITY_LOW: 'Low',
+    MSG_PRIORITY_LOWEST: 'Lowest',
+    CONV_C2C: 'C2C',
+    CONV_GROUP: 'GROUP',
+    CONV_SYSTEM: '@TIM#SYSTEM',
+    CONV_AT_ME: 1,
+    CONV_AT_ALL: 2,
+    CONV_AT_ALL_AT_ME: 3,
+    MSG_AT_ALL: '__kImSDK_MesssageAtALL__',
+    GRP_WORK: 'Private',
+    GRP_PRIVATE: 'Private',
+    GRP_PUBLIC: 'Public',
+    GRP_MEETING: 'ChatRoom',
+    GRP_CHATROOM: 'ChatRoom',
+    GRP_AVCHATROOM: 'AVChatRoom',
+    GRP_MBR_ROLE_OWNER: 'Owner',
+    GRP_MBR_ROLE_ADMIN: 'Admin',
+    GRP_MBR_ROLE_MEMBER: 'Member',
+    GRP_TIP_MBR_JOIN: 1,
+    GRP_TIP_MBR_QUIT: 2,
+    GRP_TIP_MBR_KICKED_OUT: 3,
+    GRP_TIP_MBR_SET_ADMIN: 4,
+    GRP_TIP_MBR_CANCELED_ADMIN: 5,
+    GRP_TIP_GRP_PROFILE_UPDATED: 6,
+    GRP_TIP_MBR_PROFILE_UPDATED: 7,
+    MSG_REMIND_ACPT_AND_NOTE: 'AcceptAndNotify',
+    MSG_REMIND_ACPT_NOT_NOTE: 'AcceptNotNotify',
+    MSG_REMIND_DISCARD: 'Discard',
+    JOIN_OPTIONS_FREE_ACCESS: 'FreeAccess',
+    JOIN_OPTIONS_NEED_PERMISSION: 'NeedPermission',
+    JOIN_OPTIONS_DISABLE_APPLY: 'DisableApply',
+    JOIN_STATUS_SUCCESS: 'JoinedSuccess',
+    JOIN_STATUS_ALREADY_IN_GROUP: 'AlreadyInGroup',
+    JOIN_STATUS_WAIT_APPROVAL: 'WaitAdminApproval',
+    KICKED_OUT_MULT_ACCOUNT: 'multipleAccount',
+    KICKED_OUT_MULT_DEVICE: 'multipleDevice',
+    KICKED_OUT_USERSIG_EXPIRED: 'userSigExpired',
+    NET_STATE_CONNECTED: 'connected',
+    NET_STATE_CONNECTING: 'connecting',
+    NET_STATE_DISCONNECTED: 'disconnected'
+  };
+
+  var EVENT = {
+    SDK_READY: 'sdkStateReady',
+    SDK_NOT_READY: 'sdkStateNotReady',
+    SDK_DESTROY: 'sdkDestroy',
+    MESSAGE_RECEIVED: 'onMessageReceived',
+    MESSAGE_MODIFIED: 'onMessageModified',
+    MESSAGE_REVOKED: 'onMessageRevoked',
+    MESSAGE_READ_BY_PEER: 'onMessageReadByPeer',
+    MESSAGE_READ_RECEIPT_RECEIVED: 'onMessageReadReceiptReceived',
+    CONVERSATION_LIST_UPDATED: 'onConversationListUpdated',
+    TOTAL_UNREAD_MESSAGE_COUNT_UPDATED: 'onTotalUnreadMessageCountUpdated',
+    GROUP_LIST_UPDATED: 'onGroupListUpdated',
+    GROUP_SYSTEM_NOTICE_RECEIVED: 'receiveGroupSystemNotice',
+    GROUP_ATTRIBUTES_UPDATED: 'groupAttributesUpdated',
+    PROFILE_UPDATED: 'onProfileUpdated',
+    BLACKLIST_UPDATED: 'blacklistUpdated',
+    FRIEND_LIST_UPDATED: 'onFriendListUpdated',
+    KICKED_OUT: 'kickedOut',
+    ERROR: 'error',
+    NET_STATE_CHANGE: 'netStateChange',
+    SDK_RELOAD: 'sdkReload'
+  };
+
+  // SDK-side error codes (the server's come in replies).
+  var ERR = {
+    NOT_READY: 2024,
+    SEND_FAILED: 2100,
+    MESSAGE_REQUIRED: 2105,
+    BAD_CONVERSATION_TYPE: 2106,
+    INVALID_PARAMETERS: 10004
+  };
+
+  var REQUEST_TIMEOUT_MS = 15000;
+  var MAX_BACKOFF_MS = 30000;
+
+  function Message(fields) {
+    for (var key in fields) {
+      if (Object.prototype.hasOwnProperty.call(fields, key)) this[key] = fields[key];
+    }
+  }
+
+  function wrapMessage(data) {
+    return data instanceof Message ? data : new Message(data);
+  }
+
+  function ok(data) {
+    return { code: 0, data: data };
+  }
+
+  function chatError(code, message) {
+    return { code: code, message: message };
+  }
+
+  function randomInt() {
+    return Math.floor(Math.random() * 4294967295);
+  }
+
+  function conversationIDOf(type, to) {
+    return type === TYPES.CONV_GROUP ? 'GROUP' + to : 'C2C' + to;
+  }
+
+  function compareConversations(a, b) {
+    if (!!a.isPinned !== !!b.isPinned) return a.isPinned ? -1 : 1;
+    var at = (a.lastMessage && a.lastMessage.lastTime) || 0;
+    var bt = (b.lastMessage && b.lastMessage.lastTime) || 0;
+    if (at !== bt) return bt - at;
+    var as = (a.lastMessage && a.lastMessage.lastSequence) || 0;
+    var bs = (b.lastMessage && b.lastMessage.lastSequence) || 0;
+    return bs - as;
+  }
+
+  function lastMessageOf(message) {
+    return {
+      ID: message.ID,
+      nick: message.nick,
+      nameCard: message.nameCard,
+      lastTime: message.time,
+      lastSequence: message.sequence,
+      fromAccount: message.from,
+      isRevoked: message.isRevoked,
+      revoker: message.revoker || null,
+      isPeerRead: message.isPeerRead,
+      messageForShow: message.messageForShow,
+      type: message.type,
+      payload: message.payload,
+      cloudCustomData: message.cloudCustomData
+    };
+  }
+
+  function Chat(options) {
+    this.options = options || {};
+    this._handlers = {};
+    this._pending = {};
+    this._queue = [];
+    this._nextRequestID = 1;
+    this._socket = null;
+    this._state = TYPES.NET_STATE_DISCONNECTED;
+    this._ready = false;
+    this._userID = '';
+    this._profile = null;
+    this._conversations = {};
+    this._totalUnread = 0;
+    this._sentIDs = {};
+    this._knownSequences = null;
+    this._backoff = 0;
+    this._reconnectTimer = null;
+    this._loggedOut = true;
+    this._loginWaiter = null;
+  }
+
+  // --- events ---------------------------------------------------------------
+
+  Chat.prototype.on = function (name, handler, context) {
+    if (typeof handler !== 'function') return;
+    (this._handlers[name] = this._handlers[name] || []).push({ fn: handler, ctx: context });
+  };
+
+  Chat.prototype.off = function (name, handler) {
+    var list = this._handlers[name];
+    if (!list) return;
+    this._handlers[name] = list.filter(function (h) { return h.fn !== handler; });
+  };
+
+  Chat.prototype._emit = function (name, data) {
+    var list = (this._handlers[name] || []).slice();
+    for (var i = 0; i < list.length; i++) {
+      try {
+        list[i].fn.call(list[i].ctx, { name: name, data: data });
+      } catch (e) {
+        if (global.console) console.error('TIM event handler failed', name, e);
+      }
+    }
+  };
+
+  // --- connection -------------------------------------------------------------
+
+  Chat.prototype.login = function (options) {
+    var self = this;
+    var userID = options && options.userID;
+    if (this._ready && this._userID === userID) return Promise.resolve(ok({ repeatLogin: true }));
+    this._loggedOut = false;
+    return new Promise(function (resolve, reject) {
+      self._loginWaiter = { userID: userID, resolve: resolve, reject: reject };
+      self._connect();
+    });
+  };
+
+  Chat.prototype.logout = function () {
+    this._loggedOut = true;
+    this._teardown(TYPES.NET_STATE_DISCONNECTED);
+    var wasReady = this._ready;
+    this._ready = false;
+    if (wasReady) this._emit(EVENT.SDK_NOT_READY);
+    return Promise.resolve(ok({}));
+  };
+
+  Chat.prototype.destroy = function () {
+    var self = this;
+    return this.logout().then(function () {
+      self._emit(EVENT.SDK_DESTROY);
+      delete instances.page;
+      return ok({});
+    });
+  };
+
+  Chat.prototype.isReady = function () {
+    return this._ready;
+  };
+
+  Chat.prototype._url = function () {
+    if (this.options.url) return this.options.url;
+    var loc = global.location;
+    return (loc.protocol === 'https:' ? 'wss://' : 'ws://') + loc.host + '/ws/chat/';
+  };
+
+  Chat.prototype._setState = function (state) {
+    if (this._state === state) return;
+    this._state = state;
+    this._emit(EVENT.NET_STATE_CHANGE, { state: state });
+  };
+
+  Chat.prototype._connect = function () {
+    var self = this;
+    clearTimeout(this._reconnectTimer);
+    this._setState(TYPES.NET_STATE_CONNECTING);
+    var socket = new global.WebSocket(this._url());
+    this._socket = socket;
+    socket.onmessage = function (e) {
+      if (self._socket === socket) self._onFrame(e.data);
+    };
+    socket.onclose = function (e) {
+      if (self._socket !== socket) return;
+      self._onClose(e.code);
+    };
+  };
+
+  Chat.prototype._teardown = function (state) {
+    clearTimeout(this._reconnectTimer);
+    var socket = this._socket;
+    this._socket = null;
+    if (socket) {
+      try { socket.close(); } catch (e) { /* already closed */ }
+    }
+    this._failPending(chatError(ERR.SEND_FAILED, 'the connection was closed'));
+    this._setState(state);
+  };
+
+  Chat.prototype._onClose = function (code) {
+    this._socket = null;
+    this._failPending(chatError(ERR.SEND_FAILED, 'the connection was lost'));
+    if (code === 4001 || code === 4003) {
+      // Session gone (logged out elsewhere) or the account is banned: do not retry.
+      this._loggedOut = true;
+      this._setState(TYPES.NET_STATE_DISCONNECTED);
+      if (this._loginWaiter) {
+        this._loginWaiter.reject(chatError(ERR.NOT_READY, 'not logged in'));
+        this._loginWaiter = null;
+      }
+      var wasReady = this._ready;
+      this._ready = false;
+      this._emit(EVENT.KICKED_OUT, { type: code === 4003 ? 'banned' : TYPES.KICKED_OUT_USERSIG_EXPIRED });
+      if (wasReady) this._emit(EVENT.SDK_NOT_READY);
+      return;
+    }
+    if (this._loggedOut) {
+      this._setState(TYPES.NET_STATE_DISCONNECTED);
+      return;
+    }
+    this._snapshotSequences();
+    this._setState(TYPES.NET_STATE_CONNECTING);
+    var self = this;
+    this._backoff = Math.min(this._backoff ? this._backoff * 2 : 500, MAX_BACKOFF_MS);
+    var delay = this._backoff / 2 + Math.random() * this._backoff / 2;
+    this._reconnectTimer = setTimeout(function () { self._connect(); }, delay);
+  };
+
+  Chat.prototype._snapshotSequences = function () {
+    if (this._knownSequences) return;
+    var known = {};
+    for (var id in this._conversations) {
+      var last = this._conversations[id].lastMessage;
+      known[id] = (last && last.lastSequence) || 0;
+    }
+    this._knownSequences = known;
+  };
+
+  Chat.prototype._onFrame = function (text) {
+    var frame;
+    try {
+      frame = JSON.parse(text);
+    } catch (e) {
+      return;
+    }
+    if (frame.event) {
+      this._onPush(frame.event, frame.data);
+      return;
+    }
+    var pending = this._pending[frame.id];
+    if (!pending) return;
+    delete this._pending[frame.id];
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.data);
+    else pending.reject(chatError(frame.code, frame.message));
+  };
+
+  Chat.prototype._failPending = function (error) {
+    var pending = this._pending;
+    this._pending = {};
+    for (var id in pending) {
+      clearTimeout(pending[id].timer);
+      pending[id].reject(error);
+    }
+  };
+
+  Chat.prototype._request = function (op, args) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      var socket = self._socket;
+      if (!socket || socket.readyState !== 1) {
+        reject(chatError(ERR.SEND_FAILED, 'not connected'));
+        return;
+      }
+      var id = self._nextRequestID++;
+      var timer = setTimeout(function () {
+        if (self._pending[id]) {
+          delete self._pending[id];
+          reject(chatError(ERR.SEND_FAILED, 'the server did not answer in time'));
+        }
+      }, REQUEST_TIMEOUT_MS);
+      self._pending[id] = { resolve: resolve, reject: reject, timer: timer };
+      socket.send(JSON.stringify({ id: id, op: op, args: args || {} }));
+    });
+  };
+
+  Chat.prototype._call = function (op, args) {
+    if (!this._ready) return Promise.reject(chatError(ERR.NOT_READY, 'the SDK is not ready; call login and wait for SDK_READY'));
+    return this._request(op, args).then(ok);
+  };
+
+  // --- pushes -------------------------------------------------------------------------
+
+  Chat.prototype._onPush = function (event, data) {
+    switch (event) {
+      case 'hello':
+        this._onHello(data);
+        break;
+      case 'MESSAGE_RECEIVED':
+        this._onMessages(data.map(wrapMessage));
+        break;
+      case 'MESSAGE_READ_BY_PEER':
+        this._onPeerRead(data.map(wrapMessage));
+        break;
+      case 'CONVERSATION_LIST_UPDATED':
+        this._applyConversationPatches(data);
+        break;
+      case 'TOTAL_UNREAD_MESSAGE_COUNT_UPDATED':
+        if (this._totalUnread !== data) {
+          this._totalUnread = data;
+          if (this._ready) this._emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, data);
+        }
+        break;
+      default:
+        if (EVENT[event]) this._emit(EVENT[event], data);
+    }
+  };
+
+  Chat.prototype._onHello = function (hello) {
+    var self = this;
+    var waiter = this._loginWaiter;
+    if (waiter && waiter.userID && waiter.userID !== hello.userID) {
+      this._loginWaiter = null;
+      this._loggedOut = true;
+      this._teardown(TYPES.NET_STATE_DISCONNECTED);
+      waiter.reject(chatError(ERR.NOT_READY, 'this page is logged in as ' + hello.userID + ', not ' + waiter.userID));
+      return;
+    }
+    this._userID = hello.userID;
+    this._profile = hello.profile;
+    this._backoff = 0;
+    this._setState(TYPES.NET_STATE_CONNECTED);
+    var reconnect = this._ready;
+    this._request('getConversationList', {}).then(function (data) {
+      self._replaceConversations(data.conversationList);
+      if (!self._ready) {
+        self._ready = true;
+        if (waiter) {
+          self._loginWaiter = null;
+          waiter.resolve(ok({ repeatLogin: false }));
+        }
+        self._emit(EVENT.SDK_READY);
+      }
+      self._emitConversations();
+      self._emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, self._totalUnread);
+      if (reconnect) self._replayGap();
+    }, function (error) {
+      if (waiter) {
+        self._loginWaiter = null;
+        waiter.reject(error);
+      }
+    });
+  };
+
+  Chat.prototype._replayGap = function () {
+    // Messages that arrived while the socket was down: fetch the newest page of each
+    // conversation that moved and emit the ones not seen (up to one page each).
+    var self = this;
+    var known = this._knownSequences || {};
+    this._knownSequences = null;
+    Object.keys(this._conversations).forEach(function (id) {
+      var last = self._conversations[id].lastMessage;
+      var seen = known[id] || 0;
+      if (!last || !last.lastSequence || last.lastSequence <= seen) return;
+      self._request('getMessageList', { conversationID: id }).then(function (page) {
+        var missed = page.messageList.filter(function (m) {
+          return m.sequence > seen && !self._sentIDs[m.ID];
+        });
+        if (missed.length) self._emit(EVENT.MESSAGE_RECEIVED, missed.map(wrapMessage));
+      }, function () { /* the user can still scroll to load it */ });
+    });
+  };
+
+  Chat.prototype._onMessages = function (messages) {
+    if (messages.length) this._emit(EVENT.MESSAGE_RECEIVED, messages);
+  };
+
+  Chat.prototype._onPeerRead = function (messages) {
+    var changed = false;
+    for (var i = 0; i < messages.length; i++) {
+      var conv = this._conversations[messages[i].conversationID];
+      if (conv && conv.lastMessage && conv.lastMessage.lastSequence <= messages[i].sequence && !conv.lastMessage.isPeerRead) {
+        conv.lastMessage.isPeerRead = true;
+        changed = true;
+      }
+    }
+    if (messages.length) this._emit(EVENT.MESSAGE_READ_BY_PEER, messages);
+    if (changed) this._emitConversations();
+  };
+
+  Chat.prototype._replaceConversations = function (list) {
+    this._conversations = {};
+    for (var i = 0; i < list.length; i++) this._conversations[list[i].conversationID] = list[i];
+  };
+
+  Chat.prototype._applyConversationPatches = function (patches) {
+    var self = this;
+    var missing = [];
+    for (var i = 0; i < patches.length; i++) {
+      var patch = patches[i];
+      var id = patch.conversationID;
+      if (patch.deleted) {
+        delete this._conversations[id];
+        continue;
+      }
+      var conv = this._conversations[id];
+      if (!conv) {
+        missing.push(id);
+        continue;
+      }
+      for (var key in patch) {
+        if (key !== 'conversationID') conv[key] = patch[key];
+      }
+    }
+    if (!missing.length) {
+      this._emitConversations();
+      return;
+    }
+    Promise.all(missing.map(function (id) {
+      return self._request('getConversationProfile', { conversationID: id }).then(function (data) {
+        self._conversations[id] = data.conversation;
+      }, function () { /* gone again */ });
+    })).then(function () { self._emitConversations(); });
+  };
+
+  Chat.prototype._sortedConversations = function () {
+    var list = [];
+    for (var id in this._conversations) list.push(this._conversations[id]);
+    return list.sort(compareConversations);
+  };
+
+  Chat.prototype._emitConversations = function () {
+    if (this._ready) this._emit(EVENT.CONVERSATION_LIST_UPDATED, this._sortedConversations());
+  };
+
+  // --- messages -----------------------------------------------------------------
+
+  Chat.prototype._createMessage = function (type, options, payload) {
+    options = options || {};
+    var now = Date.now();
+    var clientTime = Math.floor(now / 1000);
+    var random = randomInt();
+    var conversationType = options.conversationType;
+    var profile = this._profile || {};
+    return new Message({
+      ID: this._userID + '-' + clientTime + '-' + random,
+      type: type,
+      payload: payload,
+      conversationID: conversationIDOf(conversationType, options.to),
+      conversationType: conversationType,
+      to: options.to,
+      from: this._userID,
+      flow: 'out',
+      time: clientTime,
+      clientTime: clientTime,
+      random: random,
+      sequence: 0,
+      status: 'unSend',
+      priority: options.priority || TYPES.MSG_PRIORITY_NORMAL,
+      cloudCustomData: options.cloudCustomData || '',
+      needReadReceipt: !!options.needReadReceipt,
+      nick: profile.nick || '',
+      avatar: profile.avatar || '',
+      nameCard: '',
+      isPeerRead: false,
+      isRevoked: false,
+      isDeleted: false,
+      isModified: false,
+      atUserList: [],
+      progress: 0,
+      messageForShow: ''
+    });
+  };
+
+  Chat.prototype.createTextMessage = function (options) {
+    var text = options && options.payload ? options.payload.text : '';
+    var message = this._createMessage(TYPES.MSG_TEXT, options, { text: text });
+    message.messageForShow = text;
+    return message;
+  };
+
+  Chat.prototype.sendMessage = function (message, options) {
+    var self = this;
+    if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    if (!this._ready) {
+      message.status = 'fail';
+      return Promise.reject(chatError(ERR.NOT_READY, 'the SDK is not ready; call login and wait for SDK_READY'));
+    }
+    if (message.conversationType !== TYPES.CONV_C2C && message.conversationType !== TYPES.CONV_GROUP) {
+      message.status = 'fail';
+      return Promise.reject(chatError(ERR.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"'));
+    }
+    message.status = 'unSend';
+    this._sentIDs[message.ID] = true;
+    var wire = {
+      ID: message.ID,
+      to: message.to,
+      conversationType: message.conversationType,
+      type: message.type,
+      payload: message.payload,
+      priority: message.priority,
+      cloudCustomData: message.cloudCustomData,
+      random: message.random,
+      clientTime: message.clientTime
+    };
+    return this._request('sendMessage', { message: wire, options: options || {} }).then(function (data) {
+      var stored = data.message;
+      for (var key in stored) {
+        if (Object.prototype.hasOwnProperty.call(stored, key)) message[key] = stored[key];
+      }
+      message.status = 'success';
+      self._sentIDs[message.ID] = true;
+      var conv = self._conversations[message.conversationID];
+      if (conv) {
+        conv.lastMessage = lastMessageOf(message);
+        self._emitConversations();
+      }
+      return ok({ message: message });
+    }, function (error) {
+      message.status = 'fail';
+      throw error;
+    });
+  };
+
+  Chat.prototype.resendMessage = function (message) {
+    if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    // The same ID: if the first attempt was stored after all, the server returns it.
+    return this.sendMessage(message);
+  };
+
+  Chat.prototype.getMessageList = function (options) {
+    options = options || {};
+    var args = { conversationID: options.conversationID };
+    if (options.nextReqMessageID) args.nextReqMessageID = options.nextReqMessageID;
+    if (options.count !== undefined) args.count = options.count;
+    return this._call('getMessageList', args).then(function (response) {
+      response.data.messageList = response.data.messageList.map(wrapMessage);
+      return response;
+    });
+  };
+
+  Chat.prototype.setMessageRead = function (options) {
+    var self = this;
+    var id = options && options.conversationID;
+    return this._call('setMessageRead', { conversationID: id }).then(function (response) {
+      var conv = self._conversations[id];
+      if (conv && conv.unreadCount) {
+        conv.unreadCount = 0;
+        self._emitConversations();
+      }
+      return response;
+    });
+  };
+
+  // --- conversations ---------------------------------------------------------------
+
+  Chat.prototype.getConversationList = function (ids) {
+    var self = this;
+    return this._call('getConversationList', {}).then(function (response) {
+      self._replaceConversations(response.data.conversationList);
+      if (Array.isArray(ids)) {
+        response.data.conversationList = response.data.conversationList.filter(function (c) {
+          return ids.indexOf(c.conversationID) !== -1;
+        });
+      }
+      return response;
+    });
+  };
+
+  Chat.prototype.getConversationProfile = function (conversationID) {
+    return this._call('getConversationProfile', { conversationID: conversationID });
+  };
+
+  Chat.prototype.deleteConversation = function (conversationID) {
+    var self = this;
+    return this._call('deleteConversation', { conversationID: conversationID }).then(function (response) {
+      if (self._conversations[conversationID]) {
+        delete self._conversations[conversationID];
+        self._emitConversations();
+      }
+      return response;
+    });
+  };
+
+  Chat.prototype.pinConversation = function (options) {
+    return this._call('pinConversation', { conversationID: options.conversationID, isPinned: !!options.isPinned });
+  };
+
+  Chat.prototype.getTotalUnreadMessageCount = function () {
+    return this._totalUnread;
+  };
+
+  // --- groups and profiles ------------------------------------------------------------
+
+  Chat.prototype.createGroup = function (options) {
+    return this._call('createGroup', options || {});
+  };
+
+  Chat.prototype.joinGroup = function (options) {
+    return this._call('joinGroup', { groupID: options && options.groupID });
+  };
+
+  Chat.prototype.quitGroup = function (groupID) {
+    return this._call('quitGroup', { groupID: groupID });
+  };
+
+  Chat.prototype.addGroupMember = function (options) {
+    return this._call('addGroupMember', { groupID: options.groupID, userIDList: options.userIDList });
+  };
+
+  Chat.prototype.deleteGroupMember = function (options) {
+    return this._call('deleteGroupMember', { groupID: options.groupID, userIDList: options.userIDList, reason: options.reason || '' });
+  };
+
+  Chat.prototype.getGroupList = function () {
+    return this._call('getGroupList', {});
+  };
+
+  Chat.prototype.getGroupProfile = function (options) {
+    return this._call('getGroupProfile', { groupID: options && options.groupID });
+  };
+
+  Chat.prototype.getGroupMemberList = function (options) {
+    options = options || {};
+    return this._call('getGroupMemberList', { groupID: options.groupID, count: options.count || 100, offset: options.offset || 0 });
+  };
+
+  Chat.prototype.getUserProfile = function (options) {
+    return this._call('getUserProfile', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  Chat.prototype.getMyProfile = function () {
+    return this._call('getMyProfile', {});
+  };
+
+  Chat.prototype.getLoginUser = function () {
+    return this._userID;
+  };
+
+  Chat.prototype.setLogLevel = function () {};
+
+  Chat.prototype.registerPlugin = function () {};
+
+  var instances = {};
+
+  var TIM = {
+    TYPES: TYPES,
+    EVENT: EVENT,
+    VERSION: '2.0.0-django',
+    Message: Message,
+    create: function (options) {
+      // One server, one instance per page: TIM.create() pasted in the console (with
+      // any SDKAppID) returns the page's logged-in instance, as the SDK's
+      // one-instance-per-SDKAppID rule does for the page's own app.
+      if (!instances.page) instances.page = new Chat(options || {});
+      return instances.page;
+    }
+  };
+
+  global.TIM = TIM;
+  global.TencentCloudChat = TIM;
+})(typeof window !== 'undefined' ? window : this);

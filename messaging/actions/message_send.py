@@ -183,6 +183,8 @@ def post_message(
             [sender_pk, 1 if counts_unread else 0, message.pk, now, False, thread.pk],
         )
         viewers = cursor.fetchall()
+    # The SDK's ``to`` travels with the instance so the transport needs no query for it.
+    message.sdk_to = to
     base = serialize.message_base(message, thread, sender=sender, to=to)
     publish_on_commit(
         "MESSAGE_RECEIVED",
@@ -196,6 +198,8 @@ def post_message(
 
 def message_to(message: Message, thread: Thread) -> str:
     """The ``to`` of a stored message: the groupID, or the C2C receiver's userID."""
+    if getattr(message, "sdk_to", None):
+        return message.sdk_to
     if thread.kind == Thread.Kind.GROUP:
         return Group.objects.values_list("group_id", flat=True).get(thread=thread)
     receiver_pk = thread.user_high_id if message.sender_id == thread.user_low_id else thread.user_low_id

@@ -107,6 +107,7 @@
 
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_BACKOFF_MS = 30000;
+  var REPLAY_PAGES = 10;
 
   function Message(fields) {
     for (var key in fields) {
@@ -436,8 +437,9 @@
   };
 
   Chat.prototype._replayGap = function () {
-    // Messages that arrived while the socket was down: fetch the newest page of each
-    // conversation that moved and emit the ones not seen (up to one page each).
+    // Messages that arrived while the socket was down: page back through each
+    // conversation that moved until the last sequence seen before the drop (at most
+    // REPLAY_PAGES pages), then emit the unseen ones oldest first.
     var self = this;
     var known = this._knownSequences || {};
     this._knownSequences = null;
@@ -445,12 +447,20 @@
       var last = self._conversations[id].lastMessage;
       var seen = known[id] || 0;
       if (!last || !last.lastSequence || last.lastSequence <= seen) return;
-      self._request('getMessageList', { conversationID: id }).then(function (page) {
-        var missed = page.messageList.filter(function (m) {
-          return m.sequence > seen && !self._sentIDs[m.ID];
+      var missed = [];
+      var fetchPage = function (cursor, pagesLeft) {
+        var args = { conversationID: id };
+        if (cursor) args.nextReqMessageID = cursor;
+        return self._request('getMessageList', args).then(function (page) {
+          var fresh = page.messageList.filter(function (m) { return m.sequence > seen && !self._sentIDs[m.ID]; });
+          missed = fresh.concat(missed);
+          var oldest = page.messageList.length ? page.messageList[0].sequence : 0;
+          if (!page.isCompleted && oldest > seen + 1 && pagesLeft > 1) return fetchPage(page.nextReqMessageID, pagesLeft - 1);
         });
+      };
+      fetchPage('', REPLAY_PAGES).then(function () {
         if (missed.length) self._emit(EVENT.MESSAGE_RECEIVED, missed.map(wrapMessage));
-      }, function () { /* the user can still scroll to load it */ });
+      }, function () { /* still in the history when the user scrolls */ });
     });
   };
 

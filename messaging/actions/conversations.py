@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from messaging.access import access_conversation
+from messaging.actions.read_state import publish_peer_read
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import Conversation, Thread, User
@@ -12,14 +13,18 @@ def delete_conversation(user: User, conversation_id, *, origin=None) -> str:
     """Hide the conversation from the user's list; its messages remain.
 
     The conversation counts as read (it is out of sight); a new message shows it
-    again with that message unread.
+    again with that message unread. As with setMessageRead, a C2C peer is told
+    (MESSAGE_READ_BY_PEER), so its isPeerRead marks match what a refetch shows.
     """
     conv = access_conversation(user, conversation_id)
     if conv is None:
         raise ChatError(ErrorCode.CONVERSATION_NOT_FOUND, f"conversation {conversation_id!r} not found")
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
+        old_seq = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", flat=True).get()
         Conversation.objects.filter(pk=conv.pk).update(is_hidden=True, unread_count=0, last_read_seq=thread.last_seq)
+        if thread.kind == Thread.Kind.C2C and thread.last_seq > old_seq:
+            publish_peer_read(user, conv, thread, old_seq, thread.last_seq)
         publish_on_commit(
             "CONVERSATION_LIST_UPDATED",
             [{"conversationID": conversation_id, "deleted": True}],

@@ -34,11 +34,12 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
             meta={"unread": {str(user.pk): [conversation_id, 0]}},
         )
         if thread.kind == Thread.Kind.C2C and new_seq > old_seq:
-            _publish_peer_read(user, conv, thread, old_seq, new_seq)
+            publish_peer_read(user, conv, thread, old_seq, new_seq)
     return True
 
 
-def _publish_peer_read(user, conv, thread, old_seq, new_seq):
+def publish_peer_read(user, conv, thread, old_seq, new_seq):
+    """Tell the C2C peer that ``user`` has read the peer's messages in (old_seq, new_seq]."""
     peer = conv.peer
     read = Message.objects.filter(thread=thread, sender=peer, seq__gt=old_seq, seq__lte=new_seq).order_by("-seq")[
         :PEER_READ_EVENT_LIMIT

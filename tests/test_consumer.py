@@ -245,11 +245,14 @@ async def test_create_join_quit_deliver_tips_and_group_list_updates(open_tab, al
     assert await d.drain() == []
 
 
-async def test_kicked_member_gets_group_list_and_loses_the_conversation(open_tab, alice, bob, carol):
+async def test_kicked_member_gets_group_list_loses_the_conversation_and_its_unread(open_tab, alice, bob, carol):
     a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
     await a.request("createGroup", type="Private", name="Work", groupID="w", memberList=["bob", "carol"])
     for tab in (a, b, c):
         await tab.wait_event("GROUP_LIST_UPDATED")
+    await c.send_text("w", "unread by bob", conversation_type="GROUP")
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 1
+    for tab in (a, b, c):
         await tab.drain()
 
     await a.request("deleteGroupMember", groupID="w", userIDList=["bob"])
@@ -264,6 +267,7 @@ async def test_kicked_member_gets_group_list_and_loses_the_conversation(open_tab
     assert await b.wait_event("GROUP_LIST_UPDATED") == []
     [gone] = await b.wait_event("CONVERSATION_LIST_UPDATED")
     assert gone["deleted"] is True
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 0
     await b.expect_error(10007, "getMessageList", conversationID="GROUPw")
 
 
@@ -283,6 +287,19 @@ async def test_a_frame_that_is_not_an_object_is_10011(open_tab, alice):
     a = await open_tab(alice)
     reply = await a.raw("[1, 2]")
     assert (reply["ok"], reply["code"]) == (False, 10011)
+
+
+async def test_oversized_frame_is_10004(open_tab, alice):
+    a = await open_tab(alice)
+    reply = await a.raw(json.dumps({"id": 1, "op": "getMyProfile", "args": {"pad": "x" * 70_000}}))
+    assert (reply["ok"], reply["code"]) == (False, 10004)
+
+
+async def test_binary_frame_is_10004(open_tab, alice):
+    a = await open_tab(alice)
+    await a.communicator.send_to(bytes_data=b'{"id": 1, "op": "getMyProfile"}')
+    reply = json.loads(await a.communicator.receive_from())
+    assert (reply["ok"], reply["code"]) == (False, 10004)
 
 
 async def test_unknown_op_is_10003(open_tab, alice):
@@ -462,3 +479,27 @@ async def test_deleting_a_c2c_conversation_tells_the_peer_what_a_refetch_shows(o
     assert patch == {"conversationID": "C2Calice", "deleted": True}
     assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 0
     assert (await b.request("getConversationList"))["conversationList"] == []
+
+
+async def test_group_and_meeting_events_applied_to_the_old_list_equal_a_fresh_list(open_tab, alice, bob, carol):
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+    await a.request("createGroup", type="Private", name="Work", groupID="work", memberList=["bob", "carol"])
+    await a.request("createGroup", type="ChatRoom", name="Meet", groupID="meet", memberList=["bob", "carol"])
+    await collect(b, "GROUP_LIST_UPDATED", 2)
+    await b.drain()
+    old = (await b.request("getConversationList"))["conversationList"]
+
+    await a.send_text("work", "w1", conversation_type="GROUP")
+    await c.send_text("meet", "m1", conversation_type="GROUP")
+    await c.send_text("work", "w2", conversation_type="GROUP")
+    patches = await collect(b, "CONVERSATION_LIST_UPDATED", 3)
+    totals = events_named(await b.drain(), "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED")
+
+    fresh = (await b.request("getConversationList"))["conversationList"]
+    merged = apply_patches(old, patches)
+    assert {f["conversationID"]: f["unreadCount"] for f in fresh} == {"GROUPwork": 2, "GROUPmeet": 0}
+    for entry in fresh:
+        patched = merged[entry["conversationID"]]
+        assert patched["unreadCount"] == entry["unreadCount"]
+        assert patched["lastMessage"] == entry["lastMessage"]
+    assert totals == [1, 2]

@@ -393,3 +393,13 @@ def test_rejoining_a_public_group_hides_what_was_said_while_away(alice, bob):
 
     assert "while away" not in history_texts(bob)
     assert conv(bob, "GROUPg1").unread_count == 0
+
+
+def test_removing_a_non_member_changes_nothing(alice, bob, carol):
+    make_group(alice, group_type="Public", members=["bob"])
+    before = db_snapshot()
+
+    result = actions.delete_members(alice, "g1", ["carol"])
+
+    assert result["userIDList"] == []
+    assert db_snapshot() == before

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.errors import ChatError
-from messaging.models import Conversation, GroupMember, Message, Thread
+from messaging.models import Conversation, Group, GroupMember, Message, Thread
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
     TEXT_OVERHEAD,
@@ -309,3 +309,11 @@ def test_public_group_counts_unread(alice, bob):
     send_group_text(alice, "g1")
 
     assert conv(bob, "GROUPg1").unread_count == 1
+
+
+def test_mute_all_refuses_plain_members_but_not_the_owner(alice, bob):
+    make_group(alice, group_type="Public", members=["bob"])
+    Group.objects.filter(group_id="g1").update(mute_all=True)
+
+    assert_refused(10017, send_group_text, bob, "g1", "hush")
+    assert send_group_text(alice, "g1", "announcement").seq == 2

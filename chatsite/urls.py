@@ -3,10 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from messaging import views
+from messaging.api import uploads
 
 urlpatterns = [
     path("", views.chat_page, name="chat"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/uploads/", uploads.create_upload, name="upload-create"),
+    path("api/uploads/<str:upload_uuid>/data", uploads.upload_data, name="upload-data"),
+    path("api/uploads/<str:upload_uuid>/complete", uploads.complete_upload, name="upload-complete"),
+    path("files/<str:upload_uuid>/<str:variant>", uploads.download, name="file"),
     path("admin/", admin.site.urls),
 ]

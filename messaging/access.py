@@ -3,14 +3,15 @@
 Every transport calls these; none checks permissions its own way.
 """
 
+import uuid as uuid_lib
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Group, GroupMember, Thread, User
+from messaging.models import Conversation, Group, GroupMember, Message, Thread, Upload, User
 
 SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
 
@@ -99,3 +100,42 @@ def access_conversation(user: User, conversation_id) -> Conversation | None:
         access_group(target.target)
         raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {target.target!r}")
     return None
+
+
+def access_message(user: User, conversation_id, message_id) -> Message:
+    """A message of a conversation ``user`` may see (sender selected), or 10030."""
+    conv = access_conversation(user, conversation_id)
+    if conv is None or not isinstance(message_id, str) or not message_id:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    message = (
+        Message.objects.select_related("sender")
+        .filter(thread_id=conv.thread_id, msg_id=message_id, seq__gte=conv.min_seq)
+        .first()
+    )
+    if message is None:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    return message
+
+
+def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
+    """The ready upload if ``user`` may download it, else None.
+
+    Its owner may; so may every member of a conversation holding a message that
+    refers to it (its own message, a forward or a merged message), from the first
+    message that member may see. Two queries at most.
+    """
+    try:
+        key = uuid_lib.UUID(str(upload_uuid))
+    except ValueError:
+        return None
+    upload = Upload.objects.filter(uuid=key, status=Upload.Status.READY).first()
+    if upload is None:
+        return None
+    if upload.owner_id == user.pk:
+        return upload
+    visible = Message.objects.filter(
+        attachments=upload,
+        thread__conversations__user=user,
+        seq__gte=F("thread__conversations__min_seq"),
+    ).exists()
+    return upload if visible else None

@@ -20,6 +20,20 @@ DEFAULTS = {
     "MAX_GROUP_MEMBERS": 6000,
     # A frame larger than this is refused before it is parsed.
     "MAX_FRAME_BYTES": 64 * 1024,
+    # Upload limits per kind (the SDK's: image 20 MB, audio 20 MB, video and file 100 MB).
+    "MAX_IMAGE_BYTES": 20 * 1024 * 1024,
+    "MAX_AUDIO_BYTES": 20 * 1024 * 1024,
+    "MAX_VIDEO_BYTES": 100 * 1024 * 1024,
+    "MAX_FILE_BYTES": 100 * 1024 * 1024,
+    # Pillow's decompression-bomb guard: images with more pixels are refused.
+    "MAX_IMAGE_PIXELS": 50_000_000,
+    # Filesystem storage: the browser sends an upload in requests of at most this size.
+    "UPLOAD_CHUNK_BYTES": 4 * 1024 * 1024,
+    # Signed download URLs (S3) and presigned upload POSTs live this long (seconds).
+    "DOWNLOAD_URL_EXPIRY": 300,
+    "UPLOAD_URL_EXPIRY": 900,
+    # A merged message whose list is larger than this is stored as an object (downloadKey).
+    "MERGER_INLINE_BYTES": 8 * 1024,
 }
 
 

@@ -19,6 +19,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from messaging import actions, conf, serialize
+from messaging.access import access_message
+from messaging.actions.message_types import AT_ALL, downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, user_group
 from messaging.queries import conversation_list, groups, message_list
@@ -52,12 +54,20 @@ def op_send_message(user, args, origin):
         cloud_custom_data=message.get("cloudCustomData") or "",
         random=message.get("random") or 0,
         client_time=message.get("clientTime") or 0,
+        at_user_list=message.get("atUserList") or None,
+        forward=message.get("forward"),
         origin=origin,
     )
     thread = stored.thread
     to = actions.message_send.message_to(stored, thread)
     base = serialize.message_base(stored, thread, sender=user, to=to)
     return {"message": serialize.for_viewer(base, user.username)}
+
+
+def op_download_merger_message(user, args, origin):
+    message = _args(args, "message", dict)
+    stored = access_message(user, message.get("conversationID"), message.get("ID"))
+    return {"messageList": downloaded_merger_list(stored)}
 
 
 def op_get_message_list(user, args, origin):
@@ -162,6 +172,7 @@ def op_get_my_profile(user, args, origin):
 OPS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
+    "downloadMergerMessage": op_download_merger_message,
     "setMessageRead": op_set_message_read,
     "getConversationList": op_get_conversation_list,
     "getConversationProfile": op_get_conversation_profile,
@@ -275,6 +286,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             mine = meta.get("unread", {}).get(str(self.user.pk))
             if mine:
                 patch["unreadCount"] = mine[1]
+            at_type = self.at_type(received)
+            if at_type:
+                patch["groupAtInfoAdded"] = {
+                    "messageID": received["ID"],
+                    "messageSequence": received["sequence"],
+                    "atType": at_type,
+                    "groupID": received["to"],
+                }
             await self.push("CONVERSATION_LIST_UPDATED", [patch])
         else:
             await self.push(event, data)
@@ -288,6 +307,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.unread.pop(conversation_id, None)
             if self.total_unread() != before:
                 await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+
+    def at_type(self, message):
+        """TIM.TYPES.CONV_AT_ME (1), CONV_AT_ALL (2), CONV_AT_ALL_AT_ME (3), or 0."""
+        mentioned = message.get("atUserList") or []
+        if not mentioned or message["from"] == self.user.username:
+            return 0
+        return (1 if self.user.username in mentioned else 0) + (2 if AT_ALL in mentioned else 0)
 
     def total_unread(self):
         return sum(self.unread.values())

@@ -11,6 +11,24 @@ from enum import IntEnum
 class ErrorCode(IntEnum):
     # Web SDK codes
     NOT_LOGGED_IN = 2024
+    EMPTY_FILE = 2108
+    UNSUPPORTED_AUDIO = 2119
+    IMAGE_NOT_SELECTED = 2251
+    IMAGE_FORMAT = 2252
+    IMAGE_TOO_LARGE = 2253
+    AUDIO_UPLOAD_FAILED = 2300
+    AUDIO_TOO_LARGE = 2301
+    VIDEO_UPLOAD_FAILED = 2350
+    VIDEO_TOO_LARGE = 2351
+    VIDEO_FORMAT = 2352
+    FILE_UPLOAD_FAILED = 2400  # also: the upload is not finished (not checked yet)
+    FILE_NOT_SELECTED = 2401
+    FILE_TOO_LARGE = 2402
+    UPLOAD_NOT_FOUND = 2403  # "missing file URL": no such upload of this user
+    NOT_A_MERGER_MESSAGE = 2450
+    BAD_MERGER_KEY = 2451
+    MERGER_DOWNLOAD_FAILED = 2452
+    CANNOT_FORWARD = 2453  # e.g. group tips
     SEND_FAILED = 2100
     BAD_CONVERSATION_TYPE = 2106  # also: sending to the system conversation
     CONVERSATION_NOT_FOUND = 2500
@@ -32,6 +50,7 @@ class ErrorCode(IntEnum):
     MUTED_IN_GROUP = 10017
     ACCOUNT_NOT_FOUND = 10019
     GROUP_ID_IN_USE = 10021
+    MESSAGE_NOT_FOUND = 10030  # no such message in a conversation the user may see
     # Server: C2C
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
     MUTED = 20012

@@ -147,7 +147,7 @@ def group_profile(group: Group, *, self_role: str | None = None):
     return profile
 
 
-def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0):
+def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, group_at_info=()):
     """The SDK Conversation object. Expects peer, group, last_message and its sender selected."""
     data = {
         "conversationID": conv.conversation_id,
@@ -160,7 +160,7 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0):
             peer_read_seq=peer_read_seq,
             viewer_id=viewer.username,
         ),
-        "groupAtInfoList": [],
+        "groupAtInfoList": [dict(info, groupID=conv.group.group_id) for info in group_at_info] if conv.group_id else [],
         "remark": "",
         "isPinned": conv.is_pinned,
         "messageRemindType": "AcceptAndNotify",

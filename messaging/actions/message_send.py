@@ -14,15 +14,14 @@ import time
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, serialize
+from messaging import conf, serialize, storage
 from messaging.access import access_group, access_membership, access_user, check_may_send
+from messaging.actions.message_types import AT_ALL, build_body
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
-from messaging.models import Conversation, Group, Message, Thread, User
+from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, Thread, User
 
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
-# Types this server accepts from clients; issue #3 adds the media types.
-SENDABLE_TYPES = {serialize.TEXT}
 
 
 def new_message_id(user_pk):
@@ -30,22 +29,11 @@ def new_message_id(user_pk):
     return f"{user_pk}-{int(time.time())}-{secrets.randbelow(10**9)}"
 
 
-def validate_body(msg_type, payload, cloud_custom_data):
-    if msg_type not in SENDABLE_TYPES:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unsupported message type {msg_type!r}")
-    if not isinstance(payload, dict):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "payload must be an object")
-    if not isinstance(cloud_custom_data, str):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
-    if msg_type == serialize.TEXT:
-        text = payload.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ChatError(ErrorCode.INVALID_PARAMETERS, "text message is empty")
-        payload = {"text": text}
+def check_body_size(payload, cloud_custom_data):
+    """The SDK's fixed 12 KB limit on a message body: payload plus cloudCustomData."""
     size = len(json.dumps(payload, ensure_ascii=False).encode()) + len(cloud_custom_data.encode())
     if size > conf.get("MAX_BODY_BYTES"):
         raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is 12 KB")
-    return payload
 
 
 def send_message(
@@ -60,56 +48,81 @@ def send_message(
     cloud_custom_data="",
     random=0,
     client_time=0,
+    at_user_list=None,
+    forward=None,
     origin=None,
 ) -> Message:
     """Store and deliver one message from ``sender``; returns the stored message.
 
     A resend with a message ID this sender already used returns the stored message
-    and stores nothing. Errors (SDK codes): 2106 bad conversation type or the system
-    conversation, 20003 unknown user, 10010 unknown group, 10007 not a member,
-    10017 muted, 10004 bad arguments or empty text, 80002 body over 12 KB.
+    and stores nothing. ``forward`` ({ID, conversationID}) copies a message the
+    sender may see instead of ``msg_type``/``payload``. Errors (SDK codes): 2106 bad
+    conversation type or the system conversation, 20003 unknown user, 10010 unknown
+    group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
+    80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable.
+    Nothing is stored when it fails.
     """
     if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
         raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
     if priority not in PRIORITIES:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unknown priority {priority!r}")
+    if not isinstance(cloud_custom_data, str):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
     if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= conf.get("MAX_CLIENT_MESSAGE_ID")):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "message ID must be a string of 1 to 64 characters")
-    payload = validate_body(msg_type, payload, cloud_custom_data)
     if msg_id is not None:
         stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
         if stored is not None:
             return stored
 
+    if conversation_type == Thread.Kind.C2C:
+        peer = access_user(to)
+        if peer.pk == sender.pk:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
+        group = None
+    else:
+        group = access_group(to)
+        check_may_send(access_membership(sender, group), group)
     fields = dict(
-        msg_type=msg_type,
-        payload=payload,
         msg_id=msg_id or new_message_id(sender.pk),
         priority=priority,
         cloud_custom_data=cloud_custom_data,
-        random=random if isinstance(random, int) else 0,
-        client_time=client_time if isinstance(client_time, int) else 0,
+        random=random if isinstance(random, int) and not isinstance(random, bool) else 0,
+        client_time=client_time if isinstance(client_time, int) and not isinstance(client_time, bool) else 0,
         origin=origin,
     )
+    body = None
     try:
-        if conversation_type == Thread.Kind.C2C:
-            peer = access_user(to)
-            if peer.pk == sender.pk:
-                raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
-            with transaction.atomic():
-                thread = c2c_thread(sender, peer)
-                return post_message(thread, sender, to=peer.username, **fields)
-        group = access_group(to)
-        member = access_membership(sender, group)
-        check_may_send(member, group)
         with transaction.atomic():
-            return post_message(group.thread, sender, to=group.group_id, counts_unread=group.counts_unread, **fields)
+            body = build_body(
+                sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list, forward=forward
+            )
+            check_body_size(body.payload, cloud_custom_data)
+            if group is None:
+                thread, target, counts_unread = c2c_thread(sender, peer), peer.username, True
+            else:
+                thread, target, counts_unread = group.thread, group.group_id, group.counts_unread
+            return post_message(
+                thread,
+                sender,
+                to=target,
+                msg_type=body.type,
+                payload=body.payload,
+                at_user_list=body.at_user_list,
+                attachments=body.attachments,
+                counts_unread=counts_unread,
+                **fields,
+            )
     except IntegrityError:
         # The same client ID raced in from another tab: the first one won.
         stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).first()
         if stored is None:
             raise
         return stored
+    except BaseException:
+        if body is not None and body.created_upload is not None:
+            storage.delete(body.created_upload.key)
+        raise
 
 
 def c2c_thread(user_a: User, user_b: User) -> Thread:
@@ -146,6 +159,7 @@ def post_message(
     random=0,
     client_time=0,
     at_user_list=None,
+    attachments=(),
     counts_unread=True,
     origin=None,
 ) -> Message:
@@ -173,6 +187,10 @@ def post_message(
         client_time=client_time or int(now.timestamp()),
         created_at=now,
     )
+    if attachments:
+        message.attachments.add(*attachments)
+    if at_user_list:
+        _record_mentions(thread, message, at_user_list)
     sender_pk = sender.pk if sender else 0
     with connection.cursor() as cursor:
         cursor.execute(
@@ -194,6 +212,18 @@ def post_message(
         meta={"unread": {str(pk): [cid, unread] for pk, cid, unread in viewers}},
     )
     return message
+
+
+def _record_mentions(thread, message, at_user_list):
+    """One row per mentioned member, one for @all (members only: others see nothing)."""
+    rows = []
+    if AT_ALL in at_user_list:
+        rows.append(GroupAtMention(thread=thread, message=message, seq=message.seq, user=None))
+    named = [u for u in at_user_list if u != AT_ALL]
+    if named:
+        member_pks = GroupMember.objects.filter(group__thread=thread, user__username__in=named).values_list("user_id", flat=True)
+        rows.extend(GroupAtMention(thread=thread, message=message, seq=message.seq, user_id=pk) for pk in member_pks)
+    GroupAtMention.objects.bulk_create(rows)
 
 
 def message_to(message: Message, thread: Thread) -> str:

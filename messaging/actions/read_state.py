@@ -10,7 +10,7 @@ from django.db import transaction
 from messaging import serialize
 from messaging.access import access_conversation
 from messaging.events import publish_on_commit
-from messaging.models import Conversation, Message, Thread, User
+from messaging.models import Conversation, GroupAtMention, Message, Thread, User
 
 PEER_READ_EVENT_LIMIT = 100
 
@@ -27,9 +27,10 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
         if new_seq == old_seq and old_unread == 0:
             return False
         Conversation.objects.filter(pk=conv.pk).update(last_read_seq=new_seq, unread_count=0)
+        GroupAtMention.objects.filter(thread_id=thread.pk, user=user, seq__lte=new_seq).delete()
         publish_on_commit(
             "CONVERSATION_LIST_UPDATED",
-            [{"conversationID": conversation_id, "unreadCount": 0}],
+            [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": []}],
             [user.pk],
             meta={"unread": {str(user.pk): [conversation_id, 0]}},
         )

@@ -1,7 +1,8 @@
 from messaging.models.conversations import Conversation
 from messaging.models.groups import Group, GroupMember
-from messaging.models.messages import Message
+from messaging.models.messages import GroupAtMention, Message
 from messaging.models.threads import Thread
+from messaging.models.uploads import Upload
 from messaging.models.users import User
 
-__all__ = ["Conversation", "Group", "GroupMember", "Message", "Thread", "User"]
+__all__ = ["Conversation", "Group", "GroupAtMention", "GroupMember", "Message", "Thread", "Upload", "User"]

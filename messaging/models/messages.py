@@ -24,6 +24,9 @@ class Message(models.Model):
     client_time = models.BigIntegerField(default=0)
     is_revoked = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    # Uploads this message refers to (its own, forwarded or merged ones): a member of
+    # the thread may download them.
+    attachments = models.ManyToManyField("messaging.Upload", blank=True, related_name="messages")
 
     class Meta:
         constraints = [
@@ -34,3 +37,23 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"
+
+
+class GroupAtMention(models.Model):
+    """A group message that mentions a user (``user``) or everyone (``user`` is NULL).
+
+    A member's conversation shows it in ``groupAtInfoList`` while its ``seq`` is
+    after the member's read cursor. One row per mentioned user, one for @all:
+    mentioning everyone costs one row, not one per member.
+    """
+
+    thread = models.ForeignKey("messaging.Thread", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    seq = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["thread", "seq"])]
+
+    def __str__(self):
+        return f"@{self.user_id or 'all'} in {self.thread_id}#{self.seq}"

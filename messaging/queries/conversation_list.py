@@ -1,24 +1,58 @@
-"""getConversationList, getConversationProfile, getTotalUnreadMessageCount: one query each."""
+"""getConversationList, getConversationProfile, getTotalUnreadMessageCount.
 
-from django.db.models import Sum
+getConversationList is one query for the rows plus one for the mentions
+(groupAtInfoList) of its group conversations; the other reads are one query.
+"""
+
+from django.db.models import Q, Sum
 
 from messaging import conf, serialize
 from messaging.access import access_conversation, parse_conversation_id, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Thread, User
+from messaging.models import Conversation, GroupAtMention, Thread, User
 
 SELECTED = ("peer", "group__owner", "group__thread", "last_message__sender")
 
 
 def get_conversation_list(user: User) -> list:
     """Up to 100 visible conversations: pinned first, then the most recent."""
-    rows = (
+    rows = list(
         Conversation.objects.filter(user=user, is_hidden=False)
         .select_related(*SELECTED)
         .annotate(peer_read_seq=peer_read_seq_subquery())
         .order_by("-is_pinned", "-last_time", "-pk")[: conf.get("CONVERSATION_LIST_LIMIT")]
     )
-    return [serialize.conversation(c, user, peer_read_seq=c.peer_read_seq) for c in rows]
+    at_info = group_at_info(user, [c for c in rows if c.group_id])
+    return [
+        serialize.conversation(c, user, peer_read_seq=c.peer_read_seq, group_at_info=at_info.get(c.thread_id, [])) for c in rows
+    ]
+
+
+def group_at_info(user: User, group_conversations) -> dict:
+    """thread id -> groupAtInfoList: unread mentions of ``user`` or of everyone. One query."""
+    if not group_conversations:
+        return {}
+    cursors = {c.thread_id: c.last_read_seq for c in group_conversations}
+    mentions = (
+        GroupAtMention.objects.filter(thread_id__in=cursors, seq__gt=min(cursors.values()))
+        .filter(Q(user=user) | Q(user__isnull=True))
+        .exclude(message__sender=user)
+        .values_list("thread_id", "seq", "user_id", "message__msg_id")
+        .order_by("seq")
+    )
+    by_message = {}
+    for thread_id, seq, user_id, msg_id in mentions:
+        if seq <= cursors[thread_id]:
+            continue
+        at_type = 1 if user_id else 2
+        key = (thread_id, seq)
+        if key in by_message and by_message[key]["atType"] != at_type:
+            at_type = 3
+        by_message[key] = {"messageID": msg_id, "messageSequence": seq, "atType": at_type}
+    result = {}
+    for (thread_id, _), info in by_message.items():
+        result.setdefault(thread_id, []).append(info)
+    return result
 
 
 def get_conversation_profile(user: User, conversation_id) -> dict:
@@ -45,7 +79,8 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
         }
     if conv.last_message_id:
         conv = Conversation.objects.select_related(*SELECTED).annotate(peer_read_seq=peer_read_seq_subquery()).get(pk=conv.pk)
-    return serialize.conversation(conv, user, peer_read_seq=conv.peer_read_seq)
+    at_info = group_at_info(user, [conv] if conv.group_id else [])
+    return serialize.conversation(conv, user, peer_read_seq=conv.peer_read_seq, group_at_info=at_info.get(conv.thread_id, []))
 
 
 def get_total_unread_count(user: User) -> int:

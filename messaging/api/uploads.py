@@ -1,0 +1,171 @@
+"""HTTP transport for files: create an upload, receive its bytes (filesystem
+storage), complete it, and download files. Thin: each view parses, calls one
+action or access check, and answers. Errors are JSON ``{"code", "message"}``
+with the SDK's codes.
+
+Downloads are for members only. Every response that serves user bytes carries
+``X-Content-Type-Options: nosniff`` and a sandboxing CSP; only images, audio and
+video are served inline, everything else (HTML and SVG included) as an attachment.
+"""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from messaging import conf, storage
+from messaging.access import access_upload_for_download
+from messaging.actions import uploads
+from messaging.actions.message_types import image_payload
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Upload
+
+INLINE_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/ogg",
+    "audio/webm",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/aac",
+    "audio/flac",
+    "audio/x-flac",
+}
+STATUS_FOR = {
+    ErrorCode.UPLOAD_NOT_FOUND: 404,
+    ErrorCode.IMAGE_TOO_LARGE: 413,
+    ErrorCode.AUDIO_TOO_LARGE: 413,
+    ErrorCode.VIDEO_TOO_LARGE: 413,
+    ErrorCode.FILE_TOO_LARGE: 413,
+}
+
+
+def error_response(error: ChatError):
+    return JsonResponse(error.as_reply(), status=STATUS_FOR.get(error.code, 400))
+
+
+def json_body(request):
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ChatError(ErrorCode.JSON_PARSE_ERROR, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ChatError(ErrorCode.JSON_PARSE_ERROR, "the body must be a JSON object")
+    return data
+
+
+def upload_json(upload: Upload):
+    data = {
+        "uuid": upload.uuid.hex,
+        "kind": upload.kind,
+        "status": upload.status,
+        "name": upload.name,
+        "size": upload.size or upload.declared_size,
+        "contentType": upload.content_type,
+    }
+    if upload.kind == Upload.Kind.IMAGE and upload.status == Upload.Status.READY:
+        data["image"] = image_payload(upload)
+    return data
+
+
+def api_login_required(view):
+    """login_required that answers 401 JSON to scripts instead of redirecting."""
+
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"code": ErrorCode.NOT_LOGGED_IN, "message": "log in first"}, status=401)
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@require_POST
+@api_login_required
+def create_upload(request):
+    """``{"kind": "image"|"audio"|"video"|"file", "name", "size"}`` → the upload and where to send it."""
+    try:
+        data = json_body(request)
+        upload = uploads.create_upload(request.user, kind=data.get("kind"), name=data.get("name"), size=data.get("size"))
+    except ChatError as error:
+        return error_response(error)
+    target = storage.upload_target(upload.key, upload.declared_size, reverse("upload-data", args=[upload.uuid.hex]))
+    target["chunkSize"] = conf.get("UPLOAD_CHUNK_BYTES")
+    return JsonResponse({"upload": upload_json(upload), "target": target}, status=201)
+
+
+@require_http_methods(["PUT"])
+@api_login_required
+def upload_data(request, upload_uuid):
+    """Filesystem storage: one chunk of the bytes as the body, at ``?offset=N``.
+
+    Answers ``{"received": N}``: the bytes stored so far. When it is not the
+    offset plus this chunk, the chunk was not at the right place and the client
+    resumes from ``received``.
+    """
+    try:
+        offset = int(request.GET.get("offset", "0"))
+    except ValueError:
+        offset = -1
+    if int(request.headers.get("Content-Length") or 0) > conf.get("UPLOAD_CHUNK_BYTES"):
+        return JsonResponse(
+            {"code": ErrorCode.INVALID_PARAMETERS, "message": "send the file in chunks of at most 4 MB"}, status=413
+        )
+    try:
+        received = uploads.receive_upload_chunk(request.user, upload_uuid, offset, request)
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse({"received": received})
+
+
+@require_POST
+@api_login_required
+def complete_upload(request, upload_uuid):
+    """Check the stored bytes (size, type from content, image variants); then it can be sent."""
+    try:
+        upload = uploads.complete_upload(request.user, upload_uuid)
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse({"upload": upload_json(upload)})
+
+
+@require_GET
+@login_required
+def download(request, upload_uuid, variant="original"):
+    upload = access_upload_for_download(request.user, upload_uuid)
+    if upload is None:
+        return JsonResponse({"code": ErrorCode.PERMISSION_DENIED, "message": "no such file, or not yours to see"}, status=403)
+    if variant == "original":
+        info = upload.variants.get("original") or {"key": upload.key, "content_type": upload.content_type}
+    else:
+        info = upload.variants.get(variant)
+        if info is None:
+            return JsonResponse({"code": ErrorCode.INVALID_PARAMETERS, "message": "no such variant"}, status=404)
+    content_type = info.get("content_type") or "application/octet-stream"
+    inline = content_type in INLINE_TYPES and request.GET.get("download") != "1"
+    if not inline:
+        content_type = "application/octet-stream" if content_type not in INLINE_TYPES else content_type
+    filename = upload.name if variant == "original" else f"{variant}-{upload.name}"
+    if storage.is_s3():
+        response = HttpResponseRedirect(
+            storage.signed_url(info["key"], filename=filename, content_type=content_type, inline=inline)
+        )
+    else:
+        response = FileResponse(storage.open_file(info["key"]), content_type=content_type)
+        response["Content-Disposition"] = storage.content_disposition(filename, inline=inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,134 @@
+"""Checking uploaded bytes and making image variants.
+
+Type is decided from the bytes (``filetype`` signatures, then Pillow for images),
+never from the name. Pillow's decompression-bomb guard is on and stricter than
+its default: an image over ``MAX_IMAGE_PIXELS`` is refused, not just warned
+about. Images are turned upright (``ImageOps.exif_transpose``) and re-encoded
+without their metadata (EXIF, GPS), except animated GIFs, whose original is kept
+byte for byte so they stay animated.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import filetype
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from messaging import conf
+from messaging.errors import ChatError, ErrorCode
+
+Image.MAX_IMAGE_PIXELS = conf.get("MAX_IMAGE_PIXELS")
+
+# TIM imageFormat codes
+IMAGE_FORMATS = {"JPEG": 1, "GIF": 2, "PNG": 3, "BMP": 4, "WEBP": 255}
+IMAGE_MIME = {"JPEG": "image/jpeg", "GIF": "image/gif", "PNG": "image/png", "BMP": "image/bmp", "WEBP": "image/webp"}
+VIDEO_MIME = {"video/mp4", "video/quicktime", "video/webm"}
+AUDIO_MIME = {
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/ogg",
+    "audio/x-wav",
+    "audio/wav",
+    "audio/aac",
+    "audio/webm",
+    "video/webm",
+    "audio/amr",
+    "audio/x-flac",
+    "audio/flac",
+}
+# (name, longest side) of the variants the SDK describes: type 2 "large" 720p, type 1 "thumb" 198p.
+IMAGE_VARIANTS = (("large", 720), ("thumb", 198))
+HEAD_BYTES = 8192
+
+
+@dataclass
+class ProcessedImage:
+    width: int
+    height: int
+    image_format: int
+    content_type: str
+    original: bytes | None  # None: keep the uploaded bytes as they are
+    original_ext: str
+    variants: dict = field(default_factory=dict)  # name -> (bytes, width, height, content_type)
+
+
+def sniff(head: bytes) -> str:
+    """The MIME type the bytes say, or '' when they say nothing we know."""
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if head[:4] == b"\x1aE\xdf\xa3":  # EBML: WebM/Matroska, as MediaRecorder makes
+        return "video/webm"
+    return ""
+
+
+def check_audio(head: bytes) -> str:
+    mime = sniff(head)
+    if mime not in AUDIO_MIME:
+        raise ChatError(ErrorCode.UNSUPPORTED_AUDIO, "the file is not an audio format this chat plays")
+    return mime
+
+
+def check_video(head: bytes) -> str:
+    mime = sniff(head)
+    if mime not in VIDEO_MIME:
+        raise ChatError(ErrorCode.VIDEO_FORMAT, "the file is not an MP4 (or WebM) video")
+    return mime
+
+
+def process_image(data: bytes) -> ProcessedImage:
+    """Check ``data`` is an image we serve, and make its upright, metadata-free variants."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image_format = image.format
+            if image_format not in IMAGE_FORMATS:
+                raise ChatError(ErrorCode.IMAGE_FORMAT, "images must be JPEG, PNG, GIF, BMP or WebP")
+            animated = getattr(image, "is_animated", False)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ChatError(ErrorCode.IMAGE_FORMAT, "the image has too many pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ChatError(ErrorCode.IMAGE_FORMAT, "the file is not an image") from None
+    upright = ImageOps.exif_transpose(image)
+    width, height = upright.size
+    result = ProcessedImage(
+        width=width,
+        height=height,
+        image_format=IMAGE_FORMATS[image_format],
+        content_type=IMAGE_MIME[image_format],
+        original=None,
+        original_ext=image_format.lower().replace("jpeg", "jpg"),
+    )
+    if not (image_format == "GIF" and animated):
+        result.original = _encode(upright, image_format)
+    flat = upright.convert("RGBA") if _has_alpha(upright) else upright.convert("RGB")
+    for name, side in IMAGE_VARIANTS:
+        variant = flat.copy()
+        variant.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        fmt = "PNG" if variant.mode == "RGBA" else "JPEG"
+        result.variants[name] = (_encode(variant, fmt), variant.width, variant.height, IMAGE_MIME[fmt])
+    return result
+
+
+def _has_alpha(image):
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def _encode(image, image_format) -> bytes:
+    """Re-encode with no metadata: ``save`` writes no EXIF/GPS unless asked to."""
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=False, progressive=True)
+    elif image_format == "GIF":
+        image.save(out, "GIF")
+    elif image_format == "WEBP":
+        image.save(out, "WEBP", quality=85)
+    elif image_format == "BMP":
+        image.convert("RGB").save(out, "BMP")
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()

@@ -1,0 +1,134 @@
+"""The file store behind uploads: django-storages S3 in production, the local
+filesystem by default. Everything that depends on which one is in use is here.
+
+S3: the browser uploads straight to the bucket with a presigned POST whose policy
+fixes the object key and its exact size; downloads redirect to a short-lived
+signed URL whose response headers (type, disposition) are part of the signature.
+Filesystem: the browser PUTs the bytes to the app's upload view in chunks of at
+most ``UPLOAD_CHUNK_BYTES`` (Daphne queues a whole request body in memory, so a
+100 MB file is never one request), which are streamed to disk; downloads are streamed by the app.
+"""
+
+import os
+from urllib.parse import quote
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from messaging import conf
+
+COPY_CHUNK = 1024 * 1024
+
+
+def is_s3() -> bool:
+    return hasattr(default_storage, "bucket_name")
+
+
+def _client():
+    return default_storage.connection.meta.client
+
+
+def upload_target(key: str, size: int, upload_url: str) -> dict:
+    """Where and how the browser sends the bytes of a new upload."""
+    if is_s3():
+        post = _client().generate_presigned_post(
+            Bucket=default_storage.bucket_name,
+            Key=key,
+            Conditions=[["content-length-range", size, size]],
+            ExpiresIn=conf.get("UPLOAD_URL_EXPIRY"),
+        )
+        return {"method": "POST", "url": post["url"], "fields": post["fields"]}
+    return {"method": "PUT", "url": upload_url, "fields": {}}
+
+
+def write_chunk(key: str, offset: int, stream, total: int) -> int:
+    """Filesystem only: append one chunk of an upload, streamed (never all in memory).
+
+    The bytes go to ``<key>.part`` at ``offset``, which must be the size received so
+    far (else nothing is written and the current size is returned, so the client
+    can resume from there). When ``total`` bytes have arrived the part file becomes
+    the object. Returns the size received so far, or -1 when the chunk would pass
+    ``total`` (the partial upload is then discarded).
+    """
+    path = default_storage.path(key)
+    partial = path + ".part"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    received = os.path.getsize(partial) if os.path.exists(partial) else 0
+    if offset != received:
+        return received
+    with open(partial, "ab") as out:
+        while chunk := stream.read(COPY_CHUNK):
+            received += len(chunk)
+            if received > total:
+                break
+            out.write(chunk)
+    if received > total:
+        os.unlink(partial)
+        return -1
+    if received == total:
+        os.replace(partial, path)
+    return received
+
+
+def size(key: str) -> int | None:
+    """The stored object's size, or None when nothing is stored under ``key``."""
+    if is_s3():
+        try:
+            return _client().head_object(Bucket=default_storage.bucket_name, Key=key)["ContentLength"]
+        except Exception:
+            return None
+    return default_storage.size(key) if default_storage.exists(key) else None
+
+
+def read_head(key: str, length: int) -> bytes:
+    if is_s3():
+        response = _client().get_object(Bucket=default_storage.bucket_name, Key=key, Range=f"bytes=0-{length - 1}")
+        return response["Body"].read()
+    with default_storage.open(key, "rb") as handle:
+        return handle.read(length)
+
+
+def read_all(key: str) -> bytes:
+    with default_storage.open(key, "rb") as handle:
+        return handle.read()
+
+
+def save(key: str, data: bytes, content_type: str) -> str:
+    """Store ``data`` under exactly ``key`` (replacing what was there)."""
+    if is_s3():
+        _client().put_object(Bucket=default_storage.bucket_name, Key=key, Body=data, ContentType=content_type)
+        return key
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    saved = default_storage.save(key, ContentFile(data))
+    assert saved == key, (saved, key)
+    return key
+
+
+def delete(key: str):
+    try:
+        default_storage.delete(key)
+    except Exception:  # a missing object is already gone
+        pass
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    kind = "inline" if inline else "attachment"
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def signed_url(key: str, *, filename: str, content_type: str, inline: bool) -> str:
+    """S3 only: a short-lived URL that serves the object with our type and disposition."""
+    return default_storage.url(
+        key,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": content_disposition(filename, inline=inline),
+        },
+        expire=conf.get("DOWNLOAD_URL_EXPIRY"),
+    )
+
+
+def open_file(key: str):
+    return default_storage.open(key, "rb")

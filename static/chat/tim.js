@@ -572,6 +572,269 @@
     return message;
   };
 
+  Chat.prototype.createTextAtMessage = function (options) {
+    var payload = (options && options.payload) || {};
+    var message = this._createMessage(TYPES.MSG_TEXT, options, { text: payload.text, atUserList: payload.atUserList || [] });
+    message.atUserList = (payload.atUserList || []).slice();
+    message.messageForShow = payload.text || '';
+    return message;
+  };
+
+  Chat.prototype.createCustomMessage = function (options) {
+    var p = (options && options.payload) || {};
+    var message = this._createMessage(TYPES.MSG_CUSTOM, options, {
+      data: p.data || '', description: p.description || '', extension: p.extension || ''
+    });
+    message.messageForShow = '[Custom Message]';
+    return message;
+  };
+
+  Chat.prototype.createFaceMessage = function (options) {
+    var p = (options && options.payload) || {};
+    var message = this._createMessage(TYPES.MSG_FACE, options, { index: p.index, data: p.data || '' });
+    message.messageForShow = '[Emoji]';
+    return message;
+  };
+
+  Chat.prototype.createLocationMessage = function (options) {
+    var p = (options && options.payload) || {};
+    var message = this._createMessage(TYPES.MSG_LOCATION, options, {
+      description: p.description || '', longitude: p.longitude, latitude: p.latitude
+    });
+    message.messageForShow = '[Location]';
+    return message;
+  };
+
+  // Upload types: the message shows at once with a local preview; sendMessage
+  // uploads the file (onProgress gets a fraction 0..1, message.progress follows),
+  // then sends the message naming the checked upload.
+  function pickFile(payload) {
+    var file = payload && payload.file;
+    if (file && file.files) file = file.files[0];  // an <input type="file">
+    if (file && file.tempFiles) file = file.tempFiles[0];  // a mini-program result
+    return file || null;
+  }
+
+  function blobURL(file) {
+    try { return global.URL && file ? global.URL.createObjectURL(file) : ''; } catch (e) { return ''; }
+  }
+
+  Chat.prototype._createUploadMessage = function (type, kind, options, payload, forShow) {
+    var file = pickFile(options && options.payload);
+    var message = this._createMessage(type, options, payload);
+    message.messageForShow = forShow;
+    Object.defineProperty(message, '_upload', {
+      value: { file: file, kind: kind, onProgress: options && options.onProgress, uuid: '', extra: {} },
+      enumerable: false, writable: true
+    });
+    return message;
+  };
+
+  Chat.prototype.createImageMessage = function (options) {
+    var file = pickFile(options && options.payload);
+    var url = blobURL(file);
+    var size = file ? file.size : 0;
+    return this._createUploadMessage(TYPES.MSG_IMAGE, 'image', options, {
+      uuid: '', imageFormat: 255,
+      imageInfoArray: [0, 1, 2].map(function (t) { return { type: t, width: 0, height: 0, size: size, url: url }; })
+    }, '[Image]');
+  };
+
+  Chat.prototype.createAudioMessage = function (options) {
+    var file = pickFile(options && options.payload);
+    var p = (options && options.payload) || {};
+    return this._createUploadMessage(TYPES.MSG_AUDIO, 'audio', options, {
+      uuid: '', url: blobURL(file), size: file ? file.size : 0, second: p.second || 0, downloadFlag: 2
+    }, '[Voice]');
+  };
+
+  Chat.prototype.createVideoMessage = function (options) {
+    var file = pickFile(options && options.payload);
+    return this._createUploadMessage(TYPES.MSG_VIDEO, 'video', options, {
+      videoUUID: '', videoUrl: blobURL(file), videoSize: file ? file.size : 0, videoSecond: 0, videoFormat: '',
+      snapshotUUID: '', snapshotUrl: '', snapshotWidth: 0, snapshotHeight: 0
+    }, '[Video]');
+  };
+
+  Chat.prototype.createFileMessage = function (options) {
+    var file = pickFile(options && options.payload);
+    return this._createUploadMessage(TYPES.MSG_FILE, 'file', options, {
+      uuid: '', fileName: file ? file.name : '', fileUrl: '', fileSize: file ? file.size : 0
+    }, '[File]');
+  };
+
+  Chat.prototype.createMergerMessage = function (options) {
+    var p = (options && options.payload) || {};
+    var list = p.messageList || [];
+    var message = this._createMessage(TYPES.MSG_MERGER, options, {
+      title: p.title || '', abstractList: p.abstractList || [], compatibleText: p.compatibleText || '',
+      layersOverLimit: false, downloadKey: '',
+      messageList: list.map(function (m) {
+        return { ID: m.ID, type: m.type, payload: m.payload, from: m.from, nick: m.nick, avatar: m.avatar, time: m.time, sequence: m.sequence, messageForShow: m.messageForShow };
+      })
+    });
+    message.messageForShow = '[Chat History]';
+    Object.defineProperty(message, '_merged', {
+      value: list.map(function (m) { return { ID: m.ID, conversationID: m.conversationID }; }), enumerable: false
+    });
+    return message;
+  };
+
+  Chat.prototype.createForwardMessage = function (options) {
+    var original = options && options.payload;
+    var message = this._createMessage(original ? original.type : '', options, original ? JSON.parse(JSON.stringify(original.payload)) : {});
+    message.messageForShow = original ? original.messageForShow : '';
+    Object.defineProperty(message, '_forward', {
+      value: original ? { ID: original.ID, conversationID: original.conversationID } : null, enumerable: false
+    });
+    return message;
+  };
+
+  Chat.prototype.downloadMergerMessage = function (message) {
+    if (!message || message.type !== TYPES.MSG_MERGER) return Promise.reject(chatError(2450, 'not a merged message'));
+    if (!message.payload.downloadKey) return Promise.resolve(ok(message));
+    return this._call('downloadMergerMessage', { message: { ID: message.ID, conversationID: message.conversationID } }).then(function (response) {
+      message.payload.messageList = response.data.messageList;
+      return ok(message);
+    });
+  };
+
+  // --- uploads (HTTP: /api/uploads/) ----------------------------------------------
+
+  function csrfToken() {
+    var match = global.document && global.document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : '';
+  }
+
+  function uploadFailure(kind) {
+    return { image: 2251, audio: 2300, video: 2350, file: 2400 }[kind] || 2400;
+  }
+
+  function xhr(method, url, body, headers, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var request = new global.XMLHttpRequest();
+      request.open(method, url);
+      for (var name in headers || {}) request.setRequestHeader(name, headers[name]);
+      if (onProgress && request.upload) {
+        request.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
+      }
+      request.onload = function () {
+        var data = null;
+        try { data = JSON.parse(request.responseText || 'null'); } catch (e) { data = null; }
+        resolve({ status: request.status, data: data });
+      };
+      request.onerror = function () { reject(chatError(ERR.SEND_FAILED, 'the upload was interrupted')); };
+      request.send(body);
+    });
+  }
+
+  function apiJSON(method, url, body) {
+    return xhr(method, url, body ? JSON.stringify(body) : null, { 'Content-Type': 'application/json', 'X-CSRFToken': csrfToken() });
+  }
+
+  Chat.prototype._uploadFile = function (file, kind, onProgress) {
+    var failure = uploadFailure(kind);
+    if (!file) return Promise.reject(chatError(kind === 'image' ? 2251 : 2401, 'no file selected'));
+    var size = file.size;
+    var report = function (done) { if (onProgress) onProgress(size ? Math.min(1, done / size) : 1); };
+    return apiJSON('POST', '/api/uploads/', { kind: kind, name: file.name || kind, size: size }).then(function (created) {
+      if (created.status !== 201) throw created.data || chatError(failure, 'the upload was refused');
+      var upload = created.data.upload;
+      var target = created.data.target;
+      var sent;
+      if (target.method === 'POST') {
+        var form = new global.FormData();
+        for (var field in target.fields) form.append(field, target.fields[field]);
+        form.append('file', file);
+        sent = xhr('POST', target.url, form, {}, report).then(function (r) {
+          if (r.status < 200 || r.status >= 300) throw chatError(failure, 'the storage refused the file');
+        });
+      } else {
+        var chunk = target.chunkSize || 4194304;
+        var put = function (offset) {
+          if (offset >= size) return Promise.resolve();
+          var piece = file.slice(offset, Math.min(size, offset + chunk));
+          return xhr('PUT', target.url + '?offset=' + offset, piece, { 'X-CSRFToken': csrfToken(), 'Content-Type': 'application/octet-stream' },
+            function (loaded) { report(offset + loaded); }).then(function (r) {
+            if (r.status !== 200) throw r.data || chatError(failure, 'the upload failed');
+            return put(r.data.received);
+          });
+        };
+        sent = put(0);
+      }
+      return sent.then(function () {
+        return apiJSON('POST', '/api/uploads/' + upload.uuid + '/complete');
+      }).then(function (completed) {
+        if (completed.status !== 200) throw completed.data || chatError(failure, 'the file could not be checked');
+        report(size);
+        return completed.data.upload;
+      });
+    });
+  };
+
+  function mediaInfo(file, kind) {
+    // Duration (and for video a poster frame) read by the browser from the file.
+    return new Promise(function (resolve) {
+      var doc = global.document;
+      if (!doc || !file || !global.URL) { resolve({ second: 0 }); return; }
+      var element = doc.createElement(kind === 'video' ? 'video' : 'audio');
+      var url = global.URL.createObjectURL(file);
+      var done = false;
+      var finish = function (info) { if (!done) { done = true; resolve(info); } };
+      setTimeout(function () { finish({ second: 0 }); }, 5000);
+      element.preload = 'metadata';
+      element.muted = true;
+      element.onerror = function () { finish({ second: 0 }); };
+      element.onloadedmetadata = function () {
+        var second = isFinite(element.duration) ? Math.round(element.duration) : 0;
+        if (kind !== 'video') { finish({ second: second }); return; }
+        element.onseeked = function () {
+          try {
+            var canvas = doc.createElement('canvas');
+            canvas.width = element.videoWidth || 320;
+            canvas.height = element.videoHeight || 180;
+            canvas.getContext('2d').drawImage(element, 0, 0, canvas.width, canvas.height);
+            canvas.toBlob(function (blob) { finish({ second: second, poster: blob }); }, 'image/jpeg', 0.85);
+          } catch (e) { finish({ second: second }); }
+        };
+        try { element.currentTime = Math.min(0.1, element.duration || 0); } catch (e) { finish({ second: second }); }
+      };
+      element.src = url;
+    });
+  }
+
+  Chat.prototype._prepareUpload = function (message) {
+    var self = this;
+    var job = message._upload;
+    if (job.uuid) return Promise.resolve();  // a resend: the file is already stored
+    var progress = function (fraction) {
+      message.progress = fraction;
+      if (job.onProgress) {
+        try { job.onProgress(fraction); } catch (e) { /* the caller's callback */ }
+      }
+    };
+    var infoFor = job.kind === 'audio' || job.kind === 'video' ? mediaInfo(job.file, job.kind) : Promise.resolve({});
+    return infoFor.then(function (info) {
+      var poster = info.poster ? self._uploadFile(new global.File([info.poster], 'poster.jpg', { type: 'image/jpeg' }), 'image') : Promise.resolve(null);
+      return poster.then(function (snapshot) {
+        return self._uploadFile(job.file, job.kind, progress).then(function (upload) {
+          job.uuid = upload.uuid;
+          if (job.kind === 'audio') job.extra = { second: message.payload.second || info.second || 0 };
+          if (job.kind === 'video') job.extra = { videoSecond: info.second || 0, snapshotUUID: snapshot ? snapshot.uuid : '' };
+        });
+      });
+    });
+  };
+
+  Chat.prototype._wirePayload = function (message) {
+    var job = message._upload;
+    if (!job) return message.payload;
+    var payload = { uuid: job.uuid };
+    if (job.kind === 'video') payload = { videoUUID: job.uuid };
+    for (var key in job.extra) payload[key] = job.extra[key];
+    return payload;
+  };
+
   Chat.prototype.sendMessage = function (message, options) {
     var self = this;
     if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
@@ -585,23 +848,33 @@
     }
     message.status = 'unSend';
     this._sentIDs[message.ID] = true;
-    var wire = {
-      ID: message.ID,
-      to: message.to,
-      conversationType: message.conversationType,
-      type: message.type,
-      payload: message.payload,
-      priority: message.priority,
-      cloudCustomData: message.cloudCustomData,
-      random: message.random,
-      clientTime: message.clientTime
-    };
-    return this._request('sendMessage', { message: wire, options: options || {} }).then(function (data) {
+    var prepared = message._upload ? this._prepareUpload(message) : Promise.resolve();
+    return prepared.then(function () {
+      var wire = {
+        ID: message.ID,
+        to: message.to,
+        conversationType: message.conversationType,
+        type: message.type,
+        payload: self._wirePayload(message),
+        priority: message.priority,
+        cloudCustomData: message.cloudCustomData,
+        random: message.random,
+        clientTime: message.clientTime
+      };
+      if (message.atUserList && message.atUserList.length) wire.atUserList = message.atUserList;
+      if (message._forward) wire.forward = message._forward;
+      if (message._merged) wire.payload = {
+        messageList: message._merged, title: message.payload.title,
+        abstractList: message.payload.abstractList, compatibleText: message.payload.compatibleText
+      };
+      return self._request('sendMessage', { message: wire, options: options || {} });
+    }).then(function (data) {
       var stored = data.message;
       for (var key in stored) {
         if (Object.prototype.hasOwnProperty.call(stored, key)) message[key] = stored[key];
       }
       message.status = 'success';
+      message.progress = 1;
       self._sentIDs[message.ID] = true;
       var conv = self._conversations[message.conversationID];
       if (conv) {
@@ -611,7 +884,7 @@
       return ok({ message: message });
     }, function (error) {
       message.status = 'fail';
-      throw error;
+      throw (error && error.code !== undefined) ? chatError(error.code, error.message) : chatError(ERR.SEND_FAILED, String(error));
     });
   };
 

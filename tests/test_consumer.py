@@ -177,7 +177,8 @@ async def test_set_message_read_twice_sends_nothing_the_second_time(open_tab, al
     await a.send_text("bob", "one")
     await b.request("setMessageRead", conversationID="C2Calice")
     await a.wait_event("MESSAGE_READ_BY_PEER")
-    await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED")
+    while await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") != 0:
+        pass
     await a.drain()
     await b.drain()
 
@@ -252,6 +253,8 @@ async def test_kicked_member_gets_group_list_loses_the_conversation_and_its_unre
         await tab.wait_event("GROUP_LIST_UPDATED")
     await c.send_text("w", "unread by bob", conversation_type="GROUP")
     assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 1
+    await a.wait_event("MESSAGE_RECEIVED")
+    await c.wait_event("CONVERSATION_LIST_UPDATED")
     for tab in (a, b, c):
         await tab.drain()
 

@@ -1,0 +1,191 @@
+"""The chat UI in a real browser: two users in two browser contexts, a real Daphne.
+
+These drive the page the way a person does (the login form, the "New chat"
+dialog, the composer) and check what the other person sees without reloading.
+Selectors are the UI's ``data-testid`` attributes.
+"""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+SDK_DOC_EXAMPLE = """
+let message = tim.createTextMessage({to: 'bob', conversationType: TIM.TYPES.CONV_C2C, payload: {text: 'Hello world!'}});
+let promise = tim.sendMessage(message);
+promise.then(function(imResponse){ console.log(imResponse); })
+"""
+
+
+def unique(text):
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def conversation_item(page, conversation_id):
+    return page.locator(f'[data-testid="conversation-item"][data-conversation-id="{conversation_id}"]')
+
+
+def bubble(page, text):
+    return page.locator('[data-testid="message-bubble"]', has_text=text)
+
+
+def send(page, text):
+    composer = page.get_by_test_id("composer-input")
+    composer.fill(text)
+    composer.press("Enter")
+
+
+def start_chat(page, user_id):
+    page.get_by_test_id("new-menu-button").click()
+    page.get_by_test_id("new-chat-button").click()
+    page.get_by_test_id("new-chat-input").fill(user_id)
+    page.get_by_test_id("new-chat-submit").click()
+    expect(page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
+
+
+def test_c2c_message_is_live_unread_then_read_and_kept(open_as):
+    alice = open_as("alice")
+    bob = open_as("bob")
+    first = unique("Hi Bob, are we still on for three?")
+
+    start_chat(alice.page, "bob")
+    expect(alice.page.get_by_test_id("chat-name")).to_have_text("Bob")
+    send(alice.page, first)
+    sent = bubble(alice.page, first)
+    expect(sent).to_have_attribute("data-status", "success")
+    expect(sent).to_have_attribute("data-flow", "out")
+    expect(alice.page.get_by_test_id("composer-input")).to_have_value("")
+
+    # Bob sees it live, without a reload: the conversation with an unread badge.
+    item = conversation_item(bob.page, "C2Calice")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("1")
+    expect(item.get_by_test_id("conversation-preview")).to_contain_text(first)
+    expect(bob.page).to_have_title(re.compile(r"^\(1\) "))
+
+    # Opening it shows the message, clears the badge, and Alice sees "Read".
+    item.click()
+    expect(bubble(bob.page, first)).to_be_visible()
+    expect(bubble(bob.page, first)).to_have_attribute("data-flow", "in")
+    expect(item.get_by_test_id("unread-badge")).to_have_count(0)
+    expect(alice.page.get_by_test_id("read-receipt")).to_have_text("Read")
+    expect(sent.get_by_test_id("message-status")).to_have_attribute("data-status", "read")
+
+    # Shift+Enter breaks the line, Enter sends; Alice (chat open) gets it live with no badge.
+    composer = bob.page.get_by_test_id("composer-input")
+    composer.fill("Yes!")
+    composer.press("Shift+Enter")
+    composer.type("See you there")
+    composer.press("Enter")
+    reply = bubble(alice.page, "See you there")
+    expect(reply).to_be_visible()
+    assert reply.locator(".msg-text").inner_text() == "Yes!\nSee you there"
+    expect(conversation_item(alice.page, "C2Cbob").get_by_test_id("unread-badge")).to_have_count(0)
+
+    # A reload keeps the history (the open conversation is in the URL).
+    alice.page.reload()
+    alice.wait_ready()
+    expect(alice.page.get_by_test_id("chat-name")).to_have_text("Bob")
+    expect(bubble(alice.page, first)).to_be_visible()
+    expect(bubble(alice.page, "See you there")).to_be_visible()
+    expect(alice.page.get_by_test_id("read-receipt")).to_have_count(0)  # the last message is Bob's
+
+
+def test_sdk_doc_example_pasted_in_console_reaches_bob(open_as):
+    carol = open_as("carol")
+    bob = open_as("bob")
+
+    result = carol.page.evaluate(
+        SDK_DOC_EXAMPLE + ";promise.then(function(r){ return {code: r.code, message: r.data.message}; })"
+    )
+    assert result["code"] == 0
+    assert result["message"]["payload"] == {"text": "Hello world!"}
+    assert result["message"]["status"] == "success"
+    # The example's console.log(imResponse) printed the SDK's response object.
+    logged = [m.args[0].json_value() for m in carol.console if m.type == "log" and m.args]
+    assert any(
+        isinstance(r, dict) and r.get("code") == 0 and r["data"]["message"]["payload"]["text"] == "Hello world!" for r in logged
+    ), logged
+
+    item = conversation_item(bob.page, "C2Ccarol")
+    expect(item.get_by_test_id("conversation-preview")).to_contain_text("Hello world!")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("1")
+    item.click()
+    expect(bubble(bob.page, "Hello world!")).to_be_visible()
+
+
+def test_new_group_member_panel_and_errors_in_words(open_as):
+    alice = open_as("alice")
+    dave = open_as("dave")
+    name = unique("Launch")
+
+    # Errors are said in words: a chat with nobody, a group that does not exist.
+    alice.page.get_by_test_id("new-menu-button").click()
+    alice.page.get_by_test_id("new-chat-button").click()
+    alice.page.get_by_test_id("new-chat-input").fill("nobody-here")
+    alice.page.get_by_test_id("new-chat-submit").click()
+    expect(alice.page.get_by_test_id("new-chat-dialog")).to_contain_text('There\'s no user "nobody-here"')
+    alice.page.keyboard.press("Escape")
+    expect(alice.page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
+
+    alice.page.get_by_test_id("new-menu-button").click()
+    alice.page.get_by_test_id("join-group-button").click()
+    alice.page.get_by_test_id("join-group-input").fill("no-such-group")
+    alice.page.get_by_test_id("join-group-submit").click()
+    expect(alice.page.get_by_test_id("join-group-dialog")).to_contain_text("There's no group with that ID")
+    alice.page.keyboard.press("Escape")
+
+    # A Work group with Dave: he sees it appear live.
+    alice.page.get_by_test_id("new-menu-button").click()
+    alice.page.get_by_test_id("new-group-button").click()
+    alice.page.get_by_test_id("new-group-name").fill(name)
+    members = alice.page.get_by_test_id("new-group-members")
+    members.fill("dave")
+    members.press("Enter")
+    expect(alice.page.get_by_test_id("member-chip")).to_have_attribute("data-user-id", "dave")
+    alice.page.get_by_test_id("new-group-submit").click()
+    expect(alice.page.get_by_test_id("chat-name")).to_have_text(name)
+    expect(alice.page.get_by_test_id("group-tip").first).to_be_visible()
+    hello = unique("Welcome to the launch group")
+    send(alice.page, hello)
+
+    group_item = dave.page.locator('[data-testid="conversation-item"]', has_text=name)
+    expect(group_item.get_by_test_id("conversation-preview")).to_contain_text(hello)
+    group_item.click()
+    expect(bubble(dave.page, hello)).to_be_visible()
+
+    # The member panel lists roles; the owner removes Dave, whose composer then says why it is gone.
+    alice.page.get_by_test_id("members-button").click()
+    panel = alice.page.get_by_test_id("member-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator('[data-testid="member-item"][data-user-id="alice"]')).to_contain_text("Owner")
+    dave_row = panel.locator('[data-testid="member-item"][data-user-id="dave"]')
+    expect(dave_row).to_be_visible()
+    dave_row.hover()
+    dave_row.get_by_test_id("remove-member-button").click()
+    alice.page.get_by_test_id("confirm-ok").click()
+    expect(dave_row).to_have_count(0)
+    expect(dave.page.get_by_test_id("composer-notice")).to_contain_text("no longer a member")
+
+    # Esc closes the panel.
+    alice.page.keyboard.press("Escape")
+    expect(panel).not_to_be_visible()
+
+
+def test_narrow_screen_has_list_and_chat_as_two_screens(open_as):
+    dave = open_as("dave", viewport={"width": 360, "height": 740})
+    page = dave.page
+    expect(page.get_by_test_id("conversation-list")).to_be_visible()
+    expect(page.get_by_test_id("chat-pane")).not_to_be_visible()
+
+    conversation_item(page, "GROUPdemo").click()
+    expect(page.get_by_test_id("chat-pane")).to_be_visible()
+    expect(page.get_by_test_id("conversation-list")).not_to_be_visible()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.get_by_test_id("back-button").click()
+    expect(page.get_by_test_id("conversation-list")).to_be_visible()
+    expect(page.get_by_test_id("chat-pane")).not_to_be_visible()

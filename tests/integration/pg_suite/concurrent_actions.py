@@ -1,0 +1,176 @@
+"""The core actions under real concurrency, on PostgreSQL. Not collected by the main run.
+
+``tests/integration/test_postgres_actions.py`` runs this file in a child pytest with
+DATABASE_URL pointing at PostgreSQL (pytest-django makes and drops the test database);
+the name does not match ``test_*.py``, so the main run (SQLite) never collects it.
+
+Each test starts threads that call the actions at the same moment (a barrier), each
+thread with its own database connection from the pool, as Daphne's thread pool
+and several Daphne processes do. What must hold whatever the interleaving:
+sequences gap-free and unique per thread, one stored message per client ID, one
+C2C thread per pair, and unread counts that agree with the read cursors.
+"""
+
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from messaging import actions
+from messaging.models import Conversation, Message, Thread, User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+JOIN_TIMEOUT = 120  # seconds for every thread of one test to finish
+
+
+@pytest.fixture(autouse=True)
+def on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.fail(f"this suite runs on PostgreSQL (DATABASE_URL); the database here is {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def people(db):
+    return {name: User.objects.create_user(username=name, password="pw") for name in ("alice", "bob", "carol", "dave")}
+
+
+def run_together(workers, timeout=JOIN_TIMEOUT):
+    """Run each callable in its own thread, all released at once; return their results in order.
+
+    A thread's exception is re-raised here. Each thread closes its connection at the
+    end (back to the pool), as Channels' database_sync_to_async does.
+    """
+    barrier = threading.Barrier(len(workers))
+    results = [None] * len(workers)
+    errors = []
+
+    def run(index, work):
+        try:
+            barrier.wait(timeout=timeout)
+            results[index] = work()
+        except BaseException as error:  # re-raised in the test below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, w), daemon=True) for i, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(t.is_alive() for t in threads), f"threads still running after {timeout}s (a deadlock?)"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def send(sender, to, text, conversation_type="C2C", msg_id=None):
+    return actions.send_message(
+        sender, conversation_type=conversation_type, to=to, msg_type="TIMTextElem", payload={"text": text}, msg_id=msg_id
+    )
+
+
+def thread_seqs(thread):
+    return list(Message.objects.filter(thread=thread).order_by("seq").values_list("seq", flat=True))
+
+
+def assert_gap_free(thread):
+    thread.refresh_from_db()
+    seqs = thread_seqs(thread)
+    assert seqs == list(range(1, thread.last_seq + 1)), f"{thread.key}: seqs {seqs} with last_seq {thread.last_seq}"
+    return seqs
+
+
+def test_four_senders_in_one_group_get_seq_1_to_n_gap_free(people):
+    """4 threads × 25 sends into one group: 100 messages, every seq once, no gap, each sender's order kept."""
+    alice = people["alice"]
+    group = actions.create_group(alice, group_type="Private", name="Busy", member_user_ids=["bob", "carol", "dave"])
+    thread = group.thread
+    thread.refresh_from_db()
+    tips = thread.last_seq  # the creation tip(s)
+
+    def sender(user):
+        return lambda: [send(user, group.group_id, f"{user.username} {i}", "GROUP").seq for i in range(25)]
+
+    per_sender = run_together([sender(u) for u in people.values()])
+
+    all_seqs = [seq for seqs in per_sender for seq in seqs]
+    assert len(all_seqs) == len(set(all_seqs)) == 100
+    for seqs in per_sender:
+        assert seqs == sorted(seqs), "one sender's messages must keep the order they were sent in"
+    assert assert_gap_free(thread) == list(range(1, tips + 101))
+    for user in people.values():
+        texts = list(
+            Message.objects.filter(thread=thread, sender=user, type="TIMTextElem")
+            .order_by("seq")
+            .values_list("payload", flat=True)
+        )
+        assert texts == [{"text": f"{user.username} {i}"} for i in range(25)]
+    # The single UPDATE per send kept every member's unread count exact: 75 from the others.
+    unread = dict(Conversation.objects.filter(thread=thread).values_list("user__username", "unread_count"))
+    assert unread == {name: 75 for name in people}
+
+
+def test_concurrent_resends_of_one_client_id_store_one_message(people):
+    """8 tabs resend the same client message ID at once: one message, and every tab gets it back."""
+    alice = people["alice"]
+    group = actions.create_group(alice, group_type="Private", name="Resends", member_user_ids=["bob"])
+    group_results = run_together([lambda: send(alice, group.group_id, "once", "GROUP", msg_id="client-id-1")] * 8)
+    c2c_results = run_together([lambda: send(alice, "carol", "once", msg_id="client-id-2")] * 8)
+
+    for results, msg_id in ((group_results, "client-id-1"), (c2c_results, "client-id-2")):
+        stored = Message.objects.filter(sender=alice, msg_id=msg_id)
+        assert stored.count() == 1
+        assert {m.pk for m in results} == {stored.get().pk}
+        assert {m.seq for m in results} == {stored.get().seq}
+        assert_gap_free(stored.get().thread)
+    # The lost races rolled back their seq: the next message follows without a gap.
+    follow_up = send(alice, group.group_id, "next", "GROUP")
+    assert follow_up.seq == Message.objects.get(sender=alice, msg_id="client-id-1").seq + 1
+    assert Conversation.objects.get(user=people["carol"], conversation_id="C2Calice").unread_count == 1
+
+
+def test_first_messages_from_both_sides_make_one_c2c_thread(people):
+    """alice and bob write to each other for the first time at the same moment: one thread, two rows."""
+    alice, bob = people["alice"], people["bob"]
+
+    def writer(sender, to):
+        return lambda: [send(sender, to, f"{sender.username} {i}").seq for i in range(10)]
+
+    run_together([writer(alice, "bob"), writer(bob, "alice")] * 2)
+
+    threads = Thread.objects.filter(kind=Thread.Kind.C2C)
+    assert threads.count() == 1
+    thread = threads.get()
+    assert assert_gap_free(thread) == list(range(1, 41))
+    rows = dict(Conversation.objects.filter(thread=thread).values_list("user__username", "conversation_id"))
+    assert rows == {"alice": "C2Cbob", "bob": "C2Calice"}
+    unread = dict(Conversation.objects.filter(thread=thread).values_list("user__username", "unread_count"))
+    assert unread == {"alice": 20, "bob": 20}
+
+
+def test_mark_read_racing_sends_keeps_unread_equal_to_messages_after_cursor(people):
+    """bob marks read over and over while alice sends: the count never drifts from the cursor."""
+    alice, bob = people["alice"], people["bob"]
+    send(alice, "bob", "first")  # the conversation exists before the race
+
+    def reader():
+        for _ in range(40):
+            actions.mark_read(bob, "C2Calice")
+
+    run_together([lambda: [send(alice, "bob", f"m {i}") for i in range(40)], reader])
+
+    conv = Conversation.objects.get(user=bob, conversation_id="C2Calice")
+    after_cursor = Message.objects.filter(thread=conv.thread, sender=alice, seq__gt=conv.last_read_seq).count()
+    assert conv.unread_count == after_cursor
+    assert_gap_free(conv.thread)
+    actions.mark_read(bob, "C2Calice")
+    conv.refresh_from_db()
+    assert (conv.unread_count, conv.last_read_seq) == (0, conv.thread.last_seq)

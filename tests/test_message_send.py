@@ -138,12 +138,23 @@ def test_resend_with_the_same_id_returns_the_stored_message(alice, bob):
     assert conv(bob, "C2Calice").unread_count == 1
 
 
-def test_same_client_id_from_two_senders_is_two_messages(alice, bob):
+def test_same_client_id_from_two_senders_in_two_conversations_is_two_messages(alice, bob, carol):
     mine = send_text(alice, "bob", msg_id="same")
-    theirs = send_text(bob, "alice", msg_id="same")
+    theirs = send_text(bob, "carol", msg_id="same")
 
     assert mine.pk != theirs.pk
     assert Message.objects.filter(msg_id="same").count() == 2
+
+
+def test_another_senders_id_in_the_same_conversation_is_refused(alice, bob):
+    """An ID names one message in its thread: paging cursors and forwards rely on it."""
+    send_text(alice, "bob", msg_id="same")
+
+    with pytest.raises(ChatError) as error:
+        send_text(bob, "alice", msg_id="same")
+
+    assert error.value.code == 10004
+    assert Message.objects.filter(msg_id="same").count() == 1
 
 
 def test_server_makes_distinct_ids_when_the_client_sends_none(alice, bob):

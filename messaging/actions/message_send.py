@@ -114,10 +114,11 @@ def send_message(
                 **fields,
             )
     except IntegrityError:
-        # The same client ID raced in from another tab: the first one won.
+        # The same client ID raced in from another tab: the first one won. Or another
+        # sender's message in this thread has that ID: refuse it.
         stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).first()
         if stored is None:
-            raise
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID is already used in the conversation") from None
         return stored
     except BaseException:
         if body is not None and body.created_upload is not None:

@@ -51,9 +51,9 @@ def publish_peer_read(user, conv, thread, old_seq, new_seq):
         )
         for m in reversed(read)
     ]
+    if messages:
+        publish_on_commit("MESSAGE_READ_BY_PEER", messages, [peer.pk])
+    # The event lists at most 100 messages; the cursor covers all of them.
     publish_on_commit(
-        "MESSAGE_READ_BY_PEER",
-        messages,
-        [peer.pk],
-        meta={"peer_read": [f"C2C{user.username}", new_seq]},
+        "CONVERSATION_LIST_UPDATED", [{"conversationID": f"C2C{user.username}", "peerReadSequence": new_seq}], [peer.pk]
     )

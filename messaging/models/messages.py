@@ -32,8 +32,9 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["thread", "seq"], name="unique_thread_seq"),
             models.UniqueConstraint(fields=["sender", "msg_id"], name="unique_sender_msg_id"),
+            # An ID names one message in its thread (paging cursors, forwards).
+            models.UniqueConstraint(fields=["thread", "msg_id"], name="unique_thread_msg_id"),
         ]
-        indexes = [models.Index(fields=["thread", "msg_id"])]
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"

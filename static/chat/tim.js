@@ -498,7 +498,9 @@
       }
       var conv = this._conversations[id];
       if (!conv) {
-        missing.push(id);
+        // Only a new message brings a conversation (back) into the list; a read or
+        // pin of a deleted conversation does not.
+        if (patch.lastMessage) missing.push(id);
         continue;
       }
       for (var key in patch) {

@@ -53,6 +53,8 @@ def write_chunk(key: str, offset: int, stream, total: int) -> int:
     path = default_storage.path(key)
     partial = path + ".part"
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.exists(partial) and os.path.exists(path):
+        return os.path.getsize(path)  # every byte has arrived: nothing more is written
     received = os.path.getsize(partial) if os.path.exists(partial) else 0
     if offset != received:
         return received

@@ -33,14 +33,18 @@ def limit_of(kind) -> int:
 
 
 def clean_filename(name) -> str:
-    """The base name only (no folders, no control characters), at most 200 characters."""
+    """The base name only (no folders, no control characters), at most 200 UTF-8 bytes.
+
+    The stem is cut before sanitising: pathvalidate cuts a name over 255 bytes
+    from the end, which would drop its extension.
+    """
     if not isinstance(name, str):
         name = ""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = sanitize_filename(base, replacement_text="_").strip().lstrip(".")
-    if len(cleaned) > 200:
-        stem, ext = os.path.splitext(cleaned)
-        cleaned = stem[: 200 - len(ext[:20])] + ext[:20]
+    stem, ext = os.path.splitext(base)
+    ext = ext[:20]
+    stem = stem.encode()[: 200 - len(ext.encode())].decode(errors="ignore")
+    cleaned = sanitize_filename(stem + ext, replacement_text="_").strip().lstrip(".")
     return cleaned or "file"
 
 

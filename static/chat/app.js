@@ -510,8 +510,9 @@
     const hash = conversationID ? "#" + encodeURIComponent(conversationID) : "";
     if (window.location.hash === hash || (!hash && !window.location.hash)) return;
     const url = window.location.pathname + window.location.search + hash;
-    if (push) window.history.pushState({ conversationID }, "", url);
-    else window.history.replaceState({ conversationID }, "", url);
+    // `pushed` marks an entry whose "back" is the conversation list of this page.
+    if (push) window.history.pushState({ conversationID, pushed: true }, "", url);
+    else window.history.replaceState({ conversationID, pushed: Boolean(window.history.state && window.history.state.pushed) }, "", url);
   }
 
   function conversationFromHash() {
@@ -809,8 +810,9 @@
     let hiddenArrival = null;
     for (const m of messages) {
       if (!m || !m.conversationID) continue;
+      // Only histories that were opened are kept live; the others are fetched when opened.
       const h = state.histories.get(m.conversationID);
-      if (!h || !h.loaded) continue;
+      if (!h) continue;
       const isNew = !h.byID.has(m.ID);
       upsertMessage(h, m);
       if (m.conversationID === state.current && isNew) {
@@ -1003,10 +1005,8 @@
     }
     if (!message.time) message.time = Math.floor(Date.now() / 1000);
     h.dividerBeforeID = null;
-    if (h.loaded) {
-      mergeMessages(h, [message]);
-      if (state.current === conversationID) renderMessages({ scroll: "bottom" });
-    }
+    mergeMessages(h, [message]);
+    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
     await deliver(conversationID, message, () => chat.sendMessage(message));
   }
 
@@ -1015,17 +1015,16 @@
     h.errors.delete(message.ID);
     try {
       const res = await call();
-      const stored = (res && res.data && res.data.message) || message;
-      if (h.loaded) mergeMessages(h, [stored]);
+      mergeMessages(h, [(res && res.data && res.data.message) || message]);
     } catch (error) {
       if (message.status !== "fail") message.status = "fail";
       const text = errorText(error, "The message couldn't be sent.");
       // Only reasons that say more than "not sent" go into the bubble; the toast has them all.
       if (ERROR_TEXT[error && error.code] && error.code !== 2100) h.errors.set(message.ID, text);
-      if (h.loaded) mergeMessages(h, [message]);
+      mergeMessages(h, [message]);
       toast(text, { error: true });
     }
-    if (state.current === conversationID) renderMessages({ scroll: "auto" });
+    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "auto" });
   }
 
   function resend(message) {
@@ -1650,7 +1649,7 @@
   }
 
   function goBack() {
-    if (window.history.state && window.history.state.conversationID && NARROW.matches) {
+    if (window.history.state && window.history.state.pushed && NARROW.matches) {
       window.history.back();
       return;
     }

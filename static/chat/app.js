@@ -34,6 +34,17 @@
     2106: "You can't send messages to this conversation.",
     2500: "That conversation doesn't exist.",
     2503: "That conversation doesn't exist.",
+    2251: "Choose an image to send.",
+    2252: "That image format isn't supported. Send JPG, PNG, GIF, BMP or WebP.",
+    2253: "Images can be up to 20 MB. Send it as a file instead.",
+    2300: "The voice message couldn't be uploaded.",
+    2301: "Voice messages can be up to 20 MB.",
+    2350: "The video couldn't be uploaded.",
+    2351: "Videos can be up to 100 MB.",
+    2352: "Only MP4 videos can be played here. Send it as a file instead.",
+    2400: "The file couldn't be uploaded.",
+    2401: "Choose a file to send.",
+    2402: "Files can be up to 100 MB.",
     2600: "Choose a group type.",
     2601: "Work groups are invite-only: ask a member to add you.",
     2602: "That isn't a valid group ID.",
@@ -133,15 +144,17 @@
     return (first + second).toUpperCase();
   }
 
-  function safeImageUrl(url) {
+  /** An http(s) URL (or a local blob: preview), never javascript: or data:. */
+  function safeUrl(url) {
     if (typeof url !== "string" || !url) return null;
     try {
       const parsed = new URL(url, window.location.href);
-      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+      return parsed.protocol === "https:" || parsed.protocol === "http:" || parsed.protocol === "blob:" ? parsed.href : null;
     } catch (_) {
       return null;
     }
   }
+  const safeImageUrl = safeUrl;
 
   /** Fill (or create) an avatar: the picture if there is one, otherwise initials on a colour from the ID. */
   function fillAvatar(node, { id, name, url, group }) {
@@ -755,20 +768,20 @@
     }
 
     const body = m.isRevoked
-      ? el("span", { class: "msg-text msg-revoked", text: out ? "You recalled this message" : `${name} recalled a message` })
-      : el("span", { class: "msg-text", text: m.type === "TIMTextElem" ? (m.payload && m.payload.text) || "" : m.messageForShow || "[Message]" });
+      ? { node: el("span", { class: "msg-text msg-revoked", text: out ? "You recalled this message" : `${name} recalled a message` }), kind: "text" }
+      : messageBody(m);
 
     const bubble = el(
       "div",
       {
-        class: "bubble",
+        class: "bubble" + (body.kind === "media" ? " is-media" : body.kind === "card" ? " is-card" : ""),
         "data-testid": "message-bubble",
         "data-message-id": m.ID,
         "data-status": m.status,
         "data-flow": m.flow,
         title: fmtTooltip.format(toDate(m.time || Date.now() / 1000)),
       },
-      body,
+      body.node,
       meta,
     );
 
@@ -798,6 +811,185 @@
     if (group && !out) row.append(first ? avatar("sm", { id: m.from, name, url: m.avatar }) : el("span", { class: "msg-avatar-gap" }));
     row.append(col);
     return row;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Message bodies: text, images, video, voice, files, locations, forwarded history
+  // ---------------------------------------------------------------------------------
+
+  const MEDIA_MAX_W = 300;
+  const MEDIA_MAX_H = 320;
+  /** Image sizes read from local files before upload, so the preview keeps its shape. */
+  const localSizes = new Map();
+
+  function formatBytes(bytes) {
+    const n = Number(bytes) || 0;
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+    if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+    return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
+  }
+
+  function formatDuration(seconds) {
+    const s = Math.max(0, Math.round(Number(seconds) || 0));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  /** A box of the media's real aspect ratio, reserved before it loads. */
+  function mediaBox(node, width, height) {
+    const w = Number(width) || 0;
+    const h = Number(height) || 0;
+    if (w > 0 && h > 0) {
+      const scale = Math.min(1, MEDIA_MAX_W / w, MEDIA_MAX_H / h);
+      node.style.width = Math.max(96, Math.round(w * scale)) + "px";
+      node.style.aspectRatio = `${w} / ${h}`;
+    } else {
+      node.style.width = "240px";
+      node.style.aspectRatio = "4 / 3";
+    }
+    return node;
+  }
+
+  function uploadProgress(m) {
+    if (m.status !== "unSend" || m.flow !== "out") return null;
+    const pct = Math.round(Math.max(0, Math.min(1, Number(m.progress) || 0)) * 100);
+    return el(
+      "div",
+      { class: "upload-progress", role: "progressbar", "aria-label": "Uploading", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "data-testid": "upload-progress" },
+      el("span", { class: "upload-bar", style: `width: ${pct}%` }),
+    );
+  }
+
+  /** Move a bubble's progress bar without redrawing the conversation. */
+  function showUploadProgress(messageID, fraction) {
+    const bubble = document.querySelector(`[data-message-id="${CSS.escape(messageID)}"]`);
+    const bar = bubble && bubble.querySelector(".upload-progress");
+    if (!bar) return;
+    const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+    bar.setAttribute("aria-valuenow", String(pct));
+    bar.firstChild.style.width = pct + "%";
+  }
+
+  function fileExtension(name) {
+    const match = /\.([A-Za-z0-9]{1,5})$/.exec(String(name || ""));
+    return match ? match[1].toUpperCase() : "FILE";
+  }
+
+  function imageBody(m) {
+    const infos = (m.payload && m.payload.imageInfoArray) || [];
+    const byType = (t) => infos.find((i) => i.type === t);
+    const original = byType(0) || infos[0] || {};
+    const shown = byType(2) || original || byType(1) || {};
+    const size = localSizes.get(m.ID) || { width: original.width || shown.width, height: original.height || shown.height };
+    const src = safeUrl(shown.url) || safeUrl(original.url);
+    const href = safeUrl(original.url) || src;
+    const frame = mediaBox(el(href && m.status === "success" ? "a" : "div", { class: "media-frame" }), size.width, size.height);
+    if (frame.tagName === "A") {
+      frame.href = href;
+      frame.target = "_blank";
+      frame.rel = "noopener noreferrer";
+      frame.setAttribute("aria-label", "Open the image");
+    }
+    if (src) {
+      const img = el("img", { alt: "Image", loading: "lazy", decoding: "async" });
+      img.src = src;
+      frame.append(img);
+    }
+    const progress = uploadProgress(m);
+    if (progress) frame.append(progress);
+    return { node: frame, kind: "media" };
+  }
+
+  function videoBody(m) {
+    const p = m.payload || {};
+    const frame = mediaBox(el("div", { class: "media-frame" }), p.snapshotWidth, p.snapshotHeight);
+    const src = safeUrl(p.videoUrl);
+    if (src) {
+      const video = el("video", { controls: true, preload: "metadata", playsinline: true });
+      const poster = safeUrl(p.snapshotUrl);
+      if (poster) video.poster = poster;
+      video.src = src;
+      frame.append(video);
+    }
+    const progress = uploadProgress(m);
+    if (progress) frame.append(progress);
+    return { node: frame, kind: "media" };
+  }
+
+  function fileBody(m) {
+    const p = m.payload || {};
+    const href = m.status === "success" ? safeUrl(p.fileUrl) : null;
+    const card = el(
+      href ? "a" : "div",
+      { class: "file-card" },
+      el("span", { class: "file-icon", "aria-hidden": "true", text: fileExtension(p.fileName) }),
+      el("span", { class: "file-info" }, el("span", { class: "file-name", text: p.fileName || "File" }), el("span", { class: "file-size", text: formatBytes(p.fileSize) })),
+    );
+    if (href) {
+      card.href = href;
+      card.setAttribute("download", p.fileName || "");
+      card.title = `Download ${p.fileName || "the file"}`;
+    }
+    const progress = uploadProgress(m);
+    return { node: el("div", { class: "card-body" }, card, progress), kind: "card" };
+  }
+
+  function audioBody(m) {
+    const p = m.payload || {};
+    const src = safeUrl(p.url);
+    const wrap = el("div", { class: "card-body audio-body" });
+    if (src) {
+      const audio = el("audio", { controls: true, preload: "none" });
+      audio.src = src;
+      wrap.append(audio);
+    }
+    wrap.append(el("span", { class: "file-size", text: `Voice message · ${formatDuration(p.second)}` }));
+    const progress = uploadProgress(m);
+    if (progress) wrap.append(progress);
+    return { node: wrap, kind: "card" };
+  }
+
+  function locationBody(m) {
+    const p = m.payload || {};
+    const lat = Number(p.latitude);
+    const lon = Number(p.longitude);
+    const wrap = el("div", { class: "card-body" }, el("span", { class: "card-title", text: p.description || "Location" }));
+    if (Number.isFinite(lat) && Number.isFinite(lon)) {
+      const link = el("a", { class: "card-link", target: "_blank", rel: "noopener noreferrer", text: `${lat.toFixed(5)}, ${lon.toFixed(5)} · Open map` });
+      link.href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`;
+      wrap.append(link);
+    }
+    return { node: wrap, kind: "card" };
+  }
+
+  function mergerBody(m) {
+    const p = m.payload || {};
+    const lines = (p.abstractList || []).slice(0, 4).map((line) => el("span", { class: "card-line", text: String(line) }));
+    return { node: el("div", { class: "card-body" }, el("span", { class: "card-title", text: p.title || "Chat history" }), lines), kind: "card" };
+  }
+
+  function messageBody(m) {
+    const p = m.payload || {};
+    switch (m.type) {
+      case "TIMTextElem":
+        return { node: el("span", { class: "msg-text", text: p.text || "" }), kind: "text" };
+      case "TIMImageElem":
+        return imageBody(m);
+      case "TIMVideoFileElem":
+        return videoBody(m);
+      case "TIMFileElem":
+        return fileBody(m);
+      case "TIMSoundElem":
+        return audioBody(m);
+      case "TIMLocationElem":
+        return locationBody(m);
+      case "TIMRelayElem":
+        return mergerBody(m);
+      case "TIMCustomElem":
+        return { node: el("span", { class: "msg-text", text: p.description || p.data || m.messageForShow || "[Custom message]" }), kind: "text" };
+      default:
+        return { node: el("span", { class: "msg-text", text: m.messageForShow || "[Message]" }), kind: "text" };
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -1032,6 +1224,117 @@
     message.status = "unSend";
     if (state.current === conversationID) renderMessages({ scroll: "auto" });
     deliver(conversationID, message, () => chat.resendMessage(message));
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Attachments: the clip button, paste and drag-and-drop
+  // ---------------------------------------------------------------------------------
+
+  const MAX_FILE_BYTES = 100 * 1024 * 1024;
+  const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+
+  function uploadKindOf(file) {
+    const type = String(file.type || "").toLowerCase();
+    if (/^image\/(jpeg|png|gif|webp|bmp)$/.test(type) && file.size <= MAX_IMAGE_BYTES) return "image";
+    if (type === "video/mp4") return "video";
+    return "file";
+  }
+
+  function readImageSize(file) {
+    return new Promise((resolve) => {
+      const url = URL.createObjectURL(file);
+      const img = new Image();
+      const done = (size) => {
+        URL.revokeObjectURL(url);
+        resolve(size);
+      };
+      img.onload = () => done({ width: img.naturalWidth, height: img.naturalHeight });
+      img.onerror = () => done(null);
+      img.src = url;
+    });
+  }
+
+  async function sendFiles(conversationID, files) {
+    const list = Array.from(files || []).filter((f) => f && typeof f.size === "number");
+    if (!conversationID || !list.length) return;
+    for (const file of list) {
+      if (file.size === 0) {
+        toast(`"${file.name}" is empty.`, { error: true });
+        continue;
+      }
+      if (file.size > MAX_FILE_BYTES) {
+        toast(`"${file.name}" is too big: files can be up to 100 MB.`, { error: true });
+        continue;
+      }
+      await sendFile(conversationID, file);
+    }
+  }
+
+  async function sendFile(conversationID, file) {
+    const kind = uploadKindOf(file);
+    const size = kind === "image" ? await readImageSize(file) : null;
+    let messageID = null;
+    const options = {
+      to: peerOf(conversationID),
+      conversationType: isGroupID(conversationID) ? TYPES.CONV_GROUP : TYPES.CONV_C2C,
+      payload: { file },
+      onProgress: (fraction) => messageID && showUploadProgress(messageID, fraction),
+    };
+    let message;
+    try {
+      message = kind === "image" ? chat.createImageMessage(options) : kind === "video" ? chat.createVideoMessage(options) : chat.createFileMessage(options);
+    } catch (error) {
+      toast(errorText(error, "The file couldn't be prepared."), { error: true });
+      return;
+    }
+    messageID = message.ID;
+    if (size) localSizes.set(message.ID, size);
+    if (!message.time) message.time = Math.floor(Date.now() / 1000);
+    const h = historyOf(conversationID);
+    h.dividerBeforeID = null;
+    mergeMessages(h, [message]);
+    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
+    // The upload runs in the background with its progress in the bubble; the composer stays free.
+    deliver(conversationID, message, () => chat.sendMessage(message));
+  }
+
+  function onComposerPaste(e) {
+    const files = e.clipboardData && e.clipboardData.files;
+    if (!files || !files.length || !state.current) return;
+    e.preventDefault();
+    sendFiles(state.current, files);
+  }
+
+  function wireDropZone() {
+    const pane = $("pane");
+    const overlay = $("drop-overlay");
+    let depth = 0;
+    const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+    const canDrop = () => state.current && !$("chat").hidden && !$("composer").hidden;
+    pane.addEventListener("dragenter", (e) => {
+      if (!hasFiles(e) || !canDrop()) return;
+      e.preventDefault();
+      depth += 1;
+      const conv = findConversation(state.current);
+      $("drop-text").textContent = `Drop to send to ${conv ? conversationTitle(conv) : "this chat"}`;
+      overlay.hidden = false;
+    });
+    pane.addEventListener("dragover", (e) => {
+      if (!hasFiles(e) || !canDrop()) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    });
+    pane.addEventListener("dragleave", () => {
+      depth = Math.max(0, depth - 1);
+      if (!depth) overlay.hidden = true;
+    });
+    pane.addEventListener("drop", (e) => {
+      depth = 0;
+      overlay.hidden = true;
+      if (!hasFiles(e) || !canDrop()) return;
+      e.preventDefault();
+      sendFiles(state.current, e.dataTransfer.files);
+    });
   }
 
   // ---------------------------------------------------------------------------------
@@ -1625,6 +1928,14 @@
     const input = $("composer-input");
     input.addEventListener("input", onComposerInput);
     input.addEventListener("keydown", onComposerKeydown);
+    input.addEventListener("paste", onComposerPaste);
+    $("attach-btn").addEventListener("click", () => $("file-input").click());
+    $("file-input").addEventListener("change", (e) => {
+      const files = Array.from(e.target.files || []);
+      e.target.value = "";
+      sendFiles(state.current, files);
+    });
+    wireDropZone();
     $("composer").addEventListener("submit", (e) => {
       e.preventDefault();
       submitComposer();

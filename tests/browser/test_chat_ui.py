@@ -189,3 +189,30 @@ def test_narrow_screen_has_list_and_chat_as_two_screens(open_as):
     page.get_by_test_id("back-button").click()
     expect(page.get_by_test_id("conversation-list")).to_be_visible()
     expect(page.get_by_test_id("chat-pane")).not_to_be_visible()
+
+
+def test_attached_image_reaches_the_peer_with_its_shape(open_as, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "wide.png"
+    Image.new("RGB", (800, 400), (58, 102, 219)).save(picture)
+    alice = open_as("alice")
+    carol = open_as("carol")
+
+    start_chat(alice.page, "carol")
+    alice.page.get_by_test_id("file-input").set_input_files(str(picture))
+    mine = (
+        alice.page.locator('[data-testid="message-bubble"][data-flow="out"]').filter(has=alice.page.locator(".media-frame")).last
+    )
+    expect(mine).to_have_attribute("data-status", "success", timeout=20_000)
+
+    item = conversation_item(carol.page, "C2Calice")
+    expect(item.get_by_test_id("conversation-preview")).to_contain_text("[Image]")
+    item.click()
+    frame = carol.page.locator('[data-testid="message-bubble"][data-flow="in"] .media-frame').last
+    expect(frame).to_be_visible()
+    # The box has the picture's aspect ratio before it loads, and the picture is served to the peer.
+    assert frame.evaluate("f => f.style.aspectRatio").replace(" ", "") == "800/400"
+    carol.page.wait_for_function(
+        "f => f.querySelector('img') && f.querySelector('img').naturalWidth > 0", arg=frame.element_handle()
+    )

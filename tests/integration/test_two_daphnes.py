@@ -17,12 +17,14 @@ parallel runs on one Redis never see each other's events.
 
 import asyncio
 import contextlib
+import functools
 import http.client
 import itertools
 import json
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ pytestmark = pytest.mark.integration
 
 WAIT = 10  # seconds for any one frame, reply or event
 STARTUP_WAIT = 60  # seconds for a Daphne to answer HTTP
+TEST_LIMIT = 240  # seconds for one test, below pytest-timeout's 300
 IDLE_SECONDS = 12  # longer than channels-redis's 5 s blocking read, twice over
 USERS = ("alice", "bob")
 
@@ -334,6 +337,37 @@ def daphnes_log_no_tracebacks(cluster):
             pytest.fail(f"Daphne {node.name} logged an error during the test:\n{errors[-4000:]}", pytrace=False)
 
 
+def in_own_loop(test):
+    """Run an async test in a new event loop on a worker thread of its own.
+
+    Not pytest-asyncio's loop on the main thread: the browser tests' session-scoped
+    sync Playwright leaves its own loop marked as running on the main thread until
+    the session ends, and every async test collected after tests/browser then fails
+    with "Runner.run() cannot be called from a running event loop". A test here
+    touches no Django state of the test process, so it is free to run anywhere.
+    """
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        outcome = {}
+
+        def target():
+            try:
+                asyncio.run(test(*args, **kwargs))
+            except BaseException as error:  # re-raised on the test's thread below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=target, name=f"{test.__name__}-loop", daemon=True)
+        worker.start()
+        worker.join(TEST_LIMIT)
+        if worker.is_alive():
+            pytest.fail(f"{test.__name__} did not finish within {TEST_LIMIT}s")
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return run
+
+
 def marker():
     return secrets.token_hex(4)
 
@@ -341,6 +375,7 @@ def marker():
 # --- the tests ------------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_c2c_messages_cross_processes_both_ways(cluster):
     tag = marker()
     async with cluster.tabs("alice", "bob", ("alice", cluster.b)) as (alice, bob, alice_on_b):
@@ -362,6 +397,7 @@ async def test_c2c_messages_cross_processes_both_ways(cluster):
         assert update[0]["conversationID"] == "C2Cbob"
 
 
+@in_own_loop
 async def test_group_message_crosses_processes(cluster):
     tag = marker()
     async with cluster.tabs("alice", "bob") as (alice, bob):
@@ -380,6 +416,7 @@ async def test_group_message_crosses_processes(cluster):
         assert reply["sequence"] == sent["sequence"] + 1
 
 
+@in_own_loop
 async def test_read_receipt_crosses_processes(cluster):
     tag = marker()
     async with cluster.tabs("alice", "bob") as (alice, bob):
@@ -414,6 +451,7 @@ async def all_pages(tab, conversation_id):
     raise AssertionError(f"{conversation_id}: history did not complete in 200 pages")
 
 
+@in_own_loop
 async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
     tag = marker()
     async with cluster.tabs("alice", "bob") as (alice, bob):
@@ -432,6 +470,7 @@ async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
         assert [(m["ID"], m["sequence"]) for m in seen_by_alice] == [(m["ID"], m["sequence"]) for m in seen_by_bob]
 
 
+@in_own_loop
 async def test_burst_of_50_arrives_complete_and_in_order(cluster):
     tag = marker()
     texts = [f"burst {tag} {i:02d}" for i in range(50)]
@@ -458,6 +497,7 @@ async def test_burst_of_50_arrives_complete_and_in_order(cluster):
         assert not extra, f"delivered twice: {extra}"
 
 
+@in_own_loop
 async def test_idle_sockets_stay_open_and_deliver(cluster):
     """A tab that hears nothing for a while still gets the next message.
 
@@ -474,6 +514,7 @@ async def test_idle_sockets_stay_open_and_deliver(cluster):
         assert (await bob.request("getMyProfile"))["userID"] == "bob"
 
 
+@in_own_loop
 async def test_foreign_origin_is_refused_by_daphne(cluster):
     node, session_id = cluster.a, cluster.sessions["alice"]
     headers = {"Cookie": f"sessionid={session_id}"}

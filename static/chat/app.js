@@ -418,7 +418,18 @@
   function historyOf(conversationID) {
     let h = state.histories.get(conversationID);
     if (!h) {
-      h = { messages: [], byID: new Map(), nextReqMessageID: "", isCompleted: false, loading: false, loaded: false, dividerBeforeID: null, errors: new Map(), order: 0 };
+      h = {
+        messages: [],
+        byID: new Map(),
+        rows: new Map(), // message ID -> {sig, message, row}: drawn rows are reused, so a playing video keeps playing
+        nextReqMessageID: "",
+        isCompleted: false,
+        loading: false,
+        loaded: false,
+        dividerBeforeID: null,
+        errors: new Map(),
+        order: 0,
+      };
       state.histories.set(conversationID, h);
     }
     return h;
@@ -709,7 +720,7 @@
       }
       const first = breakRun || !prev || prev.from !== m.from || prev.flow !== m.flow || (m.time || 0) - (prev.time || 0) > GROUP_RUN_SECONDS;
       if (first) endRun();
-      prevRow = messageRow(m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID) });
+      prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID) });
       nodes.push(prevRow);
       prev = m;
     }
@@ -723,6 +734,18 @@
       if (divider) box.scrollTop = Math.max(0, divider.offsetTop - 60);
       else box.scrollTop = box.scrollHeight;
     }
+  }
+
+  /** The row for a message, rebuilt only when something it shows has changed. */
+  function cachedRow(h, m, options) {
+    const sig = [m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "", options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || ""].join("|");
+    let cached = h.rows.get(m.ID);
+    if (!cached || cached.sig !== sig || cached.message !== m) {
+      cached = { sig, message: m, row: messageRow(m, options) };
+      h.rows.set(m.ID, cached);
+    }
+    cached.row.classList.remove("is-last");
+    return cached.row;
   }
 
   function chatIntro(conv, empty) {
@@ -1202,12 +1225,13 @@
     await deliver(conversationID, message, () => chat.sendMessage(message));
   }
 
-  async function deliver(conversationID, message, call) {
+  async function deliver(conversationID, message, call, { retry = false } = {}) {
     const h = historyOf(conversationID);
     h.errors.delete(message.ID);
     try {
       const res = await call();
       mergeMessages(h, [(res && res.data && res.data.message) || message]);
+      if (retry) for (const node of document.querySelectorAll(".toast.is-error")) node.remove(); // the failure is resolved
     } catch (error) {
       if (message.status !== "fail") message.status = "fail";
       const text = errorText(error, "The message couldn't be sent.");
@@ -1223,7 +1247,7 @@
     const conversationID = message.conversationID || state.current;
     message.status = "unSend";
     if (state.current === conversationID) renderMessages({ scroll: "auto" });
-    deliver(conversationID, message, () => chat.resendMessage(message));
+    deliver(conversationID, message, () => chat.resendMessage(message), { retry: true });
   }
 
   // ---------------------------------------------------------------------------------

@@ -51,6 +51,9 @@
     2603: "There's no group with that ID.",
     2623: "You're not a member of this group.",
     10004: "Something in the request wasn't valid.",
+    10030: "That message no longer exists.",
+    10031: "The time to recall this message has passed.",
+    20016: "The time to recall this message has passed.",
     10007: "You don't have permission to do that here (or you're not a member of this group).",
     10009: "The owner can't leave this group.",
     10010: "There's no group with that ID, or it was dismissed.",
@@ -1362,6 +1365,78 @@
   }
 
   // ---------------------------------------------------------------------------------
+  // Message actions (right-click, or a long press on touch screens)
+  // ---------------------------------------------------------------------------------
+
+  function messageFromNode(node) {
+    const bubble = node && node.closest && node.closest(".bubble[data-message-id]");
+    const h = bubble && state.current && state.histories.get(state.current);
+    return h ? h.byID.get(bubble.dataset.messageId) || null : null;
+  }
+
+  function openMessageMenu(m, x, y) {
+    closeMenus();
+    const items = [];
+    const item = (label, testid, action, danger) =>
+      el("button", { type: "button", role: "menuitem", class: "menu-item" + (danger ? " danger" : ""), "data-testid": testid, onclick: () => { closeMenus(); action(); } }, label);
+    if (m.type === "TIMTextElem" && !m.isRevoked) {
+      items.push(
+        item("Copy text", "copy-message", () =>
+          navigator.clipboard.writeText((m.payload && m.payload.text) || "").then(
+            () => toast("Copied."),
+            () => toast("Couldn't copy. Select the text and copy it by hand.", { error: true }),
+          ),
+        ),
+      );
+    }
+    if (m.status === "fail") items.push(item("Retry sending", "retry-message", () => resend(m)));
+    if (m.flow === "out" && m.status === "success" && !m.isRevoked && typeof chat.revokeMessage === "function") {
+      items.push(item("Recall", "recall-message", () => recall(m), true));
+    }
+    if (!items.length) return;
+    const menu = $("msg-menu");
+    menu.replaceChildren(...items);
+    menu.hidden = false;
+    const { innerWidth: vw, innerHeight: vh } = window;
+    const rect = menu.getBoundingClientRect();
+    menu.style.left = Math.max(8, Math.min(x, vw - rect.width - 8)) + "px";
+    menu.style.top = Math.max(8, Math.min(y, vh - rect.height - 8)) + "px";
+    menu.querySelector(".menu-item").focus();
+  }
+
+  async function recall(m) {
+    try {
+      await chat.revokeMessage(m);
+      m.isRevoked = true;
+      if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
+    } catch (error) {
+      toast(errorText(error, "The message couldn't be recalled."), { error: true });
+    }
+  }
+
+  function wireMessageMenu() {
+    const box = $("messages");
+    box.addEventListener("contextmenu", (e) => {
+      if (window.getSelection && String(window.getSelection()).trim()) return; // let the browser copy a selection
+      const m = messageFromNode(e.target);
+      if (!m || (e.target.closest && e.target.closest("a, video, audio"))) return;
+      e.preventDefault();
+      openMessageMenu(m, e.clientX, e.clientY);
+    });
+    let pressTimer = null;
+    box.addEventListener("pointerdown", (e) => {
+      if (e.pointerType !== "touch") return;
+      const m = messageFromNode(e.target);
+      if (!m) return;
+      pressTimer = setTimeout(() => openMessageMenu(m, e.clientX, e.clientY), 550);
+    });
+    for (const type of ["pointerup", "pointercancel", "pointermove"]) box.addEventListener(type, () => clearTimeout(pressTimer));
+    box.addEventListener("scroll", () => {
+      if (!$("msg-menu").hidden) closeMenus();
+    }, { passive: true });
+  }
+
+  // ---------------------------------------------------------------------------------
   // Toasts, menus, dialogs
   // ---------------------------------------------------------------------------------
 
@@ -1960,6 +2035,7 @@
       sendFiles(state.current, files);
     });
     wireDropZone();
+    wireMessageMenu();
     $("composer").addEventListener("submit", (e) => {
       e.preventDefault();
       submitComposer();

@@ -216,3 +216,44 @@ def test_attached_image_reaches_the_peer_with_its_shape(open_as, tmp_path):
     carol.page.wait_for_function(
         "f => f.querySelector('img') && f.querySelector('img').naturalWidth > 0", arg=frame.element_handle()
     )
+
+
+def test_unread_divider_and_older_history_on_scroll(open_as):
+    carol = open_as("carol")
+    dave = open_as("dave")
+    send_notes = """async ([first, last]) => {
+        for (let i = first; i <= last; i++) {
+            const m = chat.createTextMessage({to: 'dave', conversationType: TIM.TYPES.CONV_C2C, payload: {text: 'Note ' + i}});
+            await chat.sendMessage(m);
+        }
+    }"""
+    carol.page.evaluate(send_notes, [1, 30])
+    item = conversation_item(dave.page, "C2Ccarol")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("30")
+
+    # Opening loads back to the first unread message and puts the divider there.
+    item.click()
+    divider = dave.page.get_by_test_id("new-messages-divider")
+    expect(divider).to_be_visible()
+    after_divider = dave.page.locator('[data-testid="new-messages-divider"] + .msg-row [data-testid="message-bubble"]')
+    expect(after_divider.locator(".msg-text")).to_have_text("Note 1")
+
+    # Away, two more arrive; after a reload only the latest page is fetched.
+    conversation_item(dave.page, "GROUPdemo").click()
+    carol.page.evaluate(send_notes, [31, 32])
+    expect(item.get_by_test_id("unread-badge")).to_have_text("2")
+    dave.page.reload()
+    dave.wait_ready()
+    item.click()
+    expect(after_divider.locator(".msg-text")).to_have_text("Note 31")
+
+    # Scrolling up pages back (getMessageList with nextReqMessageID) to the very first message.
+    start = dave.page.get_by_test_id("history-start")
+    for _ in range(20):
+        if start.count():
+            break
+        dave.page.evaluate("document.getElementById('messages').scrollTop = 0")
+        dave.page.wait_for_timeout(300)
+    expect(start).to_be_visible()
+    texts = dave.page.locator('[data-testid="message-bubble"] .msg-text').all_inner_texts()
+    assert texts == [f"Note {i}" for i in range(1, 33)]

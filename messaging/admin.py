@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from messaging import actions as chat_actions
 from messaging.models import Conversation, Group, GroupMember, Message, User
 
 
@@ -10,6 +11,28 @@ from messaging.models import Conversation, Group, GroupMember, Message, User
 class ChatUserAdmin(UserAdmin):
     fieldsets = UserAdmin.fieldsets + (("Chat profile", {"fields": ("nick", "avatar")}),)
     list_display = ("username", "nick", "email", "is_active", "is_staff")
+    actions = ["ban_users", "unban_users"]
+
+    def save_model(self, request, obj, form, change):
+        """Profile fields save as usual; a change of ``is_active`` is a ban or an
+        unban and goes through the action, which also closes the user's sockets."""
+        ban_change = change and "is_active" in form.changed_data
+        wanted = obj.is_active
+        if ban_change:
+            obj.is_active = not wanted
+        super().save_model(request, obj, form, change)
+        if ban_change:
+            chat_actions.set_user_active(obj, wanted)
+
+    @admin.action(description="Ban selected users (log them out everywhere)")
+    def ban_users(self, request, queryset):
+        count = sum(chat_actions.set_user_active(user, False) for user in queryset)
+        self.message_user(request, f"Banned {count} user(s).")
+
+    @admin.action(description="Unban selected users")
+    def unban_users(self, request, queryset):
+        count = sum(chat_actions.set_user_active(user, True) for user in queryset)
+        self.message_user(request, f"Unbanned {count} user(s).")
 
 
 class GroupMemberInline(admin.TabularInline):

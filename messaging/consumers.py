@@ -208,19 +208,26 @@ def load_session_state(user):
 
 class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self):
+        """Accept, then close with an application code when the socket may not chat.
+
+        Closing before accepting would reach the browser as an HTTP 403 (code 1006),
+        and the SDK could not tell "log in again" from "network down". 4001: no
+        session (or the account is inactive: Django then sees no user); 4003: the
+        account was banned while this socket was open (see ``chat_kick``).
+        """
         user = self.scope.get("user")
+        await self.accept()
         if user is None or not user.is_authenticated:
             await self.close(code=4001)
             return
         active, unread = await load_session_state(user)
         if not active:
-            await self.close(code=4003)
+            await self.close(code=4001)
             return
         self.user = user
         self.unread = unread
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
-        await self.accept()
         await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
@@ -228,8 +235,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
+    async def chat_kick(self, message):
+        """The account was banned: tell the tab and close (it must not reconnect)."""
+        await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
+        await self.close(code=4003)
+
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data) > conf.get("MAX_FRAME_BYTES"):
+        if not hasattr(self, "user"):
+            return
+        if text_data is None or len(text_data.encode()) > conf.get("MAX_FRAME_BYTES"):
             await self.reply_error(None, ErrorCode.INVALID_PARAMETERS, "frames must be JSON text of at most 64 KB")
             return
         try:

@@ -39,6 +39,13 @@ def publish_on_commit(event, data, user_ids, *, origin=None, meta=None):
     transaction.on_commit(lambda: _dispatch(message, user_ids))
 
 
+def kick_on_commit(user_ids, reason):
+    """Close every socket of ``user_ids`` (after KICKED_OUT) once the transaction commits."""
+    message = {"type": "chat.kick", "reason": reason}
+    user_ids = list(user_ids)
+    transaction.on_commit(lambda: _dispatch(message, user_ids))
+
+
 def _dispatch(message, user_ids):
     collector = getattr(_local, "collector", None)
     if collector is not None:

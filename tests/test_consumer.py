@@ -212,8 +212,9 @@ async def test_create_join_quit_deliver_tips_and_group_list_updates(open_tab, al
         assert (tip["type"], tip["payload"]["operationType"], tip["payload"]["userIDList"]) == (
             "TIMGroupTipElem",
             1,
-            ["alice", "bob"],
+            ["bob"],
         )
+        assert tip["payload"]["groupJoinType"] == 2  # invited by alice
         assert [g["groupID"] for g in await tab.wait_event("GROUP_LIST_UPDATED")] == ["open"]
         await tab.drain()
 
@@ -393,19 +394,27 @@ async def test_sending_to_the_system_conversation_is_2106(open_tab, alice):
 
 
 async def connect(headers):
+    """How the socket ends up: False (refused at the handshake, HTTP 403), the close
+    code it is closed with right after the handshake, or True (open: it says hello)."""
     communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
     connected, _ = await communicator.connect()
-    if connected:
-        await communicator.disconnect()
-    return connected
+    if not connected:
+        return False
+    output = await communicator.receive_output(timeout=3)
+    if output["type"] == "websocket.close":
+        return output["code"]
+    assert json.loads(output["text"])["event"] == "hello"
+    await communicator.disconnect()
+    return True
 
 
-async def test_socket_without_a_session_is_refused(alice):
-    assert await connect([(b"host", b"localhost"), (b"origin", b"http://localhost")]) is False
+async def test_socket_without_a_session_is_closed_with_4001(alice):
+    """Accepted, then closed with 4001, so the SDK knows to log in again rather than retry."""
+    assert await connect([(b"host", b"localhost"), (b"origin", b"http://localhost")]) == 4001
 
 
-async def test_socket_with_a_bogus_session_is_refused(alice):
-    assert await connect([(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie", b"sessionid=forged")]) is False
+async def test_socket_with_a_bogus_session_is_closed_with_4001(alice):
+    assert await connect([(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie", b"sessionid=forged")]) == 4001
 
 
 async def test_socket_from_a_foreign_origin_is_refused(alice):
@@ -416,13 +425,13 @@ async def test_socket_from_a_foreign_origin_is_refused(alice):
     assert await connect([*headers, (b"origin", b"http://localhost")]) is True
 
 
-async def test_socket_of_a_banned_user_is_refused(alice):
+async def test_socket_of_a_banned_user_is_closed_with_4001(alice):
     cookie = await database_sync_to_async(session_cookie)(alice)
     alice.is_active = False
     await database_sync_to_async(alice.save)(update_fields=["is_active"])
 
     headers = [(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())]
-    assert await connect(headers) is False
+    assert await connect(headers) == 4001
 
 
 # --- events agree with a refetch (Zulip's verify_action) -----------------------------------------

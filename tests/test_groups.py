@@ -65,13 +65,21 @@ def test_work_group_is_invite_only_and_others_are_free_access(alice):
     assert make_group(alice, group_type="ChatRoom", group_id="m").join_option == "FreeAccess"
 
 
-def test_create_group_posts_one_join_tip_for_owner_and_members(alice, bob, carol):
+def test_create_group_posts_one_join_tip_for_the_invited_members(alice, bob, carol):
     make_group(alice, members=["bob", "carol"])
 
     [tip] = tips("g1")
     assert tip["operationType"] == 1
     assert tip["operatorID"] == "alice"
-    assert tip["userIDList"] == ["alice", "bob", "carol"]
+    assert tip["userIDList"] == ["bob", "carol"]
+    assert tip["groupJoinType"] == 2
+
+
+def test_create_group_alone_posts_the_owners_join_tip(alice):
+    make_group(alice, members=[])
+
+    [tip] = tips("g1")
+    assert (tip["operatorID"], tip["userIDList"], tip["groupJoinType"]) == ("alice", ["alice"], 1)
 
 
 def test_create_group_without_an_id_makes_one(alice):
@@ -324,7 +332,7 @@ def test_each_membership_change_posts_exactly_one_tip(alice, bob, carol, dave):
     actions.delete_members(alice, "g1", ["dave"])
 
     assert [(t["operationType"], t["operatorID"], t["userIDList"]) for t in tips("g1")] == [
-        (1, "alice", ["alice", "bob"]),
+        (1, "alice", ["bob"]),
         (1, "carol", ["carol"]),
         (1, "alice", ["dave"]),
         (2, "carol", ["carol"]),

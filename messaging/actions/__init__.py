@@ -4,6 +4,7 @@ from messaging.actions.conversations import delete_conversation, pin_conversatio
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_send import send_message
 from messaging.actions.read_state import mark_read
+from messaging.actions.users import set_user_active
 
 __all__ = [
     "add_members",
@@ -15,4 +16,5 @@ __all__ = [
     "pin_conversation",
     "quit_group",
     "send_message",
+    "set_user_active",
 ]

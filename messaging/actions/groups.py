@@ -16,7 +16,7 @@ with join option FreeAccess here: join applications are not part of this server 
 import re
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from messaging import conf, serialize
 from messaging.access import access_group, access_membership
@@ -64,25 +64,38 @@ def create_group(
         raise ChatError(ErrorCode.ACCOUNT_NOT_FOUND, f"no such user: {', '.join(sorted(unknown))}")
     members = [u for u in members if u.pk != owner.pk]
     join_option = Group.JoinOption.DISABLE_APPLY if group_type == Group.Type.WORK else Group.JoinOption.FREE_ACCESS
-    with transaction.atomic():
-        if Group.objects.filter(group_id=group_id).exists():
-            raise ChatError(ErrorCode.GROUP_ID_IN_USE, f"group ID {group_id!r} is already in use")
-        thread = Thread.objects.create(kind=Thread.Kind.GROUP, key=f"group:{group_id}")
-        group = Group.objects.create(
-            group_id=group_id,
-            name=name.strip(),
-            type=group_type,
-            owner=owner,
-            introduction=introduction,
-            notification=notification,
-            avatar=avatar,
-            join_option=join_option,
-            thread=thread,
-        )
-        _add(group, [owner], role=Role.OWNER)
-        _add(group, members, role=Role.MEMBER)
-        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner, *members], join_type=2 if members else 1, origin=origin)
-        _publish_group_list([owner, *members])
+    try:
+        with transaction.atomic():
+            return _create_group(
+                owner, group_type, name, group_id, members, introduction, notification, avatar, join_option, origin
+            )
+    except IntegrityError:
+        raise ChatError(ErrorCode.GROUP_ID_IN_USE, f"group ID {group_id!r} is already in use") from None
+
+
+def _create_group(owner, group_type, name, group_id, members, introduction, notification, avatar, join_option, origin):
+    """The rows of a new group, its members and the first tip. Call inside a transaction."""
+    if Group.objects.filter(group_id=group_id).exists():
+        raise ChatError(ErrorCode.GROUP_ID_IN_USE, f"group ID {group_id!r} is already in use")
+    thread = Thread.objects.create(kind=Thread.Kind.GROUP, key=f"group:{group_id}")
+    group = Group.objects.create(
+        group_id=group_id,
+        name=name.strip(),
+        type=group_type,
+        owner=owner,
+        introduction=introduction,
+        notification=notification,
+        avatar=avatar,
+        join_option=join_option,
+        thread=thread,
+    )
+    _add(group, [owner], role=Role.OWNER)
+    _add(group, members, role=Role.MEMBER)
+    if members:
+        _tip(group, owner, serialize.TIP_MEMBER_JOIN, members, join_type=2, origin=origin)
+    else:
+        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner], join_type=1, origin=origin)
+    _publish_group_list([owner, *members])
     return group
 
 

@@ -70,10 +70,9 @@ def send_message(
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
     if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= conf.get("MAX_CLIENT_MESSAGE_ID")):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "message ID must be a string of 1 to 64 characters")
-    if msg_id is not None:
-        stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
-        if stored is not None:
-            return stored
+    for name, value in (("random", random), ("clientTime", client_time)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be an integer from 0 to 2**53")
 
     if conversation_type == Thread.Kind.C2C:
         peer = access_user(to)
@@ -83,12 +82,22 @@ def send_message(
     else:
         group = access_group(to)
         check_may_send(access_membership(sender, group), group)
+    if msg_id is not None:
+        stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
+        if stored is not None:
+            if group is None:
+                same_target = stored.thread.key == Thread.c2c_key(sender.pk, peer.pk)
+            else:
+                same_target = stored.thread_id == group.thread_id
+            if not same_target:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
+            return stored
     fields = dict(
         msg_id=msg_id or new_message_id(sender.pk),
         priority=priority,
         cloud_custom_data=cloud_custom_data,
-        random=random if isinstance(random, int) and not isinstance(random, bool) else 0,
-        client_time=client_time if isinstance(client_time, int) and not isinstance(client_time, bool) else 0,
+        random=random or 0,
+        client_time=client_time or 0,
         origin=origin,
     )
     body = None

@@ -9,7 +9,8 @@ class User(AbstractUser):
     """
 
     nick = models.CharField(max_length=64, blank=True)
-    avatar = models.URLField(max_length=500, blank=True)
+    # A URL, absolute or site-relative (e.g. /static/...).
+    avatar = models.CharField(max_length=500, blank=True)
 
     @property
     def user_id(self):

@@ -504,7 +504,11 @@
         continue;
       }
       for (var key in patch) {
-        if (key !== 'conversationID') conv[key] = patch[key];
+        if (key === 'groupAtInfoAdded') {
+          conv.groupAtInfoList = (conv.groupAtInfoList || []).concat([patch[key]]);
+        } else if (key !== 'conversationID') {
+          conv[key] = patch[key];
+        }
       }
     }
     if (!missing.length) {

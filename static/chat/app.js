@@ -418,21 +418,25 @@
   // Opening a conversation
   // ---------------------------------------------------------------------------------
 
+  function newHistory() {
+    return {
+      messages: [],
+      byID: new Map(),
+      rows: new Map(), // message ID -> {sig, message, row}: drawn rows are reused, so a playing video keeps playing
+      nextReqMessageID: "",
+      isCompleted: false,
+      loading: false,
+      loaded: false,
+      dividerBeforeID: null,
+      errors: new Map(),
+      order: 0,
+    };
+  }
+
   function historyOf(conversationID) {
     let h = state.histories.get(conversationID);
     if (!h) {
-      h = {
-        messages: [],
-        byID: new Map(),
-        rows: new Map(), // message ID -> {sig, message, row}: drawn rows are reused, so a playing video keeps playing
-        nextReqMessageID: "",
-        isCompleted: false,
-        loading: false,
-        loaded: false,
-        dividerBeforeID: null,
-        errors: new Map(),
-        order: 0,
-      };
+      h = newHistory();
       state.histories.set(conversationID, h);
     }
     return h;
@@ -569,10 +573,14 @@
     updateComposerAvailability(conv);
   }
 
+  const membershipChecks = new Set();
+
   function updateComposerAvailability(conv) {
     let notice = "";
-    if (conv.type === "GROUP" && state.groupsLoaded && !state.groups.has(peerOf(conv.conversationID))) {
+    const groupID = conv.type === "GROUP" ? peerOf(conv.conversationID) : null;
+    if (groupID && state.groupsLoaded && !state.groups.has(groupID)) {
       notice = "You're no longer a member of this group.";
+      confirmMembership(groupID);
     } else if (conv.type !== "GROUP" && conv.type !== "C2C") {
       notice = "This conversation is read-only.";
     }
@@ -580,6 +588,24 @@
     $("composer-notice").hidden = !notice;
     $("composer").hidden = Boolean(notice);
     document.querySelector(".composer-hint").hidden = Boolean(notice);
+  }
+
+  /** The group list may lag behind a conversation we were just added to: ask the group itself once. */
+  function confirmMembership(groupID) {
+    if (membershipChecks.has(groupID)) return;
+    membershipChecks.add(groupID);
+    chat
+      .getGroupProfile({ groupID })
+      .then((res) => {
+        const group = res.data && res.data.group;
+        if (group && group.selfInfo && group.selfInfo.role && !state.groups.has(groupID)) {
+          state.groups.set(groupID, group);
+          const conv = state.current && findConversation(state.current);
+          if (conv) renderChatHeader(conv);
+        }
+      })
+      .catch(() => {})
+      .finally(() => membershipChecks.delete(groupID));
   }
 
   // ---------------------------------------------------------------------------------
@@ -1048,7 +1074,7 @@
     const atBottom = isNearBottom();
     renderMessages({ scroll: "auto" });
     if (!atBottom && addedToCurrent) showJump(addedToCurrent);
-    markRead(state.current, { force: true });
+    if (addedToCurrent) markRead(state.current, { force: true });
   }
 
   function onMessageReadByPeer(event) {
@@ -1069,19 +1095,31 @@
     if (state.current && upTo.has(state.current)) renderMessages({ scroll: "auto" });
   }
 
-  const readInFlight = new Set();
+  const readCalls = new Map(); // conversationID -> "busy" | "again"
 
-  /** setMessageRead for a conversation the user is looking at. force: call even if the list says 0 unread. */
+  /**
+   * setMessageRead for a conversation the user is looking at. force: call even if the
+   * list still says 0 unread (a message just arrived). One call at a time per
+   * conversation; a request made meanwhile runs once more afterwards, so a message that
+   * lands during a call is not left unread.
+   */
   function markRead(conversationID, { force = false } = {}) {
     if (!conversationID || !state.ready || !chatIsShowing(conversationID)) return;
     const conv = findConversation(conversationID);
     if (!force && !(conv && conv.unreadCount > 0)) return;
-    if (readInFlight.has(conversationID)) return;
-    readInFlight.add(conversationID);
+    if (readCalls.has(conversationID)) {
+      readCalls.set(conversationID, "again");
+      return;
+    }
+    readCalls.set(conversationID, "busy");
     Promise.resolve()
       .then(() => chat.setMessageRead({ conversationID }))
       .catch(() => {})
-      .finally(() => readInFlight.delete(conversationID));
+      .finally(() => {
+        const again = readCalls.get(conversationID) === "again";
+        readCalls.delete(conversationID);
+        if (again) markRead(conversationID, { force: true });
+      });
   }
 
   function onVisibilityChange() {
@@ -1106,22 +1144,42 @@
     state.netState = s;
   }
 
-  function resyncAfterReconnect() {
-    for (const [id, h] of state.histories) if (id !== state.current) state.histories.delete(id);
+  /**
+   * After a reconnect the SDK replays what arrived meanwhile as MESSAGE_RECEIVED. Here
+   * the open conversation's latest page is merged too (it also brings read states
+   * and recalls that changed), and if more was missed than the replay covers, the
+   * history starts over from the latest page. Other cached histories are dropped
+   * and fetched again when opened.
+   */
+  async function resyncAfterReconnect() {
+    for (const id of Array.from(state.histories.keys())) if (id !== state.current) state.histories.delete(id);
     const id = state.current;
-    if (!id) return;
-    const old = state.histories.get(id);
-    const pending = old ? old.messages.filter((m) => m.status !== "success") : [];
-    const errors = old ? old.errors : new Map();
-    state.histories.delete(id);
-    const h = historyOf(id);
-    h.errors = errors;
-    loadOlder(id, { initial: true }).then(() => {
-      if (state.current !== id) return;
-      mergeMessages(h, pending);
+    const h = id && state.histories.get(id);
+    if (!h || !h.loaded) return;
+    let data;
+    try {
+      data = (await chat.getMessageList({ conversationID: id, count: PAGE_SIZE })).data || {};
+    } catch (_) {
+      return; // still offline: the next reconnect tries again
+    }
+    if (state.current !== id || state.histories.get(id) !== h) return;
+    const page = data.messageList || [];
+    const newestKnown = h.messages.reduce((max, m) => (m.status === "success" ? Math.max(max, m.sequence || 0) : max), 0);
+    const gap = page.length && newestKnown && page[0].sequence > newestKnown + 1;
+    if (gap) {
+      const fresh = newHistory();
+      fresh.errors = h.errors;
+      fresh.nextReqMessageID = data.nextReqMessageID || "";
+      fresh.isCompleted = Boolean(data.isCompleted) || !fresh.nextReqMessageID;
+      fresh.loaded = true;
+      mergeMessages(fresh, page.concat(h.messages.filter((m) => m.status !== "success")));
+      state.histories.set(id, fresh);
+      renderMessages({ scroll: "bottom" });
+    } else {
+      mergeMessages(h, page);
       renderMessages({ scroll: "auto" });
-      markRead(id, { force: true });
-    });
+    }
+    markRead(id, { force: true });
   }
 
   function onKickedOut(event) {

@@ -387,6 +387,9 @@
     const booting = !state.conversationsLoaded;
     $("app").classList.toggle("is-booting", booting);
     $("conv-empty").hidden = booting || all.length > 0;
+    const none = !booting && all.length === 0;
+    $("placeholder-title").textContent = none ? "Welcome to Chat" : "Select a conversation";
+    $("placeholder-text").textContent = none ? "Message a colleague by their user ID, create a group, or join one by its ID." : "Pick one on the left, or start something new.";
     $("conv-nomatch").hidden = !(filter && all.length > 0 && shown.length === 0);
   }
 

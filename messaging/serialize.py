@@ -38,11 +38,15 @@ def user_profile(user: User):
 
 
 def group_tip_text(payload):
-    users = ", ".join(payload.get("userIDList") or [])
-    operator = payload.get("operatorID", "")
+    """The tip in words, with nicknames where the tip carries them."""
+    names = {m.get("userID"): m.get("nick") or m.get("userID") for m in payload.get("memberList") or []}
+    user_ids = payload.get("userIDList") or []
+    users = ", ".join(names.get(u) or u for u in user_ids)
+    operator_id = payload.get("operatorID", "")
+    operator = (payload.get("operatorInfo") or {}).get("nick") or operator_id
     op = payload.get("operationType")
     if op == TIP_MEMBER_JOIN:
-        if payload.get("groupJoinType") == 2 and operator and operator not in (payload.get("userIDList") or []):
+        if payload.get("groupJoinType") == 2 and operator_id and operator_id not in user_ids:
             return f"{operator} invited {users} to the group"
         return f"{users} joined the group"
     if op == TIP_MEMBER_QUIT:

@@ -327,7 +327,7 @@ def test_group_tip_shows_as_words_in_the_conversation_list(alice, bob):
     [entry] = get_conversation_list(bob)
 
     assert entry["lastMessage"]["type"] == "TIMGroupTipElem"
-    assert "bob" in entry["lastMessage"]["messageForShow"]
+    assert entry["lastMessage"]["messageForShow"] == "Alice invited Bob to the group"
 
 
 def test_total_unread_skips_hidden_conversations_and_meeting_groups(alice, bob, carol):

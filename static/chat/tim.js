@@ -294,7 +294,9 @@
       }
       var wasReady = this._ready;
       this._ready = false;
-      this._emit(EVENT.KICKED_OUT, { type: code === 4003 ? 'banned' : TYPES.KICKED_OUT_USERSIG_EXPIRED });
+      // A ban is announced by a KICKED_OUT push before the 4003 close: say it once.
+      if (!this._kicked) this._emit(EVENT.KICKED_OUT, { type: code === 4003 ? 'banned' : TYPES.KICKED_OUT_USERSIG_EXPIRED });
+      this._kicked = false;
       if (wasReady) this._emit(EVENT.SDK_NOT_READY);
       return;
     }
@@ -394,6 +396,10 @@
           this._totalUnread = data;
           if (this._ready) this._emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, data);
         }
+        break;
+      case 'KICKED_OUT':
+        this._kicked = true;
+        this._emit(EVENT.KICKED_OUT, data);
         break;
       default:
         if (EVENT[event]) this._emit(EVENT[event], data);

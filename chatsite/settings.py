@@ -112,7 +112,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels-redis waits for a socket's next event with a 5 s blocking
+                # read; redis-py 8's default 5 s socket timeout would fire first and
+                # crash every idle socket (channels_redis#422).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
                 # A busy socket must not lose events to the default capacity of 100.
                 "capacity": 2000,
                 "expiry": 60,

@@ -16,6 +16,13 @@ def need_service(name, reason):
     pytest.skip(f"{name} not available: {reason}")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps its event loop marked as
+    running on the main thread while the session-scoped browser lives, and async
+    tests after it would find a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test gets a new in-memory channel layer bound to its own event loop."""

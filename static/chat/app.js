@@ -118,6 +118,37 @@
     close: [["path", { d: "M6 6l12 12M18 6L6 18", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round" }]],
     pin: [["path", { d: "M9 4h6l-1 5 3 3v2H7v-2l3-3-1-5zM12 14v6", fill: "none", stroke: "currentColor", "stroke-width": "1.7", "stroke-linejoin": "round", "stroke-linecap": "round" }]],
     people: [["path", { d: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20a6.5 6.5 0 0 1 13 0M16 4.3a3.5 3.5 0 0 1 0 6.4M18 14.2a6.5 6.5 0 0 1 3.5 5.8", fill: "none", stroke: "currentColor", "stroke-width": "1.9", "stroke-linecap": "round" }]],
+    more: [
+      ["circle", { cx: "5.5", cy: "12", r: "1.7", fill: "currentColor" }],
+      ["circle", { cx: "12", cy: "12", r: "1.7", fill: "currentColor" }],
+      ["circle", { cx: "18.5", cy: "12", r: "1.7", fill: "currentColor" }],
+    ],
+    play: [["path", { d: "M8 5.5v13l10.5-6.5z", fill: "currentColor", stroke: "currentColor", "stroke-width": "1.5", "stroke-linejoin": "round" }]],
+    pause: [["path", { d: "M8 5.5v13M16 5.5v13", stroke: "currentColor", "stroke-width": "3.4", "stroke-linecap": "round" }]],
+    download: [["path", { d: "M12 4v11M7 10l5 5 5-5M5 20h14", fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round" }]],
+    forward: [["path", { d: "M13 5l7 7-7 7M20 12H9a5 5 0 0 0-5 5v2", fill: "none", stroke: "currentColor", "stroke-width": "1.8", "stroke-linecap": "round", "stroke-linejoin": "round" }]],
+    select: [
+      ["circle", { cx: "12", cy: "12", r: "8.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
+      ["path", { d: "M8.3 12.3l2.6 2.5 4.9-5.3", fill: "none", stroke: "currentColor", "stroke-width": "1.8", "stroke-linecap": "round", "stroke-linejoin": "round" }],
+    ],
+    copy: [
+      ["rect", { x: "8.5", y: "8.5", width: "11", height: "11", rx: "2", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
+      ["path", { d: "M15.5 5.5v-.5a1.5 1.5 0 0 0-1.5-1.5H6A1.5 1.5 0 0 0 4.5 5v8A1.5 1.5 0 0 0 6 14.5h.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
+    ],
+    recall: [["path", { d: "M9 14L4.5 9.5 9 5M4.5 9.5H15a4.5 4.5 0 0 1 0 9h-3", fill: "none", stroke: "currentColor", "stroke-width": "1.8", "stroke-linecap": "round", "stroke-linejoin": "round" }]],
+    mappin: [
+      ["path", { d: "M12 22s-7-6.6-7-12a7 7 0 0 1 14 0c0 5.4-7 12-7 12z", fill: "currentColor" }],
+      ["circle", { cx: "12", cy: "10", r: "2.8", fill: "#fff" }],
+    ],
+    history: [
+      ["path", { d: "M5 5h14v10H9l-4 4z", fill: "none", stroke: "currentColor", "stroke-width": "1.8", "stroke-linejoin": "round" }],
+      ["path", { d: "M9 9h6M9 12h4", stroke: "currentColor", "stroke-width": "1.8", "stroke-linecap": "round" }],
+    ],
+    puzzle: [["path", { d: "M10 4.5a2 2 0 0 1 4 0V6h4v4h-1.5a2 2 0 0 0 0 4H18v4h-4v-1.5a2 2 0 0 0-4 0V18H6v-4h1.5a2 2 0 0 0 0-4H6V6h4z", fill: "none", stroke: "currentColor", "stroke-width": "1.7", "stroke-linejoin": "round" }]],
+    image: [
+      ["rect", { x: "3.5", y: "5", width: "17", height: "14", rx: "2.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
+      ["path", { d: "M4 17l5-4.5 3.5 3 3-2.5 4.5 4", fill: "none", stroke: "currentColor", "stroke-width": "1.7", "stroke-linejoin": "round" }],
+    ],
   };
 
   function icon(name, className) {
@@ -249,11 +280,307 @@
     totalUnread: 0,
     members: { groupID: null, list: [], offset: 0, profile: null, loading: false },
     jumpCount: 0,
+    names: new Map(), // userID -> the name the UI last saw for them (nick, or a group name card)
+    memberCache: new Map(), // groupID -> {list, at}: members for @-mentions
+    mentions: new Map(), // conversationID -> [{userID, label}] picked in the composer
+    select: { active: false, ids: new Set() },
+    assetsVersion: 0,
   };
 
   let chat = null;
   let TYPES = {};
   let EVENT = {};
+
+  // ---------------------------------------------------------------------------------
+  // Names: what to call a user ID, from everything the UI has seen
+  // ---------------------------------------------------------------------------------
+
+  function rememberName(userID, name) {
+    if (userID && name && name !== userID) state.names.set(userID, name);
+  }
+
+  function rememberMembers(list) {
+    for (const m of list || []) rememberName(m.userID, m.nameCard || m.nick);
+  }
+
+  function displayName(userID) {
+    if (!userID) return "";
+    if (userID === state.me.userID && state.me.nick) return state.me.nick;
+    return state.names.get(userID) || userID;
+  }
+
+  /** "Alice", "You"/"you" for me. */
+  function personName(userID, { subject = true } = {}) {
+    if (userID && userID === state.me.userID) return subject ? "You" : "you";
+    return displayName(userID);
+  }
+
+  function listNames(names) {
+    if (names.length <= 1) return names.join("");
+    if (names.length === 2) return `${names[0]} and ${names[1]}`;
+    if (names.length <= 4) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+    return `${names.slice(0, 3).join(", ")} and ${names.length - 3} others`;
+  }
+
+  function senderName(m) {
+    if (m.from === state.me.userID) return state.me.nick || m.nick || m.from;
+    return m.nameCard || m.nick || displayName(m.from);
+  }
+
+  /**
+   * A group tip in words, with the nicknames the tip and the member lists give
+   * (never a bare user ID when a name is known); the server's messageForShow otherwise.
+   */
+  function tipText(m) {
+    const p = m.payload || {};
+    for (const member of p.memberList || []) rememberName(member.userID, member.nick);
+    if (p.operatorInfo) rememberName(p.operatorInfo.userID || p.operatorID, p.operatorInfo.nick);
+    const ids = Array.isArray(p.userIDList) ? p.userIDList : [];
+    const op = p.operatorID || "";
+    const first = (id, i) => personName(id, { subject: i === 0 });
+    const users = listNames(ids.map((id, i) => first(id, i)));
+    const objects = listNames(ids.map((id) => personName(id, { subject: false })));
+    const operator = personName(op);
+    const plural = ids.length > 1 || (ids.length === 1 && ids[0] === state.me.userID);
+    switch (p.operationType) {
+      case 1:
+        if (!ids.length) break;
+        if (p.groupJoinType === 2 && op && !ids.includes(op)) return `${operator} added ${objects}`;
+        return `${users} joined the group`;
+      case 2:
+        if (ids.length) return `${users} left the group`;
+        break;
+      case 3:
+        if (ids.length) return op ? `${operator} removed ${objects}` : `${users} ${plural ? "were" : "was"} removed`;
+        break;
+      case 4:
+        if (ids.length) return `${operator} made ${objects} ${ids.length > 1 ? "admins" : "an admin"}`;
+        break;
+      case 5:
+        if (ids.length) return `${users} ${plural ? "are" : "is"} no longer ${ids.length > 1 ? "admins" : "an admin"}`;
+        break;
+      case 6: {
+        const profile = p.newGroupProfile || {};
+        if (typeof profile.name === "string" && profile.name) return `${operator} renamed the group to “${profile.name}”`;
+        if (typeof profile.notification === "string") return `${operator} updated the group notice`;
+        if (typeof profile.ownerID === "string" && profile.ownerID) return `${personName(profile.ownerID)} ${profile.ownerID === state.me.userID ? "are" : "is"} now the owner`;
+        if (op) return `${operator} updated the group info`;
+        break;
+      }
+      case 7: {
+        const muted = (p.memberList || []).filter((x) => typeof x.muteTime === "number");
+        if (muted.length === 1) {
+          const who = personName(muted[0].userID, { subject: false });
+          return muted[0].muteTime > 0 ? `${operator} muted ${who} for ${formatSpan(muted[0].muteTime)}` : `${operator} unmuted ${who}`;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return m.messageForShow || "Group updated";
+  }
+
+  function formatSpan(seconds) {
+    const s = Math.round(Number(seconds) || 0);
+    if (s < 90) return `${s} seconds`;
+    if (s < 5400) return `${Math.round(s / 60)} minutes`;
+    if (s < 129600) return `${Math.round(s / 3600)} hours`;
+    return `${Math.round(s / 86400)} days`;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Emoji ([微笑] codes in text) and stickers (face messages)
+  // ---------------------------------------------------------------------------------
+
+  const assets = {
+    base: "/static/chat/",
+    emojiUrl: "/static/chat/emoji/",
+    emojiMap: Object.create(null), // "[微笑]" -> "emoji_0.svg": the seed's emojiMap
+    emojiLabels: Object.create(null),
+    emojiList: [],
+    stickerUrl: "/static/chat/stickers/",
+    stickers: [],
+    stickerByName: new Map(),
+    stickerByIndex: new Map(),
+  };
+
+  /** static/chat/emoji/emoji.json and static/chat/stickers/stickers.json; the UI works (with codes as text) without them. */
+  async function loadAssets() {
+    assets.base = $("app").dataset.static || "/static/chat/";
+    assets.emojiUrl = assets.base + "emoji/";
+    assets.stickerUrl = assets.base + "stickers/";
+    const get = (url) => fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))));
+    const [emojiRes, stickerRes] = await Promise.allSettled([get(assets.emojiUrl + "emoji.json"), get(assets.stickerUrl + "stickers.json")]);
+    if (emojiRes.status === "fulfilled" && Array.isArray(emojiRes.value)) {
+      for (const e of emojiRes.value) {
+        if (typeof e.code !== "string" || typeof e.file !== "string") continue;
+        assets.emojiMap[e.code] = e.file;
+        assets.emojiLabels[e.code] = e.label || e.code;
+        assets.emojiList.push(e);
+      }
+    }
+    if (stickerRes.status === "fulfilled" && stickerRes.value && Array.isArray(stickerRes.value.stickers)) {
+      for (const st of stickerRes.value.stickers) {
+        if (typeof st.name !== "string" || typeof st.file !== "string") continue;
+        assets.stickers.push(st);
+        assets.stickerByName.set(st.name, st);
+        if (Number.isInteger(st.index)) assets.stickerByIndex.set(st.index, st);
+      }
+    }
+    state.assetsVersion += 1;
+    renderPicker();
+    if (state.current) renderMessages({ scroll: "auto" });
+    if (state.conversationsLoaded) renderConversationList();
+  }
+
+  /**
+   * The seed's parseText (shared/spec S0, "解析文本消息"), unchanged in its logic:
+   * [{name: "text", text}, {name: "img", src}] for a text payload. The caller turns
+   * it into text nodes and <img> elements, never HTML.
+   */
+  function parseText(payload) {
+    const emojiMap = assets.emojiMap;
+    const emojiUrl = assets.emojiUrl;
+    const renderDom = [];
+    let temp = String((payload && payload.text) || "");
+    let left = -1;
+    let right = -1;
+    while (temp !== "") {
+      left = temp.indexOf("[");
+      right = temp.indexOf("]");
+      switch (left) {
+        case 0:
+          if (right === -1) {
+            renderDom.push({ name: "text", text: temp });
+            temp = "";
+          } else {
+            const _emoji = temp.slice(0, right + 1);
+            if (emojiMap[_emoji]) {
+              renderDom.push({ name: "img", src: emojiUrl + emojiMap[_emoji], code: _emoji });
+              temp = temp.substring(right + 1);
+            } else {
+              renderDom.push({ name: "text", text: "[" });
+              temp = temp.slice(1);
+            }
+          }
+          break;
+        case -1:
+          renderDom.push({ name: "text", text: temp });
+          temp = "";
+          break;
+        default:
+          renderDom.push({ name: "text", text: temp.slice(0, left) });
+          temp = temp.substring(left);
+          break;
+      }
+    }
+    return renderDom;
+  }
+
+  function emojiImage(part, className = "emoji") {
+    const img = el("img", { class: className, alt: part.code || "", title: assets.emojiLabels[part.code] || part.code || "", draggable: "false", decoding: "async" });
+    img.src = part.src;
+    return img;
+  }
+
+  /** Text with emoji codes as images and @mentions marked: text nodes and elements only. */
+  function richText(text, rules) {
+    const nodes = [];
+    let buffer = "";
+    const flush = () => {
+      if (buffer) nodes.push(...mentionNodes(buffer, rules));
+      buffer = "";
+    };
+    for (const part of parseText({ text })) {
+      if (part.name === "img") {
+        flush();
+        nodes.push(emojiImage(part));
+      } else buffer += part.text;
+    }
+    flush();
+    return nodes;
+  }
+
+  /** A text of one to three emoji and nothing else: shown big, without a bubble. */
+  function jumboEmoji(text) {
+    const parts = parseText({ text });
+    const images = parts.filter((p) => p.name === "img");
+    const rest = parts.every((p) => p.name === "img" || !p.text.trim());
+    return images.length >= 1 && images.length <= 3 && rest ? images : null;
+  }
+
+  function stickerFor(payload) {
+    const p = payload || {};
+    return assets.stickerByName.get(String(p.data || "")) || assets.stickerByIndex.get(Number(p.index)) || null;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // @mentions: rules to mark them in text, and whether a message mentions me
+  // ---------------------------------------------------------------------------------
+
+  const AT_ALL_WORDS = ["Everyone", "everyone", "all", "All", "所有人"];
+
+  function atList(m) {
+    const list = (m && (m.atUserList && m.atUserList.length ? m.atUserList : m.payload && m.payload.atUserList)) || [];
+    return Array.isArray(list) ? list : [];
+  }
+
+  function mentionsMe(m) {
+    if (!m || m.from === state.me.userID) return false;
+    const list = atList(m);
+    return list.includes(state.me.userID) || list.includes(TYPES.MSG_AT_ALL);
+  }
+
+  /** [{token: "@Bob", me}] for the users a message @-mentions, longest first. */
+  function mentionRules(m) {
+    const rules = [];
+    const mine = m.from === state.me.userID; // my own mentions are marked, not highlighted as "me"
+    for (const id of atList(m)) {
+      if (id === TYPES.MSG_AT_ALL) {
+        for (const word of AT_ALL_WORDS) rules.push({ token: "@" + word, me: !mine });
+        continue;
+      }
+      const me = id === state.me.userID && !mine;
+      const names = new Set([id, displayName(id)]);
+      if (me && state.me.nick) names.add(state.me.nick);
+      for (const name of names) if (name) rules.push({ token: "@" + name, me });
+    }
+    return rules.sort((a, b) => b.token.length - a.token.length);
+  }
+
+  function mentionNodes(text, rules) {
+    if (!rules || !rules.length) return [text];
+    const escaped = rules.map((r) => r.token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    const pattern = new RegExp(`(${escaped.join("|")})`, "g");
+    const nodes = [];
+    let last = 0;
+    for (const match of text.matchAll(pattern)) {
+      const rule = rules.find((r) => r.token === match[0]);
+      if (match.index > last) nodes.push(text.slice(last, match.index));
+      nodes.push(el("span", { class: "mention" + (rule && rule.me ? " is-me" : ""), "data-testid": "mention", text: match[0] }));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) nodes.push(text.slice(last));
+    return nodes;
+  }
+
+  /** A group's members for the @ list; fetched again after a minute. */
+  async function groupMembers(groupID) {
+    const cached = state.memberCache.get(groupID);
+    if (cached && Date.now() - cached.at < 60000) return cached.list;
+    let list = [];
+    let offset = 0;
+    for (let page = 0; page < 5; page++) {
+      const res = await chat.getGroupMemberList({ groupID, count: 100, offset });
+      list = list.concat((res.data && res.data.memberList) || []);
+      offset = (res.data && res.data.offset) || 0;
+      if (!offset) break;
+    }
+    rememberMembers(list);
+    state.memberCache.set(groupID, { list, at: Date.now() });
+    return list;
+  }
 
   // ---------------------------------------------------------------------------------
   // Conversations
@@ -304,11 +631,22 @@
     return state.current === conversationID && document.visibilityState === "visible" && !(NARROW.matches && $("app").dataset.view !== "chat");
   }
 
+  /** "[@me]" / "[@all]" while the group has unread mentions (groupAtInfoList), as WeChat shows it. */
+  function atFlag(conv) {
+    const infos = conv.type === "GROUP" && Array.isArray(conv.groupAtInfoList) ? conv.groupAtInfoList : [];
+    if (!infos.length) return null;
+    if (conv.conversationID === state.current && chatIsShowing(conv.conversationID)) return null;
+    const me = infos.some((i) => i.atType === TYPES.CONV_AT_ME || i.atType === TYPES.CONV_AT_ALL_AT_ME || i.atType === 1 || i.atType === 3);
+    return el("span", { class: "at-flag", "data-testid": "at-flag", text: me ? "[@me] " : "[@all] " });
+  }
+
   function previewNodes(conv) {
     const nodes = [];
+    const flag = atFlag(conv);
+    if (flag) nodes.push(flag);
     const draft = state.current !== conv.conversationID && state.drafts.get(conv.conversationID);
     if (draft) {
-      nodes.push(el("span", { class: "draft", text: "Draft: " }), draft.replace(/\s+/g, " "));
+      nodes.push(el("span", { class: "draft", text: "Draft: " }), ...richText(draft.replace(/\s+/g, " ")));
       return nodes;
     }
     const last = conv.lastMessage || {};
@@ -317,7 +655,7 @@
       return nodes;
     }
     if (last.isRevoked) {
-      nodes.push(last.fromAccount === state.me.userID ? "You recalled a message" : "A message was recalled");
+      nodes.push(last.fromAccount === state.me.userID ? "You recalled a message" : `${last.nick || displayName(last.fromAccount) || "Someone"} recalled a message`);
       return nodes;
     }
     const mine = last.fromAccount === state.me.userID;
@@ -326,10 +664,41 @@
       const read = Boolean(last.isPeerRead);
       nodes.push(icon(read ? "checks" : "check", "tick" + (read ? " is-read" : "")));
     } else if (conv.type === "GROUP" && !isTip && last.fromAccount) {
-      nodes.push(el("span", { class: "who", text: (mine ? "You" : last.nick || last.fromAccount) + ": " }));
+      nodes.push(el("span", { class: "who", text: (mine ? "You" : last.nick || displayName(last.fromAccount)) + ": " }));
     }
-    nodes.push(String(last.messageForShow || "").replace(/\s+/g, " "));
+    if (isTip) nodes.push(tipText({ payload: last.payload, messageForShow: last.messageForShow }));
+    else if (last.type === "TIMTextElem") nodes.push(...richText(String(last.messageForShow || "").replace(/\s+/g, " ")));
+    else nodes.push(previewLabel(last));
     return nodes;
+  }
+
+  /** "[Image]", "[File] report.pdf" and the like (WeChat's style, with the detail that helps). */
+  function previewLabel(m) {
+    const p = m.payload || {};
+    const withDetail = (label, detail) => (detail ? `${label} ${detail}` : label);
+    switch (m.type) {
+      case "TIMImageElem":
+        return "[Image]";
+      case "TIMVideoFileElem":
+        return withDetail("[Video]", p.videoSecond ? formatDuration(p.videoSecond) : "");
+      case "TIMSoundElem":
+        return withDetail("[Voice]", p.second ? formatDuration(p.second) : "");
+      case "TIMFileElem":
+        return withDetail("[File]", p.fileName);
+      case "TIMLocationElem":
+        return withDetail("[Location]", p.description);
+      case "TIMFaceElem": {
+        const sticker = stickerFor(p);
+        return withDetail("[Sticker]", sticker && sticker.label);
+      }
+      case "TIMRelayElem":
+        return withDetail("[Chat history]", p.title);
+      case "TIMCustomElem":
+        if (isDice(p)) return `[Dice] ${p.description}`;
+        return p.description ? String(p.description) : "[Custom message]";
+      default:
+        return String(m.messageForShow || "").replace(/\s+/g, " ");
+    }
   }
 
   function renderConversationList() {
@@ -395,6 +764,10 @@
 
   function setConversations(list) {
     state.conversations = Array.isArray(list) ? list : [];
+    for (const conv of state.conversations) {
+      if (conv.userProfile) rememberName(conv.userProfile.userID, conv.userProfile.nick);
+      if (conv.lastMessage) rememberName(conv.lastMessage.fromAccount, conv.lastMessage.nick);
+    }
     state.conversationsLoaded = true;
     for (const conv of state.conversations) state.extraConversations.delete(conv.conversationID);
     renderConversationList();
@@ -514,6 +887,9 @@
 
   function leaveConversation() {
     if (!state.current) return;
+    exitSelect();
+    closeComposerPops();
+    if (recording.media) stopRecording(false);
     const h = state.histories.get(state.current);
     if (h) h.dividerBeforeID = null;
     state.jumpCount = 0;
@@ -589,8 +965,8 @@
     }
     $("composer-notice").textContent = notice;
     $("composer-notice").hidden = !notice;
-    $("composer").hidden = Boolean(notice);
-    document.querySelector(".composer-hint").hidden = Boolean(notice);
+    if (notice) exitSelect();
+    updateSelectBar();
   }
 
   /** The group list may lag behind a conversation we were just added to: ask the group itself once. */
@@ -746,13 +1122,14 @@
       }
       if (m.type === "TIMGroupTipElem" || m.type === "TIMGroupSystemNoticeElem") {
         endRun();
-        nodes.push(el("div", { class: "group-tip", "data-testid": "group-tip", "data-message-id": m.ID, text: m.messageForShow || "Group updated" }));
+        nodes.push(el("div", { class: "group-tip", "data-testid": "group-tip", "data-message-id": m.ID, text: tipText(m) }));
         prev = null;
         continue;
       }
       const first = breakRun || !prev || prev.from !== m.from || prev.flow !== m.flow || (m.time || 0) - (prev.time || 0) > GROUP_RUN_SECONDS;
       if (first) endRun();
-      prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID) });
+      prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID), selecting: state.select.active });
+      markSelected(prevRow, m);
       nodes.push(prevRow);
       prev = m;
     }
@@ -770,7 +1147,10 @@
 
   /** The row for a message, rebuilt only when something it shows has changed. */
   function cachedRow(h, m, options) {
-    const sig = [m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "", options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || ""].join("|");
+    const sig = [
+      m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
+      options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
+    ].join("|");
     let cached = h.rows.get(m.ID);
     if (!cached || cached.sig !== sig || cached.message !== m) {
       cached = { sig, message: m, row: messageRow(m, options) };
@@ -803,11 +1183,20 @@
     return null;
   }
 
-  function messageRow(m, { group, first, showReceipt, error }) {
+  function markSelected(row, m) {
+    if (!state.select.active) return;
+    const on = state.select.ids.has(m.ID);
+    row.classList.toggle("is-selected", on);
+    const box = row.querySelector(".msg-check");
+    if (box) box.checked = on;
+  }
+
+  function messageRow(m, { group, first, showReceipt, error, selecting }) {
+    rememberName(m.from, m.nameCard || m.nick);
     const out = m.flow === "out";
     const pending = m.status === "unSend";
     const failed = m.status === "fail";
-    const name = m.nick || m.from;
+    const name = m.nameCard || m.nick || displayName(m.from);
     const hue = hueFor(m.from);
 
     const meta = el("span", { class: "msg-meta" }, el("time", { datetime: new Date((m.time || 0) * 1000).toISOString(), text: fmtTime.format(toDate(m.time || Date.now() / 1000)) }));
@@ -829,7 +1218,7 @@
     const bubble = el(
       "div",
       {
-        class: "bubble" + (body.kind === "media" ? " is-media" : body.kind === "card" ? " is-card" : ""),
+        class: "bubble" + (body.kind === "media" ? " is-media" : body.kind === "card" ? " is-card" : body.kind === "sticker" ? " is-sticker" : "") + (!out && mentionsMe(m) ? " mentions-me" : ""),
         "data-testid": "message-bubble",
         "data-message-id": m.ID,
         "data-status": m.status,
@@ -862,18 +1251,40 @@
       col.append(el("div", { class: "read-receipt" + (read ? " is-read" : ""), "data-testid": "read-receipt", text: read ? "Read" : "Sent" }));
     }
 
-    const row = el("div", { class: `msg-row ${out ? "out" : "in"}` + (first ? " is-first" : "") + (pending ? " is-pending" : "") + (failed ? " is-failed" : "") });
+    const row = el("div", {
+      class: `msg-row ${out ? "out" : "in"}` + (first ? " is-first" : "") + (pending ? " is-pending" : "") + (failed ? " is-failed" : "") + (selecting ? " is-selecting" : ""),
+      "data-row-id": m.ID,
+    });
+    if (selecting) {
+      row.append(
+        isSelectable(m)
+          ? el("input", { type: "checkbox", class: "msg-check", "aria-label": "Select this message", "data-testid": "message-checkbox", tabindex: "-1" })
+          : el("span", { class: "msg-check-gap" }),
+      );
+    }
     if (group && !out) row.append(first ? avatar("sm", { id: m.from, name, url: m.avatar }) : el("span", { class: "msg-avatar-gap" }));
     row.append(col);
+    if (!selecting && !m.isRevoked) {
+      const more = el("button", { type: "button", class: "msg-more", "aria-label": "Message actions", title: "More", "data-testid": "message-actions" }, icon("more"));
+      more.addEventListener("click", (e) => {
+        e.stopPropagation();
+        const rect = more.getBoundingClientRect();
+        openMessageMenu(m, rect.left, rect.bottom + 4);
+      });
+      row.append(more);
+    }
     return row;
   }
 
   // ---------------------------------------------------------------------------------
-  // Message bodies: text, images, video, voice, files, locations, forwarded history
+  // Message bodies: text, images, video, voice, files, locations, stickers, custom, history
   // ---------------------------------------------------------------------------------
 
-  const MEDIA_MAX_W = 300;
-  const MEDIA_MAX_H = 320;
+  // An image bubble shows the thumbnail (type 1, 198 px on its longest side) at its own
+  // size, so at 1x the browser uses the thumbnail; srcset lets a 2x screen take the 720 one.
+  const IMAGE_BOX = 198;
+  const VIDEO_MAX_W = 280;
+  const VIDEO_MAX_H = 300;
   /** Image sizes read from local files before upload, so the preview keeps its shape. */
   const localSizes = new Map();
 
@@ -890,24 +1301,37 @@
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
 
-  /** A box of the media's real aspect ratio, reserved before it loads. */
-  function mediaBox(node, width, height) {
+  /**
+   * A box of the media's real aspect ratio, reserved before it loads. Pictures are
+   * never blown up past their size; panoramas beyond 3:1 are cropped to 3:1.
+   */
+  function mediaBox(node, width, height, maxW, maxH) {
     const w = Number(width) || 0;
     const h = Number(height) || 0;
-    if (w > 0 && h > 0) {
-      const scale = Math.min(1, MEDIA_MAX_W / w, MEDIA_MAX_H / h);
-      node.style.width = Math.max(96, Math.round(w * scale)) + "px";
-      node.style.aspectRatio = `${w} / ${h}`;
-    } else {
-      node.style.width = "240px";
+    if (!(w > 0 && h > 0)) {
+      node.style.width = Math.min(maxW, 240) + "px";
       node.style.aspectRatio = "4 / 3";
+      return node;
     }
+    const ratio = Math.min(3, Math.max(1 / 3, w / h));
+    const exact = Math.abs(ratio - w / h) < 1e-9;
+    const boxW = Math.min(w, maxW, maxH * ratio);
+    node.style.width = Math.max(64, Math.round(boxW)) + "px";
+    node.style.aspectRatio = exact ? `${w} / ${h}` : String(ratio);
     return node;
   }
 
+  function progressFraction(m) {
+    return Math.max(0, Math.min(1, Number(m.progress) || 0));
+  }
+
+  function isUploading(m) {
+    return m.status === "unSend" && m.flow === "out";
+  }
+
   function uploadProgress(m) {
-    if (m.status !== "unSend" || m.flow !== "out") return null;
-    const pct = Math.round(Math.max(0, Math.min(1, Number(m.progress) || 0)) * 100);
+    if (!isUploading(m)) return null;
+    const pct = Math.round(progressFraction(m) * 100);
     return el(
       "div",
       { class: "upload-progress", role: "progressbar", "aria-label": "Uploading", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "data-testid": "upload-progress" },
@@ -915,41 +1339,93 @@
     );
   }
 
-  /** Move a bubble's progress bar without redrawing the conversation. */
+  /** Move a bubble's progress bar (and its label) without redrawing the conversation. */
   function showUploadProgress(messageID, fraction) {
-    const bubble = document.querySelector(`[data-message-id="${CSS.escape(messageID)}"]`);
-    const bar = bubble && bubble.querySelector(".upload-progress");
-    if (!bar) return;
+    const bubble = document.querySelector(`.bubble[data-message-id="${CSS.escape(messageID)}"]`);
+    if (!bubble) return;
     const pct = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
-    bar.setAttribute("aria-valuenow", String(pct));
-    bar.firstChild.style.width = pct + "%";
+    const bar = bubble.querySelector(".upload-progress");
+    if (bar) {
+      bar.setAttribute("aria-valuenow", String(pct));
+      bar.firstChild.style.width = pct + "%";
+    }
+    const label = bubble.querySelector("[data-upload-label]");
+    if (label) label.textContent = uploadLabel(pct, Number(label.dataset.uploadLabel) || 0);
+  }
+
+  function uploadLabel(pct, size) {
+    return size ? `Uploading… ${pct}% of ${formatBytes(size)}` : `Uploading… ${pct}%`;
   }
 
   function fileExtension(name) {
     const match = /\.([A-Za-z0-9]{1,5})$/.exec(String(name || ""));
-    return match ? match[1].toUpperCase() : "FILE";
+    return match ? match[1].toLowerCase() : "";
+  }
+
+  const FILE_KINDS = [
+    [/^pdf$/, "PDF document", "#e5484d"],
+    [/^(docx?|odt|rtf|pages)$/, "Document", "#3a66db"],
+    [/^(xlsx?|ods|csv|tsv|numbers)$/, "Spreadsheet", "#2f9e5b"],
+    [/^(pptx?|odp|key)$/, "Presentation", "#e8762c"],
+    [/^(zip|rar|7z|gz|tgz|bz2|xz|tar)$/, "Archive", "#8e6cf0"],
+    [/^(png|jpe?g|gif|webp|bmp|svg|heic|tiff?)$/, "Image", "#12a1a1"],
+    [/^(mp3|wav|m4a|ogg|oga|flac|aac|opus|amr)$/, "Audio", "#d6409f"],
+    [/^(mp4|mov|mkv|avi|webm|m4v)$/, "Video", "#c2410c"],
+    [/^(txt|md|log|json|xml|ya?ml|ini|toml)$/, "Text", "#5f6b7d"],
+    [/^(py|js|ts|go|rs|java|c|h|cpp|rb|php|sh|html|css|sql)$/, "Code", "#0f766e"],
+  ];
+
+  function fileKind(name) {
+    const ext = fileExtension(name);
+    const found = FILE_KINDS.find(([re]) => re.test(ext));
+    return { ext: ext ? ext.toUpperCase() : "FILE", label: found ? found[1] : ext ? `${ext.toUpperCase()} file` : "File", color: found ? found[2] : "#6f7787" };
+  }
+
+  /**
+   * A file name as two spans: the head (cut with an ellipsis by CSS when space runs
+   * out) and the tail (the last characters and the extension, always shown).
+   */
+  function fileNameNodes(name) {
+    const chars = Array.from(String(name || "File"));
+    const ext = fileExtension(name);
+    const tail = chars.length > 20 ? Math.max(ext.length + 8, 12) : 0;
+    return [el("span", { class: "file-name-head", text: chars.slice(0, chars.length - tail).join("") }), tail ? el("span", { class: "file-name-tail", text: chars.slice(-tail).join("") }) : null];
+  }
+
+  function textBody(m) {
+    const text = (m.payload && m.payload.text) || "";
+    const jumbo = jumboEmoji(text);
+    if (jumbo) return { node: el("span", { class: "msg-text jumbo", "data-testid": "jumbo-emoji" }, jumbo.map((part) => emojiImage(part, "emoji emoji-jumbo"))), kind: "sticker" };
+    return { node: el("span", { class: "msg-text" }, richText(text, mentionRules(m))), kind: "text" };
+  }
+
+  function imageInfos(m) {
+    const infos = (m.payload && m.payload.imageInfoArray) || [];
+    const byType = (t) => infos.find((i) => i && i.type === t) || null;
+    const original = byType(0) || infos[0] || {};
+    return { original, thumb: byType(1) || original, large: byType(2) || original };
   }
 
   function imageBody(m) {
-    const infos = (m.payload && m.payload.imageInfoArray) || [];
-    const byType = (t) => infos.find((i) => i.type === t);
-    const original = byType(0) || infos[0] || {};
-    const shown = byType(2) || original || byType(1) || {};
-    const size = localSizes.get(m.ID) || { width: original.width || shown.width, height: original.height || shown.height };
-    const src = safeUrl(shown.url) || safeUrl(original.url);
-    const href = safeUrl(original.url) || src;
-    const frame = mediaBox(el(href && m.status === "success" ? "a" : "div", { class: "media-frame" }), size.width, size.height);
-    if (frame.tagName === "A") {
-      frame.href = href;
-      frame.target = "_blank";
-      frame.rel = "noopener noreferrer";
-      frame.setAttribute("aria-label", "Open the image");
-    }
+    const { original, thumb, large } = imageInfos(m);
+    const local = localSizes.get(m.ID) || {};
+    const width = original.width || large.width || thumb.width || local.width;
+    const height = original.height || large.height || thumb.height || local.height;
+    const frame = mediaBox(el("button", { type: "button", class: "media-frame", "aria-label": "Open the image", "data-testid": "image-thumb" }), width, height, IMAGE_BOX, IMAGE_BOX);
+    const src = safeUrl(thumb.url) || safeUrl(large.url) || safeUrl(original.url);
     if (src) {
-      const img = el("img", { alt: "Image", loading: "lazy", decoding: "async" });
+      const img = el("img", { alt: "", decoding: "async", "data-testid": "image-thumb-img" });
+      const bigger = safeUrl(large.url);
+      if (bigger && bigger !== src && thumb.width && large.width > thumb.width) {
+        img.srcset = `${src} ${thumb.width}w, ${bigger} ${large.width}w`;
+        img.sizes = frame.style.width;
+      }
+      img.addEventListener("error", () => frame.classList.add("is-broken"), { once: true });
       img.src = src;
       frame.append(img);
     }
+    frame.append(el("span", { class: "media-broken", "aria-hidden": "true" }, icon("image"), "Image unavailable"));
+    frame.addEventListener("click", () => openLightbox(m));
     const progress = uploadProgress(m);
     if (progress) frame.append(progress);
     return { node: frame, kind: "media" };
@@ -957,77 +1433,237 @@
 
   function videoBody(m) {
     const p = m.payload || {};
-    const frame = mediaBox(el("div", { class: "media-frame" }), p.snapshotWidth, p.snapshotHeight);
+    const frame = mediaBox(el("div", { class: "media-frame video-frame", "data-testid": "video-player" }), p.snapshotWidth, p.snapshotHeight, VIDEO_MAX_W, VIDEO_MAX_H);
     const src = safeUrl(p.videoUrl);
+    const poster = safeUrl(p.snapshotUrl);
+    const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : "Video" });
     if (src) {
-      const video = el("video", { controls: true, preload: "metadata", playsinline: true });
-      const poster = safeUrl(p.snapshotUrl);
+      // No poster (a local preview): let the browser show the first frame.
+      const video = el("video", { preload: poster ? "none" : "metadata", playsinline: true });
       if (poster) video.poster = poster;
       video.src = src;
-      frame.append(video);
-    }
+      video.addEventListener("loadedmetadata", () => {
+        if (!p.videoSecond && Number.isFinite(video.duration)) duration.textContent = formatDuration(video.duration);
+      });
+      const play = el("button", { type: "button", class: "video-play", "aria-label": "Play the video", "data-testid": "video-play" }, el("span", { class: "play-disc" }, icon("play")), duration);
+      play.addEventListener("click", () => {
+        if (state.select.active) return;
+        frame.classList.add("is-playing");
+        video.controls = true;
+        video.play().catch(() => {});
+      });
+      frame.append(video, play);
+    } else frame.append(duration);
     const progress = uploadProgress(m);
     if (progress) frame.append(progress);
     return { node: frame, kind: "media" };
   }
 
-  function fileBody(m) {
-    const p = m.payload || {};
-    const href = m.status === "success" ? safeUrl(p.fileUrl) : null;
-    const card = el(
-      href ? "a" : "div",
-      { class: "file-card" },
-      el("span", { class: "file-icon", "aria-hidden": "true", text: fileExtension(p.fileName) }),
-      el("span", { class: "file-info" }, el("span", { class: "file-name", text: p.fileName || "File" }), el("span", { class: "file-size", text: formatBytes(p.fileSize) })),
-    );
-    if (href) {
-      card.href = href;
-      card.setAttribute("download", p.fileName || "");
-      card.title = `Download ${p.fileName || "the file"}`;
+  let playingVoice = null;
+
+  /** Bars of a voice message's "waveform": drawn from its ID, so they stay the same. */
+  function voiceBars(seed, count) {
+    let h = hueFor(seed) + 7;
+    const bars = [];
+    for (let i = 0; i < count; i++) {
+      h = (h * 1103515245 + 12345) >>> 0;
+      const wave = 0.55 + 0.45 * Math.sin((i / count) * Math.PI);
+      bars.push(Math.max(0.18, Math.min(1, wave * (0.35 + ((h >>> 8) % 1000) / 1540))));
     }
-    const progress = uploadProgress(m);
-    return { node: el("div", { class: "card-body" }, card, progress), kind: "card" };
+    return bars;
   }
 
   function audioBody(m) {
     const p = m.payload || {};
     const src = safeUrl(p.url);
-    const wrap = el("div", { class: "card-body audio-body" });
+    const seconds = Number(p.second) || 0;
+    const count = Math.round(Math.min(36, Math.max(16, 14 + seconds * 1.2)));
+    const wave = el("span", { class: "voice-wave", "aria-hidden": "true" }, voiceBars(m.ID || p.uuid || "", count).map((v) => el("span", { class: "voice-bar", style: `height: ${Math.round(v * 100)}%` })));
+    const time = el("span", { class: "voice-time", "data-testid": "voice-duration", text: formatDuration(seconds) });
+    const button = el("button", { type: "button", class: "voice-play", "aria-label": `Play voice message, ${formatDuration(seconds)}`, "data-testid": "voice-play", disabled: !src }, icon("play"));
+    const player = el("div", { class: "voice", "data-testid": "voice-player" }, button, el("span", { class: "voice-main" }, wave, time));
     if (src) {
-      const audio = el("audio", { controls: true, preload: "none" });
+      const audio = el("audio", { preload: "none" });
       audio.src = src;
-      wrap.append(audio);
+      const bars = Array.from(wave.children);
+      const paint = () => {
+        const total = Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : seconds;
+        const played = total ? audio.currentTime / total : 0;
+        bars.forEach((bar, i) => bar.classList.toggle("is-played", i / bars.length < played));
+        time.textContent = audio.paused && !audio.currentTime ? formatDuration(seconds || total) : formatDuration(audio.currentTime);
+      };
+      const setIcon = (playing) => {
+        button.replaceChildren(icon(playing ? "pause" : "play"));
+        button.setAttribute("aria-label", `${playing ? "Pause" : "Play"} voice message, ${formatDuration(seconds)}`);
+        player.classList.toggle("is-playing", playing);
+      };
+      audio.addEventListener("play", () => setIcon(true));
+      audio.addEventListener("pause", () => setIcon(false));
+      audio.addEventListener("timeupdate", paint);
+      audio.addEventListener("ended", () => {
+        audio.currentTime = 0;
+        paint();
+      });
+      audio.addEventListener("loadedmetadata", () => {
+        if (!seconds && Number.isFinite(audio.duration)) time.textContent = formatDuration(audio.duration);
+      });
+      button.addEventListener("click", () => {
+        if (state.select.active) return;
+        if (!audio.paused) {
+          audio.pause();
+          return;
+        }
+        if (playingVoice && playingVoice !== audio) playingVoice.pause();
+        playingVoice = audio;
+        audio.play().catch(() => toast("The voice message couldn't be played.", { error: true }));
+      });
+      // Click on the wave to jump.
+      wave.addEventListener("click", (e) => {
+        const total = Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : seconds;
+        if (!total || state.select.active) return;
+        const rect = wave.getBoundingClientRect();
+        audio.currentTime = Math.max(0, Math.min(total, ((e.clientX - rect.left) / rect.width) * total));
+        paint();
+      });
+      player.append(audio);
     }
-    wrap.append(el("span", { class: "file-size", text: `Voice message · ${formatDuration(p.second)}` }));
     const progress = uploadProgress(m);
-    if (progress) wrap.append(progress);
-    return { node: wrap, kind: "card" };
+    return { node: el("div", { class: "card-body" }, player, progress), kind: "card" };
+  }
+
+  function fileBody(m) {
+    const p = m.payload || {};
+    const kind = fileKind(p.fileName);
+    const uploading = isUploading(m);
+    const href = !uploading && m.status !== "fail" ? safeUrl(p.fileUrl) : null;
+    const size = uploading
+      ? el("span", { class: "file-size", "data-upload-label": String(p.fileSize || 0), text: uploadLabel(Math.round(progressFraction(m) * 100), p.fileSize) })
+      : el("span", { class: "file-size", text: `${formatBytes(p.fileSize)} · ${kind.label}` });
+    const tile = el("span", { class: "file-icon", "aria-hidden": "true", style: `--file-color: ${kind.color}` }, el("span", { class: "file-ext", text: kind.ext.slice(0, 4) }));
+    const info = el("span", { class: "file-info" }, el("span", { class: "file-name", title: p.fileName || "", "data-testid": "file-name" }, fileNameNodes(p.fileName)), size);
+    const card = el("div", { class: "file-card", "data-testid": "file-card" }, tile, info);
+    if (href) {
+      const download = el("a", { class: "file-download", href, download: p.fileName || "", "aria-label": `Download ${p.fileName || "the file"}`, title: "Download", "data-testid": "file-download" }, icon("download"));
+      card.append(download);
+    }
+    return { node: el("div", { class: "card-body file-body" }, card, uploadProgress(m)), kind: "card" };
+  }
+
+  function formatCoordinate(value, positive, negative) {
+    return `${Math.abs(value).toFixed(5)}° ${value >= 0 ? positive : negative}`;
+  }
+
+  function osmUrl(lat, lon) {
+    return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`;
   }
 
   function locationBody(m) {
     const p = m.payload || {};
     const lat = Number(p.latitude);
     const lon = Number(p.longitude);
-    const wrap = el("div", { class: "card-body" }, el("span", { class: "card-title", text: p.description || "Location" }));
-    if (Number.isFinite(lat) && Number.isFinite(lon)) {
-      const link = el("a", { class: "card-link", target: "_blank", rel: "noopener noreferrer", text: `${lat.toFixed(5)}, ${lon.toFixed(5)} · Open map` });
-      link.href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`;
-      wrap.append(link);
+    const valid = Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
+    const art = el("span", { class: "map-art", "aria-hidden": "true" }, el("span", { class: "map-pin" }, icon("mappin")));
+    const info = el(
+      "span",
+      { class: "location-info" },
+      el("span", { class: "card-title", text: p.description || "Shared location" }),
+      el("span", { class: "location-coords", "data-testid": "location-coords", text: valid ? `${formatCoordinate(lat, "N", "S")}, ${formatCoordinate(lon, "E", "W")}` : "No coordinates" }),
+    );
+    const card = el(valid ? "a" : "div", { class: "location-card", "data-testid": "location-card" }, art, info);
+    if (valid) {
+      card.href = osmUrl(lat, lon);
+      card.target = "_blank";
+      card.rel = "noopener noreferrer";
+      card.title = "Open in OpenStreetMap";
+      info.append(el("span", { class: "card-link", "data-testid": "map-link", text: "Open in OpenStreetMap" }));
     }
-    return { node: wrap, kind: "card" };
+    return { node: el("div", { class: "card-body" }, card), kind: "card" };
   }
 
-  function mergerBody(m) {
+  function faceBody(m) {
     const p = m.payload || {};
-    const lines = (p.abstractList || []).slice(0, 4).map((line) => el("span", { class: "card-line", text: String(line) }));
-    return { node: el("div", { class: "card-body" }, el("span", { class: "card-title", text: p.title || "Chat history" }), lines), kind: "card" };
+    const sticker = stickerFor(p);
+    if (sticker) {
+      const img = el("img", { class: "sticker-img", alt: `Sticker: ${sticker.label}`, title: sticker.label, width: "144", height: "144", draggable: "false", "data-testid": "sticker", "data-name": sticker.name });
+      img.src = assets.stickerUrl + sticker.file;
+      return { node: img, kind: "sticker" };
+    }
+    if (assets.emojiMap[p.data]) return { node: el("span", { class: "msg-text jumbo" }, emojiImage({ code: p.data, src: assets.emojiUrl + assets.emojiMap[p.data] }, "emoji emoji-jumbo")), kind: "sticker" };
+    return { node: el("span", { class: "msg-text msg-muted", "data-testid": "sticker-missing", text: "[Sticker]" }), kind: "text" };
+  }
+
+  function isDice(p) {
+    return p && p.data === "dice" && /^[1-6]$/.test(String(p.description));
+  }
+
+  const DICE_PIPS = { 1: [[2, 2]], 2: [[1, 1], [3, 3]], 3: [[1, 1], [2, 2], [3, 3]], 4: [[1, 1], [1, 3], [3, 1], [3, 3]], 5: [[1, 1], [1, 3], [2, 2], [3, 1], [3, 3]], 6: [[1, 1], [1, 2], [1, 3], [3, 1], [3, 2], [3, 3]] };
+
+  function diceFace(value) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 64 64");
+    svg.setAttribute("class", "dice-face");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `Rolled a ${value}`);
+    const face = document.createElementNS(SVG_NS, "rect");
+    for (const [k, v] of Object.entries({ x: "4", y: "4", width: "56", height: "56", rx: "13", fill: "#fff", stroke: "#d5dae3", "stroke-width": "2" })) face.setAttribute(k, v);
+    svg.append(face);
+    for (const [row, col] of DICE_PIPS[value]) {
+      const pip = document.createElementNS(SVG_NS, "circle");
+      for (const [k, v] of Object.entries({ cx: String(4 + col * 14), cy: String(4 + row * 14), r: "5.4", fill: value === 1 ? "#e5484d" : "#1f2430" })) pip.setAttribute(k, v);
+      svg.append(pip);
+    }
+    return svg;
+  }
+
+  /** Pretty JSON when the data is JSON (a few lines of it), else the text. */
+  function customDataText(data) {
+    const text = String(data || "");
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed && typeof parsed === "object") {
+        const lines = JSON.stringify(parsed, null, 2).split("\n");
+        return lines.length > 8 ? lines.slice(0, 8).join("\n") + "\n…" : lines.join("\n");
+      }
+    } catch (_) {
+      /* not JSON */
+    }
+    return text.length > 300 ? text.slice(0, 300) + "…" : text;
+  }
+
+  function customBody(m) {
+    const p = m.payload || {};
+    if (isDice(p)) return { node: el("span", { class: "dice", "data-testid": "dice", title: `Rolled a ${p.description}` }, diceFace(Number(p.description))), kind: "sticker" };
+    const card = el(
+      "div",
+      { class: "custom-card", "data-testid": "custom-card" },
+      el("span", { class: "custom-head" }, icon("puzzle"), el("span", { class: "card-title", "data-testid": "custom-description", text: p.description || "Custom message" })),
+    );
+    if (p.data) card.append(el("pre", { class: "custom-data", "data-testid": "custom-data", text: customDataText(p.data) }));
+    if (p.extension) card.append(el("span", { class: "custom-ext", "data-testid": "custom-extension", text: `Extension: ${String(p.extension).slice(0, 200)}` }));
+    return { node: el("div", { class: "card-body" }, card), kind: "card" };
+  }
+
+  function mergerBody(m, open = () => openMerger(m)) {
+    const p = m.payload || {};
+    const lines = (Array.isArray(p.abstractList) ? p.abstractList : []).slice(0, 3).map((line) => el("span", { class: "card-line" }, richText(String(line))));
+    const card = el(
+      "button",
+      { type: "button", class: "merger-card", "data-testid": "merger-card", "aria-label": `Open ${p.title || "the chat history"}` },
+      el("span", { class: "card-title", text: p.title || "Chat history" }),
+      el("span", { class: "merger-lines" }, lines),
+      el("span", { class: "merger-foot" }, icon("history"), "Chat history"),
+    );
+    card.addEventListener("click", () => {
+      if (!state.select.active) open();
+    });
+    return { node: card, kind: "card" };
   }
 
   function messageBody(m) {
     const p = m.payload || {};
     switch (m.type) {
       case "TIMTextElem":
-        return { node: el("span", { class: "msg-text", text: p.text || "" }), kind: "text" };
+        return textBody(m);
       case "TIMImageElem":
         return imageBody(m);
       case "TIMVideoFileElem":
@@ -1038,12 +1674,16 @@
         return audioBody(m);
       case "TIMLocationElem":
         return locationBody(m);
+      case "TIMFaceElem":
+        return faceBody(m);
       case "TIMRelayElem":
         return mergerBody(m);
       case "TIMCustomElem":
-        return { node: el("span", { class: "msg-text", text: p.description || p.data || m.messageForShow || "[Custom message]" }), kind: "text" };
+        return customBody(m);
+      case "TIMGroupTipElem":
+        return { node: el("span", { class: "msg-text msg-muted", text: tipText(m) }), kind: "text" };
       default:
-        return { node: el("span", { class: "msg-text", text: m.messageForShow || "[Message]" }), kind: "text" };
+        return { node: el("span", { class: "msg-text", text: m.messageForShow || p.text || "[Message]" }), kind: "text" };
     }
   }
 
@@ -1067,6 +1707,7 @@
         if (!chatIsShowing(m.conversationID) && m.flow !== "out" && !hiddenArrival) hiddenArrival = m;
       }
       if (m.conversationID === state.members.groupID && m.type === "TIMGroupTipElem") refreshMembersSoon();
+      if (m.type === "TIMGroupTipElem") state.memberCache.delete(peerOf(m.conversationID));
     }
     for (const h of state.histories.values()) sortHistory(h);
     const current = state.current && state.histories.get(state.current);
@@ -1244,10 +1885,12 @@
     count.hidden = bytes < MAX_TEXT_BYTES * 0.8;
     count.classList.toggle("is-over", over);
     count.textContent = over ? `Too long: ${(bytes / 1024).toFixed(1)} KB of 12 KB` : `${(bytes / 1024).toFixed(1)} / 12 KB`;
-    $("send-btn").disabled = !text.trim() || over;
+    $("composer").classList.toggle("has-text", Boolean(text.trim()));
+    $("send-btn").disabled = !recording.media && (!text.trim() || over);
   }
 
   function onComposerKeydown(e) {
+    if (onMentionKeydown(e)) return;
     if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
     e.preventDefault();
@@ -1262,40 +1905,61 @@
       toast(ERROR_TEXT[80002], { error: true });
       return;
     }
+    const atUserList = pickedMentions(state.current, text);
     input.value = "";
     state.drafts.delete(state.current);
+    state.mentions.delete(state.current);
+    closeMentionList();
     onComposerInput();
-    sendText(state.current, text);
+    sendText(state.current, text, atUserList);
   }
 
-  async function sendText(conversationID, text) {
+  /** The user IDs picked from the @ list whose "@Name" is still in the text. */
+  function pickedMentions(conversationID, text) {
+    if (!isGroupID(conversationID)) return [];
+    const ids = [];
+    for (const { userID, label } of state.mentions.get(conversationID) || []) {
+      if (text.includes("@" + label) && !ids.includes(userID)) ids.push(userID);
+    }
+    return ids;
+  }
+
+  async function sendText(conversationID, text, atUserList = []) {
     const group = isGroupID(conversationID);
-    const h = historyOf(conversationID);
+    const options = { to: peerOf(conversationID), conversationType: group ? TYPES.CONV_GROUP : TYPES.CONV_C2C, payload: { text } };
     let message;
     try {
-      message = chat.createTextMessage({
-        to: peerOf(conversationID),
-        conversationType: group ? TYPES.CONV_GROUP : TYPES.CONV_C2C,
-        payload: { text },
-      });
+      if (group && atUserList.length) {
+        options.payload.atUserList = atUserList;
+        message = chat.createTextAtMessage(options);
+      } else message = chat.createTextMessage(options);
     } catch (error) {
       toast(errorText(error, "The message couldn't be created."), { error: true });
       return;
     }
-    if (!message.time) message.time = Math.floor(Date.now() / 1000);
-    h.dividerBeforeID = null;
-    mergeMessages(h, [message]);
-    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
+    insertOutgoing(conversationID, message);
     await deliver(conversationID, message, () => chat.sendMessage(message));
   }
 
+  /** Show a message this tab created in its conversation's history (own sends never come back as MESSAGE_RECEIVED). */
+  function insertOutgoing(conversationID, message) {
+    if (!message.time) message.time = Math.floor(Date.now() / 1000);
+    const h = historyOf(conversationID);
+    h.dividerBeforeID = null;
+    mergeMessages(h, [message]);
+    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
+  }
+
+  /** Send (or resend) and redraw; resolves true when the message was stored. */
   async function deliver(conversationID, message, call, { retry = false } = {}) {
     const h = historyOf(conversationID);
     h.errors.delete(message.ID);
+    let sent = false;
     try {
       const res = await call();
       mergeMessages(h, [(res && res.data && res.data.message) || message]);
       if (retry) for (const node of document.querySelectorAll(".toast.is-error")) node.remove(); // the failure is resolved
+      sent = true;
     } catch (error) {
       if (message.status !== "fail") message.status = "fail";
       const text = errorText(error, "The message couldn't be sent.");
@@ -1305,6 +1969,7 @@
       toast(text, { error: true });
     }
     if (state.current === conversationID && h.loaded) renderMessages({ scroll: "auto" });
+    return sent;
   }
 
   function resend(message) {
@@ -1315,16 +1980,406 @@
   }
 
   // ---------------------------------------------------------------------------------
+  // Emoji and sticker picker
+  // ---------------------------------------------------------------------------------
+
+  function renderPicker() {
+    const emojiGrid = $("picker-emoji");
+    const stickerGrid = $("picker-stickers");
+    if (!emojiGrid) return;
+    emojiGrid.replaceChildren(
+      ...assets.emojiList.map((e) => {
+        const img = el("img", { alt: "", draggable: "false", loading: "lazy", width: "28", height: "28" });
+        img.src = assets.emojiUrl + e.file;
+        return el("button", { type: "button", class: "picker-emoji", title: `${e.label} ${e.code}`, "aria-label": e.label, "data-testid": "emoji-item", "data-code": e.code, onclick: () => insertEmoji(e.code) }, img);
+      }),
+    );
+    if (!assets.emojiList.length) emojiGrid.replaceChildren(el("p", { class: "picker-empty", text: "Emoji couldn't be loaded. Reload the page to try again." }));
+    stickerGrid.replaceChildren(
+      ...assets.stickers.map((st) => {
+        const img = el("img", { alt: "", draggable: "false", loading: "lazy", width: "72", height: "72" });
+        img.src = assets.stickerUrl + st.file;
+        return el("button", { type: "button", class: "picker-sticker", title: st.label, "aria-label": `Send the “${st.label}” sticker`, "data-testid": "sticker-item", "data-name": st.name, onclick: () => sendSticker(st) }, img);
+      }),
+    );
+    if (!assets.stickers.length) stickerGrid.replaceChildren(el("p", { class: "picker-empty", text: "Stickers couldn't be loaded. Reload the page to try again." }));
+  }
+
+  function openPicker() {
+    closeMentionList();
+    closeMenus();
+    $("picker").hidden = false;
+    $("emoji-btn").setAttribute("aria-expanded", "true");
+  }
+
+  function closePicker() {
+    if ($("picker").hidden) return;
+    $("picker").hidden = true;
+    $("emoji-btn").setAttribute("aria-expanded", "false");
+  }
+
+  function showPickerTab(tab) {
+    for (const button of document.querySelectorAll(".picker-tab")) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+    $("picker-emoji").hidden = tab !== "emoji";
+    $("picker-stickers").hidden = tab !== "stickers";
+  }
+
+  function insertEmoji(code) {
+    const input = $("composer-input");
+    const start = input.selectionStart ?? input.value.length;
+    const end = input.selectionEnd ?? input.value.length;
+    input.setRangeText(code, start, end, "end");
+    onComposerInput();
+    if (!NARROW.matches) input.focus({ preventScroll: true });
+  }
+
+  async function sendSticker(sticker) {
+    closePicker();
+    const conversationID = state.current;
+    if (!conversationID) return;
+    let message;
+    try {
+      message = chat.createFaceMessage({ to: peerOf(conversationID), conversationType: conversationTypeOf(conversationID), payload: { index: sticker.index, data: sticker.name } });
+    } catch (error) {
+      toast(errorText(error, "The sticker couldn't be sent."), { error: true });
+      return;
+    }
+    insertOutgoing(conversationID, message);
+    await deliver(conversationID, message, () => chat.sendMessage(message));
+  }
+
+  function closeComposerPops() {
+    closePicker();
+    closeMentionList();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // @-mentions in the composer: "@" opens the group's members (and Everyone)
+  // ---------------------------------------------------------------------------------
+
+  const mentionUI = { open: false, items: [], active: 0, start: 0, token: 0 };
+
+  /** The "@query" just before the caret, in a group: {start, query}, else null. */
+  function mentionQuery() {
+    const input = $("composer-input");
+    if (!state.current || !isGroupID(state.current) || input.selectionStart !== input.selectionEnd) return null;
+    const before = input.value.slice(0, input.selectionStart);
+    const match = /(^|[\s(（])@([^\s@]{0,32})$/.exec(before);
+    return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
+  }
+
+  async function updateMentionList() {
+    let q = mentionQuery();
+    if (!q) {
+      closeMentionList();
+      return;
+    }
+    const conversationID = state.current;
+    const groupID = peerOf(conversationID);
+    const token = ++mentionUI.token;
+    const cached = state.memberCache.get(groupID);
+    let members = cached ? cached.list : null;
+    if (!members || Date.now() - cached.at > 60000) {
+      try {
+        const fresh = groupMembers(groupID);
+        if (!members) members = await fresh;
+      } catch (_) {
+        members = members || [];
+      }
+      if (token !== mentionUI.token || state.current !== conversationID) return;
+      q = mentionQuery();
+      if (!q) return;
+    }
+    const query = q.query.toLowerCase();
+    const options = [];
+    if (!query || "everyone".startsWith(query) || "all".startsWith(query)) options.push({ userID: TYPES.MSG_AT_ALL, label: "Everyone", sub: "Notify everyone in the group" });
+    const matches = [];
+    for (const m of members) {
+      if (m.userID === state.me.userID) continue;
+      const label = m.nameCard || m.nick || m.userID;
+      const names = [label.toLowerCase(), m.userID.toLowerCase()];
+      const rank = !query ? 1 : names.some((n) => n.startsWith(query)) ? 0 : names.some((n) => n.includes(query)) ? 1 : -1;
+      if (rank >= 0) matches.push({ rank, option: { userID: m.userID, label, sub: "@" + m.userID, avatar: m.avatar } });
+    }
+    matches.sort((a, b) => a.rank - b.rank || a.option.label.localeCompare(b.option.label));
+    options.push(...matches.slice(0, 50).map((x) => x.option));
+    if (!options.length) {
+      closeMentionList();
+      return;
+    }
+    const previous = mentionUI.open && mentionUI.items[mentionUI.active];
+    mentionUI.items = options;
+    mentionUI.start = q.start;
+    const keep = previous ? options.findIndex((o) => o.userID === previous.userID) : -1;
+    mentionUI.active = keep >= 0 ? keep : 0;
+    mentionUI.open = true;
+    closePicker();
+    drawMentionList();
+  }
+
+  function drawMentionList() {
+    const list = $("mention-list");
+    const input = $("composer-input");
+    list.replaceChildren(
+      ...mentionUI.items.map((o, i) => {
+        const face = o.userID === TYPES.MSG_AT_ALL ? el("span", { class: "avatar avatar-sm at-all", "aria-hidden": "true" }, el("span", { text: "@" })) : avatar("sm", { id: o.userID, name: o.label, url: o.avatar });
+        return el(
+          "li",
+          {
+            id: `mention-opt-${i}`,
+            role: "option",
+            class: "mention-option" + (i === mentionUI.active ? " is-active" : ""),
+            "aria-selected": i === mentionUI.active ? "true" : "false",
+            "data-testid": "mention-option",
+            "data-user-id": o.userID,
+            onmousedown: (e) => {
+              e.preventDefault(); // keep the caret in the composer
+              chooseMention(i);
+            },
+            onmousemove: () => {
+              if (mentionUI.active !== i) {
+                mentionUI.active = i;
+                drawMentionList();
+              }
+            },
+          },
+          face,
+          el("span", { class: "mention-main" }, el("span", { class: "mention-name", text: o.label }), el("span", { class: "mention-sub", text: o.sub })),
+        );
+      }),
+    );
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    input.setAttribute("aria-activedescendant", `mention-opt-${mentionUI.active}`);
+    const active = list.children[mentionUI.active];
+    if (active) active.scrollIntoView({ block: "nearest" });
+  }
+
+  function chooseMention(index) {
+    const option = mentionUI.items[index];
+    const input = $("composer-input");
+    if (!option || !state.current) return;
+    input.setRangeText(`@${option.label} `, mentionUI.start, input.selectionStart, "end");
+    const picked = state.mentions.get(state.current) || [];
+    picked.push({ userID: option.userID, label: option.label });
+    state.mentions.set(state.current, picked);
+    closeMentionList();
+    onComposerInput();
+    input.focus();
+  }
+
+  function closeMentionList() {
+    mentionUI.token += 1;
+    if (!mentionUI.open && $("mention-list").hidden) return;
+    mentionUI.open = false;
+    $("mention-list").hidden = true;
+    $("composer-input").setAttribute("aria-expanded", "false");
+    $("composer-input").removeAttribute("aria-activedescendant");
+  }
+
+  /** Arrow keys, Enter/Tab and Esc while the @ list is open; true when the key was used. */
+  function onMentionKeydown(e) {
+    if (!mentionUI.open) return false;
+    const n = mentionUI.items.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      mentionUI.active = (mentionUI.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+      drawMentionList();
+    } else if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+      chooseMention(mentionUI.active);
+    } else if (e.key === "Escape") {
+      closeMentionList();
+    } else return false;
+    e.preventDefault();
+    e.stopPropagation();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Voice messages: record with the microphone (MediaRecorder), send on stop
+  // ---------------------------------------------------------------------------------
+
+  const MAX_RECORDING_SECONDS = 120;
+  const recording = { media: null, stream: null, chunks: [], startedAt: 0, timer: null, conversationID: null, send: false };
+
+  function canRecord() {
+    return Boolean(navigator.mediaDevices && typeof navigator.mediaDevices.getUserMedia === "function" && window.MediaRecorder);
+  }
+
+  function recordingSeconds() {
+    return recording.startedAt ? (performance.now() - recording.startedAt) / 1000 : 0;
+  }
+
+  async function startRecording() {
+    if (recording.media || recording.stream || !state.current) return;
+    closeComposerPops();
+    const conversationID = state.current;
+    recording.conversationID = conversationID;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      recording.conversationID = null;
+      const name = error && error.name;
+      toast(
+        name === "NotAllowedError" || name === "SecurityError"
+          ? "Allow microphone access in your browser to record voice messages."
+          : name === "NotFoundError"
+            ? "No microphone was found."
+            : "The microphone couldn't be started.",
+        { error: true },
+      );
+      return;
+    }
+    if (state.current !== conversationID) {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    const type = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"].find((t) => MediaRecorder.isTypeSupported(t)) || "";
+    let media;
+    try {
+      media = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    } catch (_) {
+      stream.getTracks().forEach((t) => t.stop());
+      toast("This browser can't record voice messages.", { error: true });
+      return;
+    }
+    Object.assign(recording, { media, stream, chunks: [], startedAt: performance.now(), send: false });
+    media.addEventListener("dataavailable", (e) => {
+      if (e.data && e.data.size) recording.chunks.push(e.data);
+    });
+    media.addEventListener("stop", onRecordingStopped);
+    media.start(250);
+    showRecorder(true);
+    recording.timer = setInterval(() => {
+      const seconds = recordingSeconds();
+      $("recorder-time").textContent = formatDuration(Math.floor(seconds));
+      if (seconds >= MAX_RECORDING_SECONDS) stopRecording(true);
+    }, 200);
+  }
+
+  /** Stop: send = true sends what was recorded, false throws it away. */
+  function stopRecording(send) {
+    if (!recording.media) return;
+    recording.send = send;
+    recording.seconds = recordingSeconds();
+    clearInterval(recording.timer);
+    if (recording.media.state !== "inactive") recording.media.stop();
+    else onRecordingStopped();
+  }
+
+  function onRecordingStopped() {
+    const { media, stream, chunks, conversationID, send } = recording;
+    const seconds = recording.seconds || recordingSeconds();
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    Object.assign(recording, { media: null, stream: null, chunks: [], startedAt: 0, timer: null, conversationID: null, send: false, seconds: 0 });
+    showRecorder(false);
+    if (!send || !conversationID) return;
+    if (seconds < 1 || !chunks.length) {
+      toast("That was too short to send. Record for at least a second.");
+      return;
+    }
+    const type = (media && media.mimeType) || (chunks[0] && chunks[0].type) || "audio/webm";
+    const ext = /ogg/.test(type) ? "ogg" : /mp4|aac/.test(type) ? "m4a" : "webm";
+    const blob = new Blob(chunks, { type });
+    const file = new File([blob], `voice.${ext}`, { type });
+    sendUpload(conversationID, "audio", file, { second: Math.max(1, Math.round(seconds)) });
+  }
+
+  function showRecorder(on) {
+    $("composer").classList.toggle("is-recording", on);
+    $("recorder").hidden = !on;
+    $("recorder-time").textContent = "0:00";
+    $("send-btn").disabled = !on && !$("composer-input").value.trim();
+    $("send-btn").setAttribute("aria-label", on ? "Send voice message" : "Send");
+    $("send-btn").title = on ? "Stop and send" : "Send (Enter)";
+    if (on) $("send-btn").focus();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Sharing a location: the browser's position, or coordinates typed in
+  // ---------------------------------------------------------------------------------
+
+  let locateToken = 0;
+
+  function openLocationDialog() {
+    if (!state.current) return;
+    openDialog("dlg-location");
+    locate();
+  }
+
+  function setLocateStatus(text, stateName, action) {
+    $("locate-text").textContent = text;
+    $("locate-status").dataset.state = stateName;
+    $("locate-again").hidden = !action;
+    if (action) $("locate-again").textContent = action;
+  }
+
+  function locate() {
+    const token = ++locateToken;
+    const form = $("dlg-location").querySelector("form");
+    if (!navigator.geolocation) {
+      setLocateStatus("This browser can't share its position. Enter the coordinates instead.", "error", "");
+      form.elements.latitude.focus();
+      return;
+    }
+    setLocateStatus("Finding your location…", "busy", "");
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        if (token !== locateToken || !$("dlg-location").open) return;
+        form.elements.latitude.value = position.coords.latitude.toFixed(6);
+        form.elements.longitude.value = position.coords.longitude.toFixed(6);
+        const accuracy = Math.round(position.coords.accuracy || 0);
+        setLocateStatus(accuracy ? `Found you, to within about ${accuracy} m.` : "Found you.", "ok", "Locate again");
+      },
+      (error) => {
+        if (token !== locateToken || !$("dlg-location").open) return;
+        const text =
+          error && error.code === 1
+            ? "Location access is blocked for this site. Enter the coordinates instead, e.g. from a map app."
+            : "Your location couldn't be found. Enter the coordinates instead.";
+        setLocateStatus(text, "error", "Try again");
+        form.elements.latitude.focus();
+      },
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
+    );
+  }
+
+  function parseCoordinate(text) {
+    const cleaned = String(text || "").trim().replace(/°/g, "").replace(",", ".");
+    return cleaned && /^[-+]?\d+(\.\d+)?$/.test(cleaned) ? Number(cleaned) : NaN;
+  }
+
+  async function submitLocation(form) {
+    let latText = form.elements.latitude.value.trim();
+    let lonText = form.elements.longitude.value.trim();
+    const pair = /^([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)$/.exec(latText);
+    if (pair && !lonText) [latText, lonText] = [pair[1], pair[2]];
+    const latitude = parseCoordinate(latText);
+    const longitude = parseCoordinate(lonText);
+    if (!Number.isFinite(latitude) || Math.abs(latitude) > 90) throw "Enter a latitude between -90 and 90 (e.g. 22.546103).";
+    if (!Number.isFinite(longitude) || Math.abs(longitude) > 180) throw "Enter a longitude between -180 and 180 (e.g. 113.941079).";
+    const conversationID = state.current;
+    if (!conversationID) return true;
+    const description = form.elements.description.value.trim() || "Shared location";
+    const message = chat.createLocationMessage({ to: peerOf(conversationID), conversationType: conversationTypeOf(conversationID), payload: { description, longitude, latitude } });
+    locateToken += 1;
+    insertOutgoing(conversationID, message);
+    deliver(conversationID, message, () => chat.sendMessage(message));
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------
   // Attachments: the clip button, paste and drag-and-drop
   // ---------------------------------------------------------------------------------
 
   const MAX_FILE_BYTES = 100 * 1024 * 1024;
+  const MAX_MERGED = 100; // the server's limit on a merged history
   const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
   function uploadKindOf(file) {
     const type = String(file.type || "").toLowerCase();
     if (/^image\/(jpeg|png|gif|webp|bmp)$/.test(type) && file.size <= MAX_IMAGE_BYTES) return "image";
-    if (type === "video/mp4") return "video";
+    if (type === "video/mp4" || type === "video/webm") return "video"; // what browsers play (the server takes both)
     return "file";
   }
 
@@ -1361,6 +2416,14 @@
   async function sendFile(conversationID, file) {
     const kind = uploadKindOf(file);
     const size = kind === "image" ? await readImageSize(file) : null;
+    await sendUpload(conversationID, kind, file, { size });
+  }
+
+  /**
+   * Create an upload message (image, video, audio or file), show it at once with its
+   * progress bar, and send it in the background: the composer stays free.
+   */
+  async function sendUpload(conversationID, kind, file, { size = null, second = 0 } = {}) {
     let messageID = null;
     const options = {
       to: peerOf(conversationID),
@@ -1368,21 +2431,19 @@
       payload: { file },
       onProgress: (fraction) => messageID && showUploadProgress(messageID, fraction),
     };
+    if (kind === "audio" && second) options.payload.second = second;
+    const create = { image: "createImageMessage", video: "createVideoMessage", audio: "createAudioMessage", file: "createFileMessage" }[kind];
     let message;
     try {
-      message = kind === "image" ? chat.createImageMessage(options) : kind === "video" ? chat.createVideoMessage(options) : chat.createFileMessage(options);
+      message = chat[create](options);
     } catch (error) {
       toast(errorText(error, "The file couldn't be prepared."), { error: true });
       return;
     }
     messageID = message.ID;
     if (size) localSizes.set(message.ID, size);
-    if (!message.time) message.time = Math.floor(Date.now() / 1000);
-    const h = historyOf(conversationID);
-    h.dividerBeforeID = null;
-    mergeMessages(h, [message]);
-    if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
-    // The upload runs in the background with its progress in the bubble; the composer stays free.
+    if (kind === "audio" && second && message.payload && !message.payload.second) message.payload.second = second;
+    insertOutgoing(conversationID, message);
     deliver(conversationID, message, () => chat.sendMessage(message));
   }
 
@@ -1435,14 +2496,21 @@
     return h ? h.byID.get(bubble.dataset.messageId) || null : null;
   }
 
+  const UNFORWARDABLE = new Set(["TIMGroupTipElem", "TIMGroupSystemNoticeElem"]);
+
+  /** Stored, not recalled, not a group tip: what may be forwarded or merged. */
+  function isSelectable(m) {
+    return Boolean(m) && !UNFORWARDABLE.has(m.type) && m.status === "success" && !m.isRevoked;
+  }
+
   function openMessageMenu(m, x, y) {
     closeMenus();
     const items = [];
-    const item = (label, testid, action, danger) =>
-      el("button", { type: "button", role: "menuitem", class: "menu-item" + (danger ? " danger" : ""), "data-testid": testid, onclick: () => { closeMenus(); action(); } }, label);
+    const item = (label, iconName, testid, action, danger) =>
+      el("button", { type: "button", role: "menuitem", class: "menu-item" + (danger ? " danger" : ""), "data-testid": testid, onclick: () => { closeMenus(); action(); } }, icon(iconName), label);
     if (m.type === "TIMTextElem" && !m.isRevoked) {
       items.push(
-        item("Copy text", "copy-message", () =>
+        item("Copy text", "copy", "copy-message", () =>
           navigator.clipboard.writeText((m.payload && m.payload.text) || "").then(
             () => toast("Copied."),
             () => toast("Couldn't copy. Select the text and copy it by hand.", { error: true }),
@@ -1450,9 +2518,13 @@
         ),
       );
     }
-    if (m.status === "fail") items.push(item("Retry sending", "retry-message", () => resend(m)));
+    if (isSelectable(m)) {
+      items.push(item("Forward", "forward", "forward-message", () => forwardOne(m)));
+      items.push(item("Select", "select", "select-message", () => enterSelect(m)));
+    }
+    if (m.status === "fail") items.push(item("Retry sending", "retry", "retry-message", () => resend(m)));
     if (m.flow === "out" && m.status === "success" && !m.isRevoked && typeof chat.revokeMessage === "function") {
-      items.push(item("Recall", "recall-message", () => recall(m), true));
+      items.push(item("Recall", "recall", "recall-message", () => recall(m), true));
     }
     if (!items.length) return;
     const menu = $("msg-menu");
@@ -1463,6 +2535,340 @@
     menu.style.left = Math.max(8, Math.min(x, vw - rect.width - 8)) + "px";
     menu.style.top = Math.max(8, Math.min(y, vh - rect.height - 8)) + "px";
     menu.querySelector(".menu-item").focus();
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Forwarding: one message, several one by one, or merged into a chat history
+  // ---------------------------------------------------------------------------------
+
+  /** The conversations one can send to, for the "Forward to…" list. */
+  function forwardTargets() {
+    const list = state.conversations.filter((c) => c.type === "C2C" || (c.type === "GROUP" && (!state.groupsLoaded || state.groups.has(peerOf(c.conversationID)))));
+    const current = state.current && findConversation(state.current);
+    if (current && !list.includes(current) && (current.type === "C2C" || current.type === "GROUP")) list.unshift(current);
+    return list;
+  }
+
+  /** "Forward to…": resolves the chosen conversationID, or null when closed. */
+  function pickConversation({ title, what }) {
+    const dialog = $("dlg-forward");
+    const input = $("forward-filter");
+    $("dlg-forward-title").textContent = title;
+    $("forward-what").textContent = what || "";
+    $("forward-what").hidden = !what;
+    input.value = "";
+    closeMenus();
+    return new Promise((resolve) => {
+      let chosen = null;
+      const draw = () => {
+        const filter = input.value.trim().toLowerCase();
+        const all = forwardTargets();
+        const shown = filter ? all.filter((c) => conversationTitle(c).toLowerCase().includes(filter) || peerOf(c.conversationID).toLowerCase().includes(filter)) : all;
+        const items = shown.map((conv) =>
+          el(
+            "li",
+            {},
+            el(
+              "button",
+              {
+                type: "button",
+                class: "pick-item",
+                role: "option",
+                "data-testid": "forward-target",
+                "data-conversation-id": conv.conversationID,
+                onclick: () => {
+                  chosen = conv.conversationID;
+                  dialog.close();
+                },
+              },
+              avatar("md", conversationAvatarInfo(conv)),
+              el("span", { class: "pick-main" }, el("span", { class: "pick-name", text: conversationTitle(conv) }), el("span", { class: "pick-sub", text: conversationSubtitle(conv) })),
+              conv.conversationID === state.current ? el("span", { class: "pick-tag", text: "This chat" }) : null,
+            ),
+          ),
+        );
+        if (!items.length) items.push(el("li", { class: "pick-empty", text: filter ? "No conversations match." : "No conversations yet." }));
+        $("forward-list").replaceChildren(...items);
+      };
+      const onKey = (e) => {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          const first = $("forward-list").querySelector(".pick-item");
+          if (first) first.click();
+        } else if (e.key === "ArrowDown") {
+          e.preventDefault();
+          const first = $("forward-list").querySelector(".pick-item");
+          if (first) first.focus();
+        }
+      };
+      const onClose = () => {
+        input.removeEventListener("input", draw);
+        input.removeEventListener("keydown", onKey);
+        dialog.removeEventListener("close", onClose);
+        resolve(chosen);
+      };
+      input.addEventListener("input", draw);
+      input.addEventListener("keydown", onKey);
+      dialog.addEventListener("close", onClose);
+      draw();
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  function conversationTypeOf(conversationID) {
+    return isGroupID(conversationID) ? TYPES.CONV_GROUP : TYPES.CONV_C2C;
+  }
+
+  async function forwardMessages(messages, targetID) {
+    let sent = 0;
+    for (const m of messages) {
+      let message;
+      try {
+        message = chat.createForwardMessage({ to: peerOf(targetID), conversationType: conversationTypeOf(targetID), payload: m });
+      } catch (error) {
+        toast(errorText(error, "That message can't be forwarded."), { error: true });
+        continue;
+      }
+      insertOutgoing(targetID, message);
+      if (await deliver(targetID, message, () => chat.sendMessage(message))) sent += 1;
+    }
+    return sent;
+  }
+
+  function targetName(conversationID) {
+    const conv = findConversation(conversationID);
+    return conv ? conversationTitle(conv) : peerOf(conversationID);
+  }
+
+  async function forwardOne(m) {
+    const target = await pickConversation({ title: "Forward to…", what: `${senderName(m)}: ${summaryOf(m)}` });
+    if (!target) return;
+    if (await forwardMessages([m], target)) toast(`Forwarded to ${targetName(target)}.`);
+  }
+
+  /** One line about a message, for abstracts and the forward dialog: "Hi there", "[Image]". */
+  function summaryOf(m) {
+    if (m.type === "TIMTextElem") {
+      const text = String((m.payload && m.payload.text) || "").replace(/\s+/g, " ").trim();
+      return text.length > 60 ? text.slice(0, 60) + "…" : text;
+    }
+    return previewLabel(m);
+  }
+
+  function enterSelect(m) {
+    state.select.active = true;
+    state.select.ids = new Set(m && isSelectable(m) ? [m.ID] : []);
+    closeComposerPops();
+    $("app").classList.add("is-selecting");
+    updateSelectBar();
+    renderMessages({ scroll: "auto" });
+  }
+
+  function exitSelect() {
+    if (!state.select.active) return;
+    state.select.active = false;
+    state.select.ids = new Set();
+    $("app").classList.remove("is-selecting");
+    updateSelectBar();
+    if (state.current) renderMessages({ scroll: "auto" });
+  }
+
+  function toggleSelected(messageID) {
+    const h = state.current && state.histories.get(state.current);
+    const m = h && h.byID.get(messageID);
+    if (!m || !isSelectable(m)) return;
+    if (state.select.ids.has(messageID)) state.select.ids.delete(messageID);
+    else if (state.select.ids.size >= MAX_MERGED) {
+      toast(`You can select up to ${MAX_MERGED} messages.`);
+      return;
+    } else state.select.ids.add(messageID);
+    const row = document.querySelector(`.msg-row[data-row-id="${CSS.escape(messageID)}"]`);
+    if (row) markSelected(row, m);
+    updateSelectBar();
+  }
+
+  function updateSelectBar() {
+    const active = state.select.active && Boolean(state.current);
+    const n = state.select.ids.size;
+    $("select-bar").hidden = !active;
+    $("composer").hidden = active || Boolean($("composer-notice").textContent);
+    document.querySelector(".composer-hint").hidden = active || Boolean($("composer-notice").textContent);
+    $("select-count").textContent = n === 0 ? "Select messages" : n === 1 ? "1 selected" : `${n} selected`;
+    $("select-forward").disabled = n === 0;
+    $("select-merge").disabled = n === 0;
+  }
+
+  function selectedMessages() {
+    const h = state.current && state.histories.get(state.current);
+    return h ? h.messages.filter((m) => state.select.ids.has(m.ID) && isSelectable(m)) : [];
+  }
+
+  async function forwardSelected() {
+    const list = selectedMessages();
+    if (!list.length) return;
+    const target = await pickConversation({ title: "Forward to…", what: list.length === 1 ? "1 message, as it is" : `${list.length} messages, one by one` });
+    if (!target) return;
+    exitSelect();
+    const sent = await forwardMessages(list, target);
+    if (sent) toast(`Forwarded ${sent === 1 ? "1 message" : `${sent} messages`} to ${targetName(target)}.`);
+  }
+
+  /** The merged history's title: "Chat history of Alice and Bob", or of the group. */
+  function mergeTitle(conversationID) {
+    const conv = findConversation(conversationID);
+    const name = conv ? conversationTitle(conv) : peerOf(conversationID);
+    if (isGroupID(conversationID)) return `Chat history of ${name}`;
+    return `Chat history of ${state.me.nick || state.me.userID} and ${name}`;
+  }
+
+  async function mergeSelected() {
+    const list = selectedMessages();
+    if (!list.length || !state.current) return;
+    const sourceID = state.current;
+    const title = mergeTitle(sourceID);
+    const target = await pickConversation({ title: "Send chat history to…", what: `${title} (${list.length === 1 ? "1 message" : `${list.length} messages`})` });
+    if (!target) return;
+    let message;
+    try {
+      message = chat.createMergerMessage({
+        to: peerOf(target),
+        conversationType: conversationTypeOf(target),
+        payload: {
+          messageList: list,
+          title,
+          abstractList: list.slice(0, 3).map((m) => `${senderName(m)}: ${summaryOf(m)}`),
+          compatibleText: "[Chat history] Update your chat app to read these messages.",
+        },
+      });
+    } catch (error) {
+      toast(errorText(error, "These messages can't be merged."), { error: true });
+      return;
+    }
+    exitSelect();
+    insertOutgoing(target, message);
+    if (await deliver(target, message, () => chat.sendMessage(message))) toast(`Chat history sent to ${targetName(target)}.`);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // A merged chat history, opened in a dialog (nested histories open inside it)
+  // ---------------------------------------------------------------------------------
+
+  const mergerStack = [];
+
+  async function openMerger(m, { nested = false } = {}) {
+    const dialog = $("dlg-merger");
+    if (!nested) mergerStack.length = 0;
+    mergerStack.push(m);
+    if (!dialog.open) dialog.showModal();
+    await drawMerger();
+  }
+
+  async function drawMerger() {
+    const m = mergerStack[mergerStack.length - 1];
+    if (!m) return;
+    const p = m.payload || {};
+    const body = $("merger-body");
+    $("dlg-merger-title").textContent = p.title || "Chat history";
+    $("merger-back").hidden = mergerStack.length < 2;
+    $("merger-sub").textContent = "";
+    let list = Array.isArray(p.messageList) ? p.messageList : [];
+    if (p.downloadKey && !list.length) {
+      body.replaceChildren(el("div", { class: "history-edge" }, el("span", { class: "spinner" }), "Loading the messages…"));
+      try {
+        if (!m.conversationID) throw { code: 2451, message: "This part of the history can only be opened where it was first sent." };
+        await chat.downloadMergerMessage(m);
+        list = Array.isArray(m.payload.messageList) ? m.payload.messageList : [];
+      } catch (error) {
+        if (mergerStack[mergerStack.length - 1] !== m) return;
+        body.replaceChildren(el("div", { class: "merger-error", role: "alert", text: errorText(error, "The messages couldn't be loaded.") }));
+        return;
+      }
+      if (mergerStack[mergerStack.length - 1] !== m) return;
+    }
+    const times = list.map((x) => x.time || 0).filter(Boolean);
+    if (times.length) {
+      const first = dayLabel(Math.min(...times));
+      const last = dayLabel(Math.max(...times));
+      $("merger-sub").textContent = `${list.length === 1 ? "1 message" : `${list.length} messages`} · ${first === last ? first : `${first} – ${last}`}`;
+    }
+    if (!list.length) {
+      body.replaceChildren(el("p", { class: "merger-error", text: p.compatibleText || "There are no messages in this history." }));
+      return;
+    }
+    let prevDay = null;
+    const rows = [];
+    for (const item of list) {
+      const day = startOfDay(toDate(item.time));
+      if (day !== prevDay) {
+        rows.push(el("div", { class: "merger-day", text: dayLabel(item.time) }));
+        prevDay = day;
+      }
+      rows.push(mergerItem(item));
+    }
+    body.replaceChildren(...rows);
+    body.scrollTop = 0;
+  }
+
+  function mergerItem(item) {
+    const name = item.nick || displayName(item.from) || "Someone";
+    const content = item.type === "TIMRelayElem" ? nestedMergerCard(item) : messageBody(item);
+    return el(
+      "div",
+      { class: "merger-item", "data-testid": "merger-item", "data-type": item.type || "" },
+      avatar("sm", { id: item.from, name, url: item.avatar }),
+      el(
+        "div",
+        { class: "merger-main" },
+        el("div", { class: "merger-meta" }, el("span", { class: "merger-name", text: name }), el("time", { text: fmtTime.format(toDate(item.time)) })),
+        el("div", { class: "merger-content is-" + content.kind }, content.node),
+      ),
+    );
+  }
+
+  function nestedMergerCard(item) {
+    return mergerBody(item, () => openMerger(item, { nested: true }));
+  }
+
+  // ---------------------------------------------------------------------------------
+  // The image viewer
+  // ---------------------------------------------------------------------------------
+
+  function openLightbox(m) {
+    if (state.select.active) return;
+    const { original, large } = imageInfos(m);
+    const src = safeUrl(large.url) || safeUrl(original.url);
+    if (!src) return;
+    const box = $("lightbox");
+    const img = $("lightbox-img");
+    const local = localSizes.get(m.ID) || {};
+    const w = large.width || original.width || local.width;
+    const h = large.height || original.height || local.height;
+    img.removeAttribute("src");
+    if (w && h) {
+      img.width = w;
+      img.height = h;
+    } else {
+      img.removeAttribute("width");
+      img.removeAttribute("height");
+    }
+    img.alt = `Image from ${senderName(m)}`;
+    img.src = src;
+    const originalUrl = safeUrl(original.url) || src;
+    const stored = !originalUrl.startsWith("blob:");
+    $("lightbox-original").href = originalUrl;
+    $("lightbox-original").hidden = !stored;
+    const download = $("lightbox-download");
+    download.hidden = !stored;
+    if (stored) {
+      const url = new URL(originalUrl, window.location.href);
+      url.searchParams.set("download", "1");
+      download.href = url.pathname + url.search;
+    }
+    const size = original.width && original.height ? ` · ${original.width} × ${original.height}` : "";
+    $("lightbox-caption").textContent = `${senderName(m)}${m.time ? " · " + fmtTooltip.format(toDate(m.time)) : ""}${size}`;
+    box.showModal();
+    $("lightbox").querySelector(".lightbox-close").focus();
   }
 
   async function recall(m) {
@@ -1480,21 +2886,24 @@
     box.addEventListener("contextmenu", (e) => {
       if (window.getSelection && String(window.getSelection()).trim()) return; // let the browser copy a selection
       const m = messageFromNode(e.target);
-      if (!m || (e.target.closest && e.target.closest("a, video, audio"))) return;
+      if (!m || state.select.active || (e.target.closest && e.target.closest("video[controls], audio"))) return;
       e.preventDefault();
       openMessageMenu(m, e.clientX, e.clientY);
     });
     let pressTimer = null;
     box.addEventListener("pointerdown", (e) => {
-      if (e.pointerType !== "touch") return;
+      if (e.pointerType !== "touch" || state.select.active) return;
       const m = messageFromNode(e.target);
       if (!m) return;
       pressTimer = setTimeout(() => openMessageMenu(m, e.clientX, e.clientY), 550);
     });
     for (const type of ["pointerup", "pointercancel", "pointermove"]) box.addEventListener(type, () => clearTimeout(pressTimer));
-    box.addEventListener("scroll", () => {
-      if (!$("msg-menu").hidden) closeMenus();
-    }, { passive: true });
+    // The user scrolling closes the menu; a redraw that moves the list (a message arriving) does not.
+    for (const type of ["wheel", "touchmove"]) {
+      box.addEventListener(type, () => {
+        if (!$("msg-menu").hidden) closeMenus();
+      }, { passive: true });
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -1763,6 +3172,8 @@
       state.members.profile = profileRes.data.group;
       state.members.list = listRes.data.memberList || [];
       state.members.offset = listRes.data.offset || 0;
+      rememberMembers(state.members.list);
+      if (!state.members.offset) state.memberCache.set(groupID, { list: state.members.list, at: Date.now() });
     } catch (error) {
       if (state.members.groupID !== groupID) return;
       toast(errorText(error, "The member list couldn't be loaded."), { error: true });
@@ -2046,6 +3457,19 @@
         closeMenus();
         return;
       }
+      if (!$("picker").hidden || mentionUI.open) {
+        closeComposerPops();
+        $("composer-input").focus();
+        return;
+      }
+      if (recording.media) {
+        stopRecording(false);
+        return;
+      }
+      if (state.select.active) {
+        exitSelect();
+        return;
+      }
       if (!$("members-panel").hidden) {
         closeMembersPanel();
         return;
@@ -2086,21 +3510,107 @@
     $("messages").addEventListener("scroll", onMessagesScroll, { passive: true });
     $("jump-btn").addEventListener("click", () => scrollToBottom(true));
     const input = $("composer-input");
-    input.addEventListener("input", onComposerInput);
+    input.addEventListener("input", () => {
+      onComposerInput();
+      updateMentionList();
+    });
+    input.addEventListener("click", updateMentionList);
+    input.addEventListener("blur", () => setTimeout(() => {
+      if (document.activeElement !== input) closeMentionList();
+    }, 150));
     input.addEventListener("keydown", onComposerKeydown);
     input.addEventListener("paste", onComposerPaste);
-    $("attach-btn").addEventListener("click", () => $("file-input").click());
-    $("file-input").addEventListener("change", (e) => {
-      const files = Array.from(e.target.files || []);
-      e.target.value = "";
-      sendFiles(state.current, files);
+    $("attach-btn").addEventListener("click", (e) => {
+      e.stopPropagation();
+      closeComposerPops();
+      toggleMenu($("attach-btn"), $("attach-menu"));
     });
+    $("attach-media").addEventListener("click", () => {
+      closeMenus();
+      $("media-input").click();
+    });
+    $("attach-file").addEventListener("click", () => {
+      closeMenus();
+      $("file-input").click();
+    });
+    $("attach-location").addEventListener("click", () => {
+      closeMenus();
+      openLocationDialog();
+    });
+    for (const id of ["file-input", "media-input"]) {
+      $(id).addEventListener("change", (e) => {
+        const files = Array.from(e.target.files || []);
+        e.target.value = "";
+        sendFiles(state.current, files);
+      });
+    }
+    $("emoji-btn").addEventListener("click", (e) => {
+      e.stopPropagation();
+      if ($("picker").hidden) openPicker();
+      else closePicker();
+    });
+    for (const tab of document.querySelectorAll(".picker-tab")) tab.addEventListener("click", () => showPickerTab(tab.dataset.tab));
+    document.addEventListener("pointerdown", (e) => {
+      if (!$("picker").hidden && !e.target.closest("#picker, #emoji-btn")) closePicker();
+    });
+    $("mic-btn").addEventListener("click", startRecording);
+    $("recorder-cancel").addEventListener("click", () => stopRecording(false));
     wireDropZone();
     wireMessageMenu();
     $("composer").addEventListener("submit", (e) => {
       e.preventDefault();
+      if (recording.media) {
+        stopRecording(true);
+        return;
+      }
       submitComposer();
       input.focus();
+    });
+
+    // Selecting messages: a click on a row ticks it (and opens nothing).
+    $("messages").addEventListener("click", (e) => {
+      if (!state.select.active) return;
+      const row = e.target.closest(".msg-row[data-row-id]");
+      if (!row) return;
+      e.preventDefault();
+      e.stopPropagation();
+      toggleSelected(row.dataset.rowId);
+    }, { capture: true });
+    $("select-cancel").addEventListener("click", exitSelect);
+    $("select-forward").addEventListener("click", forwardSelected);
+    $("select-merge").addEventListener("click", mergeSelected);
+
+    // The image viewer, the chat-history viewer and the forward list.
+    const lightbox = $("lightbox");
+    lightbox.querySelector("[data-close]").addEventListener("click", () => lightbox.close());
+    lightbox.addEventListener("click", (e) => {
+      if (e.target === lightbox || e.target === $("lightbox-stage")) lightbox.close();
+    });
+    lightbox.addEventListener("close", () => $("lightbox-img").removeAttribute("src"));
+    const merger = $("dlg-merger");
+    merger.querySelector("[data-close]").addEventListener("click", () => merger.close());
+    merger.addEventListener("click", (e) => {
+      if (e.target === merger) merger.close();
+    });
+    merger.addEventListener("close", () => {
+      mergerStack.length = 0;
+      if (playingVoice) playingVoice.pause();
+    });
+    $("merger-back").addEventListener("click", () => {
+      if (mergerStack.length > 1) {
+        mergerStack.pop();
+        drawMerger();
+      }
+    });
+    const forward = $("dlg-forward");
+    forward.querySelector("[data-close]").addEventListener("click", () => forward.close());
+    forward.addEventListener("click", (e) => {
+      if (e.target === forward) forward.close();
+    });
+    wireDialog("dlg-location", submitLocation);
+    $("locate-again").addEventListener("click", locate);
+    $("dlg-location").addEventListener("close", () => {
+      locateToken += 1;
     });
 
     wireDialog("dlg-new-chat", submitNewChat);
@@ -2135,6 +3645,8 @@
 
   function start() {
     wireUI();
+    loadAssets().catch(() => {});
+    $("composer").classList.toggle("can-record", canRecord());
     state.me.userID = window.CHAT_USER_ID || "";
     renderMe();
     renderConversationList();

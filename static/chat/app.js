@@ -1909,7 +1909,7 @@
     input.value = "";
     state.drafts.delete(state.current);
     state.mentions.delete(state.current);
-    closeMentionList();
+    closeComposerPops();
     onComposerInput();
     sendText(state.current, text, atUserList);
   }
@@ -1962,9 +1962,13 @@
       sent = true;
     } catch (error) {
       if (message.status !== "fail") message.status = "fail";
-      const text = errorText(error, "The message couldn't be sent.");
+      // tim.js reports a failed image upload as 2251 ("no image selected"); here the image was there.
+      const text =
+        message.type === "TIMImageElem" && error && error.code === 2251
+          ? "The image couldn't be uploaded. Check your connection, then retry."
+          : errorText(error, "The message couldn't be sent.");
       // Only reasons that say more than "not sent" go into the bubble; the toast has them all.
-      if (ERROR_TEXT[error && error.code] && error.code !== 2100) h.errors.set(message.ID, text);
+      if (ERROR_TEXT[error && error.code] && error.code !== 2100 && error.code !== 2251) h.errors.set(message.ID, text);
       mergeMessages(h, [message]);
       toast(text, { error: true });
     }

@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
 ]
 # Loopback is reached directly, whatever proxy the environment names.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# base URL -> the environment its Daphne runs with (for manage.py against the same database)
+SITE_ENVS = {}
 
 
 def chromium_path():
@@ -129,6 +131,7 @@ def chat_site(chromium, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
+    SITE_ENVS[base_url] = env
     try:
         wait_until_serving(base_url + "/accounts/login/", process, log_path)
         yield base_url
@@ -139,6 +142,29 @@ def chat_site(chromium, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def make_user(chat_site):
+    """make_user("user1", nick="User One"): a user with the demo password in the site's database.
+
+    The SDK docs' examples send to ``'user1'``; this lets them run unchanged.
+    """
+    made = set()
+
+    def make(user_id, nick=""):
+        if user_id in made:
+            return
+        code = (
+            "from messaging.models import User\n"
+            f"user, _ = User.objects.get_or_create(username={user_id!r}, defaults={{'nick': {nick!r}}})\n"
+            f"user.set_password({DEMO_PASSWORD!r})\n"
+            "user.save()\n"
+        )
+        manage(SITE_ENVS[chat_site], "shell", "-c", code)
+        made.add(user_id)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -1258,7 +1258,7 @@
     if (selecting) {
       row.append(
         isSelectable(m)
-          ? el("input", { type: "checkbox", class: "msg-check", "aria-label": "Select this message", "data-testid": "message-checkbox", tabindex: "-1" })
+          ? el("input", { type: "checkbox", class: "msg-check", "aria-label": "Select this message", "data-testid": "message-checkbox" })
           : el("span", { class: "msg-check-gap" }),
       );
     }
@@ -1388,8 +1388,15 @@
   function fileNameNodes(name) {
     const chars = Array.from(String(name || "File"));
     const ext = fileExtension(name);
-    const tail = chars.length > 20 ? Math.max(ext.length + 8, 12) : 0;
-    return [el("span", { class: "file-name-head", text: chars.slice(0, chars.length - tail).join("") }), tail ? el("span", { class: "file-name-tail", text: chars.slice(-tail).join("") }) : null];
+    let cut = chars.length > 20 ? chars.length - Math.max(ext.length + 8, 12) : chars.length;
+    // Start the tail at a word if one starts just before the cut: "…board, v3.pdf", not "…oard, v3.pdf".
+    for (let i = cut; i > Math.max(0, cut - 8) && cut < chars.length; i--) {
+      if (/[\s_\-—–]/.test(chars[i - 1])) {
+        cut = i;
+        break;
+      }
+    }
+    return [el("span", { class: "file-name-head", text: chars.slice(0, cut).join("") }), cut < chars.length ? el("span", { class: "file-name-tail", text: chars.slice(cut).join("") }) : null];
   }
 
   function textBody(m) {
@@ -1439,7 +1446,7 @@
     const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : "Video" });
     if (src) {
       // No poster (a local preview): let the browser show the first frame.
-      const video = el("video", { preload: poster ? "none" : "metadata", playsinline: true });
+      const video = el("video", { preload: poster && p.videoSecond ? "none" : "metadata", playsinline: true });
       if (poster) video.poster = poster;
       video.src = src;
       video.addEventListener("loadedmetadata", () => {
@@ -3576,7 +3583,8 @@
       if (!state.select.active) return;
       const row = e.target.closest(".msg-row[data-row-id]");
       if (!row) return;
-      e.preventDefault();
+      // A click on the box itself (Space on a focused box) toggles it natively; we only follow.
+      if (!e.target.matches(".msg-check")) e.preventDefault();
       e.stopPropagation();
       toggleSelected(row.dataset.rowId);
     }, { capture: true });

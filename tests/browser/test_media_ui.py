@@ -152,6 +152,71 @@ console.warn('sendMessage error:', imError);
 """
 
 
+# 2020 doc (tim.*), "解析文本消息", verbatim: the UI renders emoji codes with this algorithm.
+SEED_PARSE_TEXT_EXAMPLE = """
+const emojiMap = {         // 根据[呲牙]可匹配的路径地址
+  '[微笑]': 'emoji_0.png',
+  '[呲牙]': 'emoji_1.png',
+  '[下雨]': 'emoji_2.png'
+}
+
+const emojiUrl = 'http://xxxxxxxx/emoji/'   // 为<img src="https://main.qcloudimg.com/raw/6be88c30a4552b5eb93d8eec243b6593.png"  style="margin:0;">图片的地址
+
+function parseText (payload) {
+  let renderDom = []
+  // 文本消息
+    let temp = payload.text
+    let left = -1
+    let right = -1
+    while (temp !== '') {
+      left = temp.indexOf('[')
+      right = temp.indexOf(']')
+      switch (left) {
+        case 0:
+          if (right === -1) {
+            renderDom.push({
+              name: 'text',
+              text: temp
+            })
+            temp = ''
+          } else {
+            let _emoji = temp.slice(0, right + 1)
+            if (emojiMap[_emoji]) {    // 如果您需要渲染表情包,需要进行匹配您对应[呲牙]的表情包地址
+              renderDom.push({
+                name: 'img',
+                src: emojiUrl + emojiMap[_emoji]
+              })
+              temp = temp.substring(right + 1)
+            } else {
+              renderDom.push({
+                name: 'text',
+                text: '['
+              })
+              temp = temp.slice(1)
+            }
+          }
+          break
+        case -1:
+          renderDom.push({
+            name: 'text',
+            text: temp
+          })
+          temp = ''
+          break
+        default:
+          renderDom.push({
+            name: 'text',
+            text: temp.slice(0, left)
+          })
+          temp = temp.substring(left)
+          break
+      }
+    }
+  return renderDom
+}
+"""
+
+
 def unique(text):
     return f"{text} {uuid.uuid4().hex[:6]}"
 
@@ -304,6 +369,17 @@ def test_sdk_doc_examples_pasted_in_the_console_reach_user1(open_as, make_user, 
     # The examples' onProgress printed fractions up to 1.
     progress = [m.args[1].json_value() for m in alice.console if m.type == "log" and m.text.startswith("file uploading:")]
     assert progress and progress[-1] == 1
+
+    # The docs' parseText runs as it is too (it defines its own emojiMap; the page's are its own).
+    parsed = alice.page.evaluate(SEED_PARSE_TEXT_EXAMPLE + "\nparseText({text: 'Hi [呲牙] and [nope] [下雨'})")
+    assert parsed == [
+        {"name": "text", "text": "Hi "},
+        {"name": "img", "src": "http://xxxxxxxx/emoji/emoji_1.png"},
+        {"name": "text", "text": " and "},
+        {"name": "text", "text": "["},
+        {"name": "text", "text": "nope] "},
+        {"name": "text", "text": "[下雨"},
+    ]
 
     item = conversation_item(user1.page, "C2Calice")
     expect(item.get_by_test_id("conversation-preview")).to_contain_text("[Location]")

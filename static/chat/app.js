@@ -18,6 +18,18 @@
  *   hidden) and stays until you leave the conversation or send.
  * - The open conversation is kept in the URL hash (#C2Cbob), so a reload
  *   reopens it.
+ * - Emoji are text codes ("[微笑]", the seed docs' emojiMap names) drawn as
+ *   images with the docs' parseText; the set is static/chat/emoji/emoji.json.
+ *   Stickers are face messages {index, data: sticker name}
+ *   (static/chat/stickers/stickers.json); a face is drawn by its name, else by
+ *   its index, so the docs' example (index 1, data "tt00") shows sticker 1.
+ * - An image bubble is the thumbnail (type 1) at its own size; a click opens the
+ *   720 px one (type 2) with a link to the original (type 0).
+ * - @mentions are picked from the member list; a message carries atUserList only
+ *   for picks whose "@Name" is still in the text when it is sent.
+ * - Forwarding and merging take stored messages only (no group tips, nothing
+ *   recalled or unsent). Messages this tab sends go straight into the target's
+ *   history, since the SDK does not echo them back.
  */
 (function () {
   "use strict";

@@ -67,7 +67,10 @@ def op_send_message(user, args, origin):
 def op_download_merger_message(user, args, origin):
     message = _args(args, "message", dict)
     stored = access_message(user, message.get("conversationID"), message.get("ID"))
-    return {"messageList": downloaded_merger_list(stored)}
+    download_key = args.get("downloadKey")
+    if download_key is not None and not isinstance(download_key, str):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "downloadKey must be a string")
+    return {"messageList": downloaded_merger_list(stored, download_key or None)}
 
 
 def op_get_message_list(user, args, origin):

@@ -635,6 +635,22 @@ def test_a_merger_of_a_merger_keeps_the_inner_object_downloadable(media_root, al
     assert downloads(dave, f"/files/{inner_object.uuid.hex}/original") == 200
 
 
+def test_a_nested_stored_merger_opens_through_the_outer_message(media_root, alice, bob, carol, dave):
+    """dave never saw the inner message, but may open its stored list through the outer one."""
+    texts = long_texts(alice, "bob")
+    refs = [{"ID": m.msg_id, "conversationID": "C2Cbob"} for m in texts]
+    inner = send(alice, "carol", MERGER, {"compatibleText": "c", "messageList": refs})
+    outer = send(
+        carol, "dave", MERGER, {"compatibleText": "c", "messageList": [{"ID": inner.msg_id, "conversationID": "C2Calice"}]}
+    )
+
+    listed = downloaded_merger_list(outer, inner.payload["downloadKey"])
+
+    assert listed == [snapshot_of(m) for m in texts]
+    unrelated = send(alice, "bob", MERGER, {"compatibleText": "c", "messageList": refs})
+    refused(2451, downloaded_merger_list, outer, unrelated.payload["downloadKey"])
+
+
 # --- over the WebSocket ---------------------------------------------------------------------------
 
 

@@ -308,11 +308,16 @@ BUILDERS = {
 }
 
 
-def downloaded_merger_list(message: Message) -> list:
-    """The message list of a merged message, from its stored object when it has one."""
+def downloaded_merger_list(message: Message, download_key=None) -> list:
+    """The message list of a merged message, from its stored object when it has one.
+
+    ``download_key`` opens a merged message nested inside ``message`` (which the
+    viewer may see): its stored list is among ``message``'s attachments, since a
+    merge references the attachments of everything it holds.
+    """
     if message.type != MERGER:
         raise ChatError(ErrorCode.NOT_A_MERGER_MESSAGE, "not a merged message")
-    key = message.payload.get("downloadKey")
+    key = download_key or message.payload.get("downloadKey")
     if not key:
         return message.payload.get("messageList", [])
     upload = message.attachments.filter(kind=Upload.Kind.MERGER, uuid=_uuid_or_none(key)).first()

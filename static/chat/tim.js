@@ -704,9 +704,25 @@
 
   Chat.prototype.downloadMergerMessage = function (message) {
     if (!message || message.type !== TYPES.MSG_MERGER) return Promise.reject(chatError(2450, 'not a merged message'));
-    if (!message.payload.downloadKey) return Promise.resolve(ok(message));
-    return this._call('downloadMergerMessage', { message: { ID: message.ID, conversationID: message.conversationID } }).then(function (response) {
-      message.payload.messageList = response.data.messageList;
+    // A merged message inside another one is opened through the outer message the
+    // user can see (its root), which references the inner one's stored list.
+    var root = message._mergerRoot || { ID: message.ID, conversationID: message.conversationID };
+    var markNested = function (list) {
+      (list || []).forEach(function (item) {
+        if (item && item.type === TYPES.MSG_MERGER) {
+          Object.defineProperty(item, '_mergerRoot', { value: root, enumerable: false, configurable: true });
+        }
+      });
+      return list;
+    };
+    if (!message.payload.downloadKey) {
+      markNested(message.payload.messageList);
+      return Promise.resolve(ok(message));
+    }
+    var args = { message: root };
+    if (message._mergerRoot) args.downloadKey = message.payload.downloadKey;
+    return this._call('downloadMergerMessage', args).then(function (response) {
+      message.payload.messageList = markNested(response.data.messageList);
       return ok(message);
     });
   };
@@ -798,6 +814,19 @@
       element.muted = true;
       element.onerror = function () { finish({ second: 0 }); };
       element.onloadedmetadata = function () {
+        if (!isFinite(element.duration) && !element._probing) {
+          // MediaRecorder's WebM has no duration in its header: seeking far past
+          // the end makes the browser work it out, then come back.
+          element._probing = true;
+          element.ondurationchange = function () {
+            if (!isFinite(element.duration)) return;
+            element.ondurationchange = null;
+            element.currentTime = 0;
+            element.onloadedmetadata();
+          };
+          element.currentTime = 1e101;
+          return;
+        }
         var second = isFinite(element.duration) ? Math.round(element.duration) : 0;
         if (kind !== 'video') { finish({ second: second }); return; }
         element.onseeked = function () {
@@ -831,7 +860,8 @@
       return poster.then(function (snapshot) {
         return self._uploadFile(job.file, job.kind, progress).then(function (upload) {
           job.uuid = upload.uuid;
-          if (job.kind === 'audio') job.extra = { second: message.payload.second || info.second || 0 };
+          var declared = job.file && job.file.duration ? Math.round(job.file.duration / 1000) : 0;  // the 2023 doc: ms
+          if (job.kind === 'audio') job.extra = { second: message.payload.second || declared || info.second || 0 };
           if (job.kind === 'video') job.extra = { videoSecond: info.second || 0, snapshotUUID: snapshot ? snapshot.uuid : '' };
         });
       });

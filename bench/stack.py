@@ -1,0 +1,295 @@
+"""The production stack on loopback: the bench database, the Redis db, Daphne.
+
+Nothing here imports Django: the database is created before Django is set up, and
+Daphne is a subprocess running the unchanged ``chatsite.settings``.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import redis
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chat_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
+PORTS = range(8500, 8600)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _admin_url(database_url):
+    """The same server, database ``postgres`` (to create and drop the bench database)."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def database_exists(database_url):
+    admin, name = _admin_url(database_url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def recreate_database(database_url):
+    admin, name = _admin_url(database_url)
+    if not name.startswith("chat_bench"):
+        raise SystemExit(f"refusing to drop {name!r}: the bench database name must start with chat_bench")
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        ident = sql.Identifier(name)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+
+def flush_redis(redis_url):
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+# --- Daphne -----------------------------------------------------------------------------
+
+
+def free_port():
+    for port in PORTS:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free port in 8500-8599")
+
+
+EXPERIMENTS = {
+    "pubsub": "channels-redis RedisPubSubChannelLayer instead of RedisChannelLayer (bench/server_pubsub_settings.py)",
+    "db-parallel=N": "consumers' database_sync_to_async with thread_sensitive=False on N threads",
+    "chat-groups": "a group message is one group_send to a layer group per chat group, not one per member",
+    "gc-freeze": "gc.freeze() after start-up",
+    "switch=S": "sys.setswitchinterval(S)",
+}
+
+
+def experiment_env(experiments):
+    env = {}
+    for item in experiments:
+        name, _, value = item.partition("=")
+        if name == "pubsub":
+            env["DJANGO_SETTINGS_MODULE"] = "bench.server_pubsub_settings"
+        elif name == "db-parallel":
+            env["BENCH_DB_PARALLEL"] = value or "8"
+        elif name == "chat-groups":
+            env["BENCH_CHAT_GROUPS"] = "1"
+        elif name == "gc-freeze":
+            env["BENCH_GC_FREEZE"] = "1"
+        elif name == "switch":
+            env["BENCH_SWITCH_INTERVAL"] = value
+        else:
+            raise SystemExit(f"unknown experiment {item!r}; known: {', '.join(EXPERIMENTS)}")
+    return env
+
+
+class Daphne:
+    """One Daphne process serving ``chatsite.asgi:application`` with the production engines."""
+
+    def __init__(self, database_url, redis_url, *, port=None, extra_env=None, log_dir=None, experiments=(), instrument=False):
+        self.port = port or free_port()
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.extra_env = extra_env or {}
+        self.log_dir = Path(log_dir or Path(tempfile.gettempdir()) / "chat-bench")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.log_dir / f"daphne-{self.port}.log"
+        self.experiments = list(experiments)
+        self.instrument_path = self.log_dir / f"instrument-{self.port}.json" if instrument else None
+        self.proc = None
+
+    @property
+    def origin(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.port}/ws/chat/"
+
+    def env(self):
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="chatsite.settings",
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            DJANGO_DEBUG="0",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout=30):
+        args = ["-b", "127.0.0.1", "-p", str(self.port), "chatsite.asgi:application"]
+        env = self.env()
+        if not self.experiments and self.instrument_path is None:
+            cmd = [str(Path(sys.executable).parent / "daphne"), *args]
+        else:
+            # Experiments, not deployment settings (see bench/instrument.py).
+            cmd = [sys.executable, "-m", "bench.instrument", *args]
+            env.update(experiment_env(self.experiments))
+            if self.instrument_path is not None:
+                env["BENCH_INSTRUMENT_OUT"] = str(self.instrument_path)
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Daphne exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(f"{self.origin}/accounts/login/", timeout=2).close()
+                return self
+            except urllib.error.HTTPError:
+                return self  # it answers
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Daphne did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def stop(self, timeout=10):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        self.proc = None
+
+    def tracebacks(self):
+        try:
+            return self.log_path.read_text(errors="replace").count("Traceback")
+        except OSError:
+            return 0
+
+    def log_tail(self, lines=30):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- CPU accounting (from /proc, read only) ---------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid):
+    """user+system CPU seconds of one process (all its threads), or 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _pids_named(names):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if any(comm.startswith(n) for n in names):
+            pids.append(int(entry))
+    return pids
+
+
+def machine_jiffies():
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    total = sum(values[:8])
+    return total - idle, total
+
+
+def machine_busy(seconds=1.0):
+    """Percent of one core the whole machine used over ``seconds`` (200% = both cores busy)."""
+    busy0, total0 = machine_jiffies()
+    time.sleep(seconds)
+    busy1, total1 = machine_jiffies()
+    return 100 * os.cpu_count() * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_until_quiet(threshold=30.0, timeout=300.0, log=print):
+    """Wait until the machine is nearly idle (other people's jobs share it); return its busy %."""
+    deadline = time.monotonic() + timeout
+    busy = machine_busy()
+    warned = False
+    while busy > threshold and time.monotonic() < deadline:
+        if not warned:
+            log(f"  machine busy ({busy:.0f}% of a core, other jobs); waiting up to {timeout:.0f} s for it to quiet down")
+            warned = True
+        busy = machine_busy(2.0)
+    if busy > threshold:
+        log(f"  machine still busy ({busy:.0f}%): running anyway; figures are disturbed")
+    return busy
+
+
+class CpuMeter:
+    """CPU used by Daphne, PostgreSQL, Redis, this process and the whole machine between start() and stop().
+
+    ``other`` is the machine's use minus those four: other people's jobs sharing the machine.
+    """
+
+    def __init__(self, daphne_pid):
+        self.daphne_pid = daphne_pid
+
+    def sample(self):
+        return {
+            "daphne": _proc_cpu(self.daphne_pid),
+            "postgres": sum(_proc_cpu(p) for p in _pids_named(("postgres",))),
+            "redis": sum(_proc_cpu(p) for p in _pids_named(("redis-server",))),
+            "client": sum(os.times()[:2]),
+            "machine": machine_jiffies(),
+            "wall": time.monotonic(),
+        }
+
+    def start(self):
+        self.before = self.sample()
+
+    def stop(self):
+        after = self.sample()
+        wall = after["wall"] - self.before["wall"]
+        # Percent of one core (200% = both cores of this machine).
+        result = {k: 100 * (after[k] - self.before[k]) / wall for k in ("daphne", "postgres", "redis", "client")}
+        busy = after["machine"][0] - self.before["machine"][0]
+        total = after["machine"][1] - self.before["machine"][1]
+        result["machine"] = 100 * os.cpu_count() * busy / max(1, total)
+        result["other"] = max(0.0, result["machine"] - sum(result[k] for k in ("daphne", "postgres", "redis", "client")))
+        return result

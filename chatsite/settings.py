@@ -117,8 +117,10 @@ if REDIS_URL:
                 # crash every idle socket (channels_redis#422).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
-                # A busy socket must not lose events to the default capacity of 100.
-                "capacity": 2000,
+                # The sockets of one Daphne process share one Redis list for their
+                # events, and a send over ``capacity`` is dropped: size it for a
+                # process's burst, not a socket's (the default is 100).
+                "capacity": 20000,
                 "expiry": 60,
                 # Longer than any WebSocket lives: sockets never silently leave groups.
                 "group_expiry": 7 * 24 * 3600,

@@ -22,7 +22,7 @@ from messaging import actions, conf, serialize
 from messaging.access import access_message
 from messaging.actions.message_types import AT_ALL, downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import collect_events, send_events, user_group
+from messaging.events import collect_events, send_events, thread_group, user_group
 from messaging.queries import conversation_list, groups, message_list
 from messaging.queries.users import get_user_profiles
 
@@ -206,7 +206,11 @@ def run_op(handler, user, args, origin):
 @database_sync_to_async
 def load_session_state(user):
     user.refresh_from_db()
-    return user.is_active, conversation_list.get_unread_map(user)
+    return user.is_active, conversation_list.get_unread_map(user), groups.get_group_thread_ids(user)
+
+
+def refresh_groups(user):
+    return groups.get_group_list(user), groups.get_group_thread_ids(user)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -223,20 +227,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4001)
             return
-        active, unread = await load_session_state(user)
+        active, unread, thread_ids = await load_session_state(user)
         if not active:
             await self.close(code=4001)
             return
         self.user = user
         self.unread = unread
+        self.recent = {}
+        self.threads = set()
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.join_threads(thread_ids)
         await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
     async def disconnect(self, code):
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            await self.join_threads(())
 
     async def chat_kick(self, message):
         """The account was banned: tell the tab and close (it must not reconnect)."""
@@ -287,43 +295,95 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_event(self, message):
         event, data, meta = message["event"], message["data"], message.get("meta") or {}
+        recipients = meta.get("recipients")
+        if recipients is not None and str(self.user.pk) not in recipients:
+            return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
-            group_list = await database_sync_to_async(groups.get_group_list)(self.user)
+            group_list, thread_ids = await database_sync_to_async(refresh_groups)(self.user)
+            await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
             return
         if event == "MESSAGE_RECEIVED":
-            received = serialize.for_viewer(data, self.user.username)
-            if message.get("origin") != self.channel_name:
-                await self.push("MESSAGE_RECEIVED", [received])
-            patch = {
-                "conversationID": received["conversationID"],
-                "type": received["conversationType"],
-                "lastMessage": serialize.last_message_from_message(received),
-            }
-            mine = meta.get("unread", {}).get(str(self.user.pk))
-            if mine:
-                patch["unreadCount"] = mine[1]
-            at_type = self.at_type(received)
-            if at_type:
-                patch["groupAtInfoAdded"] = {
-                    "messageID": received["ID"],
-                    "messageSequence": received["sequence"],
-                    "atType": at_type,
-                    "groupID": received["to"],
-                }
-            await self.push("CONVERSATION_LIST_UPDATED", [patch])
-        else:
-            await self.push(event, data)
+            await self.deliver_message(message, data, meta)
+            return
+        await self.push(event, data)
+        total_changed = self.note_unread(meta)
+        if total_changed:
+            await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+
+    async def deliver_message(self, message, data, meta):
+        """One frame per delivery: the message, the conversation's patch and, when it
+        changed, the total unread count (docs/PROTOCOL.md, MESSAGE_RECEIVED).
+
+        The sending socket gets only the conversation patch. Receivers other than the
+        sender get the JSON the action encoded once for all of them.
+        """
+        key = (data["conversationType"], data["to"], data["sequence"], data["from"])
+        if key in self.recent:
+            return  # delivered through both the thread group and the user group
+        self.recent[key] = None
+        if len(self.recent) > 512:
+            self.recent.pop(next(iter(self.recent)))
+        username = self.user.username
         mine = meta.get("unread", {}).get(str(self.user.pk))
+        total_changed = self.note_unread(meta)
+        if data["from"] != username and "json_in" in meta:
+            message_json, last_json = meta["json_in"], meta["last_json_in"]
+            conversation_id = (
+                mine[0] if mine else ("GROUP" + data["to"] if data["conversationType"] == "GROUP" else "C2C" + data["from"])
+            )
+        else:
+            received = serialize.for_viewer(data, username)
+            message_json = serialize.dumps(received)
+            last_json = serialize.dumps(serialize.last_message_from_message(received))
+            conversation_id = received["conversationID"]
+        patch = [
+            '{"conversationID":',
+            serialize.dumps(conversation_id),
+            ',"type":"',
+            data["conversationType"],
+            '","lastMessage":',
+            last_json,
+        ]
         if mine:
-            before = self.total_unread()
-            conversation_id, count = mine
-            if count:
-                self.unread[conversation_id] = count
-            else:
-                self.unread.pop(conversation_id, None)
-            if self.total_unread() != before:
+            patch.append(f',"unreadCount":{int(mine[1])}')
+        at_type = self.at_type(data)
+        if at_type:
+            info = {"messageID": data["ID"], "messageSequence": data["sequence"], "atType": at_type, "groupID": data["to"]}
+            patch.append(',"groupAtInfoAdded":' + serialize.dumps(info))
+        patch.append("}")
+        patch = "".join(patch)
+        total = f',"totalUnreadCount":{self.total_unread()}' if total_changed else ""
+        if message.get("origin") == self.channel_name:
+            await self.send(text_data='{"event":"CONVERSATION_LIST_UPDATED","data":[' + patch + "]}")
+            if total_changed:
                 await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+            return
+        await self.send(
+            text_data='{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total + "}"
+        )
+
+    def note_unread(self, meta):
+        """Take this user's absolute unread count from ``meta``; whether the total changed."""
+        mine = meta.get("unread", {}).get(str(self.user.pk))
+        if not mine:
+            return False
+        before = self.total_unread()
+        conversation_id, count = mine
+        if count:
+            self.unread[conversation_id] = count
+        else:
+            self.unread.pop(conversation_id, None)
+        return self.total_unread() != before
+
+    async def join_threads(self, thread_ids):
+        """Follow the channel-layer groups of exactly these group threads."""
+        thread_ids = set(thread_ids)
+        for thread_id in thread_ids - self.threads:
+            await self.channel_layer.group_add(thread_group(thread_id), self.channel_name)
+        for thread_id in self.threads - thread_ids:
+            await self.channel_layer.group_discard(thread_group(thread_id), self.channel_name)
+        self.threads = thread_ids
 
     def at_type(self, message):
         """TIM.TYPES.CONV_AT_ME (1), CONV_AT_ALL (2), CONV_AT_ALL_AT_ME (3), or 0."""

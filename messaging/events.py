@@ -26,17 +26,33 @@ def user_group(user_pk):
     return f"user.{user_pk}"
 
 
-def publish_on_commit(event, data, user_ids, *, origin=None, meta=None):
+def thread_group(thread_pk):
+    """The channel-layer group of a group chat's thread: every socket of its members."""
+    return f"thread.{thread_pk}"
+
+
+def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thread=None):
     """Send ``event`` to every socket of ``user_ids`` (user pks) once the transaction commits.
 
     ``origin`` is the sending socket's channel name: MESSAGE_RECEIVED is not echoed to
     it. ``meta`` is for the consumers only (never forwarded to the browser).
+
+    ``via_thread`` (a group chat's thread pk) sends one message to the thread's
+    channel-layer group instead of one per user: one Redis call for any group size.
+    The sockets in that group are the members' as of their last membership refresh,
+    so the consumers still deliver only to ``user_ids`` (carried as
+    ``meta["recipients"]``): that list stays the security boundary.
     """
     user_ids = list(dict.fromkeys(user_ids))
     if not user_ids:
         return
-    message = {"type": "chat.event", "event": event, "data": data, "origin": origin, "meta": meta or {}}
-    transaction.on_commit(lambda: _dispatch(message, user_ids))
+    meta = dict(meta or {})
+    targets = user_ids
+    if via_thread is not None:
+        meta["recipients"] = [str(pk) for pk in user_ids]
+        targets = [("thread", via_thread)]
+    message = {"type": "chat.event", "event": event, "data": data, "origin": origin, "meta": meta}
+    transaction.on_commit(lambda: _dispatch(message, targets))
 
 
 def kick_on_commit(user_ids, reason):
@@ -69,6 +85,7 @@ async def send_events(events):
     layer = get_channel_layer()
     if layer is None:
         return
-    for message, user_ids in events:
-        for user_id in user_ids:
-            await layer.group_send(user_group(user_id), message)
+    for message, targets in events:
+        for target in targets:
+            name = thread_group(target[1]) if isinstance(target, tuple) else user_group(target)
+            await layer.group_send(name, message)

@@ -5,6 +5,8 @@ serves every viewer; ``for_viewer`` fills in the two fields that depend on who
 looks (``flow`` and ``conversationID``).
 """
 
+import json
+
 from messaging.models import Conversation, Group, Message, Thread, User
 
 GROUP_TIP = "TIMGroupTipElem"
@@ -27,6 +29,11 @@ FOR_SHOW = {
     "TIMRelayElem": "[Chat History]",
     "TIMGroupSystemNoticeElem": "[Group Notice]",
 }
+
+
+def dumps(value) -> str:
+    """The one JSON encoding of the wire (compact, UTF-8 kept)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def epoch(dt):

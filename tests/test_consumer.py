@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 
 from chatsite.asgi import application
 from messaging.models import GroupMember
-from tests.chat_helpers import db_snapshot, fast_passwords  # noqa: F401
+from tests.chat_helpers import db_snapshot, fast_passwords, make_group  # noqa: F401
 from tests.conftest import session_cookie
 from tests.ws import Tab, events_named
 
@@ -515,3 +515,37 @@ async def test_group_and_meeting_events_applied_to_the_old_list_equal_a_fresh_li
         assert patched["unreadCount"] == entry["unreadCount"]
         assert patched["lastMessage"] == entry["lastMessage"]
     assert totals == [1, 2]
+
+
+# --- thread channel groups ---------------------------------------------------------------------
+
+
+async def test_a_thread_group_send_reaches_only_the_listed_recipients(open_tab, alice, bob, carol):
+    """Group messages go to the thread's channel group in one send; a socket still in
+    that group whose user is not among the recipients (removed a moment ago) drops it."""
+    from channels.layers import get_channel_layer
+
+    from messaging.events import thread_group
+    from messaging.models import Group
+
+    await database_sync_to_async(make_group)(alice, "Public", "g1", members=["bob", "carol"])
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+    thread_id = await database_sync_to_async(lambda: Group.objects.get(group_id="g1").thread_id)()
+    await a.send_text("g1", "to everyone", conversation_type="GROUP")
+    for tab in (b, c):
+        [got] = await tab.wait_event("MESSAGE_RECEIVED")
+        assert got["payload"]["text"] == "to everyone"
+    for tab in (a, b, c):
+        await tab.drain()
+
+    forged = {
+        "type": "chat.event",
+        "event": "MESSAGE_RECEIVED",
+        "origin": None,
+        "data": {"conversationType": "GROUP", "to": "g1", "sequence": 99, "from": "alice", "ID": "x"},
+        "meta": {"recipients": ["0"], "unread": {}},
+    }
+    await get_channel_layer().group_send(thread_group(thread_id), forged)
+
+    for tab in (a, b, c):
+        assert names(await tab.drain()) == []

@@ -27,6 +27,8 @@ class Tab:
         self.ids = itertools.count(1)
         self.events = []
         self.hello = None
+        self.pending = []
+        self.bundled = 0
 
     @classmethod
     async def open(cls, user, *, origin="http://localhost"):
@@ -48,7 +50,18 @@ class Tab:
         return tab
 
     async def _receive(self, timeout=3):
-        return json.loads(await self.communicator.receive_from(timeout=timeout))
+        """The next logical frame. A MESSAGE_RECEIVED frame that carries its
+        conversation's patch and the new total (docs/PROTOCOL.md) is read as the three
+        events the SDK fires for it, in its order."""
+        if self.pending:
+            return self.pending.pop(0)
+        frame = json.loads(await self.communicator.receive_from(timeout=timeout))
+        if frame.get("event") == "MESSAGE_RECEIVED" and "conversation" in frame:
+            self.bundled += 1
+            self.pending.append({"event": "CONVERSATION_LIST_UPDATED", "data": [frame.pop("conversation")]})
+            if "totalUnreadCount" in frame:
+                self.pending.append({"event": "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", "data": frame.pop("totalUnreadCount")})
+        return frame
 
     async def raw(self, text):
         await self.communicator.send_to(text_data=text)
@@ -87,7 +100,7 @@ class Tab:
     async def drain(self, settle=0.15):
         """Collect pushes until the socket is quiet for ``settle`` seconds; return and clear them."""
         # receive_nothing, not a receive timeout: asgiref cancels the app on a timeout.
-        while not await self.communicator.receive_nothing(timeout=settle):
+        while self.pending or not await self.communicator.receive_nothing(timeout=settle):
             self.events.append(await self._receive())
         events, self.events = self.events, []
         return events

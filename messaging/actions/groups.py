@@ -92,9 +92,9 @@ def _create_group(owner, group_type, name, group_id, members, introduction, noti
     _add(group, [owner], role=Role.OWNER)
     _add(group, members, role=Role.MEMBER)
     if members:
-        _tip(group, owner, serialize.TIP_MEMBER_JOIN, members, join_type=2, origin=origin)
+        _tip(group, owner, serialize.TIP_MEMBER_JOIN, members, join_type=2, new_members=[owner, *members])
     else:
-        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner], join_type=1, origin=origin)
+        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner], join_type=1)
     _publish_group_list([owner, *members])
     return group
 
@@ -228,7 +228,7 @@ def _remove(group: Group, users):
     Group.objects.filter(pk=group.pk).update(member_count=group.member_count)
 
 
-def _tip(group: Group, operator: User, operation_type, users, *, join_type=0, origin=None):
+def _tip(group: Group, operator: User, operation_type, users, *, join_type=0, new_members=None, origin=None):
     """Post a group tip. It reaches every tab of every member, the operator's own
     tab included (``origin`` is not passed on): no tab created it locally."""
     payload = {
@@ -247,6 +247,9 @@ def _tip(group: Group, operator: User, operation_type, users, *, join_type=0, or
         payload=payload,
         msg_id=new_message_id(operator.pk),
         counts_unread=False,
+        # Members added by this change follow the thread's channel group only once
+        # their sockets refresh: the tip goes to them directly too.
+        direct_to=[u.pk for u in (new_members or users)] if operation_type == serialize.TIP_MEMBER_JOIN else (),
     )
 
 

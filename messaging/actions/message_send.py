@@ -171,12 +171,14 @@ def post_message(
     at_user_list=None,
     attachments=(),
     counts_unread=True,
+    direct_to=(),
     origin=None,
 ) -> Message:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
 
     Used by send_message and by group actions for their tips. ``counts_unread`` is
-    False for Meeting groups and for tips.
+    False for Meeting groups and for tips. ``direct_to`` (user pks) also delivers to
+    those users' own channel groups: members this change added.
     """
     with connection.cursor() as cursor:
         cursor.execute("UPDATE messaging_thread SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [thread.pk])
@@ -214,13 +216,23 @@ def post_message(
     # The SDK's ``to`` travels with the instance so the transport needs no query for it.
     message.sdk_to = to
     base = serialize.message_base(message, thread, sender=sender, to=to)
-    publish_on_commit(
-        "MESSAGE_RECEIVED",
-        base,
-        [user_pk for user_pk, _, _ in viewers],
-        origin=origin,
-        meta={"unread": {str(pk): [cid, unread] for pk, cid, unread in viewers}},
-    )
+    # Every receiver but the sender sees the same JSON (flow "in", the same
+    # conversationID in a group; C2C has one receiver): encode it once here rather
+    # than once per socket.
+    received = serialize.for_viewer(base, to if thread.kind == Thread.Kind.C2C else "")
+    meta = {
+        "unread": {str(pk): [cid, unread] for pk, cid, unread in viewers},
+        "json_in": serialize.dumps(received),
+        "last_json_in": serialize.dumps(serialize.last_message_from_message(received)),
+    }
+    recipients = [user_pk for user_pk, _, _ in viewers]
+    if thread.kind == Thread.Kind.GROUP:
+        publish_on_commit("MESSAGE_RECEIVED", base, recipients, origin=origin, meta=meta, via_thread=thread.pk)
+        if direct_to:
+            # Members added by this very change have no socket in the thread's group yet.
+            publish_on_commit("MESSAGE_RECEIVED", base, direct_to, origin=origin, meta=meta)
+    else:
+        publish_on_commit("MESSAGE_RECEIVED", base, recipients, origin=origin, meta=meta)
     return message
 
 

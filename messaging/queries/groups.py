@@ -3,7 +3,7 @@
 from messaging import serialize
 from messaging.access import access_group, access_membership
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Group, GroupMember, User
+from messaging.models import Conversation, Group, GroupMember, User
 
 MEMBER_PAGE_LIMIT = 100
 
@@ -13,6 +13,11 @@ def get_group_list(user: User) -> list:
         GroupMember.objects.filter(user=user).select_related("group__owner", "group__thread").order_by("group__name", "group_id")
     )
     return [serialize.group_profile(m.group, self_role=m.role) for m in memberships]
+
+
+def get_group_thread_ids(user: User) -> list:
+    """The threads of the user's groups: the channel-layer groups their sockets follow."""
+    return list(Conversation.objects.filter(user=user, group__isnull=False).values_list("thread_id", flat=True))
 
 
 def get_group_profile(user: User, group_id) -> dict:

@@ -330,7 +330,7 @@
       return;
     }
     if (frame.event) {
-      this._onPush(frame.event, frame.data);
+      this._onPush(frame.event, frame.data, frame);
       return;
     }
     var pending = this._pending[frame.id];
@@ -377,13 +377,21 @@
 
   // --- pushes -------------------------------------------------------------------------
 
-  Chat.prototype._onPush = function (event, data) {
+  Chat.prototype._onPush = function (event, data, frame) {
     switch (event) {
       case 'hello':
         this._onHello(data);
         break;
       case 'MESSAGE_RECEIVED':
+        // One frame per delivery: the messages, then their conversation's patch and
+        // the new total, fired in that order as three SDK events.
         this._onMessages(data.map(wrapMessage));
+        if (frame && frame.conversation) this._applyConversationPatches([frame.conversation]);
+        if (frame && frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
+        break;
+      case 'GROUP_LIST_UPDATED':
+        this._emit(EVENT.GROUP_LIST_UPDATED, data);
+        this._refreshConversations();
         break;
       case 'MESSAGE_READ_BY_PEER':
         this._onPeerRead(data.map(wrapMessage));
@@ -465,13 +473,34 @@
         });
       };
       fetchPage('', REPLAY_PAGES).then(function () {
-        if (missed.length) self._emit(EVENT.MESSAGE_RECEIVED, missed.map(wrapMessage));
+        if (missed.length) self._onMessages(missed.map(wrapMessage));
       }, function () { /* still in the history when the user scrolls */ });
     });
   };
 
   Chat.prototype._onMessages = function (messages) {
-    if (messages.length) this._emit(EVENT.MESSAGE_RECEIVED, messages);
+    // A message can come twice (a live push and a reconnect's replay): once is enough.
+    var seen = this._seen || (this._seen = { order: [], ids: {} });
+    var fresh = messages.filter(function (m) {
+      var key = m.conversationID + '/' + m.ID;
+      if (seen.ids[key]) return false;
+      seen.ids[key] = true;
+      seen.order.push(key);
+      if (seen.order.length > 2000) delete seen.ids[seen.order.shift()];
+      return true;
+    });
+    if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
+  };
+
+  Chat.prototype._refreshConversations = function () {
+    // Membership changed: the server's list is the truth (a group just joined has
+    // history and unread counts of its own).
+    var self = this;
+    if (!this._ready) return;
+    this._request('getConversationList', {}).then(function (data) {
+      self._replaceConversations(data.conversationList);
+      self._emitConversations();
+    }, function () { /* the next change refreshes it */ });
   };
 
   Chat.prototype._onPeerRead = function (messages) {

@@ -188,6 +188,7 @@ class RemoteTab:
         self.ids = itertools.count(1)
         self.events = []
         self.hello = None
+        self.pending = []
 
     @classmethod
     async def open(cls, node, session_id):
@@ -206,7 +207,16 @@ class RemoteTab:
         return tab
 
     async def next_frame(self, timeout=WAIT):
-        return json.loads(await asyncio.wait_for(self.ws.recv(), max(timeout, 0.01)))
+        """The next logical frame: a MESSAGE_RECEIVED frame carrying its conversation's
+        patch and the new total is read as the three events the SDK fires for it."""
+        if self.pending:
+            return self.pending.pop(0)
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), max(timeout, 0.01)))
+        if frame.get("event") == "MESSAGE_RECEIVED" and "conversation" in frame:
+            self.pending.append({"event": "CONVERSATION_LIST_UPDATED", "data": [frame.pop("conversation")]})
+            if "totalUnreadCount" in frame:
+                self.pending.append({"event": "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", "data": frame.pop("totalUnreadCount")})
+        return frame
 
     async def send_request(self, op, **args):
         request_id = next(self.ids)

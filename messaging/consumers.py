@@ -227,6 +227,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4001)
             return
+        # Follow the user's own group before reading the state, so that a membership
+        # change committed meanwhile still reaches this socket as an event.
+        self.group_name = user_group(user.pk)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
         active, unread, thread_ids = await load_session_state(user)
         if not active:
             await self.close(code=4001)
@@ -234,9 +238,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.unread = unread
         self.recent = {}
+        self.seen_seq = {}
         self.threads = set()
-        self.group_name = user_group(user.pk)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.join_threads(thread_ids)
         await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
@@ -300,8 +303,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
             group_list, thread_ids = await database_sync_to_async(refresh_groups)(self.user)
+            joined = set(thread_ids) - self.threads
             await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
+            await self.catch_up(joined)
             return
         if event == "MESSAGE_RECEIVED":
             await self.deliver_message(message, data, meta)
@@ -324,6 +329,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.recent[key] = None
         if len(self.recent) > 512:
             self.recent.pop(next(iter(self.recent)))
+        if "thread" in meta:
+            self.seen_seq[meta["thread"]] = max(self.seen_seq.get(meta["thread"], 0), data["sequence"])
         username = self.user.username
         mine = meta.get("unread", {}).get(str(self.user.pk))
         total_changed = self.note_unread(meta)
@@ -362,6 +369,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(
             text_data='{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total + "}"
         )
+
+    async def catch_up(self, thread_ids):
+        """Deliver what was sent to newly joined threads before this socket joined
+        their channel groups: messages after the join tip it received directly."""
+        for thread_id in thread_ids:
+            after = self.seen_seq.get(thread_id)
+            if after is None:
+                continue
+            missed = await database_sync_to_async(message_list.get_group_messages_after)(self.user, thread_id, after)
+            for base in missed:
+                await self.deliver_message({"origin": None}, base, {"thread": thread_id})
 
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""

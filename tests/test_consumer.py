@@ -549,3 +549,25 @@ async def test_a_thread_group_send_reaches_only_the_listed_recipients(open_tab, 
 
     for tab in (a, b, c):
         assert names(await tab.drain()) == []
+
+
+async def test_a_new_member_gets_messages_sent_right_after_the_add(open_tab, alice, bob, carol):
+    """Sent before the new member's socket follows the group's channel: caught up after."""
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.request("createGroup", type="Private", name="Now", groupID="now", memberList=[{"userID": "bob"}])
+    first = await a.send_text("now", "first words", conversation_type="GROUP")
+    second = await a.send_text("now", "second words", conversation_type="GROUP")
+
+    received = []
+    for _ in range(3):
+        received += await b.wait_event("MESSAGE_RECEIVED")
+    assert [m["type"] for m in received] == ["TIMGroupTipElem", "TIMTextElem", "TIMTextElem"]
+    assert [m["ID"] for m in received[1:]] == [first["ID"], second["ID"]]
+    assert all(m["conversationID"] == "GROUPnow" and m["flow"] == "in" for m in received)
+    assert "MESSAGE_RECEIVED" not in names(await b.drain())  # each once
+
+    await a.request("addGroupMember", groupID="now", userIDList=["carol"])
+    c = await open_tab(carol)
+    third = await a.send_text("now", "third words", conversation_type="GROUP")
+    [got] = await c.wait_event("MESSAGE_RECEIVED")
+    assert got["ID"] == third["ID"]

@@ -224,6 +224,7 @@ def post_message(
         "unread": {str(pk): [cid, unread] for pk, cid, unread in viewers},
         "json_in": serialize.dumps(received),
         "last_json_in": serialize.dumps(serialize.last_message_from_message(received)),
+        "thread": thread.pk,
     }
     recipients = [user_pk for user_pk, _, _ in viewers]
     if thread.kind == Thread.Kind.GROUP:

@@ -107,7 +107,23 @@ AUTH_USER_MODEL = "messaging.User"
 
 # --- Channel layer -----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# Which channels-redis layer: "pubsub" (default) or "core". Chosen by measurement
+# (docs/PERFORMANCE.md): with pub/sub a group message is one PUBLISH that each
+# Daphne process receives once and hands to its local sockets; the core layer
+# pushes and pops one Redis list entry per socket. Both are at-most-once; the
+# database is the record either way.
+CHAT_CHANNEL_LAYER = os.environ.get("CHAT_CHANNEL_LAYER", "pubsub")
+if REDIS_URL and CHAT_CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
+            },
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

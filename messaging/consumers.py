@@ -15,6 +15,7 @@ server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -237,12 +238,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.user = user
         self.unread = unread
+        self.unread_total = sum(unread.values())
         self.recent = {}
         self.seen_seq = {}
         self.threads = set()
         await self.join_threads(thread_ids)
         await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+
+    async def dispatch(self, message):
+        """Channels' dispatch, without its ``aclose_old_connections()`` before every
+        handler: that is a thread hop (sync_to_async) per pushed event, and on a busy
+        process it was the largest cost of a delivery. This consumer touches the
+        database only through ``database_sync_to_async``, which closes stale
+        connections in its own thread before and after each call."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code):
         if hasattr(self, "group_name"):
@@ -320,8 +333,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """One frame per delivery: the message, the conversation's patch and, when it
         changed, the total unread count (docs/PROTOCOL.md, MESSAGE_RECEIVED).
 
-        The sending socket gets only the conversation patch. Receivers other than the
-        sender get the JSON the action encoded once for all of them.
+        ``data`` is ``serialize.delivery()``: the JSON is already encoded, once for
+        every receiver and once for the sender's tabs. The sending socket gets only
+        the conversation patch.
         """
         key = (data["conversationType"], data["to"], data["sequence"], data["from"])
         if key in self.recent:
@@ -332,40 +346,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if "thread" in meta:
             self.seen_seq[meta["thread"]] = max(self.seen_seq.get(meta["thread"], 0), data["sequence"])
         username = self.user.username
-        mine = meta.get("unread", {}).get(str(self.user.pk))
-        total_changed = self.note_unread(meta)
-        if data["from"] != username and "json_in" in meta:
-            message_json, last_json = meta["json_in"], meta["last_json_in"]
-            conversation_id = (
-                mine[0] if mine else ("GROUP" + data["to"] if data["conversationType"] == "GROUP" else "C2C" + data["from"])
-            )
+        mine = meta.get("counts", {}).get(str(self.user.pk))
+        own = data["from"] == username
+        if data["conversationType"] == "GROUP":
+            conversation_id = "GROUP" + data["to"]
         else:
-            received = serialize.for_viewer(data, username)
-            message_json = serialize.dumps(received)
-            last_json = serialize.dumps(serialize.last_message_from_message(received))
-            conversation_id = received["conversationID"]
+            conversation_id = "C2C" + (data["to"] if own else data["from"])
+        total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = [
             '{"conversationID":',
             serialize.dumps(conversation_id),
             ',"type":"',
             data["conversationType"],
             '","lastMessage":',
-            last_json,
         ]
-        if mine:
-            patch.append(f',"unreadCount":{int(mine[1])}')
+        patch.append(data["last_json_out"] if own else data["last_json_in"])
+        if mine is not None:
+            patch.append(f',"unreadCount":{int(mine)}')
         at_type = self.at_type(data)
         if at_type:
             info = {"messageID": data["ID"], "messageSequence": data["sequence"], "atType": at_type, "groupID": data["to"]}
             patch.append(',"groupAtInfoAdded":' + serialize.dumps(info))
         patch.append("}")
         patch = "".join(patch)
-        total = f',"totalUnreadCount":{self.total_unread()}' if total_changed else ""
         if message.get("origin") == self.channel_name:
             await self.send(text_data='{"event":"CONVERSATION_LIST_UPDATED","data":[' + patch + "]}")
             if total_changed:
                 await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
             return
+        total = f',"totalUnreadCount":{self.total_unread()}' if total_changed else ""
+        message_json = data["json_out"] if own else data["json_in"]
         await self.send(
             text_data='{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total + "}"
         )
@@ -379,20 +389,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 continue
             missed = await database_sync_to_async(message_list.get_group_messages_after)(self.user, thread_id, after)
             for base in missed:
-                await self.deliver_message({"origin": None}, base, {"thread": thread_id})
+                await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
 
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""
         mine = meta.get("unread", {}).get(str(self.user.pk))
-        if not mine:
-            return False
-        before = self.total_unread()
-        conversation_id, count = mine
+        return bool(mine) and self.set_unread(*mine)
+
+    def set_unread(self, conversation_id, count):
+        """Record an absolute unread count; whether the total changed."""
+        previous = self.unread.pop(conversation_id, 0)
         if count:
             self.unread[conversation_id] = count
-        else:
-            self.unread.pop(conversation_id, None)
-        return self.total_unread() != before
+        self.unread_total += count - previous
+        return count != previous
 
     async def join_threads(self, thread_ids):
         """Follow the channel-layer groups of exactly these group threads."""
@@ -411,7 +421,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return (1 if self.user.username in mentioned else 0) + (2 if AT_ALL in mentioned else 0)
 
     def total_unread(self):
-        return sum(self.unread.values())
+        return self.unread_total
 
     # --- frames ------------------------------------------------------------------
 

@@ -221,3 +221,25 @@ def last_message_from_message(message: dict):
         "payload": message["payload"],
         "cloudCustomData": message["cloudCustomData"],
     }
+
+
+def delivery(base: dict) -> dict:
+    """A new message as the channel layer carries it to the sockets: the two JSON
+    encodings a socket can need (a receiver's, flow "in"; the sender's other tabs',
+    flow "out"), each with its conversation's ``lastMessage``, and the few fields a
+    consumer reads. Small and flat: every socket's consumer unpacks it."""
+    c2c = base["conversationType"] == Thread.Kind.C2C
+    received = for_viewer(base, base["to"] if c2c else "")
+    sent = for_viewer(base, base["from"])
+    return {
+        "ID": base["ID"],
+        "from": base["from"],
+        "to": base["to"],
+        "conversationType": base["conversationType"],
+        "sequence": base["sequence"],
+        "atUserList": base["atUserList"],
+        "json_in": dumps(received),
+        "last_json_in": dumps(last_message_from_message(received)),
+        "json_out": dumps(sent),
+        "last_json_out": dumps(last_message_from_message(sent)),
+    }

@@ -216,24 +216,18 @@ def post_message(
     # The SDK's ``to`` travels with the instance so the transport needs no query for it.
     message.sdk_to = to
     base = serialize.message_base(message, thread, sender=sender, to=to)
-    # Every receiver but the sender sees the same JSON (flow "in", the same
-    # conversationID in a group; C2C has one receiver): encode it once here rather
-    # than once per socket.
-    received = serialize.for_viewer(base, to if thread.kind == Thread.Kind.C2C else "")
-    meta = {
-        "unread": {str(pk): [cid, unread] for pk, cid, unread in viewers},
-        "json_in": serialize.dumps(received),
-        "last_json_in": serialize.dumps(serialize.last_message_from_message(received)),
-        "thread": thread.pk,
-    }
+    # Each socket gets one of two encodings made once here: the receivers' (flow "in")
+    # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
+    delivery = serialize.delivery(base)
+    meta = {"counts": {str(pk): unread for pk, _, unread in viewers}, "thread": thread.pk}
     recipients = [user_pk for user_pk, _, _ in viewers]
     if thread.kind == Thread.Kind.GROUP:
-        publish_on_commit("MESSAGE_RECEIVED", base, recipients, origin=origin, meta=meta, via_thread=thread.pk)
+        publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)
         if direct_to:
             # Members added by this very change have no socket in the thread's group yet.
-            publish_on_commit("MESSAGE_RECEIVED", base, direct_to, origin=origin, meta=meta)
+            publish_on_commit("MESSAGE_RECEIVED", delivery, direct_to, origin=origin, meta=meta)
     else:
-        publish_on_commit("MESSAGE_RECEIVED", base, recipients, origin=origin, meta=meta)
+        publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta)
     return message
 
 

@@ -11,8 +11,9 @@ Every wait is bounded (``WAIT`` seconds, more for the burst), and the Daphne
 processes are always terminated by the fixture's finalizer. Their logs are checked
 after each test: a traceback in either one fails the test that caused it.
 
-Channel-layer keys live under a per-run prefix (see ``daphne_settings.py``), so
-parallel runs on one Redis never see each other's events.
+Channel-layer keys live under a per-run prefix (``CHAT_CHANNEL_PREFIX``), so
+parallel runs on one Redis never see each other's events. The module runs once per
+channels-redis layer the settings offer (``CHAT_CHANNEL_LAYER``: pubsub, core).
 """
 
 import asyncio
@@ -303,16 +304,18 @@ class Cluster:
                     await asyncio.wait_for(tab.close(), 5)
 
 
-@pytest.fixture(scope="module")
-def cluster(postgres_url, redis_url, tmp_path_factory):
+@pytest.fixture(scope="module", params=["pubsub", "core"])
+def cluster(request, postgres_url, redis_url, tmp_path_factory):
+    """Both channels-redis layers the settings offer: pub/sub (the default) and core."""
     prefix = unique_name("chat-it")
     log_dir = tmp_path_factory.mktemp("daphnes")
     with fresh_database(postgres_url) as database_url:
         env = service_env(
             DATABASE_URL=database_url,
             REDIS_URL=redis_url,
-            DJANGO_SETTINGS_MODULE="tests.integration.daphne_settings",
-            CHAT_TEST_REDIS_PREFIX=prefix,
+            DJANGO_SETTINGS_MODULE="chatsite.settings",
+            CHAT_CHANNEL_LAYER=request.param,
+            CHAT_CHANNEL_PREFIX=prefix,
             CHAT_DB_POOL_MIN=1,
             CHAT_DB_POOL_MAX=4,
             CHAT_LOG_LEVEL="WARNING",

@@ -10,11 +10,6 @@ script does, after applying what the environment asks for (set by ``bench.run``
 - ``BENCH_DB_PARALLEL=N``: ``channels.db.database_sync_to_async`` made
   ``thread_sensitive=False`` on a pool of N threads before the consumer module is
   imported (the consumers' ORM calls then run in parallel instead of on one thread);
-- ``BENCH_CHAT_GROUPS=1``: group messages go out as ONE channel-layer ``group_send``
-  to a layer group per chat group (``chatgroup.<groupID>``, joined by each socket on
-  connect) instead of one per member's ``user.<pk>`` group. A sketch for measuring
-  only: it patches ``messaging.events.send_events`` and ``ChatConsumer.connect`` /
-  ``disconnect`` and ignores membership changes while a socket is open;
 - ``BENCH_INSTRUMENT_OUT=path``: three probes, written to that file at exit:
 
 - every ``database_sync_to_async`` call: time waiting for the database thread
@@ -154,58 +149,6 @@ def _parallel_database_sync_to_async(threads):
     channels.db.database_sync_to_async = database_sync_to_async
 
 
-def _layer_group(group_id):
-    return "chatgroup." + "".join(c if c.isalnum() or c in "-_." else "_" for c in group_id)[:80]
-
-
-def _patch_chat_groups():
-    import django
-
-    django.setup()
-    from channels.db import database_sync_to_async
-    from channels.layers import get_channel_layer
-
-    import messaging.consumers
-    import messaging.events
-    from messaging.models import GroupMember
-
-    original_send_events = messaging.events.send_events
-
-    async def send_events(events):
-        rest = []
-        layer = get_channel_layer()
-        for message, user_ids in events:
-            data = message.get("data")
-            if message.get("event") == "MESSAGE_RECEIVED" and isinstance(data, dict) and data.get("conversationType") == "GROUP":
-                await layer.group_send(_layer_group(data["to"]), message)
-            else:
-                rest.append((message, user_ids))
-        if rest:
-            await original_send_events(rest)
-
-    @database_sync_to_async
-    def group_ids(user):
-        return list(GroupMember.objects.filter(user=user).values_list("group__group_id", flat=True))
-
-    consumer = messaging.consumers.ChatConsumer
-    original_connect, original_disconnect = consumer.connect, consumer.disconnect
-
-    async def connect(self):
-        await original_connect(self)
-        if getattr(self, "user", None) is not None:
-            self.bench_groups = [_layer_group(g) for g in await group_ids(self.user)]
-            for name in self.bench_groups:
-                await self.channel_layer.group_add(name, self.channel_name)
-
-    async def disconnect(self, code):
-        for name in getattr(self, "bench_groups", ()):
-            await self.channel_layer.group_discard(name, self.channel_name)
-        await original_disconnect(self, code)
-
-    messaging.events.send_events = messaging.consumers.send_events = send_events
-    consumer.connect, consumer.disconnect = connect, disconnect
-
-
 def main():
     sys.argv = ["daphne", *sys.argv[1:]]
     if os.environ.get("BENCH_SWITCH_INTERVAL"):
@@ -214,9 +157,6 @@ def main():
         _parallel_database_sync_to_async(int(os.environ["BENCH_DB_PARALLEL"]))
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor  # importing daphne.cli installed the asyncio reactor
-
-    if os.environ.get("BENCH_CHAT_GROUPS"):
-        _patch_chat_groups()
 
     if os.environ.get("BENCH_GC_FREEZE"):
         reactor.callWhenRunning(gc.freeze)

@@ -52,18 +52,28 @@ class LoadConfig:
 # --- setup (Django, in this process) -------------------------------------------------------
 
 
-def reset_load_data():
+def reset_load_data(attempts=3):
     """Delete what an earlier load run left (its users, group, threads, sessions)."""
     from django.contrib.sessions.models import Session
+    from django.db import IntegrityError, transaction
 
     from messaging.models import Group, Thread, User
 
-    groups = Group.objects.filter(group_id__startswith=GROUP_ID)
-    thread_ids = list(groups.values_list("thread_id", flat=True))
-    groups.delete()
-    Thread.objects.filter(pk__in=thread_ids).delete()
-    User.objects.filter(username__startswith=USER_PREFIX).delete()
-    Session.objects.all().delete()
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                groups = Group.objects.filter(group_id__startswith=GROUP_ID)
+                thread_ids = list(groups.values_list("thread_id", flat=True))
+                groups.delete()
+                Thread.objects.filter(pk__in=thread_ids).delete()
+                User.objects.filter(username__startswith=USER_PREFIX).delete()
+                Session.objects.all().delete()
+            return
+        except IntegrityError:
+            # A row was added under the collector (a server still finishing): try again.
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
 
 
 def seed_load(cfg: LoadConfig) -> dict:
@@ -137,10 +147,10 @@ class Client:
 
 
 class LoadRun:
-    def __init__(self, cfg: LoadConfig, seeded: dict, ws_url: str, origin: str):
+    def __init__(self, cfg: LoadConfig, seeded: dict, servers):
+        """``servers``: (ws_url, origin) of each Daphne; client i uses server i % len(servers)."""
         self.cfg = cfg
-        self.ws_url = ws_url
-        self.origin = origin
+        self.servers = list(servers)
         self.clients = [Client(i, n, k) for i, (n, k) in enumerate(zip(seeded["names"], seeded["session_keys"], strict=True))]
         self.members = seeded["members"]
         self.pairs = seeded["pairs"]
@@ -169,10 +179,11 @@ class LoadRun:
 
     async def _open(self, client, semaphore):
         async with semaphore:
+            ws_url, origin = self.servers[client.idx % len(self.servers)]
             try:
                 client.ws = await connect(
-                    self.ws_url,
-                    origin=self.origin,
+                    ws_url,
+                    origin=origin,
                     additional_headers={"Cookie": f"sessionid={client.session_key}"},
                     compression=None,
                     ping_interval=None,
@@ -229,7 +240,7 @@ class LoadRun:
         except ConnectionClosed:
             pass
         if not self.closing:
-            self.errors["disconnected"] += 1
+            self.errors[f"disconnected:{ws.close_code}"] += 1
 
     def _on_message(self, client, data, now):
         for message in data:

@@ -30,8 +30,8 @@ def function(frame):
 
 
 # (label, substrings of the stack): the first rule that matches a sample wins.
+DATABASE_THREADS = ("ThreadPoolExecutor", ": db_")  # asgiref's executor; bench/instrument.py's "db" pool
 CATEGORIES = [
-    ("database thread (ORM, psycopg)", ("ThreadPoolExecutor", "thread (db", "db_")),
     ("channel layer group_send (redis client)", ("group_send",)),
     (
         "channel layer receive (redis client)",
@@ -51,6 +51,9 @@ def categorise(path):
     total = sum(n for _, n in stacks) or 1
     counts = Counter()
     for frames, n in stacks:
+        if any(name in frames[0] for name in DATABASE_THREADS):
+            counts["database thread (ORM, psycopg)"] += n
+            continue
         text = ";".join(frames)
         for label, needles in CATEGORIES:
             if any(needle in text for needle in needles):
@@ -66,9 +69,8 @@ def summarise(path, top=25, match=None):
     total = sum(n for _, n in stacks)
     threads, inclusive, self_time = Counter(), Counter(), Counter()
     for frames, n in stacks:
-        thread = frames[0] if frames[0].startswith("thread") else "?"
-        kind = "event loop (main)" if "MainThread" in thread or "_bootstrap" not in ";".join(frames[:3]) else thread
-        threads[kind.split(":")[-1].strip()] += n
+        thread = frames[0].split(":", 1)[-1].strip() if frames[0].startswith("thread") else "?"
+        threads["event loop (MainThread)" if thread == "MainThread" else thread] += n
         seen = set()
         for frame in frames[1:]:
             fn = function(frame)

@@ -1,14 +1,20 @@
 """Entry point: ``python -m bench.run [options]`` (``make bench`` runs the defaults).
 
-    python -m bench.run --clients 10 --rate 10 --duration 5          # smoke
-    python -m bench.run --clients 200 --rate 100 --duration 20 --runs 3
-    python -m bench.run --only lists [--reseed]
+    python -m bench.run --only load --clients 10 --rate 10 --duration 5           # smoke
+    python -m bench.run --only load --clients 200 --rate 100 --duration 20 --runs 3
+    python -m bench.run --only load --runs 3 --servers 2                          # one Daphne per core
+    python -m bench.run --only lists [--reseed] [--explain]
 
 The database ``chat_bench`` (PostgreSQL on 127.0.0.1) is created when missing and
 rebuilt with ``--reseed``; it is migrated on every run. The large list seed is kept
 between runs. Each load run re-creates its own users and group, flushes Redis db 7,
-starts a fresh Daphne (``chatsite.settings``, DATABASE_URL/REDIS_URL set) on a port in
-8500-8599, runs the load and stops Daphne. Everything is bounded in time.
+starts fresh Daphne processes (``chatsite.settings``, DATABASE_URL/REDIS_URL set) on
+ports in 8500-8599, runs the load and stops them. Everything is bounded in time.
+
+The machine may be shared: before each run the bench waits for it to be quiet, and a
+run during which other processes used more than ``--max-other`` % of a core is repeated.
+``--instrument``, ``--profile`` (py-spy) and ``--experiment`` are for finding where the
+time goes (bench/instrument.py, bench/profile.py); results go in docs/PERFORMANCE.md.
 """
 
 import argparse
@@ -59,7 +65,8 @@ def parse_args(argv=None):
         help="a run during which other jobs used more CPU than this (%% of one core) is marked disturbed and repeated",
     )
     p.add_argument("--retries", type=int, default=2, help="repeats of a disturbed run (the last attempt is kept anyway)")
-    p.add_argument("--port", type=int, default=None, help="Daphne port (default: the first free one in 8500-8599)")
+    p.add_argument("--servers", type=int, default=1, help="Daphne processes (clients are spread over them)")
+    p.add_argument("--port", type=int, default=None, help="first Daphne port (default: free ones in 8500-8599)")
     p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for Daphne")
     p.add_argument(
         "--experiment",
@@ -150,11 +157,13 @@ def load_once(args, cfg, n, extra_env):
     seeded = seed_load(cfg)
     print(
         f"\nload run {n}/{args.runs}: {cfg.clients} clients, {cfg.rate:g} msg/s for {cfg.duration:g} s, "
-        f"group of {len(seeded['members'])}, {len(seeded['pairs'])} C2C pairs (setup {time.monotonic() - t:.1f} s)"
+        f"group of {len(seeded['members'])}, {len(seeded['pairs'])} C2C pairs, {args.servers} Daphne (setup {time.monotonic() - t:.1f} s)"
     )
     quiet = stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout) if args.quiet_timeout > 0 else None
     stack.flush_redis(args.redis_url)
-    daphne = stack.Daphne(
+    code = stack.git_state()
+    servers = stack.Servers(
+        args.servers,
         args.database_url,
         args.redis_url,
         port=args.port,
@@ -162,9 +171,10 @@ def load_once(args, cfg, n, extra_env):
         experiments=args.experiment,
         instrument=args.instrument,
     )
-    with daphne:
-        run = LoadRun(cfg, seeded, daphne.ws_url, daphne.origin)
-        meter = stack.CpuMeter(daphne.proc.pid)
+    daphne = servers.daphnes[0]
+    with servers:
+        run = LoadRun(cfg, seeded, [(d.ws_url, d.origin) for d in servers.daphnes])
+        meter = stack.CpuMeter(servers.pids)
         profiler, out = None, None
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
@@ -184,9 +194,11 @@ def load_once(args, cfg, n, extra_env):
             _, err = profiler.communicate(timeout=60)
             result["profile"] = str(out) if out.exists() else f"py-spy failed: {err.decode(errors='replace')[-500:]}"
         log_tail = daphne.log_tail(10)
-        result["server_tracebacks"] = daphne.tracebacks()
+        result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
+    result["servers"] = args.servers
     result["server_log"] = str(daphne.log_path)
     result["machine_busy_before"] = quiet
+    result["code"] = code
     result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
     if daphne.instrument_path is not None:
         result["instrument"] = json.loads(daphne.instrument_path.read_text()) if daphne.instrument_path.exists() else None
@@ -345,7 +357,8 @@ def run_lists(args):
 def main(argv=None):
     args = parse_args(argv)
     setup_django(args)
-    out = {"args": vars(args)}
+    out = {"args": vars(args), "code": stack.git_state()}
+    print(f"server code: {out['code']}")
     if args.only in (None, "load"):
         results = run_load(args)
         out["load"] = results

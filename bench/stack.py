@@ -51,6 +51,17 @@ def recreate_database(database_url):
         conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
 
 
+def git_state():
+    """The commit measured, and whether the working tree differs from it (other people's edits)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    dirty = [line[3:] for line in status.stdout.splitlines() if line[3:].startswith(("messaging/", "chatsite/"))]
+    return commit.stdout.strip() + (f" + uncommitted changes in {len(dirty)} server files" if dirty else "")
+
+
 # --- Redis ------------------------------------------------------------------------------
 
 
@@ -65,8 +76,10 @@ def flush_redis(redis_url):
 # --- Daphne -----------------------------------------------------------------------------
 
 
-def free_port():
+def free_port(exclude=()):
     for port in PORTS:
+        if port in exclude:
+            continue
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -78,9 +91,7 @@ def free_port():
 
 
 EXPERIMENTS = {
-    "pubsub": "channels-redis RedisPubSubChannelLayer instead of RedisChannelLayer (bench/server_pubsub_settings.py)",
     "db-parallel=N": "consumers' database_sync_to_async with thread_sensitive=False on N threads",
-    "chat-groups": "a group message is one group_send to a layer group per chat group, not one per member",
     "gc-freeze": "gc.freeze() after start-up",
     "switch=S": "sys.setswitchinterval(S)",
 }
@@ -90,12 +101,8 @@ def experiment_env(experiments):
     env = {}
     for item in experiments:
         name, _, value = item.partition("=")
-        if name == "pubsub":
-            env["DJANGO_SETTINGS_MODULE"] = "bench.server_pubsub_settings"
-        elif name == "db-parallel":
+        if name == "db-parallel":
             env["BENCH_DB_PARALLEL"] = value or "8"
-        elif name == "chat-groups":
-            env["BENCH_CHAT_GROUPS"] = "1"
         elif name == "gc-freeze":
             env["BENCH_GC_FREEZE"] = "1"
         elif name == "switch":
@@ -261,18 +268,48 @@ def wait_until_quiet(threshold=30.0, timeout=300.0, log=print):
     return busy
 
 
+class Servers:
+    """``count`` Daphne processes on consecutive free ports (one per core is the usual deployment)."""
+
+    def __init__(self, count, database_url, redis_url, *, port=None, **options):
+        ports = []
+        for _ in range(count):
+            ports.append(port + len(ports) if port else free_port(exclude=ports))
+        self.daphnes = [Daphne(database_url, redis_url, port=p, **options) for p in ports]
+
+    def __enter__(self):
+        try:
+            for daphne in self.daphnes:
+                daphne.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        for daphne in self.daphnes:
+            daphne.stop()
+
+    @property
+    def pids(self):
+        return [d.proc.pid for d in self.daphnes if d.proc is not None]
+
+
 class CpuMeter:
     """CPU used by Daphne, PostgreSQL, Redis, this process and the whole machine between start() and stop().
 
     ``other`` is the machine's use minus those four: other people's jobs sharing the machine.
     """
 
-    def __init__(self, daphne_pid):
-        self.daphne_pid = daphne_pid
+    def __init__(self, daphne_pids):
+        self.daphne_pids = list(daphne_pids)
 
     def sample(self):
         return {
-            "daphne": _proc_cpu(self.daphne_pid),
+            "daphne": sum(_proc_cpu(pid) for pid in self.daphne_pids),
             "postgres": sum(_proc_cpu(p) for p in _pids_named(("postgres",))),
             "redis": sum(_proc_cpu(p) for p in _pids_named(("redis-server",))),
             "client": sum(os.times()[:2]),

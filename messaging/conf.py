@@ -18,6 +18,8 @@ DEFAULTS = {
     # Longest client message ID we store (the SDK's IDs are ~40 characters).
     "MAX_CLIENT_MESSAGE_ID": 64,
     "MAX_GROUP_MEMBERS": 6000,
+    # PostgreSQL: database threads per Daphne process for the sockets' ops.
+    "DB_THREADS": 4,
     # A frame larger than this is refused before it is parsed.
     "MAX_FRAME_BYTES": 64 * 1024,
     # Upload limits per kind (the SDK's: image 20 MB, audio 20 MB, video and file 100 MB).

@@ -14,10 +14,12 @@ server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import connection
 
 from messaging import actions, conf, serialize
 from messaging.access import access_message
@@ -196,15 +198,38 @@ OPS = {
 }
 
 
-@database_sync_to_async
-def run_op(handler, user, args, origin):
+_db_executor = None
+
+
+def in_database_thread(func):
+    """``func`` as a coroutine that runs in a database thread.
+
+    On PostgreSQL the ops of different sockets run on a small pool of threads
+    (``DB_THREADS``): with Channels' default, every ORM call of the process waits
+    for one thread, and that thread was the bottleneck under load
+    (docs/PERFORMANCE.md). A socket's own ops still run one after another (the
+    consumer awaits each before reading the next frame). SQLite takes one writer
+    at a time anyway, so there the default single thread stays.
+    """
+    global _db_executor
+    if connection.vendor != "postgresql":
+        return database_sync_to_async(func)
+    if _db_executor is None:
+        _db_executor = ThreadPoolExecutor(max_workers=conf.get("DB_THREADS"), thread_name_prefix="chat-db")
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
+
+
+async def run_op(handler, user, args, origin):
+    return await in_database_thread(_run_op)(handler, user, args, origin)
+
+
+def _run_op(handler, user, args, origin):
     """Run one op in a database thread; return (reply data, committed events)."""
     with collect_events() as events:
         data = handler(user, args, origin)
     return data, events
 
 
-@database_sync_to_async
 def load_session_state(user):
     user.refresh_from_db()
     return user.is_active, conversation_list.get_unread_map(user), groups.get_group_thread_ids(user)
@@ -232,7 +257,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # change committed meanwhile still reaches this socket as an event.
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
-        active, unread, thread_ids = await load_session_state(user)
+        active, unread, thread_ids = await in_database_thread(load_session_state)(user)
         if not active:
             await self.close(code=4001)
             return
@@ -315,7 +340,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if recipients is not None and str(self.user.pk) not in recipients:
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
-            group_list, thread_ids = await database_sync_to_async(refresh_groups)(self.user)
+            group_list, thread_ids = await in_database_thread(refresh_groups)(self.user)
             joined = set(thread_ids) - self.threads
             await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
@@ -387,7 +412,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             after = self.seen_seq.get(thread_id)
             if after is None:
                 continue
-            missed = await database_sync_to_async(message_list.get_group_messages_after)(self.user, thread_id, after)
+            missed = await in_database_thread(message_list.get_group_messages_after)(self.user, thread_id, after)
             for base in missed:
                 await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
 

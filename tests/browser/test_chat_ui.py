@@ -257,3 +257,45 @@ def test_unread_divider_and_older_history_on_scroll(open_as):
     expect(start).to_be_visible()
     texts = dave.page.locator('[data-testid="message-bubble"] .msg-text').all_inner_texts()
     assert texts == [f"Note {i}" for i in range(1, 33)]
+
+
+def test_messages_sent_while_the_socket_was_down_arrive_once_after_reconnect(open_as):
+    """tim.js reconnects with backoff and replays the gap: nothing is lost, nothing doubled."""
+    dave = open_as("dave")
+    carol = open_as("carol")
+    dave.page.evaluate(
+        """() => {
+          window.__received = [];
+          window.__states = [];
+          chat.on(TIM.EVENT.MESSAGE_RECEIVED, e => e.data.forEach(m => window.__received.push(m.payload.text)));
+          chat.on(TIM.EVENT.NET_STATE_CHANGE, e => window.__states.push(e.data.state));
+        }"""
+    )
+    # A first message so that dave's list knows the conversation before the drop.
+    first = unique("before the drop")
+    carol.page.evaluate(
+        "t => chat.sendMessage(chat.createTextMessage({to: 'dave', conversationType: TIM.TYPES.CONV_C2C, payload: {text: t}}))",
+        first,
+    )
+    dave.page.wait_for_function("t => window.__received.includes(t)", arg=first)
+
+    # The network goes: the socket closes and every reconnect attempt fails.
+    dave.page.evaluate("() => { chat._url = () => 'ws://127.0.0.1:9/ws/chat/'; chat._socket.close(); }")
+    dave.page.wait_for_function("() => window.__states.includes('connecting')")
+    missed = [unique(f"while away {i}") for i in range(3)]
+    for text in missed:
+        carol.page.evaluate(
+            "t => chat.sendMessage(chat.createTextMessage({to: 'dave', conversationType: TIM.TYPES.CONV_C2C, payload: {text: t}}))",
+            text,
+        )
+
+    # The network comes back: the next attempt connects and the gap is replayed.
+    dave.page.evaluate("() => { delete chat._url; }")
+    dave.page.wait_for_function("texts => texts.every(t => window.__received.includes(t))", arg=missed, timeout=30_000)
+    received = dave.page.evaluate("() => window.__received")
+    assert [t for t in received if t in missed] == missed  # in order, each once
+    assert received.count(first) == 1
+    assert dave.page.evaluate("() => window.__states[window.__states.length - 1]") == "connected"
+    item = conversation_item(dave.page, "C2Ccarol")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("4")
+    expect(item.get_by_test_id("conversation-preview")).to_contain_text(missed[-1])

@@ -17,6 +17,9 @@ DEFAULTS = {
     "CONVERSATION_LIST_LIMIT": 100,
     # Longest client message ID we store (the SDK's IDs are ~40 characters).
     "MAX_CLIENT_MESSAGE_ID": 64,
+    # Mentions in one group text (userIDs plus @all), and messages merged into one.
+    "MAX_AT_USERS": 100,
+    "MAX_MERGED_MESSAGES": 100,
     "MAX_GROUP_MEMBERS": 6000,
     # PostgreSQL: database threads per Daphne process for the sockets' ops.
     "DB_THREADS": 4,

@@ -21,7 +21,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from messaging import actions, conf, serialize
+from messaging import actions, conf, rules, serialize
 from messaging.access import access_message
 from messaging.actions.message_types import AT_ALL, downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
@@ -268,7 +268,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.seen_seq = {}
         self.threads = set()
         await self.join_threads(thread_ids)
-        await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user)})
+        await self.push(
+            "hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": rules.client_rules()}
+        )
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
     async def dispatch(self, message):

@@ -1,0 +1,252 @@
+"""The SDK's rules, written once (shared/spec/TIM.md): conversation IDs, message
+types, mentions, group-tip wording and the limits.
+
+Pure: no models, no database. Everything here that the browser needs reaches it in
+the ``hello`` frame (``client_rules()``), so the UI never keeps a copy of its own:
+the byte count of a body, the group-tip sentences and the limits are the server's.
+"""
+
+import json
+from dataclasses import dataclass
+
+from messaging import conf
+
+# --- conversations (TIM.TYPES.CONV_*) ------------------------------------------------
+
+C2C = "C2C"
+GROUP = "GROUP"
+SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
+
+
+def c2c_conversation_id(user_id: str) -> str:
+    return C2C + user_id
+
+
+def group_conversation_id(group_id: str) -> str:
+    return GROUP + group_id
+
+
+@dataclass(frozen=True)
+class ConversationTarget:
+    kind: str  # C2C, GROUP or SYSTEM_CONVERSATION_ID (the Thread.Kind values)
+    target: str  # the peer's userID or the groupID ("" for the system conversation)
+
+
+def parse_conversation_id(conversation_id) -> ConversationTarget | None:
+    """``C2C<userID>``, ``GROUP<groupID>`` or ``@TIM#SYSTEM``; None for anything else."""
+    if not isinstance(conversation_id, str) or not conversation_id:
+        return None
+    if conversation_id == SYSTEM_CONVERSATION_ID:
+        return ConversationTarget(SYSTEM_CONVERSATION_ID, "")
+    for kind in (C2C, GROUP):
+        if conversation_id.startswith(kind) and len(conversation_id) > len(kind):
+            return ConversationTarget(kind, conversation_id[len(kind) :])
+    return None
+
+
+def conversation_id_of(kind: str, target: str) -> str:
+    """The conversation ID of a C2C peer or a group (``kind`` is C2C or GROUP)."""
+    return group_conversation_id(target) if kind == GROUP else c2c_conversation_id(target)
+
+
+def viewer_conversation_id(kind: str, to: str, sender_id: str, viewer_id: str) -> str:
+    """The conversation a message (``to``, from ``sender_id``) is in, as ``viewer_id`` sees it:
+    alice's message to bob is ``C2Cbob`` for alice and ``C2Calice`` for bob."""
+    if kind == GROUP:
+        return group_conversation_id(to)
+    return c2c_conversation_id(to if sender_id == viewer_id else sender_id)
+
+
+# --- message types (TIM.TYPES.MSG_*) -------------------------------------------------
+
+TEXT = "TIMTextElem"
+IMAGE = "TIMImageElem"
+AUDIO = "TIMSoundElem"
+VIDEO = "TIMVideoFileElem"
+FILE = "TIMFileElem"
+CUSTOM = "TIMCustomElem"
+FACE = "TIMFaceElem"
+LOCATION = "TIMLocationElem"
+MERGER = "TIMRelayElem"
+GROUP_TIP = "TIMGroupTipElem"
+GROUP_SYSTEM_NOTICE = "TIMGroupSystemNoticeElem"
+
+SENDABLE_TYPES = (TEXT, IMAGE, AUDIO, VIDEO, FILE, CUSTOM, FACE, LOCATION, MERGER)
+NOT_FORWARDABLE = frozenset({GROUP_TIP, GROUP_SYSTEM_NOTICE})
+PRIORITIES = ("High", "Normal", "Low", "Lowest")
+
+FOR_SHOW = {
+    IMAGE: "[Image]",
+    AUDIO: "[Voice]",
+    VIDEO: "[Video]",
+    FILE: "[File]",
+    CUSTOM: "[Custom Message]",
+    FACE: "[Emoji]",
+    LOCATION: "[Location]",
+    MERGER: "[Chat History]",
+    GROUP_SYSTEM_NOTICE: "[Group Notice]",
+}
+
+# --- mentions ----------------------------------------------------------------------------
+
+AT_ALL = "__kImSDK_MesssageAtALL__"  # TIM.TYPES.MSG_AT_ALL (the SDK's spelling)
+AT_ME, AT_ALL_TYPE, AT_ALL_AT_ME = 1, 2, 3  # TIM.TYPES.CONV_AT_ME, CONV_AT_ALL, CONV_AT_ALL_AT_ME
+
+
+def at_type(at_user_list, viewer_id: str, sender_id: str) -> int:
+    """How a message mentions ``viewer_id``: 1 @me, 2 @all, 3 both, 0 not at all.
+    A user's own messages never mention them."""
+    if not at_user_list or sender_id == viewer_id:
+        return 0
+    return (AT_ME if viewer_id in at_user_list else 0) + (AT_ALL_TYPE if AT_ALL in at_user_list else 0)
+
+
+# --- group tips (TIMGroupTipElem, TIM.TYPES.GRP_TIP_*) ----------------------------------
+
+TIP_MEMBER_JOIN = 1
+TIP_MEMBER_QUIT = 2
+TIP_MEMBER_KICKED_OUT = 3
+TIP_MEMBER_SET_ADMIN = 4
+TIP_MEMBER_CANCELED_ADMIN = 5
+TIP_GROUP_PROFILE_UPDATED = 6
+TIP_MEMBER_PROFILE_UPDATED = 7
+
+# The sentence of each tip, by ``tip_key``. Placeholders: {operator} (who did it),
+# {users} (the members it is about, as the subject), {objects} (the same, as the
+# object), {name} (a new group name), {owner} (a new owner), {duration} (a mute's
+# length). The server fills them with nicknames (messageForShow); the UI with the
+# names it knows, "You"/"you" for the viewer.
+TIP_TEMPLATES = {
+    "1": "{users} joined the group",
+    "1.2": "{operator} invited {objects} to the group",
+    "2": "{users} left the group",
+    "3": "{operator} removed {objects} from the group",
+    "4": "{operator} made {objects} admin",
+    "5": "{operator} removed {objects} as admin",
+    "6": "{operator} updated the group profile",
+    "6.name": "{operator} renamed the group to “{name}”",
+    "6.introduction": "{operator} updated the group introduction",
+    "6.notification": "{operator} updated the group notice",
+    "6.avatar": "{operator} changed the group photo",
+    "6.ownerID": "{owner} is now the group owner",
+    "6.muteAllMembers.on": "{operator} muted all members",
+    "6.muteAllMembers.off": "{operator} unmuted all members",
+    "7.mute": "{operator} muted {objects} for {duration}",
+    "7.unmute": "{operator} unmuted {objects}",
+}
+# For a profile tip (6) the first of these fields that newGroupProfile holds names its sentence.
+TIP_PROFILE_FIELDS = ("ownerID", "name", "muteAllMembers", "notification", "introduction", "avatar")
+
+
+def tip_key(payload: dict) -> str:
+    """The key of a tip's sentence in TIP_TEMPLATES ("" when none fits).
+
+    The same function is in static/chat/rules.js; tests/fixtures/group_tips.json
+    holds the cases both are tested with."""
+    op = payload.get("operationType")
+    if op == TIP_MEMBER_JOIN:
+        return "1.2" if payload.get("groupJoinType") == 2 else "1"
+    if op == TIP_GROUP_PROFILE_UPDATED:
+        profile = payload.get("newGroupProfile") or {}
+        for name in TIP_PROFILE_FIELDS:
+            if name in profile:
+                if name == "muteAllMembers":
+                    return "6.muteAllMembers." + ("on" if profile[name] else "off")
+                return f"6.{name}"
+        return "6"
+    if op == TIP_MEMBER_PROFILE_UPDATED:
+        muted = [m for m in payload.get("memberList") or [] if isinstance(m.get("muteTime"), int)]
+        if muted:
+            return "7.mute" if muted[0]["muteTime"] > 0 else "7.unmute"
+        return ""
+    key = str(op)
+    return key if key in TIP_TEMPLATES else ""
+
+
+def list_names(names) -> str:
+    """ "Alice", "Alice and Bob", "Alice, Bob and Carol", "Alice, Bob, Carol and 2 others"."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    if len(names) <= 4:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{', '.join(names[:3])} and {len(names) - 3} others"
+
+
+def duration_text(seconds) -> str:
+    seconds = round(seconds or 0)
+    if seconds < 90:
+        return f"{seconds} seconds"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} minutes"
+    if seconds < 129600:
+        return f"{round(seconds / 3600)} hours"
+    return f"{round(seconds / 86400)} days"
+
+
+def group_tip_text(payload: dict) -> str:
+    """The tip in words with nicknames (``messageForShow``), as TIP_TEMPLATES says."""
+    template = TIP_TEMPLATES.get(tip_key(payload))
+    if template is None:
+        return "[Group Tip]"
+    names = {m.get("userID"): m.get("nick") or m.get("userID") for m in payload.get("memberList") or []}
+    operator_id = payload.get("operatorID", "")
+    operator = (payload.get("operatorInfo") or {}).get("nick") or operator_id
+    names.setdefault(operator_id, operator)
+    user_ids = payload.get("userIDList") or [m.get("userID") for m in payload.get("memberList") or []]
+    users = list_names(names.get(u) or u for u in user_ids)
+    profile = payload.get("newGroupProfile") or {}
+    muted = [m for m in payload.get("memberList") or [] if isinstance(m.get("muteTime"), int)]
+    return template.format(
+        operator=operator,
+        users=users,
+        objects=users,
+        name=profile.get("name", ""),
+        owner=names.get(profile.get("ownerID"), profile.get("ownerID", "")),
+        duration=duration_text(muted[0]["muteTime"]) if muted else "",
+    )
+
+
+def message_for_show(msg_type: str, payload: dict) -> str:
+    if msg_type == TEXT:
+        return payload.get("text", "")
+    if msg_type == GROUP_TIP:
+        return group_tip_text(payload)
+    return FOR_SHOW.get(msg_type, "[Message]")
+
+
+# --- limits ------------------------------------------------------------------------------
+
+
+def body_bytes(payload, cloud_custom_data: str = "") -> int:
+    """The size of a message body as the 12 KB limit counts it: the UTF-8 bytes of the
+    payload as compact JSON (what ``JSON.stringify`` makes in the browser) plus those of
+    ``cloudCustomData``. A newline is two bytes of JSON (``\\n``), so the browser must
+    count the same way, not the raw text."""
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return len(encoded) + len(cloud_custom_data.encode("utf-8", "surrogatepass"))
+
+
+def client_rules() -> dict:
+    """What the browser needs of these rules: sent once in the ``hello`` frame."""
+    return {
+        "limits": {
+            "maxBodyBytes": conf.get("MAX_BODY_BYTES"),
+            "messagePageSize": conf.get("MESSAGE_PAGE_SIZE"),
+            "conversationListLimit": conf.get("CONVERSATION_LIST_LIMIT"),
+            "maxClientMessageIDLength": conf.get("MAX_CLIENT_MESSAGE_ID"),
+            "maxAtUsers": conf.get("MAX_AT_USERS"),
+            "maxMergedMessages": conf.get("MAX_MERGED_MESSAGES"),
+            "maxFrameBytes": conf.get("MAX_FRAME_BYTES"),
+            "maxGroupMembers": conf.get("MAX_GROUP_MEMBERS"),
+            "upload": {
+                "image": conf.get("MAX_IMAGE_BYTES"),
+                "audio": conf.get("MAX_AUDIO_BYTES"),
+                "video": conf.get("MAX_VIDEO_BYTES"),
+                "file": conf.get("MAX_FILE_BYTES"),
+                "chunkBytes": conf.get("UPLOAD_CHUNK_BYTES"),
+            },
+        },
+        "groupTips": {"templates": TIP_TEMPLATES, "profileFields": list(TIP_PROFILE_FIELDS)},
+        "atAll": AT_ALL,
+    }

@@ -15,7 +15,9 @@ class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     thread = models.ForeignKey("messaging.Thread", on_delete=models.CASCADE, related_name="conversations")
     conversation_id = models.CharField(max_length=64)
-    peer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The C2C peer. Deleting the peer's user row keeps this user's conversation (the
+    # peer's profile is then gone; the conversationID and the history stay).
+    peer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     group = models.ForeignKey("messaging.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     last_read_seq = models.BigIntegerField(default=0)
     min_seq = models.BigIntegerField(default=1)

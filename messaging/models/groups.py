@@ -51,7 +51,10 @@ class GroupMember(models.Model):
         MEMBER = "Member"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships")
+    # PROTECT: a membership is group state (member_count, the member list, a tip when
+    # it ends), so deleting a user row that is still a member is refused; remove the
+    # user through the group actions first (delete_members, quit_group).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_memberships")
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
     name_card = models.CharField(max_length=50, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)

@@ -19,9 +19,10 @@ class Thread(models.Model):
     # "c2c:<low pk>:<high pk>", "group:<group pk>" or "system:<user pk>".
     key = models.CharField(max_length=80, unique=True)
     last_seq = models.BigIntegerField(default=0)
-    # For C2C: the two users, low pk first.
-    user_low = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    user_high = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # For C2C: the two users, low pk first. Deleting one of them keeps the thread: its
+    # messages are the other party's history too (SET_NULL, never CASCADE).
+    user_low = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user_high = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

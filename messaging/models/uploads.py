@@ -28,7 +28,9 @@ class Upload(models.Model):
         FAILED = "failed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    # Deleting the owner's user row keeps the upload: messages of other people refer
+    # to it (a picture sent to them is their history too).
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="uploads")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     name = models.CharField(max_length=255)

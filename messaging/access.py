@@ -139,3 +139,19 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
         seq__gte=F("thread__conversations__min_seq"),
     ).exists()
     return upload if visible else None
+
+
+def access_own_upload(user: User, upload_uuid, *, kind=None) -> Upload:
+    """An upload of ``user``'s own (of ``kind``, when given), or 2403: no such upload of yours.
+
+    The one ownership check of uploads: receiving bytes, completing, and naming an
+    upload in a message all go through it, so a user can never send, complete or
+    write to another user's upload. Whether the upload is ready is the caller's
+    rule (each message type answers its own code). One query.
+    """
+    uploads = Upload.objects.filter(owner=user) if kind is None else Upload.objects.filter(owner=user, kind=kind)
+    try:
+        return uploads.get(uuid=uuid_lib.UUID(str(upload_uuid)))
+    except (ValueError, Upload.DoesNotExist):
+        what = "such upload" if kind is None else f"{kind} upload {upload_uuid!r}"
+        raise ChatError(ErrorCode.UPLOAD_NOT_FOUND, f"no {what} of yours") from None

@@ -20,24 +20,40 @@ from messaging.errors import ChatError, ErrorCode
 
 Image.MAX_IMAGE_PIXELS = conf.get("MAX_IMAGE_PIXELS")
 
-# TIM imageFormat codes
+# TIM imageFormat codes and MIME types, by Pillow's format name.
 IMAGE_FORMATS = {"JPEG": 1, "GIF": 2, "PNG": 3, "BMP": 4, "WEBP": 255}
 IMAGE_MIME = {"JPEG": "image/jpeg", "GIF": "image/gif", "PNG": "image/png", "BMP": "image/bmp", "WEBP": "image/webp"}
-VIDEO_MIME = {"video/mp4", "video/quicktime", "video/webm"}
-AUDIO_MIME = {
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/ogg",
-    "audio/x-wav",
-    "audio/wav",
-    "audio/aac",
-    "audio/webm",
-    "video/webm",
-    "audio/amr",
-    "audio/x-flac",
-    "audio/flac",
+
+# The one table of media types: what each upload kind accepts, by the type its bytes
+# say (``sniff``; Pillow's format for images). A file of kind "file" may be anything.
+# Several names are aliases that ``filetype`` never answers today (audio/wav,
+# audio/flac, audio/x-m4a, audio/webm); they are kept so that a type a browser or
+# another sniffer reports is treated the same. MediaRecorder's voice notes are WebM,
+# which the bytes cannot tell from video, hence "video/webm" under audio.
+ACCEPTED_TYPES = {
+    "image": frozenset(IMAGE_MIME.values()),
+    "audio": frozenset(
+        {
+            "audio/mpeg",
+            "audio/mp4",
+            "audio/x-m4a",
+            "audio/ogg",
+            "audio/x-wav",
+            "audio/wav",
+            "audio/aac",
+            "audio/webm",
+            "video/webm",
+            "audio/amr",
+            "audio/x-flac",
+            "audio/flac",
+        }
+    ),
+    "video": frozenset({"video/mp4", "video/quicktime", "video/webm"}),
 }
+# Served inline (shown in the page) exactly when accepted as an image, audio or video:
+# a browser never renders these as a document. Everything else, HTML and SVG included,
+# is served as an attachment.
+INLINE_TYPES = frozenset().union(*ACCEPTED_TYPES.values())
 # (name, longest side) of the variants the SDK describes: type 2 "large" 720p, type 1 "thumb" 198p.
 IMAGE_VARIANTS = (("large", 720), ("thumb", 198))
 HEAD_BYTES = 8192
@@ -64,16 +80,21 @@ def sniff(head: bytes) -> str:
     return ""
 
 
+def served_inline(content_type: str) -> bool:
+    """Whether a file of this type may be shown in the page rather than downloaded."""
+    return content_type in INLINE_TYPES
+
+
 def check_audio(head: bytes) -> str:
     mime = sniff(head)
-    if mime not in AUDIO_MIME:
+    if mime not in ACCEPTED_TYPES["audio"]:
         raise ChatError(ErrorCode.UNSUPPORTED_AUDIO, "the file is not an audio format this chat plays")
     return mime
 
 
 def check_video(head: bytes) -> str:
     mime = sniff(head)
-    if mime not in VIDEO_MIME:
+    if mime not in ACCEPTED_TYPES["video"]:
         raise ChatError(ErrorCode.VIDEO_FORMAT, "the file is not an MP4 (or WebM) video")
     return mime
 

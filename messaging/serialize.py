@@ -7,7 +7,7 @@ looks (``flow`` and ``conversationID``).
 
 import json
 
-from messaging.models import Conversation, Group, Message, Thread, User
+from messaging.models import Conversation, Group, Message, Thread, Upload, User
 
 GROUP_TIP = "TIMGroupTipElem"
 TEXT = "TIMTextElem"
@@ -243,3 +243,46 @@ def delivery(base: dict) -> dict:
         "json_out": dumps(sent),
         "last_json_out": dumps(last_message_from_message(sent)),
     }
+
+
+# --- uploads ------------------------------------------------------------------------
+# (name, SDK imageInfoArray type) of the stored variants, original first.
+IMAGE_INFO_TYPES = (("original", 0), ("thumb", 1), ("large", 2))
+
+
+def file_url(upload: Upload, variant="original", *, download=False) -> str:
+    """The members-only download URL of an upload's variant (``chatsite/urls.py``'s ``file``)."""
+    url = f"/files/{upload.uuid.hex}/{variant}"
+    return url + "?download=1" if download else url
+
+
+def image_payload(upload: Upload) -> dict:
+    """A ready image upload as the SDK's TIMImageElem payload (original, thumb, large)."""
+    infos = []
+    for variant, sdk_type in IMAGE_INFO_TYPES:
+        info = upload.variants.get(variant, {})
+        infos.append(
+            {
+                "type": sdk_type,
+                "width": info.get("width", upload.width or 0),
+                "height": info.get("height", upload.height or 0),
+                "size": info.get("size", upload.size),
+                "url": file_url(upload, variant),
+            }
+        )
+    return {"uuid": upload.uuid.hex, "imageFormat": upload.image_format or 255, "imageInfoArray": infos}
+
+
+def upload(upload: Upload) -> dict:
+    """An upload as the HTTP API answers it; a ready image also carries its TIMImageElem payload."""
+    data = {
+        "uuid": upload.uuid.hex,
+        "kind": upload.kind,
+        "status": upload.status,
+        "name": upload.name,
+        "size": upload.size or upload.declared_size,
+        "contentType": upload.content_type,
+    }
+    if upload.kind == Upload.Kind.IMAGE and upload.status == Upload.Status.READY:
+        data["image"] = image_payload(upload)
+    return data

@@ -12,7 +12,7 @@ import uuid as uuid_lib
 from dataclasses import dataclass, field
 
 from messaging import conf, serialize, storage
-from messaging.access import access_message
+from messaging.access import access_message, access_own_upload
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, Upload, User
 
@@ -46,11 +46,6 @@ class Body:
     attachments: list = field(default_factory=list)
     at_user_list: list = field(default_factory=list)
     created_upload: Upload | None = None
-
-
-def file_url(upload_uuid, variant="original", *, download=False):
-    url = f"/files/{uuid_lib.UUID(str(upload_uuid)).hex}/{variant}"
-    return url + "?download=1" if download else url
 
 
 def invalid(message):
@@ -133,57 +128,47 @@ def _location(sender, payload):
     )
 
 
-def _own_upload(sender, upload_uuid, kind, code) -> Upload:
-    try:
-        upload = Upload.objects.get(uuid=uuid_lib.UUID(str(upload_uuid)), owner=sender, kind=kind)
-    except (ValueError, TypeError, Upload.DoesNotExist):
-        raise ChatError(ErrorCode.UPLOAD_NOT_FOUND, f"no {kind} upload {upload_uuid!r} of yours") from None
+def _ready_upload(sender, upload_uuid, kind, code) -> Upload:
+    """The sender's own upload of ``kind`` (``access_own_upload``), checked and ready to send."""
+    upload = access_own_upload(sender, upload_uuid, kind=kind)
     if upload.status != Upload.Status.READY:
         raise ChatError(code, f"the {kind} upload is not complete")
     return upload
 
 
-def image_payload(upload: Upload) -> dict:
-    infos = []
-    for sdk_type, variant in ((0, "original"), (1, "thumb"), (2, "large")):
-        info = upload.variants.get(variant, {})
-        infos.append(
-            {
-                "type": sdk_type,
-                "width": info.get("width", upload.width or 0),
-                "height": info.get("height", upload.height or 0),
-                "size": info.get("size", upload.size),
-                "url": file_url(upload.uuid, variant),
-            }
-        )
-    return {"uuid": upload.uuid.hex, "imageFormat": upload.image_format or 255, "imageInfoArray": infos}
-
-
 def _image(sender, payload):
-    upload = _own_upload(sender, payload.get("uuid"), Upload.Kind.IMAGE, ErrorCode.IMAGE_NOT_SELECTED)
-    return Body(IMAGE, image_payload(upload), attachments=[upload])
+    upload = _ready_upload(sender, payload.get("uuid"), Upload.Kind.IMAGE, ErrorCode.IMAGE_NOT_SELECTED)
+    return Body(IMAGE, serialize.image_payload(upload), attachments=[upload])
 
 
 def _audio(sender, payload):
-    upload = _own_upload(sender, payload.get("uuid"), Upload.Kind.AUDIO, ErrorCode.AUDIO_UPLOAD_FAILED)
+    upload = _ready_upload(sender, payload.get("uuid"), Upload.Kind.AUDIO, ErrorCode.AUDIO_UPLOAD_FAILED)
     second = payload.get("second", 0)
     if isinstance(second, bool) or not isinstance(second, (int, float)) or not 0 <= second <= 24 * 3600:
         raise invalid("payload.second must be the duration in seconds")
     return Body(
         AUDIO,
-        {"uuid": upload.uuid.hex, "url": file_url(upload.uuid), "size": upload.size, "second": round(second), "downloadFlag": 2},
+        {
+            "uuid": upload.uuid.hex,
+            "url": serialize.file_url(upload),
+            "size": upload.size,
+            "second": round(second),
+            "downloadFlag": 2,
+        },
         attachments=[upload],
     )
 
 
 def _video(sender, payload):
-    video = _own_upload(sender, payload.get("videoUUID") or payload.get("uuid"), Upload.Kind.VIDEO, ErrorCode.VIDEO_UPLOAD_FAILED)
+    video = _ready_upload(
+        sender, payload.get("videoUUID") or payload.get("uuid"), Upload.Kind.VIDEO, ErrorCode.VIDEO_UPLOAD_FAILED
+    )
     second = payload.get("videoSecond", 0)
     if isinstance(second, bool) or not isinstance(second, (int, float)) or not 0 <= second <= 24 * 3600:
         raise invalid("payload.videoSecond must be the duration in seconds")
     body = {
         "videoUUID": video.uuid.hex,
-        "videoUrl": file_url(video.uuid),
+        "videoUrl": serialize.file_url(video),
         "videoSize": video.size,
         "videoSecond": round(second),
         "videoFormat": video.content_type.rsplit("/", 1)[-1],
@@ -194,11 +179,11 @@ def _video(sender, payload):
     }
     attachments = [video]
     if payload.get("snapshotUUID"):
-        snapshot = _own_upload(sender, payload["snapshotUUID"], Upload.Kind.IMAGE, ErrorCode.VIDEO_UPLOAD_FAILED)
+        snapshot = _ready_upload(sender, payload["snapshotUUID"], Upload.Kind.IMAGE, ErrorCode.VIDEO_UPLOAD_FAILED)
         large = snapshot.variants.get("large", {})
         body |= {
             "snapshotUUID": snapshot.uuid.hex,
-            "snapshotUrl": file_url(snapshot.uuid, "large"),
+            "snapshotUrl": serialize.file_url(snapshot, "large"),
             "snapshotWidth": large.get("width", snapshot.width or 0),
             "snapshotHeight": large.get("height", snapshot.height or 0),
         }
@@ -207,13 +192,13 @@ def _video(sender, payload):
 
 
 def _file(sender, payload):
-    upload = _own_upload(sender, payload.get("uuid"), Upload.Kind.FILE, ErrorCode.FILE_UPLOAD_FAILED)
+    upload = _ready_upload(sender, payload.get("uuid"), Upload.Kind.FILE, ErrorCode.FILE_UPLOAD_FAILED)
     return Body(
         FILE,
         {
             "uuid": upload.uuid.hex,
             "fileName": upload.name,
-            "fileUrl": file_url(upload.uuid, download=True),
+            "fileUrl": serialize.file_url(upload, download=True),
             "fileSize": upload.size,
         },
         attachments=[upload],

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pathvalidate import sanitize_filename
 
 from messaging import conf, media, storage
+from messaging.access import access_own_upload
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Upload, User
 
@@ -66,13 +67,6 @@ def create_upload(owner: User, *, kind, name, size) -> Upload:
         declared_size=size,
         key=f"uploads/{owner.pk}/{upload_uuid.hex}/upload",
     )
-
-
-def access_own_upload(owner: User, upload_uuid) -> Upload:
-    try:
-        return Upload.objects.get(uuid=uuid_lib.UUID(str(upload_uuid)), owner=owner)
-    except (ValueError, Upload.DoesNotExist):
-        raise ChatError(ErrorCode.UPLOAD_NOT_FOUND, "no such upload") from None
 
 
 def receive_upload_chunk(owner: User, upload_uuid, offset, stream) -> int:

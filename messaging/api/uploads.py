@@ -5,7 +5,8 @@ with the SDK's codes.
 
 Downloads are for members only. Every response that serves user bytes carries
 ``X-Content-Type-Options: nosniff`` and a sandboxing CSP; only images, audio and
-video are served inline, everything else (HTML and SVG included) as an attachment.
+video are served inline (``media.INLINE_TYPES``, the types accepted as media),
+everything else (HTML and SVG included) as an attachment.
 """
 
 import json
@@ -15,33 +16,11 @@ from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from messaging import conf, storage
+from messaging import conf, media, serialize, storage
 from messaging.access import access_upload_for_download
 from messaging.actions import uploads
-from messaging.actions.message_types import image_payload
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Upload
 
-INLINE_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/bmp",
-    "video/mp4",
-    "video/webm",
-    "video/quicktime",
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/ogg",
-    "audio/webm",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/aac",
-    "audio/flac",
-    "audio/x-flac",
-}
 STATUS_FOR = {
     ErrorCode.UPLOAD_NOT_FOUND: 404,
     ErrorCode.IMAGE_TOO_LARGE: 413,
@@ -62,20 +41,6 @@ def json_body(request):
         raise ChatError(ErrorCode.JSON_PARSE_ERROR, "the body is not JSON") from None
     if not isinstance(data, dict):
         raise ChatError(ErrorCode.JSON_PARSE_ERROR, "the body must be a JSON object")
-    return data
-
-
-def upload_json(upload: Upload):
-    data = {
-        "uuid": upload.uuid.hex,
-        "kind": upload.kind,
-        "status": upload.status,
-        "name": upload.name,
-        "size": upload.size or upload.declared_size,
-        "contentType": upload.content_type,
-    }
-    if upload.kind == Upload.Kind.IMAGE and upload.status == Upload.Status.READY:
-        data["image"] = image_payload(upload)
     return data
 
 
@@ -103,7 +68,7 @@ def create_upload(request):
         return error_response(error)
     target = storage.upload_target(upload.key, upload.declared_size, reverse("upload-data", args=[upload.uuid.hex]))
     target["chunkSize"] = conf.get("UPLOAD_CHUNK_BYTES")
-    return JsonResponse({"upload": upload_json(upload), "target": target}, status=201)
+    return JsonResponse({"upload": serialize.upload(upload), "target": target}, status=201)
 
 
 @require_http_methods(["PUT"])
@@ -138,7 +103,7 @@ def complete_upload(request, upload_uuid):
         upload = uploads.complete_upload(request.user, upload_uuid)
     except ChatError as error:
         return error_response(error)
-    return JsonResponse({"upload": upload_json(upload)})
+    return JsonResponse({"upload": serialize.upload(upload)})
 
 
 @require_GET
@@ -154,9 +119,9 @@ def download(request, upload_uuid, variant="original"):
         if info is None:
             return JsonResponse({"code": ErrorCode.INVALID_PARAMETERS, "message": "no such variant"}, status=404)
     content_type = info.get("content_type") or "application/octet-stream"
-    inline = content_type in INLINE_TYPES and request.GET.get("download") != "1"
-    if not inline:
-        content_type = "application/octet-stream" if content_type not in INLINE_TYPES else content_type
+    servable = media.served_inline(content_type)
+    content_type = content_type if servable else "application/octet-stream"
+    inline = servable and request.GET.get("download") != "1"
     filename = upload.name if variant == "original" else f"{variant}-{upload.name}"
     if storage.is_s3():
         response = HttpResponseRedirect(

@@ -228,18 +228,33 @@ def _remove(group: Group, users):
     Group.objects.filter(pk=group.pk).update(member_count=group.member_count)
 
 
-def _tip(group: Group, operator: User, operation_type, users, *, join_type=0, new_members=None, origin=None):
-    """Post a group tip. It reaches every tab of every member, the operator's own
-    tab included (``origin`` is not passed on): no tab created it locally."""
+def _tip(
+    group: Group,
+    operator: User,
+    operation_type,
+    users,
+    *,
+    join_type=0,
+    new_members=None,
+    member_list=None,
+    extra=None,
+    origin=None,
+):
+    """Post a group tip and return it. It reaches every tab of every member, the
+    operator's own tab included (``origin`` is not passed on): no tab created it locally.
+
+    ``member_list`` replaces the default ``memberList`` (the users' profiles), e.g. with
+    ``muteTime`` added; ``extra`` adds payload fields (``newGroupProfile``)."""
     payload = {
         "operationType": operation_type,
         "operatorID": operator.username,
         "operatorInfo": serialize.user_profile(operator),
         "userIDList": [u.username for u in users],
         "groupJoinType": join_type,
-        "memberList": [serialize.user_profile(u) for u in users],
+        "memberList": member_list if member_list is not None else [serialize.user_profile(u) for u in users],
+        **(extra or {}),
     }
-    post_message(
+    return post_message(
         group.thread,
         operator,
         to=group.group_id,

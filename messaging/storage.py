@@ -7,6 +7,24 @@ signed URL whose response headers (type, disposition) are part of the signature.
 Filesystem: the browser PUTs the bytes to the app's upload view in chunks of at
 most ``UPLOAD_CHUNK_BYTES`` (Daphne queues a whole request body in memory, so a
 100 MB file is never one request), which are streamed to disk; downloads are streamed by the app.
+
+Everything goes through Django's Storage API (``save``, ``size``, ``open``,
+``delete``, ``url``), which both backends implement, except two S3 calls that
+django-storages has no public API for (django-storages 1.14):
+
+- the presigned POST for the browser's upload: django-storages signs downloads
+  only, so the POST is boto3's ``generate_presigned_post`` on the storage's own
+  client (``S3Storage.connection``);
+- reading the first bytes of an object (``read_head``): ``S3Storage.open(key).read(n)``
+  downloads the whole object into a temporary file first (``S3File._get_file``
+  calls ``download_fileobj``; measured against moto: ``read(8192)`` of a 50 MB object
+  transferred 52,428,800 bytes, the ranged GET 8,192). So the sniffer's 8 KB is a
+  ranged GET on the opened file's boto3 object (``S3File.obj``), the workaround
+  django-storages' issues #163 and #383 give; the file is still opened through the
+  Storage API, so the storage's ``location`` and its errors apply.
+
+Filesystem: the chunks are appended at an offset in ``Storage.path(key)``: a
+Storage can only save whole files, and an upload of 100 MB must never be one.
 """
 
 import os
@@ -24,14 +42,11 @@ def is_s3() -> bool:
     return hasattr(default_storage, "bucket_name")
 
 
-def _client():
-    return default_storage.connection.meta.client
-
-
 def upload_target(key: str, size: int, upload_url: str) -> dict:
     """Where and how the browser sends the bytes of a new upload."""
     if is_s3():
-        post = _client().generate_presigned_post(
+        # Not in django-storages' API (see the module docstring): boto3 on the storage's client.
+        post = default_storage.connection.meta.client.generate_presigned_post(
             Bucket=default_storage.bucket_name,
             Key=key,
             Conditions=[["content-length-range", size, size]],
@@ -74,19 +89,18 @@ def write_chunk(key: str, offset: int, stream, total: int) -> int:
 
 def size(key: str) -> int | None:
     """The stored object's size, or None when nothing is stored under ``key``."""
-    if is_s3():
-        try:
-            return _client().head_object(Bucket=default_storage.bucket_name, Key=key)["ContentLength"]
-        except Exception:
-            return None
-    return default_storage.size(key) if default_storage.exists(key) else None
+    try:
+        return default_storage.size(key)
+    except FileNotFoundError:  # both backends raise it for a missing object
+        return None
 
 
 def read_head(key: str, length: int) -> bytes:
-    if is_s3():
-        response = _client().get_object(Bucket=default_storage.bucket_name, Key=key, Range=f"bytes=0-{length - 1}")
-        return response["Body"].read()
+    """The first ``length`` bytes of the object, without reading the rest."""
     with default_storage.open(key, "rb") as handle:
+        if is_s3():
+            # A ranged GET: S3File.read(n) would download the whole object first (module docstring).
+            return handle.obj.get(Range=f"bytes=0-{length - 1}")["Body"].read()
         return handle.read(length)
 
 
@@ -96,14 +110,18 @@ def read_all(key: str) -> bytes:
 
 
 def save(key: str, data: bytes, content_type: str) -> str:
-    """Store ``data`` under exactly ``key`` (replacing what was there)."""
-    if is_s3():
-        _client().put_object(Bucket=default_storage.bucket_name, Key=key, Body=data, ContentType=content_type)
-        return key
-    if default_storage.exists(key):
-        default_storage.delete(key)
-    saved = default_storage.save(key, ContentFile(data))
-    assert saved == key, (saved, key)
+    """Store ``data`` under exactly ``key``, replacing what was there, as ``content_type``.
+
+    Deleted first: the filesystem storage, and S3 with ``file_overwrite=False``
+    (settings.py), would otherwise save under another name. S3Storage takes the
+    object's Content-Type from the content's ``content_type``.
+    """
+    default_storage.delete(key)
+    content = ContentFile(data)
+    content.content_type = content_type
+    saved = default_storage.save(key, content)
+    if saved != key:
+        raise RuntimeError(f"the storage saved {key!r} as {saved!r}")
     return key
 
 

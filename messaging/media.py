@@ -6,6 +6,9 @@ its default: an image over ``MAX_IMAGE_PIXELS`` is refused, not just warned
 about. Images are turned upright (``ImageOps.exif_transpose``) and re-encoded
 without their metadata (EXIF, GPS), except animated GIFs, whose original is kept
 byte for byte so they stay animated.
+
+What each upload kind accepts and what the download view serves inline come from
+one table, ``ACCEPTED_TYPES``; ``tests/test_upload_rules.py`` keeps them together.
 """
 
 import io
@@ -23,6 +26,8 @@ Image.MAX_IMAGE_PIXELS = conf.get("MAX_IMAGE_PIXELS")
 # TIM imageFormat codes and MIME types, by Pillow's format name.
 IMAGE_FORMATS = {"JPEG": 1, "GIF": 2, "PNG": 3, "BMP": 4, "WEBP": 255}
 IMAGE_MIME = {"JPEG": "image/jpeg", "GIF": "image/gif", "PNG": "image/png", "BMP": "image/bmp", "WEBP": "image/webp"}
+# The extension of a stored image's key, by its MIME type.
+IMAGE_EXTENSIONS = {mime: name.lower().replace("jpeg", "jpg") for name, mime in IMAGE_MIME.items()}
 
 # The one table of media types: what each upload kind accepts, by the type its bytes
 # say (``sniff``; Pillow's format for images). A file of kind "file" may be anything.
@@ -54,6 +59,7 @@ ACCEPTED_TYPES = {
 # a browser never renders these as a document. Everything else, HTML and SVG included,
 # is served as an attachment.
 INLINE_TYPES = frozenset().union(*ACCEPTED_TYPES.values())
+
 # (name, longest side) of the variants the SDK describes: type 2 "large" 720p, type 1 "thumb" 198p.
 IMAGE_VARIANTS = (("large", 720), ("thumb", 198))
 HEAD_BYTES = 8192
@@ -122,7 +128,7 @@ def process_image(data: bytes) -> ProcessedImage:
         image_format=IMAGE_FORMATS[image_format],
         content_type=IMAGE_MIME[image_format],
         original=None,
-        original_ext=image_format.lower().replace("jpeg", "jpg"),
+        original_ext=IMAGE_EXTENSIONS[IMAGE_MIME[image_format]],
     )
     if not (image_format == "GIF" and animated):
         result.original = _encode(upright, image_format)

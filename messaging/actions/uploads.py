@@ -150,7 +150,7 @@ def _process_image(upload: Upload) -> dict:
         "content_type": image.content_type,
     }
     for name, (data, width, height, content_type) in image.variants.items():
-        key = f"{base}/{name}.{'png' if content_type == 'image/png' else 'jpg'}"
+        key = f"{base}/{name}.{media.IMAGE_EXTENSIONS[content_type]}"
         storage.save(key, data, content_type)
         variants[name] = {"key": key, "width": width, "height": height, "size": len(data), "content_type": content_type}
     return {

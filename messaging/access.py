@@ -4,34 +4,24 @@ Every transport calls these; none checks permissions its own way.
 """
 
 import uuid as uuid_lib
-from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from messaging import rules
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, Upload, User
 
-SYSTEM_CONVERSATION_ID = "@TIM#SYSTEM"
 
-
-@dataclass(frozen=True)
-class ConversationTarget:
-    kind: str  # Thread.Kind value
-    target: str  # peer userID or groupID ("" for the system conversation)
-
-
-def parse_conversation_id(conversation_id) -> ConversationTarget:
+def parse_conversation_id(conversation_id) -> rules.ConversationTarget:
+    """The conversation's kind and target (``rules.parse_conversation_id``), or 2503."""
     if not isinstance(conversation_id, str) or not conversation_id:
         raise ChatError(ErrorCode.INVALID_CONVERSATION_ID, "conversationID is required")
-    if conversation_id == SYSTEM_CONVERSATION_ID:
-        return ConversationTarget(Thread.Kind.SYSTEM, "")
-    if conversation_id.startswith("C2C") and len(conversation_id) > 3:
-        return ConversationTarget(Thread.Kind.C2C, conversation_id[3:])
-    if conversation_id.startswith("GROUP") and len(conversation_id) > 5:
-        return ConversationTarget(Thread.Kind.GROUP, conversation_id[5:])
-    raise ChatError(ErrorCode.INVALID_CONVERSATION_ID, f"invalid conversationID {conversation_id!r}")
+    target = rules.parse_conversation_id(conversation_id)
+    if target is None:
+        raise ChatError(ErrorCode.INVALID_CONVERSATION_ID, f"invalid conversationID {conversation_id!r}")
+    return target
 
 
 def access_user(user_id) -> User:

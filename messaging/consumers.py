@@ -12,7 +12,6 @@ viewer's fields and keeps the viewer's unread counts (absolute values from the
 server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 """
 
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,72 +20,55 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from messaging import actions, conf, rules, serialize
+from messaging import actions, conf, rules, schemas, serialize
 from messaging.access import access_message
-from messaging.actions.message_types import AT_ALL, downloaded_merger_list
+from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list
+from messaging.queries import conversation_list, groups, message_list, session
 from messaging.queries.users import get_user_profiles
 
 log = logging.getLogger(__name__)
 
 
-def _args(args, name, kind, *, required=True, default=None):
-    value = args.get(name, default)
-    if value is None and not required:
-        return default
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be a {getattr(kind, '__name__', 'value')}")
-    return value
-
-
 # --- ops: (user, args, origin) -> reply data; run in a database thread ------------------
+# ``args`` is the op's struct from messaging/schemas.py, already validated.
 
 
-def op_send_message(user, args, origin):
-    message = _args(args, "message", dict)
-    stored = actions.send_message(
+def op_send_message(user, args: schemas.SendMessage, origin):
+    args.check_supported()
+    message = args.message
+    sent = actions.send_message(
         user,
-        conversation_type=message.get("conversationType"),
-        to=message.get("to"),
-        msg_type=message.get("type"),
-        payload=message.get("payload"),
-        msg_id=message.get("ID") or None,
-        priority=message.get("priority") or "Normal",
-        cloud_custom_data=message.get("cloudCustomData") or "",
-        random=message.get("random") or 0,
-        client_time=message.get("clientTime") or 0,
-        at_user_list=message.get("atUserList") or None,
-        forward=message.get("forward"),
+        conversation_type=message.conversationType,
+        to=message.to,
+        msg_type=message.type,
+        payload=message.payload,
+        msg_id=message.ID,
+        priority=message.priority,
+        cloud_custom_data=message.cloudCustomData,
+        random=message.random,
+        client_time=message.clientTime,
+        at_user_list=message.atUserList,
+        forward={"ID": message.forward.ID, "conversationID": message.forward.conversationID} if message.forward else None,
         origin=origin,
     )
-    thread = stored.thread
-    to = actions.message_send.message_to(stored, thread)
-    base = serialize.message_base(stored, thread, sender=user, to=to)
-    return {"message": serialize.for_viewer(base, user.username)}
+    return {"message": serialize.for_viewer(sent.data, user.username)}
 
 
-def op_download_merger_message(user, args, origin):
-    message = _args(args, "message", dict)
-    stored = access_message(user, message.get("conversationID"), message.get("ID"))
-    download_key = args.get("downloadKey")
-    if download_key is not None and not isinstance(download_key, str):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "downloadKey must be a string")
-    return {"messageList": downloaded_merger_list(stored, download_key or None)}
+def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin):
+    stored = access_message(user, args.message.conversationID, args.message.ID)
+    return {"messageList": downloaded_merger_list(stored, args.downloadKey or None)}
 
 
-def op_get_message_list(user, args, origin):
+def op_get_message_list(user, args: schemas.GetMessageList, origin):
     return message_list.get_message_list(
-        user,
-        args.get("conversationID"),
-        next_req_message_id=args.get("nextReqMessageID") or None,
-        count=args.get("count"),
+        user, args.conversationID, next_req_message_id=args.nextReqMessageID or None, count=args.count
     )
 
 
-def op_set_message_read(user, args, origin):
-    actions.mark_read(user, args.get("conversationID"), origin=origin)
+def op_set_message_read(user, args: schemas.ConversationArgs, origin):
+    actions.mark_read(user, args.conversationID, origin=origin)
     return {}
 
 
@@ -94,62 +76,55 @@ def op_get_conversation_list(user, args, origin):
     return {"conversationList": conversation_list.get_conversation_list(user), "isSyncCompleted": True}
 
 
-def op_get_conversation_profile(user, args, origin):
-    return {"conversation": conversation_list.get_conversation_profile(user, args.get("conversationID"))}
+def op_get_conversation_profile(user, args: schemas.ConversationArgs, origin):
+    return {"conversation": conversation_list.get_conversation_profile(user, args.conversationID)}
 
 
-def op_delete_conversation(user, args, origin):
-    return {"conversationID": actions.delete_conversation(user, args.get("conversationID"), origin=origin)}
+def op_delete_conversation(user, args: schemas.ConversationArgs, origin):
+    return {"conversationID": actions.delete_conversation(user, args.conversationID, origin=origin)}
 
 
-def op_pin_conversation(user, args, origin):
-    cid = actions.pin_conversation(user, args.get("conversationID"), args.get("isPinned"), origin=origin)
-    return {"conversationID": cid}
+def op_pin_conversation(user, args: schemas.PinConversation, origin):
+    return {"conversationID": actions.pin_conversation(user, args.conversationID, args.isPinned, origin=origin)}
 
 
 def op_get_total_unread(user, args, origin):
     return {"totalUnreadCount": conversation_list.get_total_unread_count(user)}
 
 
-def op_create_group(user, args, origin):
-    members = _args(args, "memberList", list, required=False, default=[])
-    member_ids = [m.get("userID") if isinstance(m, dict) else m for m in members]
-    if not all(isinstance(m, str) for m in member_ids):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "memberList must hold {userID} objects")
+def op_create_group(user, args: schemas.CreateGroup, origin):
     group = actions.create_group(
         user,
-        group_type=args.get("type", "Private"),
-        name=args.get("name"),
-        group_id=args.get("groupID") or None,
-        member_user_ids=member_ids,
-        introduction=args.get("introduction") or "",
-        notification=args.get("notification") or "",
-        avatar=args.get("avatar") or "",
+        group_type=args.type,
+        name=args.name,
+        group_id=args.groupID or None,
+        member_user_ids=args.member_ids(),
+        introduction=args.introduction,
+        notification=args.notification,
+        avatar=args.avatar,
+        join_option=args.joinOption,
         origin=origin,
     )
     return {"group": groups.get_group_profile(user, group.group_id)}
 
 
-def op_join_group(user, args, origin):
-    status, group = actions.join_group(user, args.get("groupID"), origin=origin)
+def op_join_group(user, args: schemas.GroupArgs, origin):
+    status, group = actions.join_group(user, args.groupID, origin=origin)
     return {"status": status, "group": groups.get_group_profile(user, group.group_id)}
 
 
-def op_quit_group(user, args, origin):
-    group = actions.quit_group(user, args.get("groupID"), origin=origin)
-    return {"groupID": group.group_id}
+def op_quit_group(user, args: schemas.GroupArgs, origin):
+    return {"groupID": actions.quit_group(user, args.groupID, origin=origin).group_id}
 
 
-def op_add_group_member(user, args, origin):
-    result = actions.add_members(user, args.get("groupID"), args.get("userIDList"), origin=origin)
+def op_add_group_member(user, args: schemas.GroupMembersArgs, origin):
+    result = actions.add_members(user, args.groupID, list(args.userIDList), origin=origin)
     result["group"] = groups.get_group_profile(user, result["group"].group_id)
     return result
 
 
-def op_delete_group_member(user, args, origin):
-    result = actions.delete_members(
-        user, args.get("groupID"), args.get("userIDList"), reason=args.get("reason") or "", origin=origin
-    )
+def op_delete_group_member(user, args: schemas.DeleteGroupMember, origin):
+    result = actions.delete_members(user, args.groupID, list(args.userIDList), reason=args.reason, origin=origin)
     result["group"] = groups.get_group_profile(user, result["group"].group_id)
     return result
 
@@ -158,27 +133,25 @@ def op_get_group_list(user, args, origin):
     return {"groupList": groups.get_group_list(user)}
 
 
-def op_get_group_profile(user, args, origin):
-    return {"group": groups.get_group_profile(user, args.get("groupID"))}
+def op_get_group_profile(user, args: schemas.GroupArgs, origin):
+    return {"group": groups.get_group_profile(user, args.groupID)}
 
 
-def op_get_group_member_list(user, args, origin):
-    return groups.get_group_member_list(user, args.get("groupID"), count=args.get("count", 100), offset=args.get("offset", 0))
+def op_get_group_member_list(user, args: schemas.GetGroupMemberList, origin):
+    return groups.get_group_member_list(user, args.groupID, count=args.count, offset=args.offset)
 
 
-def op_get_user_profile(user, args, origin):
-    ids = _args(args, "userIDList", list)
-    return get_user_profiles(ids)
+def op_get_user_profile(user, args: schemas.GetUserProfile, origin):
+    return get_user_profiles(list(args.userIDList))
 
 
 def op_get_my_profile(user, args, origin):
     return serialize.user_profile(user)
 
 
-OPS = {
+HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
-    "downloadMergerMessage": op_download_merger_message,
     "setMessageRead": op_set_message_read,
     "getConversationList": op_get_conversation_list,
     "getConversationProfile": op_get_conversation_profile,
@@ -195,7 +168,9 @@ OPS = {
     "getGroupMemberList": op_get_group_member_list,
     "getUserProfile": op_get_user_profile,
     "getMyProfile": op_get_my_profile,
+    "downloadMergerMessage": op_download_merger_message,
 }
+assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
 
 _db_executor = None
@@ -230,15 +205,6 @@ def _run_op(handler, user, args, origin):
     return data, events
 
 
-def load_session_state(user):
-    user.refresh_from_db()
-    return user.is_active, conversation_list.get_unread_map(user), groups.get_group_thread_ids(user)
-
-
-def refresh_groups(user):
-    return groups.get_group_list(user), groups.get_group_thread_ids(user)
-
-
 class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         """Accept, then close with an application code when the socket may not chat.
@@ -257,7 +223,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # change committed meanwhile still reaches this socket as an event.
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
-        active, unread, thread_ids = await in_database_thread(load_session_state)(user)
+        active, unread, thread_ids = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.close(code=4001)
             return
@@ -295,42 +261,33 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.close(code=4003)
 
     async def receive(self, text_data=None, bytes_data=None):
+        """Decode, validate, dispatch, reply, relay the committed events. Every malformed
+        frame gets an error reply (docs/PROTOCOL.md §2.2); nothing closes the socket."""
         if not hasattr(self, "user"):
             return
-        if text_data is None or len(text_data.encode()) > conf.get("MAX_FRAME_BYTES"):
+        if text_data is None or len(text_data.encode("utf-8", "surrogatepass")) > conf.get("MAX_FRAME_BYTES"):
             await self.reply_error(None, ErrorCode.INVALID_PARAMETERS, "frames must be JSON text of at most 64 KB")
             return
+        request_id = None
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.reply_error(None, ErrorCode.JSON_PARSE_ERROR, "frame is not valid JSON")
-            return
-        if not isinstance(frame, dict):
-            await self.reply_error(None, ErrorCode.JSON_PARSE_ERROR, "frame must be a JSON object")
-            return
-        request_id = frame.get("id")
-        op = frame.get("op")
-        if op == "ping":
-            await self.send_json({"id": request_id, "ok": True, "data": {}})
-            return
-        handler = OPS.get(op) if isinstance(op, str) else None
-        if handler is None:
-            await self.reply_error(request_id, ErrorCode.BAD_API_NAME, f"unknown op {op!r}")
-            return
-        args = frame.get("args", {})
-        if not isinstance(args, dict):
-            await self.reply_error(request_id, ErrorCode.INVALID_PARAMETERS, "args must be an object")
-            return
-        try:
+            frame = schemas.decode_frame(text_data)
+            request_id = frame.id
+            if frame.op == "ping":
+                await self.send(text_data=serialize.reply_frame(request_id, {}))
+                return
+            handler = HANDLERS.get(frame.op) if isinstance(frame.op, str) else None
+            if handler is None:
+                raise ChatError(ErrorCode.BAD_API_NAME, f"unknown op {frame.op!r}")
+            args = schemas.decode_args(frame.op, frame.args)
             data, events = await run_op(handler, self.user, args, self.channel_name)
         except ChatError as error:
             await self.reply_error(request_id, error.code, error.message)
             return
         except Exception:
-            log.exception("op %s failed", op)
+            log.exception("op %r failed", getattr(locals().get("frame"), "op", None))
             await self.reply_error(request_id, ErrorCode.INTERNAL_ERROR, "internal error")
             return
-        await self.send_json({"id": request_id, "ok": True, "data": data})
+        await self.send(text_data=serialize.reply_frame(request_id, data))
         if events:
             await send_events(events)
 
@@ -342,7 +299,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if recipients is not None and str(self.user.pk) not in recipients:
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
-            group_list, thread_ids = await in_database_thread(refresh_groups)(self.user)
+            group_list, thread_ids = await in_database_thread(session.refresh_groups)(self.user)
             joined = set(thread_ids) - self.threads
             await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
@@ -358,12 +315,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def deliver_message(self, message, data, meta):
         """One frame per delivery: the message, the conversation's patch and, when it
-        changed, the total unread count (docs/PROTOCOL.md, MESSAGE_RECEIVED).
-
-        ``data`` is ``serialize.delivery()``: the JSON is already encoded, once for
-        every receiver and once for the sender's tabs. The sending socket gets only
-        the conversation patch.
-        """
+        changed, the total unread count (docs/PROTOCOL.md, MESSAGE_RECEIVED). ``data`` is
+        ``serialize.delivery()``; the frames are ``serialize``'s. The sending socket gets
+        only the conversation patch."""
         key = (data["conversationType"], data["to"], data["sequence"], data["from"])
         if key in self.recent:
             return  # delivered through both the thread group and the user group
@@ -374,38 +328,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.seen_seq[meta["thread"]] = max(self.seen_seq.get(meta["thread"], 0), data["sequence"])
         username = self.user.username
         mine = meta.get("counts", {}).get(str(self.user.pk))
-        own = data["from"] == username
-        if data["conversationType"] == "GROUP":
-            conversation_id = "GROUP" + data["to"]
-        else:
-            conversation_id = "C2C" + (data["to"] if own else data["from"])
+        conversation_id = serialize.delivery_conversation_id(data, username)
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
-        patch = [
-            '{"conversationID":',
-            serialize.dumps(conversation_id),
-            ',"type":"',
-            data["conversationType"],
-            '","lastMessage":',
-        ]
-        patch.append(data["last_json_out"] if own else data["last_json_in"])
-        if mine is not None:
-            patch.append(f',"unreadCount":{int(mine)}')
-        at_type = self.at_type(data)
-        if at_type:
-            info = {"messageID": data["ID"], "messageSequence": data["sequence"], "atType": at_type, "groupID": data["to"]}
-            patch.append(',"groupAtInfoAdded":' + serialize.dumps(info))
-        patch.append("}")
-        patch = "".join(patch)
+        patch = serialize.message_patch(data, username, conversation_id, mine)
         if message.get("origin") == self.channel_name:
-            await self.send(text_data='{"event":"CONVERSATION_LIST_UPDATED","data":[' + patch + "]}")
+            await self.send(text_data=serialize.patch_frame(patch))
             if total_changed:
                 await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
             return
-        total = f',"totalUnreadCount":{self.total_unread()}' if total_changed else ""
-        message_json = data["json_out"] if own else data["json_in"]
-        await self.send(
-            text_data='{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total + "}"
-        )
+        total = self.total_unread() if total_changed else None
+        await self.send(text_data=serialize.message_frame(data, username, patch, total))
 
     async def catch_up(self, thread_ids):
         """Deliver what was sent to newly joined threads before this socket joined
@@ -440,23 +372,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(thread_group(thread_id), self.channel_name)
         self.threads = thread_ids
 
-    def at_type(self, message):
-        """TIM.TYPES.CONV_AT_ME (1), CONV_AT_ALL (2), CONV_AT_ALL_AT_ME (3), or 0."""
-        mentioned = message.get("atUserList") or []
-        if not mentioned or message["from"] == self.user.username:
-            return 0
-        return (1 if self.user.username in mentioned else 0) + (2 if AT_ALL in mentioned else 0)
-
     def total_unread(self):
         return self.unread_total
 
-    # --- frames ------------------------------------------------------------------
+    # --- frames (built by serialize) ---------------------------------------------------
 
     async def push(self, event, data):
-        await self.send_json({"event": event, "data": data})
+        await self.send(text_data=serialize.event_frame(event, data))
 
     async def reply_error(self, request_id, code, text):
-        await self.send_json({"id": request_id, "ok": False, "code": int(code), "message": text})
-
-    async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+        await self.send(text_data=serialize.error_frame(request_id, code, text))

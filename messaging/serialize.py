@@ -1,34 +1,23 @@
-"""Serialisation to the SDK's shapes (shared/spec/TIM.md sections 2 and 4). The only place.
+"""Serialisation to the SDK's shapes (shared/spec/TIM.md sections 2 and 4), and every
+frame the WebSocket sends (docs/PROTOCOL.md §2, §6). The only place.
 
 Message dicts are built viewer-independent (``message_base``) so that one event
 serves every viewer; ``for_viewer`` fills in the two fields that depend on who
-looks (``flow`` and ``conversationID``).
+looks (``flow`` and ``conversationID``). A new message crosses the channel layer as
+``delivery()``: its JSON already encoded for a receiver and for the sender's other
+tabs, so that each socket only splices in its own conversation patch
+(``message_frame``) instead of encoding the message again.
 """
 
 import json
 
+from messaging import rules
 from messaging.models import Conversation, Group, Message, Thread, Upload, User
 
-GROUP_TIP = "TIMGroupTipElem"
-TEXT = "TIMTextElem"
-
-# TIM.TYPES.GRP_TIP_* operation types
-TIP_MEMBER_JOIN = 1
-TIP_MEMBER_QUIT = 2
-TIP_MEMBER_KICKED_OUT = 3
-TIP_GROUP_PROFILE_UPDATED = 6
-
-FOR_SHOW = {
-    "TIMImageElem": "[Image]",
-    "TIMSoundElem": "[Voice]",
-    "TIMVideoFileElem": "[Video]",
-    "TIMFileElem": "[File]",
-    "TIMCustomElem": "[Custom Message]",
-    "TIMFaceElem": "[Emoji]",
-    "TIMLocationElem": "[Location]",
-    "TIMRelayElem": "[Chat History]",
-    "TIMGroupSystemNoticeElem": "[Group Notice]",
-}
+# Kept here for the callers that serialise tips and bodies.
+GROUP_TIP = rules.GROUP_TIP
+TEXT = rules.TEXT
+message_for_show = rules.message_for_show
 
 
 def dumps(value) -> str:
@@ -42,35 +31,6 @@ def epoch(dt):
 
 def user_profile(user: User):
     return {"userID": user.username, "nick": user.nick, "avatar": user.avatar}
-
-
-def group_tip_text(payload):
-    """The tip in words, with nicknames where the tip carries them."""
-    names = {m.get("userID"): m.get("nick") or m.get("userID") for m in payload.get("memberList") or []}
-    user_ids = payload.get("userIDList") or []
-    users = ", ".join(names.get(u) or u for u in user_ids)
-    operator_id = payload.get("operatorID", "")
-    operator = (payload.get("operatorInfo") or {}).get("nick") or operator_id
-    op = payload.get("operationType")
-    if op == TIP_MEMBER_JOIN:
-        if payload.get("groupJoinType") == 2 and operator_id and operator_id not in user_ids:
-            return f"{operator} invited {users} to the group"
-        return f"{users} joined the group"
-    if op == TIP_MEMBER_QUIT:
-        return f"{users} left the group"
-    if op == TIP_MEMBER_KICKED_OUT:
-        return f"{operator} removed {users} from the group"
-    if op == TIP_GROUP_PROFILE_UPDATED:
-        return f"{operator} updated the group profile"
-    return "[Group Tip]"
-
-
-def message_for_show(msg_type, payload):
-    if msg_type == TEXT:
-        return payload.get("text", "")
-    if msg_type == GROUP_TIP:
-        return group_tip_text(payload)
-    return FOR_SHOW.get(msg_type, "[Message]")
 
 
 def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
@@ -108,10 +68,8 @@ def for_viewer(base: dict, viewer_id: str, *, peer_read_seq: int = 0):
     message = dict(base)
     out = base["from"] == viewer_id
     message["flow"] = "out" if out else "in"
-    if base["conversationType"] == Thread.Kind.GROUP:
-        message["conversationID"] = f"GROUP{base['to']}"
-    else:
-        message["conversationID"] = f"C2C{base['to'] if out else base['from']}"
+    message["conversationID"] = rules.viewer_conversation_id(base["conversationType"], base["to"], base["from"], viewer_id)
+    if base["conversationType"] == Thread.Kind.C2C:
         message["isPeerRead"] = out and base["sequence"] <= peer_read_seq
     return message
 
@@ -162,7 +120,7 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, gr
     """The SDK Conversation object. Expects peer, group, last_message and its sender selected."""
     data = {
         "conversationID": conv.conversation_id,
-        "type": _kind(conv.conversation_id),
+        "type": conversation_kind(conv.conversation_id),
         "subType": conv.group.type if conv.group_id else "",
         "unreadCount": conv.unread_count,
         "lastMessage": last_message(
@@ -184,12 +142,9 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, gr
     return data
 
 
-def _kind(conversation_id):
-    if conversation_id.startswith("GROUP"):
-        return Thread.Kind.GROUP
-    if conversation_id.startswith("C2C"):
-        return Thread.Kind.C2C
-    return Thread.Kind.SYSTEM
+def conversation_kind(conversation_id):
+    target = rules.parse_conversation_id(conversation_id)
+    return target.kind if target else Thread.Kind.SYSTEM
 
 
 def member(gm, user: User):
@@ -286,3 +241,65 @@ def upload(upload: Upload) -> dict:
     if upload.kind == Upload.Kind.IMAGE and upload.status == Upload.Status.READY:
         data["image"] = image_payload(upload)
     return data
+
+
+# --- frames ------------------------------------------------------------------------------
+
+
+def reply_frame(request_id, data) -> str:
+    return dumps({"id": request_id, "ok": True, "data": data})
+
+
+def error_frame(request_id, code, message) -> str:
+    return dumps({"id": request_id, "ok": False, "code": int(code), "message": message})
+
+
+def event_frame(event, data) -> str:
+    return dumps({"event": event, "data": data})
+
+
+def delivery_conversation_id(delivery: dict, viewer_id: str) -> str:
+    return rules.viewer_conversation_id(delivery["conversationType"], delivery["to"], delivery["from"], viewer_id)
+
+
+def message_patch(delivery: dict, viewer_id: str, conversation_id: str, unread: int | None) -> str:
+    """The JSON of the conversation patch a new message makes for ``viewer_id``
+    (docs/PROTOCOL.md §6.3): its ``lastMessage``, the viewer's absolute ``unreadCount``
+    when the sender's action counted it, and ``groupAtInfoAdded`` when it mentions them.
+    Spliced from the delivery's pre-encoded parts: this runs once per receiving socket."""
+    own = delivery["from"] == viewer_id
+    parts = [
+        '{"conversationID":',
+        dumps(conversation_id),
+        ',"type":',
+        dumps(delivery["conversationType"]),
+        ',"lastMessage":',
+        delivery["last_json_out"] if own else delivery["last_json_in"],
+    ]
+    if unread is not None:
+        parts.append(f',"unreadCount":{int(unread)}')
+    at_type = rules.at_type(delivery["atUserList"], viewer_id, delivery["from"])
+    if at_type:
+        info = {
+            "messageID": delivery["ID"],
+            "messageSequence": delivery["sequence"],
+            "atType": at_type,
+            "groupID": delivery["to"],
+        }
+        parts.append(',"groupAtInfoAdded":' + dumps(info))
+    parts.append("}")
+    return "".join(parts)
+
+
+def message_frame(delivery: dict, viewer_id: str, patch: str, total: int | None) -> str:
+    """MESSAGE_RECEIVED as one frame: the message as the viewer sees it, its conversation's
+    patch and, when it changed, the viewer's new total unread count (§6.2)."""
+    message_json = delivery["json_out"] if delivery["from"] == viewer_id else delivery["json_in"]
+    total_json = f',"totalUnreadCount":{int(total)}' if total is not None else ""
+    return '{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
+
+
+def patch_frame(patch: str) -> str:
+    """The sending tab's frame for its own message: only the conversation patch (it has the
+    message from its reply)."""
+    return '{"event":"CONVERSATION_LIST_UPDATED","data":[' + patch + "]}"

@@ -1,14 +1,13 @@
 """Shared arrange/assert helpers for the unit tests of actions and queries.
 
-Tests call the actions directly (the only write path); the ORM is used here only to
-arrange state the actions do not offer yet (roles, mutes) and to observe results.
+Tests call the actions directly (the only write path), to arrange state too; the ORM
+is used here only to observe results (tests/test_write_path.py keeps it so).
 """
 
-import json
 
 import pytest
 
-from messaging import actions
+from messaging import actions, rules
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
 
 
@@ -23,7 +22,7 @@ def fast_passwords(settings):
 
 def text_body_bytes(text, cloud_custom_data=""):
     """The body size as the SDK limit counts it here: JSON bytes of the payload plus cloudCustomData."""
-    return len(json.dumps({"text": text}, ensure_ascii=False).encode()) + len(cloud_custom_data.encode())
+    return rules.body_bytes({"text": text}, cloud_custom_data)
 
 
 # JSON overhead of a text payload: '{"text": ""}'.
@@ -31,6 +30,7 @@ TEXT_OVERHEAD = text_body_bytes("")
 
 
 def send_text(sender, to, text="hello", conversation_type="C2C", **kwargs):
+    """The stored Message (``send_message`` returns it with its SDK dict: ``.message``)."""
     return actions.send_message(
         sender,
         conversation_type=conversation_type,
@@ -38,7 +38,7 @@ def send_text(sender, to, text="hello", conversation_type="C2C", **kwargs):
         msg_type="TIMTextElem",
         payload={"text": text},
         **kwargs,
-    )
+    ).message
 
 
 def send_group_text(sender, group_id, text="hello", **kwargs):
@@ -50,8 +50,15 @@ def make_group(owner, group_type="Private", group_id="g1", members=(), name="Tea
 
 
 def set_role(group_id, user, role):
-    """Arrange: there is no set-admin action yet, so roles are set through the ORM."""
-    GroupMember.objects.filter(group__group_id=group_id, user=user).update(role=role)
+    """Arrange a role through the action, as the group's owner (tips 4/5 are posted)."""
+    owner = Group.objects.select_related("owner").get(group_id=group_id).owner
+    return actions.set_member_role(owner, group_id, user.username, role)
+
+
+def mute(group_id, user, seconds):
+    """Arrange a member mute through the action, as the group's owner (tip 7 is posted)."""
+    owner = Group.objects.select_related("owner").get(group_id=group_id).owner
+    return actions.mute_member(owner, group_id, user.username, seconds)
 
 
 def conv(user, conversation_id):
@@ -76,7 +83,11 @@ def db_snapshot():
                 "pk", "user_id", "conversation_id", "unread_count", "last_read_seq", "last_message_id", "is_hidden"
             )
         ),
-        "groups": list(Group.objects.order_by("pk").values_list("pk", "group_id", "owner_id", "member_count")),
-        "members": list(GroupMember.objects.order_by("pk").values_list("pk", "group_id", "user_id", "role")),
-        "users": User.objects.count(),
+        "groups": list(
+            Group.objects.order_by("pk").values_list(
+                "pk", "group_id", "owner_id", "member_count", "name", "introduction", "notification", "avatar", "mute_all"
+            )
+        ),
+        "members": list(GroupMember.objects.order_by("pk").values_list("pk", "group_id", "user_id", "role", "muted_until")),
+        "users": list(User.objects.order_by("pk").values_list("pk", "username", "nick", "avatar", "is_active")),
     }

@@ -14,11 +14,12 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from messaging import actions, serialize
-from messaging.actions.message_types import AT_ALL, downloaded_merger_list
+from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError
 from messaging.models import GroupAtMention, Message, Upload
 from messaging.queries.conversation_list import get_conversation_list, get_conversation_profile
 from messaging.queries.message_list import get_message_list
+from messaging.rules import AT_ALL
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, send_text  # noqa: F401
 from tests.media_helpers import MP4, jpeg, png, stored_files, upload, use_filesystem_storage, wav
 from tests.ws import Tab
@@ -69,7 +70,9 @@ async def open_tab():
 
 
 def send(sender, to, msg_type, payload, conversation_type="C2C", **kwargs):
-    return actions.send_message(sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload, **kwargs)
+    return actions.send_message(
+        sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload, **kwargs
+    ).message
 
 
 def conversation_id(conversation_type, to):
@@ -341,7 +344,7 @@ def test_invalid_messages_are_refused_with_their_code_and_store_nothing(media_ro
 
 
 def test_the_12KB_limit_is_inclusive_and_counts_cloud_custom_data(alice, bob):
-    overhead = len('{"text": ""}')
+    overhead = len('{"text":""}')  # rules.body_bytes: compact JSON, as JSON.stringify makes it
     cloud = "c" * 1000
     text = "x" * (12 * 1024 - overhead - len(cloud))
     assert send(alice, "bob", TEXT, {"text": text}, cloud_custom_data=cloud).cloud_custom_data == cloud
@@ -425,7 +428,7 @@ def forward(sender, to, message, source_conversation, conversation_type="C2C", *
     ref = {"ID": message.msg_id, "conversationID": source_conversation}
     return actions.send_message(
         sender, conversation_type=conversation_type, to=to, msg_type=None, payload=None, forward=ref, **kwargs
-    )
+    ).message
 
 
 def downloads(user, url):

@@ -95,7 +95,7 @@ def get(client, url):
 
 
 def send(sender, to, msg_type, payload, conversation_type="C2C"):
-    return actions.send_message(sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload)
+    return actions.send_message(sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload).message
 
 
 def code_of(call, *args, **kwargs):

@@ -18,7 +18,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
-from messaging import conf, serialize
+from messaging import conf, rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.actions.message_send import new_message_id, post_message
 from messaging.errors import ChatError, ErrorCode
@@ -40,8 +40,12 @@ def create_group(
     introduction="",
     notification="",
     avatar="",
+    join_option=None,
     origin=None,
 ) -> Group:
+    """A new group with ``owner`` and the members named. ``join_option``: Work groups are
+    always DisableApply; Public and Meeting groups FreeAccess (the default) or
+    DisableApply (NeedPermission needs join applications, which do not exist yet)."""
     if group_type not in CREATABLE_TYPES:
         raise ChatError(ErrorCode.BAD_GROUP_TYPE, f"group type must be one of {', '.join(CREATABLE_TYPES)}")
     if not isinstance(name, str) or not name.strip() or len(name.encode()) > 30:
@@ -63,7 +67,14 @@ def create_group(
     if unknown:
         raise ChatError(ErrorCode.ACCOUNT_NOT_FOUND, f"no such user: {', '.join(sorted(unknown))}")
     members = [u for u in members if u.pk != owner.pk]
-    join_option = Group.JoinOption.DISABLE_APPLY if group_type == Group.Type.WORK else Group.JoinOption.FREE_ACCESS
+    if group_type == Group.Type.WORK:
+        if join_option not in (None, Group.JoinOption.DISABLE_APPLY):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "a Work group is joined by invitation only (DisableApply)")
+        join_option = Group.JoinOption.DISABLE_APPLY
+    elif join_option is None:
+        join_option = Group.JoinOption.FREE_ACCESS
+    elif join_option not in (Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
     try:
         with transaction.atomic():
             return _create_group(
@@ -92,9 +103,9 @@ def _create_group(owner, group_type, name, group_id, members, introduction, noti
     _add(group, [owner], role=Role.OWNER)
     _add(group, members, role=Role.MEMBER)
     if members:
-        _tip(group, owner, serialize.TIP_MEMBER_JOIN, members, join_type=2, new_members=[owner, *members])
+        _tip(group, owner, rules.TIP_MEMBER_JOIN, members, join_type=2, new_members=[owner, *members])
     else:
-        _tip(group, owner, serialize.TIP_MEMBER_JOIN, [owner], join_type=1)
+        _tip(group, owner, rules.TIP_MEMBER_JOIN, [owner], join_type=1)
     _publish_group_list([owner, *members])
     return group
 
@@ -111,7 +122,7 @@ def join_group(user: User, group_id, *, origin=None):
         if GroupMember.objects.filter(group=group, user=user).exists():
             return "AlreadyInGroup", group
         _add(group, [user], role=Role.MEMBER)
-        _tip(group, user, serialize.TIP_MEMBER_JOIN, [user], join_type=1, origin=origin)
+        _tip(group, user, rules.TIP_MEMBER_JOIN, [user], join_type=1, origin=origin)
         _publish_group_list([user])
     return "JoinedSuccess", group
 
@@ -127,7 +138,7 @@ def quit_group(user: User, group_id, *, origin=None) -> Group:
         if member.role == Role.OWNER:
             Group.objects.filter(pk=group.pk).update(owner=None)
             group.owner = None
-        _tip(group, user, serialize.TIP_MEMBER_QUIT, [user], origin=origin)
+        _tip(group, user, rules.TIP_MEMBER_QUIT, [user], origin=origin)
         _publish_group_list([user])
         _publish_removed_conversation(group, [user])
     return group
@@ -148,7 +159,7 @@ def add_members(operator: User, group_id, user_ids, *, origin=None) -> dict:
         added = [u for u in users if u.username not in existing]
         if added:
             _add(group, added, role=Role.MEMBER)
-            _tip(group, operator, serialize.TIP_MEMBER_JOIN, added, join_type=2, origin=origin)
+            _tip(group, operator, rules.TIP_MEMBER_JOIN, added, join_type=2, origin=origin)
             _publish_group_list(added)
     found = {u.username for u in users}
     return {
@@ -176,7 +187,7 @@ def delete_members(operator: User, group_id, user_ids, *, reason="", origin=None
         removed = [t.user for t in targets]
         if removed:
             _remove(group, removed)
-            _tip(group, operator, serialize.TIP_MEMBER_KICKED_OUT, removed, origin=origin)
+            _tip(group, operator, rules.TIP_MEMBER_KICKED_OUT, removed, origin=origin)
             _publish_group_list(removed)
             _publish_removed_conversation(group, removed)
     return {"userIDList": [u.username for u in removed], "group": group}
@@ -258,13 +269,13 @@ def _tip(
         group.thread,
         operator,
         to=group.group_id,
-        msg_type=serialize.GROUP_TIP,
+        msg_type=rules.GROUP_TIP,
         payload=payload,
         msg_id=new_message_id(operator.pk),
         counts_unread=False,
         # Members added by this change follow the thread's channel group only once
         # their sockets refresh: the tip goes to them directly too.
-        direct_to=[u.pk for u in (new_members or users)] if operation_type == serialize.TIP_MEMBER_JOIN else (),
+        direct_to=[u.pk for u in (new_members or users)] if operation_type == rules.TIP_MEMBER_JOIN else (),
     )
 
 

@@ -5,23 +5,34 @@ row lock that orders every send to the thread), one INSERT of the message, and o
 UPDATE of every conversation row of the thread (unread +1, last message, shown
 again) whose RETURNING gives each viewer's absolute unread count. That is O(1)
 statements for a group of any size. Events go out after commit.
+
+Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
+events, so that a transport answers the sender without serialising it again.
 """
 
-import json
 import secrets
 import time
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, serialize, storage
+from messaging import conf, rules, serialize, storage
 from messaging.access import access_group, access_membership, access_user, check_may_send
-from messaging.actions.message_types import AT_ALL, build_body
+from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
-from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, Thread, User
+from messaging.models import Conversation, GroupAtMention, GroupMember, Message, Thread, User
 
-PRIORITIES = ("High", "Normal", "Low", "Lowest")
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A stored message and the viewer-independent SDK Message made of it
+    (``serialize.message_base``); ``serialize.for_viewer(data, user_id)`` is what a
+    viewer sees."""
+
+    message: Message
+    data: dict
 
 
 def new_message_id(user_pk):
@@ -30,10 +41,12 @@ def new_message_id(user_pk):
 
 
 def check_body_size(payload, cloud_custom_data):
-    """The SDK's fixed 12 KB limit on a message body: payload plus cloudCustomData."""
-    size = len(json.dumps(payload, ensure_ascii=False).encode()) + len(cloud_custom_data.encode())
-    if size > conf.get("MAX_BODY_BYTES"):
-        raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is 12 KB")
+    """The SDK's fixed 12 KB limit on a message body, counted as ``rules.body_bytes`` says
+    (the browser counts the same way, with the limit from the hello frame)."""
+    size = rules.body_bytes(payload, cloud_custom_data)
+    limit = conf.get("MAX_BODY_BYTES")
+    if size > limit:
+        raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is {limit // 1024} KB")
 
 
 def send_message(
@@ -51,8 +64,8 @@ def send_message(
     at_user_list=None,
     forward=None,
     origin=None,
-) -> Message:
-    """Store and deliver one message from ``sender``; returns the stored message.
+) -> SentMessage:
+    """Store and deliver one message from ``sender``.
 
     A resend with a message ID this sender already used returns the stored message
     and stores nothing. ``forward`` ({ID, conversationID}) copies a message the
@@ -64,7 +77,7 @@ def send_message(
     """
     if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
         raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
-    if priority not in PRIORITIES:
+    if priority not in rules.PRIORITIES:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unknown priority {priority!r}")
     if not isinstance(cloud_custom_data, str):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
@@ -91,7 +104,7 @@ def send_message(
                 same_target = stored.thread_id == group.thread_id
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
-            return stored
+            return _already_stored(stored, sender, peer.username if group is None else group.group_id)
     fields = dict(
         msg_id=msg_id or new_message_id(sender.pk),
         priority=priority,
@@ -125,14 +138,19 @@ def send_message(
     except IntegrityError:
         # The same client ID raced in from another tab: the first one won. Or another
         # sender's message in this thread has that ID: refuse it.
-        stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).first()
+        stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).select_related("thread").first()
         if stored is None:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID is already used in the conversation") from None
-        return stored
+        return _already_stored(stored, sender, peer.username if group is None else group.group_id)
     except BaseException:
         if body is not None and body.created_upload is not None:
             storage.delete(body.created_upload.key)
         raise
+
+
+def _already_stored(stored: Message, sender: User, to: str) -> SentMessage:
+    """A resend of a stored message: the same message back, no event."""
+    return SentMessage(stored, serialize.message_base(stored, stored.thread, sender=sender, to=to))
 
 
 def c2c_thread(user_a: User, user_b: User) -> Thread:
@@ -149,8 +167,8 @@ def c2c_thread(user_a: User, user_b: User) -> Thread:
         if created:
             Conversation.objects.bulk_create(
                 [
-                    Conversation(user=low, thread=thread, peer=high, conversation_id=f"C2C{high.username}"),
-                    Conversation(user=high, thread=thread, peer=low, conversation_id=f"C2C{low.username}"),
+                    Conversation(user=low, thread=thread, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
+                    Conversation(user=high, thread=thread, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
                 ]
             )
     return thread
@@ -173,7 +191,7 @@ def post_message(
     counts_unread=True,
     direct_to=(),
     origin=None,
-) -> Message:
+) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
 
     Used by send_message and by group actions for their tips. ``counts_unread`` is
@@ -213,8 +231,6 @@ def post_message(
             [sender_pk, 1 if counts_unread else 0, message.pk, now, False, thread.pk],
         )
         viewers = cursor.fetchall()
-    # The SDK's ``to`` travels with the instance so the transport needs no query for it.
-    message.sdk_to = to
     base = serialize.message_base(message, thread, sender=sender, to=to)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
@@ -228,26 +244,16 @@ def post_message(
             publish_on_commit("MESSAGE_RECEIVED", delivery, direct_to, origin=origin, meta=meta)
     else:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta)
-    return message
+    return SentMessage(message, base)
 
 
 def _record_mentions(thread, message, at_user_list):
     """One row per mentioned member, one for @all (members only: others see nothing)."""
     rows = []
-    if AT_ALL in at_user_list:
+    if rules.AT_ALL in at_user_list:
         rows.append(GroupAtMention(thread=thread, message=message, seq=message.seq, user=None))
-    named = [u for u in at_user_list if u != AT_ALL]
+    named = [u for u in at_user_list if u != rules.AT_ALL]
     if named:
         member_pks = GroupMember.objects.filter(group__thread=thread, user__username__in=named).values_list("user_id", flat=True)
         rows.extend(GroupAtMention(thread=thread, message=message, seq=message.seq, user_id=pk) for pk in member_pks)
     GroupAtMention.objects.bulk_create(rows)
-
-
-def message_to(message: Message, thread: Thread) -> str:
-    """The ``to`` of a stored message: the groupID, or the C2C receiver's userID."""
-    if getattr(message, "sdk_to", None):
-        return message.sdk_to
-    if thread.kind == Thread.Kind.GROUP:
-        return Group.objects.values_list("group_id", flat=True).get(thread=thread)
-    receiver_pk = thread.user_high_id if message.sender_id == thread.user_low_id else thread.user_low_id
-    return User.objects.values_list("username", flat=True).get(pk=receiver_pk)

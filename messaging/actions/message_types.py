@@ -11,25 +11,22 @@ import math
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 
-from messaging import conf, serialize, storage
+from messaging import conf, rules, serialize, storage
 from messaging.access import access_message, access_own_upload
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, Upload, User
-
-AT_ALL = "__kImSDK_MesssageAtALL__"
-MAX_AT_USERS = 100
-MAX_MERGED = 100
-NOT_FORWARDABLE = {serialize.GROUP_TIP, "TIMGroupSystemNoticeElem"}
-
-TEXT = "TIMTextElem"
-IMAGE = "TIMImageElem"
-AUDIO = "TIMSoundElem"
-VIDEO = "TIMVideoFileElem"
-FILE = "TIMFileElem"
-CUSTOM = "TIMCustomElem"
-FACE = "TIMFaceElem"
-LOCATION = "TIMLocationElem"
-MERGER = "TIMRelayElem"
+from messaging.rules import (
+    AUDIO,
+    CUSTOM,
+    FACE,
+    FILE,
+    IMAGE,
+    LOCATION,
+    MERGER,
+    NOT_FORWARDABLE,
+    TEXT,
+    VIDEO,
+)
 
 UPLOAD_CODES = {
     IMAGE: ErrorCode.IMAGE_NOT_SELECTED,
@@ -79,11 +76,11 @@ def build_body(sender: User, msg_type, payload, *, conversation_type, at_user_li
         raise invalid(f"unsupported message type {msg_type!r}")
     body = builder(sender, payload)
     if at_user_list:
-        if msg_type != TEXT or conversation_type != "GROUP":
+        if msg_type != TEXT or conversation_type != rules.GROUP:
             raise invalid("atUserList is only for text messages in groups")
         if (
             not isinstance(at_user_list, list)
-            or len(at_user_list) > MAX_AT_USERS
+            or len(at_user_list) > conf.get("MAX_AT_USERS")
             or not all(isinstance(u, str) and u for u in at_user_list)
         ):
             raise invalid("atUserList must be a list of user IDs")
@@ -207,8 +204,9 @@ def _file(sender, payload):
 
 def _merger(sender, payload):
     refs = payload.get("messageList")
-    if not isinstance(refs, list) or not refs or len(refs) > MAX_MERGED:
-        raise invalid(f"payload.messageList must hold 1 to {MAX_MERGED} messages")
+    limit = conf.get("MAX_MERGED_MESSAGES")
+    if not isinstance(refs, list) or not refs or len(refs) > limit:
+        raise invalid(f"payload.messageList must hold 1 to {limit} messages")
     compatible = _string(payload, "compatibleText", required=True)
     title = _string(payload, "title")
     abstract = payload.get("abstractList") or []
@@ -235,7 +233,7 @@ def _merger(sender, payload):
             "time": serialize.epoch(m.created_at),
             "sequence": m.seq,
             "cloudCustomData": m.cloud_custom_data,
-            "messageForShow": serialize.message_for_show(m.type, m.payload),
+            "messageForShow": rules.message_for_show(m.type, m.payload),
         }
         for m in messages
     ]

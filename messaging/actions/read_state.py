@@ -7,7 +7,7 @@ message is either before the cursor or counted.
 
 from django.db import transaction
 
-from messaging import serialize
+from messaging import rules, serialize
 from messaging.access import access_conversation
 from messaging.events import publish_on_commit
 from messaging.models import Conversation, GroupAtMention, Message, Thread, User
@@ -55,5 +55,5 @@ def publish_peer_read(user, conv, thread, old_seq, new_seq):
         publish_on_commit("MESSAGE_READ_BY_PEER", messages, [peer.pk])
     # The event lists at most 100 messages; the cursor covers all of them.
     publish_on_commit(
-        "CONVERSATION_LIST_UPDATED", [{"conversationID": f"C2C{user.username}", "peerReadSequence": new_seq}], [peer.pk]
+        "CONVERSATION_LIST_UPDATED", [{"conversationID": rules.c2c_conversation_id(user.username), "peerReadSequence": new_seq}], [peer.pk]
     )

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from messaging import rules
+
 
 class Group(models.Model):
     """A group chat. ``type`` holds the SDK's type values (TIM.TYPES.GRP_*)."""
@@ -36,7 +38,7 @@ class Group(models.Model):
 
     @property
     def conversation_id(self):
-        return f"GROUP{self.group_id}"
+        return rules.group_conversation_id(self.group_id)
 
     @property
     def counts_unread(self):

@@ -6,7 +6,7 @@ getConversationList is one query for the rows plus one for the mentions
 
 from django.db.models import Q, Sum
 
-from messaging import conf, serialize
+from messaging import conf, rules, serialize
 from messaging.access import access_conversation, parse_conversation_id, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, GroupAtMention, Thread, User
@@ -44,10 +44,10 @@ def group_at_info(user: User, group_conversations) -> dict:
     for thread_id, seq, user_id, msg_id in mentions:
         if seq <= cursors[thread_id]:
             continue
-        at_type = 1 if user_id else 2
+        at_type = rules.AT_ME if user_id else rules.AT_ALL_TYPE
         key = (thread_id, seq)
-        if key in by_message and by_message[key]["atType"] != at_type:
-            at_type = 3
+        if key in by_message:
+            at_type |= by_message[key]["atType"]  # @me and @all: CONV_AT_ALL_AT_ME (3)
         by_message[key] = {"messageID": msg_id, "messageSequence": seq, "atType": at_type}
     result = {}
     for (thread_id, _), info in by_message.items():

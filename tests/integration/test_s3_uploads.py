@@ -186,7 +186,7 @@ def test_image_upload_by_presigned_post_then_signed_download_for_members(bucket,
 
     message = actions.send_message(
         alice, conversation_type="C2C", to="bob", msg_type="TIMImageElem", payload={"uuid": upload_uuid}
-    )
+    ).message
     b = logged_in(bob)
     for item in message.payload["imageInfoArray"]:
         response = b.get(item["url"])
@@ -263,7 +263,7 @@ def test_html_from_the_bucket_is_an_attachment_never_a_page(bucket, http, alice,
     assert done.status_code == 200 and done.json()["upload"]["contentType"] == "application/octet-stream"
     message = actions.send_message(
         alice, conversation_type="C2C", to="bob", msg_type="TIMFileElem", payload={"uuid": created["upload"]["uuid"]}
-    )
+    ).message
 
     for url in (message.payload["fileUrl"], f"/files/{created['upload']['uuid']}/original"):
         response = logged_in(bob).get(url)
@@ -285,7 +285,36 @@ def test_a_large_merger_is_stored_in_the_bucket_and_downloaded(bucket, alice, bo
     refs = [{"ID": m.msg_id, "conversationID": "C2Cbob"} for m in texts]
     merged = actions.send_message(
         alice, conversation_type="C2C", to="carol", msg_type="TIMRelayElem", payload={"compatibleText": "c", "messageList": refs}
-    )
+    ).message
     stored = Upload.objects.get(uuid=merged.payload["downloadKey"])
     assert objects(client, name) == [stored.key]
     assert [m["ID"] for m in downloaded_merger_list(merged)] == [m.msg_id for m in texts]
+
+
+def test_storage_reads_only_the_head_and_saves_under_the_exact_key(bucket):
+    """``storage.read_head`` is a ranged GET (S3Storage.open().read(n) would fetch the
+    whole object); ``storage.save`` replaces the object at its key, with its type,
+    though the storage is configured with ``file_overwrite=False``."""
+    client, name = bucket
+    big = bytes(range(256)) * (6 * 4096)  # 6 MB
+    client.put_object(Bucket=name, Key="uploads/big.bin", Body=big)
+    transferred = []
+
+    def count(http_response, **_):
+        transferred.append(int(http_response.headers.get("content-length") or 0))
+
+    events = default_storage.connection.meta.client.meta.events
+    events.register("after-call.s3.GetObject", count, unique_id="count-get-bytes")
+    try:
+        assert storage.read_head("uploads/big.bin", 8192) == big[:8192]
+    finally:
+        events.unregister("after-call.s3.GetObject", unique_id="count-get-bytes")
+    assert sum(transferred) == 8192, transferred
+    assert storage.size("uploads/big.bin") == len(big)
+    assert storage.size("uploads/nothing.bin") is None
+
+    assert storage.save("uploads/x/thumb.jpg", b"first", "image/jpeg") == "uploads/x/thumb.jpg"
+    assert storage.save("uploads/x/thumb.jpg", b"second", "image/jpeg") == "uploads/x/thumb.jpg"
+    assert objects(client, name, "uploads/x/") == ["uploads/x/thumb.jpg"]
+    stored = client.get_object(Bucket=name, Key="uploads/x/thumb.jpg")
+    assert (stored["Body"].read(), stored["ContentType"]) == (b"second", "image/jpeg")

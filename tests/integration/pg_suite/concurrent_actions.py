@@ -74,7 +74,7 @@ def run_together(workers, timeout=JOIN_TIMEOUT):
 def send(sender, to, text, conversation_type="C2C", msg_id=None):
     return actions.send_message(
         sender, conversation_type=conversation_type, to=to, msg_type="TIMTextElem", payload={"text": text}, msg_id=msg_id
-    )
+    ).message
 
 
 def thread_seqs(thread):

@@ -1,0 +1,15 @@
+"""What a socket reads about its user when it opens and when its groups change."""
+
+from messaging.models import User
+from messaging.queries import conversation_list, groups
+
+
+def load_session_state(user: User):
+    """(still active?, conversationID -> unread count, the threads of the user's groups). Three queries."""
+    user.refresh_from_db(fields=["is_active", "nick", "avatar"])
+    return user.is_active, conversation_list.get_unread_map(user), groups.get_group_thread_ids(user)
+
+
+def refresh_groups(user: User):
+    """The user's group list and their threads (the channel-layer groups to follow)."""
+    return groups.get_group_list(user), groups.get_group_thread_ids(user)

@@ -279,7 +279,7 @@ def test_a_large_merger_is_stored_in_the_bucket_and_downloaded(bucket, alice, bo
     texts = [
         actions.send_message(
             alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": f"{i}" + "x" * 2000}
-        )
+        ).message
         for i in range(5)
     ]
     refs = [{"ID": m.msg_id, "conversationID": "C2Cbob"} for m in texts]

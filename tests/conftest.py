@@ -4,7 +4,7 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
-from messaging.models import User
+from messaging import actions
 
 REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
 
@@ -32,7 +32,7 @@ def fresh_channel_layer():
 
 
 def make_user(username, nick=""):
-    return User.objects.create_user(username=username, password="pw-" + username, nick=nick or username.title())
+    return actions.create_user(username, password="pw-" + username, nick=nick or username.title())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from chatsite.asgi import application
-from messaging.models import GroupMember
+from messaging import actions
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group  # noqa: F401
 from tests.conftest import session_cookie
 from tests.ws import Tab, events_named
@@ -363,15 +363,9 @@ async def test_non_member_send_is_10007_and_changes_nothing(open_tab, alice, bob
 
 
 async def test_muted_member_send_is_10017_over_the_socket(open_tab, alice, bob):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     a = await open_tab(alice)
     await a.request("createGroup", type="Public", name="Team", groupID="team", memberList=["bob"])
-    await database_sync_to_async(
-        lambda: GroupMember.objects.filter(user=bob).update(muted_until=timezone.now() + timedelta(hours=1))
-    )()
+    await database_sync_to_async(actions.mute_member)(alice, "team", "bob", 3600)
     b = await open_tab(bob)
 
     await b.expect_error(
@@ -427,8 +421,7 @@ async def test_socket_from_a_foreign_origin_is_refused(alice):
 
 async def test_socket_of_a_banned_user_is_closed_with_4001(alice):
     cookie = await database_sync_to_async(session_cookie)(alice)
-    alice.is_active = False
-    await database_sync_to_async(alice.save)(update_fields=["is_active"])
+    await database_sync_to_async(actions.set_user_active)(alice, False)
 
     headers = [(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())]
     assert await connect(headers) == 4001

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupMember, Message, Thread
+from messaging.models import Conversation, Message, Thread
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
     TEXT_OVERHEAD,
@@ -15,6 +15,7 @@ from tests.chat_helpers import (
     db_snapshot,
     fast_passwords,  # noqa: F401
     make_group,
+    mute,
     send_group_text,
     send_text,
     text_body_bytes,
@@ -213,8 +214,7 @@ def test_unknown_user_is_20003(alice):
 
 
 def test_inactive_user_is_20003(alice, bob):
-    bob.is_active = False
-    bob.save(update_fields=["is_active"])
+    actions.set_user_active(bob, False)
     assert_refused(20003, send_text, alice, "bob")
 
 
@@ -230,16 +230,18 @@ def test_non_member_send_to_group_is_10007(alice, bob, carol):
 def test_muted_member_is_10017(alice, bob):
     make_group(alice, group_type="Public", members=["bob"])
     send_group_text(bob, "g1", "before the mute")
-    GroupMember.objects.filter(group__group_id="g1", user=bob).update(muted_until=timezone.now() + timedelta(minutes=10))
+    mute("g1", bob, 600)
 
     assert_refused(10017, send_group_text, bob, "g1", "muted")
 
 
-def test_expired_mute_allows_sending(alice, bob):
+def test_expired_mute_allows_sending(alice, bob, monkeypatch):
     make_group(alice, group_type="Public", members=["bob"])
-    GroupMember.objects.filter(group__group_id="g1", user=bob).update(muted_until=timezone.now() - timedelta(seconds=1))
+    mute("g1", bob, 60)
+    later = timezone.now() + timedelta(seconds=61)
+    monkeypatch.setattr(timezone, "now", lambda: later)
 
-    assert send_group_text(bob, "g1", "free again").seq == 2
+    assert send_group_text(bob, "g1", "free again").seq == 3
 
 
 @pytest.mark.parametrize("conversation_type", ["@TIM#SYSTEM", "junk", "", None, "c2c"])
@@ -324,7 +326,7 @@ def test_public_group_counts_unread(alice, bob):
 
 def test_mute_all_refuses_plain_members_but_not_the_owner(alice, bob):
     make_group(alice, group_type="Public", members=["bob"])
-    Group.objects.filter(group_id="g1").update(mute_all=True)
+    actions.set_mute_all(alice, "g1", True)
 
     assert_refused(10017, send_group_text, bob, "g1", "hush")
-    assert send_group_text(alice, "g1", "announcement").seq == 2
+    assert send_group_text(alice, "g1", "announcement").seq == 3

@@ -1,20 +1,27 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
 from messaging.actions.conversations import delete_conversation, pin_conversation
+from messaging.actions.group_admin import mute_member, set_member_role, set_mute_all, update_group_profile
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_send import send_message
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import set_user_active
+from messaging.actions.users import create_user, set_user_active, update_user_profile
 
 __all__ = [
     "add_members",
     "create_group",
+    "create_user",
     "delete_conversation",
     "delete_members",
     "join_group",
     "mark_read",
+    "mute_member",
     "pin_conversation",
     "quit_group",
     "send_message",
+    "set_member_role",
+    "set_mute_all",
     "set_user_active",
+    "update_group_profile",
+    "update_user_profile",
 ]

@@ -1,0 +1,190 @@
+"""Group administration: the group's profile, mute-all, member roles and mutes.
+
+Each action runs in one transaction under the group's row lock (the lock that
+orders every membership change of the group), posts its group tip (TIMGroupTipElem)
+into the group's history, and publishes its events after commit. A call that
+changes nothing writes nothing and posts no tip.
+
+Who may do what (shared/spec/TIM.md 6.2):
+
+- the profile (name, introduction, notification, avatar): any member of a Work
+  group; the owner and admins of Public and Meeting groups;
+- mute all: the owner and admins (Work groups have no admins: the owner);
+- roles: the owner only, not in Work groups (they have no admins); at most
+  ``MAX_GROUP_ADMINS`` admins;
+- member mutes: the owner and admins, not in Work groups; admins mute ordinary
+  members only; nobody mutes the owner.
+
+``by_admin=True`` is the app admin (the Django admin passes it): owner rights in
+every group, member or not. The WebSocket never passes it.
+
+Errors: 10010 no such group, 2602 bad groupID, 10007 not a member or not allowed,
+2623 the target is not a member, 10004 bad arguments or the admin limit.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from messaging import rules, serialize
+from messaging.access import access_group, access_membership
+from messaging.actions.groups import _lock, _publish_group_list, _tip
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Group, GroupMember, Message, User
+
+Role = GroupMember.Role
+UNSET = object()
+# Tencent Cloud Chat allows 10 admins per group (its group-role documentation;
+# TIM.md 6.2 names the role without the number).
+MAX_GROUP_ADMINS = 10
+MAX_MUTE_SECONDS = 2**32 - 1  # the SDK's muteTime is a uint32 of seconds
+# Model field -> the SDK's group profile field, with its limit in UTF-8 bytes (TIM.md 6.3).
+PROFILE_FIELDS = {
+    "name": ("name", 30),
+    "introduction": ("introduction", 240),
+    "notification": ("notification", 300),
+    "avatar": ("avatar", 100),
+}
+
+
+def update_group_profile(
+    operator: User,
+    group_id,
+    *,
+    name=UNSET,
+    introduction=UNSET,
+    notification=UNSET,
+    avatar=UNSET,
+    by_admin=False,
+) -> Group:
+    """Change the group's name, introduction, notification and/or avatar.
+
+    Posts tip 6 whose ``newGroupProfile`` holds the changed fields only, and refreshes
+    every member's group list (the profile is in it)."""
+    wanted = {
+        field: value
+        for field, value in (("name", name), ("introduction", introduction), ("notification", notification), ("avatar", avatar))
+        if value is not UNSET
+    }
+    if not wanted:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "nothing to change: give name, introduction, notification or avatar")
+    for field, value in wanted.items():
+        limit = PROFILE_FIELDS[field][1]
+        if not isinstance(value, str) or len(value.encode()) > limit:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    if "name" in wanted:
+        if not wanted["name"].strip():
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "the group name may not be empty")
+        wanted["name"] = wanted["name"].strip()
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = _operator_role(operator, group, by_admin)
+        if group.type != Group.Type.WORK and role == Role.MEMBER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may change this group's profile")
+        changes = {field: value for field, value in wanted.items() if getattr(group, field) != value}
+        if changes:
+            _change_profile(group, operator, changes, {PROFILE_FIELDS[field][0]: value for field, value in changes.items()})
+    return group
+
+
+def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
+    """Mute (``mute=True``) or unmute every ordinary member: tip 6 with
+    ``newGroupProfile: {"muteAllMembers": mute}``. Owner and admins."""
+    if not isinstance(mute, bool):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = _operator_role(operator, group, by_admin)
+        if role == Role.MEMBER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
+        if group.mute_all != mute:
+            _change_profile(group, operator, {"mute_all": mute}, {"muteAllMembers": mute})
+    return group
+
+
+def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) -> GroupMember:
+    """Make a member an admin (``role="Admin"``, tip 4) or an ordinary member again
+    (``role="Member"``, tip 5). The owner only; not in Work groups."""
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, 'role must be "Admin" or "Member"')
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        operator_role = _operator_role(operator, group, by_admin)
+        if group.type == Group.Type.WORK:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "a Work group has no admins")
+        if operator_role != Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may appoint or cancel admins")
+        target = _target(group, user_id)
+        if target.role == Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "the owner's role cannot be changed")
+        if target.role == role:
+            return target
+        if role == Role.ADMIN and GroupMember.objects.filter(group=group, role=Role.ADMIN).count() >= MAX_GROUP_ADMINS:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"a group has at most {MAX_GROUP_ADMINS} admins")
+        GroupMember.objects.filter(pk=target.pk).update(role=role)
+        target.role = role
+        tip = rules.TIP_MEMBER_SET_ADMIN if role == Role.ADMIN else rules.TIP_MEMBER_CANCELED_ADMIN
+        _tip(group, operator, tip, [target.user])
+        # Only the target's own group list changed (selfInfo.role).
+        _publish_group_list([target.user])
+    return target
+
+
+def mute_member(operator: User, group_id, user_id, seconds, *, by_admin=False) -> GroupMember:
+    """Mute a member for ``seconds`` (0 unmutes): tip 7 whose ``memberList`` is
+    ``[{"userID", "nick", "avatar", "muteTime": seconds}]``. A muted member's group
+    sends fail with 10017 until then. Owner and admins (admins mute ordinary
+    members only); not in Work groups."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= MAX_MUTE_SECONDS:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"muteTime must be a number of seconds from 0 to {MAX_MUTE_SECONDS}")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        operator_role = _operator_role(operator, group, by_admin)
+        if group.type == Group.Type.WORK:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "members of a Work group cannot be muted")
+        if operator_role == Role.MEMBER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute members")
+        target = _target(group, user_id)
+        if target.role == Role.OWNER or (operator_role == Role.ADMIN and target.role != Role.MEMBER):
+            raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not mute {target.user.username} in this group")
+        now = timezone.now()
+        if seconds == 0 and not (target.muted_until and target.muted_until > now):
+            return target  # not muted: nothing to undo
+        target.muted_until = now + timedelta(seconds=seconds) if seconds else None
+        GroupMember.objects.filter(pk=target.pk).update(muted_until=target.muted_until)
+        member = {**serialize.user_profile(target.user), "muteTime": seconds}
+        _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
+    return target
+
+
+def _operator_role(operator: User, group: Group, by_admin: bool):
+    """The operator's role in ``group``; the app admin counts as the owner. 10007 for a non-member."""
+    if by_admin:
+        return Role.OWNER
+    return access_membership(operator, group).role
+
+
+def _target(group: Group, user_id) -> GroupMember:
+    """The member ``user_id`` of ``group`` (user selected), or 2623."""
+    if not isinstance(user_id, str) or not user_id:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
+    target = GroupMember.objects.filter(group=group, user__username=user_id).select_related("user").first()
+    if target is None:
+        raise ChatError(ErrorCode.USER_NOT_IN_GROUP, f"{user_id} is not a member of group {group.group_id!r}")
+    return target
+
+
+def _change_profile(group: Group, operator: User, changes: dict, new_profile: dict) -> Message:
+    """Write ``changes`` (model fields) to the locked group, post tip 6 with
+    ``newGroupProfile`` and refresh every member's group list."""
+    Group.objects.filter(pk=group.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(group, field, value)
+    tip = _tip(group, operator, rules.TIP_GROUP_PROFILE_UPDATED, [], extra={"newGroupProfile": new_profile})
+    _publish_group_list(User.objects.filter(group_memberships__group=group).only("pk"))
+    return tip

@@ -61,7 +61,7 @@ class MessageRef(Args):
 
 
 class OutgoingMessage(Args):
-    conversationType: described(str, '`"C2C"` or `"GROUP"`; anything else is 2106', code=ErrorCode.BAD_CONVERSATION_TYPE)
+    conversationType: described(str, '`"C2C"` or `"GROUP"`', code=ErrorCode.BAD_CONVERSATION_TYPE)
     to: described(str, "C2C: the peer's userID, not your own; GROUP: the groupID")
     type: described(str, "a sendable type (§3); ignored with `forward`") = ""
     payload: described(dict[str, Any], "what the type needs (§4.2.1); ignored with `forward`") = {}
@@ -89,19 +89,21 @@ class OutgoingMessage(Args):
 
 
 class OfflinePushInfo(Args):
-    disablePush: bool = False
-    disableVoipPush: bool = False
-    title: str = ""
-    description: str = ""
-    extension: str = ""
-    ignoreIOSBadge: bool = False
-    androidOPPOChannelID: str = ""
+    """The SDK's offline-push settings (the web has no push of its own)."""
+
+    disablePush: described(bool, "no offline push for this message") = False
+    disableVoipPush: described(bool, "no VoIP push") = False
+    title: described(str, "the push's title") = ""
+    description: described(str, "the push's text") = ""
+    extension: described(str, "data passed through the push") = ""
+    ignoreIOSBadge: described(bool, "iOS: do not count it on the app badge") = False
+    androidOPPOChannelID: described(str, "OPPO (Android 8+) channel ID") = ""
 
 
 class MessageControlInfo(Args):
-    excludedFromUnreadCount: bool = False
-    excludedFromLastMessage: bool = False
-    excludedFromContentModeration: bool = False
+    excludedFromUnreadCount: described(bool, "stored, but not counted as unread") = False
+    excludedFromLastMessage: described(bool, "stored, but not the conversation's `lastMessage`") = False
+    excludedFromContentModeration: described(bool, "not checked against banned words") = False
 
 
 class SendOptions(Args):
@@ -166,7 +168,7 @@ class MemberRef(Args):
 
 
 class CreateGroup(Args, kw_only=True):
-    type: described(str, '`"Private"` (Work), `"Public"` or `"ChatRoom"` (Meeting); anything else is 2600') = "Private"
+    type: described(str, '`"Private"` (Work), `"Public"` or `"ChatRoom"` (Meeting)', code=ErrorCode.BAD_GROUP_TYPE) = "Private"
     name: described(str, "required; not blank; at most 30 bytes (UTF-8); stored trimmed")
     groupID: described(
         str | None,

@@ -1,28 +1,103 @@
-"""The moderators' admin. Read-mostly: chat state changes go through messaging.actions."""
+"""The moderators' admin: a transport like the WebSocket, not a second write path.
 
-from django.contrib import admin
+Every change of chat state made here goes through ``messaging.actions``, so that it
+is checked, written in one transaction, and announced (events, group tips) exactly
+as the same change made from a chat tab: a user's nick and avatar
+(``update_user_profile``), a new user (``create_user``), a ban (``set_user_active``),
+a group's profile and mute-all (``update_group_profile``, ``set_mute_all``), a
+member's role and mute (``set_member_role``, ``mute_member``). The Django admin is
+TIM's "app admin": it passes ``by_admin=True`` and has owner rights in every group.
+
+Nothing is hard-deleted here (a deleted message would leave a hole in its thread's
+sequence, a deleted membership a wrong member count, a deleted user other people's
+history): ban a user instead; recall and dismissal come with their own actions.
+Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
+"""
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 
 from messaging import actions as chat_actions
-from messaging.models import Conversation, Group, GroupMember, Message, User
+from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
+from messaging.actions.users import check_user_id
+from messaging.errors import ChatError
+from messaging.models import Conversation, Group, GroupMember, Message, Upload, User
+
+# Fields of the user's row that are Django's auth, saved by Django as usual.
+AUTH_FIELDS = ("first_name", "last_name", "email", "is_staff", "is_superuser", "last_login", "date_joined")
+PROFILE = ("nick", "avatar")
+
+
+class NoHardDelete:
+    """Chat rows are never hard-deleted from the admin (see the module docstring)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyChatAdmin(NoHardDelete, admin.ModelAdmin):
+    """Shown to moderators; changed only by the actions of their own transports."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+class ChatUserCreationForm(AdminUserCreationForm):
+    def clean_username(self):
+        username = super().clean_username()
+        try:
+            check_user_id(username)
+        except ChatError as error:
+            raise forms.ValidationError(error.message) from None
+        return username
 
 
 @admin.register(User)
-class ChatUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Chat profile", {"fields": ("nick", "avatar")}),)
+class ChatUserAdmin(NoHardDelete, UserAdmin):
+    add_form = ChatUserCreationForm
+    fieldsets = UserAdmin.fieldsets + (("Chat profile", {"fields": PROFILE}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", *PROFILE, "usable_password", "password1", "password2")}),
+    )
     list_display = ("username", "nick", "email", "is_active", "is_staff")
     actions = ["ban_users", "unban_users"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The username is the SDK's userID: other people's conversation IDs name it.
+        return ("username",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
-        """Profile fields save as usual; a change of ``is_active`` is a ban or an
-        unban and goes through the action, which also closes the user's sockets."""
-        ban_change = change and "is_active" in form.changed_data
-        wanted = obj.is_active
-        if ban_change:
-            obj.is_active = not wanted
-        super().save_model(request, obj, form, change)
-        if ban_change:
-            chat_actions.set_user_active(obj, wanted)
+        if not change:
+            self._create(obj, form)
+            return
+        changed = set(form.changed_data)
+        _save_auth_fields(obj, [name for name in AUTH_FIELDS if name in changed])
+        profile = {name: form.cleaned_data[name] for name in PROFILE if name in changed}
+        if profile:
+            chat_actions.update_user_profile(obj, **profile)
+        if "is_active" in changed:
+            # A ban or an unban: the action also closes the user's sockets.
+            chat_actions.set_user_active(obj, form.cleaned_data["is_active"])
+
+    def _create(self, obj, form):
+        """The add form: the user is made by ``create_user``; ``obj`` becomes that row."""
+        usable = form.cleaned_data.get("set_usable_password", True)
+        created = chat_actions.create_user(
+            form.cleaned_data["username"],
+            password=form.cleaned_data.get("password1") if usable else None,
+            nick=form.cleaned_data.get("nick", ""),
+            avatar=form.cleaned_data.get("avatar", ""),
+        )
+        obj.pk, obj.password, obj.date_joined = created.pk, created.password, created.date_joined
+        obj._state.adding, obj._state.db = False, created._state.db
 
     @admin.action(description="Ban selected users (log them out everywhere)")
     def ban_users(self, request, queryset):
@@ -35,40 +110,175 @@ class ChatUserAdmin(UserAdmin):
         self.message_user(request, f"Unbanned {count} user(s).")
 
 
+def _save_auth_fields(user: User, fields):
+    """Save Django's auth fields of a user (email, names, staff flags, dates) and no
+    other column: the chat profile and ``is_active`` go through the actions."""
+    assert set(fields) <= set(AUTH_FIELDS), fields
+    if fields:
+        user.save(update_fields=fields)
+
+
+# --- groups ------------------------------------------------------------------------------
+
+MUTE_CHOICES = [
+    ("", "—"),
+    ("0", "Unmute"),
+    ("600", "Mute 10 minutes"),
+    ("3600", "Mute 1 hour"),
+    ("86400", "Mute 1 day"),
+    ("604800", "Mute 7 days"),
+    ("2592000", "Mute 30 days"),
+]
+
+
+class GroupAdminForm(forms.ModelForm):
+    """The profile limits are the action's (UTF-8 bytes, as the SDK counts them)."""
+
+    class Meta:
+        model = Group
+        fields = ("name", "introduction", "notification", "avatar", "mute_all")
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, (_, limit) in PROFILE_FIELDS.items():
+            value = cleaned.get(field)
+            if isinstance(value, str) and len(value.encode()) > limit:
+                self.add_error(field, f"At most {limit} bytes (UTF-8).")
+        return cleaned
+
+
+class GroupMemberForm(forms.ModelForm):
+    """A member's row: the role (Admin/Member) and a mute, applied by the actions."""
+
+    mute = forms.ChoiceField(choices=MUTE_CHOICES, required=False, label="Mute")
+
+    class Meta:
+        model = GroupMember
+        fields = ("role",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        member = self.instance
+        if member.pk and member.role == GroupMember.Role.OWNER:
+            self.fields["role"].disabled = True
+            self.fields["mute"].disabled = True
+        else:
+            self.fields["role"].choices = [(r, r) for r in (GroupMember.Role.ADMIN, GroupMember.Role.MEMBER)]
+        if member.pk and member.group.type == Group.Type.WORK:
+            self.fields["role"].disabled = True
+            self.fields["mute"].disabled = True
+            self.fields["role"].help_text = "A Work group has no admins and no mutes."
+
+    def clean_mute(self):
+        value = self.cleaned_data.get("mute")
+        if value in ("", None):
+            return None
+        seconds = int(value)
+        if not 0 <= seconds <= MAX_MUTE_SECONDS:
+            raise forms.ValidationError("Not a mute duration.")
+        return seconds
+
+
 class GroupMemberInline(admin.TabularInline):
     model = GroupMember
+    form = GroupMemberForm
     extra = 0
-    readonly_fields = ("user", "role", "joined_at")
+    fields = ("user", "role", "mute", "muted_until", "joined_at")
+    readonly_fields = ("user", "muted_until", "joined_at")
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "group")
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
-    list_display = ("group_id", "name", "type", "owner", "member_count", "created_at")
+class GroupAdmin(NoHardDelete, admin.ModelAdmin):
+    form = GroupAdminForm
+    list_display = ("group_id", "name", "type", "owner", "member_count", "mute_all", "created_at")
     search_fields = ("group_id", "name")
-    readonly_fields = ("group_id", "type", "owner", "member_count", "thread", "created_at")
+    fields = (
+        "group_id",
+        "type",
+        "owner",
+        "member_count",
+        "name",
+        "introduction",
+        "notification",
+        "avatar",
+        "mute_all",
+        "join_option",
+        "thread",
+        "created_at",
+    )
+    readonly_fields = ("group_id", "type", "owner", "member_count", "join_option", "thread", "created_at")
     inlines = [GroupMemberInline]
+
+    def has_add_permission(self, request):
+        return False  # groups are created by users (createGroup)
+
+    def save_model(self, request, obj, form, change):
+        """The profile through ``update_group_profile`` (tip 6 with the changed fields),
+        mute-all through ``set_mute_all``: as the app admin."""
+        changed = set(form.changed_data)
+        profile = {field: form.cleaned_data[field] for field in PROFILE_FIELDS if field in changed}
+        if profile:
+            self._run(request, chat_actions.update_group_profile, request.user, obj.group_id, **profile, by_admin=True)
+        if "mute_all" in changed:
+            mute = form.cleaned_data["mute_all"]
+            self._run(request, chat_actions.set_mute_all, request.user, obj.group_id, mute, by_admin=True)
+
+    def save_formset(self, request, form, formset, change):
+        """Members' roles and mutes through ``set_member_role`` and ``mute_member``."""
+        if formset.model is not GroupMember:
+            raise NotImplementedError("only the member inline is editable")
+        # What formset.save() would have recorded, for the admin's change message.
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [(f.instance, f.changed_data) for f in formset.forms if f.changed_data]
+        for member_form in formset.forms:
+            member = member_form.instance
+            group_id, user_id = member.group.group_id, member.user.username
+            if "role" in member_form.changed_data:
+                role = member_form.cleaned_data["role"]
+                self._run(request, chat_actions.set_member_role, request.user, group_id, user_id, role, by_admin=True)
+            seconds = member_form.cleaned_data.get("mute")
+            if seconds is not None:
+                self._run(request, chat_actions.mute_member, request.user, group_id, user_id, seconds, by_admin=True)
+
+    def _run(self, request, action, *args, **kwargs):
+        """Run one action; a refusal is shown to the moderator, the other changes stand."""
+        try:
+            action(*args, **kwargs)
+        except ChatError as error:
+            self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
+
+
+# --- messages, conversations, uploads: read-only ----------------------------------------------
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyChatAdmin):
     list_display = ("msg_id", "thread", "seq", "sender", "type", "created_at")
     list_filter = ("type",)
     readonly_fields = [f.name for f in Message._meta.fields]
     list_select_related = ("thread", "sender")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ReadOnlyChatAdmin):
     list_display = ("user", "conversation_id", "unread_count", "last_read_seq", "is_hidden", "is_pinned")
     list_select_related = ("user",)
     readonly_fields = [f.name for f in Conversation._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+
+@admin.register(Upload)
+class UploadAdmin(ReadOnlyChatAdmin):
+    list_display = ("uuid", "owner", "kind", "status", "name", "size", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("owner",)
+    readonly_fields = [f.name for f in Upload._meta.fields]

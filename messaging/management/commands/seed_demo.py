@@ -1,4 +1,6 @@
-"""Create the demo users alice, bob, carol and dave and a demo group with all four."""
+"""Create the demo users alice, bob, carol and dave and a demo group with all four.
+
+Idempotent; writes only through the actions (users that exist are left as they are)."""
 
 import os
 
@@ -16,15 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         password = os.environ.get("CHAT_DEMO_PASSWORD", "chat-demo-2026")
-        users = []
-        for username, nick in DEMO_USERS:
-            user, created = User.objects.get_or_create(username=username, defaults={"nick": nick})
-            if created:
-                user.set_password(password)
-                user.save(update_fields=["password"])
-            users.append(user)
+        existing = {u.username: u for u in User.objects.filter(username__in=[u for u, _ in DEMO_USERS])}
+        users = [
+            existing.get(username) or actions.create_user(username, password=password, nick=nick) for username, nick in DEMO_USERS
+        ]
         if not User.objects.filter(username="admin").exists():
-            User.objects.create_superuser("admin", "", password, nick="Moderator")
+            actions.create_user("admin", password=password, nick="Moderator", is_superuser=True)
         if not Group.objects.filter(group_id=DEMO_GROUP_ID).exists():
             actions.create_group(
                 users[0],

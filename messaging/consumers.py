@@ -15,6 +15,7 @@ server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+import msgspec
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -51,6 +52,7 @@ def op_send_message(user, args: schemas.SendMessage, origin):
         client_time=message.clientTime,
         at_user_list=message.atUserList,
         forward={"ID": message.forward.ID, "conversationID": message.forward.conversationID} if message.forward else None,
+        offline_push_info=msgspec.structs.asdict(args.options.offlinePushInfo) if args.options.offlinePushInfo else None,
         origin=origin,
     )
     return {"message": serialize.for_viewer(sent.data, user.username)}

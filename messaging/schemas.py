@@ -108,7 +108,9 @@ class MessageControlInfo(Args):
 
 class SendOptions(Args):
     onlineUserOnly: described(bool, "only `false` is accepted until online-only messages exist") = False
-    offlinePushInfo: described(OfflinePushInfo | None, "only `null` is accepted until push settings are stored") = None
+    offlinePushInfo: described(
+        OfflinePushInfo | None, "checked and stored with the message (the web has no push of its own; a push gateway may read it)"
+    ) = None
     messageControlInfo: described(
         MessageControlInfo | None, "only `null` is accepted until unread and last-message control exist"
     ) = None
@@ -127,7 +129,6 @@ class SendMessage(Args):
                 ("message.needReadReceipt", self.message.needReadReceipt),
                 ("message.receiverList", self.message.receiverList),
                 ("options.onlineUserOnly", self.options.onlineUserOnly),
-                ("options.offlinePushInfo", self.options.offlinePushInfo is not None),
                 ("options.messageControlInfo", self.options.messageControlInfo is not None),
             )
             if used

@@ -90,7 +90,6 @@ def test_each_ops_arguments_are_checked_before_it_runs(op, args, code):
     "options, named",
     [
         ({"onlineUserOnly": True}, "options.onlineUserOnly"),
-        ({"offlinePushInfo": {"disablePush": True}}, "options.offlinePushInfo"),
         ({"messageControlInfo": {"excludedFromUnreadCount": True}}, "options.messageControlInfo"),
     ],
 )
@@ -193,6 +192,24 @@ async def test_a_refused_send_stores_nothing_and_the_socket_goes_on(tab, fields,
     sent = await tab.send_text("bob", "still here")
     assert sent["payload"] == {"text": "still here"}
     assert await database_sync_to_async(Message.objects.count)() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_offline_push_info_is_checked_and_stored_with_the_message(tab):
+    """The seed's example ``sendMessage(message, {offlinePushInfo: {disablePush: true}})`` works."""
+    await tab.expect_error(10004, "sendMessage", message=message(), options={"offlinePushInfo": {"disablePush": "yes"}})
+    push = {"disablePush": True, "title": "Alice", "androidOPPOChannelID": "chat"}
+    sent = await tab.request("sendMessage", message=message(), options={"offlinePushInfo": push})
+    stored = await database_sync_to_async(Message.objects.get)(msg_id=sent["message"]["ID"])
+    assert stored.offline_push_info == {
+        "disablePush": True,
+        "disableVoipPush": False,
+        "title": "Alice",
+        "description": "",
+        "extension": "",
+        "ignoreIOSBadge": False,
+        "androidOPPOChannelID": "chat",
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -63,6 +63,7 @@ def send_message(
     client_time=0,
     at_user_list=None,
     forward=None,
+    offline_push_info=None,
     origin=None,
 ) -> SentMessage:
     """Store and deliver one message from ``sender``.
@@ -83,6 +84,8 @@ def send_message(
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "cloudCustomData must be a string")
     if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= conf.get("MAX_CLIENT_MESSAGE_ID")):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "message ID must be a string of 1 to 64 characters")
+    if offline_push_info is not None and not isinstance(offline_push_info, dict):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "offlinePushInfo must be an object")
     for name, value in (("random", random), ("clientTime", client_time)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be an integer from 0 to 2**53")
@@ -111,6 +114,7 @@ def send_message(
         cloud_custom_data=cloud_custom_data,
         random=random or 0,
         client_time=client_time or 0,
+        offline_push_info=offline_push_info,
         origin=origin,
     )
     body = None
@@ -190,6 +194,7 @@ def post_message(
     attachments=(),
     counts_unread=True,
     direct_to=(),
+    offline_push_info=None,
     origin=None,
 ) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
@@ -215,6 +220,7 @@ def post_message(
         at_user_list=at_user_list or [],
         random=random,
         client_time=client_time or int(now.timestamp()),
+        offline_push_info=offline_push_info,
         created_at=now,
     )
     if attachments:

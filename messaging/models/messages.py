@@ -23,6 +23,9 @@ class Message(models.Model):
     random = models.BigIntegerField(default=0)
     client_time = models.BigIntegerField(default=0)
     is_revoked = models.BooleanField(default=False)
+    # The SDK's offlinePushInfo as the sender gave it (validated by the op schema). The web
+    # has no push of its own; it is kept for a push gateway or the REST API to read.
+    offline_push_info = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
     # Uploads this message refers to (its own, forwarded or merged ones): a member of
     # the thread may download them.

@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.stats import percentile
+from messaging import rules
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
 from messaging.queries.conversation_list import get_conversation_list
 from messaging.queries.message_list import get_message_list
@@ -75,7 +76,7 @@ def _insert_messages(thread, low, high, count):
             user=user,
             thread=thread,
             peer=peer,
-            conversation_id=f"C2C{peer.username}",
+            conversation_id=rules.c2c_conversation_id(peer.username),
             last_message=last,
             last_time=last.created_at,
             last_read_seq=count // 2,
@@ -146,7 +147,7 @@ def _many_conversations(user, count, tag):
                     thread=thread,
                     peer=None if group else other,
                     group=group,
-                    conversation_id=group.conversation_id if group else f"C2C{other.username}",
+                    conversation_id=group.conversation_id if group else rules.c2c_conversation_id(other.username),
                     last_message=message,
                     last_time=message.created_at,
                     unread_count=1 if viewer == user else 0,

@@ -39,7 +39,7 @@ def test_admin_unticking_active_bans_through_the_action(alice, bob, monkeypatch)
     monkeypatch.setattr(
         actions, "set_user_active", lambda user, active: calls.append((user.username, active)) or real(user, active)
     )
-    admin = User.objects.create_superuser("boss", "", "pw-boss")
+    admin = actions.create_user("boss", password="pw-boss", is_superuser=True)
     client = Client()
     client.force_login(admin)
     page = client.get(f"/admin/messaging/user/{alice.pk}/change/")

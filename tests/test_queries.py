@@ -1,13 +1,10 @@
 """Reads: pinned query counts that do not grow with the data, pagination, list shapes."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from messaging import actions
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, Thread, User
+from messaging.models import Group
 from messaging.queries.conversation_list import get_conversation_list, get_total_unread_count
 from messaging.queries.groups import get_group_list, get_group_member_list
 from messaging.queries.message_list import get_message_list
@@ -24,9 +21,8 @@ SIZES = [3, 40]
 
 
 def bulk_users(prefix, n):
-    """Users made without password hashing: arrange only."""
-    User.objects.bulk_create([User(username=f"{prefix}{i:03d}", nick=f"{prefix.title()} {i}") for i in range(n)])
-    return list(User.objects.filter(username__startswith=prefix).order_by("username"))
+    """Users without a password (no hashing: fast), made by the action."""
+    return [actions.create_user(f"{prefix}{i:03d}", nick=f"{prefix.title()} {i}") for i in range(n)]
 
 
 def texts(page):
@@ -265,23 +261,9 @@ def test_conversation_list_is_pinned_first_then_most_recent(alice, bob, carol, d
 
 def test_conversation_list_shows_at_most_100_of_the_most_recent(alice):
     peers = bulk_users("peer", 105)
-    base = timezone.now()
-    threads = Thread.objects.bulk_create(
-        [Thread(kind=Thread.Kind.C2C, key=Thread.c2c_key(alice.pk, p.pk), user_low=alice, user_high=p) for p in peers]
-    )
-    Conversation.objects.bulk_create(
-        [
-            Conversation(
-                user=alice,
-                thread=t,
-                peer=p,
-                conversation_id=f"C2C{p.username}",
-                last_time=base + timedelta(seconds=i),
-                is_pinned=i == 0,
-            )
-            for i, (t, p) in enumerate(zip(threads, peers, strict=True))
-        ]
-    )
+    for peer in peers:  # peer000 writes first, peer104 last
+        send_text(peer, "alice", f"from {peer.username}")
+    actions.pin_conversation(alice, "C2Cpeer000", True)
 
     listed = [c["conversationID"] for c in get_conversation_list(alice)]
 

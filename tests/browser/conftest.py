@@ -4,7 +4,8 @@
 (``CHAT_SQLITE_PATH``, ``CHAT_MEDIA_ROOT``) and serves it with Daphne on a free
 port: the embedded defaults (in-memory channel layer, local files), nothing
 shared with a developer's ``db.sqlite3``. pytest-django's ``live_server`` is a
-WSGI server and cannot carry the WebSocket, hence the subprocess.
+WSGI server and cannot carry the WebSocket, hence the subprocess (started and
+stopped by ``tests/servers.py``, as the integration tests' Daphnes are).
 
 ``browser`` is Debian's Chromium driven by Playwright (never ``playwright
 install``). Without it the tests skip, or fail when ``CHAT_REQUIRE_SERVICES=1``.
@@ -12,19 +13,12 @@ install``). Without it the tests skip, or fail when ``CHAT_REQUIRE_SERVICES=1``.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import need_service
+from tests.servers import child_env, manage, start_daphne
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "chat-demo-2026"
 CHROMIUM_ARGS = [
     "--headless",
@@ -36,8 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Loopback is reached directly, whatever proxy the environment names.
-DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 # base URL -> the environment its Daphne runs with (for manage.py against the same database)
 SITE_ENVS = {}
 
@@ -49,59 +41,17 @@ def chromium_path():
     return None
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def site_env(tmp):
     """Our environment less what would point the child at other services or at pytest."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PYTEST_") and k not in {"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-            "CHAT_SQLITE_PATH": str(tmp / "chat.sqlite3"),
-            "CHAT_MEDIA_ROOT": str(tmp / "media"),
-            "CHAT_DEMO_PASSWORD": DEMO_PASSWORD,
-            "CHAT_SERVE_STATIC": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
+    return child_env(
+        unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "DJANGO_SETTINGS_MODULE"},
+        DJANGO_SETTINGS_MODULE="chatsite.settings",
+        CHAT_SQLITE_PATH=tmp / "chat.sqlite3",
+        CHAT_MEDIA_ROOT=tmp / "media",
+        CHAT_DEMO_PASSWORD=DEMO_PASSWORD,
+        CHAT_SERVE_STATIC="1",
+        PYTHONUNBUFFERED="1",
     )
-    return env
-
-
-def manage(env, *args):
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-
-
-def wait_until_serving(url, process, log_path, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with DIRECT.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"daphne did not answer {url} within {timeout} s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -119,29 +69,9 @@ def chat_site(chromium, tmp_path_factory):
     env = site_env(tmp)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo")
-    port = free_port()
-    log_path = tmp / "daphne.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    SITE_ENVS[base_url] = env
-    try:
-        wait_until_serving(base_url + "/accounts/login/", process, log_path)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with start_daphne(env, tmp) as daphne:
+        SITE_ENVS[daphne.origin] = env
+        yield daphne.origin
 
 
 @pytest.fixture(scope="session")
@@ -155,11 +85,12 @@ def make_user(chat_site):
     def make(user_id, nick=""):
         if user_id in made:
             return
+        # Through the action, as every write; the seeded users already have the demo password.
         code = (
+            "from messaging import actions\n"
             "from messaging.models import User\n"
-            f"user, _ = User.objects.get_or_create(username={user_id!r}, defaults={{'nick': {nick!r}}})\n"
-            f"user.set_password({DEMO_PASSWORD!r})\n"
-            "user.save()\n"
+            f"if not User.objects.filter(username={user_id!r}).exists():\n"
+            f"    actions.create_user({user_id!r}, password={DEMO_PASSWORD!r}, nick={nick!r})\n"
         )
         manage(SITE_ENVS[chat_site], "shell", "-c", code)
         made.add(user_id)

@@ -10,17 +10,15 @@
 
 When a service is absent the fixture calls ``need_service``: the test is skipped on
 a developer's machine and fails in CI, where ``CHAT_REQUIRE_SERVICES=1``.
+
+Child processes and servers (free ports, Daphne, the WebSocket client) are
+``tests/servers.py``'s, shared with the browser tests.
 """
 
 import contextlib
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import urllib.error
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -29,25 +27,16 @@ import redis
 from psycopg import sql
 
 from tests.conftest import need_service
+from tests.servers import DIRECT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("CHAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS_URL = os.environ.get("CHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONNECT_TIMEOUT = 3
-# Loopback services are reached directly, whatever proxy the environment names.
-DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def unique_name(prefix):
     """A name no other run uses at the same time (databases, key prefixes, buckets)."""
     return f"{prefix}_{secrets.token_hex(5)}"
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def maintenance_connection(postgres_url):
@@ -71,31 +60,6 @@ def fresh_database(postgres_url):
         yield f"{postgres_url}/{name}"
     finally:
         drop_database(postgres_url, name)
-
-
-def run_python(args, env, *, timeout):
-    """Run the project's Python (``manage.py ...``, ``-m pytest ...``) in the checkout.
-
-    Returns the completed process; output is captured so that a failing assertion
-    can show it.
-    """
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def service_env(**overrides):
-    """The environment for a child process: ours, less what pytest set for itself."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({k: str(v) for k, v in overrides.items()})
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO_ROOT, drop_database, run_python, service_env, unique_name
+from tests.integration.conftest import drop_database, unique_name
+from tests.servers import REPO_ROOT, child_env, run_python
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def pg_suite(postgres_url, tmp_path_factory):
     """Run the child suite once; returns ({test name: (outcome, detail)}, child output)."""
     name = unique_name("chat_it")
     report = tmp_path_factory.mktemp("pg_suite") / "junit.xml"
-    env = service_env(DATABASE_URL=f"{postgres_url}/{name}", DJANGO_SETTINGS_MODULE="chatsite.settings", CHAT_DB_POOL_MAX=20)
+    env = child_env(DATABASE_URL=f"{postgres_url}/{name}", DJANGO_SETTINGS_MODULE="chatsite.settings", CHAT_DB_POOL_MAX=20)
     env.pop("REDIS_URL", None)  # the in-memory layer: these tests are about the database
     try:
         result = run_python(

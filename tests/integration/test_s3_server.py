@@ -11,7 +11,8 @@ from botocore.config import Config
 from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
 
-from tests.integration.conftest import DIRECT, unique_name
+from tests.integration.conftest import unique_name
+from tests.servers import DIRECT
 
 pytestmark = pytest.mark.integration
 

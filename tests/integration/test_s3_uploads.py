@@ -11,10 +11,10 @@ POST .../complete (the server reads the object back, checks it, makes the varian
 """
 
 import base64
+import contextlib
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,8 +34,9 @@ from messaging.errors import ChatError
 from messaging.models import Message, Upload
 from tests.chat_helpers import fast_passwords  # noqa: F401
 from tests.conftest import need_service
-from tests.integration.conftest import DIRECT, free_port, unique_name
+from tests.integration.conftest import unique_name
 from tests.media_helpers import GPS_IFD, HTML, jpeg
+from tests.servers import ServerDidNotStart, serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -43,7 +44,7 @@ CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": 
 
 
 @pytest.fixture(scope="module")
-def s3_url(request):
+def s3_url(request, tmp_path_factory):
     """CI's server when CHAT_TEST_S3_ENDPOINT is set; otherwise a moto server of our own."""
     if os.environ.get("CHAT_TEST_S3_ENDPOINT"):
         yield request.getfixturevalue("s3_endpoint")
@@ -51,32 +52,18 @@ def s3_url(request):
     moto_server = Path(sys.executable).with_name("moto_server")
     if not moto_server.exists():
         need_service("S3 server", f"CHAT_TEST_S3_ENDPOINT is not set and {moto_server} is missing")
-    port = free_port()
-    process = subprocess.Popen(
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                DIRECT.open(url + "/", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    need_service("S3 server", f"moto_server did not start on {url}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
+    with contextlib.ExitStack() as stack:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            server = stack.enter_context(
+                serve(
+                    "moto",
+                    lambda port: [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+                    log_dir=tmp_path_factory.mktemp("moto"),
+                )
+            )
+        except ServerDidNotStart as error:
+            need_service("S3 server", str(error))
+        yield server.origin
 
 
 @pytest.fixture

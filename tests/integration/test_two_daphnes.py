@@ -18,37 +18,19 @@ channels-redis layer the settings offer (``CHAT_CHANNEL_LAYER``: pubsub, core).
 
 import asyncio
 import contextlib
-import functools
-import http.client
-import itertools
 import json
 import secrets
-import subprocess
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.integration.conftest import (
-    REPO_ROOT,
-    delete_redis_keys,
-    free_port,
-    fresh_database,
-    run_python,
-    service_env,
-    unique_name,
-)
+from tests.integration.conftest import delete_redis_keys, fresh_database, unique_name
+from tests.servers import WAIT, RemoteTab, Server, child_env, in_own_loop, manage, start_daphne
 
 pytestmark = pytest.mark.integration
 
-WAIT = 10  # seconds for any one frame, reply or event
-STARTUP_WAIT = 60  # seconds for a Daphne to answer HTTP
-TEST_LIMIT = 240  # seconds for one test, below pytest-timeout's 300
 IDLE_SECONDS = 12  # longer than channels-redis's 5 s blocking read, twice over
 USERS = ("alice", "bob")
 
@@ -61,10 +43,10 @@ import json
 from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from messaging.models import User
+from messaging import actions
 sessions = {{}}
 for name in {USERS!r}:
-    user = User.objects.create_user(username=name, password="pw-" + name, nick=name.title())
+    user = actions.create_user(name, password="pw-" + name, nick=name.title())
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -75,228 +57,21 @@ print("SESSIONS=" + json.dumps(sessions))
 """
 
 
-# --- the processes ------------------------------------------------------------------
-
-
-@dataclass
-class Daphne:
-    name: str
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-    log_checked: int = 0
-
-    @property
-    def origin(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self):
-        return f"ws://127.0.0.1:{self.port}/ws/chat/"
-
-    def log_text(self, start=0):
-        with open(self.log_path, "rb") as log:
-            log.seek(start)
-            return log.read().decode(errors="replace")
-
-    def log_tail(self, chars=4000):
-        return self.log_text()[-chars:]
-
-    def new_log_errors(self):
-        """Tracebacks logged since the last call."""
-        text = self.log_text(self.log_checked)
-        self.log_checked += len(text.encode())
-        return text if "Traceback" in text else ""
-
-
-def start_daphne(name, env, log_dir):
-    """Start one Daphne on a free port and wait until it serves HTTP; retried if the port was taken."""
-    for _attempt in range(3):
-        port = free_port()
-        log_path = log_dir / f"daphne-{name}-{port}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        node = Daphne(name, port, process, log_path)
-        if wait_until_serving(node):
-            return node
-        stop_daphne(node)
-        if "Address already in use" not in node.log_text():
-            break
-    raise AssertionError(f"Daphne {name} did not start on 127.0.0.1:{node.port}:\n{node.log_tail()}")
-
-
-def wait_until_serving(node):
-    deadline = time.monotonic() + STARTUP_WAIT
-    while time.monotonic() < deadline:
-        if node.process.poll() is not None:
-            return False
-        try:
-            http_status(node, "/static/chat/tim.js", timeout=2)
-            return True  # any HTTP answer: Django is up
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
-
-
-def stop_daphne(node):
-    if node.process.poll() is None:
-        node.process.terminate()
-        try:
-            node.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            node.process.kill()
-            node.process.wait(timeout=10)
-
-
-def manage(env, *args, timeout=180):
-    """Run ``manage.py`` against the test database; returns its standard output."""
-    result = run_python(["manage.py", *args], env, timeout=timeout)
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
-# --- HTTP -------------------------------------------------------------------------------
-
-
-def http_status(node, path, *, timeout=WAIT):
-    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-# --- WebSocket clients ----------------------------------------------------------------
-
-
-class RemoteTab:
-    """One browser tab on a real Daphne: requests get replies; pushes are kept as events."""
-
-    def __init__(self, ws, node):
-        self.ws = ws
-        self.node = node
-        self.ids = itertools.count(1)
-        self.events = []
-        self.hello = None
-        self.pending = []
-
-    @classmethod
-    async def open(cls, node, session_id):
-        ws = await connect(
-            node.ws_url,
-            origin=node.origin,
-            additional_headers={"Cookie": f"sessionid={session_id}"},
-            proxy=None,
-            open_timeout=WAIT,
-            close_timeout=2,
-        )
-        tab = cls(ws, node)
-        frame = await tab.next_frame()
-        assert frame.get("event") == "hello", frame
-        tab.hello = frame["data"]
-        return tab
-
-    async def next_frame(self, timeout=WAIT):
-        """The next logical frame: a MESSAGE_RECEIVED frame carrying its conversation's
-        patch and the new total is read as the three events the SDK fires for it."""
-        if self.pending:
-            return self.pending.pop(0)
-        frame = json.loads(await asyncio.wait_for(self.ws.recv(), max(timeout, 0.01)))
-        if frame.get("event") == "MESSAGE_RECEIVED" and "conversation" in frame:
-            self.pending.append({"event": "CONVERSATION_LIST_UPDATED", "data": [frame.pop("conversation")]})
-            if "totalUnreadCount" in frame:
-                self.pending.append({"event": "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", "data": frame.pop("totalUnreadCount")})
-        return frame
-
-    async def send_request(self, op, **args):
-        request_id = next(self.ids)
-        await self.ws.send(json.dumps({"id": request_id, "op": op, "args": args}))
-        return request_id
-
-    async def reply(self, request_id, timeout=WAIT):
-        """The reply to ``request_id`` (pushes read on the way are kept); raises on an error reply."""
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = await self.next_frame(deadline - time.monotonic())
-            if "event" in frame:
-                self.events.append(frame)
-                continue
-            assert frame.get("id") == request_id, f"reply out of order: wanted {request_id}, got {frame}"
-            assert frame["ok"], f"request {request_id} on Daphne {self.node.name} failed: {frame}"
-            return frame["data"]
-
-    async def request(self, op, **args):
-        return await self.reply(await self.send_request(op, **args))
-
-    async def send_text(self, to, text, conversation_type="C2C"):
-        message = {"to": to, "conversationType": conversation_type, "type": "TIMTextElem", "payload": {"text": text}}
-        return (await self.request("sendMessage", message=message))["message"]
-
-    async def wait_event(self, name, match=lambda data: True, timeout=WAIT):
-        """The data of the first ``name`` event that ``match`` accepts; others are kept."""
-        for index, frame in enumerate(self.events):
-            if frame["event"] == name and match(frame["data"]):
-                return self.events.pop(index)["data"]
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                seen = [f["event"] for f in self.events]
-                raise AssertionError(f"no {name} on Daphne {self.node.name} within {timeout}s; kept events: {seen}")
-            try:
-                frame = await self.next_frame(remaining)
-            except TimeoutError:
-                continue
-            assert "event" in frame, f"unexpected reply while waiting for {name}: {frame}"
-            if frame["event"] == name and match(frame["data"]):
-                return frame["data"]
-            self.events.append(frame)
-
-    async def message(self, match, timeout=WAIT):
-        """The first message pushed by MESSAGE_RECEIVED that ``match`` accepts."""
-        return (await self.received(match, timeout=timeout))[0]
-
-    async def received(self, match, count=1, timeout=WAIT):
-        """The first ``count`` messages pushed by MESSAGE_RECEIVED that ``match`` accepts, in arrival order."""
-        deadline = time.monotonic() + timeout
-        found = []
-        while len(found) < count:
-            data = await self.wait_event(
-                "MESSAGE_RECEIVED", lambda messages: any(match(m) for m in messages), max(deadline - time.monotonic(), 0)
-            )
-            found.extend(m for m in data if match(m))
-        return found[:count]
-
-    async def close(self):
-        await self.ws.close()
-
-
 @dataclass
 class Cluster:
-    a: Daphne
-    b: Daphne
+    a: Server
+    b: Server
     sessions: dict
     home: dict = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
     async def tabs(self, *who):
-        """Open a tab per ``(username, node)`` (``username`` alone: the user's home node); close them all."""
+        """Open a tab per ``(username, server)`` (``username`` alone: the user's home server); close them all."""
         opened = []
         try:
             for entry in who:
-                username, node = entry if isinstance(entry, tuple) else (entry, self.home[entry])
-                opened.append(await RemoteTab.open(node, self.sessions[username]))
+                username, server = entry if isinstance(entry, tuple) else (entry, self.home[entry])
+                opened.append(await RemoteTab.open(server, self.sessions[username]))
             yield opened
         finally:
             for tab in opened:
@@ -309,8 +84,9 @@ def cluster(request, postgres_url, redis_url, tmp_path_factory):
     """Both channels-redis layers the settings offer: pub/sub (the default) and core."""
     prefix = unique_name("chat-it")
     log_dir = tmp_path_factory.mktemp("daphnes")
-    with fresh_database(postgres_url) as database_url:
-        env = service_env(
+    with fresh_database(postgres_url) as database_url, contextlib.ExitStack() as stack:
+        stack.callback(delete_redis_keys, redis_url, prefix)
+        env = child_env(
             DATABASE_URL=database_url,
             REDIS_URL=redis_url,
             DJANGO_SETTINGS_MODULE="chatsite.settings",
@@ -324,61 +100,26 @@ def cluster(request, postgres_url, redis_url, tmp_path_factory):
         manage(env, "migrate", "--noinput")
         output = manage(env, "shell", "-c", CREATE_USERS_AND_SESSIONS)
         sessions = json.loads(output.rsplit("SESSIONS=", 1)[1])
-        nodes = []
-        try:
-            nodes.append(start_daphne("A", env, log_dir))
-            nodes.append(start_daphne("B", env, log_dir))
-            a, b = nodes
-            yield Cluster(a=a, b=b, sessions=sessions, home={"alice": a, "bob": b})
-        finally:
-            for node in nodes:
-                stop_daphne(node)
-            for node in nodes:
-                print(f"--- Daphne {node.name} (port {node.port}) log tail ---\n{node.log_tail()}")
-            delete_redis_keys(redis_url, prefix)
+        servers = []
+
+        def print_log_tails():
+            for server in servers:
+                print(f"--- {server.name} (port {server.port}) log tail ---\n{server.log_tail()}")
+
+        stack.callback(print_log_tails)  # after both Daphnes stopped: an ExitStack unwinds last in, first out
+        servers.append(stack.enter_context(start_daphne(env, log_dir, name="daphne-a")))
+        servers.append(stack.enter_context(start_daphne(env, log_dir, name="daphne-b")))
+        a, b = servers
+        yield Cluster(a=a, b=b, sessions=sessions, home={"alice": a, "bob": b})
 
 
 @pytest.fixture(autouse=True)
 def daphnes_log_no_tracebacks(cluster):
-    for node in (cluster.a, cluster.b):
-        node.new_log_errors()
+    for server in (cluster.a, cluster.b):
+        server.new_log_errors()
     yield
-    for node in (cluster.a, cluster.b):
-        assert node.process.poll() is None, f"Daphne {node.name} exited:\n{node.log_tail()}"
-        errors = node.new_log_errors()
-        if errors:
-            pytest.fail(f"Daphne {node.name} logged an error during the test:\n{errors[-4000:]}", pytrace=False)
-
-
-def in_own_loop(test):
-    """Run an async test in a new event loop on a worker thread of its own.
-
-    Not pytest-asyncio's loop on the main thread: the browser tests' session-scoped
-    sync Playwright leaves its own loop marked as running on the main thread until
-    the session ends, and every async test collected after tests/browser then fails
-    with "Runner.run() cannot be called from a running event loop". A test here
-    touches no Django state of the test process, so it is free to run anywhere.
-    """
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        outcome = {}
-
-        def target():
-            try:
-                asyncio.run(test(*args, **kwargs))
-            except BaseException as error:  # re-raised on the test's thread below
-                outcome["error"] = error
-
-        worker = threading.Thread(target=target, name=f"{test.__name__}-loop", daemon=True)
-        worker.start()
-        worker.join(TEST_LIMIT)
-        if worker.is_alive():
-            pytest.fail(f"{test.__name__} did not finish within {TEST_LIMIT}s")
-        if "error" in outcome:
-            raise outcome["error"]
-
-    return run
+    for server in (cluster.a, cluster.b):
+        server.check_log()
 
 
 def marker():
@@ -529,17 +270,17 @@ async def test_idle_sockets_stay_open_and_deliver(cluster):
 
 @in_own_loop
 async def test_foreign_origin_is_refused_by_daphne(cluster):
-    node, session_id = cluster.a, cluster.sessions["alice"]
+    server, session_id = cluster.a, cluster.sessions["alice"]
     headers = {"Cookie": f"sessionid={session_id}"}
     for origin in ("http://evil.example", "http://127.0.0.1.evil.example", None):
         with pytest.raises(InvalidStatus) as refused:
-            async with connect(node.ws_url, origin=origin, additional_headers=headers, proxy=None, open_timeout=WAIT):
+            async with connect(server.ws_url, origin=origin, additional_headers=headers, proxy=None, open_timeout=WAIT):
                 pass
         assert refused.value.response.status_code == 403, origin
 
     # Without a session, from the right origin: accepted, then closed with 4001
     # ("log in again"), before any frame of the protocol.
-    async with connect(node.ws_url, origin=node.origin, proxy=None, open_timeout=WAIT) as anonymous:
+    async with connect(server.ws_url, origin=server.origin, proxy=None, open_timeout=WAIT) as anonymous:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(anonymous.recv(), WAIT)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001

@@ -17,7 +17,8 @@ import pytest
 from django.db import close_old_connections, connection
 
 from messaging import actions
-from messaging.models import Conversation, Message, Thread, User
+from messaging.models import Conversation, Message, Thread
+from tests.chat_helpers import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,14 +31,9 @@ def on_postgresql():
         pytest.fail(f"this suite runs on PostgreSQL (DATABASE_URL); the database here is {connection.vendor}")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def people(db):
-    return {name: User.objects.create_user(username=name, password="pw") for name in ("alice", "bob", "carol", "dave")}
+    return {name: actions.create_user(name, password="pw") for name in ("alice", "bob", "carol", "dave")}
 
 
 def run_together(workers, timeout=JOIN_TIMEOUT):

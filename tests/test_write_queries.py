@@ -1,0 +1,132 @@
+"""Writes: pinned query counts that do not grow with the group (or the history).
+
+As tests/test_queries.py does for reads: each write action runs at two sizes (3 and
+40 members, or unread messages) with the same exact count. A per-member loop (one
+UPDATE per conversation row instead of the send's single UPDATE ... RETURNING, one
+INSERT per member) makes the 40 case fail at once.
+
+The counts include the SAVEPOINT/RELEASE pairs of the actions' ``transaction.atomic``
+blocks, nested in the test's transaction (on a request of their own they are
+BEGIN/COMMIT, which Django does not count).
+"""
+
+import pytest
+
+from messaging import actions
+from tests.chat_helpers import (
+    fast_passwords,  # noqa: F401
+    make_group,
+    send_group_text,
+    send_text,
+)
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [3, 40]
+
+# The pinned counts (SQLite, the test database), with the statements they are.
+# S/R: the SAVEPOINT and RELEASE of the action's transaction.
+SEND_C2C = 7  # peer; S; thread by key; seq UPDATE ... RETURNING; message INSERT; conversations UPDATE ... RETURNING; R
+FIRST_C2C_SEND = 14  # the same + the thread's get_or_create (lookup, S, INSERT, R), both conversations INSERT, their S/R
+SEND_GROUP = 7  # group; membership; S; seq UPDATE; message INSERT; conversations UPDATE ... RETURNING; R
+ADD_MEMBERS = 14  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +
+#                   INSERT; member_count UPDATE; the tip (seq UPDATE, INSERT, conversations UPDATE); R
+MARK_READ_C2C = 8  # conversation; S; thread lock; cursor; conversation UPDATE; mentions DELETE; messages read (event); R
+MARK_READ_GROUP = 7  # the same without the peer's read event
+DELETE_CONVERSATION_C2C = 7  # conversation; S; thread lock; cursor; conversation UPDATE; messages read (event); R
+DELETE_CONVERSATION_GROUP = 6  # the same without the peer's read event
+CREATE_GROUP = 17  # users; S; group ID check; thread INSERT; group INSERT; owner's and members' rows (member INSERT,
+#                    conversations DELETE + INSERT, member_count UPDATE: twice); the tip (3); R
+
+
+def people(prefix, n):
+    """``n`` users without passwords (no hashing), made by the action."""
+    return [actions.create_user(f"{prefix}{i:03d}") for i in range(n)]
+
+
+def group_of(owner, n, group_id="g1"):
+    """A Public group of ``n`` members, the owner included."""
+    members = people(f"{group_id}m", n - 1)
+    make_group(owner, group_type="Public", group_id=group_id, members=[m.username for m in members])
+    return members
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_c2c_send_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        send_text(alice if i % 2 else bob, "bob" if i % 2 else "alice", f"m{i}")
+
+    with django_assert_num_queries(SEND_C2C):
+        actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+def test_first_c2c_send_creates_the_thread_in_a_fixed_number_of_queries(alice, bob, django_assert_num_queries):
+    with django_assert_num_queries(FIRST_C2C_SEND):
+        actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_send_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    group_of(alice, n)
+    send_group_text(alice, "g1", "warm")
+
+    with django_assert_num_queries(SEND_GROUP):
+        actions.send_message(alice, conversation_type="GROUP", to="g1", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_add_members_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    """n new members into a group of n."""
+    group_of(alice, n)
+    newcomers = [u.username for u in people("new", n)]
+
+    with django_assert_num_queries(ADD_MEMBERS):
+        result = actions.add_members(alice, "g1", newcomers)
+
+    assert len(result["successUserIDList"]) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_c2c_mark_read_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        send_text(alice, "bob", f"m{i}")
+
+    with django_assert_num_queries(MARK_READ_C2C):
+        assert actions.mark_read(bob, "C2Calice") is True
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_mark_read_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members = group_of(alice, n)
+    send_group_text(alice, "g1", "read me", at_user_list=[members[0].username])
+
+    with django_assert_num_queries(MARK_READ_GROUP):
+        assert actions.mark_read(members[0], "GROUPg1") is True
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_c2c_delete_conversation_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        send_text(alice, "bob", f"m{i}")
+
+    with django_assert_num_queries(DELETE_CONVERSATION_C2C):
+        actions.delete_conversation(bob, "C2Calice")
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_delete_conversation_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members = group_of(alice, n)
+    send_group_text(alice, "g1", "hello")
+
+    with django_assert_num_queries(DELETE_CONVERSATION_GROUP):
+        actions.delete_conversation(members[0], "GROUPg1")
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_create_group_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members = [u.username for u in people("m", n - 1)]
+
+    with django_assert_num_queries(CREATE_GROUP):
+        group = actions.create_group(alice, group_type="Public", name="Team", group_id="g1", member_user_ids=members)
+
+    assert group.member_count == n

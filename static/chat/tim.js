@@ -11,6 +11,15 @@
  * change (as the SDK does); the server sends absolute unread counts, never deltas.
  * After a reconnect the list is fetched again, and messages that arrived while
  * the socket was down are fetched and emitted as MESSAGE_RECEIVED.
+ *
+ * Our extension to the vendor's API: chat.getServerRules() returns the rules the
+ * server sent in its hello frame (null before the first one): {limits:
+ * {maxBodyBytes, messagePageSize, conversationListLimit, maxClientMessageIDLength,
+ * maxAtUsers, maxMergedMessages, maxFrameBytes, maxGroupMembers, upload: {image,
+ * audio, video, file, chunkBytes}}, groupTips: {templates, profileFields}, atAll}.
+ * An application takes its limits and wording from there instead of copying them
+ * (docs/PROTOCOL.md, messaging/rules.py). getMessageList without a count asks for
+ * the server's default page, limits.messagePageSize messages.
  */
 (function (global) {
   'use strict';
@@ -174,6 +183,7 @@
     this._ready = false;
     this._userID = '';
     this._profile = null;
+    this._rules = null;
     this._conversations = {};
     this._totalUnread = 0;
     this._sentIDs = {};
@@ -426,6 +436,7 @@
     }
     this._userID = hello.userID;
     this._profile = hello.profile;
+    if (hello.rules) this._rules = hello.rules;
     this._backoff = 0;
     this._setState(TYPES.NET_STATE_CONNECTED);
     var reconnect = this._ready;
@@ -550,9 +561,9 @@
       this._emitConversations();
       return;
     }
-    Promise.all(missing.map(function (id) {
-      return self._request('getConversationProfile', { conversationID: id }).then(function (data) {
-        self._conversations[id] = data.conversation;
+    Promise.all(missing.map(function (missingID) {
+      return self._request('getConversationProfile', { conversationID: missingID }).then(function (data) {
+        self._conversations[missingID] = data.conversation;
       }, function () { /* gone again */ });
     })).then(function () { self._emitConversations(); });
   };
@@ -776,7 +787,7 @@
         request.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
       }
       request.onload = function () {
-        var data = null;
+        var data;
         try { data = JSON.parse(request.responseText || 'null'); } catch (e) { data = null; }
         resolve({ status: request.status, data: data });
       };
@@ -1072,6 +1083,11 @@
 
   Chat.prototype.getLoginUser = function () {
     return this._userID;
+  };
+
+  // Our extension: the server's rules from its hello frame (see the header), or null.
+  Chat.prototype.getServerRules = function () {
+    return this._rules;
   };
 
   Chat.prototype.setLogLevel = function () {};

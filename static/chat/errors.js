@@ -1,0 +1,71 @@
+/*
+ * The SDK's error codes in words a person understands. The sizes in them are the
+ * server's limits (hello.rules.limits), never copies. Pure: no DOM, importable by Node.
+ */
+
+import { formatLimit } from "./format.js";
+
+const FIXED = {
+  2024: "You're not signed in any more. Reload the page to sign in again.",
+  2100: "The message couldn't be sent. Check your connection, then retry.",
+  2106: "You can't send messages to this conversation.",
+  2500: "That conversation doesn't exist.",
+  2503: "That conversation doesn't exist.",
+  2251: "Choose an image to send.",
+  2252: "That image format isn't supported. Send JPG, PNG, GIF, BMP or WebP.",
+  2300: "The voice message couldn't be uploaded.",
+  2350: "The video couldn't be uploaded.",
+  2352: "Only MP4 videos can be played here. Send it as a file instead.",
+  2400: "The file couldn't be uploaded.",
+  2401: "Choose a file to send.",
+  2600: "Choose a group type.",
+  2601: "Work groups are invite-only: ask a member to add you.",
+  2602: "That isn't a valid group ID.",
+  2603: "There's no group with that ID.",
+  2623: "You're not a member of this group.",
+  10004: "Something in the request wasn't valid.",
+  10030: "That message no longer exists.",
+  10031: "The time to recall this message has passed.",
+  20016: "The time to recall this message has passed.",
+  10007: "You don't have permission to do that here (or you're not a member of this group).",
+  10009: "The owner can't leave this group.",
+  10010: "There's no group with that ID, or it was dismissed.",
+  10013: "You're already a member of this group.",
+  10014: "This group is full.",
+  10015: "There's no group with that ID.",
+  10017: "You're muted in this group.",
+  10019: "There's no user with that ID.",
+  10021: "That group ID is already taken. Choose another one.",
+  20003: "There's no user with that ID.",
+  20009: "You can only message your friends.",
+  20012: "You're muted and can't send messages right now.",
+  80001: "The message contains words that aren't allowed.",
+};
+
+/** Texts that name a limit, by code: (limits) => text, or null when the server did not send that limit. */
+const SIZED = {
+  2253: (l) => l.upload && l.upload.image && `Images can be up to ${formatLimit(l.upload.image)}. Send it as a file instead.`,
+  2301: (l) => l.upload && l.upload.audio && `Voice messages can be up to ${formatLimit(l.upload.audio)}.`,
+  2351: (l) => l.upload && l.upload.video && `Videos can be up to ${formatLimit(l.upload.video)}.`,
+  2402: (l) => l.upload && l.upload.file && `Files can be up to ${formatLimit(l.upload.file)}.`,
+  80002: (l) => (l.maxBodyBytes ? `That message is too long: the limit is ${formatLimit(l.maxBodyBytes)}.` : "That message is too long."),
+};
+
+/** The words for an error code, or "" when the UI has none. limits: hello.rules.limits. */
+export function knownErrorText(code, limits = {}) {
+  if (Object.hasOwn(FIXED, code)) return FIXED[code];
+  const sized = Object.hasOwn(SIZED, code) && SIZED[code](limits || {});
+  return sized || "";
+}
+
+/** {code, message} from the SDK in words: ours for a known code, else the server's message as a sentence. */
+export function errorText(error, fallback = "Something went wrong.", limits = {}) {
+  if (!error) return fallback;
+  const known = knownErrorText(error.code, limits);
+  if (known) return known;
+  if (error.message && typeof error.message === "string") {
+    const text = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+  return fallback + (error.code ? ` (error ${error.code})` : "");
+}

@@ -1,0 +1,95 @@
+/*
+ * A conversation's message history as the UI keeps it: messages in the order every
+ * viewer sees (the server's sequence), each once, with the ones still being sent
+ * after them. Pure: no DOM, importable by Node.
+ */
+
+const GROUP_TIP = "TIMGroupTipElem";
+const NOT_FORWARDABLE = new Set([GROUP_TIP, "TIMGroupSystemNoticeElem"]);
+
+export function newHistory() {
+  return {
+    messages: [],
+    byID: new Map(),
+    rows: new Map(), // message ID -> {sig, message, row}: drawn rows are reused, so a playing video keeps playing
+    nextReqMessageID: "",
+    isCompleted: false,
+    loading: false,
+    loaded: false,
+    dividerBeforeID: null,
+    errors: new Map(),
+    order: 0,
+  };
+}
+
+const stored = (m) => m.status === "success";
+
+/** Stored messages in sequence order; messages still being sent (no sequence yet) after them, as created. */
+export function sortHistory(h) {
+  const key = (m) => (stored(m) && m.sequence ? m.sequence : Number.MAX_SAFE_INTEGER);
+  h.messages.sort((a, b) => key(a) - key(b) || (a.time || 0) - (b.time || 0) || (a._order || 0) - (b._order || 0));
+}
+
+/** Add a message, or replace the one with its ID (keeping its place among unsent ones): never twice. */
+export function upsertMessage(h, message) {
+  const existing = h.byID.get(message.ID);
+  if (existing && existing !== message) {
+    const index = h.messages.indexOf(existing);
+    message._order = existing._order;
+    if (index >= 0) h.messages[index] = message;
+  } else if (!existing) {
+    message._order = ++h.order;
+    h.messages.push(message);
+  }
+  h.byID.set(message.ID, message);
+}
+
+export function mergeMessages(h, messages) {
+  for (const m of messages) upsertMessage(h, m);
+  sortHistory(h);
+}
+
+/** How many messages in the history someone else sent. */
+export const countIncoming = (h) => h.messages.reduce((n, m) => n + (m.flow === "out" ? 0 : 1), 0);
+
+/** The ID of the first of the last `unreadCount` incoming messages (where "New messages" goes). */
+export function firstUnreadID(h, unreadCount) {
+  let seen = 0;
+  for (let i = h.messages.length - 1; i >= 0; i--) {
+    const m = h.messages[i];
+    if (m.flow === "out") continue;
+    seen += 1;
+    if (seen >= unreadCount) return m.ID;
+  }
+  const firstIn = h.messages.find((m) => m.flow !== "out");
+  return firstIn ? firstIn.ID : null;
+}
+
+/** My latest message when it is the last one (tips aside) and stored: it carries "Sent"/"Read". */
+export function lastOwnStoredID(h) {
+  for (let i = h.messages.length - 1; i >= 0; i--) {
+    const m = h.messages[i];
+    if (m.type === GROUP_TIP) continue;
+    return m.flow === "out" && stored(m) ? m.ID : null;
+  }
+  return null;
+}
+
+/** The highest sequence of a stored message in the history (0 when none). */
+export const newestStoredSequence = (h) => h.messages.reduce((max, m) => (stored(m) ? Math.max(max, m.sequence || 0) : max), 0);
+
+/** Whether the latest page (oldest first) starts after a hole in what the history holds. */
+export function pageLeavesGap(h, page) {
+  const newest = newestStoredSequence(h);
+  return Boolean(page.length && newest && page[0].sequence > newest + 1);
+}
+
+/** The peer read up to `sequence`: my stored messages up to it are read. */
+export function markReadUpTo(h, sequence) {
+  for (const m of h.messages) if (m.flow === "out" && stored(m) && m.sequence && m.sequence <= sequence) m.isPeerRead = true;
+}
+
+/** Stored, not recalled, not a group tip or notice: what may be selected, forwarded or merged. */
+export function isForwardable(m) {
+  return Boolean(m) && !NOT_FORWARDABLE.has(m.type) && stored(m) && !m.isRevoked;
+}

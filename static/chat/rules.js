@@ -1,0 +1,127 @@
+/*
+ * The server's rules, as the browser needs them: the group-tip sentence of a tip and
+ * the size of a message body. The data (templates, profile fields, limits) comes
+ * from the server in the `hello` frame (chat.getServerRules()); only the functions
+ * that apply it live here, ported from messaging/rules.py and tested against the
+ * same cases (tests/fixtures/group_tips.json, tests/js/rules.test.js).
+ *
+ * Pure: no DOM, importable by Node.
+ */
+
+const TIP_MEMBER_JOIN = 1;
+const TIP_GROUP_PROFILE_UPDATED = 6;
+const TIP_MEMBER_PROFILE_UPDATED = 7;
+const JOIN_BY_INVITATION = 2;
+
+/** A tip's members whose mute changed (memberList entries with an integer muteTime). */
+function mutedMembers(payload) {
+  const members = Array.isArray(payload.memberList) ? payload.memberList : [];
+  return members.filter((m) => m && Number.isInteger(m.muteTime));
+}
+
+/**
+ * The key of a tip's sentence in groupTips.templates ("" when none fits): the
+ * server's rules.tip_key. groupTips is hello.rules.groupTips ({templates, profileFields}).
+ */
+export function tipKey(payload, groupTips) {
+  const p = payload || {};
+  const op = p.operationType;
+  if (op === TIP_MEMBER_JOIN) return p.groupJoinType === JOIN_BY_INVITATION ? "1.2" : "1";
+  if (op === TIP_GROUP_PROFILE_UPDATED) return profileTipKey(p.newGroupProfile || {}, groupTips.profileFields || []);
+  if (op === TIP_MEMBER_PROFILE_UPDATED) {
+    const muted = mutedMembers(p);
+    if (!muted.length) return "";
+    return muted[0].muteTime > 0 ? "7.mute" : "7.unmute";
+  }
+  const key = String(op);
+  return Object.hasOwn(groupTips.templates || {}, key) ? key : "";
+}
+
+/** For a profile tip the first of the server's profileFields that the new profile holds names its sentence. */
+function profileTipKey(profile, profileFields) {
+  for (const name of profileFields) {
+    if (!Object.hasOwn(profile, name)) continue;
+    if (name === "muteAllMembers") return "6.muteAllMembers." + (profile[name] ? "on" : "off");
+    return "6." + name;
+  }
+  return "6";
+}
+
+/** Python's round(): halves go to the even neighbour (round(2.5) == 2), as the server rounds. */
+export function roundHalfEven(value) {
+  const rounded = Math.round(value);
+  return Math.abs(value % 1) === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
+}
+
+/** A mute's length as the server words it: "45 seconds", "10 minutes", "2 hours", "3 days". */
+export function durationText(seconds) {
+  const s = roundHalfEven(Number(seconds) || 0);
+  if (s < 90) return `${s} seconds`;
+  if (s < 5400) return `${roundHalfEven(s / 60)} minutes`;
+  if (s < 129600) return `${roundHalfEven(s / 3600)} hours`;
+  return `${roundHalfEven(s / 86400)} days`;
+}
+
+/** "Alice", "Alice and Bob", "Alice, Bob and Carol", "Alice, Bob, Carol and 2 others". */
+export function listNames(names) {
+  if (names.length <= 1) return names.join("");
+  if (names.length <= 4) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return `${names.slice(0, 3).join(", ")} and ${names.length - 3} others`;
+}
+
+function fillTemplate(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+}
+
+/** The templates put a name before "is"; when that name is the viewer's "You", the verb is "are". */
+function agreeWithYou(text) {
+  return text.replace(/^You is /, "You are ");
+}
+
+/**
+ * A group tip in words, from the server's template for it ("" when none fits).
+ * nameOf(userID, subject) names a person: the server passes nicknames; the UI its
+ * own names, with "You" (subject) / "you" (object) for the viewer.
+ * Placeholders: {operator}, {users} (subject form), {objects} (object form),
+ * {name}, {owner}, {duration}.
+ */
+export function tipText(payload, groupTips, nameOf) {
+  const p = payload || {};
+  if (!groupTips || !groupTips.templates) return "";
+  const template = groupTips.templates[tipKey(p, groupTips)];
+  if (typeof template !== "string") return "";
+  const members = Array.isArray(p.memberList) ? p.memberList : [];
+  const userIDs = Array.isArray(p.userIDList) && p.userIDList.length ? p.userIDList : members.map((m) => m.userID);
+  const profile = p.newGroupProfile || {};
+  const muted = mutedMembers(p);
+  return agreeWithYou(
+    fillTemplate(template, {
+      operator: nameOf(p.operatorID || "", true),
+      users: listNames(userIDs.map((id, i) => nameOf(id, i === 0))),
+      objects: listNames(userIDs.map((id) => nameOf(id, false))),
+      name: profile.name ?? "",
+      owner: profile.ownerID ? nameOf(profile.ownerID, true) : "",
+      duration: muted.length ? durationText(muted[0].muteTime) : "",
+    }),
+  );
+}
+
+const encoder = new TextEncoder();
+
+export function utf8Length(text) {
+  return encoder.encode(String(text)).length;
+}
+
+/**
+ * The size of a message body as the server's limit (hello.rules.limits.maxBodyBytes)
+ * counts it: the UTF-8 bytes of the payload as compact JSON plus those of
+ * cloudCustomData (messaging/rules.py body_bytes). A newline is two bytes of JSON.
+ */
+export function bodyBytes(payload, cloudCustomData = "") {
+  return utf8Length(JSON.stringify(payload)) + utf8Length(cloudCustomData || "");
+}
+
+/** A text message's payload as the server stores it: {text}, plus atUserList when it mentions people. */
+export function textPayload(text, atUserList = []) {
+  return atUserList && atUserList.length ? { text, atUserList } : { text };
+}

@@ -1,0 +1,131 @@
+/*
+ * The composer: drafts per conversation, the size counter, Enter to send and
+ * Shift+Enter for a new line.
+ *
+ * A text's size is counted as the server counts it (rules.bodyBytes of the payload
+ * it will store, @mentions included) against the server's limit: a text the server
+ * would refuse is refused here, before it is sent.
+ */
+
+import { formatLimit } from "../format.js";
+import { isGroupConversation } from "../ids.js";
+import { bodyBytes, textPayload } from "../rules.js";
+import { pickedMentions } from "../text.js";
+import { $ } from "./dom.js";
+import { knownErrorText } from "./errors.js";
+import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
+import { closePicker } from "./picker.js";
+import { addressOf, createAndSend } from "./sending.js";
+import { chat, limits, state } from "./state.js";
+import { toast } from "./toast.js";
+import { isRecording, stopRecording } from "./voice.js";
+
+/** The counter shows once a text reaches this share of the limit. */
+const COUNTER_FROM = 0.8;
+
+export function closeComposerPops() {
+  closePicker();
+  closeMentionList();
+}
+
+export function saveDraft() {
+  if (!state.current) return;
+  const text = $("composer-input").value;
+  if (text.trim()) state.drafts.set(state.current, text);
+  else state.drafts.delete(state.current);
+}
+
+export function restoreDraft(conversationID) {
+  $("composer-input").value = state.drafts.get(conversationID) || "";
+  onComposerInput();
+}
+
+/** The user IDs picked from the @ list whose "@Name" is still in the text (groups only). */
+function mentionedIn(conversationID, text) {
+  return isGroupConversation(conversationID) ? pickedMentions(state.mentions.get(conversationID), text) : [];
+}
+
+/** The payload the server will store for this text, and its size as the server counts it. */
+function composedText(text) {
+  const payload = textPayload(text, mentionedIn(state.current, text));
+  return { payload, bytes: bodyBytes(payload) };
+}
+
+const kilobytes = (bytes) => (bytes / 1024).toFixed(1);
+
+function showCount(bytes, max) {
+  const count = $("composer-count");
+  const over = Boolean(max) && bytes > max;
+  count.hidden = !max || bytes < max * COUNTER_FROM;
+  count.classList.toggle("is-over", over);
+  if (max) count.textContent = over ? `Too long: ${kilobytes(bytes)} KB of ${formatLimit(max)}` : `${kilobytes(bytes)} / ${formatLimit(max)}`;
+  return over;
+}
+
+export function onComposerInput() {
+  const input = $("composer-input");
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight + 2, 180) + "px";
+  const text = input.value;
+  const over = showCount(composedText(text).bytes, limits().maxBodyBytes);
+  $("composer").classList.toggle("has-text", Boolean(text.trim()));
+  $("send-btn").disabled = !isRecording() && (!text.trim() || over);
+}
+
+function onComposerKeydown(e) {
+  if (onMentionKeydown(e)) return;
+  if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
+  e.preventDefault();
+  submitComposer();
+}
+
+function submitComposer() {
+  const input = $("composer-input");
+  const text = input.value;
+  const conversationID = state.current;
+  if (!text.trim() || !conversationID) return;
+  const { payload, bytes } = composedText(text);
+  const max = limits().maxBodyBytes;
+  if (max && bytes > max) {
+    toast(knownErrorText(80002), { error: true });
+    return;
+  }
+  input.value = "";
+  state.drafts.delete(conversationID);
+  state.mentions.delete(conversationID);
+  closeComposerPops();
+  onComposerInput();
+  sendText(conversationID, payload);
+}
+
+/** A text message (with its @mentions, createTextAtMessage) to a conversation. */
+function sendText(conversationID, payload) {
+  const options = { ...addressOf(conversationID), payload };
+  const create = payload.atUserList ? () => chat.createTextAtMessage(options) : () => chat.createTextMessage(options);
+  return createAndSend(conversationID, create, "The message couldn't be created.");
+}
+
+export function wireComposer() {
+  const input = $("composer-input");
+  input.addEventListener("input", () => {
+    onComposerInput();
+    updateMentionList();
+  });
+  input.addEventListener("click", updateMentionList);
+  input.addEventListener("blur", () =>
+    setTimeout(() => {
+      if (document.activeElement !== input) closeMentionList();
+    }, 150),
+  );
+  input.addEventListener("keydown", onComposerKeydown);
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (isRecording()) {
+      stopRecording(true); // the send button sends the voice message being recorded
+      return;
+    }
+    submitComposer();
+    input.focus();
+  });
+}

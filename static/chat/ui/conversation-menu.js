@@ -1,0 +1,40 @@
+/*
+ * The open conversation's "⋮" menu: pin, group info, delete.
+ */
+
+import { GROUP } from "../ids.js";
+import { conversationTitle, currentConversation } from "./conversations.js";
+import { closeMenus, confirmAction } from "./dialogs.js";
+import { errorText } from "./errors.js";
+import { closeConversation } from "./navigation.js";
+import { chat, state } from "./state.js";
+import { toast } from "./toast.js";
+
+export async function togglePin() {
+  const conv = currentConversation();
+  if (!conv) return;
+  closeMenus();
+  try {
+    await chat.pinConversation({ conversationID: conv.conversationID, isPinned: !conv.isPinned });
+  } catch (error) {
+    toast(errorText(error), { error: true });
+  }
+}
+
+export async function deleteCurrentConversation() {
+  const conv = currentConversation();
+  if (!conv) return;
+  const ok = await confirmAction({
+    title: "Delete this conversation?",
+    text: `It disappears from your list. The messages are kept, and it comes back when ${conv.type === GROUP ? "someone writes in the group" : conversationTitle(conv) + " writes to you"}.`,
+    ok: "Delete",
+  });
+  if (!ok) return;
+  try {
+    await chat.deleteConversation(conv.conversationID);
+    state.histories.delete(conv.conversationID);
+    closeConversation();
+  } catch (error) {
+    toast(errorText(error), { error: true });
+  }
+}

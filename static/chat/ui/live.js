@@ -1,0 +1,193 @@
+/*
+ * Live events from the SDK: messages, read receipts, recalls, the group list, the
+ * connection state, being signed out.
+ *
+ * - A conversation is marked read when a message arrives in it while the tab is
+ *   visible and the chat screen is showing; a message that arrives while the tab is
+ *   hidden puts the "new messages" divider before it.
+ * - After a reconnect the caches are dropped and the open conversation is refetched,
+ *   so nothing the SDK replayed while we were away can be missing.
+ */
+
+import { mergeMessages, markReadUpTo, newHistory, pageLeavesGap, sortHistory, upsertMessage } from "../history.js";
+import { peerOf } from "../ids.js";
+import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
+import { $ } from "./dom.js";
+import { closeMembersPanel, refreshMembersSoon } from "./members.js";
+import { isNearBottom, pageRequest, renderMessages, showJump } from "./messages.js";
+import { rerenderChatHeader } from "./navigation.js";
+import { TYPES, chat, state } from "./state.js";
+
+const isTip = (m) => m.type === "TIMGroupTipElem";
+
+export function onMessageReceived(event) {
+  const messages = Array.isArray(event.data) ? event.data : [];
+  let addedToCurrent = 0;
+  let hiddenArrival = null;
+  for (const m of messages) {
+    if (!m || !m.conversationID) continue;
+    // Only histories that were opened are kept live; the others are fetched when opened.
+    const h = state.histories.get(m.conversationID);
+    if (!h) continue;
+    const isNew = !h.byID.has(m.ID);
+    upsertMessage(h, m);
+    if (m.conversationID === state.current && isNew && m.flow !== "out") {
+      addedToCurrent += 1;
+      if (!chatIsShowing(m.conversationID) && !hiddenArrival) hiddenArrival = m;
+    }
+    if (m.conversationID === state.members.groupID && isTip(m)) refreshMembersSoon();
+    if (isTip(m)) state.memberCache.delete(peerOf(m.conversationID));
+  }
+  for (const h of state.histories.values()) sortHistory(h);
+  const current = state.current && state.histories.get(state.current);
+  if (!current || !messages.some((m) => m && m.conversationID === state.current)) return;
+  if (hiddenArrival && !current.dividerBeforeID) current.dividerBeforeID = hiddenArrival.ID;
+  const atBottom = isNearBottom();
+  renderMessages({ scroll: "auto" });
+  if (!atBottom && addedToCurrent) showJump(addedToCurrent);
+  if (addedToCurrent) markRead(state.current, { force: true });
+}
+
+export function onMessageReadByPeer(event) {
+  const messages = Array.isArray(event.data) ? event.data : [];
+  const upTo = new Map();
+  for (const m of messages) {
+    if (!m || !m.conversationID) continue;
+    upTo.set(m.conversationID, Math.max(upTo.get(m.conversationID) || 0, m.sequence || 0));
+    const h = state.histories.get(m.conversationID);
+    const known = h && h.byID.get(m.ID);
+    if (known) known.isPeerRead = true;
+  }
+  for (const [conversationID, sequence] of upTo) {
+    const h = state.histories.get(conversationID);
+    if (h) markReadUpTo(h, sequence);
+  }
+  if (state.current && upTo.has(state.current)) renderMessages({ scroll: "auto" });
+}
+
+export function onMessageRevoked(event) {
+  for (const m of event.data || []) {
+    const h = state.histories.get(m.conversationID);
+    const known = h && h.byID.get(m.ID);
+    if (known) known.isRevoked = true;
+  }
+  if (state.current) renderMessages({ scroll: "auto" });
+}
+
+const readCalls = new Map(); // conversationID -> "busy" | "again"
+
+/**
+ * setMessageRead for a conversation the user is looking at. force: call even if the
+ * list still says 0 unread (a message just arrived). One call at a time per
+ * conversation; a request made meanwhile runs once more afterwards, so a message that
+ * lands during a call is not left unread.
+ */
+export function markRead(conversationID, { force = false } = {}) {
+  if (!conversationID || !state.ready || !chatIsShowing(conversationID)) return;
+  const conv = findConversation(conversationID);
+  if (!force && !(conv && conv.unreadCount > 0)) return;
+  if (readCalls.has(conversationID)) {
+    readCalls.set(conversationID, "again");
+    return;
+  }
+  readCalls.set(conversationID, "busy");
+  Promise.resolve()
+    .then(() => chat.setMessageRead({ conversationID }))
+    .catch(() => {})
+    .finally(() => {
+      const again = readCalls.get(conversationID) === "again";
+      readCalls.delete(conversationID);
+      if (again) markRead(conversationID, { force: true });
+    });
+}
+
+export function onVisibilityChange() {
+  if (document.visibilityState !== "visible" || !state.current) return;
+  renderConversationList();
+  markRead(state.current);
+}
+
+export function onNetStateChange(event) {
+  const s = (event.data && event.data.state) || event.data;
+  const bar = $("netbar");
+  if (s === TYPES.NET_STATE_CONNECTED) {
+    bar.hidden = true;
+    if (state.everConnected && state.netState !== TYPES.NET_STATE_CONNECTED) resyncAfterReconnect();
+    state.everConnected = true;
+  } else {
+    const offline = s === TYPES.NET_STATE_DISCONNECTED;
+    bar.hidden = false;
+    bar.dataset.state = offline ? "disconnected" : "connecting";
+    $("netbar-text").textContent = offline ? "You're offline. Trying to reconnect…" : state.everConnected ? "Reconnecting…" : "Connecting…";
+  }
+  state.netState = s;
+}
+
+/**
+ * After a reconnect the SDK replays what arrived meanwhile as MESSAGE_RECEIVED. Here
+ * the open conversation's latest page is merged too (it also brings read states
+ * and recalls that changed), and if more was missed than the replay covers, the
+ * history starts over from the latest page. Other cached histories are dropped
+ * and fetched again when opened.
+ */
+async function resyncAfterReconnect() {
+  for (const id of Array.from(state.histories.keys())) if (id !== state.current) state.histories.delete(id);
+  const id = state.current;
+  const h = id && state.histories.get(id);
+  if (!h || !h.loaded) return;
+  let data;
+  try {
+    data = (await chat.getMessageList(pageRequest(id))).data || {};
+  } catch {
+    return; // still offline: the next reconnect tries again
+  }
+  if (state.current !== id || state.histories.get(id) !== h) return;
+  const page = data.messageList || [];
+  if (pageLeavesGap(h, page)) {
+    const fresh = newHistory();
+    fresh.errors = h.errors;
+    fresh.nextReqMessageID = data.nextReqMessageID || "";
+    fresh.isCompleted = Boolean(data.isCompleted) || !fresh.nextReqMessageID;
+    fresh.loaded = true;
+    mergeMessages(fresh, page.concat(h.messages.filter((m) => m.status !== "success")));
+    state.histories.set(id, fresh);
+    renderMessages({ scroll: "bottom" });
+  } else {
+    mergeMessages(h, page);
+    renderMessages({ scroll: "auto" });
+  }
+  markRead(id, { force: true });
+}
+
+function kickedOutText(type) {
+  if (type === TYPES.KICKED_OUT_MULT_ACCOUNT || type === TYPES.KICKED_OUT_MULT_DEVICE) return "Your account signed in somewhere else, so this window was signed out.";
+  if (type === TYPES.KICKED_OUT_USERSIG_EXPIRED) return "Your session expired.";
+  if (type === "banned") return "This account has been deactivated. Contact your administrator.";
+  return "Your session ended. Sign in again to keep chatting.";
+}
+
+export function onKickedOut(event) {
+  showBlocker("You've been signed out", kickedOutText(event.data && event.data.type));
+}
+
+/** A card over the whole page: the chat can't go on (signed out, the SDK didn't load). */
+export function showBlocker(title, text, reload) {
+  $("blocker-title").textContent = title;
+  $("blocker-text").textContent = text;
+  $("blocker").hidden = false;
+  if (reload) {
+    $("blocker-action").textContent = "Reload";
+    $("blocker-action").setAttribute("href", reload);
+  }
+}
+
+export function setGroups(list) {
+  state.groups = new Map((Array.isArray(list) ? list : []).map((g) => [g.groupID, g]));
+  state.groupsLoaded = true;
+  rerenderChatHeader();
+  if (state.members.groupID && !state.groups.has(state.members.groupID)) closeMembersPanel();
+}
+
+export function onGroupListUpdated(event) {
+  setGroups(event.data);
+}

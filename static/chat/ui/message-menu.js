@@ -1,0 +1,106 @@
+/*
+ * Message actions: copy, forward, select, retry, recall. Opened by the "…" button,
+ * a right-click, or a long press on a touch screen.
+ */
+
+import { isForwardable } from "../history.js";
+import { closeMenus } from "./dialogs.js";
+import { $, el, icon } from "./dom.js";
+import { errorText } from "./errors.js";
+import { forwardOne } from "./forward.js";
+import { renderMessages } from "./messages.js";
+import { enterSelect } from "./select.js";
+import { resend } from "./sending.js";
+import { chat, state } from "./state.js";
+import { toast } from "./toast.js";
+
+const LONG_PRESS_MS = 550;
+
+function messageFromNode(node) {
+  const bubble = node && node.closest && node.closest(".bubble[data-message-id]");
+  const h = bubble && state.current && state.histories.get(state.current);
+  return h ? h.byID.get(bubble.dataset.messageId) || null : null;
+}
+
+function copyText(m) {
+  navigator.clipboard.writeText((m.payload && m.payload.text) || "").then(
+    () => toast("Copied."),
+    () => toast("Couldn't copy. Select the text and copy it by hand.", { error: true }),
+  );
+}
+
+async function recall(m) {
+  try {
+    await chat.revokeMessage(m);
+    m.isRevoked = true;
+    if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
+  } catch (error) {
+    toast(errorText(error, "The message couldn't be recalled."), { error: true });
+  }
+}
+
+/** [label, icon, testid, action, danger] for what can be done with a message. */
+function messageActions(m) {
+  const actions = [];
+  if (m.type === "TIMTextElem" && !m.isRevoked) actions.push(["Copy text", "copy", "copy-message", () => copyText(m)]);
+  if (isForwardable(m)) {
+    actions.push(["Forward", "forward", "forward-message", () => forwardOne(m)]);
+    actions.push(["Select", "select", "select-message", () => enterSelect(m)]);
+  }
+  if (m.status === "fail") actions.push(["Retry sending", "retry", "retry-message", () => resend(m)]);
+  if (m.flow === "out" && m.status === "success" && !m.isRevoked && typeof chat.revokeMessage === "function") {
+    actions.push(["Recall", "recall", "recall-message", () => recall(m), true]);
+  }
+  return actions;
+}
+
+function menuItem([label, iconName, testid, action, danger]) {
+  const onclick = () => {
+    closeMenus();
+    action();
+  };
+  return el("button", { type: "button", role: "menuitem", class: "menu-item" + (danger ? " danger" : ""), "data-testid": testid, onclick }, icon(iconName), label);
+}
+
+export function openMessageMenu(m, x, y) {
+  closeMenus();
+  const items = messageActions(m).map(menuItem);
+  if (!items.length) return;
+  const menu = $("msg-menu");
+  menu.replaceChildren(...items);
+  menu.hidden = false;
+  const { innerWidth: vw, innerHeight: vh } = window;
+  const rect = menu.getBoundingClientRect();
+  menu.style.left = Math.max(8, Math.min(x, vw - rect.width - 8)) + "px";
+  menu.style.top = Math.max(8, Math.min(y, vh - rect.height - 8)) + "px";
+  menu.querySelector(".menu-item").focus();
+}
+
+export function wireMessageMenu() {
+  const box = $("messages");
+  box.addEventListener("contextmenu", (e) => {
+    if (window.getSelection && String(window.getSelection()).trim()) return; // let the browser copy a selection
+    const m = messageFromNode(e.target);
+    if (!m || state.select.active || (e.target.closest && e.target.closest("video[controls], audio"))) return;
+    e.preventDefault();
+    openMessageMenu(m, e.clientX, e.clientY);
+  });
+  let pressTimer = null;
+  box.addEventListener("pointerdown", (e) => {
+    if (e.pointerType !== "touch" || state.select.active) return;
+    const m = messageFromNode(e.target);
+    if (!m) return;
+    pressTimer = setTimeout(() => openMessageMenu(m, e.clientX, e.clientY), LONG_PRESS_MS);
+  });
+  for (const type of ["pointerup", "pointercancel", "pointermove"]) box.addEventListener(type, () => clearTimeout(pressTimer));
+  // The user scrolling closes the menu; a redraw that moves the list (a message arriving) does not.
+  for (const type of ["wheel", "touchmove"]) {
+    box.addEventListener(
+      type,
+      () => {
+        if (!$("msg-menu").hidden) closeMenus();
+      },
+      { passive: true },
+    );
+  }
+}

@@ -1,0 +1,298 @@
+/*
+ * The open conversation's messages: the history pane with day separators, runs of
+ * messages from one sender, the "new messages" divider, older pages on scroll, and
+ * the "jump to the latest" button.
+ *
+ * Message history is cached per conversation once opened; live messages are merged
+ * only into cached histories (others are fetched when opened).
+ */
+
+import { badgeText, clockTime, dayLabel, fullTime, hueFor, startOfDay, toDate } from "../format.js";
+import { isForwardable, lastOwnStoredID, mergeMessages, newHistory } from "../history.js";
+import { GROUP, isGroupConversation } from "../ids.js";
+import { mentionsViewer } from "../text.js";
+import { messageBody } from "./bodies.js";
+import { conversationAvatarInfo, conversationTitle, findConversation } from "./conversations.js";
+import { $, avatar, el, icon, loadingEdge } from "./dom.js";
+import { errorText } from "./errors.js";
+import { openMessageMenu } from "./message-menu.js";
+import { displayName, rememberName, tipSentence } from "./names.js";
+import { resend } from "./sending.js";
+import { markSelected } from "./select.js";
+import { atAllID, chat, limits, state } from "./state.js";
+import { toast } from "./toast.js";
+
+/** Messages of one sender less than this far apart are drawn as one run (one name, one avatar). */
+const GROUP_RUN_SECONDS = 5 * 60;
+
+export function historyOf(conversationID) {
+  let h = state.histories.get(conversationID);
+  if (!h) {
+    h = newHistory();
+    state.histories.set(conversationID, h);
+  }
+  return h;
+}
+
+/** getMessageList arguments for a conversation's latest page, or the page before nextReqMessageID. */
+export function pageRequest(conversationID, nextReqMessageID = "") {
+  const args = { conversationID };
+  const count = limits().messagePageSize;
+  if (count) args.count = count;
+  if (nextReqMessageID) args.nextReqMessageID = nextReqMessageID;
+  return args;
+}
+
+export async function loadOlder(conversationID, { initial = false } = {}) {
+  const h = historyOf(conversationID);
+  if (h.loading || (h.loaded && h.isCompleted)) return;
+  h.loading = true;
+  if (!initial && state.current === conversationID) renderMessages({ scroll: "keep-bottom-offset" });
+  try {
+    const res = await chat.getMessageList(pageRequest(conversationID, h.loaded ? h.nextReqMessageID : ""));
+    const data = res.data || {};
+    mergeMessages(h, data.messageList || []);
+    h.nextReqMessageID = data.nextReqMessageID || "";
+    h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
+    h.loaded = true;
+  } catch (error) {
+    h.loaded = true;
+    h.isCompleted = true;
+    if (state.current === conversationID) toast(errorText(error, "Messages couldn't be loaded."), { error: true });
+  } finally {
+    h.loading = false;
+  }
+  if (!initial && state.current === conversationID) {
+    renderMessages({ scroll: "keep-bottom-offset" });
+    fillViewport(conversationID);
+  }
+}
+
+/** Keep loading older pages until the pane can scroll (so scrolling up can load more). */
+export function fillViewport(conversationID) {
+  const box = $("messages");
+  const h = state.histories.get(conversationID);
+  if (!h || h.isCompleted || h.loading || state.current !== conversationID) return;
+  if (box.scrollHeight <= box.clientHeight + 40) loadOlder(conversationID);
+}
+
+function onMessagesScroll() {
+  const box = $("messages");
+  if (state.current && box.scrollTop < 120) loadOlder(state.current);
+  if (isNearBottom()) hideJump();
+}
+
+export function isNearBottom() {
+  const box = $("messages");
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+}
+
+function scrollToBottom(smooth) {
+  const box = $("messages");
+  box.scrollTo({ top: box.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+  hideJump();
+}
+
+function hideJump() {
+  state.jumpCount = 0;
+  $("jump-btn").hidden = true;
+}
+
+/** "n new messages below" while the user reads further up. */
+export function showJump(newCount) {
+  state.jumpCount += newCount;
+  $("jump-btn").hidden = false;
+  $("jump-count").hidden = state.jumpCount === 0;
+  $("jump-count").textContent = badgeText(state.jumpCount);
+}
+
+const isTipLike = (m) => m.type === "TIMGroupTipElem" || m.type === "TIMGroupSystemNoticeElem";
+const messageTime = (m) => m.time || Date.now() / 1000;
+
+/** The nodes of a history: intro or loading edge, day separators, divider, tips and message rows. */
+function historyNodes(h, conv, group) {
+  const nodes = [el("div", { class: "msg-spacer" })];
+  if (h.loading) nodes.push(loadingEdge("Loading earlier messages…", { "data-testid": "history-loading" }));
+  else if (h.loaded && h.isCompleted && conv) nodes.push(chatIntro(conv, h.messages.length === 0));
+
+  const lastOutID = lastOwnStoredID(h);
+  let prev = null;
+  let prevDay = null;
+  let prevRow = null;
+  const endRun = () => {
+    if (prevRow) prevRow.classList.add("is-last");
+    prevRow = null;
+  };
+  for (const m of h.messages) {
+    const day = startOfDay(toDate(messageTime(m)));
+    let breakRun = false;
+    if (day !== prevDay) {
+      endRun();
+      nodes.push(el("div", { class: "day-sep", "data-testid": "day-separator", text: dayLabel(messageTime(m)) }));
+      prevDay = day;
+      breakRun = true;
+    }
+    if (m.ID === h.dividerBeforeID) {
+      endRun();
+      nodes.push(el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator", text: "New messages" }));
+      breakRun = true;
+    }
+    if (isTipLike(m)) {
+      endRun();
+      nodes.push(el("div", { class: "group-tip", "data-testid": "group-tip", "data-message-id": m.ID, text: tipSentence(m) }));
+      prev = null;
+      continue;
+    }
+    const first = breakRun || !prev || prev.from !== m.from || prev.flow !== m.flow || (m.time || 0) - (prev.time || 0) > GROUP_RUN_SECONDS;
+    if (first) endRun();
+    prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID), selecting: state.select.active });
+    markSelected(prevRow, m);
+    nodes.push(prevRow);
+    prev = m;
+  }
+  endRun();
+  return nodes;
+}
+
+/**
+ * Rebuild the open conversation's messages. scroll: "bottom" | "divider" |
+ * "keep-bottom-offset" (older messages were added on top) | "auto" (stick to the
+ * bottom if we were there).
+ */
+export function renderMessages({ scroll = "auto" } = {}) {
+  const conversationID = state.current;
+  if (!conversationID) return;
+  const box = $("messages");
+  const wasNearBottom = isNearBottom();
+  const fromBottom = box.scrollHeight - box.scrollTop;
+  box.replaceChildren(...historyNodes(historyOf(conversationID), findConversation(conversationID), isGroupConversation(conversationID)));
+
+  if (scroll === "bottom" || (scroll === "auto" && wasNearBottom)) box.scrollTop = box.scrollHeight;
+  else if (scroll === "keep-bottom-offset") box.scrollTop = box.scrollHeight - fromBottom;
+  else if (scroll === "divider") {
+    const divider = box.querySelector(".unread-divider");
+    box.scrollTop = divider ? Math.max(0, divider.offsetTop - 60) : box.scrollHeight;
+  }
+}
+
+/** The row for a message, rebuilt only when something it shows has changed. */
+function cachedRow(h, m, options) {
+  const sig = [
+    m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
+    options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
+  ].join("|");
+  let cached = h.rows.get(m.ID);
+  if (!cached || cached.sig !== sig || cached.message !== m) {
+    cached = { sig, message: m, row: messageRow(m, options) };
+    h.rows.set(m.ID, cached);
+  }
+  cached.row.classList.remove("is-last");
+  return cached.row;
+}
+
+function chatIntro(conv, empty) {
+  const title = conversationTitle(conv);
+  let text;
+  if (conv.type === GROUP) text = empty ? "No messages yet. Say hello to the group." : "This is the beginning of the group's history.";
+  else text = empty ? `This is the beginning of your chat with ${title}. Say hello!` : `This is the beginning of your chat with ${title}.`;
+  return el("div", { class: "chat-intro", "data-testid": "history-start" }, avatar("xl", conversationAvatarInfo(conv)), el("strong", { text: title }), el("span", { text }));
+}
+
+/** The time, and for my messages a clock (sending), an alert (failed) or the ticks (sent, read). */
+function messageMeta(m, { group }) {
+  const out = m.flow === "out";
+  const meta = el("span", { class: "msg-meta" }, el("time", { datetime: new Date((m.time || 0) * 1000).toISOString(), text: clockTime(messageTime(m)) }));
+  if (out && m.status === "fail") meta.append(icon("alert"));
+  else if (out && m.status === "unSend") meta.append(icon("clock"));
+  else if (out && !group) {
+    const read = Boolean(m.isPeerRead);
+    const label = read ? "Read" : "Sent";
+    meta.append(el("span", { class: read ? "is-read" : "", title: label, "aria-label": label, "data-testid": "message-status", "data-status": read ? "read" : "sent" }, icon(read ? "checks" : "check", read ? "is-read" : "")));
+  }
+  return meta;
+}
+
+const BUBBLE_KIND_CLASS = { media: " is-media", card: " is-card", sticker: " is-sticker" };
+
+function messageBubble(m, name, options) {
+  const out = m.flow === "out";
+  const body = m.isRevoked
+    ? { node: el("span", { class: "msg-text msg-revoked", text: out ? "You recalled this message" : `${name} recalled a message` }), kind: "text" }
+    : messageBody(m);
+  return el(
+    "div",
+    {
+      class: "bubble" + (BUBBLE_KIND_CLASS[body.kind] || "") + (!out && mentionsViewer(m, state.me.userID, atAllID()) ? " mentions-me" : ""),
+      "data-testid": "message-bubble",
+      "data-message-id": m.ID,
+      "data-status": m.status,
+      "data-flow": m.flow,
+      title: fullTime(messageTime(m)),
+    },
+    body.node,
+    messageMeta(m, options),
+  );
+}
+
+function failedNote(m, error) {
+  return el(
+    "div",
+    { class: "msg-failed", "data-testid": "send-failed" },
+    el("span", { text: error ? `Not sent. ${error}` : "Not sent." }),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Retry"),
+  );
+}
+
+/** The bubble with the sender's name above it (first of a run in a group), and what is under it. */
+function messageColumn(m, name, options) {
+  const col = el("div", { class: "msg-col" });
+  if (options.group && m.flow !== "out" && options.first) {
+    const label = el("div", { class: "msg-name", text: name });
+    label.style.setProperty("--avatar-hue", hueFor(m.from));
+    col.append(label);
+  }
+  col.append(messageBubble(m, name, options));
+  if (m.status === "fail") col.append(failedNote(m, options.error));
+  if (options.showReceipt) {
+    const read = Boolean(m.isPeerRead);
+    col.append(el("div", { class: "read-receipt" + (read ? " is-read" : ""), "data-testid": "read-receipt", text: read ? "Read" : "Sent" }));
+  }
+  return col;
+}
+
+function actionsButton(m) {
+  const more = el("button", { type: "button", class: "msg-more", "aria-label": "Message actions", title: "More", "data-testid": "message-actions" }, icon("more"));
+  more.addEventListener("click", (e) => {
+    e.stopPropagation();
+    const rect = more.getBoundingClientRect();
+    openMessageMenu(m, rect.left, rect.bottom + 4);
+  });
+  return more;
+}
+
+function messageRow(m, options) {
+  rememberName(m.from, m.nameCard || m.nick);
+  const { group, first, selecting } = options;
+  const out = m.flow === "out";
+  const name = m.nameCard || m.nick || displayName(m.from);
+  const row = el("div", {
+    class: `msg-row ${out ? "out" : "in"}` + (first ? " is-first" : "") + (m.status === "unSend" ? " is-pending" : "") + (m.status === "fail" ? " is-failed" : "") + (selecting ? " is-selecting" : ""),
+    "data-row-id": m.ID,
+  });
+  if (selecting) {
+    row.append(
+      isForwardable(m)
+        ? el("input", { type: "checkbox", class: "msg-check", "aria-label": "Select this message", "data-testid": "message-checkbox" })
+        : el("span", { class: "msg-check-gap" }),
+    );
+  }
+  if (group && !out) row.append(first ? avatar("sm", { id: m.from, name, url: m.avatar }) : el("span", { class: "msg-avatar-gap" }));
+  row.append(messageColumn(m, name, options));
+  if (!selecting && !m.isRevoked) row.append(actionsButton(m));
+  return row;
+}
+
+export function wireMessagesPane() {
+  $("messages").addEventListener("scroll", onMessagesScroll, { passive: true });
+  $("jump-btn").addEventListener("click", () => scrollToBottom(true));
+}

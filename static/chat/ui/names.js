@@ -1,0 +1,49 @@
+/*
+ * Names: what to call a user ID, from everything the UI has seen (profiles, members,
+ * messages, tips); and group tips in those names, with the server's wording.
+ */
+
+import { tipText } from "../rules.js";
+import { serverRules, state } from "./state.js";
+
+const GROUP_TIP = "TIMGroupTipElem";
+
+export function rememberName(userID, name) {
+  if (userID && name && name !== userID) state.names.set(userID, name);
+}
+
+export function rememberMembers(list) {
+  for (const m of list || []) rememberName(m.userID, m.nameCard || m.nick);
+}
+
+export function displayName(userID) {
+  if (!userID) return "";
+  if (userID === state.me.userID && state.me.nick) return state.me.nick;
+  return state.names.get(userID) || userID;
+}
+
+/** "Alice"; "You" (subject) or "you" (object) for me. */
+function personName(userID, subject = true) {
+  if (userID && userID === state.me.userID) return subject ? "You" : "you";
+  return displayName(userID);
+}
+
+export function senderName(m) {
+  if (m.from === state.me.userID) return state.me.nick || m.nick || m.from;
+  return m.nameCard || m.nick || displayName(m.from);
+}
+
+/**
+ * A group tip in words: the server's sentence for it (hello.rules.groupTips) with the
+ * names the UI knows, never a bare user ID when a name is known; the message's
+ * messageForShow when no sentence fits (and for group system notices, whose
+ * operation types mean other things).
+ */
+export function tipSentence(m) {
+  const p = m.payload || {};
+  if (m.type !== GROUP_TIP) return m.messageForShow || "";
+  for (const member of p.memberList || []) rememberName(member.userID, member.nick);
+  if (p.operatorInfo) rememberName(p.operatorInfo.userID || p.operatorID, p.operatorInfo.nick);
+  const rules = serverRules();
+  return tipText(p, rules && rules.groupTips, personName) || m.messageForShow || "";
+}

@@ -1,0 +1,79 @@
+/*
+ * Sending: a message this tab created goes into its conversation's history at once
+ * (the SDK does not echo own sends back as MESSAGE_RECEIVED), then is sent; a
+ * failure stays in the history in red with a Retry button.
+ */
+
+import { mergeMessages } from "../history.js";
+import { conversationTypeOf, peerOf } from "../ids.js";
+import { errorText, knownErrorText } from "./errors.js";
+import { historyOf, renderMessages } from "./messages.js";
+import { chat, state } from "./state.js";
+import { clearErrorToasts, toast } from "./toast.js";
+
+/** {to, conversationType} of a conversation, for the SDK's create*Message options. */
+export function addressOf(conversationID) {
+  return { to: peerOf(conversationID), conversationType: conversationTypeOf(conversationID) };
+}
+
+/** Show a message this tab created in its conversation's history. */
+export function insertOutgoing(conversationID, message) {
+  if (!message.time) message.time = Math.floor(Date.now() / 1000);
+  const h = historyOf(conversationID);
+  h.dividerBeforeID = null;
+  mergeMessages(h, [message]);
+  if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
+}
+
+/** What a failed send says: in the toast, and in the bubble when it says more than "not sent". */
+function failureText(message, error) {
+  // tim.js reports a failed image upload as 2251 ("no image selected"); here the image was there.
+  if (message.type === "TIMImageElem" && error && error.code === 2251) return "The image couldn't be uploaded. Check your connection, then retry.";
+  return errorText(error, "The message couldn't be sent.");
+}
+
+const saysMoreThanNotSent = (error) => Boolean(error) && Boolean(knownErrorText(error.code)) && error.code !== 2100 && error.code !== 2251;
+
+/** Send (or resend) and redraw; resolves true when the message was stored. */
+export async function deliver(conversationID, message, call, { retry = false } = {}) {
+  const h = historyOf(conversationID);
+  h.errors.delete(message.ID);
+  let sent = false;
+  try {
+    const res = await call();
+    mergeMessages(h, [(res && res.data && res.data.message) || message]);
+    if (retry) clearErrorToasts(); // the failure is resolved
+    sent = true;
+  } catch (error) {
+    if (message.status !== "fail") message.status = "fail";
+    const text = failureText(message, error);
+    if (saysMoreThanNotSent(error)) h.errors.set(message.ID, text);
+    mergeMessages(h, [message]);
+    toast(text, { error: true });
+  }
+  if (state.current === conversationID && h.loaded) renderMessages({ scroll: "auto" });
+  return sent;
+}
+
+/**
+ * Create a message with create() (the SDK's create*Message, which may throw), show it
+ * and send it. Resolves true when it was stored.
+ */
+export async function createAndSend(conversationID, create, failText) {
+  let message;
+  try {
+    message = create();
+  } catch (error) {
+    toast(errorText(error, failText), { error: true });
+    return false;
+  }
+  insertOutgoing(conversationID, message);
+  return deliver(conversationID, message, () => chat.sendMessage(message));
+}
+
+export function resend(message) {
+  const conversationID = message.conversationID || state.current;
+  message.status = "unSend";
+  if (state.current === conversationID) renderMessages({ scroll: "auto" });
+  deliver(conversationID, message, () => chat.resendMessage(message), { retry: true });
+}

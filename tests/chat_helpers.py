@@ -4,7 +4,6 @@ Tests call the actions directly (the only write path), to arrange state too; the
 is used here only to observe results (tests/test_write_path.py keeps it so).
 """
 
-
 import pytest
 
 from messaging import actions, rules

@@ -310,6 +310,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if event == "MESSAGE_RECEIVED":
             await self.deliver_message(message, data, meta)
             return
+        if event == "PROFILE_UPDATED":
+            self.note_own_profile(data)
         await self.push(event, data)
         total_changed = self.note_unread(meta)
         if total_changed:
@@ -351,6 +353,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             missed = await in_database_thread(message_list.get_group_messages_after)(self.user, thread_id, after)
             for base in missed:
                 await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
+
+    def note_own_profile(self, profiles):
+        """This socket's user object sends the messages (their nick and avatar go into each
+        one): keep it as the profile now is, without a query."""
+        for profile in profiles:
+            if profile.get("userID") == self.user.username:
+                self.user.nick, self.user.avatar = profile["nick"], profile["avatar"]
 
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""

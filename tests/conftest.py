@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -58,6 +59,26 @@ def carol(users):
 @pytest.fixture
 def dave(users):
     return users["dave"]
+
+
+@pytest.fixture
+async def open_tab():
+    """``await open_tab(user)``: a WebSocket tab of ``user`` (tests/ws.py); every tab
+    opened is closed at teardown."""
+    from tests.ws import Tab  # the ASGI application loads Django's apps: import it late
+
+    opened = []
+
+    async def opener(user):
+        tab = await Tab.open(user)
+        opened.append(tab)
+        return tab
+
+    yield opener
+    for tab in opened:
+        # A failed wait may already have cancelled the app; cleanup must not mask that failure.
+        with contextlib.suppress(Exception):
+            await tab.close()
 
 
 def session_cookie(user):

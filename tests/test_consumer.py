@@ -4,7 +4,6 @@ Positive deliveries are awaited with ``wait_event``; "nothing else arrived" is c
 with ``drain`` after the last expected frame of that socket.
 """
 
-import contextlib
 import json
 
 import pytest
@@ -15,26 +14,9 @@ from chatsite.asgi import application
 from messaging import actions
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group  # noqa: F401
 from tests.conftest import session_cookie
-from tests.ws import Tab, events_named
+from tests.ws import events_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def open_tab():
-    """Opens tabs and closes every one of them at teardown."""
-    opened = []
-
-    async def opener(user):
-        tab = await Tab.open(user)
-        opened.append(tab)
-        return tab
-
-    yield opener
-    for tab in opened:
-        # A failed wait may already have cancelled the app; cleanup must not mask that failure.
-        with contextlib.suppress(Exception):
-            await tab.close()
 
 
 def names(events):

@@ -6,31 +6,14 @@ received are applied to the old state the way the SDK applies them, and the resu
 must equal what the tab fetches afterwards.
 """
 
-import contextlib
-
 import pytest
 from channels.db import database_sync_to_async
 
 from messaging import actions, rules
 from tests.chat_helpers import fast_passwords, make_group, send_text  # noqa: F401
-from tests.ws import Tab, events_named
+from tests.ws import events_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def open_tab():
-    opened = []
-
-    async def opener(user):
-        tab = await Tab.open(user)
-        opened.append(tab)
-        return tab
-
-    yield opener
-    for tab in opened:
-        with contextlib.suppress(Exception):
-            await tab.close()
 
 
 @pytest.fixture
@@ -180,3 +163,16 @@ async def test_profile_update_events_match_a_refetch_for_a_peer_and_a_co_member(
         assert events_named(events, "PROFILE_UPDATED") == [[profile]]
     assert events_named(await a.drain(), "PROFILE_UPDATED") == [[profile]]
     assert await d.drain() == []
+
+
+async def test_an_open_tab_sends_with_the_profile_changed_meanwhile(open_tab, alice, bob):
+    """The socket's user object goes into every message it sends: it follows PROFILE_UPDATED."""
+    a, b = await open_tab(alice), await open_tab(bob)
+    await database_sync_to_async(actions.update_user_profile)(alice, nick="Ally", avatar="/static/ally.png")
+    await a.wait_event("PROFILE_UPDATED")
+
+    sent = await a.send_text("bob", "new name")
+
+    received = (await b.wait_event("MESSAGE_RECEIVED"))[0]
+    assert (sent["nick"], sent["avatar"]) == ("Ally", "/static/ally.png")
+    assert (received["nick"], received["avatar"]) == ("Ally", "/static/ally.png")

@@ -6,7 +6,6 @@ over the WebSocket, and the errors that store nothing. Then @mentions
 Upload types use real uploads in a temporary MEDIA_ROOT (filesystem storage).
 """
 
-import contextlib
 import math
 
 import pytest
@@ -22,7 +21,6 @@ from messaging.queries.message_list import get_message_list
 from messaging.rules import AT_ALL
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, send_text  # noqa: F401
 from tests.media_helpers import MP4, jpeg, png, stored_files, upload, use_filesystem_storage, wav
-from tests.ws import Tab
 
 pytestmark = pytest.mark.django_db
 
@@ -52,21 +50,6 @@ db = database_sync_to_async
 @pytest.fixture
 def media_root(settings, tmp_path):
     return use_filesystem_storage(settings, tmp_path)
-
-
-@pytest.fixture
-async def open_tab():
-    opened = []
-
-    async def opener(user):
-        tab = await Tab.open(user)
-        opened.append(tab)
-        return tab
-
-    yield opener
-    for tab in opened:
-        with contextlib.suppress(Exception):
-            await tab.close()
 
 
 def send(sender, to, msg_type, payload, conversation_type="C2C", **kwargs):

@@ -13,7 +13,7 @@ conversation's ``userProfile`` patched (CONVERSATION_LIST_UPDATED).
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Value
 
-from messaging import serialize
+from messaging import rules, serialize
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, publish_on_commit
 from messaging.models import Conversation, GroupMember, User
@@ -86,7 +86,7 @@ def update_user_profile(user: User, *, nick=UNSET, avatar=UNSET) -> User:
         peers, co_members = _profile_audience(user)
         publish_on_commit("PROFILE_UPDATED", [profile], [user.pk, *sorted(peers | co_members)])
         if peers:
-            patch = [{"conversationID": f"C2C{user.username}", "userProfile": profile}]
+            patch = [{"conversationID": rules.c2c_conversation_id(user.username), "userProfile": profile}]
             publish_on_commit("CONVERSATION_LIST_UPDATED", patch, sorted(peers))
     return user
 

@@ -55,5 +55,7 @@ def publish_peer_read(user, conv, thread, old_seq, new_seq):
         publish_on_commit("MESSAGE_READ_BY_PEER", messages, [peer.pk])
     # The event lists at most 100 messages; the cursor covers all of them.
     publish_on_commit(
-        "CONVERSATION_LIST_UPDATED", [{"conversationID": rules.c2c_conversation_id(user.username), "peerReadSequence": new_seq}], [peer.pk]
+        "CONVERSATION_LIST_UPDATED",
+        [{"conversationID": rules.c2c_conversation_id(user.username), "peerReadSequence": new_seq}],
+        [peer.pk],
     )

@@ -1,0 +1,26 @@
+// static/chat/errors.js: error codes in words, with the server's limits in them.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { errorText, knownErrorText } from "../../static/chat/errors.js";
+import { serverRules } from "./server-rules.js";
+
+test("the sizes in error texts are the server's limits", () => {
+  const limits = serverRules().limits;
+  assert.equal(knownErrorText(80002, limits), "That message is too long: the limit is 12 KB.");
+  assert.equal(knownErrorText(2253, limits), "Images can be up to 20 MB. Send it as a file instead.");
+  assert.equal(knownErrorText(2402, limits), "Files can be up to 100 MB.");
+  const smaller = { maxBodyBytes: 8192, upload: { file: 50 * 1024 * 1024 } };
+  assert.equal(knownErrorText(80002, smaller), "That message is too long: the limit is 8 KB.");
+  assert.equal(knownErrorText(2402, smaller), "Files can be up to 50 MB.");
+  assert.equal(knownErrorText(2402, {}), "");
+});
+
+test("errorText: ours for a known code, else the server's message as a sentence, else the fallback", () => {
+  assert.equal(errorText({ code: 10017, message: "muted" }), "You're muted in this group.");
+  assert.equal(errorText({ code: 99999, message: "something odd happened" }), "Something odd happened.");
+  assert.equal(errorText({ code: 99999, message: "Done!" }), "Done!");
+  assert.equal(errorText({ code: 99999 }, "It failed."), "It failed. (error 99999)");
+  assert.equal(errorText(null, "It failed."), "It failed.");
+  assert.equal(errorText(undefined), "Something went wrong.");
+});

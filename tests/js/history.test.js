@@ -1,0 +1,99 @@
+// static/chat/history.js: message order (the server's sequence, unsent ones last) and dedup.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, newHistory, pageLeavesGap, upsertMessage } from "../../static/chat/history.js";
+
+const stored = (ID, sequence, extra = {}) => ({ ID, sequence, time: 1000 + sequence, status: "success", flow: "in", ...extra });
+const ids = (h) => h.messages.map((m) => m.ID);
+
+test("messages are kept in sequence order whatever order they arrive in", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("c", 3), stored("a", 1)]);
+  mergeMessages(h, [stored("b", 2), stored("e", 5), stored("d", 4)]);
+  assert.deepEqual(ids(h), ["a", "b", "c", "d", "e"]);
+});
+
+test("the sequence decides, not the time (clocks differ)", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("late-clock", 1, { time: 9999 }), stored("early-clock", 2, { time: 1 })]);
+  assert.deepEqual(ids(h), ["late-clock", "early-clock"]);
+});
+
+test("a message that comes twice is kept once, the newer copy in its place", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("a", 1), stored("b", 2)]);
+  const again = stored("a", 1, { isRevoked: true });
+  mergeMessages(h, [again, stored("b", 2)]);
+  assert.deepEqual(ids(h), ["a", "b"]);
+  assert.equal(h.byID.get("a"), again);
+  assert.equal(h.messages[0], again);
+});
+
+test("messages being sent stay after the stored ones, in the order they were written, until stored", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("a", 1)]);
+  const first = { ID: "mine-1", status: "unSend", flow: "out", time: 5000 };
+  const second = { ID: "mine-2", status: "unSend", flow: "out", time: 5000 };
+  mergeMessages(h, [first, second]);
+  mergeMessages(h, [stored("b", 2, { time: 6000 })]);
+  assert.deepEqual(ids(h), ["a", "b", "mine-1", "mine-2"]);
+  // A new copy of an unsent message (its send failed) keeps its place.
+  mergeMessages(h, [{ ID: "mine-2", status: "fail", flow: "out", time: 5000 }]);
+  assert.deepEqual(ids(h), ["a", "b", "mine-1", "mine-2"]);
+  // The server stores the second one first: it takes its place by sequence.
+  mergeMessages(h, [{ ...second, status: "success", sequence: 3 }]);
+  assert.deepEqual(ids(h), ["a", "b", "mine-2", "mine-1"]);
+  mergeMessages(h, [{ ...first, status: "success", sequence: 4 }]);
+  assert.deepEqual(ids(h), ["a", "b", "mine-2", "mine-1"]);
+  assert.equal(h.messages.length, 4);
+});
+
+test("upsertMessage with the same object changes nothing", () => {
+  const h = newHistory();
+  const m = stored("a", 1);
+  upsertMessage(h, m);
+  upsertMessage(h, m);
+  assert.equal(h.messages.length, 1);
+});
+
+test("the unread divider goes before the first of the last n incoming messages", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("a", 1), stored("b", 2), stored("mine", 3, { flow: "out" }), stored("c", 4), stored("d", 5)]);
+  assert.equal(countIncoming(h), 4);
+  assert.equal(firstUnreadID(h, 2), "c");
+  assert.equal(firstUnreadID(h, 3), "b");
+  assert.equal(firstUnreadID(h, 10), "a");
+});
+
+test("Sent/Read goes under my last message only while it is the latest (tips aside)", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("in", 1), stored("mine", 2, { flow: "out" }), stored("tip", 3, { type: "TIMGroupTipElem" })]);
+  assert.equal(lastOwnStoredID(h), "mine");
+  mergeMessages(h, [stored("reply", 4)]);
+  assert.equal(lastOwnStoredID(h), null);
+});
+
+test("a reconnect's latest page leaves a gap only when it starts after the newest stored message + 1", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("a", 1), stored("b", 2), { ID: "x", status: "fail", sequence: 0, flow: "out" }]);
+  assert.equal(pageLeavesGap(h, [stored("c", 3)]), false);
+  assert.equal(pageLeavesGap(h, [stored("e", 5)]), true);
+  assert.equal(pageLeavesGap(h, []), false);
+  assert.equal(pageLeavesGap(newHistory(), [stored("e", 5)]), false);
+});
+
+test("read receipts mark my stored messages up to the sequence", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("m1", 1, { flow: "out" }), stored("m2", 2, { flow: "out" }), stored("m3", 3, { flow: "out" }), { ID: "x", status: "unSend", flow: "out" }]);
+  markReadUpTo(h, 2);
+  assert.deepEqual(h.messages.map((m) => Boolean(m.isPeerRead)), [true, true, false, false]);
+});
+
+test("only stored, unrecalled messages other than tips can be forwarded", () => {
+  assert.equal(isForwardable(stored("a", 1, { type: "TIMTextElem" })), true);
+  assert.equal(isForwardable(stored("a", 1, { type: "TIMGroupTipElem" })), false);
+  assert.equal(isForwardable(stored("a", 1, { type: "TIMTextElem", isRevoked: true })), false);
+  assert.equal(isForwardable({ ID: "a", type: "TIMTextElem", status: "unSend" }), false);
+  assert.equal(isForwardable(null), false);
+});

@@ -1,0 +1,145 @@
+// static/chat/tim.js, the SDK, loaded alone (as vendor code loads it) with a fake
+// WebSocket: the globals, the server's rules from hello, the conversation patches the
+// server pushes merged into the list, and messages delivered twice emitted once.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import vm from "node:vm";
+
+const SOURCE = readFileSync(new URL("../../static/chat/tim.js", import.meta.url), "utf8");
+const RULES = { limits: { maxBodyBytes: 12288, messagePageSize: 15 }, groupTips: { templates: { 1: "{users} joined the group" }, profileFields: [] }, atAll: "__kImSDK_MesssageAtALL__" };
+
+/** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */
+const plain = (value) => JSON.parse(JSON.stringify(value));
+
+/** A page with tim.js on it: {TIM, window, sockets}; each socket records the frames the SDK sent. */
+function loadSDK() {
+  const sockets = [];
+  class FakeSocket {
+    constructor(url) {
+      this.url = url;
+      this.readyState = 1;
+      this.sent = [];
+      sockets.push(this);
+    }
+    send(text) {
+      this.sent.push(JSON.parse(text));
+    }
+    close() {
+      this.readyState = 3;
+    }
+  }
+  const window = { WebSocket: FakeSocket, location: { protocol: "http:", host: "chat.test" }, console, setTimeout, clearTimeout };
+  window.window = window;
+  vm.createContext(window);
+  vm.runInContext(SOURCE, window, { filename: "tim.js" });
+  return { TIM: window.TIM, window, sockets };
+}
+
+const push = (socket, frame) => socket.onmessage({ data: JSON.stringify(frame) });
+const reply = (socket, request, data) => push(socket, { id: request.id, ok: true, data });
+const lastRequest = (socket, op) => socket.sent.filter((f) => f.op === op).pop();
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+const conversation = (conversationID, lastTime, extra = {}) => ({
+  conversationID,
+  type: conversationID.startsWith("GROUP") ? "GROUP" : "C2C",
+  unreadCount: 0,
+  isPinned: false,
+  lastMessage: { lastTime, lastSequence: lastTime, messageForShow: "hi" },
+  ...extra,
+});
+
+/** A logged-in SDK whose server listed `conversations`; events: name -> [data, ...]. */
+async function loggedIn(conversations = []) {
+  const { TIM, sockets, window } = loadSDK();
+  const chat = TIM.create({ SDKAppID: 0 });
+  const events = {};
+  for (const name of Object.values(TIM.EVENT)) chat.on(name, (e) => (events[name] = events[name] || []).push(plain(e.data === undefined ? null : e.data)));
+  assert.equal(chat.getServerRules(), null, "no rules before the first hello");
+  const login = chat.login({ userID: "alice" });
+  const socket = sockets[0];
+  push(socket, { event: "hello", data: { userID: "alice", profile: { userID: "alice", nick: "Alice" }, rules: RULES } });
+  reply(socket, lastRequest(socket, "getConversationList"), { conversationList: conversations });
+  const result = await login;
+  assert.equal(result.code, 0);
+  return { TIM, chat, socket, events, window };
+}
+
+const listed = (events) => {
+  const lists = events.onConversationListUpdated || [];
+  return lists[lists.length - 1].map((c) => c.conversationID);
+};
+
+test("tim.js alone defines TIM and TencentCloudChat, one instance per page", () => {
+  const { TIM, window } = loadSDK();
+  assert.equal(window.TencentCloudChat, TIM);
+  assert.equal(TIM.TYPES.CONV_GROUP, "GROUP");
+  assert.equal(TIM.EVENT.MESSAGE_RECEIVED, "onMessageReceived");
+  assert.equal(TIM.create({ SDKAppID: 1 }), TIM.create({ SDKAppID: 2 }));
+});
+
+test("getServerRules returns what the server said in hello", async () => {
+  const { chat } = await loggedIn();
+  assert.deepEqual(plain(chat.getServerRules()), RULES);
+});
+
+test("conversation patches update fields and keep the others; the list stays sorted, pinned first", async () => {
+  const { socket, events } = await loggedIn([
+    conversation("C2Cbob", 300, { userProfile: { userID: "bob", nick: "Bob" } }),
+    conversation("C2Ccarol", 200),
+    conversation("GROUPdemo", 100),
+  ]);
+  assert.deepEqual(listed(events), ["C2Cbob", "C2Ccarol", "GROUPdemo"]);
+
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Ccarol", unreadCount: 2, lastMessage: { lastTime: 400, lastSequence: 9, messageForShow: "new" } }] });
+  assert.deepEqual(listed(events), ["C2Ccarol", "C2Cbob", "GROUPdemo"]);
+  const carol = events.onConversationListUpdated.at(-1)[0];
+  assert.equal(carol.unreadCount, 2);
+  assert.equal(carol.lastMessage.messageForShow, "new");
+  assert.equal(carol.type, "C2C");
+
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "GROUPdemo", isPinned: true }] });
+  assert.deepEqual(listed(events), ["GROUPdemo", "C2Ccarol", "C2Cbob"]);
+  assert.equal(events.onConversationListUpdated.at(-1)[2].userProfile.nick, "Bob");
+});
+
+test("a mention is added to groupAtInfoList; a deleted conversation leaves the list", async () => {
+  const { socket, events } = await loggedIn([conversation("GROUPdemo", 100), conversation("C2Cbob", 50)]);
+  const at = { messageSequence: 7, atType: 1 };
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "GROUPdemo", groupAtInfoAdded: at }] });
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "GROUPdemo", groupAtInfoAdded: { messageSequence: 8, atType: 2 } }] });
+  const demo = events.onConversationListUpdated.at(-1)[0];
+  assert.deepEqual(demo.groupAtInfoList, [at, { messageSequence: 8, atType: 2 }]);
+  assert.equal(demo.groupAtInfoAdded, undefined);
+
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Cbob", deleted: true }] });
+  assert.deepEqual(listed(events), ["GROUPdemo"]);
+});
+
+test("a new message in a conversation the list lacks fetches it; a read of one does not", async () => {
+  const { socket, events } = await loggedIn([conversation("C2Cbob", 50)]);
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Cdave", unreadCount: 0 }] });
+  assert.equal(lastRequest(socket, "getConversationProfile"), undefined);
+
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Cdave", unreadCount: 1, lastMessage: { lastTime: 90 } }] });
+  const asked = lastRequest(socket, "getConversationProfile");
+  assert.deepEqual(plain(asked.args), { conversationID: "C2Cdave" });
+  reply(socket, asked, { conversation: conversation("C2Cdave", 90, { unreadCount: 1 }) });
+  await settle();
+  assert.deepEqual(listed(events), ["C2Cdave", "C2Cbob"]);
+});
+
+test("a message delivered twice (a push and a reconnect's replay) is emitted once", async () => {
+  const { socket, events } = await loggedIn([conversation("C2Cbob", 50)]);
+  const message = { ID: "bob-1-1", conversationID: "C2Cbob", sequence: 51, from: "bob", flow: "in", type: "TIMTextElem", payload: { text: "hi" } };
+  push(socket, { event: "MESSAGE_RECEIVED", data: [message] });
+  push(socket, { event: "MESSAGE_RECEIVED", data: [message, { ...message, ID: "bob-1-2", sequence: 52 }] });
+  assert.deepEqual(
+    events.onMessageReceived.map((batch) => batch.map((m) => m.ID)),
+    [["bob-1-1"], ["bob-1-2"]],
+  );
+  // The same ID in another conversation is another message.
+  push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...message, conversationID: "GROUPdemo" }] });
+  assert.equal(events.onMessageReceived.length, 3);
+});

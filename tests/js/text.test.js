@@ -1,0 +1,109 @@
+// static/chat/text.js: emoji codes and @mentions in message text.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { jumboEmoji, mentionOptions, mentionQuery, mentionRules, mentionsViewer, parseText, pickedMentions, textSegments } from "../../static/chat/text.js";
+
+const AT_ALL = "__kImSDK_MesssageAtALL__";
+const emoji = { map: { "[呲牙]": "emoji_1.svg", "[下雨]": "emoji_2.svg", "[微笑]": "emoji_0.svg" }, url: "/e/" };
+const names = { alice: "Alice", bob: "Bob", carol: "Carol Chen" };
+const nameOf = (id) => names[id] || id;
+
+test("parseText is the seed docs' parseText: codes in the map become images, the rest text", () => {
+  assert.deepEqual(parseText({ text: "Hi [呲牙] and [nope] [下雨" }, emoji.map, emoji.url), [
+    { name: "text", text: "Hi " },
+    { name: "img", src: "/e/emoji_1.svg", code: "[呲牙]" },
+    { name: "text", text: " and " },
+    { name: "text", text: "[" },
+    { name: "text", text: "nope] " },
+    { name: "text", text: "[下雨" },
+  ]);
+  assert.deepEqual(parseText({ text: "" }, emoji.map, emoji.url), []);
+  assert.deepEqual(parseText({ text: "[微笑][微笑]" }, emoji.map, emoji.url).map((p) => p.name), ["img", "img"]);
+});
+
+test("textSegments: emoji, mentions and the text between them, nothing lost", () => {
+  const rules = [
+    { token: "@Bob", me: true },
+    { token: "@Alice", me: false },
+  ];
+  const segments = textSegments("[微笑] hi @Bob and @Alice[呲牙]!", emoji, rules);
+  assert.deepEqual(segments, [
+    { kind: "emoji", code: "[微笑]", src: "/e/emoji_0.svg" },
+    { kind: "text", text: " hi " },
+    { kind: "mention", text: "@Bob", me: true },
+    { kind: "text", text: " and " },
+    { kind: "mention", text: "@Alice", me: false },
+    { kind: "emoji", code: "[呲牙]", src: "/e/emoji_1.svg" },
+    { kind: "text", text: "!" },
+  ]);
+  // Mention tokens are plain text, not patterns; without rules the text stays whole.
+  assert.deepEqual(textSegments("a (b) [x] c", emoji, [{ token: "@a.b", me: false }]), [{ kind: "text", text: "a (b) [x] c" }]);
+  assert.deepEqual(textSegments("@a.b @axb", emoji, [{ token: "@a.b", me: false }]).map((s) => s.kind), ["mention", "text"]);
+  assert.deepEqual(textSegments("no [rules] here", emoji), [{ kind: "text", text: "no [rules] here" }]);
+});
+
+test("jumboEmoji: one to three emoji and only spaces besides", () => {
+  assert.equal(jumboEmoji("[微笑]", emoji).length, 1);
+  assert.equal(jumboEmoji(" [微笑] [呲牙][下雨] ", emoji).length, 3);
+  assert.equal(jumboEmoji("[微笑][微笑][微笑][微笑]", emoji), null);
+  assert.equal(jumboEmoji("[微笑] ok", emoji), null);
+  assert.equal(jumboEmoji("plain", emoji), null);
+});
+
+test("mentionRules: names and IDs of the mentioned, longest first; me only in others' messages", () => {
+  const viewer = { userID: "bob", nick: "Bobby" };
+  const fromAlice = { from: "alice", atUserList: ["bob", "carol"] };
+  const rules = mentionRules(fromAlice, { viewer, nameOf, atAll: AT_ALL });
+  assert.deepEqual(
+    rules.map((r) => `${r.token}:${r.me}`),
+    ["@Carol Chen:false", "@Bobby:true", "@carol:false", "@bob:true", "@Bob:true"],
+  );
+  const mine = mentionRules({ from: "bob", atUserList: [AT_ALL] }, { viewer, nameOf, atAll: AT_ALL });
+  assert.ok(mine.length > 0 && mine.every((r) => !r.me));
+  assert.ok(mine.some((r) => r.token === "@Everyone"));
+  // atUserList may be on the payload (a stored message).
+  assert.equal(mentionRules({ from: "alice", payload: { atUserList: ["carol"] } }, { viewer, nameOf, atAll: AT_ALL }).length, 2);
+});
+
+test("mentionsViewer: by ID or @all, never in my own messages", () => {
+  assert.equal(mentionsViewer({ from: "alice", atUserList: ["bob"] }, "bob", AT_ALL), true);
+  assert.equal(mentionsViewer({ from: "alice", payload: { atUserList: [AT_ALL] } }, "bob", AT_ALL), true);
+  assert.equal(mentionsViewer({ from: "alice", atUserList: ["carol"] }, "bob", AT_ALL), false);
+  assert.equal(mentionsViewer({ from: "bob", atUserList: ["bob"] }, "bob", AT_ALL), false);
+});
+
+test("pickedMentions keeps picks whose @label is still in the text, each user once", () => {
+  const picks = [
+    { userID: "bob", label: "Bob" },
+    { userID: "carol", label: "Carol Chen" },
+    { userID: "bob", label: "Bob" },
+  ];
+  assert.deepEqual(pickedMentions(picks, "@Bob and @Carol Chen"), ["bob", "carol"]);
+  assert.deepEqual(pickedMentions(picks, "@Bob only"), ["bob"]);
+  assert.deepEqual(pickedMentions(picks, "nobody"), []);
+  assert.deepEqual(pickedMentions(undefined, "@Bob"), []);
+});
+
+test("mentionQuery finds the @word before the caret", () => {
+  assert.deepEqual(mentionQuery("hi @bo"), { start: 3, query: "bo" });
+  assert.deepEqual(mentionQuery("@"), { start: 0, query: "" });
+  assert.deepEqual(mentionQuery("（@卡"), { start: 1, query: "卡" });
+  assert.equal(mentionQuery("mail@example"), null);
+  assert.equal(mentionQuery("hi @bob "), null);
+});
+
+test("mentionOptions: Everyone first, prefix matches before inner ones, never the viewer", () => {
+  const members = [
+    { userID: "alice", nick: "Alice" },
+    { userID: "bob", nick: "Bob" },
+    { userID: "dave", nick: "Dave Bobson" },
+    { userID: "carol", nameCard: "Caro" },
+  ];
+  const all = mentionOptions(members, "", { viewerID: "alice", atAll: AT_ALL });
+  assert.deepEqual(all.map((o) => o.userID), [AT_ALL, "bob", "carol", "dave"]);
+  const bo = mentionOptions(members, "Bo", { viewerID: "alice", atAll: AT_ALL });
+  assert.deepEqual(bo.map((o) => o.userID), ["bob", "dave"]);
+  assert.equal(mentionOptions(members, "car", { viewerID: "alice", atAll: AT_ALL })[0].label, "Caro");
+  assert.deepEqual(mentionOptions(members, "al", { viewerID: "alice", atAll: AT_ALL }).map((o) => o.userID), [AT_ALL]);
+});

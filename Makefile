@@ -1,12 +1,12 @@
 # make run  : fresh machine -> .venv, install, migrate, demo users, Daphne on 127.0.0.1:8000
-# make test : dev requirements + the whole suite
+# make test : dev requirements + the whole suite (ruff, ESLint, node --test, pytest)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev bench clean
+.PHONY: run test lint format install install-dev install-js bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,20 +18,29 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
+# ESLint, pinned in package.json + package-lock.json; reinstalled when the lockfile changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install-js: node_modules/.package-lock.json
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
 
-test: install-dev
+test: install-dev install-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node_modules/.bin/eslint static tests/js
+	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install-dev
+lint: install-dev install-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node_modules/.bin/eslint static tests/js
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -41,4 +50,4 @@ bench: install-dev
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache

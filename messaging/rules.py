@@ -113,7 +113,7 @@ TIP_MEMBER_PROFILE_UPDATED = 7
 
 # The sentence of each tip, by ``tip_key``. Placeholders: {operator} (who did it),
 # {users} (the members it is about, as the subject), {objects} (the same, as the
-# object), {name} (a new group name), {owner} (a new owner), {duration} (a mute's
+# object), {name} (a new group name), {owner} (a new owner, as the object), {duration} (a mute's
 # length). The server fills them with nicknames (messageForShow); the UI with the
 # names it knows, "You"/"you" for the viewer.
 TIP_TEMPLATES = {
@@ -128,7 +128,7 @@ TIP_TEMPLATES = {
     "6.introduction": "{operator} updated the group introduction",
     "6.notification": "{operator} updated the group notice",
     "6.avatar": "{operator} changed the group photo",
-    "6.ownerID": "{owner} is now the group owner",
+    "6.ownerID": "{operator} made {owner} the group owner",
     "6.muteAllMembers.on": "{operator} muted all members",
     "6.muteAllMembers.off": "{operator} unmuted all members",
     "7.mute": "{operator} muted {objects} for {duration}",

@@ -73,17 +73,12 @@ function fillTemplate(template, values) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
 }
 
-/** The templates put a name before "is"; when that name is the viewer's "You", the verb is "are". */
-function agreeWithYou(text) {
-  return text.replace(/^You is /, "You are ");
-}
-
 /**
  * A group tip in words, from the server's template for it ("" when none fits).
  * nameOf(userID, subject) names a person: the server passes nicknames; the UI its
  * own names, with "You" (subject) / "you" (object) for the viewer.
  * Placeholders: {operator}, {users} (subject form), {objects} (object form),
- * {name}, {owner}, {duration}.
+ * {name}, {owner} (object form), {duration}.
  */
 export function tipText(payload, groupTips, nameOf) {
   const p = payload || {};
@@ -94,16 +89,14 @@ export function tipText(payload, groupTips, nameOf) {
   const userIDs = Array.isArray(p.userIDList) && p.userIDList.length ? p.userIDList : members.map((m) => m.userID);
   const profile = p.newGroupProfile || {};
   const muted = mutedMembers(p);
-  return agreeWithYou(
-    fillTemplate(template, {
-      operator: nameOf(p.operatorID || "", true),
-      users: listNames(userIDs.map((id, i) => nameOf(id, i === 0))),
-      objects: listNames(userIDs.map((id) => nameOf(id, false))),
-      name: profile.name ?? "",
-      owner: profile.ownerID ? nameOf(profile.ownerID, true) : "",
-      duration: muted.length ? durationText(muted[0].muteTime) : "",
-    }),
-  );
+  return fillTemplate(template, {
+    operator: nameOf(p.operatorID || "", true),
+    users: listNames(userIDs.map((id, i) => nameOf(id, i === 0))),
+    objects: listNames(userIDs.map((id) => nameOf(id, false))),
+    name: profile.name ?? "",
+    owner: profile.ownerID ? nameOf(profile.ownerID, false) : "",
+    duration: muted.length ? durationText(muted[0].muteTime) : "",
+  });
 }
 
 const encoder = new TextEncoder();

@@ -37,7 +37,7 @@ test("tipText gives the server's sentence with the server's names", () => {
   }
 });
 
-test("tipText names the viewer You (subject) and you (object), with the verb agreeing", () => {
+test("tipText names the viewer You (subject) and you (object)", () => {
   const groupTips = serverRules().groupTips;
   const names = { alice: "Alice", bob: "Bob", carol: "Carol" };
   const asBob = (id, subject) => (id === "bob" ? (subject ? "You" : "you") : names[id] || id);
@@ -46,7 +46,7 @@ test("tipText names the viewer You (subject) and you (object), with the verb agr
   const joined = { operationType: 1, groupJoinType: 1, operatorID: "bob", userIDList: ["bob", "carol"] };
   assert.equal(tipText(joined, groupTips, asBob), "You and Carol joined the group");
   const owner = { operationType: 6, operatorID: "alice", newGroupProfile: { ownerID: "bob" } };
-  assert.equal(tipText(owner, groupTips, asBob), "You are now the group owner");
+  assert.equal(tipText(owner, groupTips, asBob), "Alice made you the group owner");
   const muted = { operationType: 7, operatorID: "bob", memberList: [{ userID: "carol", muteTime: 150 }] };
   assert.equal(tipText(muted, groupTips, asBob), "You muted Carol for 2 minutes");
 });

@@ -7,6 +7,7 @@ is used here only to observe results (tests/test_write_path.py keeps it so).
 import pytest
 
 from messaging import actions, rules
+from messaging.errors import ChatError
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
 
 
@@ -70,6 +71,16 @@ def conv_or_none(user, conversation_id):
 
 def thread_seqs(thread):
     return list(Message.objects.filter(thread=thread).order_by("seq").values_list("seq", flat=True))
+
+
+def assert_refused(code, call, *args, **kwargs):
+    """``call`` raises ChatError(code) and writes nothing (``db_snapshot`` unchanged)."""
+    before = db_snapshot()
+    with pytest.raises(ChatError) as info:
+        call(*args, **kwargs)
+    assert info.value.code == code, info.value.message
+    assert db_snapshot() == before
+    return info.value
 
 
 def db_snapshot():

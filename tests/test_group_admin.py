@@ -16,6 +16,7 @@ from messaging.errors import ChatError
 from messaging.events import collect_events
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
 from tests.chat_helpers import (
+    assert_refused,
     conv,
     db_snapshot,
     fast_passwords,  # noqa: F401
@@ -27,15 +28,6 @@ from tests.chat_helpers import (
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_refused(code, call, *args, **kwargs):
-    before = db_snapshot()
-    with pytest.raises(ChatError) as info:
-        call(*args, **kwargs)
-    assert info.value.code == code, info.value.message
-    assert db_snapshot() == before
-    return info.value
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from messaging.errors import ChatError
 from messaging.models import Group, GroupMember, Message
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
+    assert_refused,
     conv,
     conv_or_none,
     db_snapshot,
@@ -17,14 +18,6 @@ from tests.chat_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_refused(code, call, *args, **kwargs):
-    before = db_snapshot()
-    with pytest.raises(ChatError) as info:
-        call(*args, **kwargs)
-    assert info.value.code == code, info.value.message
-    assert db_snapshot() == before
 
 
 def members(group_id):

@@ -11,6 +11,7 @@ from messaging.models import Conversation, Message, Thread
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
     TEXT_OVERHEAD,
+    assert_refused,
     conv,
     db_snapshot,
     fast_passwords,  # noqa: F401
@@ -25,15 +26,6 @@ from tests.chat_helpers import (
 pytestmark = pytest.mark.django_db
 
 LIMIT = 12 * 1024
-
-
-def assert_refused(code, call, *args, **kwargs):
-    """The call raises ChatError(code) and writes nothing."""
-    before = db_snapshot()
-    with pytest.raises(ChatError) as info:
-        call(*args, **kwargs)
-    assert info.value.code == code, info.value.message
-    assert db_snapshot() == before
 
 
 # --- storing ------------------------------------------------------------------------

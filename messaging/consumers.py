@@ -334,7 +334,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         mine = meta.get("counts", {}).get(str(self.user.pk))
         conversation_id = serialize.delivery_conversation_id(data, username)
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
-        patch = serialize.message_patch(data, username, conversation_id, mine)
+        patch = serialize.message_patch(data, username, mine)
         if message.get("origin") == self.channel_name:
             await self.send(text_data=serialize.patch_frame(patch))
             if total_changed:

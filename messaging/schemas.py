@@ -10,7 +10,7 @@ protocol_tables --write``; ``tests/test_schemas.py`` fails when they drift).
 
 msgspec, not pydantic: decoding and validating a typical ``sendMessage`` frame costs
 1.5 µs with msgspec, 10 µs with pydantic 2 and 4 µs for ``json.loads`` alone
-(``python -m bench.schemas``, docs/PERFORMANCE.md). The frame is decoded once: the
+(``python -m bench.frames``, docs/PERFORMANCE.md). The frame is decoded once: the
 envelope with ``args`` kept raw, then ``args`` into the op's struct.
 
 What a message's ``payload`` holds depends on its ``type``; those rules are in

@@ -179,10 +179,12 @@ def last_message_from_message(message: dict):
 
 
 def delivery(base: dict) -> dict:
-    """A new message as the channel layer carries it to the sockets: the two JSON
-    encodings a socket can need (a receiver's, flow "in"; the sender's other tabs',
-    flow "out"), each with its conversation's ``lastMessage``, and the few fields a
-    consumer reads. Small and flat: every socket's consumer unpacks it."""
+    """A new message as the channel layer carries it to the sockets, made once per
+    message: for each of the two audiences (a receiver, flow "in"; the sender's other
+    tabs, flow "out") the message's JSON, its conversation's ID and the opening of the
+    conversation patch (ID, type and ``lastMessage``), so that a socket only adds its
+    own unread count and @-flag (``message_patch``). Small and flat: every socket's
+    consumer unpacks it."""
     c2c = base["conversationType"] == Thread.Kind.C2C
     received = for_viewer(base, base["to"] if c2c else "")
     sent = for_viewer(base, base["from"])
@@ -194,10 +196,17 @@ def delivery(base: dict) -> dict:
         "sequence": base["sequence"],
         "atUserList": base["atUserList"],
         "json_in": dumps(received),
-        "last_json_in": dumps(last_message_from_message(received)),
         "json_out": dumps(sent),
-        "last_json_out": dumps(last_message_from_message(sent)),
+        "cid_in": received["conversationID"],
+        "cid_out": sent["conversationID"],
+        "patch_in": _patch_head(received),
+        "patch_out": _patch_head(sent),
     }
+
+
+def _patch_head(message: dict) -> str:
+    head = {"conversationID": message["conversationID"], "type": message["conversationType"]}
+    return dumps(head)[:-1] + ',"lastMessage":' + dumps(last_message_from_message(message))
 
 
 # --- uploads ------------------------------------------------------------------------
@@ -259,26 +268,19 @@ def event_frame(event, data) -> str:
 
 
 def delivery_conversation_id(delivery: dict, viewer_id: str) -> str:
-    return rules.viewer_conversation_id(delivery["conversationType"], delivery["to"], delivery["from"], viewer_id)
+    """The conversation a delivered message is in, as ``viewer_id`` sees it."""
+    return delivery["cid_out"] if delivery["from"] == viewer_id else delivery["cid_in"]
 
 
-def message_patch(delivery: dict, viewer_id: str, conversation_id: str, unread: int | None) -> str:
+def message_patch(delivery: dict, viewer_id: str, unread: int | None) -> str:
     """The JSON of the conversation patch a new message makes for ``viewer_id``
     (docs/PROTOCOL.md §6.3): its ``lastMessage``, the viewer's absolute ``unreadCount``
     when the sender's action counted it, and ``groupAtInfoAdded`` when it mentions them.
-    Spliced from the delivery's pre-encoded parts: this runs once per receiving socket."""
-    own = delivery["from"] == viewer_id
-    parts = [
-        '{"conversationID":',
-        dumps(conversation_id),
-        ',"type":',
-        dumps(delivery["conversationType"]),
-        ',"lastMessage":',
-        delivery["last_json_out"] if own else delivery["last_json_in"],
-    ]
+    The delivery carries the rest encoded: this runs once per receiving socket."""
+    patch = delivery["patch_out"] if delivery["from"] == viewer_id else delivery["patch_in"]
     if unread is not None:
-        parts.append(f',"unreadCount":{int(unread)}')
-    at_type = rules.at_type(delivery["atUserList"], viewer_id, delivery["from"])
+        patch += f',"unreadCount":{int(unread)}'
+    at_type = delivery["atUserList"] and rules.at_type(delivery["atUserList"], viewer_id, delivery["from"])
     if at_type:
         info = {
             "messageID": delivery["ID"],
@@ -286,9 +288,8 @@ def message_patch(delivery: dict, viewer_id: str, conversation_id: str, unread: 
             "atType": at_type,
             "groupID": delivery["to"],
         }
-        parts.append(',"groupAtInfoAdded":' + dumps(info))
-    parts.append("}")
-    return "".join(parts)
+        patch += ',"groupAtInfoAdded":' + dumps(info)
+    return patch + "}"
 
 
 def message_frame(delivery: dict, viewer_id: str, patch: str, total: int | None) -> str:

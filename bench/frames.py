@@ -1,7 +1,12 @@
-"""Decode + validate cost of one ``sendMessage`` frame: the choice of msgspec for
-messaging/schemas.py (docs/PERFORMANCE.md). No server, no database.
+"""The CPU cost of the two frames on the hot path, without a server or a database
+(docs/PERFORMANCE.md):
 
-    .venv/bin/python -m bench.schemas [--frames 100000]
+- decoding and validating one ``sendMessage`` request frame: the choice of msgspec for
+  messaging/schemas.py;
+- building one group delivery frame for a receiving socket (``serialize.message_patch``
+  + ``message_frame``): what each of a group's sockets does per message.
+
+    .venv/bin/python -m bench.frames [--frames 100000]
 
 Compares: ``json.loads`` alone (what the consumer did before, with its hand checks
 still to come), the project's msgspec path (``schemas.decode_frame`` + ``decode_args``),
@@ -33,6 +38,36 @@ FRAME = json.dumps(
             },
             "options": {},
         },
+    }
+)
+
+
+GROUP_MESSAGE = json.dumps(
+    {
+        "ID": "12-1700000000-1",
+        "type": "TIMTextElem",
+        "payload": {"text": "hello everyone, how is it going"},
+        "conversationType": "GROUP",
+        "to": "bench-group",
+        "from": "u001",
+        "nick": "User 1",
+        "avatar": "",
+        "nameCard": "",
+        "time": 1700000000,
+        "clientTime": 1700000000,
+        "sequence": 42,
+        "random": 1,
+        "status": "success",
+        "priority": "Normal",
+        "isRevoked": False,
+        "revoker": None,
+        "isPeerRead": False,
+        "isDeleted": False,
+        "isModified": False,
+        "atUserList": [],
+        "cloudCustomData": "",
+        "needReadReceipt": False,
+        "messageForShow": "hello everyone, how is it going",
     }
 )
 
@@ -96,10 +131,22 @@ def main():
     found = pydantic_decoder()
     if found:
         cases.append((f"pydantic {found[1]} (json.loads + model_validate)", found[0]))
-    print(f"one sendMessage frame ({len(FRAME)} bytes), best of 5 x {args.frames:,}:")
+    print(f"decode + validate one sendMessage frame ({len(FRAME)} bytes), best of 5 x {args.frames:,}:")
     for name, fn in cases:
         seconds = min(timeit.repeat(fn, number=args.frames, repeat=5)) / args.frames
         print(f"  {name:<48} {seconds * 1e6:6.2f} µs")
+
+    from messaging import serialize
+
+    delivery = serialize.delivery(json.loads(GROUP_MESSAGE))
+
+    def deliver():
+        serialize.delivery_conversation_id(delivery, "u017")  # the consumer's unread key
+        patch = serialize.message_patch(delivery, "u017", 3)
+        return serialize.message_frame(delivery, "u017", patch, None)
+
+    seconds = min(timeit.repeat(deliver, number=args.frames, repeat=5)) / args.frames
+    print(f"build one group delivery frame for a receiving socket: {seconds * 1e6:.2f} µs")
 
 
 if __name__ == "__main__":

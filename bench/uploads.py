@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 SESSION_SCRIPT = """
-from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.create_user("uploader", password="not-used-here")
+from messaging import actions
+user = actions.create_user("uploader", password="not-used-here")
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"

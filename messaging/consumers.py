@@ -1,7 +1,10 @@
 """The WebSocket transport at ``/ws/chat/``: one socket per browser tab.
 
-Thin by design: each op parses its arguments, calls one action or query (which
-check permissions), and serialises. Frames (docs/PROTOCOL.md):
+Thin by design: it authenticates the socket, decodes each frame and validates its
+``args`` against the op's struct (messaging/schemas.py), dispatches to the op's
+handler (one action or query, which checks permissions), replies, and relays the
+committed events. Every frame it sends is built by ``serialize``. Frames
+(docs/PROTOCOL.md):
 
 - request ``{"id": 7, "op": "sendMessage", "args": {...}}``
 - reply ``{"id": 7, "ok": true, "data": {...}}`` or ``{"id": 7, "ok": false, "code": 80002, "message": "..."}``

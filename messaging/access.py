@@ -112,7 +112,8 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
 
     Its owner may; so may every member of a conversation holding a message that
     refers to it (its own message, a forward or a merged message), from the first
-    message that member may see. Two queries at most.
+    message that member may see. A recalled message gives no access (its owner keeps
+    theirs). Two queries at most.
     """
     try:
         key = uuid_lib.UUID(str(upload_uuid))
@@ -125,6 +126,7 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
         return upload
     visible = Message.objects.filter(
         attachments=upload,
+        is_revoked=False,
         thread__conversations__user=user,
         seq__gte=F("thread__conversations__min_seq"),
     ).exists()

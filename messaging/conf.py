@@ -39,6 +39,9 @@ DEFAULTS = {
     "UPLOAD_URL_EXPIRY": 900,
     # A merged message whose list is larger than this is stored as an object (downloadKey).
     "MERGER_INLINE_BYTES": 8 * 1024,
+    # revokeMessage: how long (seconds) a sender may recall their own message (the SDK's
+    # default 2 minutes). Group owners and admins may recall members' messages at any time.
+    "REVOKE_WINDOW": 120,
 }
 
 

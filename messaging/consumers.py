@@ -66,6 +66,11 @@ def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin
     return {"messageList": downloaded_merger_list(stored, args.downloadKey or None)}
 
 
+def op_revoke_message(user, args: schemas.RevokeMessage, origin):
+    revoked = actions.revoke_message(user, args.message.conversationID, args.message.ID, origin=origin)
+    return {"message": serialize.for_viewer(revoked.data, user.username)}
+
+
 def op_get_message_list(user, args: schemas.GetMessageList, origin):
     return message_list.get_message_list(
         user, args.conversationID, next_req_message_id=args.nextReqMessageID or None, count=args.count
@@ -174,6 +179,7 @@ HANDLERS = {
     "getUserProfile": op_get_user_profile,
     "getMyProfile": op_get_my_profile,
     "downloadMergerMessage": op_download_merger_message,
+    "revokeMessage": op_revoke_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -313,6 +319,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if event == "MESSAGE_RECEIVED":
             await self.deliver_message(message, data, meta)
             return
+        if event == "MESSAGE_REVOKED":
+            await self.deliver_revocation(message, data, meta)
+            return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
         await self.push(event, data)
@@ -345,6 +354,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         total = self.total_unread() if total_changed else None
         await self.send(text_data=serialize.message_frame(data, username, patch, total))
+
+    async def deliver_revocation(self, message, data, meta):
+        """MESSAGE_REVOKED as one frame (the recalled message, the conversation's patch, the
+        new total when it changed); ``data`` is ``serialize.revocation()``. The tab that
+        asked gets only the patch (it has the message from its reply), as for a send."""
+        username, pk = self.user.username, str(self.user.pk)
+        mine = meta.get("counts", {}).get(pk)
+        conversation_id = serialize.delivery_conversation_id(data, username)
+        total_changed = mine is not None and self.set_unread(conversation_id, mine)
+        patch = serialize.revoke_patch(
+            data, username, mine, is_last=pk in meta.get("last", ()), had_mentions=bool(meta.get("mentions"))
+        )
+        if message.get("origin") == self.channel_name:
+            await self.send(text_data=serialize.patch_frame(patch))
+            if total_changed:
+                await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+            return
+        total = self.total_unread() if total_changed else None
+        await self.send(text_data=serialize.revoke_frame(data, username, patch, total))
 
     async def catch_up(self, thread_ids):
         """Deliver what was sent to newly joined threads before this socket joined

@@ -51,9 +51,12 @@ class ErrorCode(IntEnum):
     ACCOUNT_NOT_FOUND = 10019
     GROUP_ID_IN_USE = 10021
     MESSAGE_NOT_FOUND = 10030  # no such message in a conversation the user may see
+    GROUP_REVOKE_WINDOW_PASSED = 10031  # a group message's sender recalls it after the window
+    MESSAGE_NOT_REVOCABLE = 10032  # a group tip or a system notice cannot be recalled
     # Server: C2C
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
     MUTED = 20012
+    C2C_REVOKE_WINDOW_PASSED = 20016  # a C2C message's sender recalls it after the window
     # Common
     BODY_TOO_LONG = 80002
 

@@ -207,6 +207,17 @@ def group_tip_text(payload: dict) -> str:
     )
 
 
+# --- recalled messages (revokeMessage) ---------------------------------------------------
+
+# What a recalled message shows instead of its content. The server fills {revoker} with the
+# nickname (messageForShow); the UI with the name it knows, "You" for the viewer.
+REVOKED_TEMPLATE = "{revoker} recalled a message"
+
+
+def revoked_text(revoker_name: str) -> str:
+    return REVOKED_TEMPLATE.format(revoker=revoker_name)
+
+
 def message_for_show(msg_type: str, payload: dict) -> str:
     if msg_type == TEXT:
         return payload.get("text", "")
@@ -248,5 +259,8 @@ def client_rules() -> dict:
             },
         },
         "groupTips": {"templates": TIP_TEMPLATES, "profileFields": list(TIP_PROFILE_FIELDS)},
+        # The sender may recall their own message for ``window`` seconds; group owners and
+        # admins recall members' messages at any time.
+        "revoke": {"template": REVOKED_TEMPLATE, "window": conf.get("REVOKE_WINDOW")},
         "atAll": AT_ALL,
     }

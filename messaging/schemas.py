@@ -164,6 +164,10 @@ class DownloadMergerMessage(Args):
     ) = None
 
 
+class RevokeMessage(Args):
+    message: described(MessageRef, "the message to recall: your own within the revoke window, or a member's as group owner/admin")
+
+
 class MemberRef(Args):
     userID: described(UserID, "a user to add")
 
@@ -235,6 +239,7 @@ OPS: dict[str, type[Args]] = {
     "getUserProfile": GetUserProfile,
     "getMyProfile": NoArgs,
     "downloadMergerMessage": DownloadMergerMessage,
+    "revokeMessage": RevokeMessage,
 }
 
 

@@ -33,12 +33,31 @@ def user_profile(user: User):
     return {"userID": user.username, "nick": user.nick, "avatar": user.avatar}
 
 
+def revoker_info(msg: Message):
+    """``revokerInfo`` of a recalled message (None otherwise). Expects ``revoker`` selected
+    where a list may hold recalled messages."""
+    if not msg.is_revoked:
+        return None
+    revoker = msg.revoker if msg.revoker_id else None
+    return user_profile(revoker) if revoker else {"userID": "", "nick": "", "avatar": ""}
+
+
+def _shown(msg: Message):
+    """(payload, cloudCustomData, atUserList, messageForShow, revokerInfo) as every viewer
+    sees them: a recalled message keeps its content in the row, never on the wire."""
+    info = revoker_info(msg)
+    if info is not None:
+        return {}, "", [], rules.revoked_text(info["nick"] or info["userID"]), info
+    return msg.payload, msg.cloud_custom_data, msg.at_user_list or [], message_for_show(msg.type, msg.payload), None
+
+
 def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
     """The viewer-independent SDK Message. ``to`` is the receiver's userID (C2C) or the groupID."""
+    payload, cloud_custom_data, at_user_list, for_show, revoked_by = _shown(msg)
     return {
         "ID": msg.msg_id,
         "type": msg.type,
-        "payload": msg.payload,
+        "payload": payload,
         "conversationType": thread.kind,
         "to": to,
         "from": sender.username if sender else "",
@@ -52,14 +71,15 @@ def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
         "status": "success",
         "priority": msg.priority,
         "isRevoked": msg.is_revoked,
-        "revoker": None,
+        "revoker": revoked_by["userID"] if revoked_by else None,
+        "revokerInfo": revoked_by,
         "isPeerRead": False,
         "isDeleted": False,
         "isModified": False,
-        "atUserList": msg.at_user_list or [],
-        "cloudCustomData": msg.cloud_custom_data,
+        "atUserList": at_user_list,
+        "cloudCustomData": cloud_custom_data,
         "needReadReceipt": msg.need_read_receipt,
-        "messageForShow": message_for_show(msg.type, msg.payload),
+        "messageForShow": for_show,
     }
 
 
@@ -77,6 +97,7 @@ def for_viewer(base: dict, viewer_id: str, *, peer_read_seq: int = 0):
 def last_message(msg: Message | None, *, sender: User | None, peer_read_seq: int = 0, viewer_id: str = ""):
     if msg is None:
         return None
+    payload, cloud_custom_data, _, for_show, revoked_by = _shown(msg)
     return {
         "ID": msg.msg_id,
         "nick": sender.nick if sender else "",
@@ -85,12 +106,12 @@ def last_message(msg: Message | None, *, sender: User | None, peer_read_seq: int
         "lastSequence": msg.seq,
         "fromAccount": sender.username if sender else "",
         "isRevoked": msg.is_revoked,
-        "revoker": None,
+        "revoker": revoked_by["userID"] if revoked_by else None,
         "isPeerRead": bool(sender and sender.username == viewer_id and msg.seq <= peer_read_seq),
-        "messageForShow": message_for_show(msg.type, msg.payload),
+        "messageForShow": for_show,
         "type": msg.type,
-        "payload": msg.payload,
-        "cloudCustomData": msg.cloud_custom_data,
+        "payload": payload,
+        "cloudCustomData": cloud_custom_data,
     }
 
 
@@ -202,6 +223,53 @@ def delivery(base: dict) -> dict:
         "patch_in": _patch_head(received),
         "patch_out": _patch_head(sent),
     }
+
+
+def revocation(base: dict) -> dict:
+    """A recalled message (``message_base`` of the revoked row) as the channel layer carries
+    MESSAGE_REVOKED, made once: for each audience (receivers; the sender's tabs) the
+    message's JSON, its conversation's ID and the JSON of the conversation's revoked
+    ``lastMessage``, so that each socket only adds its own counts (``revoke_patch``)."""
+    c2c = base["conversationType"] == Thread.Kind.C2C
+    received = for_viewer(base, base["to"] if c2c else "")
+    sent = for_viewer(base, base["from"])
+    return {
+        "ID": base["ID"],
+        "from": base["from"],
+        "to": base["to"],
+        "conversationType": base["conversationType"],
+        "json_in": dumps(received),
+        "json_out": dumps(sent),
+        "cid_in": received["conversationID"],
+        "cid_out": sent["conversationID"],
+        "last_in": dumps(last_message_from_message(received)),
+        "last_out": dumps(last_message_from_message(sent)),
+    }
+
+
+def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_last: bool, had_mentions: bool) -> str:
+    """The conversation patch a recall makes for ``viewer_id`` (docs/PROTOCOL.md §6.3): the
+    revoked ``lastMessage`` when it was the conversation's last message, the viewer's
+    absolute ``unreadCount``, and ``groupAtInfoRemoved`` when the message mentioned
+    anyone (the client drops that message's entry from ``groupAtInfoList``, if it has one)."""
+    out = revocation["from"] == viewer_id
+    head = {"conversationID": revocation["cid_out"] if out else revocation["cid_in"], "type": revocation["conversationType"]}
+    patch = dumps(head)[:-1]
+    if is_last:
+        patch += ',"lastMessage":' + (revocation["last_out"] if out else revocation["last_in"])
+    if unread is not None:
+        patch += f',"unreadCount":{int(unread)}'
+    if had_mentions:
+        patch += ',"groupAtInfoRemoved":' + dumps({"messageID": revocation["ID"], "groupID": revocation["to"]})
+    return patch + "}"
+
+
+def revoke_frame(revocation: dict, viewer_id: str, patch: str, total: int | None) -> str:
+    """MESSAGE_REVOKED as one frame, laid out as MESSAGE_RECEIVED's: the recalled message as
+    the viewer sees it, its conversation's patch and, when it changed, the new total."""
+    message_json = revocation["json_out"] if revocation["from"] == viewer_id else revocation["json_in"]
+    total_json = f',"totalUnreadCount":{int(total)}' if total is not None else ""
+    return '{"event":"MESSAGE_REVOKED","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
 
 
 def _patch_head(message: dict) -> str:

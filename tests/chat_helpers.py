@@ -8,7 +8,7 @@ import pytest
 
 from messaging import actions, rules
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
+from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, Thread, User
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,12 @@ def assert_refused(code, call, *args, **kwargs):
 def db_snapshot():
     """Everything a failed action must leave untouched."""
     return {
-        "messages": list(Message.objects.order_by("pk").values_list("pk", "thread_id", "seq", "msg_id")),
+        "messages": list(
+            Message.objects.order_by("pk").values_list(
+                "pk", "thread_id", "seq", "msg_id", "is_revoked", "revoker_id", "revoked_at"
+            )
+        ),
+        "mentions": list(GroupAtMention.objects.order_by("pk").values_list("pk", "message_id", "user_id")),
         "threads": list(Thread.objects.order_by("pk").values_list("pk", "key", "last_seq")),
         "conversations": list(
             Conversation.objects.order_by("pk").values_list(

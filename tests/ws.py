@@ -50,13 +50,13 @@ class Tab:
         return tab
 
     async def _receive(self, timeout=3):
-        """The next logical frame. A MESSAGE_RECEIVED frame that carries its
+        """The next logical frame. A MESSAGE_RECEIVED (or MESSAGE_REVOKED) frame that carries its
         conversation's patch and the new total (docs/PROTOCOL.md) is read as the three
         events the SDK fires for it, in its order."""
         if self.pending:
             return self.pending.pop(0)
         frame = json.loads(await self.communicator.receive_from(timeout=timeout))
-        if frame.get("event") == "MESSAGE_RECEIVED" and "conversation" in frame:
+        if frame.get("event") in ("MESSAGE_RECEIVED", "MESSAGE_REVOKED") and "conversation" in frame:
             self.bundled += 1
             self.pending.append({"event": "CONVERSATION_LIST_UPDATED", "data": [frame.pop("conversation")]})
             if "totalUnreadCount" in frame:

@@ -3,6 +3,7 @@
 from messaging.actions.conversations import delete_conversation, pin_conversation
 from messaging.actions.group_admin import mute_member, set_member_role, set_mute_all, update_group_profile
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
+from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.read_state import mark_read
 from messaging.actions.users import create_user, set_user_active, update_user_profile
@@ -18,6 +19,7 @@ __all__ = [
     "mute_member",
     "pin_conversation",
     "quit_group",
+    "revoke_message",
     "send_message",
     "set_member_role",
     "set_mute_all",

@@ -219,6 +219,8 @@ def _merger(sender, payload):
         message = access_message(sender, ref.get("conversationID"), ref.get("ID"))
         if message.type in NOT_FORWARDABLE:
             raise ChatError(ErrorCode.CANNOT_FORWARD, "group tips cannot be merged or forwarded")
+        if message.is_revoked:
+            raise ChatError(ErrorCode.CANNOT_FORWARD, "a recalled message cannot be merged or forwarded")
         messages.append(message)
     messages.sort(key=lambda m: (m.created_at, m.seq))
     attachments = list(Upload.objects.filter(messages__in=messages).distinct())
@@ -300,6 +302,8 @@ def downloaded_merger_list(message: Message, download_key=None) -> list:
     """
     if message.type != MERGER:
         raise ChatError(ErrorCode.NOT_A_MERGER_MESSAGE, "not a merged message")
+    if message.is_revoked:
+        raise ChatError(ErrorCode.MERGER_DOWNLOAD_FAILED, "the merged message was recalled")
     key = download_key or message.payload.get("downloadKey")
     if not key:
         return message.payload.get("messageList", [])

@@ -42,9 +42,11 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
 def publish_peer_read(user, conv, thread, old_seq, new_seq):
     """Tell the C2C peer that ``user`` has read the peer's messages in (old_seq, new_seq]."""
     peer = conv.peer
-    read = Message.objects.filter(thread=thread, sender=peer, seq__gt=old_seq, seq__lte=new_seq).order_by("-seq")[
-        :PEER_READ_EVENT_LIMIT
-    ]
+    read = (
+        Message.objects.filter(thread=thread, sender=peer, seq__gt=old_seq, seq__lte=new_seq)
+        .select_related("revoker")
+        .order_by("-seq")[:PEER_READ_EVENT_LIMIT]
+    )
     messages = [
         serialize.for_viewer(
             serialize.message_base(m, thread, sender=peer, to=user.username), peer.username, peer_read_seq=new_seq

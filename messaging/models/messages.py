@@ -23,6 +23,10 @@ class Message(models.Model):
     random = models.BigIntegerField(default=0)
     client_time = models.BigIntegerField(default=0)
     is_revoked = models.BooleanField(default=False)
+    # Who recalled it and when (actions.message_revoke). The content stays in the row for
+    # moderation; serialize never sends it once ``is_revoked`` is set.
+    revoker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
     # The SDK's offlinePushInfo as the sender gave it (validated by the op schema). The web
     # has no push of its own; it is kept for a push gateway or the REST API to read.
     offline_push_info = models.JSONField(null=True, blank=True)

@@ -11,7 +11,7 @@ from messaging.access import access_conversation, parse_conversation_id, peer_re
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, GroupAtMention, Thread, User
 
-SELECTED = ("peer", "group__owner", "group__thread", "last_message__sender")
+SELECTED = ("peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
 
 def get_conversation_list(user: User) -> list:

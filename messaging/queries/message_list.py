@@ -31,7 +31,7 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         if cursor is None:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nextReqMessageID {next_req_message_id!r} is not in this conversation")
         messages = messages.filter(seq__lt=cursor)
-    page = list(messages.select_related("sender").order_by("-seq")[: count + 1])
+    page = list(messages.select_related("sender", "revoker").order_by("-seq")[: count + 1])
     is_completed = len(page) <= count
     page = page[:count]
     page.reverse()
@@ -67,7 +67,7 @@ def get_group_messages_after(user: User, thread_id: int, after_seq: int) -> list
         return []
     rows = (
         Message.objects.filter(thread_id=thread_id, seq__gt=max(after_seq, conv.min_seq - 1))
-        .select_related("sender")
+        .select_related("sender", "revoker")
         .order_by("seq")[:CATCH_UP_LIMIT]
     )
     return [serialize.message_base(m, conv.thread, sender=m.sender, to=conv.group.group_id) for m in rows]

@@ -1,0 +1,145 @@
+"""Recalling a message: revokeMessage (shared/spec/TIM.md §5.3).
+
+Who may recall (docs/PROTOCOL.md §5, revokeMessage):
+
+- the sender, within ``REVOKE_WINDOW`` seconds of sending (after it: 20016 in C2C,
+  10031 in a group);
+- in a group, its owner any member's or admin's message, and an admin an ordinary
+  member's message (or that of someone who has left), at any time; the app admin
+  (``by_admin``, the Django admin) any message of any group at any time;
+- nobody else: someone else's C2C message, or a group message without the role, is
+  10007 (the SDK has no dedicated code for "not yours"; 10007 is its "no permission").
+  Group tips and system notices are 10032. A message the user cannot see is 10030.
+
+A recall is, in one transaction: the message row locked and marked (``is_revoked``,
+``revoker``, ``revoked_at``; its content stays in the row for moderation, serialize
+never sends it again), its mentions deleted, and one UPDATE ... RETURNING over the
+thread's conversation rows that takes back the unread count of everyone who counted
+it (whose read cursor is before it) and returns every viewer's absolute count. O(1)
+statements for a group of any size. Recalling a recalled message returns it again and
+publishes nothing.
+
+After commit, MESSAGE_REVOKED goes to every socket of every viewer except the tab that
+asked (as with sendMessage: the vendor's SDK resolves the revoker's own promise and
+fires the event on the other instances); that tab gets the conversation patch.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from messaging import conf, rules, serialize
+from messaging.access import access_conversation, access_group, parse_conversation_id
+from messaging.errors import ChatError, ErrorCode
+from messaging.events import publish_on_commit
+from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
+
+NOT_REVOCABLE = frozenset({rules.GROUP_TIP, rules.GROUP_SYSTEM_NOTICE})
+
+
+@dataclass(frozen=True)
+class RevokedMessage:
+    """The recalled row and its viewer-independent SDK Message (``serialize.message_base``)."""
+
+    message: Message
+    data: dict
+
+
+def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, origin=None) -> RevokedMessage:
+    """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules)."""
+    thread, group, min_seq, to = _thread_of(user, conversation_id, by_admin=by_admin)
+    if not isinstance(message_id, str) or not message_id:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("sender", "revoker")
+            .filter(thread_id=thread.pk, msg_id=message_id, seq__gte=min_seq)
+            .first()
+        )
+        if message is None:
+            raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+        if message.type in NOT_REVOCABLE or message.sender_id is None:
+            raise ChatError(ErrorCode.MESSAGE_NOT_REVOCABLE, "group tips and notices cannot be recalled")
+        now = timezone.now()
+        check_may_revoke(user, message, group, by_admin=by_admin, now=now)
+        if thread.kind == Thread.Kind.C2C:
+            to = _c2c_receiver(user, message, to)
+        if message.is_revoked:
+            return RevokedMessage(message, serialize.message_base(message, thread, sender=message.sender, to=to))
+        Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now)
+        message.is_revoked, message.revoker, message.revoked_at = True, user, now
+        had_mentions = bool(message.at_user_list)
+        if had_mentions:
+            GroupAtMention.objects.filter(message_id=message.pk).delete()
+        counted = group.counts_unread if group is not None else True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
+                " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
+                " WHERE thread_id = %s AND min_seq <= %s"
+                " RETURNING user_id, unread_count, last_message_id, is_hidden",
+                [counted, message.sender_id, message.seq, thread.pk, message.seq],
+            )
+            viewers = cursor.fetchall()
+        base = serialize.message_base(message, thread, sender=message.sender, to=to)
+        meta = {
+            "counts": {str(pk): unread for pk, unread, _, _ in viewers},
+            "last": [str(pk) for pk, _, last_id, hidden in viewers if last_id == message.pk and not hidden],
+            "mentions": had_mentions,
+        }
+        recipients = [pk for pk, _, _, _ in viewers]
+        via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
+        publish_on_commit(
+            "MESSAGE_REVOKED", serialize.revocation(base), recipients, origin=origin, meta=meta, via_thread=via_thread
+        )
+    return RevokedMessage(message, base)
+
+
+def _thread_of(user, conversation_id, *, by_admin):
+    """(thread, group or None, first seq the user may see, the message's ``to`` for a group)."""
+    target = parse_conversation_id(conversation_id)
+    if by_admin and target.kind == Thread.Kind.GROUP:
+        group = access_group(target.target)
+        return group.thread, group, 0, group.group_id
+    conv = access_conversation(user, conversation_id)
+    if conv is None:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    if conv.group_id:
+        return conv.thread, conv.group, conv.min_seq, conv.group.group_id
+    return conv.thread, None, conv.min_seq, conv.peer.username
+
+
+def _c2c_receiver(user, message, peer_username):
+    """A C2C message's ``to``: the peer when ``user`` sent it, else ``user``."""
+    return peer_username if message.sender_id == user.pk else user.username
+
+
+def check_may_revoke(user: User, message: Message, group, *, by_admin: bool, now):
+    """Raise unless ``user`` may recall ``message`` now (the module's rules). A recalled
+    message passes the window check again, so that recalling twice answers the same."""
+    if by_admin and group is not None:
+        return
+    if message.sender_id == user.pk:
+        if message.is_revoked or now - message.created_at <= timedelta(seconds=conf.get("REVOKE_WINDOW")):
+            return
+        # An owner's or admin's own message too: their role covers others' messages only.
+        code = ErrorCode.C2C_REVOKE_WINDOW_PASSED if group is None else ErrorCode.GROUP_REVOKE_WINDOW_PASSED
+        raise ChatError(code, "the time to recall this message has passed")
+    if group is None:
+        raise ChatError(ErrorCode.PERMISSION_DENIED, "you can only recall your own messages")
+    if not _may_recall_others(user, message, group):
+        raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner or an admin can recall members' messages")
+
+
+def _may_recall_others(user, message, group):
+    """Whether ``user``'s role lets them recall someone else's ``message`` whatever its age:
+    the owner anyone's; an admin ordinary members' (and departed members'). One query."""
+    roles = dict(GroupMember.objects.filter(group=group, user_id__in=[user.pk, message.sender_id]).values_list("user_id", "role"))
+    role = roles.get(user.pk)
+    if role == GroupMember.Role.OWNER:
+        return True
+    sender_role = roles.get(message.sender_id, GroupMember.Role.MEMBER)
+    return role == GroupMember.Role.ADMIN and sender_role == GroupMember.Role.MEMBER

@@ -229,3 +229,18 @@ def test_a_recalled_message_cannot_be_forwarded(alice, bob, carol):
         payload=None,
         forward={"ID": message.msg_id, "conversationID": "C2Calice"},
     )
+
+
+@pytest.mark.parametrize("n", [3, 20])
+def test_recalled_messages_in_history_and_the_conversation_list_cost_no_extra_query(alice, bob, django_assert_num_queries, n):
+    """The revoker is selected with the page and with the last message, not looked up per row."""
+    for i in range(n):
+        revoke(alice, "C2Cbob", send_text(alice, "bob", f"m{i}"))
+
+    with django_assert_num_queries(2):
+        page = message_list.get_message_list(bob, "C2Calice")
+    with django_assert_num_queries(1):  # no group among them: no mentions query
+        [entry] = conversation_list.get_conversation_list(bob)
+
+    assert {m["revokerInfo"]["nick"] for m in page["messageList"]} == {"Alice"}
+    assert entry["lastMessage"]["messageForShow"] == "Alice recalled a message"

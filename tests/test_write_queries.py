@@ -130,3 +130,28 @@ def test_create_group_is_a_fixed_number_of_queries(alice, django_assert_num_quer
         group = actions.create_group(alice, group_type="Public", name="Team", group_id="g1", member_user_ids=members)
 
     assert group.member_count == n
+
+
+REVOKE_C2C = 6  # conversation; S; message (locked, sender selected); message UPDATE; conversations UPDATE ... RETURNING;
+#                 R (the mentions DELETE only when it mentioned anyone)
+REVOKE_GROUP_BY_ADMIN = 8  # conversation; S; message lock; roles; message UPDATE; mentions DELETE; conversations UPDATE
+#                            ... RETURNING; R
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_c2c_revoke_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        send_text(alice, "bob", f"m{i}")
+    message = send_text(alice, "bob", "oops")
+
+    with django_assert_num_queries(REVOKE_C2C):
+        actions.revoke_message(alice, "C2Cbob", message.msg_id)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_revoke_by_an_admin_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members = group_of(alice, n)
+    message = send_group_text(members[0], "g1", "@all spam", at_user_list=["__kImSDK_MesssageAtALL__"])
+
+    with django_assert_num_queries(REVOKE_GROUP_BY_ADMIN):
+        actions.revoke_message(alice, "GROUPg1", message.msg_id)

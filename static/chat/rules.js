@@ -118,3 +118,30 @@ export function bodyBytes(payload, cloudCustomData = "") {
 export function textPayload(text, atUserList = []) {
   return atUserList && atUserList.length ? { text, atUserList } : { text };
 }
+
+/**
+ * A recalled message in words: the server's sentence (hello.rules.revoke.template) with
+ * the revoker's name, "You" when the viewer recalled it ("You recalled a message").
+ */
+export function revokedText(revoke, name) {
+  if (!revoke || typeof revoke.template !== "string") return "";
+  return fillTemplate(revoke.template, { revoker: name });
+}
+
+/** Whether `message` (sent by `viewerID`) is still inside the revoke window at `nowMs`. */
+export function withinRevokeWindow(message, viewerID, revoke, nowMs) {
+  if (!message || message.from !== viewerID || !revoke) return false;
+  return nowMs / 1000 - (message.time || 0) <= revoke.window;
+}
+
+/**
+ * Whether the viewer may recall `message` now, as the server decides (revokeMessage): their
+ * own within the window; in a group, the owner anyone else's and an admin an ordinary
+ * member's (`senderRole` when known) at any time. Tips and recalled messages never.
+ */
+export function mayRevoke(message, { viewerID, role = "", senderRole = "Member", revoke, nowMs }) {
+  if (!message || message.isRevoked || message.status !== "success" || message.type === "TIMGroupTipElem") return false;
+  if (message.from === viewerID) return withinRevokeWindow(message, viewerID, revoke, nowMs);
+  if (message.conversationType !== "GROUP") return false;
+  return role === "Owner" || (role === "Admin" && senderRole === "Member");
+}

@@ -399,6 +399,13 @@
         if (frame && frame.conversation) this._applyConversationPatches([frame.conversation]);
         if (frame && frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
         break;
+      case 'MESSAGE_REVOKED':
+        // Laid out as MESSAGE_RECEIVED: the recalled messages, their conversation's patch,
+        // the new total. The messages this SDK handed out are marked in place.
+        this._emit(EVENT.MESSAGE_REVOKED, data.map(this._markRevoked, this));
+        if (frame && frame.conversation) this._applyConversationPatches([frame.conversation]);
+        if (frame && frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
+        break;
       case 'GROUP_LIST_UPDATED':
         this._emit(EVENT.GROUP_LIST_UPDATED, data);
         this._refreshConversations();
@@ -489,6 +496,30 @@
     });
   };
 
+  // The Message objects handed to the application (history, live, sent), by conversation
+  // and ID, so that a recall marks the very objects the application holds, as the
+  // vendor's SDK does with its message cache. Bounded: the oldest are forgotten.
+  var HELD_LIMIT = 5000;
+
+  Chat.prototype._hold = function (message) {
+    var held = this._held || (this._held = new Map());
+    var key = message.conversationID + '/' + message.ID;
+    held.delete(key);
+    held.set(key, message);
+    if (held.size > HELD_LIMIT) held.delete(held.keys().next().value);
+    return message;
+  };
+
+  Chat.prototype._markRevoked = function (data) {
+    var key = data.conversationID + '/' + data.ID;
+    var held = this._held && this._held.get(key);
+    if (!held) return this._hold(wrapMessage(data));
+    for (var name in data) {
+      if (Object.prototype.hasOwnProperty.call(data, name)) held[name] = data[name];
+    }
+    return held;
+  };
+
   Chat.prototype._onMessages = function (messages) {
     // A message can come twice (a live push and a reconnect's replay): once is enough.
     var seen = this._seen || (this._seen = { order: [], ids: {} });
@@ -500,6 +531,7 @@
       if (seen.order.length > 2000) delete seen.ids[seen.order.shift()];
       return true;
     });
+    fresh.forEach(this._hold, this);
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
   };
 
@@ -552,6 +584,9 @@
       for (var key in patch) {
         if (key === 'groupAtInfoAdded') {
           conv.groupAtInfoList = (conv.groupAtInfoList || []).concat([patch[key]]);
+        } else if (key === 'groupAtInfoRemoved') {
+          var removedID = patch[key].messageID;
+          conv.groupAtInfoList = (conv.groupAtInfoList || []).filter(function (info) { return info.messageID !== removedID; });
         } else if (key !== 'conversationID') {
           conv[key] = patch[key];
         }
@@ -958,6 +993,7 @@
       message.status = 'success';
       message.progress = 1;
       self._sentIDs[message.ID] = true;
+      self._hold(message);
       var conv = self._conversations[message.conversationID];
       if (conv) {
         conv.lastMessage = lastMessageOf(message);
@@ -976,13 +1012,43 @@
     return this.sendMessage(message);
   };
 
+  /**
+   * The vendor's revokeMessage(message): resolves {code: 0, data: {message}} with the same
+   * Message object marked recalled (isRevoked, revoker, revokerInfo; its content emptied),
+   * or rejects with {code, message} (20016 / 10031 after the window, 10007 not yours).
+   * Like the vendor's SDK, this instance gets the promise, not MESSAGE_REVOKED; its other
+   * tabs and every other viewer get the event.
+   */
+  Chat.prototype.revokeMessage = function (message) {
+    var self = this;
+    if (!message || !message.ID || !message.conversationID) {
+      return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    }
+    var target = message;
+    return this._call('revokeMessage', { message: { ID: target.ID, conversationID: target.conversationID } }).then(function (response) {
+      var revoked = self._markRevoked(response.data.message);
+      if (revoked !== target) {
+        for (var key in response.data.message) {
+          if (Object.prototype.hasOwnProperty.call(response.data.message, key)) target[key] = response.data.message[key];
+        }
+      }
+      var conv = self._conversations[target.conversationID];
+      if (conv && conv.lastMessage && conv.lastMessage.ID === target.ID) {
+        conv.lastMessage = lastMessageOf(target);
+        self._emitConversations();
+      }
+      return ok({ message: target });
+    });
+  };
+
   Chat.prototype.getMessageList = function (options) {
+    var self = this;
     options = options || {};
     var args = { conversationID: options.conversationID };
     if (options.nextReqMessageID) args.nextReqMessageID = options.nextReqMessageID;
     if (options.count !== undefined) args.count = options.count;
     return this._call('getMessageList', args).then(function (response) {
-      response.data.messageList = response.data.messageList.map(wrapMessage);
+      response.data.messageList = response.data.messageList.map(function (data) { return self._hold(wrapMessage(data)); });
       return response;
     });
   };

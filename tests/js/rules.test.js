@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { bodyBytes, durationText, listNames, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
+import { bodyBytes, durationText, listNames, mayRevoke, revokedText, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
 import { serverBodyBytes, serverRules } from "./server-rules.js";
 
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/group_tips.json", import.meta.url), "utf8"));
@@ -124,4 +124,27 @@ test("a text's payload carries atUserList after the text only when it mentions p
   assert.equal(JSON.stringify(textPayload("hi", [])), '{"text":"hi"}');
   assert.equal(JSON.stringify(textPayload("@Bob hi", ["bob"])), '{"text":"@Bob hi","atUserList":["bob"]}');
   assert.equal(bodyBytes(textPayload("@Bob hi", ["bob"])), '{"text":"@Bob hi","atUserList":["bob"]}'.length);
+});
+
+test("a recalled message reads as the server words it, with You for the viewer", () => {
+  const revoke = serverRules().revoke;
+  assert.equal(revokedText(revoke, "Alice"), "Alice recalled a message");
+  assert.equal(revokedText(revoke, "You"), "You recalled a message");
+  assert.equal(revokedText(undefined, "You"), "");
+});
+
+test("mayRevoke: own messages within the server's window; owner and admins others' in groups", () => {
+  const revoke = serverRules().revoke;
+  const now = 1_000_000_000;
+  const own = { from: "alice", time: now / 1000 - 10, status: "success", type: "TIMTextElem", conversationType: "C2C" };
+  assert.equal(mayRevoke(own, { viewerID: "alice", revoke, nowMs: now }), true);
+  assert.equal(mayRevoke({ ...own, time: now / 1000 - revoke.window - 1 }, { viewerID: "alice", revoke, nowMs: now }), false);
+  assert.equal(mayRevoke({ ...own, isRevoked: true }, { viewerID: "alice", revoke, nowMs: now }), false);
+  assert.equal(mayRevoke(own, { viewerID: "bob", revoke, nowMs: now }), false, "someone else's C2C message");
+  const old = { ...own, from: "carol", time: 1, conversationType: "GROUP" };
+  assert.equal(mayRevoke(old, { viewerID: "alice", role: "Owner", revoke, nowMs: now }), true);
+  assert.equal(mayRevoke(old, { viewerID: "alice", role: "Admin", revoke, nowMs: now }), true);
+  assert.equal(mayRevoke(old, { viewerID: "alice", role: "Admin", senderRole: "Admin", revoke, nowMs: now }), false);
+  assert.equal(mayRevoke(old, { viewerID: "alice", role: "Member", revoke, nowMs: now }), false);
+  assert.equal(mayRevoke({ ...old, type: "TIMGroupTipElem" }, { viewerID: "alice", role: "Owner", revoke, nowMs: now }), false);
 });

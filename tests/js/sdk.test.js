@@ -143,3 +143,55 @@ test("a message delivered twice (a push and a reconnect's replay) is emitted onc
   push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...message, conversationID: "GROUPdemo" }] });
   assert.equal(events.onMessageReceived.length, 3);
 });
+
+test("revokeMessage sends the message's ID and conversation and resolves with that message marked recalled", async () => {
+  const { chat, socket, events } = await loggedIn([conversation("C2Cbob", 50)]);
+  const page = chat.getMessageList({ conversationID: "C2Cbob" });
+  const sent = { ID: "alice-1-1", conversationID: "C2Cbob", sequence: 50, time: 50, from: "alice", flow: "out", type: "TIMTextElem", payload: { text: "oops" }, isRevoked: false };
+  reply(socket, lastRequest(socket, "getMessageList"), { messageList: [sent], nextReqMessageID: "", isCompleted: true });
+  const [held] = (await page).data.messageList;
+  socket.sent.length = 0;
+  const pending = chat.revokeMessage(held);
+  const request = lastRequest(socket, "revokeMessage");
+  assert.deepEqual(plain(request.args), { message: { ID: "alice-1-1", conversationID: "C2Cbob" } });
+  const recalled = { ...sent, payload: {}, isRevoked: true, revoker: "alice", revokerInfo: { userID: "alice", nick: "Alice", avatar: "" }, messageForShow: "Alice recalled a message" };
+  reply(socket, request, { message: recalled });
+  const result = await pending;
+  assert.equal(result.code, 0);
+  assert.equal(result.data.message, held, "the same Message object");
+  assert.equal(held.isRevoked, true);
+  assert.deepEqual(plain(held.payload), {});
+  assert.equal(events.onMessageRevoked, undefined, "the revoker's own instance gets the promise, not the event");
+});
+
+test("revokeMessage rejects with the server's code", async () => {
+  const { chat, socket } = await loggedIn([conversation("C2Cbob", 50)]);
+  const pending = chat.revokeMessage({ ID: "alice-1-1", conversationID: "C2Cbob" });
+  const request = lastRequest(socket, "revokeMessage");
+  push(socket, { id: request.id, ok: false, code: 20016, message: "the time to recall this message has passed" });
+  await assert.rejects(pending, (error) => error.code === 20016);
+});
+
+test("MESSAGE_REVOKED marks the held message, merges the patch, drops the @-flag and emits the messages", async () => {
+  const at = { messageID: "bob-1-1", messageSequence: 51, atType: 1 };
+  const { socket, events, chat } = await loggedIn([conversation("GROUPdemo", 50, { unreadCount: 1, groupAtInfoList: [at] })]);
+  const received = [];
+  chat.on("onMessageReceived", (e) => received.push(...e.data));
+  const message = { ID: "bob-1-1", conversationID: "GROUPdemo", sequence: 51, from: "bob", flow: "in", type: "TIMTextElem", payload: { text: "@alice hi" }, isRevoked: false };
+  push(socket, { event: "MESSAGE_RECEIVED", data: [message] });
+  const recalled = { ...message, payload: {}, isRevoked: true, revoker: "bob", messageForShow: "Bob recalled a message" };
+  push(socket, {
+    event: "MESSAGE_REVOKED",
+    data: [recalled],
+    conversation: { conversationID: "GROUPdemo", type: "GROUP", lastMessage: { lastTime: 51, isRevoked: true, messageForShow: "Bob recalled a message" }, unreadCount: 0, groupAtInfoRemoved: { messageID: "bob-1-1", groupID: "demo" } },
+    totalUnreadCount: 0,
+  });
+  assert.equal(received[0].isRevoked, true, "the object the application holds is marked");
+  assert.deepEqual(events.onMessageRevoked.map((batch) => batch.map((m) => [m.ID, m.isRevoked, m.revoker])), [[["bob-1-1", true, "bob"]]]);
+  const demo = events.onConversationListUpdated.at(-1)[0];
+  assert.equal(demo.unreadCount, 0);
+  assert.deepEqual(plain(demo.groupAtInfoList), []);
+  assert.equal(demo.groupAtInfoRemoved, undefined);
+  assert.equal(demo.lastMessage.messageForShow, "Bob recalled a message");
+  assert.deepEqual(events.onTotalUnreadMessageCountUpdated.at(-1), 0);
+});

@@ -8,7 +8,7 @@ import { C2C, GROUP, peerOf } from "../ids.js";
 import { richText, stickerFor } from "./assets.js";
 import { $, avatar, el, icon } from "./dom.js";
 import { isDice } from "./bodies.js";
-import { displayName, rememberName, tipSentence } from "./names.js";
+import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { markRead } from "./live.js";
 import { openConversation, renderChatHeader } from "./navigation.js";
 import { NARROW, TYPES, isMe, state } from "./state.js";
@@ -81,7 +81,7 @@ const oneLine = (text) => String(text || "").replace(/\s+/g, " ");
 
 function lastMessageNodes(conv, last) {
   if (last.isRevoked) {
-    return [isMe(last.fromAccount) ? "You recalled a message" : `${last.nick || displayName(last.fromAccount) || "Someone"} recalled a message`];
+    return [revokedSentence(last)];
   }
   const nodes = [];
   const mine = isMe(last.fromAccount);

@@ -69,7 +69,8 @@ export function onMessageRevoked(event) {
   for (const m of event.data || []) {
     const h = state.histories.get(m.conversationID);
     const known = h && h.byID.get(m.ID);
-    if (known) known.isRevoked = true;
+    // tim.js marks the Message objects it handed out; a copy the UI made is marked here.
+    if (known && known !== m) Object.assign(known, m);
   }
   if (state.current) renderMessages({ scroll: "auto" });
 }

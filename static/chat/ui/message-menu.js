@@ -4,6 +4,7 @@
  */
 
 import { isForwardable } from "../history.js";
+import { mayRevoke } from "../rules.js";
 import { closeMenus } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
@@ -11,7 +12,7 @@ import { forwardOne } from "./forward.js";
 import { renderMessages } from "./messages.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
-import { chat, state } from "./state.js";
+import { chat, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
 
 const LONG_PRESS_MS = 550;
@@ -30,13 +31,26 @@ function copyText(m) {
 }
 
 async function recall(m) {
+  // The tab keeps its own copy of a recalled text for "Re-edit"; the server sends none back.
+  const text = m.type === "TIMTextElem" && m.payload ? m.payload.text : undefined;
   try {
     await chat.revokeMessage(m);
+    if (text !== undefined && m.from === state.me.userID) state.recalledTexts.set(m.ID, text);
     m.isRevoked = true;
     if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
   } catch (error) {
     toast(errorText(error, "The message couldn't be recalled."), { error: true });
   }
+}
+
+/** My role in the message's group and its sender's, as far as the UI knows (the server decides). */
+function groupRoles(m) {
+  if (m.conversationType !== "GROUP") return {};
+  const group = state.groups.get(m.to);
+  const role = (group && group.selfInfo && group.selfInfo.role) || "";
+  const cached = state.memberCache.get(m.to);
+  const sender = cached && cached.list.find((member) => member.userID === m.from);
+  return { role, senderRole: sender ? sender.role : "Member" };
 }
 
 /** [label, icon, testid, action, danger] for what can be done with a message. */
@@ -48,7 +62,8 @@ function messageActions(m) {
     actions.push(["Select", "select", "select-message", () => enterSelect(m)]);
   }
   if (m.status === "fail") actions.push(["Retry sending", "retry", "retry-message", () => resend(m)]);
-  if (m.flow === "out" && m.status === "success" && !m.isRevoked && typeof chat.revokeMessage === "function") {
+  const allowed = mayRevoke(m, { viewerID: state.me.userID, revoke: revokeRules(), nowMs: Date.now(), ...groupRoles(m) });
+  if (allowed && typeof chat.revokeMessage === "function") {
     actions.push(["Recall", "recall", "recall-message", () => recall(m), true]);
   }
   return actions;

@@ -10,16 +10,17 @@
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, startOfDay, toDate } from "../format.js";
 import { isForwardable, lastOwnStoredID, mergeMessages, newHistory } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
+import { withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
 import { messageBody } from "./bodies.js";
 import { conversationAvatarInfo, conversationTitle, findConversation } from "./conversations.js";
 import { $, avatar, el, icon, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
-import { displayName, rememberName, tipSentence } from "./names.js";
+import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { resend } from "./sending.js";
 import { markSelected } from "./select.js";
-import { atAllID, chat, limits, state } from "./state.js";
+import { atAllID, chat, limits, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
 
 /** Messages of one sender less than this far apart are drawn as one run (one name, one avatar). */
@@ -216,9 +217,7 @@ const BUBBLE_KIND_CLASS = { media: " is-media", card: " is-card", sticker: " is-
 
 function messageBubble(m, name, options) {
   const out = m.flow === "out";
-  const body = m.isRevoked
-    ? { node: el("span", { class: "msg-text msg-revoked", text: out ? "You recalled this message" : `${name} recalled a message` }), kind: "text" }
-    : messageBody(m);
+  const body = m.isRevoked ? { node: revokedNode(m), kind: "text" } : messageBody(m);
   return el(
     "div",
     {
@@ -232,6 +231,37 @@ function messageBubble(m, name, options) {
     body.node,
     messageMeta(m, options),
   );
+}
+
+/** "You recalled a message" / "Alice recalled a message", and for the text this tab recalled
+ * a "Re-edit" link while the revoke window lasts (WeChat's): it puts the text back into
+ * the composer. The text is the tab's own copy; the server never sends it back. */
+function revokedNode(m) {
+  const node = el("span", { class: "msg-text msg-revoked", "data-testid": "revoked-message", text: revokedSentence(m) });
+  const text = state.recalledTexts.get(m.ID);
+  if (text !== undefined && withinRevokeWindow(m, state.me.userID, revokeRules(), Date.now())) {
+    const reedit = el("button", { type: "button", class: "reedit-btn", "data-testid": "reedit-message", text: "Re-edit" });
+    reedit.addEventListener("click", (e) => {
+      e.stopPropagation();
+      if (!withinRevokeWindow(m, state.me.userID, revokeRules(), Date.now())) {
+        state.recalledTexts.delete(m.ID);
+        reedit.remove();
+        toast("It's too late to re-edit this message.");
+        return;
+      }
+      putBackInComposer(text);
+    });
+    node.append(" ", reedit);
+  }
+  return node;
+}
+
+function putBackInComposer(text) {
+  const input = $("composer-input");
+  input.value = input.value ? `${input.value}\n${text}` : text;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
 }
 
 function failedNote(m, error) {

@@ -3,7 +3,7 @@
  * messages, tips); and group tips in those names, with the server's wording.
  */
 
-import { tipText } from "../rules.js";
+import { revokedText, tipText } from "../rules.js";
 import { serverRules, state } from "./state.js";
 
 const GROUP_TIP = "TIMGroupTipElem";
@@ -46,4 +46,19 @@ export function tipSentence(m) {
   if (p.operatorInfo) rememberName(p.operatorInfo.userID || p.operatorID, p.operatorInfo.nick);
   const rules = serverRules();
   return tipText(p, rules && rules.groupTips, personName) || m.messageForShow || "";
+}
+
+/**
+ * A recalled message (or lastMessage) in words: the server's sentence
+ * (hello.rules.revoke.template) with "You" when I recalled it, else the revoker's name;
+ * the server's own wording (messageForShow, with their nick) when the UI knows no name.
+ */
+export function revokedSentence(m) {
+  const revoker = m.revoker || m.fromAccount || m.from || "";
+  if (m.revokerInfo) rememberName(m.revokerInfo.userID, m.revokerInfo.nick);
+  const rules = serverRules();
+  const mine = revoker === state.me.userID;
+  const name = mine ? "You" : state.names.get(revoker);
+  if (!name) return m.messageForShow || revokedText(rules && rules.revoke, revoker);
+  return revokedText(rules && rules.revoke, name) || m.messageForShow || "";
 }

@@ -30,6 +30,7 @@ export const state = {
   memberCache: new Map(), // groupID -> {list, at}: members for @-mentions
   mentions: new Map(), // conversationID -> [{userID, label}] picked in the composer
   select: { active: false, ids: new Set() },
+  recalledTexts: new Map(), // message ID -> the text this tab recalled (for "Re-edit"; never from the server)
   assetsVersion: 0,
 };
 
@@ -62,6 +63,12 @@ export function limits() {
 export function atAllID() {
   const rules = serverRules();
   return (rules && rules.atAll) || TYPES.MSG_AT_ALL;
+}
+
+/** hello.rules.revoke: {template, window}; null before the first hello. */
+export function revokeRules() {
+  const rules = serverRules();
+  return (rules && rules.revoke) || null;
 }
 
 export const isMe = (userID) => Boolean(userID) && userID === state.me.userID;

@@ -267,6 +267,25 @@ class MessageAdmin(ReadOnlyChatAdmin):
     list_filter = ("type",)
     readonly_fields = [f.name for f in Message._meta.fields]
     list_select_related = ("thread", "sender")
+    actions = ["recall_messages"]
+
+    @admin.action(description="Recall selected group messages (as the app admin)")
+    def recall_messages(self, request, queryset):
+        """``revoke_message`` with the app admin's rights (``by_admin``: any group message, at
+        any time); every viewer's open tab gets MESSAGE_REVOKED. A C2C message is recalled by
+        its sender only for now: the admin is no party to the conversation it names."""
+        recalled = 0
+        for message in queryset.select_related("thread__group"):
+            group = getattr(message.thread, "group", None)
+            if group is None:
+                self.message_user(request, f"Not recalled: {message.msg_id} is not a group message.", level=messages.ERROR)
+                continue
+            try:
+                chat_actions.revoke_message(request.user, group.conversation_id, message.msg_id, by_admin=True)
+                recalled += 1
+            except ChatError as error:
+                self.message_user(request, f"Not recalled {message.msg_id}: {error.message} ({error.code})", level=messages.ERROR)
+        self.message_user(request, f"Recalled {recalled} message(s).")
 
 
 @admin.register(Conversation)

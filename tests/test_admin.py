@@ -21,6 +21,7 @@ from tests.chat_helpers import (
     db_snapshot,
     fast_passwords,  # noqa: F401
     make_group,
+    send_group_text,
     send_text,
     set_role,
 )
@@ -349,3 +350,25 @@ def test_moderators_still_see_every_list_and_row(client, alice, bob, model):
     first = listing.context["cl"].result_list[:1]
     for row in first:
         assert client.get(f"/admin/messaging/{model}/{row.pk}/change/").status_code == 200
+
+
+def test_the_admin_recalls_group_messages_through_the_action_and_refuses_c2c(client, alice, bob, published):
+    make_group(alice, group_type="Public", members=["bob"])
+    group_message = send_group_text(bob, "g1", "spam")
+    c2c = send_text(alice, "bob", "private")
+
+    with published() as events:
+        response = client.post(
+            "/admin/messaging/message/",
+            {"action": "recall_messages", "_selected_action": [group_message.pk, c2c.pk]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert "Recalled 1 message(s)." in shown
+    assert any("is not a group message" in m for m in shown)
+    group_message.refresh_from_db()
+    c2c.refresh_from_db()
+    assert (group_message.is_revoked, group_message.revoker.username, c2c.is_revoked) == (True, "boss", False)
+    assert [event for event, _, _ in events] == ["MESSAGE_REVOKED"]

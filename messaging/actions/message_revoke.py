@@ -54,8 +54,10 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
         message = (
+            # Not the revoker with it: on PostgreSQL a row another recall changed while
+            # this one waited for the lock comes back with the joins of its old version.
             Message.objects.select_for_update(of=("self",))
-            .select_related("sender", "revoker")
+            .select_related("sender")
             .filter(thread_id=thread.pk, msg_id=message_id, seq__gte=min_seq)
             .first()
         )

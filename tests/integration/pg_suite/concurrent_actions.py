@@ -170,3 +170,39 @@ def test_mark_read_racing_sends_keeps_unread_equal_to_messages_after_cursor(peop
     actions.mark_read(bob, "C2Calice")
     conv.refresh_from_db()
     assert (conv.unread_count, conv.last_read_seq) == (0, conv.thread.last_seq)
+
+
+def test_recalls_racing_sends_and_reads_keep_unread_equal_to_live_messages_after_cursor(people):
+    """alice sends and recalls every other message while bob marks read and carol sends into
+    the same group: each member's count stays the number of others' unrecalled messages
+    after their cursor, and a message recalled from two tabs at once is recalled once."""
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    group = actions.create_group(alice, group_type="Public", name="Recalls", member_user_ids=["bob", "carol"])
+
+    def sender_recaller():
+        for i in range(30):
+            message = send(alice, group.group_id, f"a {i}", "GROUP")
+            if i % 2:
+                actions.revoke_message(alice, group.conversation_id, message.msg_id)
+
+    def reader():
+        for _ in range(30):
+            actions.mark_read(bob, group.conversation_id)
+
+    def other_sender():
+        for i in range(30):
+            send(carol, group.group_id, f"c {i}", "GROUP")
+
+    run_together([sender_recaller, reader, other_sender])
+    twice = send(alice, group.group_id, "twice", "GROUP")
+    results = run_together([lambda: actions.revoke_message(alice, group.conversation_id, twice.msg_id)] * 4)
+    assert all(r.data == results[0].data and r.data["isRevoked"] for r in results)
+
+    for conv in Conversation.objects.filter(thread=group.thread):
+        live_after_cursor = (
+            Message.objects.filter(thread=group.thread, seq__gt=conv.last_read_seq, type="TIMTextElem", is_revoked=False)
+            .exclude(sender=conv.user)
+            .count()
+        )
+        assert conv.unread_count == live_after_cursor, conv.user.username
+    assert_gap_free(group.thread)

@@ -193,6 +193,26 @@ async def test_read_receipt_crosses_processes(cluster):
         assert next(m for m in history["messageList"] if m["ID"] == sent["ID"])["isPeerRead"] is True
 
 
+@in_own_loop
+async def test_recall_crosses_processes(cluster):
+    tag = marker()
+    async with cluster.tabs("alice", "bob", ("alice", cluster.b)) as (alice, bob, alice_on_b):
+        created = await alice.request("createGroup", type="Public", name=f"Recall {tag}", memberList=[{"userID": "bob"}])
+        group_id = created["group"]["groupID"]
+        await bob.wait_event("GROUP_LIST_UPDATED", lambda groups: any(g["groupID"] == group_id for g in groups))
+        sent = await bob.send_text(group_id, f"recall me {tag}", "GROUP")
+        await alice.message(lambda m: m["ID"] == sent["ID"])
+
+        # The owner recalls bob's message; bob and alice's tab on the other process hear of it.
+        reply = await alice.request("revokeMessage", message={"ID": sent["ID"], "conversationID": f"GROUP{group_id}"})
+        assert reply["message"]["isRevoked"] and reply["message"]["revoker"] == "alice"
+        for tab in (bob, alice_on_b):
+            [revoked] = await tab.wait_event("MESSAGE_REVOKED", lambda data: data[0]["ID"] == sent["ID"])
+            assert (revoked["isRevoked"], revoked["payload"], revoked["messageForShow"]) == (True, {}, "Alice recalled a message")
+        history = await bob.request("getMessageList", conversationID=f"GROUP{group_id}")
+        assert next(m for m in history["messageList"] if m["ID"] == sent["ID"])["isRevoked"] is True
+
+
 async def all_pages(tab, conversation_id):
     """The whole history of a conversation, paging with nextReqMessageID (bounded)."""
     messages, cursor = [], ""

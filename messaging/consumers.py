@@ -347,13 +347,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         conversation_id = serialize.delivery_conversation_id(data, username)
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.message_patch(data, username, mine)
-        if message.get("origin") == self.channel_name:
-            await self.send(text_data=serialize.patch_frame(patch))
-            if total_changed:
-                await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
-            return
-        total = self.total_unread() if total_changed else None
-        await self.send(text_data=serialize.message_frame(data, username, patch, total))
+        await self.send_delivery(message, patch, total_changed, serialize.message_frame, data)
 
     async def deliver_revocation(self, message, data, meta):
         """MESSAGE_REVOKED as one frame (the recalled message, the conversation's patch, the
@@ -366,13 +360,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         patch = serialize.revoke_patch(
             data, username, mine, is_last=pk in meta.get("last", ()), had_mentions=bool(meta.get("mentions"))
         )
+        await self.send_delivery(message, patch, total_changed, serialize.revoke_frame, data)
+
+    async def send_delivery(self, message, patch, total_changed, make_frame, data):
+        """The tab whose request caused it gets only the conversation patch (it has the
+        message from its reply) and, if its total changed, the new total; every other tab
+        one frame from ``make_frame`` (``serialize.message_frame`` or ``revoke_frame``)."""
         if message.get("origin") == self.channel_name:
             await self.send(text_data=serialize.patch_frame(patch))
             if total_changed:
                 await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
             return
         total = self.total_unread() if total_changed else None
-        await self.send(text_data=serialize.revoke_frame(data, username, patch, total))
+        await self.send(text_data=make_frame(data, self.user.username, patch, total))
 
     async def catch_up(self, thread_ids):
         """Deliver what was sent to newly joined threads before this socket joined

@@ -199,6 +199,26 @@ def last_message_from_message(message: dict):
     }
 
 
+def _for_both_audiences(base: dict):
+    """The message as its receivers see it (flow "in") and as the sender's tabs see it
+    (flow "out"), and the fields of a channel-layer event that every socket reads: each
+    audience's JSON and conversation ID, encoded once per message."""
+    c2c = base["conversationType"] == Thread.Kind.C2C
+    received = for_viewer(base, base["to"] if c2c else "")
+    sent = for_viewer(base, base["from"])
+    event = {
+        "ID": base["ID"],
+        "from": base["from"],
+        "to": base["to"],
+        "conversationType": base["conversationType"],
+        "json_in": dumps(received),
+        "json_out": dumps(sent),
+        "cid_in": received["conversationID"],
+        "cid_out": sent["conversationID"],
+    }
+    return received, sent, event
+
+
 def delivery(base: dict) -> dict:
     """A new message as the channel layer carries it to the sockets, made once per
     message: for each of the two audiences (a receiver, flow "in"; the sender's other
@@ -206,23 +226,14 @@ def delivery(base: dict) -> dict:
     conversation patch (ID, type and ``lastMessage``), so that a socket only adds its
     own unread count and @-flag (``message_patch``). Small and flat: every socket's
     consumer unpacks it."""
-    c2c = base["conversationType"] == Thread.Kind.C2C
-    received = for_viewer(base, base["to"] if c2c else "")
-    sent = for_viewer(base, base["from"])
-    return {
-        "ID": base["ID"],
-        "from": base["from"],
-        "to": base["to"],
-        "conversationType": base["conversationType"],
-        "sequence": base["sequence"],
-        "atUserList": base["atUserList"],
-        "json_in": dumps(received),
-        "json_out": dumps(sent),
-        "cid_in": received["conversationID"],
-        "cid_out": sent["conversationID"],
-        "patch_in": _patch_head(received),
-        "patch_out": _patch_head(sent),
-    }
+    received, sent, event = _for_both_audiences(base)
+    event.update(
+        sequence=base["sequence"],
+        atUserList=base["atUserList"],
+        patch_in=_patch_head(received),
+        patch_out=_patch_head(sent),
+    )
+    return event
 
 
 def revocation(base: dict) -> dict:
@@ -230,21 +241,12 @@ def revocation(base: dict) -> dict:
     MESSAGE_REVOKED, made once: for each audience (receivers; the sender's tabs) the
     message's JSON, its conversation's ID and the JSON of the conversation's revoked
     ``lastMessage``, so that each socket only adds its own counts (``revoke_patch``)."""
-    c2c = base["conversationType"] == Thread.Kind.C2C
-    received = for_viewer(base, base["to"] if c2c else "")
-    sent = for_viewer(base, base["from"])
-    return {
-        "ID": base["ID"],
-        "from": base["from"],
-        "to": base["to"],
-        "conversationType": base["conversationType"],
-        "json_in": dumps(received),
-        "json_out": dumps(sent),
-        "cid_in": received["conversationID"],
-        "cid_out": sent["conversationID"],
-        "last_in": dumps(last_message_from_message(received)),
-        "last_out": dumps(last_message_from_message(sent)),
-    }
+    received, sent, event = _for_both_audiences(base)
+    event.update(
+        last_in=dumps(last_message_from_message(received)),
+        last_out=dumps(last_message_from_message(sent)),
+    )
+    return event
 
 
 def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_last: bool, had_mentions: bool) -> str:
@@ -267,9 +269,7 @@ def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_las
 def revoke_frame(revocation: dict, viewer_id: str, patch: str, total: int | None) -> str:
     """MESSAGE_REVOKED as one frame, laid out as MESSAGE_RECEIVED's: the recalled message as
     the viewer sees it, its conversation's patch and, when it changed, the new total."""
-    message_json = revocation["json_out"] if revocation["from"] == viewer_id else revocation["json_in"]
-    total_json = f',"totalUnreadCount":{int(total)}' if total is not None else ""
-    return '{"event":"MESSAGE_REVOKED","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
+    return _event_with_patch("MESSAGE_REVOKED", revocation, viewer_id, patch, total)
 
 
 def _patch_head(message: dict) -> str:
@@ -363,9 +363,13 @@ def message_patch(delivery: dict, viewer_id: str, unread: int | None) -> str:
 def message_frame(delivery: dict, viewer_id: str, patch: str, total: int | None) -> str:
     """MESSAGE_RECEIVED as one frame: the message as the viewer sees it, its conversation's
     patch and, when it changed, the viewer's new total unread count (§6.2)."""
-    message_json = delivery["json_out"] if delivery["from"] == viewer_id else delivery["json_in"]
+    return _event_with_patch("MESSAGE_RECEIVED", delivery, viewer_id, patch, total)
+
+
+def _event_with_patch(event: str, data: dict, viewer_id: str, patch: str, total: int | None) -> str:
+    message_json = data["json_out"] if data["from"] == viewer_id else data["json_in"]
     total_json = f',"totalUnreadCount":{int(total)}' if total is not None else ""
-    return '{"event":"MESSAGE_RECEIVED","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
+    return '{"event":"' + event + '","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
 
 
 def patch_frame(patch: str) -> str:

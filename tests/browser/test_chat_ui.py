@@ -6,44 +6,13 @@ Selectors are the UI's ``data-testid`` attributes.
 """
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import SDK_DOC_EXAMPLE, bubble, conversation_item, send, start_chat, unique
+
 pytestmark = pytest.mark.browser
-
-SDK_DOC_EXAMPLE = """
-let message = tim.createTextMessage({to: 'bob', conversationType: TIM.TYPES.CONV_C2C, payload: {text: 'Hello world!'}});
-let promise = tim.sendMessage(message);
-promise.then(function(imResponse){ console.log(imResponse); })
-"""
-
-
-def unique(text):
-    return f"{text} {uuid.uuid4().hex[:6]}"
-
-
-def conversation_item(page, conversation_id):
-    return page.locator(f'[data-testid="conversation-item"][data-conversation-id="{conversation_id}"]')
-
-
-def bubble(page, text):
-    return page.locator('[data-testid="message-bubble"]', has_text=text)
-
-
-def send(page, text):
-    composer = page.get_by_test_id("composer-input")
-    composer.fill(text)
-    composer.press("Enter")
-
-
-def start_chat(page, user_id):
-    page.get_by_test_id("new-menu-button").click()
-    page.get_by_test_id("new-chat-button").click()
-    page.get_by_test_id("new-chat-input").fill(user_id)
-    page.get_by_test_id("new-chat-submit").click()
-    expect(page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
 
 
 def test_c2c_message_is_live_unread_then_read_and_kept(open_as):

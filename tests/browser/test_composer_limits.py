@@ -18,16 +18,9 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging import rules
+from tests.browser.pages import start_chat
 
 pytestmark = pytest.mark.browser
-
-
-def start_chat(page, user_id):
-    page.get_by_test_id("new-menu-button").click()
-    page.get_by_test_id("new-chat-button").click()
-    page.get_by_test_id("new-chat-input").fill(user_id)
-    page.get_by_test_id("new-chat-submit").click()
-    expect(page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
 
 
 def text_of_bytes(head, body_bytes):

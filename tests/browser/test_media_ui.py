@@ -7,10 +7,11 @@ the 2020 ``tim.*`` doc) are pasted into the console unchanged: they send to
 """
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.pages import conversation_item, unique
 
 pytestmark = pytest.mark.browser
 
@@ -215,14 +216,6 @@ function parseText (payload) {
   return renderDom
 }
 """
-
-
-def unique(text):
-    return f"{text} {uuid.uuid4().hex[:6]}"
-
-
-def conversation_item(page, conversation_id):
-    return page.locator(f'[data-testid="conversation-item"][data-conversation-id="{conversation_id}"]')
 
 
 def bubbles(page, flow):

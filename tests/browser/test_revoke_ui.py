@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_chat_ui import SDK_DOC_EXAMPLE, bubble, conversation_item, send, start_chat, unique
+from tests.browser.pages import SDK_DOC_EXAMPLE, bubble, conversation_item, send, start_chat, unique
 
 pytestmark = pytest.mark.browser
 

@@ -68,7 +68,7 @@ def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin
 
 def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     revoked = actions.revoke_message(user, args.message.conversationID, args.message.ID, origin=origin)
-    return {"message": serialize.for_viewer(revoked.data, user.username)}
+    return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
 
 
 def op_get_message_list(user, args: schemas.GetMessageList, origin):

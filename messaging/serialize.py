@@ -199,13 +199,13 @@ def last_message_from_message(message: dict):
     }
 
 
-def _for_both_audiences(base: dict):
+def _for_both_audiences(base: dict, *, peer_read_seq: int = 0):
     """The message as its receivers see it (flow "in") and as the sender's tabs see it
     (flow "out"), and the fields of a channel-layer event that every socket reads: each
     audience's JSON and conversation ID, encoded once per message."""
     c2c = base["conversationType"] == Thread.Kind.C2C
     received = for_viewer(base, base["to"] if c2c else "")
-    sent = for_viewer(base, base["from"])
+    sent = for_viewer(base, base["from"], peer_read_seq=peer_read_seq)
     event = {
         "ID": base["ID"],
         "from": base["from"],
@@ -236,12 +236,14 @@ def delivery(base: dict) -> dict:
     return event
 
 
-def revocation(base: dict) -> dict:
+def revocation(base: dict, *, peer_read_seq: int = 0) -> dict:
     """A recalled message (``message_base`` of the revoked row) as the channel layer carries
     MESSAGE_REVOKED, made once: for each audience (receivers; the sender's tabs) the
     message's JSON, its conversation's ID and the JSON of the conversation's revoked
-    ``lastMessage``, so that each socket only adds its own counts (``revoke_patch``)."""
-    received, sent, event = _for_both_audiences(base)
+    ``lastMessage``, so that each socket only adds its own counts (``revoke_patch``).
+    ``peer_read_seq`` (C2C) is the receiver's read cursor: the sender's tabs see
+    ``isPeerRead`` as a refetch would."""
+    received, sent, event = _for_both_audiences(base, peer_read_seq=peer_read_seq)
     event.update(
         last_in=dumps(last_message_from_message(received)),
         last_out=dumps(last_message_from_message(sent)),

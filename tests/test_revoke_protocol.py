@@ -191,3 +191,25 @@ async def test_c2c_recall_of_an_earlier_message_applied_to_the_old_state_equals_
     assert "lastMessage" not in patch, "the last message did not change"
     assert patch["unreadCount"] == 1
     await verify(a, old_a, "C2Cbob", [reply["message"]])
+
+
+async def test_recalling_a_message_the_peer_has_read_keeps_it_read_in_events_and_reply(open_tab, alice, bob):
+    """isPeerRead is viewer-dependent: the recall's reply and the sender's other tab must say
+    what a refetch says (the peer's cursor has passed the message), for the message and
+    for the conversation's lastMessage."""
+    a1, a2, b = await open_tab(alice), await open_tab(alice), await open_tab(bob)
+    sent = await a1.send_text("bob", "read, then recalled")
+    await b.wait_event("MESSAGE_RECEIVED")
+    await b.request("setMessageRead", conversationID="C2Calice")
+    for tab in (a1, a2, b):
+        await tab.drain()
+    old = await state(a2, "C2Cbob")
+    assert old["history"][-1]["isPeerRead"] is True
+
+    reply = (await a1.request("revokeMessage", message=ref(sent)))["message"]
+
+    assert reply["isPeerRead"] is True
+    events = await verify(a2, old, "C2Cbob")
+    [revoked] = events_named(events, "MESSAGE_REVOKED")[0]
+    assert revoked["isPeerRead"] is True
+    await verify(a1, await state(a1, "C2Cbob"), "C2Cbob")

@@ -45,11 +45,13 @@ class RevokedMessage:
 
     message: Message
     data: dict
+    # C2C: the receiver's read cursor, for the sender's view (``isPeerRead``); 0 in groups.
+    peer_read_seq: int = 0
 
 
 def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, origin=None) -> RevokedMessage:
     """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules)."""
-    thread, group, min_seq, to = _thread_of(user, conversation_id, by_admin=by_admin)
+    thread, group, min_seq, to, peer_read_seq = _thread_of(user, conversation_id, by_admin=by_admin)
     if not isinstance(message_id, str) or not message_id:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
@@ -70,7 +72,8 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         if thread.kind == Thread.Kind.C2C:
             to = _c2c_receiver(user, message, to)
         if message.is_revoked:
-            return RevokedMessage(message, serialize.message_base(message, thread, sender=message.sender, to=to))
+            base = serialize.message_base(message, thread, sender=message.sender, to=to)
+            return RevokedMessage(message, base, peer_read_seq)
         Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now)
         message.is_revoked, message.revoker, message.revoked_at = True, user, now
         had_mentions = bool(message.at_user_list)
@@ -82,36 +85,45 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
                 "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
                 " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
                 " WHERE thread_id = %s AND min_seq <= %s"
-                " RETURNING user_id, unread_count, last_message_id, is_hidden",
+                " RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
                 [counted, message.sender_id, message.seq, thread.pk, message.seq],
             )
             viewers = cursor.fetchall()
+        if thread.kind == Thread.Kind.C2C:
+            # The receiver's cursor, read under the thread's conversation rows just updated.
+            peer_read_seq = max((cursor for pk, *_, cursor in viewers if pk != message.sender_id), default=0)
         base = serialize.message_base(message, thread, sender=message.sender, to=to)
         meta = {
-            "counts": {str(pk): unread for pk, unread, _, _ in viewers},
-            "last": [str(pk) for pk, _, last_id, hidden in viewers if last_id == message.pk and not hidden],
+            "counts": {str(pk): unread for pk, unread, *_ in viewers},
+            "last": [str(pk) for pk, _, last_id, hidden, _ in viewers if last_id == message.pk and not hidden],
             "mentions": had_mentions,
         }
-        recipients = [pk for pk, _, _, _ in viewers]
+        recipients = [pk for pk, *_ in viewers]
         via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
         publish_on_commit(
-            "MESSAGE_REVOKED", serialize.revocation(base), recipients, origin=origin, meta=meta, via_thread=via_thread
+            "MESSAGE_REVOKED",
+            serialize.revocation(base, peer_read_seq=peer_read_seq),
+            recipients,
+            origin=origin,
+            meta=meta,
+            via_thread=via_thread,
         )
-    return RevokedMessage(message, base)
+    return RevokedMessage(message, base, peer_read_seq)
 
 
 def _thread_of(user, conversation_id, *, by_admin):
-    """(thread, group or None, first seq the user may see, the message's ``to`` for a group)."""
+    """(thread, group or None, first seq the user may see, the message's ``to`` for a group,
+    the C2C peer's read cursor)."""
     target = parse_conversation_id(conversation_id)
     if by_admin and target.kind == Thread.Kind.GROUP:
         group = access_group(target.target)
-        return group.thread, group, 0, group.group_id
+        return group.thread, group, 0, group.group_id, 0
     conv = access_conversation(user, conversation_id)
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     if conv.group_id:
-        return conv.thread, conv.group, conv.min_seq, conv.group.group_id
-    return conv.thread, None, conv.min_seq, conv.peer.username
+        return conv.thread, conv.group, conv.min_seq, conv.group.group_id, 0
+    return conv.thread, None, conv.min_seq, conv.peer.username, conv.peer_read_seq
 
 
 def _c2c_receiver(user, message, peer_username):

@@ -65,12 +65,12 @@ export function firstUnreadID(h, unreadCount) {
   return firstIn ? firstIn.ID : null;
 }
 
-/** My latest message when it is the last one (tips aside) and stored: it carries "Sent"/"Read". */
+/** My latest message when it is the last one (tips aside), stored and not recalled: it carries "Sent"/"Read". */
 export function lastOwnStoredID(h) {
   for (let i = h.messages.length - 1; i >= 0; i--) {
     const m = h.messages[i];
     if (m.type === GROUP_TIP) continue;
-    return m.flow === "out" && stored(m) ? m.ID : null;
+    return m.flow === "out" && stored(m) && !m.isRevoked ? m.ID : null;
   }
   return null;
 }

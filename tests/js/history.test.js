@@ -74,6 +74,12 @@ test("Sent/Read goes under my last message only while it is the latest (tips asi
   assert.equal(lastOwnStoredID(h), null);
 });
 
+test("a recalled message of mine carries no Sent/Read", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("in", 1), stored("mine", 2, { flow: "out", isRevoked: true })]);
+  assert.equal(lastOwnStoredID(h), null);
+});
+
 test("a reconnect's latest page leaves a gap only when it starts after the newest stored message + 1", () => {
   const h = newHistory();
   mergeMessages(h, [stored("a", 1), stored("b", 2), { ID: "x", status: "fail", sequence: 0, flow: "out" }]);

@@ -205,7 +205,8 @@ function messageMeta(m, { group }) {
   const meta = el("span", { class: "msg-meta" }, el("time", { datetime: new Date((m.time || 0) * 1000).toISOString(), text: clockTime(messageTime(m)) }));
   if (out && m.status === "fail") meta.append(icon("alert"));
   else if (out && m.status === "unSend") meta.append(icon("clock"));
-  else if (out && !group) {
+  else if (out && !group && !m.isRevoked) {
+    // A recall notice carries no ticks: there is nothing left to have been read.
     const read = Boolean(m.isPeerRead);
     const label = read ? "Read" : "Sent";
     meta.append(el("span", { class: read ? "is-read" : "", title: label, "aria-label": label, "data-testid": "message-status", "data-status": read ? "read" : "sent" }, icon(read ? "checks" : "check", read ? "is-read" : "")));

@@ -161,16 +161,19 @@ def answers_http(url, process, timeout):
 
 
 @contextlib.contextmanager
-def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_WAIT):
+def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_WAIT, port=None):
     """Run ``command(port)`` on a free loopback port until exit; yields its ``Server``
     once ``ready_path`` answers HTTP. The process is always terminated at exit.
 
     ``free_port`` can only say that a port was free: when the server finds it taken,
-    it is started again on another one (three tries). Raises ``ServerDidNotStart``
-    with the log when it exits or does not answer within ``timeout`` seconds.
+    it is started again on another one (three tries). ``port`` asks for that port
+    only (a server restarted where its clients look for it). Raises
+    ``ServerDidNotStart`` with the log when it exits or does not answer within
+    ``timeout`` seconds.
     """
-    for _attempt in range(3):
-        port = free_port()
+    fixed = port
+    for _attempt in range(1 if fixed else 3):
+        port = fixed or free_port()
         log_path = Path(log_dir) / f"{name}-{port}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
@@ -188,7 +191,7 @@ def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_W
     raise ServerDidNotStart(f"{name} did not answer {server.origin}{ready_path} within {timeout} s:\n{server.log_tail()}")
 
 
-def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT):
+def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT, port=None):
     """``serve`` Daphne with ``chatsite.asgi:application`` in ``env``; ready when the login page answers."""
     return serve(
         name,
@@ -197,7 +200,59 @@ def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT):
         env=env,
         ready_path="/accounts/login/",
         timeout=timeout,
+        port=port,
     )
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own on a loopback port, without persistence, that
+    can be killed (SIGKILL) and started again on the same port, so that the clients of
+    the machine's Redis are never disturbed. Use as a context manager (stopped at exit)."""
+
+    def __init__(self, log_dir, name="redis"):
+        self.log_dir = Path(log_dir)
+        self.name = name
+        self.port = free_port()
+        self.process = None
+        self.starts = 0
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout=STARTUP_WAIT):
+        """Start it (again) on its port; returns once it answers PING."""
+        self.starts += 1
+        with open(self.log_dir / f"{self.name}-{self.port}-{self.starts}.log", "wb") as log:
+            self.process = subprocess.Popen(
+                ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            time.sleep(0.05)
+        stop(self.process)
+        raise ServerDidNotStart(f"{self.name} did not answer PING on port {self.port} within {timeout} s")
+
+    def kill(self):
+        """SIGKILL: every connection drops at once and all data is gone."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process is not None:
+            stop(self.process)
 
 
 # --- the chat protocol over a real WebSocket ------------------------------------------------

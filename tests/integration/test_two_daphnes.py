@@ -18,7 +18,6 @@ channels-redis layer the settings offer (``CHAT_CHANNEL_LAYER``: pubsub, core).
 
 import asyncio
 import contextlib
-import json
 import secrets
 from dataclasses import dataclass, field
 
@@ -26,35 +25,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.integration.conftest import delete_redis_keys, fresh_database, unique_name
-from tests.servers import WAIT, RemoteTab, Server, child_env, in_own_loop, manage, start_daphne
+from tests.integration.conftest import daphne_env, delete_redis_keys, fresh_database, migrate_with_sessions, unique_name
+from tests.servers import WAIT, RemoteTab, Server, in_own_loop, start_daphne
 
 pytestmark = pytest.mark.integration
 
 IDLE_SECONDS = 12  # longer than channels-redis's 5 s blocking read, twice over
 USERS = ("alice", "bob")
-
-# Users and their sessions, made in the test database by a child ``manage.py shell``
-# (as ``django.test.Client.force_login`` does): a session cookie then works on either
-# Daphne, since sessions live in the shared database. Logging in through the form
-# would tie these tests to the login template, which belongs to the UI.
-CREATE_USERS_AND_SESSIONS = f"""
-import json
-from importlib import import_module
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from messaging import actions
-sessions = {{}}
-for name in {USERS!r}:
-    user = actions.create_user(name, password="pw-" + name, nick=name.title())
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    sessions[name] = session.session_key
-print("SESSIONS=" + json.dumps(sessions))
-"""
 
 
 @dataclass
@@ -86,20 +63,8 @@ def cluster(request, postgres_url, redis_url, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("daphnes")
     with fresh_database(postgres_url) as database_url, contextlib.ExitStack() as stack:
         stack.callback(delete_redis_keys, redis_url, prefix)
-        env = child_env(
-            DATABASE_URL=database_url,
-            REDIS_URL=redis_url,
-            DJANGO_SETTINGS_MODULE="chatsite.settings",
-            CHAT_CHANNEL_LAYER=request.param,
-            CHAT_CHANNEL_PREFIX=prefix,
-            CHAT_DB_POOL_MIN=1,
-            CHAT_DB_POOL_MAX=4,
-            CHAT_LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED=1,
-        )
-        manage(env, "migrate", "--noinput")
-        output = manage(env, "shell", "-c", CREATE_USERS_AND_SESSIONS)
-        sessions = json.loads(output.rsplit("SESSIONS=", 1)[1])
+        env = daphne_env(database_url, redis_url, layer=request.param, prefix=prefix)
+        sessions = migrate_with_sessions(env, USERS)
         servers = []
 
         def print_log_tails():

@@ -37,13 +37,9 @@ def sync_all(user, cursors):
     raise AssertionError("sync never completed")
 
 
-def messages_of(pages, conversation_id):
+def messages_of(pages, conversation_id, field="messageList"):
     return [
-        m
-        for page in pages
-        for entry in page["conversations"]
-        if entry["conversationID"] == conversation_id
-        for m in entry["messageList"]
+        m for page in pages for entry in page["conversations"] if entry["conversationID"] == conversation_id for m in entry[field]
     ]
 
 
@@ -61,7 +57,7 @@ def full_history(user, conversation_id):
 def apply(known, pages, conversation_id):
     """A client's history after applying sync: by ID, new ones added, changed ones replaced."""
     by_id = {m["ID"]: m for m in known}
-    for message in messages_of(pages, conversation_id):
+    for message in messages_of(pages, conversation_id) + messages_of(pages, conversation_id, "changedList"):
         by_id[message["ID"]] = message
     return sorted(by_id.values(), key=lambda m: m["sequence"])
 
@@ -80,9 +76,10 @@ def test_a_client_that_missed_messages_and_a_recall_gets_them_and_ends_as_a_fres
 
     [page] = pages
     [entry] = page["conversations"]
-    # Change order: the three new messages, then the two recalls (one of them of a new one).
-    assert [(m["sequence"], m["isRevoked"]) for m in entry["messageList"]] == [(3, False), (5, False), (2, True), (4, True)]
-    assert all(m["conversationID"] == "C2Calice" and m["flow"] == "in" for m in entry["messageList"])
+    # The three new messages by sequence (one of them recalled since), then the known one recalled.
+    assert [(m["sequence"], m["isRevoked"]) for m in entry["messageList"]] == [(3, False), (4, True), (5, False)]
+    assert [(m["sequence"], m["isRevoked"]) for m in entry["changedList"]] == [(2, True)]
+    assert all(m["conversationID"] == "C2Calice" and m["flow"] == "in" for m in entry["messageList"] + entry["changedList"])
     assert "missed 1" not in str(entry) and "seen 2" not in str(entry)
     assert entry["syncCursor"] == 7 == conversation_list.get_conversation_list(bob)[0]["syncCursor"]
     assert apply(known, pages, "C2Calice") == full_history(bob, "C2Calice")
@@ -97,7 +94,7 @@ def test_the_senders_own_view_has_is_peer_read(alice, bob):
     actions.revoke_message(alice, "C2Cbob", send_text(alice, "bob", "oops").msg_id)
     actions.mark_read(bob, "C2Calice")
 
-    [message] = [m for m in messages_of(sync_all(alice, cursors)[0], "C2Cbob")]
+    [message] = messages_of(sync_all(alice, cursors)[0], "C2Cbob")
     assert (message["flow"], message["isPeerRead"], message["isRevoked"]) == ("out", True, True)
     assert mine.seq < message["sequence"]
 
@@ -180,7 +177,9 @@ def test_changes_the_user_cannot_see_only_move_the_cursor(alice, bob, carol):
 
     [page] = sync_all(carol, {"GROUPg1": pre_join})[0]
 
-    assert page["conversations"] == [{"conversationID": "GROUPg1", "syncCursor": pre_join + 1, "messageList": []}]
+    assert page["conversations"] == [
+        {"conversationID": "GROUPg1", "syncCursor": pre_join + 1, "messageList": [], "changedList": []}
+    ]
 
 
 def test_a_cursor_the_server_cannot_serve_asks_for_a_resync(alice, bob, settings):

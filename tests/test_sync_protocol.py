@@ -46,11 +46,12 @@ async def test_a_tab_that_was_away_syncs_to_what_a_fresh_fetch_shows(open_tab, a
 
     assert reply["isSyncCompleted"]
     [entry] = reply["conversations"]
-    assert [m["ID"] for m in entry["messageList"]] == [m["ID"] for m in missed] + [kept["ID"]]
-    assert entry["messageList"][-1]["isRevoked"]
+    assert [m["ID"] for m in entry["messageList"]] == [m["ID"] for m in missed]
+    [recalled] = entry["changedList"]
+    assert recalled["ID"] == kept["ID"] and recalled["isRevoked"]
     assert reply["conversationList"] == (await b.request("getConversationList"))["conversationList"]
     history = (await b.request("getMessageList", conversationID="C2Calice"))["messageList"]
-    assert sorted(entry["messageList"], key=lambda m: m["sequence"]) == history
+    assert [recalled] + entry["messageList"] == history
     assert entry["syncCursor"] == reply["conversationList"][0]["syncCursor"]
 
 

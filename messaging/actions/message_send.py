@@ -226,6 +226,7 @@ def post_message(
         client_time=client_time or int(now.timestamp()),
         offline_push_info=offline_push_info,
         created_at=now,
+        created_change=change,
         change=change,
     )
     if attachments:

@@ -7,7 +7,7 @@ def start_counters(apps, schema_editor):
     Thread = apps.get_model("messaging", "Thread")
     Message = apps.get_model("messaging", "Message")
     Thread.objects.update(last_change=models.F("last_seq"))
-    Message.objects.update(change=models.F("seq"))
+    Message.objects.update(change=models.F("seq"), created_change=models.F("seq"))
 
 
 class Migration(migrations.Migration):
@@ -19,6 +19,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="message",
             name="change",
+            field=models.BigIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="message",
+            name="created_change",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(

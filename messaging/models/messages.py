@@ -31,7 +31,9 @@ class Message(models.Model):
     # has no push of its own; it is kept for a push gateway or the REST API to read.
     offline_push_info = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
-    # The thread's change counter at this message's last change (Thread.last_change).
+    # The thread's change counter (Thread.last_change) when this message was stored, and at
+    # its last change (a recall): sync tells new messages from changed ones by them.
+    created_change = models.BigIntegerField(default=0)
     change = models.BigIntegerField(default=0)
     # Uploads this message refers to (its own, forwarded or merged ones): a member of
     # the thread may download them.

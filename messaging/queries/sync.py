@@ -5,8 +5,9 @@ Each thread counts its changes (``Thread.last_change``: +1 for every stored mess
 every recall, under the row lock that orders the thread's sends, so they commit in
 order), and each message keeps the number of its last change (``Message.change``). A
 client names, per conversation, the last change it applied (``syncCursor``); the answer
-is every message changed after it, as it is now: new ones, and recalled ones without
-their content. A conversation the client does not name (new to it) brings its unread
+is every message changed after it, as it is now: those stored since (``messageList``,
+recalled ones without their content) apart from older ones changed since
+(``changedList``: recalls of messages the client may hold). A conversation the client does not name (new to it) brings its unread
 messages, at most ``SYNC_NEW_CONVERSATION_MESSAGES``. The last page also carries the
 conversation list and the group list, the state of everything else (unread counts,
 read cursors, pins, memberships, profiles).
@@ -60,12 +61,12 @@ def sync(user: User, cursors: dict) -> dict:
     # caught up to what the first query read (or further, if a change came since).
     cut = changed[-1].thread_id if not complete else None
     result = [
-        _conversation_changes(rows[thread_id], messages, user, caught_up=thread_id != cut)
+        _conversation_changes(rows[thread_id], messages, user, caught_up=thread_id != cut, since=named[thread_id])
         for thread_id, messages in by_thread.items()
     ]
     if complete:
         # Changes the user cannot see (before they joined): only the cursor moves.
-        result.extend(_conversation_changes(rows[t], [], user, caught_up=True) for t in named if t not in by_thread)
+        result.extend(_conversation_changes(rows[t], [], user, caught_up=True, since=0) for t in named if t not in by_thread)
 
     budget = page_size - len(changed)
     included = []
@@ -79,7 +80,9 @@ def sync(user: User, cursors: dict) -> dict:
     new_messages = {}
     for message in _unread_messages(included):
         new_messages.setdefault(message.thread_id, []).append(message)
-    result.extend(_conversation_changes(conv, new_messages.get(conv.thread_id, []), user, caught_up=True) for conv in included)
+    result.extend(
+        _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, caught_up=True, since=0) for conv in included
+    )
 
     data = {"conversations": result, "isSyncCompleted": complete}
     if complete:
@@ -115,10 +118,11 @@ def _unread_messages(convs):
     return list(Message.objects.filter(reduce(or_, clauses)).select_related("sender", "revoker").order_by("thread_id", "change"))
 
 
-def _conversation_changes(conv, messages, user, *, caught_up):
-    """One conversation's part of the answer: its messages as the user sees them and its
-    new cursor (the last change returned; with ``caught_up``, at least the thread's
-    counter as the first query read it)."""
+def _conversation_changes(conv, messages, user, *, caught_up, since):
+    """One conversation's part of the answer: the messages stored after ``since`` (the
+    client's cursor), by sequence, and those stored before it and changed since
+    (recalled), by change, as the user sees them; and the new cursor (the last change
+    returned; with ``caught_up``, at least the thread's counter as the first query read it)."""
     cursor = max((m.change for m in messages), default=0)
     if caught_up:
         cursor = max(cursor, conv.thread.last_change)
@@ -127,13 +131,18 @@ def _conversation_changes(conv, messages, user, *, caught_up):
         to_for = lambda m: conv.group.group_id  # noqa: E731
     else:
         to_for = lambda m: conv.peer.username if m.sender_id == user.pk else user.username  # noqa: E731
-    return {
-        "conversationID": conv.conversation_id,
-        "syncCursor": cursor,
-        "messageList": [
+
+    def shown(rows):
+        return [
             serialize.for_viewer(
                 serialize.message_base(m, thread, sender=m.sender, to=to_for(m)), user.username, peer_read_seq=conv.peer_read_seq
             )
-            for m in messages
-        ],
+            for m in rows
+        ]
+
+    return {
+        "conversationID": conv.conversation_id,
+        "syncCursor": cursor,
+        "messageList": shown(sorted((m for m in messages if m.created_change > since), key=lambda m: m.seq)),
+        "changedList": shown(m for m in messages if m.created_change <= since),
     }

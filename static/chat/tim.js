@@ -121,6 +121,13 @@
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_BACKOFF_MS = 30000;
   var RESYNC_REQUIRED = 2290; // the server cannot serve a cursor: fetch everything again
+  // A socket can die without a close (a laptop sleeps, a network changes): a ping every
+  // HEARTBEAT_MS that gets no answer in PING_TIMEOUT_MS reconnects (and so syncs). Every
+  // SYNC_EVERY_BEATS beats the SDK also syncs, for a change whose event was lost with no
+  // later change in its conversation to reveal the gap.
+  var HEARTBEAT_MS = 25000;
+  var PING_TIMEOUT_MS = 10000;
+  var SYNC_EVERY_BEATS = 12;
 
   function Message(fields) {
     for (var key in fields) {
@@ -286,8 +293,29 @@
     };
   };
 
+  Chat.prototype._startHeartbeat = function () {
+    var self = this;
+    var socket = this._socket;
+    var beats = 0;
+    clearInterval(this._heartbeat);
+    this._heartbeat = setInterval(function () {
+      if (self._socket !== socket) return clearInterval(self._heartbeat);
+      beats += 1;
+      var alive = false;
+      self._request('ping', {}).then(function () { alive = true; }, function () { /* closed meanwhile */ });
+      setTimeout(function () {
+        if (!alive && self._socket === socket) {
+          try { socket.close(); } catch (e) { /* already closed */ }
+          self._onClose(1006);
+        }
+      }, PING_TIMEOUT_MS);
+      if (beats % SYNC_EVERY_BEATS === 0 && self._ready) self._sync();
+    }, HEARTBEAT_MS);
+  };
+
   Chat.prototype._teardown = function (state) {
     clearTimeout(this._reconnectTimer);
+    clearInterval(this._heartbeat);
     var socket = this._socket;
     this._socket = null;
     if (socket) {
@@ -299,6 +327,7 @@
 
   Chat.prototype._onClose = function (code) {
     this._socket = null;
+    clearInterval(this._heartbeat);
     this._failPending(chatError(ERR.SEND_FAILED, 'the connection was lost'));
     if (code === 4001 || code === 4003) {
       // Session gone (logged out elsewhere) or the account is banned: do not retry.
@@ -442,6 +471,7 @@
     if (hello.rules) this._rules = hello.rules;
     this._backoff = 0;
     this._setState(TYPES.NET_STATE_CONNECTED);
+    this._startHeartbeat();
     if (this._ready) {
       this._sync(); // a reconnect: fetch what changed while the socket was down
       return;

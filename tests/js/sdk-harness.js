@@ -27,7 +27,18 @@ function loadSDK() {
       this.readyState = 3;
     }
   }
-  const window = { WebSocket: FakeSocket, location: { protocol: "http:", host: "chat.test" }, console, setTimeout, clearTimeout };
+  // Timers are looked up when called, so that a test's mock.timers drive the SDK's; a
+  // heartbeat left running does not keep the test process alive.
+  const unref = (timer) => (timer && timer.unref ? timer.unref() : timer);
+  const window = {
+    WebSocket: FakeSocket,
+    location: { protocol: "http:", host: "chat.test" },
+    console,
+    setTimeout: (...args) => globalThis.setTimeout(...args),
+    clearTimeout: (timer) => globalThis.clearTimeout(timer),
+    setInterval: (...args) => unref(globalThis.setInterval(...args)),
+    clearInterval: (timer) => globalThis.clearInterval(timer),
+  };
   window.window = window;
   vm.createContext(window);
   vm.runInContext(SOURCE, window, { filename: "tim.js" });

@@ -1,7 +1,7 @@
 // tim.js's side of sync (docs/PROTOCOL.md §5.21, §8): the cursors it keeps, when it asks,
 // what it emits from the answer, and the pushes that arrive meanwhile.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import { conversation, lastRequest, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
 
 const message = (ID, sequence, extra = {}) => ({
@@ -151,4 +151,30 @@ test("a peer's read while away is told as MESSAGE_READ_BY_PEER for the held mess
   assert.deepEqual(emitted(events, "onMessageReadByPeer"), [["a-4"]]);
   assert.equal(four.isPeerRead, true);
   assert.equal(five.isPeerRead, false);
+});
+
+test("a heartbeat: an unanswered ping reconnects; every twelfth beat syncs", async () => {
+  mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  try {
+    const { socket, sockets } = await loggedIn([conversation("C2Cbob", 5, { syncCursor: 5 })]);
+    mock.timers.tick(25000);
+    const ping = lastRequest(socket, "ping");
+    assert.ok(ping, "a ping after 25 s");
+    reply(socket, ping, {});
+    await settle();
+    mock.timers.tick(10000);
+    assert.equal(sockets.length, 1, "answered: the socket stays");
+    for (let beat = 2; beat <= 12; beat++) {
+      mock.timers.tick(25000);
+      reply(socket, lastRequest(socket, "ping"), {});
+      await settle();
+    }
+    assert.deepEqual(plain(lastRequest(socket, "sync").args), { cursors: { C2Cbob: 5 } });
+    mock.timers.tick(25000); // this ping gets no answer
+    mock.timers.tick(10000);
+    mock.timers.tick(1000); // the reconnect's backoff
+    assert.equal(sockets.length, 2, "unanswered: a new socket");
+  } finally {
+    mock.timers.reset();
+  }
 });

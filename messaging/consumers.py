@@ -34,6 +34,10 @@ from messaging.queries.users import get_user_profiles
 
 log = logging.getLogger(__name__)
 
+# Events were lost on the way: reconnect and sync. (1012 "service restart" would say
+# it, but Daphne closes only with 1000 or an application code, 3000–4999.)
+RESYNC_CLOSE_CODE = 4012
+
 
 # --- ops: (user, args, origin) -> reply data; run in a database thread ------------------
 # ``args`` is the op's struct from messaging/schemas.py, already validated.
@@ -275,6 +279,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
         await self.close(code=4003)
 
+    async def chat_resync(self, message):
+        """The channel layer lost Redis for a while (messaging/channel_layer.py): events
+        may have been missed. 4012: the client reconnects and syncs (docs/PROTOCOL.md §8)."""
+        await self.close(code=RESYNC_CLOSE_CODE)
+
     async def receive(self, text_data=None, bytes_data=None):
         """Decode, validate, dispatch, reply, relay the committed events. Every malformed
         frame gets an error reply (docs/PROTOCOL.md §2.2); nothing closes the socket."""
@@ -304,7 +313,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=serialize.reply_frame(request_id, data))
         if events:
-            await send_events(events)
+            try:
+                await send_events(events)
+            except Exception as error:  # Redis unreachable: the events are lost; the reply went
+                log.warning("events of %r not published (%s); closing the socket for a resync", frame.op, error)
+                await self.close(code=RESYNC_CLOSE_CODE)
 
     # --- pushes from the channel layer -----------------------------------------------
 

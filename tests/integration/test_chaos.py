@@ -590,11 +590,8 @@ def chaos_cluster(postgres_url, tmp_path_factory):
         sessions = migrate_with_sessions(env, USERS)
         servers = [stack.enter_context(start_daphne(env, log_dir, name=name)) for name in ("daphne-a", "daphne-b")]
         cluster = ChaosCluster(env, log_dir, stack, servers, redis, sessions, every_daphne=list(servers))
-        try:
-            yield cluster
-        except BaseException:
-            cluster.print_logs()
-            raise
+        yield cluster
+        cluster.print_logs()  # pytest shows it when the test failed
 
 
 async def set_up_conversations(cluster):
@@ -810,3 +807,49 @@ async def test_nothing_lost_nothing_twice_under_chaos(chaos_cluster):
     assert sent == MESSAGES
     assert quiet, "the sockets did not get quiet after the traffic"
     assert verdict.counts() == {"lost": 0, "duplicated": 0, "reordered": 0, "list_mismatches": 0}, verdict.report()
+
+
+async def closed_with(tab, timeout):
+    """The close code of ``tab``'s socket once the server closes it (pushes read on the way
+    are dropped); fails if it is still open after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            await tab.next_frame(deadline - time.monotonic())
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except TimeoutError:
+        pytest.fail(f"the socket on {tab.server.name} is still open after {timeout} s")
+
+
+@in_own_loop
+async def test_sockets_open_through_a_redis_restart_are_closed_for_a_sync(chaos_cluster):
+    """Redis dies and comes back while bob's socket stays open on Daphne B. Alice's message
+    sent meanwhile is stored (acknowledged) but its event is gone: without being told,
+    bob would never see it until the next change of that conversation. Daphne B closes
+    bob's socket with 4012 once its subscription is back; alice's socket, whose events
+    could not be published, gets the reply and then 4012 too. Bob's sync brings the message."""
+    cluster = chaos_cluster
+    alice = await RemoteTab.open(cluster.servers[0], cluster.sessions["alice"])
+    bob = await RemoteTab.open(cluster.servers[1], cluster.sessions["bob"])
+    try:
+        before = await alice.send_text("bob", "before the restart")
+        await bob.message(lambda m: m["ID"] == before["ID"])
+        listed = (await bob.request("getConversationList"))["conversationList"]
+        cursor = next(c["syncCursor"] for c in listed if c["conversationID"] == "C2Calice")
+
+        cluster.redis.kill()
+        during = await alice.send_text("bob", "while Redis is away")
+        assert await closed_with(alice, 10) == 4012
+        await asyncio.to_thread(cluster.redis.start)
+        assert await closed_with(bob, 20) == 4012
+
+        bob = await RemoteTab.open(cluster.servers[1], cluster.sessions["bob"])
+        synced = await bob.request("sync", cursors={"C2Calice": cursor})
+        [conversation] = [c for c in synced["conversations"] if c["conversationID"] == "C2Calice"]
+        assert [m["ID"] for m in conversation["messageList"]] == [during["ID"]]
+        assert synced["isSyncCompleted"]
+    finally:
+        for tab in (alice, bob):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(tab.close(), 5)

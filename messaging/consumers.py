@@ -250,6 +250,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.unread = unread
         self.unread_total = sum(unread.values())
+        self.counted_at = {}
         self.recent = {}
         self.threads = set()
         await self.join_threads(thread_ids)
@@ -341,6 +342,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
+        unread = meta.get("unread", {}).get(str(self.user.pk))
+        if unread and len(unread) > 2 and not self.fresh_count(unread[0], unread[2]):
+            return  # a read that a later message's count (already here) supersedes
         await self.push(event, data)
         total_changed = self.note_unread(meta)
         if total_changed:
@@ -360,6 +364,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         username = self.user.username
         mine = meta.get("counts", {}).get(str(self.user.pk))
         conversation_id = serialize.delivery_conversation_id(data, username)
+        if mine is not None and not self.fresh_count(conversation_id, data["change"]):
+            mine = None
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.message_patch(data, username, mine)
         await self.send_delivery(message, patch, total_changed, serialize.message_frame, data)
@@ -371,6 +377,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         username, pk = self.user.username, str(self.user.pk)
         mine = meta.get("counts", {}).get(pk)
         conversation_id = serialize.delivery_conversation_id(data, username)
+        if mine is not None and not self.fresh_count(conversation_id, data["change"]):
+            mine = None
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.revoke_patch(
             data, username, mine, is_last=pk in meta.get("last", ()), had_mentions=bool(meta.get("mentions"))
@@ -399,7 +407,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""
         mine = meta.get("unread", {}).get(str(self.user.pk))
-        return bool(mine) and self.set_unread(*mine)
+        return bool(mine) and self.set_unread(*mine[:2])
+
+    def fresh_count(self, conversation_id, at):
+        """Whether an absolute unread count as of change ``at`` is at least as new as the one
+        this socket holds (and note it). Events published by different processes can
+        arrive out of order: a message's count arriving after a later message's, or after
+        the read that covered it, must not win (it would be wrong until the next change)."""
+        if at < self.counted_at.get(conversation_id, 0):
+            return False
+        self.counted_at[conversation_id] = at
+        return True
 
     def set_unread(self, conversation_id, count):
         """Record an absolute unread count; whether the total changed."""

@@ -232,6 +232,7 @@ def delivery(base: dict, change: int) -> dict:
     received, sent, event = _for_both_audiences(base)
     event.update(
         sequence=base["sequence"],
+        change=change,
         atUserList=base["atUserList"],
         patch_in=_patch_head(received, change),
         patch_out=_patch_head(sent, change),

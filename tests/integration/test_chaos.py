@@ -373,6 +373,13 @@ class Client:
             for patch in data:
                 if "syncCursor" in patch and not self.take_change(patch, live, own=True):
                     continue
+                if not live and "syncCursor" not in patch and "unreadCount" in patch:
+                    # A read of this client's, held back during a sync that started after
+                    # its reply: the sync's list is newer. (This client is its user's only
+                    # tab. With several, another tab's read may be newer than the list or
+                    # not, and the patch carries nothing to tell.)
+                    self.counts["held read patches dropped"] += 1
+                    patch = {k: v for k, v in patch.items() if k not in ("unreadCount", "groupAtInfoList")}
                 self.merge_patch(patch)
         elif event == "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED":
             self.total_unread = data

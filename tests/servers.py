@@ -360,6 +360,19 @@ class RemoteTab:
         await self.ws.close()
 
 
+async def whole_history(request, conversation_id, max_pages=1000):
+    """A conversation's whole history, oldest first, paged back with ``nextReqMessageID``;
+    ``request(op, **args)`` is a client's request coroutine (``RemoteTab.request``)."""
+    messages, cursor = [], ""
+    for _ in range(max_pages):
+        page = await request("getMessageList", conversationID=conversation_id, nextReqMessageID=cursor, count=15)
+        messages = page["messageList"] + messages
+        if page["isCompleted"]:
+            return messages
+        cursor = page["nextReqMessageID"]
+    raise AssertionError(f"{conversation_id}: history did not complete in {max_pages} pages")
+
+
 def in_own_loop(test):
     """Run an async test in a new event loop on a worker thread of its own.
 

@@ -66,7 +66,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import need_service
 from tests.integration.conftest import daphne_env, fresh_database, migrate_with_sessions, unique_name
-from tests.servers import RedisServer, RemoteTab, in_own_loop, start_daphne
+from tests.servers import RedisServer, RemoteTab, in_own_loop, start_daphne, whole_history
 
 pytestmark = pytest.mark.integration
 
@@ -339,7 +339,7 @@ class Client:
         listed = (await self.call("getConversationList"))["conversationList"]
         for conversation in listed:
             conversation_id = conversation["conversationID"]
-            for message in await history(self.call, conversation_id):
+            for message in await whole_history(self.call, conversation_id):
                 self.apply_message(conversation_id, message, ordered=True)
             self.cursors[conversation_id] = conversation["syncCursor"]
         self.replace_list(listed)
@@ -533,18 +533,6 @@ class Client:
             await self.drop()
 
 
-async def history(call, conversation_id):
-    """A conversation's whole history, oldest first, paged back with nextReqMessageID."""
-    messages, cursor = [], ""
-    for _ in range(1000):
-        page = await call("getMessageList", conversationID=conversation_id, nextReqMessageID=cursor, count=15)
-        messages = page["messageList"] + messages
-        if page["isCompleted"]:
-            return messages
-        cursor = page["nextReqMessageID"]
-    raise AssertionError(f"{conversation_id}: history did not complete in 1000 pages")
-
-
 # --- the cluster and its chaos ------------------------------------------------------------------
 
 
@@ -707,7 +695,7 @@ async def judge(clients):
             elif listed(mine) != listed(theirs):
                 verdict.list_mismatches.append(f"{client.name} {conversation_id}: client {listed(mine)}, server {listed(theirs)}")
         for conversation_id in sorted(fresh_by_id):
-            histories[client.name, conversation_id] = await history(client.call, conversation_id)
+            histories[client.name, conversation_id] = await whole_history(client.call, conversation_id)
 
     for (user, conversation_id), messages in histories.items():
         client = by_name[user]

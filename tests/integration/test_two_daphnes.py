@@ -26,7 +26,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.integration.conftest import daphne_env, delete_redis_keys, fresh_database, migrate_with_sessions, unique_name
-from tests.servers import WAIT, RemoteTab, Server, in_own_loop, start_daphne
+from tests.servers import WAIT, RemoteTab, Server, in_own_loop, start_daphne, whole_history
 
 pytestmark = pytest.mark.integration
 
@@ -178,18 +178,6 @@ async def test_recall_crosses_processes(cluster):
         assert next(m for m in history["messageList"] if m["ID"] == sent["ID"])["isRevoked"] is True
 
 
-async def all_pages(tab, conversation_id):
-    """The whole history of a conversation, paging with nextReqMessageID (bounded)."""
-    messages, cursor = [], ""
-    for _ in range(200):
-        page = await tab.request("getMessageList", conversationID=conversation_id, nextReqMessageID=cursor, count=15)
-        messages = page["messageList"] + messages
-        if page["isCompleted"]:
-            return messages
-        cursor = page["nextReqMessageID"]
-    raise AssertionError(f"{conversation_id}: history did not complete in 200 pages")
-
-
 @in_own_loop
 async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
     tag = marker()
@@ -197,7 +185,7 @@ async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
         sent = [await alice.send_text("bob", f"history {tag} {i}") for i in range(20)]
         sent_ids = [m["ID"] for m in sent]
 
-        seen_by_bob = await all_pages(bob, "C2Calice")
+        seen_by_bob = await whole_history(bob.request, "C2Calice")
         sequences = [m["sequence"] for m in seen_by_bob]
         assert sequences == list(range(1, len(sequences) + 1)), f"gaps or disorder: {sequences}"
         assert [m["ID"] for m in seen_by_bob[-20:]] == sent_ids
@@ -205,7 +193,7 @@ async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
         assert {m["flow"] for m in seen_by_bob[-20:]} == {"in"}
 
         # Both processes serve the same record: alice's view on A is the same thread.
-        seen_by_alice = await all_pages(alice, "C2Cbob")
+        seen_by_alice = await whole_history(alice.request, "C2Cbob")
         assert [(m["ID"], m["sequence"]) for m in seen_by_alice] == [(m["ID"], m["sequence"]) for m in seen_by_bob]
 
 

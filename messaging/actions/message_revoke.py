@@ -55,10 +55,11 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
     if not isinstance(message_id, str) or not message_id:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
+        messages = Message.objects if by_admin else Message.objects.visible_to(user)
         message = (
             # Not the revoker with it: on PostgreSQL a row another recall changed while
             # this one waited for the lock comes back with the joins of its old version.
-            Message.objects.select_for_update(of=("self",))
+            messages.select_for_update(of=("self",))
             .select_related("sender")
             .filter(thread_id=thread.pk, msg_id=message_id, seq__gte=min_seq)
             .first()
@@ -79,14 +80,19 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         had_mentions = bool(message.at_user_list)
         if had_mentions:
             GroupAtMention.objects.filter(message_id=message.pk).delete()
-        counted = group.counts_unread if group is not None else True
+        counted = (group.counts_unread if group is not None else True) and not (
+            message.excluded_from_unread_count or message.is_targeted
+        )
+        where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
+        if message.is_targeted:  # its viewers are its sender and receivers (Message.visible_to)
+            where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
+            params += [message.sender_id, message.pk]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
                 " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
-                " WHERE thread_id = %s AND min_seq <= %s"
-                " RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
-                [counted, message.sender_id, message.seq, thread.pk, message.seq],
+                f" WHERE {where} RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
+                [counted, message.sender_id, message.seq, *params],
             )
             viewers = cursor.fetchall()
         if thread.kind == Thread.Kind.C2C:

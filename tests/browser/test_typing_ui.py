@@ -1,0 +1,54 @@
+"""The typing indicator (C2C): what alice types shows "typing…" in bob's open chat header,
+carried by onlineUserOnly Custom messages (TUIKit's user_typing_status) that never become
+bubbles, previews or history."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+
+pytestmark = pytest.mark.browser
+
+
+def test_bob_sees_alice_typing_and_the_signals_leave_no_trace(open_as):
+    alice = open_as("alice")
+    bob = open_as("bob")
+    hello = unique("Hello")
+    start_chat(alice.page, "bob")
+    send(alice.page, hello)
+    conversation_item(bob.page, "C2Calice").click()
+    expect(bubble(bob.page, hello)).to_be_visible()
+    header = bob.page.locator("#chat-sub")
+    expect(header).not_to_have_text("typing…")
+    bubbles = bob.page.get_by_test_id("message-bubble")
+    count = bubbles.count()
+
+    composer = alice.page.get_by_test_id("composer-input")
+    composer.press_sequentially("I am wri")
+    expect(header).to_have_text("typing…")
+    expect(header).to_have_class("chat-sub is-typing")
+    expect(bubbles).to_have_count(count)
+    preview = conversation_item(bob.page, "C2Calice").get_by_test_id("conversation-preview")
+    expect(preview).to_contain_text(hello)
+
+    # Clearing the input sends "stopped": the header goes back at once.
+    composer.fill("")
+    expect(header).not_to_have_text("typing…")
+
+    # Typing again, then sending: the message ends "typing…" and is the only new bubble.
+    reply = unique("I am writing")
+    composer.press_sequentially("I am")
+    expect(header).to_have_text("typing…")
+    composer.fill(reply)
+    composer.press("Enter")
+    expect(bubble(bob.page, reply)).to_be_visible()
+    expect(header).not_to_have_text("typing…")
+    expect(bubbles).to_have_count(count + 1)
+    expect(preview).to_contain_text(reply)
+
+    # Nothing of the signals is stored: a reload shows the two messages only.
+    bob.page.reload()
+    bob.wait_ready()
+    expect(bubble(bob.page, reply)).to_be_visible()
+    expect(bob.page.get_by_test_id("message-bubble")).to_have_count(count + 1)
+    expect(bob.page.locator("#chat-sub")).not_to_have_text("typing…")

@@ -133,40 +133,6 @@ def send_message(
         if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
     receivers = group_receivers(group, receiver_list) if receiver_list else {}
-    if online_user_only:
-        return _send_online(
-            sender,
-            group=group,
-            peer=peer,
-            msg_type=msg_type,
-            payload=payload,
-            at_user_list=at_user_list,
-            forward=forward,
-            receiver_pks=list(receivers),
-            message=Message(
-                msg_id=msg_id or new_message_id(sender.pk),
-                sender=sender,
-                priority=priority,
-                cloud_custom_data=cloud_custom_data,
-                random=random or 0,
-                client_time=client_time or 0,
-                seq=0,
-                created_at=timezone.now(),
-                is_targeted=bool(receivers),
-                receiver_list=receiver_list,
-            ),
-            origin=origin,
-        )
-    if msg_id is not None:
-        stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
-        if stored is not None:
-            if group is None:
-                same_target = stored.thread.key == Thread.c2c_key(sender.pk, peer.pk)
-            else:
-                same_target = stored.thread_id == group.thread_id
-            if not same_target:
-                raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
-            return _already_stored(stored, sender, peer.username if group is None else group.group_id)
     fields = dict(
         msg_id=msg_id or new_message_id(sender.pk),
         priority=priority,
@@ -181,6 +147,22 @@ def send_message(
         ),
         origin=origin,
     )
+    if online_user_only:
+        if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly messages are text, custom, face or location messages")
+        body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
+        check_body_size(body.payload, cloud_custom_data)
+        return _send_online(sender, group or peer, body, **fields)
+    if msg_id is not None:
+        stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
+        if stored is not None:
+            if group is None:
+                same_target = stored.thread.key == Thread.c2c_key(sender.pk, peer.pk)
+            else:
+                same_target = stored.thread_id == group.thread_id
+            if not same_target:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
+            return _already_stored(stored, sender, peer.username if group is None else group.group_id)
     body = None
     try:
         with transaction.atomic():
@@ -255,24 +237,18 @@ def group_receivers(group: Group, receiver_list) -> dict:
     return found
 
 
-def _send_online(sender, *, group, peer, msg_type, payload, at_user_list, forward, receiver_pks, message, origin):
-    """An onlineUserOnly message: checked as a stored one would be, then handed to the
-    sockets open now and nothing written (no thread, no ``seq``, no conversation row), so
-    nothing replays it. A file would need a stored message to be downloadable: only the
-    types without one (``rules.ONLINE_ONLY_TYPES``). ``message`` is the unsaved row."""
-    if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly messages are text, custom, face or location messages")
-    conversation_type = Thread.Kind.C2C if group is None else Thread.Kind.GROUP
-    body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
-    check_body_size(body.payload, message.cloud_custom_data)
-    message.type, message.payload, message.at_user_list = body.type, body.payload, body.at_user_list
-    message.client_time = message.client_time or int(message.created_at.timestamp())
-    if group is None:
-        recipients, to, via_thread = [peer.pk], peer.username, None
+def _send_online(sender, target: Group | User, body, *, control: SendControl, origin, **fields) -> SentMessage:
+    """An onlineUserOnly message, checked by the caller as a stored one would be: handed
+    to the sockets open now and nothing written (no thread, no ``seq``, no conversation
+    row), so nothing replays it. A file would need a stored message to be downloadable:
+    only the types without one (``rules.ONLINE_ONLY_TYPES``). Its row is never saved."""
+    now = timezone.now()
+    message = new_message_row(None, 0, sender, body.type, body.payload, body.at_user_list, now=now, control=control, **fields)
+    if isinstance(target, User):
+        conversation_type, recipients, to, via_thread = Thread.Kind.C2C, [target.pk], target.username, None
     else:
-        recipients, to, via_thread = receiver_pks, group.group_id, group.thread_id
-        if not receiver_pks:
-            recipients = GroupMember.objects.filter(group=group).values_list("user_id", flat=True)
+        conversation_type, to, via_thread = Thread.Kind.GROUP, target.group_id, target.thread_id
+        recipients = control.receiver_pks or GroupMember.objects.filter(group=target).values_list("user_id", flat=True)
     base = serialize.message_base(message, Thread(kind=conversation_type), sender=sender, to=to)
     # Nothing to commit: outside a transaction publish_on_commit sends at once.
     publish_on_commit(
@@ -284,6 +260,47 @@ def _send_online(sender, *, group, peer, msg_type, payload, at_user_list, forwar
         via_thread=via_thread,
     )
     return SentMessage(message, base)
+
+
+def new_message_row(
+    thread,
+    seq,
+    sender,
+    msg_type,
+    payload,
+    at_user_list,
+    *,
+    now,
+    msg_id,
+    control: SendControl,
+    priority="Normal",
+    cloud_custom_data="",
+    random=0,
+    client_time=0,
+    offline_push_info=None,
+) -> Message:
+    """The Message a send makes, unsaved: post_message inserts it, an onlineUserOnly send
+    only serialises it."""
+    return Message(
+        thread=thread,
+        seq=seq,
+        msg_id=msg_id,
+        sender=sender,
+        type=msg_type,
+        payload=payload,
+        priority=priority,
+        cloud_custom_data=cloud_custom_data,
+        at_user_list=at_user_list or [],
+        random=random,
+        client_time=client_time or int(now.timestamp()),
+        offline_push_info=offline_push_info,
+        excluded_from_unread_count=control.excluded_from_unread_count,
+        excluded_from_last_message=control.excluded_from_last_message,
+        excluded_from_content_moderation=control.excluded_from_content_moderation,
+        is_targeted=bool(control.receiver_pks),
+        receiver_list=list(control.receiver_list),
+        created_at=now,
+    )
 
 
 def c2c_thread(user_a: User, user_b: User) -> Thread:
@@ -315,50 +332,32 @@ def post_message(
     msg_type,
     payload,
     msg_id,
-    priority="Normal",
-    cloud_custom_data="",
-    random=0,
-    client_time=0,
     at_user_list=None,
     attachments=(),
     counts_unread=True,
     direct_to=(),
-    offline_push_info=None,
     control: SendControl = ORDINARY,
     origin=None,
+    **stored,
 ) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
 
     Used by send_message and by group actions for their tips. ``counts_unread`` is
     False for Meeting groups and for tips. ``direct_to`` (user pks) also delivers to
     those users' own channel groups: members this change added. ``control``: the
-    send options stored on the message (``SendControl``).
+    send options stored on the message (``SendControl``). ``stored``: the other
+    fields the message keeps as sent (``new_message_row``: priority,
+    cloudCustomData, random, clientTime, offlinePushInfo).
     """
     with connection.cursor() as cursor:
         cursor.execute("UPDATE messaging_thread SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [thread.pk])
         (seq,) = cursor.fetchone()
     thread.last_seq = seq
     now = timezone.now()
-    message = Message.objects.create(
-        thread=thread,
-        seq=seq,
-        msg_id=msg_id,
-        sender=sender,
-        type=msg_type,
-        payload=payload,
-        priority=priority,
-        cloud_custom_data=cloud_custom_data,
-        at_user_list=at_user_list or [],
-        random=random,
-        client_time=client_time or int(now.timestamp()),
-        offline_push_info=offline_push_info,
-        excluded_from_unread_count=control.excluded_from_unread_count,
-        excluded_from_last_message=control.excluded_from_last_message,
-        excluded_from_content_moderation=control.excluded_from_content_moderation,
-        is_targeted=bool(control.receiver_pks),
-        receiver_list=list(control.receiver_list),
-        created_at=now,
+    message = new_message_row(
+        thread, seq, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
     )
+    message.save(force_insert=True)
     if attachments:
         message.attachments.add(*attachments)
     if at_user_list:

@@ -5,19 +5,14 @@ bubbles, previews or history."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+from tests.browser.pages import bubble, chat_between, conversation_item, unique
 
 pytestmark = pytest.mark.browser
 
 
 def test_bob_sees_alice_typing_and_the_signals_leave_no_trace(open_as):
-    alice = open_as("alice")
-    bob = open_as("bob")
     hello = unique("Hello")
-    start_chat(alice.page, "bob")
-    send(alice.page, hello)
-    conversation_item(bob.page, "C2Calice").click()
-    expect(bubble(bob.page, hello)).to_be_visible()
+    alice, bob = chat_between(open_as, "alice", "bob", hello)
     header = bob.page.locator("#chat-sub")
     expect(header).not_to_have_text("typing…")
     bubbles = bob.page.get_by_test_id("message-bubble")

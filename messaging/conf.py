@@ -42,6 +42,12 @@ DEFAULTS = {
     # revokeMessage: how long (seconds) a sender may recall their own message (the SDK's
     # default 2 minutes). Group owners and admins may recall members' messages at any time.
     "REVOKE_WINDOW": 120,
+    # sync: messages in one reply (the client asks again until isSyncCompleted).
+    "SYNC_PAGE_SIZE": 200,
+    # sync: a conversation more changes behind than this answers 2290 (refetch instead).
+    "SYNC_MAX_GAP": 5000,
+    # sync: a conversation the client does not name yet brings its unread messages, at most this many.
+    "SYNC_NEW_CONVERSATION_MESSAGES": 100,
 }
 
 

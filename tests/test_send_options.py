@@ -8,9 +8,9 @@ from channels.db import database_sync_to_async
 
 from messaging import actions
 from messaging.models import Group, Message, MessageReceiver
-from messaging.queries.message_list import get_group_messages_after
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, mute, send_group_text  # noqa: F401
 from tests.test_revoke_protocol import apply_events, comparable, ref, state
+from tests.test_sync import cursors_of, messages_of, sync_all
 from tests.ws import events_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -237,17 +237,40 @@ async def test_a_targeted_message_is_seen_only_by_its_receivers_and_sender(open_
     await b.request("sendMessage", message={"to": "carol", "conversationType": "C2C", "forward": ref(sent, "GROUPg1")})
 
 
-async def test_a_targeted_message_is_left_out_of_catch_up_for_others(alice, bob, carol):
+def test_sync_brings_a_targeted_message_and_its_recall_to_its_receivers_only(alice, bob, carol):
     def arrange():
         make_group(alice, group_type="Public", members=["bob", "carol"])
-        send_group_text(alice, "g1", "to bob", receiver_list=["bob"])
-        send_group_text(alice, "g1", "to all")
-        return Group.objects.get(group_id="g1").thread_id
+        return {user: cursors_of(user) for user in (alice, bob, carol)}
 
-    thread_id = await database_sync_to_async(arrange)()
+    before = arrange()
+    targeted = send_group_text(alice, "g1", "to bob", receiver_list=["bob"])
+    actions.revoke_message(alice, "GROUPg1", targeted.msg_id)
+    to_all = send_group_text(alice, "g1", "to all")
+
     for user, expected in ((bob, ["to bob", "to all"]), (carol, ["to all"]), (alice, ["to bob", "to all"])):
-        missed = await database_sync_to_async(get_group_messages_after)(user, thread_id, 1)
-        assert [m["payload"]["text"] for m in missed] == expected
+        pages, cursors = sync_all(user, before[user])
+        listed = [m["payload"].get("text", m["messageForShow"]) for m in messages_of(pages, "GROUPg1")]
+        assert listed == [t if t != "to bob" else "Alice recalled a message" for t in expected], user
+        assert cursors["GROUPg1"] == cursors_of(user)["GROUPg1"], "caught up to the thread's last change"
+    # A client new to the conversation gets its unread messages: the ones carol may see.
+    unread = messages_of(sync_all(carol, {})[0], "GROUPg1")
+    assert [m["ID"] for m in unread if m["type"] == "TIMTextElem"] == [to_all.msg_id]
+    assert targeted.msg_id not in [m["ID"] for m in unread]
+
+
+async def test_a_targeted_message_skips_a_change_number_in_the_others_patches(open_tab, alice, bob, carol):
+    await team(alice, "bob", "carol")
+    a, c = await open_tab(alice), await open_tab(carol)
+    [listed] = (await c.request("getConversationList"))["conversationList"]
+    await send(a, text("g1", "to bob", receiverList=["bob"]))
+    await send(a, text("g1", "to all"))
+
+    [patch] = await c.wait_event("CONVERSATION_LIST_UPDATED")
+    assert patch["syncCursor"] == listed["syncCursor"] + 2, "one change carol does not hear of"
+    page = await c.request("sync", cursors={"GROUPg1": listed["syncCursor"]})
+    [entry] = page["conversations"]
+    assert [m["payload"]["text"] for m in entry["messageList"]] == ["to all"]
+    assert entry["syncCursor"] == patch["syncCursor"]
 
 
 async def test_recalling_a_targeted_message_reaches_only_its_sender_and_receivers(open_tab, alice, bob, carol):

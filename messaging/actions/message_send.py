@@ -350,13 +350,18 @@ def post_message(
     cloudCustomData, random, clientTime, offlinePushInfo).
     """
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE messaging_thread SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [thread.pk])
-        (seq,) = cursor.fetchone()
-    thread.last_seq = seq
+        cursor.execute(
+            "UPDATE messaging_thread SET last_seq = last_seq + 1, last_change = last_change + 1"
+            " WHERE id = %s RETURNING last_seq, last_change",
+            [thread.pk],
+        )
+        seq, change = cursor.fetchone()
+    thread.last_seq, thread.last_change = seq, change
     now = timezone.now()
     message = new_message_row(
         thread, seq, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
     )
+    message.created_change = message.change = change
     message.save(force_insert=True)
     if attachments:
         message.attachments.add(*attachments)
@@ -372,8 +377,8 @@ def post_message(
     base = serialize.message_base(message, thread, sender=sender, to=to)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
-    delivery = serialize.delivery(base, last_message=not control.excluded_from_last_message)
-    meta = {"counts": {str(pk): unread for pk, _, unread in viewers}, "thread": thread.pk}
+    delivery = serialize.delivery(base, change, last_message=not control.excluded_from_last_message)
+    meta = {"counts": {str(pk): unread for pk, _, unread in viewers}}
     recipients = [user_pk for user_pk, _, _ in viewers]
     if thread.kind == Thread.Kind.GROUP:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)

@@ -56,6 +56,10 @@ class Message(models.Model):
     is_targeted = models.BooleanField(default=False)
     receiver_list = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
+    # The thread's change counter (Thread.last_change) when this message was stored, and at
+    # its last change (a recall): sync tells new messages from changed ones by them.
+    created_change = models.BigIntegerField(default=0)
+    change = models.BigIntegerField(default=0)
     # Uploads this message refers to (its own, forwarded or merged ones): a member of
     # the thread may download them.
     attachments = models.ManyToManyField("messaging.Upload", blank=True, related_name="messages")
@@ -69,6 +73,7 @@ class Message(models.Model):
             # An ID names one message in its thread (paging cursors, forwards).
             models.UniqueConstraint(fields=["thread", "msg_id"], name="unique_thread_msg_id"),
         ]
+        indexes = [models.Index(fields=["thread", "change"], name="message_change_idx")]
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"

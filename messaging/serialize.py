@@ -275,6 +275,12 @@ def revocation(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
     return event
 
 
+def cursor_patch(conversation_id: str, change: int) -> dict:
+    """A conversation patch that only moves the client's ``syncCursor``: a change the
+    viewer may not see (a targeted message to others, or its recall)."""
+    return {"conversationID": conversation_id, "syncCursor": change}
+
+
 def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_last: bool, had_mentions: bool) -> str:
     """The conversation patch a recall makes for ``viewer_id`` (docs/PROTOCOL.md §6.3): the
     revoked ``lastMessage`` when it was the conversation's last message, the viewer's

@@ -198,6 +198,16 @@ async def test_excluded_from_content_moderation_is_stored(open_tab, alice, bob):
 # --- receiverList ------------------------------------------------------------------------------
 
 
+def only_the_change_number(events, old):
+    """How many patches ``events`` holds, checking that they are all cursor-only patches that
+    follow ``old``'s cursor one by one (a targeted message to others, or its recall)."""
+    cursor = old["conversations"][0]["syncCursor"]
+    patches = sum(events_named(events, "CONVERSATION_LIST_UPDATED"), [])
+    assert [e["event"] for e in events] == ["CONVERSATION_LIST_UPDATED"] * len(events)
+    assert patches == [{"conversationID": "GROUPg1", "syncCursor": cursor + i} for i in range(1, len(patches) + 1)]
+    return len(patches)
+
+
 async def test_a_targeted_message_is_seen_only_by_its_receivers_and_sender(open_tab, alice, bob, carol, dave):
     await team(alice, "bob", "carol", "dave")
     before_msg = await database_sync_to_async(send_group_text)(dave, "g1", "for all")
@@ -221,7 +231,7 @@ async def test_a_targeted_message_is_seen_only_by_its_receivers_and_sender(open_
         assert patch["lastMessage"]["ID"] == sent["ID"] and patch["unreadCount"] == 1, "as before: not counted (TIM.md §10)"
     await verify(a2, old[a2], "GROUPg1")
     await verify(a1, old[a1], "GROUPg1", [sent])
-    assert await d.drain() == []
+    assert only_the_change_number(await d.drain(), old[d]) == 1
     assert comparable(await state(d, "GROUPg1")) == comparable(old[d]), "dave's history, lastMessage and unread are untouched"
     dave_history = (await d.request("getMessageList", conversationID="GROUPg1"))["messageList"]
     assert sent["ID"] not in [m["ID"] for m in dave_history] and before_msg.msg_id in [m["ID"] for m in dave_history]
@@ -258,19 +268,23 @@ def test_sync_brings_a_targeted_message_and_its_recall_to_its_receivers_only(ali
     assert targeted.msg_id not in [m["ID"] for m in unread]
 
 
-async def test_a_targeted_message_skips_a_change_number_in_the_others_patches(open_tab, alice, bob, carol):
+async def test_the_others_get_a_targeted_messages_change_number_alone(open_tab, alice, bob, carol):
+    """Their cursor follows without a gap, so no tab of theirs has to sync; and a sync
+    from before it brings only what they may see."""
     await team(alice, "bob", "carol")
     a, c = await open_tab(alice), await open_tab(carol)
     [listed] = (await c.request("getConversationList"))["conversationList"]
     await send(a, text("g1", "to bob", receiverList=["bob"]))
     await send(a, text("g1", "to all"))
 
-    [patch] = await c.wait_event("CONVERSATION_LIST_UPDATED")
-    assert patch["syncCursor"] == listed["syncCursor"] + 2, "one change carol does not hear of"
+    events = await c.drain(settle=0.3)
+    cursors = [p["syncCursor"] for p in sum(events_named(events, "CONVERSATION_LIST_UPDATED"), [])]
+    assert cursors == [listed["syncCursor"] + 1, listed["syncCursor"] + 2]
+    assert [m["payload"]["text"] for m in sum(events_named(events, "MESSAGE_RECEIVED"), [])] == ["to all"]
     page = await c.request("sync", cursors={"GROUPg1": listed["syncCursor"]})
     [entry] = page["conversations"]
     assert [m["payload"]["text"] for m in entry["messageList"]] == ["to all"]
-    assert entry["syncCursor"] == patch["syncCursor"]
+    assert entry["syncCursor"] == cursors[-1]
 
 
 async def test_recalling_a_targeted_message_reaches_only_its_sender_and_receivers(open_tab, alice, bob, carol):
@@ -285,7 +299,7 @@ async def test_recalling_a_targeted_message_reaches_only_its_sender_and_receiver
 
     events = await verify(a, old[a], "GROUPg1")
     assert events_named(events, "MESSAGE_REVOKED")[0][0]["ID"] == sent["ID"]
-    assert await c.drain() == []
+    assert only_the_change_number(await c.drain(), old[c]) == 1, "the recall's"
     assert comparable(await state(c, "GROUPg1")) == comparable(old[c])
     assert reply["message"]["isRevoked"]
 

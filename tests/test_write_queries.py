@@ -29,7 +29,8 @@ SIZES = [3, 40]
 SEND_C2C = 7  # peer; S; thread by key; seq UPDATE ... RETURNING; message INSERT; conversations UPDATE ... RETURNING; R
 FIRST_C2C_SEND = 14  # the same + the thread's get_or_create (lookup, S, INSERT, R), both conversations INSERT, their S/R
 SEND_GROUP = 7  # group; membership; S; seq UPDATE; message INSERT; conversations UPDATE ... RETURNING; R
-SEND_GROUP_TARGETED = 9  # SEND_GROUP + the receivers' memberships + the receivers INSERT (the UPDATE names them)
+SEND_GROUP_TARGETED = 10  # SEND_GROUP + the receivers' memberships + the receivers INSERT (the UPDATE names them)
+#                            + the other members (their change number alone)
 SEND_ONLINE_C2C = 1  # peer; nothing written
 SEND_ONLINE_GROUP = 3  # group; membership; the members (the event's recipients); nothing written
 ADD_MEMBERS = 14  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +

@@ -20,6 +20,9 @@ it (whose read cursor is before it) and returns every viewer's absolute count. O
 statements for a group of any size. Recalling a recalled message returns it again and
 publishes nothing.
 
+A targeted message's viewers are its sender and receivers (``Message.visible_to``): only
+their rows are updated, and the other members get the recall's change number alone.
+
 After commit, MESSAGE_REVOKED goes to every socket of every viewer except the tab that
 asked (as with sendMessage: the vendor's SDK resolves the revoker's own promise and
 fires the event on the other instances); that tab gets the conversation patch.
@@ -33,6 +36,7 @@ from django.utils import timezone
 
 from messaging import conf, rules, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
+from messaging.actions.message_send import publish_change_to_others
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
@@ -111,6 +115,8 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
             "mentions": had_mentions,
         }
         recipients = [pk for pk, *_ in viewers]
+        if message.is_targeted:
+            publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
         via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
         publish_on_commit(
             "MESSAGE_REVOKED",

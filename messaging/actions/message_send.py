@@ -380,6 +380,8 @@ def post_message(
     delivery = serialize.delivery(base, change, last_message=not control.excluded_from_last_message)
     meta = {"counts": {str(pk): unread for pk, _, unread in viewers}}
     recipients = [user_pk for user_pk, _, _ in viewers]
+    if control.receiver_pks:
+        publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
     if thread.kind == Thread.Kind.GROUP:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)
         if direct_to:
@@ -388,6 +390,18 @@ def post_message(
     else:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta)
     return SentMessage(message, base)
+
+
+def publish_change_to_others(thread: Thread, conversation_id, change, viewers):
+    """A targeted message's send or recall is a change of the group's conversation that
+    only its sender and receivers hear of. The other members get its number alone
+    (``serialize.cursor_patch``), so that their next patch does not look like a lost
+    change, which would make every one of their tabs call ``sync`` (docs/PROTOCOL.md
+    §8.1). One query: the group's other conversation rows."""
+    others = Conversation.objects.filter(thread_id=thread.pk).exclude(user_id__in=viewers).values_list("user_id", flat=True)
+    publish_on_commit(
+        "CONVERSATION_LIST_UPDATED", [serialize.cursor_patch(conversation_id, change)], others, via_thread=thread.pk
+    )
 
 
 def _conversation_update(control: SendControl, counts_unread, sender_pk, message_pk, now, thread_pk):

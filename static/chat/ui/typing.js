@@ -8,7 +8,7 @@
 import { isGroupConversation, peerOf } from "../ids.js";
 import { TYPING_SHOW_MS, nextTypingSignal, typingData, typingStatusOf } from "../typing.js";
 import { rerenderChatHeader } from "./navigation.js";
-import { chat, state } from "./state.js";
+import { TYPES, chat, state } from "./state.js";
 
 const sent = new Map(); // conversationID -> {typing, at}: the last signal this tab sent
 const shown = new Map(); // conversationID -> the timer that hides "typing…"
@@ -17,9 +17,13 @@ export function isPeerTyping(conversationID) {
   return shown.has(conversationID);
 }
 
-/** Tell the C2C peer that the user is typing (hasText) or stopped; best effort, never an error. */
+/**
+ * Tell the C2C peer that the user is typing (hasText) or stopped; best effort, never an
+ * error. Not while offline: a signal is worth nothing later, so it is never queued.
+ */
 export function signalTyping(conversationID, hasText) {
   if (!conversationID || isGroupConversation(conversationID) || !state.ready) return;
+  if (state.netState && state.netState !== TYPES.NET_STATE_CONNECTED) return;
   const now = Date.now();
   const signal = nextTypingSignal(sent.get(conversationID), hasText, now);
   if (!signal) return;

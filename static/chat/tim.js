@@ -419,7 +419,8 @@
         break;
       case 'MESSAGE_RECEIVED':
         // One frame per delivery: the messages, then their conversation's patch and
-        // the new total, fired in that order as three SDK events.
+        // the new total, fired in that order as three SDK events. An onlineUserOnly
+        // message comes alone: it changes no conversation and no count.
         this._onMessages(data.map(wrapMessage));
         this._applyFramePatch(frame);
         break;
@@ -734,7 +735,7 @@
     var random = randomInt();
     var conversationType = options.conversationType;
     var profile = this._profile || {};
-    return new Message({
+    var message = new Message({
       ID: this._userID + '-' + clientTime + '-' + random,
       type: type,
       payload: payload,
@@ -762,6 +763,9 @@
       progress: 0,
       messageForShow: ''
     });
+    // A targeted group message (the SDK's receiverList, up to 50 members).
+    if (options.receiverList && options.receiverList.length) message.receiverList = options.receiverList.slice();
+    return message;
   };
 
   Chat.prototype.createTextMessage = function (options) {
@@ -1064,6 +1068,13 @@
     return payload;
   };
 
+  // sendMessage's options (the SDK's): an onlineUserOnly message is not stored and an
+  // excludedFromLastMessage one is not the conversation's lastMessage, for anyone.
+  function becomesLastMessage(options) {
+    if (!options) return true;
+    return !options.onlineUserOnly && !(options.messageControlInfo && options.messageControlInfo.excludedFromLastMessage);
+  }
+
   Chat.prototype.sendMessage = function (message, options) {
     var self = this;
     if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
@@ -1091,6 +1102,7 @@
         clientTime: message.clientTime
       };
       if (message.atUserList && message.atUserList.length) wire.atUserList = message.atUserList;
+      if (message.receiverList) wire.receiverList = message.receiverList;
       if (message._forward) wire.forward = message._forward;
       if (message._merged) wire.payload = {
         messageList: message._merged, title: message.payload.title,
@@ -1107,7 +1119,7 @@
       self._sentIDs[message.ID] = true;
       self._hold(message);
       var conv = self._conversations[message.conversationID];
-      if (conv) {
+      if (conv && becomesLastMessage(options)) {
         conv.lastMessage = lastMessageOf(message);
         self._emitConversations();
       }

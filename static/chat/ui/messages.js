@@ -10,7 +10,7 @@
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, startOfDay, toDate } from "../format.js";
 import { isForwardable, lastOwnStoredID, mergeMessages, newHistory } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
-import { withinRevokeWindow } from "../rules.js";
+import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
 import { messageBody } from "./bodies.js";
 import { conversationAvatarInfo, conversationTitle, findConversation } from "./conversations.js";
@@ -290,6 +290,9 @@ function messageColumn(m, name, options) {
     col.append(label);
   }
   col.append(messageBubble(m, name, options));
+  if (Array.isArray(m.receiverList) && m.receiverList.length) {
+    col.append(el("div", { class: "msg-receivers", "data-testid": "message-receivers", text: receiversNote(m.receiverList, state.me.userID, displayName) }));
+  }
   if (m.status === "fail") col.append(failedNote(m, options.error));
   if (options.showReceipt) {
     const read = Boolean(m.isPeerRead);

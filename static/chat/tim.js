@@ -681,6 +681,9 @@
     if (OUTBOX_TYPES.indexOf(message.type) === -1 || message._upload || message._forward || message._merged) return;
     if (message._sendOptions && message._sendOptions.onlineUserOnly) return;  // "typing…" is worthless later
     var entry = JSON.parse(JSON.stringify(message));
+    for (var field in entry) {
+      if (field.charAt(0) === '_') delete entry[field];  // what an application hung on the object
+    }
     entry.options = message._sendOptions || {};
     // Read again before each write: another tab of this user may have changed the list.
     this._save(this.entries().filter(function (e) { return e.ID !== message.ID; }).concat([entry]));

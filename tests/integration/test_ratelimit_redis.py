@@ -9,16 +9,9 @@ import redis
 
 from messaging import ratelimit
 from tests.integration.conftest import delete_redis_keys, unique_name
+from tests.test_ratelimit import FakeClock
 
 pytestmark = pytest.mark.integration
-
-
-class FakeClock:
-    def __init__(self, now=2_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

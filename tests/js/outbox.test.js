@@ -4,11 +4,9 @@
 // deleteMessage drops an unsent one. tim.js runs alone on a fake page whose localStorage
 // outlives a "reload" (a second page on the same storage).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import vm from "node:vm";
 
-const SOURCE = readFileSync(new URL("../../static/chat/tim.js", import.meta.url), "utf8");
+import { loadSDK } from "./sdk-page.js";
 
 function fakeStorage() {
   const items = new Map();
@@ -22,26 +20,8 @@ function fakeStorage() {
 
 /** A page with tim.js on `storage`; reconnect delays are cut to 0 (request timeouts kept, unref'd). */
 function openPage(storage) {
-  const sockets = [];
-  class FakeSocket {
-    constructor() {
-      this.readyState = 1;
-      this.sent = [];
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-    }
-    close() {
-      this.readyState = 3;
-    }
-  }
   const quickTimeout = (fn, ms) => (ms >= 10000 ? setTimeout(fn, ms).unref() : setTimeout(fn, 0));
-  const window = { WebSocket: FakeSocket, localStorage: storage, location: { protocol: "http:", host: "chat.test" }, console, setTimeout: quickTimeout, clearTimeout };
-  window.window = window;
-  vm.createContext(window);
-  vm.runInContext(SOURCE, window, { filename: "tim.js" });
-  return { TIM: window.TIM, sockets };
+  return loadSDK({ localStorage: storage, setTimeout: quickTimeout });
 }
 
 /** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */

@@ -2,39 +2,14 @@
 // WebSocket: the globals, the server's rules from hello, the conversation patches the
 // server pushes merged into the list, and messages delivered twice emitted once.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import vm from "node:vm";
 
-const SOURCE = readFileSync(new URL("../../static/chat/tim.js", import.meta.url), "utf8");
+import { loadSDK } from "./sdk-page.js";
+
 const RULES = { limits: { maxBodyBytes: 12288, messagePageSize: 15 }, groupTips: { templates: { 1: "{users} joined the group" }, profileFields: [] }, atAll: "__kImSDK_MesssageAtALL__" };
 
 /** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */
 const plain = (value) => JSON.parse(JSON.stringify(value));
-
-/** A page with tim.js on it: {TIM, window, sockets}; each socket records the frames the SDK sent. */
-function loadSDK() {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.readyState = 1;
-      this.sent = [];
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-    }
-    close() {
-      this.readyState = 3;
-    }
-  }
-  const window = { WebSocket: FakeSocket, location: { protocol: "http:", host: "chat.test" }, console, setTimeout, clearTimeout };
-  window.window = window;
-  vm.createContext(window);
-  vm.runInContext(SOURCE, window, { filename: "tim.js" });
-  return { TIM: window.TIM, window, sockets };
-}
 
 const push = (socket, frame) => socket.onmessage({ data: JSON.stringify(frame) });
 const reply = (socket, request, data) => push(socket, { id: request.id, ok: true, data });

@@ -1127,6 +1127,7 @@
     if (options && !message._sendOptions) Object.defineProperty(message, '_sendOptions', { value: options, enumerable: false });
     if (options && options.onlineUserOnly) return this._transmit(message);  // never queued: see Outbox.keep
     this._outbox.keep(message);
+    this._hold(message);  // a history page fetched meanwhile returns this object, not a copy from the outbox
     if (this._flushing || this._queue.length || !this._connected()) return this._enqueue(message);
     return this._transmit(message);
   };

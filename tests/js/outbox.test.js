@@ -104,6 +104,23 @@ test("sends made while the socket is down wait, then go out one at a time in ord
   }
 });
 
+test("a history page fetched while queued messages go out returns those very messages, still sending", async () => {
+  const page = await login(fakeStorage());
+  const socket = await dropSocket(page);
+  const queued = text(page.chat, "waiting");
+  const sending = page.chat.sendMessage(queued);
+  hello(socket);
+  const listing = page.chat.getMessageList({ conversationID: "C2Cbob" });
+  reply(socket, sentOps(socket, "getMessageList").pop(), { messageList: [storedText("m1", 1, queued.time - 1)], nextReqMessageID: "", isCompleted: true });
+  const listed = (await listing).data.messageList;
+  assert.deepEqual(ids(listed), ["m1", queued.ID]);
+  assert.equal(listed[1], queued);
+  assert.equal(queued.status, "unSend");
+  const [frame] = sentOps(socket, "sendMessage");
+  reply(socket, frame, { message: storedFrom(frame, 2, queued.time) });
+  assert.equal((await sending).data.message, queued);
+});
+
 test("a failed message survives a reload, shows at its time in the history, and a resend uses the same ID", async () => {
   const storage = fakeStorage();
   const first = await login(storage);

@@ -6,6 +6,7 @@ in tests/integration/test_ratelimit_redis.py."""
 from collections import Counter
 
 import pytest
+from channels.db import database_sync_to_async
 
 from messaging import ratelimit
 from messaging.errors import ChatError
@@ -18,6 +19,7 @@ from tests.chat_helpers import (
     send_text,
     set_role,
 )
+from tests.ws import events_named
 
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
 
@@ -157,3 +159,27 @@ def test_the_rate_is_a_setting(alice, bob, clock, settings):
         except ChatError:
             outcomes.append("shed")
     assert outcomes == ["Lowest", "Lowest", "shed", "Low", "Normal", "shed", "High"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_over_the_socket_a_shed_message_is_a_10023_reply_and_no_event(open_tab, alice, bob, clock, settings):
+    settings.CHAT = {"GROUP_SEND_RATE": 2}  # Lowest: 1 a second
+    await database_sync_to_async(make_group)(alice, group_type="Public", members=["bob"])
+    a, b = await open_tab(alice), await open_tab(bob)
+    await b.drain()
+    kept = await a.send_text("g1", "first", conversation_type="GROUP", priority="Lowest")
+    error = await a.expect_error(
+        10023,
+        "sendMessage",
+        message={
+            "to": "g1",
+            "conversationType": "GROUP",
+            "type": "TIMTextElem",
+            "payload": {"text": "shed"},
+            "priority": "Lowest",
+        },
+    )
+    assert "too many messages" in error.message
+    received = [m["ID"] for batch in events_named(await b.drain(), "MESSAGE_RECEIVED") for m in batch]
+    assert received == [kept["ID"]]
+    assert await database_sync_to_async(Message.objects.filter(type="TIMTextElem").count)() == 1

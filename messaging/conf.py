@@ -47,6 +47,12 @@ DEFAULTS = {
     "GROUP_SEND_RATE": 40,
     # Where those counters live in Redis (one key per group per second).
     "RATE_LIMIT_KEY_PREFIX": "chat:grouprate:",
+    # sync: messages in one reply (the client asks again until isSyncCompleted).
+    "SYNC_PAGE_SIZE": 200,
+    # sync: a conversation more changes behind than this answers 2290 (refetch instead).
+    "SYNC_MAX_GAP": 5000,
+    # sync: a conversation the client does not name yet brings its unread messages, at most this many.
+    "SYNC_NEW_CONVERSATION_MESSAGES": 100,
 }
 
 

@@ -29,7 +29,7 @@ from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, session
+from messaging.queries import conversation_list, groups, message_list, session, sync
 from messaging.queries.users import get_user_profiles
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,10 @@ def op_get_my_profile(user, args, origin):
     return serialize.user_profile(user)
 
 
+def op_sync(user, args: schemas.Sync, origin):
+    return sync.sync(user, dict(args.cursors))
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -180,6 +184,7 @@ HANDLERS = {
     "getMyProfile": op_get_my_profile,
     "downloadMergerMessage": op_download_merger_message,
     "revokeMessage": op_revoke_message,
+    "sync": op_sync,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -242,7 +247,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.unread = unread
         self.unread_total = sum(unread.values())
         self.recent = {}
-        self.seen_seq = {}
         self.threads = set()
         await self.join_threads(thread_ids)
         await self.push(
@@ -310,11 +314,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if recipients is not None and str(self.user.pk) not in recipients:
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
+            # Follow the new threads first: whatever is sent to them from now on arrives
+            # live, and the client's sync after GROUP_LIST_UPDATED brings what came before.
             group_list, thread_ids = await in_database_thread(session.refresh_groups)(self.user)
-            joined = set(thread_ids) - self.threads
             await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
-            await self.catch_up(joined)
             return
         if event == "MESSAGE_RECEIVED":
             await self.deliver_message(message, data, meta)
@@ -340,8 +344,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.recent[key] = None
         if len(self.recent) > 512:
             self.recent.pop(next(iter(self.recent)))
-        if "thread" in meta:
-            self.seen_seq[meta["thread"]] = max(self.seen_seq.get(meta["thread"], 0), data["sequence"])
         username = self.user.username
         mine = meta.get("counts", {}).get(str(self.user.pk))
         conversation_id = serialize.delivery_conversation_id(data, username)
@@ -373,17 +375,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         total = self.total_unread() if total_changed else None
         await self.send(text_data=make_frame(data, self.user.username, patch, total))
-
-    async def catch_up(self, thread_ids):
-        """Deliver what was sent to newly joined threads before this socket joined
-        their channel groups: messages after the join tip it received directly."""
-        for thread_id in thread_ids:
-            after = self.seen_seq.get(thread_id)
-            if after is None:
-                continue
-            missed = await in_database_thread(message_list.get_group_messages_after)(self.user, thread_id, after)
-            for base in missed:
-                await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
 
     def note_own_profile(self, profiles):
         """This socket's user object sends the messages (their nick and avatar go into each

@@ -36,7 +36,7 @@ import { wireMessageMenu } from "./ui/message-menu.js";
 import { closeMembersPanel, isMembersPanelOpen, openMembersPanel, wireMembersPanel } from "./ui/members.js";
 import { wireMerger } from "./ui/merger.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
-import { goBack, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
+import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
@@ -64,6 +64,11 @@ function renderMe() {
 
 async function onReady() {
   state.ready = true;
+  // Ready again after the SDK started over (it could not sync: docs/PROTOCOL.md §8): the
+  // histories held may miss anything, so they go, and the open chat loads again.
+  const reopen = state.readyBefore && state.current;
+  if (state.readyBefore) state.histories.clear();
+  state.readyBefore = true;
   try {
     const [convRes, groupRes] = await Promise.all([chat.getConversationList(), chat.getGroupList()]);
     setGroups(groupRes.data.groupList);
@@ -85,7 +90,10 @@ async function onReady() {
     state.totalUnread = total;
     updateTitle();
   }
-  if (!state.current) routeFromHash();
+  if (reopen) {
+    state.current = null;
+    openConversation(reopen, { replaceHistory: true });
+  } else if (!state.current) routeFromHash();
   else {
     const conv = findConversation(state.current);
     if (conv) renderChatHeader(conv);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { loadSDK } from "./sdk-page.js";
+import { loadSDK, plain, push, reply } from "./sdk-harness.js";
 
 function fakeStorage() {
   const items = new Map();
@@ -24,18 +24,16 @@ function openPage(storage) {
   return loadSDK({ localStorage: storage, setTimeout: quickTimeout });
 }
 
-/** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */
-const plain = (value) => JSON.parse(JSON.stringify(value));
 const ids = (list) => plain(list.map((m) => m.ID));
-
-const push = (socket, frame) => socket.onmessage({ data: JSON.stringify(frame) });
-const reply = (socket, request, data) => push(socket, { id: request.id, ok: true, data });
 const sentOps = (socket, op) => socket.sent.filter((f) => f.op === op);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+/** The server's hello, and its answer to what the SDK asks then: the list at login, a sync after a reconnect. */
 function hello(socket, userID = "alice") {
   push(socket, { event: "hello", data: { userID, profile: { userID }, rules: {} } });
-  reply(socket, sentOps(socket, "getConversationList").pop(), { conversationList: [] });
+  const [sync] = sentOps(socket, "sync");
+  if (sync) reply(socket, sync, { conversations: [], conversationList: [], groupList: [], isSyncCompleted: true });
+  else reply(socket, sentOps(socket, "getConversationList").pop(), { conversationList: [] });
 }
 
 async function login(storage, userID = "alice") {

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, rules, serialize, storage
+from messaging import conf, ratelimit, rules, serialize, storage
 from messaging.access import access_group, access_membership, access_user, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
@@ -98,7 +98,8 @@ def send_message(
     sender may see instead of ``msg_type``/``payload``. Errors (SDK codes): 2106 bad
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
     group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
-    80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable.
+    80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable,
+    10023 over the group's send rate for this priority (messaging/ratelimit.py).
     Nothing is stored when it fails.
 
     The send options (the SDK's, SDK names): ``message_control_info`` a dict of
@@ -163,6 +164,8 @@ def send_message(
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
             return _already_stored(stored, sender, peer.username if group is None else group.group_id)
+    if group is not None:
+        ratelimit.check_group_send(group.thread_id, priority)  # after the resend check: a resend is not a new send
     body = None
     try:
         with transaction.atomic():

@@ -8,7 +8,7 @@
  */
 
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, startOfDay, toDate } from "../format.js";
-import { isForwardable, lastOwnStoredID, mergeMessages, newHistory } from "../history.js";
+import { isForwardable, lastOwnStoredID, mergePage, newHistory } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
 import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
@@ -18,7 +18,7 @@ import { $, avatar, el, icon, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
-import { resend } from "./sending.js";
+import { discard, resend } from "./sending.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -52,7 +52,7 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
   try {
     const res = await chat.getMessageList(pageRequest(conversationID, h.loaded ? h.nextReqMessageID : ""));
     const data = res.data || {};
-    mergeMessages(h, data.messageList || []);
+    mergePage(h, data.messageList || []);
     h.nextReqMessageID = data.nextReqMessageID || "";
     h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
     h.loaded = true;
@@ -277,7 +277,8 @@ function failedNote(m, error) {
     "div",
     { class: "msg-failed", "data-testid": "send-failed" },
     el("span", { text: error ? `Not sent. ${error}` : "Not sent." }),
-    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Retry"),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Resend"),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "discard-button", title: "Delete this unsent message", onclick: () => discard(m) }, "Delete"),
   );
 }
 

@@ -42,6 +42,11 @@ DEFAULTS = {
     # revokeMessage: how long (seconds) a sender may recall their own message (the SDK's
     # default 2 minutes). Group owners and admins may recall members' messages at any time.
     "REVOKE_WINDOW": 120,
+    # Group sends per second per group (the SDK's documented 40); over it, lower priorities
+    # are shed with 10023 (messaging/ratelimit.py). Counted in Redis when REDIS_URL is set.
+    "GROUP_SEND_RATE": 40,
+    # Where those counters live in Redis (one key per group per second).
+    "RATE_LIMIT_KEY_PREFIX": "chat:grouprate:",
     # sync: messages in one reply (the client asks again until isSyncCompleted).
     "SYNC_PAGE_SIZE": 200,
     # sync: a conversation more changes behind than this answers 2290 (refetch instead).

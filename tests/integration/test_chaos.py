@@ -92,6 +92,7 @@ REPLY_WAIT = 15  # seconds for a reply before the client gives the socket up
 SETTLE_QUIET = 2.0  # seconds without a frame on any socket: quiet
 SETTLE_LIMIT = 40  # seconds to get quiet after the traffic
 RESYNC_REQUIRED = 2290
+GROUP_SEND_RATE_EXCEEDED = 10023
 MAX_SYNC_PAGES = 500
 
 
@@ -477,7 +478,8 @@ class Client:
     # --- the plan --------------------------------------------------------------------------
 
     async def perform(self, action):
-        """One action, retried (same ``ID``) until a reply says ok."""
+        """One action, retried (same ``ID``) until a reply says ok: after a lost connection,
+        and after 10023 (the group's send rate limit)."""
         for attempt in itertools.count():
             await self.ready.wait()
             try:
@@ -489,6 +491,12 @@ class Client:
                 self.counts["retries"] += 1 if attempt == 0 else 0
                 self.counts["retry attempts"] += 1
                 await asyncio.sleep(0.05)
+            except ReplyError as error:
+                if error.code != GROUP_SEND_RATE_EXCEEDED:
+                    raise
+                # A group's send limit (a client catching up after the chaos): later, same ID.
+                self.counts["rate limited"] += 1
+                await asyncio.sleep(self.rng.uniform(0.2, 0.6))
 
     async def attempt(self, action):
         if action.kind == "send":

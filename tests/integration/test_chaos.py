@@ -2,18 +2,20 @@
 
 The run: a fresh PostgreSQL database, a ``redis-server`` of the test's own on a free
 loopback port (so the machine's Redis is never restarted), and two Daphne processes.
-Ten users, one socket each, chat in 20 C2C pairs and three groups (``SEND_PLAN``:
-seeded, the same every run) while
+Ten users, one socket each, chat in 20 C2C pairs and three groups (``send_plan``:
+seeded, the same every run; 5 % of the messages recalled, a read every ~9 actions) while
 
 - each client drops its socket at random moments (a clean close or a TCP abort) and
   connects again to either Daphne;
 - Daphne A is killed with SIGKILL and started again on the same port;
 - Redis is killed with SIGKILL and started again on the same port (empty: no
-  persistence).
+  persistence); each Daphne then closes its sockets with 4012 for a sync
+  (messaging/channel_layer.py; ``test_sockets_open_through_a_redis_restart_…``).
 
 Each client is a careful SDK: every send has a client ``ID`` from the start and is
 retried with that ``ID`` until a reply says ok (only then is it *acknowledged*); a
-recall is retried the same way. After every connect, and whenever a live frame's
+recall is retried the same way, and so is a send the group's rate limit shed (10023).
+After every connect, and whenever a live frame's
 ``syncCursor`` shows a gap (greater than the conversation's cursor + 1), it calls
 ``sync`` (docs/PROTOCOL.md §8) until ``isSyncCompleted``; live frames that arrive
 meanwhile are applied after it, those at or below the new cursor not at all. Error
@@ -64,6 +66,7 @@ from dataclasses import dataclass, field
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from messaging.errors import ErrorCode
 from tests.conftest import need_service
 from tests.integration.conftest import daphne_env, fresh_database, migrate_with_sessions, unique_name
 from tests.servers import RedisServer, RemoteTab, in_own_loop, start_daphne, whole_history
@@ -91,8 +94,6 @@ DOWN_SECONDS = 1.5  # how long a killed server stays down
 REPLY_WAIT = 15  # seconds for a reply before the client gives the socket up
 SETTLE_QUIET = 2.0  # seconds without a frame on any socket: quiet
 SETTLE_LIMIT = 40  # seconds to get quiet after the traffic
-RESYNC_REQUIRED = 2290
-GROUP_SEND_RATE_EXCEEDED = 10023
 MAX_SYNC_PAGES = 500
 
 
@@ -309,7 +310,7 @@ class Client:
             try:
                 await self.sync()
             except ReplyError as error:
-                if error.code != RESYNC_REQUIRED:
+                if error.code != ErrorCode.RESYNC_REQUIRED:
                     raise
                 await self.refetch_everything()
             held, self.buffer = self.buffer, None
@@ -492,7 +493,7 @@ class Client:
                 self.counts["retry attempts"] += 1
                 await asyncio.sleep(0.05)
             except ReplyError as error:
-                if error.code != GROUP_SEND_RATE_EXCEEDED:
+                if error.code != ErrorCode.GROUP_SEND_RATE_EXCEEDED:
                     raise
                 # A group's send limit (a client catching up after the chaos): later, same ID.
                 self.counts["rate limited"] += 1
@@ -765,7 +766,7 @@ async def judge(clients):
 
 
 @in_own_loop
-async def test_nothing_lost_nothing_twice_under_chaos(chaos_cluster):
+async def test_nothing_lost_nothing_twice_under_chaos(chaos_cluster, capsys):
     cluster = chaos_cluster
     rng = random.Random(SEED)
     plans = send_plan(rng)
@@ -803,10 +804,14 @@ async def test_nothing_lost_nothing_twice_under_chaos(chaos_cluster):
 
     sent = sum(len(c.acked) for c in clients)
     totals = sum((c.counts for c in clients), Counter())
-    print("\n".join(cluster.timeline))
-    print(f"acknowledged sends {sent}, recalls {sum(len(c.recalled) for c in clients)}")
-    print("client counters: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
-    print(verdict.report())
+    summary = [
+        *cluster.timeline,
+        f"acknowledged sends {sent}, recalls {sum(len(c.recalled) for c in clients)}",
+        "client counters: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
+        verdict.report(),
+    ]
+    with capsys.disabled():  # in the CI log whatever the outcome
+        print("\nchaos: " + "\nchaos: ".join("\n".join(summary).splitlines()))
     assert sent == MESSAGES
     assert quiet, "the sockets did not get quiet after the traffic"
     assert verdict.counts() == {"lost": 0, "duplicated": 0, "reordered": 0, "list_mismatches": 0}, verdict.report()

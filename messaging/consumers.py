@@ -29,8 +29,9 @@ from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, session
+from messaging.queries import conversation_list, groups, message_list, receipts, session
 from messaging.queries.users import get_user_profiles
+from messaging.receipt_relay import ReceiptRelay
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def op_send_message(user, args: schemas.SendMessage, origin):
         at_user_list=message.atUserList,
         forward={"ID": message.forward.ID, "conversationID": message.forward.conversationID} if message.forward else None,
         offline_push_info=msgspec.structs.asdict(args.options.offlinePushInfo) if args.options.offlinePushInfo else None,
+        need_read_receipt=message.needReadReceipt,
         origin=origin,
     )
     return {"message": serialize.for_viewer(sent.data, user.username)}
@@ -69,6 +71,21 @@ def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin
 def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     revoked = actions.revoke_message(user, args.message.conversationID, args.message.ID, origin=origin)
     return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
+
+
+def op_send_message_read_receipt(user, args: schemas.SendMessageReadReceipt, origin):
+    actions.send_message_read_receipt(user, args.messageList, origin=origin)
+    return {}
+
+
+def op_get_message_read_receipt_list(user, args: schemas.GetMessageReadReceiptList, origin):
+    return receipts.get_message_read_receipt_list(user, args.messageList)
+
+
+def op_get_group_message_read_member_list(user, args: schemas.GetGroupMessageReadMemberList, origin):
+    return receipts.get_group_message_read_member_list(
+        user, args.message, member_filter=args.filter, cursor=args.cursor, count=args.count
+    )
 
 
 def op_get_message_list(user, args: schemas.GetMessageList, origin):
@@ -180,6 +197,9 @@ HANDLERS = {
     "getMyProfile": op_get_my_profile,
     "downloadMergerMessage": op_download_merger_message,
     "revokeMessage": op_revoke_message,
+    "sendMessageReadReceipt": op_send_message_read_receipt,
+    "getMessageReadReceiptList": op_get_message_read_receipt_list,
+    "getGroupMessageReadMemberList": op_get_group_message_read_member_list,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -244,6 +264,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.recent = {}
         self.seen_seq = {}
         self.threads = set()
+        self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
         await self.join_threads(thread_ids)
         await self.push(
             "hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": rules.client_rules()}
@@ -262,6 +283,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
+        if hasattr(self, "receipts"):
+            self.receipts.close()
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.join_threads(())
@@ -321,6 +344,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if event == "MESSAGE_REVOKED":
             await self.deliver_revocation(message, data, meta)
+            return
+        if event == "MESSAGE_READ_RECEIPT_RECEIVED":
+            self.receipts.add(data)  # throttled: see receipt_relay
             return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
@@ -384,6 +410,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             missed = await in_database_thread(message_list.get_group_messages_after)(self.user, thread_id, after)
             for base in missed:
                 await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
+
+    async def fetch_receipts(self, notices):
+        return await in_database_thread(receipts.get_receipt_updates)(self.user, notices)
+
+    async def push_receipts(self, items):
+        await self.push("MESSAGE_READ_RECEIPT_RECEIVED", items)
 
     def note_own_profile(self, profiles):
         """This socket's user object sends the messages (their nick and avatar go into each

@@ -84,7 +84,9 @@ class OutgoingMessage(Args):
         '`{"ID", "conversationID"}` of a message you may see: the new message copies its `type` and `payload` '
         "(and refers to the same files). Mentions are not copied.",
     ) = None
-    needReadReceipt: described(bool, "the SDK's read-receipt request: only `false` is accepted until receipts exist") = False
+    needReadReceipt: described(
+        bool, "ask the receivers for read receipts (`sendMessageReadReceipt`); not in an AVChatRoom (10004)"
+    ) = False
     receiverList: described(list[str], "the SDK's targeted group message: only `[]` is accepted until it exists") = []
 
 
@@ -126,7 +128,6 @@ class SendMessage(Args):
         unsupported = [
             name
             for name, used in (
-                ("message.needReadReceipt", self.message.needReadReceipt),
                 ("message.receiverList", self.message.receiverList),
                 ("options.onlineUserOnly", self.options.onlineUserOnly),
                 ("options.messageControlInfo", self.options.messageControlInfo is not None),
@@ -166,6 +167,31 @@ class DownloadMergerMessage(Args):
 
 class RevokeMessage(Args):
     message: described(MessageRef, "the message to recall: your own within the revoke window, or a member's as group owner/admin")
+
+
+ReceiptMessageList = described(
+    Annotated[list[MessageRef], Meta(min_length=1, max_length=rules.READ_RECEIPT_MAX_MESSAGES)],
+    "1–30 messages (`{ID, conversationID}`), all of one conversation",
+)
+
+
+class SendMessageReadReceipt(Args):
+    messageList: ReceiptMessageList
+
+
+class GetMessageReadReceiptList(Args):
+    messageList: ReceiptMessageList
+
+
+class GetGroupMessageReadMemberList(Args):
+    message: described(MessageRef, "a group message that asked for receipts")
+    filter: described(Literal[rules.READ_MEMBERS, rules.UNREAD_MEMBERS], "`0`: who read it; `1`: who has not") = (
+        rules.READ_MEMBERS
+    )
+    cursor: described(str, '`""` for the first page, then the `cursor` of the previous page') = ""
+    count: described(Annotated[int, Meta(ge=1, lt=MAX_SAFE_INT)], "at least 1; values above 100 are cut to 100") = (
+        rules.READ_MEMBER_PAGE
+    )
 
 
 class MemberRef(Args):
@@ -240,6 +266,9 @@ OPS: dict[str, type[Args]] = {
     "getMyProfile": NoArgs,
     "downloadMergerMessage": DownloadMergerMessage,
     "revokeMessage": RevokeMessage,
+    "sendMessageReadReceipt": SendMessageReadReceipt,
+    "getMessageReadReceiptList": GetMessageReadReceiptList,
+    "getGroupMessageReadMemberList": GetGroupMessageReadMemberList,
 }
 
 

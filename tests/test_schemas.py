@@ -100,9 +100,7 @@ def test_send_options_without_behaviour_yet_are_refused_not_dropped(options, nam
     assert info.value.code == 10004 and named in info.value.message and "not supported" in info.value.message
 
 
-@pytest.mark.parametrize(
-    "fields, named", [({"needReadReceipt": True}, "needReadReceipt"), ({"receiverList": ["bob"]}, "receiverList")]
-)
+@pytest.mark.parametrize("fields, named", [({"receiverList": ["bob"]}, "receiverList")])
 def test_message_fields_without_behaviour_yet_are_refused(fields, named):
     args = schemas.decode_args("sendMessage", msgspec.Raw(json.dumps({"message": message(**fields)}).encode()))
     with pytest.raises(ChatError) as info:
@@ -181,7 +179,6 @@ async def tab(alice, bob):
         ({"to": ["bob"]}, {}, 10004),
         ({}, {"onlineUserOnly": True}, 10004),
         ({}, {"noSuchOption": 1}, 10004),
-        ({"needReadReceipt": True}, {}, 10004),
     ],
 )
 async def test_a_refused_send_stores_nothing_and_the_socket_goes_on(tab, fields, options, code):

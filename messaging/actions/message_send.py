@@ -64,6 +64,7 @@ def send_message(
     at_user_list=None,
     forward=None,
     offline_push_info=None,
+    need_read_receipt=False,
     origin=None,
 ) -> SentMessage:
     """Store and deliver one message from ``sender``.
@@ -72,7 +73,8 @@ def send_message(
     and stores nothing. ``forward`` ({ID, conversationID}) copies a message the
     sender may see instead of ``msg_type``/``payload``. Errors (SDK codes): 2106 bad
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
-    group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
+    group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text (or
+    ``need_read_receipt`` in an AVChatRoom),
     80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable.
     Nothing is stored when it fails.
     """
@@ -98,6 +100,8 @@ def send_message(
     else:
         group = access_group(to)
         check_may_send(access_membership(sender, group), group)
+    if need_read_receipt and not rules.receipts_supported(group.type if group else None):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "read receipts are not supported in an AVChatRoom")
     if msg_id is not None:
         stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
         if stored is not None:
@@ -115,6 +119,7 @@ def send_message(
         random=random or 0,
         client_time=client_time or 0,
         offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
         origin=origin,
     )
     body = None
@@ -195,6 +200,7 @@ def post_message(
     counts_unread=True,
     direct_to=(),
     offline_push_info=None,
+    need_read_receipt=False,
     origin=None,
 ) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
@@ -221,6 +227,7 @@ def post_message(
         random=random,
         client_time=client_time or int(now.timestamp()),
         offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
         created_at=now,
     )
     if attachments:

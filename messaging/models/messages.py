@@ -20,6 +20,9 @@ class Message(models.Model):
     cloud_custom_data = models.TextField(blank=True)
     at_user_list = models.JSONField(default=list, blank=True)
     need_read_receipt = models.BooleanField(default=False)
+    # C2C: when the receiver's first read receipt covering it came (readReceiptInfo.timestamp).
+    # Group counts come from the members' cursors (Conversation.receipt_seq), not from here.
+    receipt_time = models.DateTimeField(null=True, blank=True)
     random = models.BigIntegerField(default=0)
     client_time = models.BigIntegerField(default=0)
     is_revoked = models.BooleanField(default=False)
@@ -41,6 +44,10 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["sender", "msg_id"], name="unique_sender_msg_id"),
             # An ID names one message in its thread (paging cursors, forwards).
             models.UniqueConstraint(fields=["thread", "msg_id"], name="unique_thread_msg_id"),
+        ]
+        indexes = [
+            # A receipt finds the senders of the messages its cursor passed (actions/read_receipts.py).
+            models.Index(fields=["thread", "seq"], condition=models.Q(need_read_receipt=True), name="receipt_message_idx"),
         ]
 
     def __str__(self):

@@ -36,6 +36,7 @@ import { wireMessageMenu } from "./ui/message-menu.js";
 import { closeMembersPanel, isMembersPanelOpen, openMembersPanel, wireMembersPanel } from "./ui/members.js";
 import { wireMerger } from "./ui/merger.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
+import { onReadReceiptReceived, wireReceipts } from "./ui/receipts.js";
 import { goBack, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
@@ -154,6 +155,9 @@ function wireUI() {
   wireLocation();
   wireNewConversationDialogs();
   wireConfirmDialog();
+  wireReceipts((conversationID) => {
+    if (conversationID === state.current) renderMessages({ scroll: "auto" });
+  });
   wirePage();
 }
 
@@ -172,6 +176,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
+  chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {
     state.totalUnread = Number(event.data) || 0;

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import rules, serialize
-from messaging.access import access_conversation
+from messaging.access import access_conversation_state
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import Conversation, Message, Thread, User
@@ -43,7 +43,7 @@ def send_message_read_receipt(user: User, message_refs, *, origin=None) -> bool:
     receipt from ``user`` (their own messages never do). Nothing is written then.
     """
     conversation_id = one_conversation(message_refs)
-    conv = access_conversation(user, conversation_id)
+    conv = access_conversation_state(user, conversation_id)
     message_ids = list(dict.fromkeys(ref.ID for ref in message_refs))
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
@@ -71,9 +71,9 @@ def send_message_read_receipt(user: User, message_refs, *, origin=None) -> bool:
             seq__lte=new_seq,
             sender__isnull=False,
         ).exclude(sender_id=user.pk)
-        if conv.thread.kind == Thread.Kind.GROUP:
+        if conv.kind == Thread.Kind.GROUP:
             senders = list(passed.values_list("sender_id", flat=True).distinct())
-            seen_as, group_id, receiver = conv.group.conversation_id, conv.group.group_id, ""
+            seen_as, group_id, receiver = rules.group_conversation_id(conv.group_id), conv.group_id, ""
         else:
             # One receiver: the time of the receipt that first covered each message is kept
             # on the message (readReceiptInfo.timestamp), in the same one statement.

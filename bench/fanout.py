@@ -1,6 +1,7 @@
 """Recall and read-receipt fan-out in one large group (issue 7 item 9).
 
 ``python -m bench.run --only fanout-receipts [--members 1000] [--servers 1]``
+(with ``--servers 2`` socket i connects to Daphne i % 2)
 
 Setup (this process, the ORM): ``members`` users with sessions and one Work group of
 all of them (bench/load.py's ``seed_load``, no C2C pairs); user 0 is the owner, who
@@ -26,9 +27,7 @@ import asyncio
 import json
 import time
 
-from websockets.asyncio.client import connect
-
-from bench.load import GROUP_ID, LoadConfig, seed_load
+from bench.load import GROUP_ID, LoadConfig, connect_socket, seed_load
 from bench.stats import percentile
 
 
@@ -43,8 +42,9 @@ class Socket:
 
 
 class FanoutRun:
-    def __init__(self, seeded, server):
-        self.server = server
+    def __init__(self, seeded, servers):
+        """``servers``: (ws_url, origin) of each Daphne; socket i uses server i % len(servers)."""
+        self.servers = list(servers)
         self.sockets = [Socket(i, k) for i, k in enumerate(seeded["session_keys"])]
         self.owner = self.sockets[0]
         self.others = self.sockets[1:]
@@ -54,19 +54,9 @@ class FanoutRun:
         self.waiters = []
 
     async def open(self, socket, semaphore):
-        ws_url, origin = self.server
+        ws_url, origin = self.servers[socket.idx % len(self.servers)]
         async with semaphore:
-            socket.ws = await connect(
-                ws_url,
-                origin=origin,
-                additional_headers={"Cookie": f"sessionid={socket.session_key}"},
-                compression=None,
-                ping_interval=None,
-                max_size=2**22,
-                max_queue=None,
-                open_timeout=60,
-                close_timeout=2,
-            )
+            socket.ws = await connect_socket(ws_url, origin, socket.session_key, open_timeout=60)
             socket.reader = asyncio.create_task(self.read(socket))
             await asyncio.wait_for(socket.ready.wait(), 60)
 

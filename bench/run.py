@@ -361,19 +361,22 @@ def run_fanout(args):
 
     t = time.monotonic()
     seeded = fanout.seed(args.members)
-    print(f"\nfanout-receipts: a Work group of {args.members} members, one socket each (setup {time.monotonic() - t:.1f} s)")
+    print(
+        f"\nfanout-receipts: a Work group of {args.members} members, one socket each, {args.servers} Daphne "
+        f"(setup {time.monotonic() - t:.1f} s)"
+    )
     if args.quiet_timeout > 0:
         stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout)
     stack.flush_redis(args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.server_env)
     servers = stack.Servers(args.servers, args.database_url, args.redis_url, port=args.port, extra_env=extra_env)
     with servers:
-        daphne = servers.daphnes[0]
         meter = stack.CpuMeter(servers.pids)
         meter.start()
         budget = 300
         try:
-            result = asyncio.run(asyncio.wait_for(fanout.FanoutRun(seeded, (daphne.ws_url, daphne.origin)).run(), budget))
+            run = fanout.FanoutRun(seeded, [(d.ws_url, d.origin) for d in servers.daphnes])
+            result = asyncio.run(asyncio.wait_for(run.run(), budget))
         except TimeoutError:
             raise SystemExit(f"fanout-receipts did not finish within {budget} s") from None
         result["cpu"] = meter.stop()

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from messaging import rules, serialize
-from messaging.access import access_conversation
+from messaging.access import access_conversation_state
 from messaging.actions.read_receipts import one_conversation
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Message, Thread, User
@@ -51,7 +51,7 @@ def get_message_read_receipt_list(user: User, message_refs) -> dict:
     1–30 messages of one conversation ``user`` may see (10030 otherwise). A message that
     did not ask for receipts has zeros. Two queries."""
     conversation_id = one_conversation(message_refs)
-    conv = access_conversation(user, conversation_id)
+    conv = access_conversation_state(user, conversation_id)
     message_ids = list(dict.fromkeys(ref.ID for ref in message_refs))
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
@@ -65,7 +65,7 @@ def get_message_read_receipt_list(user: User, message_refs) -> dict:
     }
     if len(rows) != len(message_ids):
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
-    kind = conv.thread.kind
+    kind = conv.kind
     return {
         "messageList": [
             {"ID": mid, "conversationID": conversation_id, "readReceiptInfo": _info(kind, rows[mid])} for mid in message_ids
@@ -83,7 +83,7 @@ def get_group_message_read_member_list(user: User, message_ref, *, member_filter
         after = int(cursor) if cursor else 0
     except ValueError:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "cursor must be the cursor of the previous page") from None
-    conv = access_conversation(user, message_ref.conversationID)
+    conv = access_conversation_state(user, message_ref.conversationID)
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     message = (
@@ -93,7 +93,7 @@ def get_group_message_read_member_list(user: User, message_ref, *, member_filter
     )
     if message is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
-    if conv.thread.kind != Thread.Kind.GROUP or not message["need_read_receipt"]:
+    if conv.kind != Thread.Kind.GROUP or not message["need_read_receipt"]:
         raise ChatError(ErrorCode.RECEIPT_INFO_NOT_FOUND, "this message has no read-receipt information")
     seq = message["seq"]
     read = Q(receipt_seq__gte=seq)

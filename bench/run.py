@@ -381,6 +381,7 @@ def run_fanout(args):
             raise SystemExit(f"fanout-receipts did not finish within {budget} s") from None
         result["cpu"] = meter.stop()
         result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
+    result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
     result.update(fanout.queries_per_reader(args.members))
     rows = [
         [
@@ -411,6 +412,7 @@ def run_fanout(args):
         f"CPU % of a core: daphne {fmt(result['cpu']['daphne'])}, postgres {fmt(result['cpu']['postgres'])}, "
         f"redis {fmt(result['cpu']['redis'])}, client {fmt(result['cpu']['client'])}, other {fmt(result['cpu'].get('other'))}; "
         f"Daphne tracebacks: {result['server_tracebacks']}"
+        + (f"; DISTURBED (other jobs > {args.max_other:g} % of a core)" if result["disturbed"] else "")
     )
     return result
 

@@ -295,3 +295,16 @@ def test_notices_merge_into_one_range_per_thread():
     merge_notice(pending, {"thread": 1, "after": 0, "upto": 5})
     merge_notice(pending, {"thread": 2, "after": 1, "upto": 2})
     assert pending == {1: {"thread": 1, "after": 0, "upto": 6}, 2: {"thread": 2, "after": 1, "upto": 2}}
+
+
+async def test_a_sender_who_left_the_group_is_told_nothing(open_tab, alice, bob, carol):
+    await database_sync_to_async(make_group)(alice, group_type="Private", members=["bob", "carol"])
+    a, b = await open_tab(alice), await open_tab(bob)
+    sent = await send_asking(a, "g1", "bye")
+    await a.request("quitGroup", groupID="g1")
+    await a.drain()
+
+    await b.request("sendMessageReadReceipt", messageList=[ref(sent, "GROUPg1")])
+
+    assert events_named(await a.drain(0.3), EVENT) == []
+    await a.expect_error(10007, "getMessageReadReceiptList", messageList=[ref(sent, "GROUPg1")])

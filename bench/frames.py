@@ -138,7 +138,7 @@ def main():
 
     from messaging import serialize
 
-    delivery = serialize.delivery(json.loads(GROUP_MESSAGE))
+    delivery = serialize.delivery(json.loads(GROUP_MESSAGE), 1)
 
     def deliver():
         serialize.delivery_conversation_id(delivery, "u017")  # the consumer's unread key

@@ -46,6 +46,12 @@ DEFAULTS = {
     # seconds, with the latest counts of every message read meanwhile (50 members reading
     # at once is one frame, not 50). The first receipt after a quiet spell goes at once.
     "READ_RECEIPT_WINDOW": 1.0,
+    # sync: messages in one reply (the client asks again until isSyncCompleted).
+    "SYNC_PAGE_SIZE": 200,
+    # sync: a conversation more changes behind than this answers 2290 (refetch instead).
+    "SYNC_MAX_GAP": 5000,
+    # sync: a conversation the client does not name yet brings its unread messages, at most this many.
+    "SYNC_NEW_CONVERSATION_MESSAGES": 100,
 }
 
 

@@ -29,7 +29,7 @@ from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, receipts, session
+from messaging.queries import conversation_list, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
@@ -176,6 +176,10 @@ def op_get_my_profile(user, args, origin):
     return serialize.user_profile(user)
 
 
+def op_sync(user, args: schemas.Sync, origin):
+    return sync.sync(user, dict(args.cursors))
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -200,6 +204,7 @@ HANDLERS = {
     "sendMessageReadReceipt": op_send_message_read_receipt,
     "getMessageReadReceiptList": op_get_message_read_receipt_list,
     "getGroupMessageReadMemberList": op_get_group_message_read_member_list,
+    "sync": op_sync,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -262,7 +267,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.unread = unread
         self.unread_total = sum(unread.values())
         self.recent = {}
-        self.seen_seq = {}
         self.threads = set()
         self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
         await self.join_threads(thread_ids)
@@ -333,11 +337,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if recipients is not None and str(self.user.pk) not in recipients:
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
+            # Follow the new threads first: whatever is sent to them from now on arrives
+            # live, and the client's sync after GROUP_LIST_UPDATED brings what came before.
             group_list, thread_ids = await in_database_thread(session.refresh_groups)(self.user)
-            joined = set(thread_ids) - self.threads
             await self.join_threads(thread_ids)
             await self.push("GROUP_LIST_UPDATED", group_list)
-            await self.catch_up(joined)
             return
         if event == "MESSAGE_RECEIVED":
             await self.deliver_message(message, data, meta)
@@ -366,8 +370,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.recent[key] = None
         if len(self.recent) > 512:
             self.recent.pop(next(iter(self.recent)))
-        if "thread" in meta:
-            self.seen_seq[meta["thread"]] = max(self.seen_seq.get(meta["thread"], 0), data["sequence"])
         username = self.user.username
         mine = meta.get("counts", {}).get(str(self.user.pk))
         conversation_id = serialize.delivery_conversation_id(data, username)
@@ -399,17 +401,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         total = self.total_unread() if total_changed else None
         await self.send(text_data=make_frame(data, self.user.username, patch, total))
-
-    async def catch_up(self, thread_ids):
-        """Deliver what was sent to newly joined threads before this socket joined
-        their channel groups: messages after the join tip it received directly."""
-        for thread_id in thread_ids:
-            after = self.seen_seq.get(thread_id)
-            if after is None:
-                continue
-            missed = await in_database_thread(message_list.get_group_messages_after)(self.user, thread_id, after)
-            for base in missed:
-                await self.deliver_message({"origin": None}, serialize.delivery(base), {"thread": thread_id})
 
     async def fetch_receipts(self, notices):
         return await in_database_thread(receipts.get_receipt_updates)(self.user, notices)

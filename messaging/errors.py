@@ -30,6 +30,9 @@ class ErrorCode(IntEnum):
     MERGER_DOWNLOAD_FAILED = 2452
     CANNOT_FORWARD = 2453  # e.g. group tips
     SEND_FAILED = 2100
+    # No vendor code: the client's sync cursor is unknown to the server or too far behind
+    # (messaging/queries/sync.py); it refetches the conversation list and open histories.
+    RESYNC_REQUIRED = 2290
     BAD_CONVERSATION_TYPE = 2106  # also: sending to the system conversation
     NO_RECEIPT_NEEDED = 2114  # sendMessageReadReceipt: none of the messages asked for a receipt
     CONVERSATION_NOT_FOUND = 2500

@@ -39,6 +39,7 @@ def described(kind, description: str, *, code: ErrorCode | None = None):
     return Annotated[kind, Meta(description=description, extra=extra)]
 
 
+SYNC_MAX_CURSORS = 1000
 ConversationID = Annotated[str, Meta(min_length=1)]
 GroupID = Annotated[str, Meta(min_length=1)]
 UserID = Annotated[str, Meta(min_length=1)]
@@ -150,6 +151,14 @@ class GetMessageList(ConversationArgs):
         Annotated[int, Meta(ge=1, lt=MAX_SAFE_INT)],
         "at least 1; values above 15 (`MESSAGE_PAGE_SIZE`) are cut to 15, as the SDK does",
     ) = conf.DEFAULTS["MESSAGE_PAGE_SIZE"]
+
+
+class Sync(Args):
+    cursors: described(
+        Annotated[dict[Annotated[str, Meta(max_length=64)], SafeInt], Meta(max_length=SYNC_MAX_CURSORS)],
+        "conversationID → the `syncCursor` the client last applied for it (from `getConversationList`, a message or "
+        "recall patch, or the previous `sync` page), at most 1,000; a conversation left out is new to the client",
+    ) = {}
 
 
 class PinConversation(ConversationArgs):
@@ -269,6 +278,7 @@ OPS: dict[str, type[Args]] = {
     "sendMessageReadReceipt": SendMessageReadReceipt,
     "getMessageReadReceiptList": GetMessageReadReceiptList,
     "getGroupMessageReadMemberList": GetGroupMessageReadMemberList,
+    "sync": Sync,
 }
 
 

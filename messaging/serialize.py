@@ -155,6 +155,8 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, gr
         "isPinned": conv.is_pinned,
         "messageRemindType": "AcceptAndNotify",
         "peerReadSequence": peer_read_seq,
+        # Our extension: the thread's change counter as of this read (docs/PROTOCOL.md §8).
+        "syncCursor": conv.thread.last_change,
         "userProfile": user_profile(conv.peer) if conv.peer_id else None,
         "groupProfile": group_profile(conv.group) if conv.group_id else None,
     }
@@ -219,32 +221,34 @@ def _for_both_audiences(base: dict, *, peer_read_seq: int = 0):
     return received, sent, event
 
 
-def delivery(base: dict) -> dict:
+def delivery(base: dict, change: int) -> dict:
     """A new message as the channel layer carries it to the sockets, made once per
     message: for each of the two audiences (a receiver, flow "in"; the sender's other
     tabs, flow "out") the message's JSON, its conversation's ID and the opening of the
-    conversation patch (ID, type and ``lastMessage``), so that a socket only adds its
-    own unread count and @-flag (``message_patch``). Small and flat: every socket's
+    conversation patch (ID, type, ``syncCursor`` = ``change``, the thread's change
+    number of this message, and ``lastMessage``), so that a socket only adds its own
+    unread count and @-flag (``message_patch``). Small and flat: every socket's
     consumer unpacks it."""
     received, sent, event = _for_both_audiences(base)
     event.update(
         sequence=base["sequence"],
         atUserList=base["atUserList"],
-        patch_in=_patch_head(received),
-        patch_out=_patch_head(sent),
+        patch_in=_patch_head(received, change),
+        patch_out=_patch_head(sent, change),
     )
     return event
 
 
-def revocation(base: dict, *, peer_read_seq: int = 0) -> dict:
+def revocation(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
     """A recalled message (``message_base`` of the revoked row) as the channel layer carries
     MESSAGE_REVOKED, made once: for each audience (receivers; the sender's tabs) the
     message's JSON, its conversation's ID and the JSON of the conversation's revoked
     ``lastMessage``, so that each socket only adds its own counts (``revoke_patch``).
     ``peer_read_seq`` (C2C) is the receiver's read cursor: the sender's tabs see
-    ``isPeerRead`` as a refetch would."""
+    ``isPeerRead`` as a refetch would. ``change`` is the thread's change number of the recall."""
     received, sent, event = _for_both_audiences(base, peer_read_seq=peer_read_seq)
     event.update(
+        change=change,
         last_in=dumps(last_message_from_message(received)),
         last_out=dumps(last_message_from_message(sent)),
     )
@@ -257,7 +261,11 @@ def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_las
     absolute ``unreadCount``, and ``groupAtInfoRemoved`` when the message mentioned
     anyone (the client drops that message's entry from ``groupAtInfoList``, if it has one)."""
     out = revocation["from"] == viewer_id
-    head = {"conversationID": revocation["cid_out"] if out else revocation["cid_in"], "type": revocation["conversationType"]}
+    head = {
+        "conversationID": revocation["cid_out"] if out else revocation["cid_in"],
+        "type": revocation["conversationType"],
+        "syncCursor": revocation["change"],
+    }
     patch = dumps(head)[:-1]
     if is_last:
         patch += ',"lastMessage":' + (revocation["last_out"] if out else revocation["last_in"])
@@ -274,8 +282,8 @@ def revoke_frame(revocation: dict, viewer_id: str, patch: str, total: int | None
     return _event_with_patch("MESSAGE_REVOKED", revocation, viewer_id, patch, total)
 
 
-def _patch_head(message: dict) -> str:
-    head = {"conversationID": message["conversationID"], "type": message["conversationType"]}
+def _patch_head(message: dict, change: int) -> str:
+    head = {"conversationID": message["conversationID"], "type": message["conversationType"], "syncCursor": change}
     return dumps(head)[:-1] + ',"lastMessage":' + dumps(last_message_from_message(message))
 
 

@@ -1,4 +1,4 @@
-"""Read receipts over the socket (docs/PROTOCOL.md §5.21–5.23, §6.10): the counts, who gets
+"""Read receipts over the socket (docs/PROTOCOL.md §5.22–5.24, §6.10): the counts, who gets
 MESSAGE_READ_RECEIPT_RECEIVED, every refusal, the batching, and the events applied to a
 sender's old state equal a fresh getMessageReadReceiptList (Zulip's verify_action)."""
 

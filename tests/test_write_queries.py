@@ -134,10 +134,10 @@ def test_create_group_is_a_fixed_number_of_queries(alice, django_assert_num_quer
     assert group.member_count == n
 
 
-REVOKE_C2C = 6  # conversation; S; message (locked, sender selected); message UPDATE; conversations UPDATE ... RETURNING;
-#                 R (the mentions DELETE only when it mentioned anyone)
-REVOKE_GROUP_BY_ADMIN = 8  # conversation; S; message lock; roles; message UPDATE; mentions DELETE; conversations UPDATE
-#                            ... RETURNING; R
+REVOKE_C2C = 7  # conversation; S; message (locked, sender selected); the thread's change counter UPDATE ... RETURNING;
+#                 message UPDATE; conversations UPDATE ... RETURNING; R (the mentions DELETE only when it mentioned anyone)
+REVOKE_GROUP_BY_ADMIN = 9  # conversation; S; message lock; roles; change counter; message UPDATE; mentions DELETE;
+#                            conversations UPDATE ... RETURNING; R
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -12,7 +12,8 @@ Who may recall (docs/PROTOCOL.md §5, revokeMessage):
   Group tips and system notices are 10032. A message the user cannot see is 10030.
 
 A recall is, in one transaction: the message row locked and marked (``is_revoked``,
-``revoker``, ``revoked_at``; its content stays in the row for moderation, serialize
+``revoker``, ``revoked_at``, and the thread's next change number: ``sync`` returns it
+to whoever missed the event; its content stays in the row for moderation, serialize
 never sends it again), its mentions deleted, and one UPDATE ... RETURNING over the
 thread's conversation rows that takes back the unread count of everyone who counted
 it (whose read cursor is before it) and returns every viewer's absolute count. O(1)
@@ -74,8 +75,13 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         if message.is_revoked:
             base = serialize.message_base(message, thread, sender=message.sender, to=to)
             return RevokedMessage(message, base, peer_read_seq)
-        Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now)
-        message.is_revoked, message.revoker, message.revoked_at = True, user, now
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE messaging_thread SET last_change = last_change + 1 WHERE id = %s RETURNING last_change", [thread.pk]
+            )
+            (change,) = cursor.fetchone()
+        Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now, change=change)
+        message.is_revoked, message.revoker, message.revoked_at, message.change = True, user, now, change
         had_mentions = bool(message.at_user_list)
         if had_mentions:
             GroupAtMention.objects.filter(message_id=message.pk).delete()
@@ -102,7 +108,7 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
         publish_on_commit(
             "MESSAGE_REVOKED",
-            serialize.revocation(base, peer_read_seq=peer_read_seq),
+            serialize.revocation(base, change, peer_read_seq=peer_read_seq),
             recipients,
             origin=origin,
             meta=meta,

@@ -210,9 +210,13 @@ def post_message(
     those users' own channel groups: members this change added.
     """
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE messaging_thread SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [thread.pk])
-        (seq,) = cursor.fetchone()
-    thread.last_seq = seq
+        cursor.execute(
+            "UPDATE messaging_thread SET last_seq = last_seq + 1, last_change = last_change + 1"
+            " WHERE id = %s RETURNING last_seq, last_change",
+            [thread.pk],
+        )
+        seq, change = cursor.fetchone()
+    thread.last_seq, thread.last_change = seq, change
     now = timezone.now()
     message = Message.objects.create(
         thread=thread,
@@ -229,6 +233,8 @@ def post_message(
         offline_push_info=offline_push_info,
         need_read_receipt=need_read_receipt,
         created_at=now,
+        created_change=change,
+        change=change,
     )
     if attachments:
         message.attachments.add(*attachments)
@@ -247,8 +253,8 @@ def post_message(
     base = serialize.message_base(message, thread, sender=sender, to=to)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
-    delivery = serialize.delivery(base)
-    meta = {"counts": {str(pk): unread for pk, _, unread in viewers}, "thread": thread.pk}
+    delivery = serialize.delivery(base, change)
+    meta = {"counts": {str(pk): unread for pk, _, unread in viewers}}
     recipients = [user_pk for user_pk, _, _ in viewers]
     if thread.kind == Thread.Kind.GROUP:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_message_revoker'),
+        ('messaging', '0008_change_counter'),
     ]
 
     operations = [

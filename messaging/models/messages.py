@@ -34,6 +34,10 @@ class Message(models.Model):
     # has no push of its own; it is kept for a push gateway or the REST API to read.
     offline_push_info = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # The thread's change counter (Thread.last_change) when this message was stored, and at
+    # its last change (a recall): sync tells new messages from changed ones by them.
+    created_change = models.BigIntegerField(default=0)
+    change = models.BigIntegerField(default=0)
     # Uploads this message refers to (its own, forwarded or merged ones): a member of
     # the thread may download them.
     attachments = models.ManyToManyField("messaging.Upload", blank=True, related_name="messages")
@@ -46,6 +50,7 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["thread", "msg_id"], name="unique_thread_msg_id"),
         ]
         indexes = [
+            models.Index(fields=["thread", "change"], name="message_change_idx"),
             # A receipt finds the senders of the messages its cursor passed (actions/read_receipts.py).
             models.Index(fields=["thread", "seq"], condition=models.Q(need_read_receipt=True), name="receipt_message_idx"),
         ]

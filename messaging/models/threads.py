@@ -19,6 +19,11 @@ class Thread(models.Model):
     # "c2c:<low pk>:<high pk>", "group:<group pk>" or "system:<user pk>".
     key = models.CharField(max_length=80, unique=True)
     last_seq = models.BigIntegerField(default=0)
+    # The thread's change counter: +1 for every stored message and every change to one
+    # (a recall), in the same UPDATE and under the same row lock as ``last_seq``. Each
+    # Message keeps the value of its last change (``Message.change``), so "every change
+    # after c" is one index range: what ``sync`` (queries/sync.py) answers.
+    last_change = models.BigIntegerField(default=0)
     # For C2C: the two users, low pk first. Deleting one of them keeps the thread: its
     # messages are the other party's history too (SET_NULL, never CASCADE).
     user_low = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -11,7 +11,7 @@ from messaging.access import access_conversation, parse_conversation_id, peer_re
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, GroupAtMention, Thread, User
 
-SELECTED = ("peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
+SELECTED = ("thread", "peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
 
 def get_conversation_list(user: User) -> list:
@@ -74,6 +74,7 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
             "isPinned": False,
             "messageRemindType": "AcceptAndNotify",
             "peerReadSequence": 0,
+            "syncCursor": 0,
             "userProfile": serialize.user_profile(peer),
             "groupProfile": None,
         }

@@ -7,7 +7,7 @@ Queries: the conversation (with the peer's read cursor), the cursor message when
 from messaging import conf, serialize
 from messaging.access import access_conversation
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Message, Thread, User
+from messaging.models import Message, Thread, User
 
 
 def get_message_list(user: User, conversation_id, *, next_req_message_id=None, count=None) -> dict:
@@ -51,23 +51,3 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         "nextReqMessageID": message_list[0]["ID"] if message_list and not is_completed else "",
         "isCompleted": is_completed,
     }
-
-
-CATCH_UP_LIMIT = 100
-
-
-def get_group_messages_after(user: User, thread_id: int, after_seq: int) -> list:
-    """Base (viewer-independent) dicts of a group thread's messages after ``after_seq``
-    that ``user`` may see, oldest first, at most 100: what a socket that just joined
-    the thread's channel group may have missed. Two queries."""
-    conv = (
-        Conversation.objects.select_related("group", "thread").filter(user=user, thread_id=thread_id, group__isnull=False).first()
-    )
-    if conv is None:
-        return []
-    rows = (
-        Message.objects.filter(thread_id=thread_id, seq__gt=max(after_seq, conv.min_seq - 1))
-        .select_related("sender", "revoker")
-        .order_by("seq")[:CATCH_UP_LIMIT]
-    )
-    return [serialize.message_base(m, conv.thread, sender=m.sender, to=conv.group.group_id) for m in rows]

@@ -75,15 +75,6 @@ export function lastOwnStoredID(h) {
   return null;
 }
 
-/** The highest sequence of a stored message in the history (0 when none). */
-export const newestStoredSequence = (h) => h.messages.reduce((max, m) => (stored(m) ? Math.max(max, m.sequence || 0) : max), 0);
-
-/** Whether the latest page (oldest first) starts after a hole in what the history holds. */
-export function pageLeavesGap(h, page) {
-  const newest = newestStoredSequence(h);
-  return Boolean(page.length && newest && page[0].sequence > newest + 1);
-}
-
 /** The peer read up to `sequence`: my stored messages up to it are read. */
 export function markReadUpTo(h, sequence) {
   for (const m of h.messages) if (m.flow === "out" && stored(m) && m.sequence && m.sequence <= sequence) m.isPeerRead = true;

@@ -36,10 +36,10 @@ import { wireMessageMenu } from "./ui/message-menu.js";
 import { closeMembersPanel, isMembersPanelOpen, openMembersPanel, wireMembersPanel } from "./ui/members.js";
 import { wireMerger } from "./ui/merger.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
-import { onReadReceiptReceived, wireReceipts } from "./ui/receipts.js";
-import { goBack, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
+import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
+import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
 import { toast } from "./ui/toast.js";
@@ -65,6 +65,11 @@ function renderMe() {
 
 async function onReady() {
   state.ready = true;
+  // Ready again after the SDK started over (it could not sync: docs/PROTOCOL.md §8): the
+  // histories held may miss anything, so they go, and the open chat loads again.
+  const reopen = state.readyBefore && state.current;
+  if (state.readyBefore) state.histories.clear();
+  state.readyBefore = true;
   try {
     const [convRes, groupRes] = await Promise.all([chat.getConversationList(), chat.getGroupList()]);
     setGroups(groupRes.data.groupList);
@@ -86,7 +91,10 @@ async function onReady() {
     state.totalUnread = total;
     updateTitle();
   }
-  if (!state.current) routeFromHash();
+  if (reopen) {
+    state.current = null;
+    openConversation(reopen, { replaceHistory: true });
+  } else if (!state.current) routeFromHash();
   else {
     const conv = findConversation(state.current);
     if (conv) renderChatHeader(conv);
@@ -177,6 +185,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
+  chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {
     state.totalUnread = Number(event.data) || 0;

@@ -9,8 +9,12 @@
  *
  * The conversation list is kept here and re-emitted whole and sorted on every
  * change (as the SDK does); the server sends absolute unread counts, never deltas.
- * After a reconnect the list is fetched again, and messages that arrived while
- * the socket was down are fetched and emitted as MESSAGE_RECEIVED.
+ * Nothing is lost: every conversation has a change counter on the server, and the
+ * SDK keeps, per conversation, the last change it applied. After a reconnect, when
+ * a live patch skips a number, and when the group list changes, it asks the server
+ * for every change since (the sync op, docs/PROTOCOL.md §5.21, §8), in pages, and
+ * emits what it missed as the vendor's events: MESSAGE_RECEIVED, MESSAGE_REVOKED,
+ * the conversation and group lists. Pushes that arrive meanwhile wait until it ends.
  *
  * Our extension to the vendor's API: chat.getServerRules() returns the rules the
  * server sent in its hello frame (null before the first one): {limits:
@@ -116,7 +120,14 @@
 
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_BACKOFF_MS = 30000;
-  var REPLAY_PAGES = 10;
+  var RESYNC_REQUIRED = 2290; // the server cannot serve a cursor: fetch everything again
+  // A socket can die without a close (a laptop sleeps, a network changes): a ping every
+  // HEARTBEAT_MS that gets no answer in PING_TIMEOUT_MS reconnects (and so syncs). Every
+  // SYNC_EVERY_BEATS beats the SDK also syncs, for a change whose event was lost with no
+  // later change in its conversation to reveal the gap.
+  var HEARTBEAT_MS = 25000;
+  var PING_TIMEOUT_MS = 10000;
+  var SYNC_EVERY_BEATS = 12;
 
   function Message(fields) {
     for (var key in fields) {
@@ -187,7 +198,9 @@
     this._conversations = {};
     this._totalUnread = 0;
     this._sentIDs = {};
-    this._knownSequences = null;
+    this._cursors = {}; // conversationID -> the last change applied (docs/PROTOCOL.md §8)
+    this._syncing = null; // the running sync's promise
+    this._buffered = null; // pushes that arrived during it
     this._backoff = 0;
     this._reconnectTimer = null;
     this._loggedOut = true;
@@ -280,8 +293,29 @@
     };
   };
 
+  Chat.prototype._startHeartbeat = function () {
+    var self = this;
+    var socket = this._socket;
+    var beats = 0;
+    clearInterval(this._heartbeat);
+    this._heartbeat = setInterval(function () {
+      if (self._socket !== socket) return clearInterval(self._heartbeat);
+      beats += 1;
+      var alive = false;
+      self._request('ping', {}).then(function () { alive = true; }, function () { /* closed meanwhile */ });
+      setTimeout(function () {
+        if (!alive && self._socket === socket) {
+          try { socket.close(); } catch (e) { /* already closed */ }
+          self._onClose(1006);
+        }
+      }, PING_TIMEOUT_MS);
+      if (beats % SYNC_EVERY_BEATS === 0 && self._ready) self._sync();
+    }, HEARTBEAT_MS);
+  };
+
   Chat.prototype._teardown = function (state) {
     clearTimeout(this._reconnectTimer);
+    clearInterval(this._heartbeat);
     var socket = this._socket;
     this._socket = null;
     if (socket) {
@@ -293,6 +327,7 @@
 
   Chat.prototype._onClose = function (code) {
     this._socket = null;
+    clearInterval(this._heartbeat);
     this._failPending(chatError(ERR.SEND_FAILED, 'the connection was lost'));
     if (code === 4001 || code === 4003) {
       // Session gone (logged out elsewhere) or the account is banned: do not retry.
@@ -314,22 +349,11 @@
       this._setState(TYPES.NET_STATE_DISCONNECTED);
       return;
     }
-    this._snapshotSequences();
     this._setState(TYPES.NET_STATE_CONNECTING);
     var self = this;
     this._backoff = Math.min(this._backoff ? this._backoff * 2 : 500, MAX_BACKOFF_MS);
     var delay = this._backoff / 2 + Math.random() * this._backoff / 2;
     this._reconnectTimer = setTimeout(function () { self._connect(); }, delay);
-  };
-
-  Chat.prototype._snapshotSequences = function () {
-    if (this._knownSequences) return;
-    var known = {};
-    for (var id in this._conversations) {
-      var last = this._conversations[id].lastMessage;
-      known[id] = (last && last.lastSequence) || 0;
-    }
-    this._knownSequences = known;
   };
 
   Chat.prototype._onFrame = function (text) {
@@ -340,7 +364,8 @@
       return;
     }
     if (frame.event) {
-      this._onPush(frame.event, frame.data, frame);
+      if (this._buffered && frame.event !== 'hello' && frame.event !== 'KICKED_OUT') this._buffered.push(frame);
+      else this._onPush(frame.event, frame.data, frame);
       return;
     }
     var pending = this._pending[frame.id];
@@ -396,19 +421,19 @@
         // One frame per delivery: the messages, then their conversation's patch and
         // the new total, fired in that order as three SDK events.
         this._onMessages(data.map(wrapMessage));
-        if (frame && frame.conversation) this._applyConversationPatches([frame.conversation]);
-        if (frame && frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
+        this._applyFramePatch(frame);
         break;
       case 'MESSAGE_REVOKED':
         // Laid out as MESSAGE_RECEIVED: the recalled messages, their conversation's patch,
         // the new total. The messages this SDK handed out are marked in place.
-        this._emit(EVENT.MESSAGE_REVOKED, data.map(this._markRevoked, this));
-        if (frame && frame.conversation) this._applyConversationPatches([frame.conversation]);
-        if (frame && frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
+        this._onRevoked(data);
+        this._applyFramePatch(frame);
         break;
       case 'GROUP_LIST_UPDATED':
+        // Membership changed: a group joined brings history and unread counts of its own,
+        // and messages sent before this socket followed it. Sync fetches both.
         this._emit(EVENT.GROUP_LIST_UPDATED, data);
-        this._refreshConversations();
+        this._sync();
         break;
       case 'MESSAGE_READ_BY_PEER':
         this._onPeerRead(data.map(wrapMessage));
@@ -453,7 +478,11 @@
     if (hello.rules) this._rules = hello.rules;
     this._backoff = 0;
     this._setState(TYPES.NET_STATE_CONNECTED);
-    var reconnect = this._ready;
+    this._startHeartbeat();
+    if (this._ready) {
+      this._sync(); // a reconnect: fetch what changed while the socket was down
+      return;
+    }
     this._request('getConversationList', {}).then(function (data) {
       self._replaceConversations(data.conversationList);
       if (!self._ready) {
@@ -466,7 +495,6 @@
       }
       self._emitConversations();
       self._emit(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, self._totalUnread);
-      if (reconnect) self._replayGap();
     }, function (error) {
       if (waiter) {
         self._loginWaiter = null;
@@ -475,32 +503,106 @@
     });
   };
 
-  Chat.prototype._replayGap = function () {
-    // Messages that arrived while the socket was down: page back through each
-    // conversation that moved until the last sequence seen before the drop (at most
-    // REPLAY_PAGES pages), then emit the unseen ones oldest first.
+  // --- sync (docs/PROTOCOL.md §5.21, §8) ----------------------------------------------
+
+  Chat.prototype._sync = function () {
+    // One sync at a time; a request for another while it runs makes it go once more.
     var self = this;
-    var known = this._knownSequences || {};
-    this._knownSequences = null;
-    Object.keys(this._conversations).forEach(function (id) {
-      var last = self._conversations[id].lastMessage;
-      var seen = known[id] || 0;
-      if (!last || !last.lastSequence || last.lastSequence <= seen) return;
-      var missed = [];
-      var fetchPage = function (cursor, pagesLeft) {
-        var args = { conversationID: id };
-        if (cursor) args.nextReqMessageID = cursor;
-        return self._request('getMessageList', args).then(function (page) {
-          var fresh = page.messageList.filter(function (m) { return m.sequence > seen && !self._sentIDs[m.ID]; });
-          missed = fresh.concat(missed);
-          var oldest = page.messageList.length ? page.messageList[0].sequence : 0;
-          if (!page.isCompleted && oldest > seen + 1 && pagesLeft > 1) return fetchPage(page.nextReqMessageID, pagesLeft - 1);
-        });
-      };
-      fetchPage('', REPLAY_PAGES).then(function () {
-        if (missed.length) self._onMessages(missed.map(wrapMessage));
-      }, function () { /* still in the history when the user scrolls */ });
+    if (this._syncing) {
+      this._syncAgain = true;
+      return this._syncing;
+    }
+    this._buffered = this._buffered || [];
+    this._syncing = this._syncPages().then(function (last) {
+      var readBefore = {};
+      for (var id in self._conversations) readBefore[id] = self._conversations[id].peerReadSequence || 0;
+      self._replaceConversations(last.conversationList);
+      self._emit(EVENT.GROUP_LIST_UPDATED, last.groupList);
+      self._emitConversations();
+      self._emitMissedPeerReads(readBefore);
+    }, function (error) {
+      if (error && error.code === RESYNC_REQUIRED) return self._resync();
+      // Offline again: the next hello syncs. Anything else: the next gap or reconnect does.
+    }).then(function () {
+      var buffered = self._buffered || [];
+      self._buffered = null;
+      self._syncing = null;
+      for (var i = 0; i < buffered.length; i++) self._onPush(buffered[i].event, buffered[i].data, buffered[i]);
+      if (self._syncAgain) {
+        self._syncAgain = false;
+        self._sync();
+      }
     });
+    return this._syncing;
+  };
+
+  Chat.prototype._syncPages = function () {
+    var self = this;
+    return this._request('sync', { cursors: this._cursors }).then(function (page) {
+      page.conversations.forEach(self._applySyncEntry, self);
+      return page.isSyncCompleted ? page : self._syncPages();
+    });
+  };
+
+  Chat.prototype._applySyncEntry = function (entry) {
+    var self = this;
+    var fresh = entry.messageList.filter(function (m) { return !self._sentIDs[m.ID]; });
+    if (fresh.length) this._onMessages(fresh.map(wrapMessage));
+    if (entry.changedList.length) this._onRevoked(entry.changedList.filter(function (m) { return m.isRevoked; }));
+    this._cursors[entry.conversationID] = entry.syncCursor;
+  };
+
+  Chat.prototype._emitMissedPeerReads = function (readBefore) {
+    // A C2C peer read while we were away: our held messages up to their new read cursor
+    // are read, told as MESSAGE_READ_BY_PEER as if it had come live.
+    var read = [];
+    var self = this;
+    (this._held || new Map()).forEach(function (message) {
+      var conv = self._conversations[message.conversationID];
+      var upTo = conv && conv.type === TYPES.CONV_C2C ? conv.peerReadSequence || 0 : 0;
+      if (message.flow === 'out' && !message.isPeerRead && message.sequence <= upTo && upTo > (readBefore[message.conversationID] || 0)) {
+        message.isPeerRead = true;
+        read.push(message);
+      }
+    });
+    if (read.length) this._emit(EVENT.MESSAGE_READ_BY_PEER, read);
+  };
+
+  Chat.prototype._resync = function () {
+    // The server cannot tell what changed since our cursors (its data was restored, or we
+    // were away too long): start over as after a login, so that the application reloads.
+    var self = this;
+    this._cursors = {};
+    this._ready = false;
+    this._emit(EVENT.SDK_NOT_READY);
+    return this._request('getConversationList', {}).then(function (data) {
+      self._replaceConversations(data.conversationList);
+      self._ready = true;
+      self._emit(EVENT.SDK_READY);
+      self._emitConversations();
+    });
+  };
+
+  Chat.prototype._isStale = function (patch) {
+    // A patch of a change already applied (a sync brought it, and newer state with it).
+    var cursor = this._cursors[patch.conversationID];
+    return patch.syncCursor !== undefined && cursor !== undefined && patch.syncCursor <= cursor;
+  };
+
+  Chat.prototype._followCursor = function (conversationID, change) {
+    // A live change numbered `change`: the next one moves the cursor; a skipped number
+    // means a change was missed (the channel layer is at-most-once), so sync.
+    var cursor = this._cursors[conversationID];
+    if (cursor === undefined || change <= cursor) return;
+    if (change === cursor + 1) this._cursors[conversationID] = change;
+    else this._sync();
+  };
+
+  Chat.prototype._applyFramePatch = function (frame) {
+    // A delivery's conversation patch and total, unless a sync already brought newer ones.
+    if (!frame || !frame.conversation || this._isStale(frame.conversation)) return;
+    this._applyConversationPatches([frame.conversation]);
+    if (frame.totalUnreadCount !== undefined) this._onPush('TOTAL_UNREAD_MESSAGE_COUNT_UPDATED', frame.totalUnreadCount);
   };
 
   // The Message objects handed to the application (history, live, sent), by conversation
@@ -515,6 +617,16 @@
     held.set(key, message);
     if (held.size > HELD_LIMIT) held.delete(held.keys().next().value);
     return message;
+  };
+
+  Chat.prototype._onRevoked = function (list) {
+    // Recalls, live or from a sync: the held messages marked in place, each recall told once.
+    var self = this;
+    var news = list.filter(function (data) {
+      var held = self._held && self._held.get(data.conversationID + '/' + data.ID);
+      return !(held && held.isRevoked);
+    });
+    if (news.length) this._emit(EVENT.MESSAGE_REVOKED, news.map(this._markRevoked, this));
   };
 
   Chat.prototype._markRevoked = function (data) {
@@ -542,17 +654,6 @@
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
   };
 
-  Chat.prototype._refreshConversations = function () {
-    // Membership changed: the server's list is the truth (a group just joined has
-    // history and unread counts of its own).
-    var self = this;
-    if (!this._ready) return;
-    this._request('getConversationList', {}).then(function (data) {
-      self._replaceConversations(data.conversationList);
-      self._emitConversations();
-    }, function () { /* the next change refreshes it */ });
-  };
-
   Chat.prototype._onPeerRead = function (messages) {
     var changed = false;
     for (var i = 0; i < messages.length; i++) {
@@ -567,8 +668,16 @@
   };
 
   Chat.prototype._replaceConversations = function (list) {
+    // The server's list is the truth. A conversation new to us starts its cursor where the
+    // list was read; the others keep theirs (a sync moved them, live patches follow).
+    var cursors = {};
     this._conversations = {};
-    for (var i = 0; i < list.length; i++) this._conversations[list[i].conversationID] = list[i];
+    for (var i = 0; i < list.length; i++) {
+      var id = list[i].conversationID;
+      this._conversations[id] = list[i];
+      cursors[id] = this._cursors[id] !== undefined ? this._cursors[id] : list[i].syncCursor || 0;
+    }
+    this._cursors = cursors;
   };
 
   Chat.prototype._applyConversationPatches = function (patches) {
@@ -581,6 +690,8 @@
         delete this._conversations[id];
         continue;
       }
+      if (this._isStale(patch)) continue;
+      if (patch.syncCursor !== undefined) this._followCursor(id, patch.syncCursor);
       var conv = this._conversations[id];
       if (!conv) {
         // Only a new message brings a conversation (back) into the list; a read or
@@ -594,7 +705,7 @@
         } else if (key === 'groupAtInfoRemoved') {
           var removedID = patch[key].messageID;
           conv.groupAtInfoList = (conv.groupAtInfoList || []).filter(function (info) { return info.messageID !== removedID; });
-        } else if (key !== 'conversationID') {
+        } else if (key !== 'conversationID' && key !== 'syncCursor') {
           conv[key] = patch[key];
         }
       }
@@ -606,6 +717,7 @@
     Promise.all(missing.map(function (missingID) {
       return self._request('getConversationProfile', { conversationID: missingID }).then(function (data) {
         self._conversations[missingID] = data.conversation;
+        if (self._cursors[missingID] === undefined) self._cursors[missingID] = data.conversation.syncCursor || 0;
       }, function () { /* gone again */ });
     })).then(function () { self._emitConversations(); });
   };
@@ -1049,7 +1161,7 @@
     });
   };
 
-  // --- read receipts (docs/PROTOCOL.md §5.21–5.23, §6.10) ------------------------------
+  // --- read receipts (docs/PROTOCOL.md §5.22–5.24, §6.10) ------------------------------
 
   function receiptInfoOf(item) {
     return { readCount: item.readCount, unreadCount: item.unreadCount, isPeerRead: item.isPeerRead, timestamp: item.timestamp };

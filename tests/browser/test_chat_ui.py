@@ -268,3 +268,32 @@ def test_messages_sent_while_the_socket_was_down_arrive_once_after_reconnect(ope
     item = conversation_item(dave.page, "C2Ccarol")
     expect(item.get_by_test_id("unread-badge")).to_have_text("4")
     expect(item.get_by_test_id("conversation-preview")).to_contain_text(missed[-1])
+
+
+def test_a_chat_opened_while_offline_says_what_failed_and_loads_once_back(open_as):
+    """Not "No messages yet" under "the beginning of history": the failure in words, a
+    retry, and the history once the socket is back (docs/PROTOCOL.md §8)."""
+    dave = open_as("dave")
+    carol = open_as("carol")
+    texts = [unique(f"kept {i}") for i in range(3)]
+    for text in texts:
+        carol.page.evaluate(
+            "t => chat.sendMessage(chat.createTextMessage({to: 'dave', conversationType: TIM.TYPES.CONV_C2C, payload: {text: t}}))",
+            text,
+        )
+    item = conversation_item(dave.page, "C2Ccarol")
+    expect(item.get_by_test_id("conversation-preview")).to_contain_text(texts[-1])
+
+    dave.page.evaluate("() => { chat._url = () => 'ws://127.0.0.1:9/ws/chat/'; chat._socket.close(); }")
+    expect(dave.page.locator("#netbar")).to_be_visible()
+    item.click()
+
+    error = dave.page.get_by_test_id("history-error")
+    expect(error).to_contain_text("Messages couldn't be loaded")
+    expect(dave.page.get_by_test_id("history-start")).to_have_count(0)
+
+    dave.page.evaluate("() => { delete chat._url; }")
+    expect(error).to_have_count(0, timeout=30_000)
+    bubbles = dave.page.locator('[data-testid="message-bubble"] .msg-text')
+    expect(bubbles.last).to_have_text(texts[-1])
+    assert bubbles.all_inner_texts()[-3:] == texts

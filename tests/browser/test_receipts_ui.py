@@ -1,4 +1,4 @@
-"""Group read receipts in the browser (docs/PROTOCOL.md §5.21–5.23): a message the UI sends to
+"""Group read receipts in the browser (docs/PROTOCOL.md §5.22–5.24): a message the UI sends to
 a group asks for receipts; members who see it confirm it; the sender's open page shows
 "1 read", then "2 read", live, and a click lists who read it and who has not."""
 

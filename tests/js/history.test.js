@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, newHistory, pageLeavesGap, upsertMessage } from "../../static/chat/history.js";
+import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, newHistory, upsertMessage } from "../../static/chat/history.js";
 
 const stored = (ID, sequence, extra = {}) => ({ ID, sequence, time: 1000 + sequence, status: "success", flow: "in", ...extra });
 const ids = (h) => h.messages.map((m) => m.ID);
@@ -78,15 +78,6 @@ test("a recalled message of mine carries no Sent/Read", () => {
   const h = newHistory();
   mergeMessages(h, [stored("in", 1), stored("mine", 2, { flow: "out", isRevoked: true })]);
   assert.equal(lastOwnStoredID(h), null);
-});
-
-test("a reconnect's latest page leaves a gap only when it starts after the newest stored message + 1", () => {
-  const h = newHistory();
-  mergeMessages(h, [stored("a", 1), stored("b", 2), { ID: "x", status: "fail", sequence: 0, flow: "out" }]);
-  assert.equal(pageLeavesGap(h, [stored("c", 3)]), false);
-  assert.equal(pageLeavesGap(h, [stored("e", 5)]), true);
-  assert.equal(pageLeavesGap(h, []), false);
-  assert.equal(pageLeavesGap(newHistory(), [stored("e", 5)]), false);
 });
 
 test("read receipts mark my stored messages up to the sequence", () => {

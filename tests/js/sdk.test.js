@@ -2,74 +2,8 @@
 // WebSocket: the globals, the server's rules from hello, the conversation patches the
 // server pushes merged into the list, and messages delivered twice emitted once.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import vm from "node:vm";
-
-const SOURCE = readFileSync(new URL("../../static/chat/tim.js", import.meta.url), "utf8");
-const RULES = { limits: { maxBodyBytes: 12288, messagePageSize: 15 }, groupTips: { templates: { 1: "{users} joined the group" }, profileFields: [] }, atAll: "__kImSDK_MesssageAtALL__" };
-
-/** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */
-const plain = (value) => JSON.parse(JSON.stringify(value));
-
-/** A page with tim.js on it: {TIM, window, sockets}; each socket records the frames the SDK sent. */
-function loadSDK() {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.readyState = 1;
-      this.sent = [];
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-    }
-    close() {
-      this.readyState = 3;
-    }
-  }
-  const window = { WebSocket: FakeSocket, location: { protocol: "http:", host: "chat.test" }, console, setTimeout, clearTimeout };
-  window.window = window;
-  vm.createContext(window);
-  vm.runInContext(SOURCE, window, { filename: "tim.js" });
-  return { TIM: window.TIM, window, sockets };
-}
-
-const push = (socket, frame) => socket.onmessage({ data: JSON.stringify(frame) });
-const reply = (socket, request, data) => push(socket, { id: request.id, ok: true, data });
-const lastRequest = (socket, op) => socket.sent.filter((f) => f.op === op).pop();
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-const conversation = (conversationID, lastTime, extra = {}) => ({
-  conversationID,
-  type: conversationID.startsWith("GROUP") ? "GROUP" : "C2C",
-  unreadCount: 0,
-  isPinned: false,
-  lastMessage: { lastTime, lastSequence: lastTime, messageForShow: "hi" },
-  ...extra,
-});
-
-/** A logged-in SDK whose server listed `conversations`; events: name -> [data, ...]. */
-async function loggedIn(conversations = []) {
-  const { TIM, sockets, window } = loadSDK();
-  const chat = TIM.create({ SDKAppID: 0 });
-  const events = {};
-  for (const name of Object.values(TIM.EVENT)) chat.on(name, (e) => (events[name] = events[name] || []).push(plain(e.data === undefined ? null : e.data)));
-  assert.equal(chat.getServerRules(), null, "no rules before the first hello");
-  const login = chat.login({ userID: "alice" });
-  const socket = sockets[0];
-  push(socket, { event: "hello", data: { userID: "alice", profile: { userID: "alice", nick: "Alice" }, rules: RULES } });
-  reply(socket, lastRequest(socket, "getConversationList"), { conversationList: conversations });
-  const result = await login;
-  assert.equal(result.code, 0);
-  return { TIM, chat, socket, events, window };
-}
-
-const listed = (events) => {
-  const lists = events.onConversationListUpdated || [];
-  return lists[lists.length - 1].map((c) => c.conversationID);
-};
+import { RULES, conversation, lastRequest, listed, loadSDK, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
 
 test("tim.js alone defines TIM and TencentCloudChat, one instance per page", () => {
   const { TIM, window } = loadSDK();
@@ -130,7 +64,7 @@ test("a new message in a conversation the list lacks fetches it; a read of one d
   assert.deepEqual(listed(events), ["C2Cdave", "C2Cbob"]);
 });
 
-test("a message delivered twice (a push and a reconnect's replay) is emitted once", async () => {
+test("a message delivered twice (a push and a sync) is emitted once", async () => {
   const { socket, events } = await loggedIn([conversation("C2Cbob", 50)]);
   const message = { ID: "bob-1-1", conversationID: "C2Cbob", sequence: 51, from: "bob", flow: "in", type: "TIMTextElem", payload: { text: "hi" } };
   push(socket, { event: "MESSAGE_RECEIVED", data: [message] });

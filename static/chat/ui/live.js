@@ -5,16 +5,17 @@
  * - A conversation is marked read when a message arrives in it while the tab is
  *   visible and the chat screen is showing; a message that arrives while the tab is
  *   hidden puts the "new messages" divider before it.
- * - After a reconnect the caches are dropped and the open conversation is refetched,
- *   so nothing the SDK replayed while we were away can be missing.
+ * - After a reconnect the SDK syncs (docs/PROTOCOL.md §8) and hands over what was
+ *   missed as the events above, so the histories held here stay whole; a history that
+ *   failed to load while offline is loaded again.
  */
 
-import { mergeMessages, markReadUpTo, newHistory, pageLeavesGap, sortHistory, upsertMessage } from "../history.js";
+import { markReadUpTo, sortHistory, upsertMessage } from "../history.js";
 import { peerOf } from "../ids.js";
 import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
 import { $ } from "./dom.js";
 import { closeMembersPanel, refreshMembersSoon } from "./members.js";
-import { isNearBottom, pageRequest, renderMessages, showJump } from "./messages.js";
+import { isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
 
@@ -113,7 +114,7 @@ export function onNetStateChange(event) {
   const bar = $("netbar");
   if (s === TYPES.NET_STATE_CONNECTED) {
     bar.hidden = true;
-    if (state.everConnected && state.netState !== TYPES.NET_STATE_CONNECTED) resyncAfterReconnect();
+    if (state.everConnected && state.netState !== TYPES.NET_STATE_CONNECTED) retryFailedHistory();
     state.everConnected = true;
   } else {
     const offline = s === TYPES.NET_STATE_DISCONNECTED;
@@ -124,40 +125,10 @@ export function onNetStateChange(event) {
   state.netState = s;
 }
 
-/**
- * After a reconnect the SDK replays what arrived meanwhile as MESSAGE_RECEIVED. Here
- * the open conversation's latest page is merged too (it also brings read states
- * and recalls that changed), and if more was missed than the replay covers, the
- * history starts over from the latest page. Other cached histories are dropped
- * and fetched again when opened.
- */
-async function resyncAfterReconnect() {
-  for (const id of Array.from(state.histories.keys())) if (id !== state.current) state.histories.delete(id);
-  const id = state.current;
-  const h = id && state.histories.get(id);
-  if (!h || !h.loaded) return;
-  let data;
-  try {
-    data = (await chat.getMessageList(pageRequest(id))).data || {};
-  } catch {
-    return; // still offline: the next reconnect tries again
-  }
-  if (state.current !== id || state.histories.get(id) !== h) return;
-  const page = data.messageList || [];
-  if (pageLeavesGap(h, page)) {
-    const fresh = newHistory();
-    fresh.errors = h.errors;
-    fresh.nextReqMessageID = data.nextReqMessageID || "";
-    fresh.isCompleted = Boolean(data.isCompleted) || !fresh.nextReqMessageID;
-    fresh.loaded = true;
-    mergeMessages(fresh, page.concat(h.messages.filter((m) => m.status !== "success")));
-    state.histories.set(id, fresh);
-    renderMessages({ scroll: "bottom" });
-  } else {
-    mergeMessages(h, page);
-    renderMessages({ scroll: "auto" });
-  }
-  markRead(id, { force: true });
+/** The open conversation's history failed to load while offline: load it now. */
+function retryFailedHistory() {
+  const h = state.current && state.histories.get(state.current);
+  if (h && h.loadError && !h.loading) loadOlder(state.current);
 }
 
 function kickedOutText(type) {

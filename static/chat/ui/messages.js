@@ -57,10 +57,10 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
     h.nextReqMessageID = data.nextReqMessageID || "";
     h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
     h.loaded = true;
+    h.loadError = "";
   } catch (error) {
-    h.loaded = true;
-    h.isCompleted = true;
-    if (state.current === conversationID) toast(errorText(error, "Messages couldn't be loaded."), { error: true });
+    // Not "the beginning of the history": what failed, and a retry (live.js retries on reconnect).
+    h.loadError = errorText(error, "Messages couldn't be loaded.");
   } finally {
     h.loading = false;
   }
@@ -74,7 +74,7 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
 export function fillViewport(conversationID) {
   const box = $("messages");
   const h = state.histories.get(conversationID);
-  if (!h || h.isCompleted || h.loading || state.current !== conversationID) return;
+  if (!h || h.isCompleted || h.loading || h.loadError || state.current !== conversationID) return;
   if (box.scrollHeight <= box.clientHeight + 40) loadOlder(conversationID);
 }
 
@@ -115,6 +115,7 @@ const messageTime = (m) => m.time || Date.now() / 1000;
 function historyNodes(h, conv, group) {
   const nodes = [el("div", { class: "msg-spacer" })];
   if (h.loading) nodes.push(loadingEdge("Loading earlier messages…", { "data-testid": "history-loading" }));
+  else if (h.loadError) nodes.push(loadFailedEdge(h));
   else if (h.loaded && h.isCompleted && conv) nodes.push(chatIntro(conv, h.messages.length === 0));
 
   const lastOutID = lastOwnStoredID(h);
@@ -193,6 +194,12 @@ function cachedRow(h, m, options) {
   }
   cached.row.classList.remove("is-last");
   return cached.row;
+}
+
+function loadFailedEdge(h) {
+  const retry = el("button", { type: "button", class: "link-btn", text: "Try again" });
+  retry.addEventListener("click", () => loadOlder(state.current));
+  return el("div", { class: "history-error", role: "alert", "data-testid": "history-error" }, el("span", { text: `Messages couldn't be loaded: ${h.loadError}` }), retry);
 }
 
 function chatIntro(conv, empty) {

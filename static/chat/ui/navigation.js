@@ -86,7 +86,7 @@ async function showHistory(conversationID, unreadAtOpen) {
     await loadOlder(conversationID, { initial: true });
     if (state.current !== conversationID) return;
   }
-  for (let pages = 0; pages < MAX_UNREAD_PAGES && !h.isCompleted && countIncoming(h) < unreadAtOpen; pages++) {
+  for (let pages = 0; pages < MAX_UNREAD_PAGES && !h.isCompleted && !h.loadError && countIncoming(h) < unreadAtOpen; pages++) {
     await loadOlder(conversationID, { initial: true });
     if (state.current !== conversationID) return;
   }

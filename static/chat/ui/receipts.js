@@ -1,5 +1,5 @@
 /*
- * Group read receipts (docs/PROTOCOL.md §5.21–5.23): messages this UI sends to a group ask
+ * Group read receipts (docs/PROTOCOL.md §5.22–5.24): messages this UI sends to a group ask
  * for receipts; a member who sees such a message on screen (the tab visible) confirms it,
  * batched per conversation; the sender sees "3 read" / "All read" under it, kept live by
  * MESSAGE_READ_RECEIPT_RECEIVED, and a click lists who read it and who has not.
@@ -12,7 +12,7 @@ import { openDialog, setDialogError, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
-import { chat, serverRules, state } from "./state.js";
+import { TYPES, chat, serverRules, state } from "./state.js";
 
 const FLUSH_MS = 300;
 const maxMessages = () => (serverRules() && serverRules().readReceipt && serverRules().readReceipt.maxMessages) || 30;
@@ -54,7 +54,7 @@ export function readCountNode(m) {
 
 /** After a render: fetch the counts of own messages that lack them, watch incoming rows. */
 export function afterRender(box, messages) {
-  const missing = messages.filter((m) => showsReadCount(m) && !m.readReceiptInfo && !asked.has(key(m)));
+  const missing = messages.filter((m) => showsReadCount(m) && !asked.has(key(m)));
   if (missing.length) fetchCounts(missing);
   if (!observer) observer = new IntersectionObserver(onIntersect, { root: box, threshold: [0, 0.25, 0.6, 1] });
   observer.disconnect();
@@ -117,6 +117,19 @@ function flush() {
 export function onReadReceiptReceived(event) {
   const conversations = new Set((event.data || []).map((item) => item.conversationID));
   for (const conversationID of conversations) rerender(conversationID);
+}
+
+let connected = null;
+
+/** NET_STATE_CHANGE: receipts that came while the socket was down were not pushed (sync
+ * carries messages, not counts), so after a reconnect the counts are fetched again. */
+export function onReceiptsNetState(event) {
+  const now = ((event.data && event.data.state) || event.data) === TYPES.NET_STATE_CONNECTED;
+  if (now && connected === false) {
+    asked.clear();
+    if (state.current) rerender(state.current);
+  }
+  connected = now;
 }
 
 // --- who read it ------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""sync: every change since what the client has seen, in bounded pages (docs/PROTOCOL.md
+§5.21 and §8).
+
+Each thread counts its changes (``Thread.last_change``: +1 for every stored message and
+every recall, under the row lock that orders the thread's sends, so they commit in
+order), and each message keeps the number of its last change (``Message.change``). A
+client names, per conversation, the last change it applied (``syncCursor``); the answer
+is every message changed after it, as it is now: those stored since (``messageList``,
+recalled ones without their content) apart from older ones changed since
+(``changedList``: recalls of messages the client may hold). A conversation the client does not name (new to it) brings its unread
+messages, at most ``SYNC_NEW_CONVERSATION_MESSAGES``. The last page also carries the
+conversation list and the group list, the state of everything else (unread counts,
+read cursors, pins, memberships, profiles).
+
+Queries, whatever the number of conversations: the user's conversations with their
+threads, one for the named conversations' changes, one for the new conversations'
+messages (when there are any), and on the last page the lists (getConversationList's
+and getGroupList's).
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from messaging import conf, serialize
+from messaging.access import peer_read_seq_subquery
+from messaging.errors import ChatError, ErrorCode
+from messaging.models import Conversation, Message, Thread, User
+from messaging.queries import conversation_list, groups
+
+
+def sync(user: User, cursors: dict) -> dict:
+    """The changes after ``cursors`` ({conversationID: change}); see the module."""
+    page_size = conf.get("SYNC_PAGE_SIZE")
+    rows = {
+        c.thread_id: c
+        for c in Conversation.objects.filter(user=user)
+        .select_related("thread", "group", "peer")
+        .annotate(peer_read_seq=peer_read_seq_subquery())
+    }
+    named, new = {}, []
+    for conv in rows.values():
+        cursor = cursors.get(conv.conversation_id)
+        if cursor is None:
+            if not conv.is_hidden and conv.unread_count > 0:
+                new.append(conv)
+            continue
+        if cursor > conv.thread.last_change or conv.thread.last_change - cursor > conf.get("SYNC_MAX_GAP"):
+            raise ChatError(ErrorCode.RESYNC_REQUIRED, f"cannot sync {conv.conversation_id} from {cursor}: fetch it again")
+        if cursor < conv.thread.last_change:
+            named[conv.thread_id] = cursor
+
+    changed = _changed_messages(rows, named, page_size + 1)
+    complete = len(changed) <= page_size
+    changed = changed[:page_size]
+    by_thread = {}
+    for message in changed:
+        by_thread.setdefault(message.thread_id, []).append(message)
+    # A conversation cut by the page ends at its last change returned; the others are
+    # caught up to what the first query read (or further, if a change came since).
+    cut = changed[-1].thread_id if not complete else None
+    result = [
+        _conversation_changes(rows[thread_id], messages, user, caught_up=thread_id != cut, since=named[thread_id])
+        for thread_id, messages in by_thread.items()
+    ]
+    if complete:
+        # Changes the user cannot see (before they joined): only the cursor moves.
+        result.extend(_conversation_changes(rows[t], [], user, caught_up=True, since=0) for t in named if t not in by_thread)
+
+    budget = page_size - len(changed)
+    included = []
+    for conv in sorted(new, key=lambda c: c.thread_id):
+        expected = _new_message_count(conv)
+        if expected > budget:
+            complete = False
+            break
+        included.append(conv)
+        budget -= expected
+    new_messages = {}
+    for message in _unread_messages(included):
+        new_messages.setdefault(message.thread_id, []).append(message)
+    result.extend(
+        _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, caught_up=True, since=0) for conv in included
+    )
+
+    data = {"conversations": result, "isSyncCompleted": complete}
+    if complete:
+        data["conversationList"] = conversation_list.get_conversation_list(user)
+        data["groupList"] = groups.get_group_list(user)
+    return data
+
+
+def _changed_messages(rows, named, limit):
+    """Up to ``limit`` messages changed after the named cursors, by thread then change."""
+    if not named:
+        return []
+    clauses = [Q(thread_id=thread_id, change__gt=cursor, seq__gte=rows[thread_id].min_seq) for thread_id, cursor in named.items()]
+    return list(
+        Message.objects.filter(reduce(or_, clauses)).select_related("sender", "revoker").order_by("thread_id", "change")[:limit]
+    )
+
+
+def _first_new_seq(conv):
+    """The first sequence a conversation new to the client brings: after the read cursor,
+    and no more than SYNC_NEW_CONVERSATION_MESSAGES back (sequences have no gaps)."""
+    return max(conv.last_read_seq, conv.min_seq - 1, conv.thread.last_seq - conf.get("SYNC_NEW_CONVERSATION_MESSAGES")) + 1
+
+
+def _new_message_count(conv):
+    return max(conv.thread.last_seq - _first_new_seq(conv) + 1, 0)
+
+
+def _unread_messages(convs):
+    if not convs:
+        return []
+    clauses = [Q(thread_id=c.thread_id, seq__gte=_first_new_seq(c)) for c in convs]
+    return list(Message.objects.filter(reduce(or_, clauses)).select_related("sender", "revoker").order_by("thread_id", "change"))
+
+
+def _conversation_changes(conv, messages, user, *, caught_up, since):
+    """One conversation's part of the answer: the messages stored after ``since`` (the
+    client's cursor), by sequence, and those stored before it and changed since
+    (recalled), by change, as the user sees them; and the new cursor (the last change
+    returned; with ``caught_up``, at least the thread's counter as the first query read it)."""
+    cursor = max((m.change for m in messages), default=0)
+    if caught_up:
+        cursor = max(cursor, conv.thread.last_change)
+    thread = conv.thread
+    if thread.kind == Thread.Kind.GROUP:
+        to_for = lambda m: conv.group.group_id  # noqa: E731
+    else:
+        to_for = lambda m: conv.peer.username if m.sender_id == user.pk else user.username  # noqa: E731
+
+    def shown(rows):
+        return [
+            serialize.for_viewer(
+                serialize.message_base(m, thread, sender=m.sender, to=to_for(m)), user.username, peer_read_seq=conv.peer_read_seq
+            )
+            for m in rows
+        ]
+
+    return {
+        "conversationID": conv.conversation_id,
+        "syncCursor": cursor,
+        "messageList": shown(sorted((m for m in messages if m.created_change > since), key=lambda m: m.seq)),
+        "changedList": shown(m for m in messages if m.created_change <= since),
+    }

@@ -1,0 +1,64 @@
+"""sync over the socket (docs/PROTOCOL.md §5.21, §8): live patches carry the change number
+that a client's cursor follows, and a tab that was away catches up to exactly what a
+fresh fetch shows."""
+
+import pytest
+
+from tests.chat_helpers import fast_passwords  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_live_patches_carry_consecutive_change_numbers_from_the_listed_cursor(open_tab, alice, bob):
+    a, b = await open_tab(alice), await open_tab(bob)
+    first = await a.send_text("bob", "one")
+    await b.wait_event("MESSAGE_RECEIVED")
+    [listed] = (await b.request("getConversationList"))["conversationList"]
+    await a.drain()
+    await b.drain()
+
+    second = await a.send_text("bob", "two")
+    await b.wait_event("MESSAGE_RECEIVED")
+    [patch] = await b.wait_event("CONVERSATION_LIST_UPDATED")
+    assert patch["syncCursor"] == listed["syncCursor"] + 1 == second["sequence"]
+    [own] = (await a.drain())[0]["data"]  # the sending tab's patch
+    assert own["syncCursor"] == patch["syncCursor"]
+
+    await a.request("revokeMessage", message={"ID": first["ID"], "conversationID": "C2Cbob"})
+    await b.wait_event("MESSAGE_REVOKED")
+    [patch] = await b.wait_event("CONVERSATION_LIST_UPDATED")
+    assert patch["syncCursor"] == listed["syncCursor"] + 2
+
+
+async def test_a_tab_that_was_away_syncs_to_what_a_fresh_fetch_shows(open_tab, alice, bob):
+    a, b = await open_tab(alice), await open_tab(bob)
+    kept = await a.send_text("bob", "before")
+    await b.wait_event("MESSAGE_RECEIVED")
+    old_list = (await b.request("getConversationList"))["conversationList"]
+    cursors = {c["conversationID"]: c["syncCursor"] for c in old_list}
+    await b.close()
+
+    missed = [await a.send_text("bob", f"away {n}") for n in range(3)]
+    await a.request("revokeMessage", message={"ID": kept["ID"], "conversationID": "C2Cbob"})
+
+    b = await open_tab(bob)
+    reply = await b.request("sync", cursors=cursors)
+
+    assert reply["isSyncCompleted"]
+    [entry] = reply["conversations"]
+    assert [m["ID"] for m in entry["messageList"]] == [m["ID"] for m in missed]
+    [recalled] = entry["changedList"]
+    assert recalled["ID"] == kept["ID"] and recalled["isRevoked"]
+    assert reply["conversationList"] == (await b.request("getConversationList"))["conversationList"]
+    history = (await b.request("getMessageList", conversationID="C2Calice"))["messageList"]
+    assert [recalled] + entry["messageList"] == history
+    assert entry["syncCursor"] == reply["conversationList"][0]["syncCursor"]
+
+
+async def test_bad_sync_arguments_get_error_replies(open_tab, alice, bob):
+    a = await open_tab(alice)
+    await a.send_text("bob", "one")
+    await a.expect_error(10004, "sync", cursors={"C2Cbob": -1})
+    await a.expect_error(10004, "sync", cursors=["C2Cbob"])
+    await a.expect_error(10004, "sync", cursors={f"C2Cu{n}": 0 for n in range(1001)})
+    await a.expect_error(2290, "sync", cursors={"C2Cbob": 99})

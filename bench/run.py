@@ -369,7 +369,9 @@ def run_fanout(args):
         stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout)
     stack.flush_redis(args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.server_env)
-    servers = stack.Servers(args.servers, args.database_url, args.redis_url, port=args.port, extra_env=extra_env)
+    servers = stack.Servers(
+        args.servers, args.database_url, args.redis_url, port=args.port, extra_env=extra_env, instrument=args.instrument
+    )
     with servers:
         meter = stack.CpuMeter(servers.pids)
         meter.start()
@@ -382,6 +384,10 @@ def run_fanout(args):
         result["cpu"] = meter.stop()
         result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
     result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
+    daphne = servers.daphnes[0]
+    if daphne.instrument_path is not None:
+        result["instrument"] = json.loads(daphne.instrument_path.read_text()) if daphne.instrument_path.exists() else None
+        print_instrument(result["instrument"])
     result.update(fanout.queries_per_reader(args.members))
     rows = [
         [

@@ -202,3 +202,11 @@ LOGGING = {
 
 # Every chat tunable lives in messaging/conf.py (validated at start-up).
 CHAT = {}
+# The benchmarks raise the group send rate so that their load measures the send path
+# (limiter included), not shedding.
+if os.environ.get("CHAT_GROUP_SEND_RATE"):
+    CHAT["GROUP_SEND_RATE"] = int(os.environ["CHAT_GROUP_SEND_RATE"])
+# Deployments (and test runs) that share a Redis under different channel prefixes keep
+# their group send counters apart too.
+if os.environ.get("CHAT_CHANNEL_PREFIX"):
+    CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"

@@ -123,12 +123,14 @@ def access_conversation_state(user: User, conversation_id) -> ConversationState 
 
 
 def access_message(user: User, conversation_id, message_id) -> Message:
-    """A message of a conversation ``user`` may see (sender selected), or 10030."""
+    """A message of a conversation ``user`` may see (sender selected), or 10030: from their
+    ``min_seq`` on, and a targeted message only as its sender or a receiver."""
     conv = access_conversation(user, conversation_id)
     if conv is None or not isinstance(message_id, str) or not message_id:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     message = (
-        Message.objects.select_related("sender")
+        Message.objects.visible_to(user)
+        .select_related("sender")
         .filter(thread_id=conv.thread_id, msg_id=message_id, seq__gte=conv.min_seq)
         .first()
     )
@@ -143,7 +145,7 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
     Its owner may; so may every member of a conversation holding a message that
     refers to it (its own message, a forward or a merged message), from the first
     message that member may see. A recalled message gives no access (its owner keeps
-    theirs). Two queries at most.
+    theirs), nor does a targeted message to others. Two queries at most.
     """
     try:
         key = uuid_lib.UUID(str(upload_uuid))
@@ -154,12 +156,16 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
         return None
     if upload.owner_id == user.pk:
         return upload
-    visible = Message.objects.filter(
-        attachments=upload,
-        is_revoked=False,
-        thread__conversations__user=user,
-        seq__gte=F("thread__conversations__min_seq"),
-    ).exists()
+    visible = (
+        Message.objects.visible_to(user)
+        .filter(
+            attachments=upload,
+            is_revoked=False,
+            thread__conversations__user=user,
+            seq__gte=F("thread__conversations__min_seq"),
+        )
+        .exists()
+    )
     return upload if visible else None
 
 

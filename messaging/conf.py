@@ -46,6 +46,11 @@ DEFAULTS = {
     # seconds, with the latest counts of every message read meanwhile (50 members reading
     # at once is one frame, not 50). The first receipt after a quiet spell goes at once.
     "READ_RECEIPT_WINDOW": 1.0,
+    # Group sends per second per group (the SDK's documented 40); over it, lower priorities
+    # are shed with 10023 (messaging/ratelimit.py). Counted in Redis when REDIS_URL is set.
+    "GROUP_SEND_RATE": 40,
+    # Where those counters live in Redis (one key per group per second).
+    "RATE_LIMIT_KEY_PREFIX": "chat:grouprate:",
     # sync: messages in one reply (the client asks again until isSyncCompleted).
     "SYNC_PAGE_SIZE": 200,
     # sync: a conversation more changes behind than this answers 2290 (refetch instead).

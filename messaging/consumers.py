@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 
 def op_send_message(user, args: schemas.SendMessage, origin):
-    args.check_supported()
     message = args.message
     sent = actions.send_message(
         user,
@@ -56,11 +55,18 @@ def op_send_message(user, args: schemas.SendMessage, origin):
         client_time=message.clientTime,
         at_user_list=message.atUserList,
         forward={"ID": message.forward.ID, "conversationID": message.forward.conversationID} if message.forward else None,
-        offline_push_info=msgspec.structs.asdict(args.options.offlinePushInfo) if args.options.offlinePushInfo else None,
+        offline_push_info=_as_dict(args.options.offlinePushInfo),
+        message_control_info=_as_dict(args.options.messageControlInfo),
+        receiver_list=message.receiverList,
+        online_user_only=args.options.onlineUserOnly,
         need_read_receipt=message.needReadReceipt,
         origin=origin,
     )
     return {"message": serialize.for_viewer(sent.data, user.username)}
+
+
+def _as_dict(options):
+    return msgspec.structs.asdict(options) if options is not None else None
 
 
 def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin):
@@ -344,7 +350,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.push("GROUP_LIST_UPDATED", group_list)
             return
         if event == "MESSAGE_RECEIVED":
-            await self.deliver_message(message, data, meta)
+            if meta.get("online"):
+                await self.deliver_online(message, data)
+            else:
+                await self.deliver_message(message, data, meta)
             return
         if event == "MESSAGE_REVOKED":
             await self.deliver_revocation(message, data, meta)
@@ -376,6 +385,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.message_patch(data, username, mine)
         await self.send_delivery(message, patch, total_changed, serialize.message_frame, data)
+
+    async def deliver_online(self, message, data):
+        """An onlineUserOnly message: the message alone to every tab but the sending one
+        (it has the reply). It changes no conversation and no count; nothing replays it."""
+        if message.get("origin") != self.channel_name:
+            await self.send(text_data=serialize.online_message_frame(data, self.user.username))
 
     async def deliver_revocation(self, message, data, meta):
         """MESSAGE_REVOKED as one frame (the recalled message, the conversation's patch, the

@@ -74,6 +74,10 @@ GROUP_SYSTEM_NOTICE = "TIMGroupSystemNoticeElem"
 SENDABLE_TYPES = (TEXT, IMAGE, AUDIO, VIDEO, FILE, CUSTOM, FACE, LOCATION, MERGER)
 NOT_FORWARDABLE = frozenset({GROUP_TIP, GROUP_SYSTEM_NOTICE})
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
+MAX_RECEIVERS = 50  # a targeted group message's receiverList (TIM.md §7)
+# onlineUserOnly messages are not stored, so they carry no file: a download needs a stored
+# message that names it (access_upload_for_download).
+ONLINE_ONLY_TYPES = frozenset({TEXT, CUSTOM, FACE, LOCATION})
 
 FOR_SHOW = {
     IMAGE: "[Image]",

@@ -88,7 +88,12 @@ class OutgoingMessage(Args):
     needReadReceipt: described(
         bool, "ask the receivers for read receipts (`sendMessageReadReceipt`); not in an AVChatRoom (10004)"
     ) = False
-    receiverList: described(list[str], "the SDK's targeted group message: only `[]` is accepted until it exists") = []
+    receiverList: described(
+        Annotated[list[UserID], Meta(max_length=rules.MAX_RECEIVERS)],
+        "a **targeted group message**: up to 50 members who alone (with the sender) see it, live and in history; "
+        "duplicates are dropped. GROUP only, not with `atUserList`, not in an AVChatRoom; every userID must be a member. "
+        "`[]`: everyone",
+    ) = []
 
 
 class OfflinePushInfo(Args):
@@ -104,39 +109,30 @@ class OfflinePushInfo(Args):
 
 
 class MessageControlInfo(Args):
-    excludedFromUnreadCount: described(bool, "stored, but not counted as unread") = False
-    excludedFromLastMessage: described(bool, "stored, but not the conversation's `lastMessage`") = False
-    excludedFromContentModeration: described(bool, "not checked against banned words") = False
+    """The SDK's messageControlInfo: stored with the message."""
+
+    excludedFromUnreadCount: described(bool, "stored, but nobody's `unreadCount` grows") = False
+    excludedFromLastMessage: described(
+        bool, "stored, but no conversation's `lastMessage` (nor its place in the list) changes, the sender's included"
+    ) = False
+    excludedFromContentModeration: described(bool, "stored; not checked against banned words (once they exist)") = False
 
 
 class SendOptions(Args):
-    onlineUserOnly: described(bool, "only `false` is accepted until online-only messages exist") = False
+    onlineUserOnly: described(
+        bool,
+        "deliver to the sockets open now and store nothing (no `sequence`, no history, no unread, no `lastMessage`); "
+        "text, custom, face and location only; not in an AVChatRoom; not with `messageControlInfo`",
+    ) = False
     offlinePushInfo: described(
         OfflinePushInfo | None, "checked and stored with the message (the web has no push of its own; a push gateway may read it)"
     ) = None
-    messageControlInfo: described(
-        MessageControlInfo | None, "only `null` is accepted until unread and last-message control exist"
-    ) = None
+    messageControlInfo: described(MessageControlInfo | None, "stored with the message; not with `onlineUserOnly`") = None
 
 
 class SendMessage(Args):
     message: described(OutgoingMessage, "the message to store and deliver")
     options: described(SendOptions, "the SDK's send options") = SendOptions()
-
-    def check_supported(self):
-        """Options the SDK declares whose behaviour this server does not have yet are
-        refused, never dropped (issue 7 brings them)."""
-        unsupported = [
-            name
-            for name, used in (
-                ("message.receiverList", self.message.receiverList),
-                ("options.onlineUserOnly", self.options.onlineUserOnly),
-                ("options.messageControlInfo", self.options.messageControlInfo is not None),
-            )
-            if used
-        ]
-        if unsupported:
-            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{', '.join(unsupported)}: not supported by this server yet")
 
 
 class ConversationArgs(Args):

@@ -54,7 +54,7 @@ def _shown(msg: Message):
 def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
     """The viewer-independent SDK Message. ``to`` is the receiver's userID (C2C) or the groupID."""
     payload, cloud_custom_data, at_user_list, for_show, revoked_by = _shown(msg)
-    return {
+    message = {
         "ID": msg.msg_id,
         "type": msg.type,
         "payload": payload,
@@ -81,6 +81,9 @@ def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
         "needReadReceipt": msg.need_read_receipt,
         "messageForShow": for_show,
     }
+    if msg.is_targeted:
+        message["receiverList"] = msg.receiver_list  # only targeted group messages have one (TIM.md §2)
+    return message
 
 
 def for_viewer(base: dict, viewer_id: str, *, peer_read_seq: int = 0):
@@ -221,22 +224,39 @@ def _for_both_audiences(base: dict, *, peer_read_seq: int = 0):
     return received, sent, event
 
 
-def delivery(base: dict, change: int) -> dict:
+def delivery(base: dict, change: int, *, last_message: bool = True) -> dict:
     """A new message as the channel layer carries it to the sockets, made once per
     message: for each of the two audiences (a receiver, flow "in"; the sender's other
     tabs, flow "out") the message's JSON, its conversation's ID and the opening of the
     conversation patch (ID, type, ``syncCursor`` = ``change``, the thread's change
     number of this message, and ``lastMessage``), so that a socket only adds its own
     unread count and @-flag (``message_patch``). Small and flat: every socket's
-    consumer unpacks it."""
+    consumer unpacks it. ``last_message`` False (excludedFromLastMessage): the patch
+    leaves ``lastMessage`` as it is."""
     received, sent, event = _for_both_audiences(base)
     event.update(
         sequence=base["sequence"],
         atUserList=base["atUserList"],
-        patch_in=_patch_head(received, change),
-        patch_out=_patch_head(sent, change),
+        patch_in=_patch_head(received, change, last_message=last_message),
+        patch_out=_patch_head(sent, change, last_message=last_message),
     )
     return event
+
+
+def online_delivery(base: dict) -> dict:
+    """An onlineUserOnly message as the channel layer carries it: each audience's JSON
+    and nothing of the conversation (it changes no conversation and has no change number)."""
+    return _for_both_audiences(base)[2]
+
+
+def online_message_frame(delivery: dict, viewer_id: str) -> str:
+    """MESSAGE_RECEIVED of an onlineUserOnly message: the message alone, no patch, no total."""
+    return '{"event":"MESSAGE_RECEIVED","data":[' + _viewer_json(delivery, viewer_id) + "]}"
+
+
+def _viewer_json(data: dict, viewer_id: str) -> str:
+    """The message's JSON for ``viewer_id``'s audience (``_for_both_audiences``)."""
+    return data["json_out"] if data["from"] == viewer_id else data["json_in"]
 
 
 def revocation(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
@@ -253,6 +273,12 @@ def revocation(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
         last_out=dumps(last_message_from_message(sent)),
     )
     return event
+
+
+def cursor_patch(conversation_id: str, change: int) -> dict:
+    """A conversation patch that only moves the client's ``syncCursor``: a change the
+    viewer may not see (a targeted message to others, or its recall)."""
+    return {"conversationID": conversation_id, "syncCursor": change}
 
 
 def revoke_patch(revocation: dict, viewer_id: str, unread: int | None, *, is_last: bool, had_mentions: bool) -> str:
@@ -282,9 +308,10 @@ def revoke_frame(revocation: dict, viewer_id: str, patch: str, total: int | None
     return _event_with_patch("MESSAGE_REVOKED", revocation, viewer_id, patch, total)
 
 
-def _patch_head(message: dict, change: int) -> str:
+def _patch_head(message: dict, change: int, *, last_message: bool = True) -> str:
     head = {"conversationID": message["conversationID"], "type": message["conversationType"], "syncCursor": change}
-    return dumps(head)[:-1] + ',"lastMessage":' + dumps(last_message_from_message(message))
+    head = dumps(head)[:-1]
+    return head + ',"lastMessage":' + dumps(last_message_from_message(message)) if last_message else head
 
 
 # --- read receipts (docs/PROTOCOL.md, MESSAGE_READ_RECEIPT_RECEIVED) ---------------------
@@ -422,7 +449,7 @@ def message_frame(delivery: dict, viewer_id: str, patch: str, total: int | None)
 
 
 def _event_with_patch(event: str, data: dict, viewer_id: str, patch: str, total: int | None) -> str:
-    message_json = data["json_out"] if data["from"] == viewer_id else data["json_in"]
+    message_json = _viewer_json(data, viewer_id)
     total_json = f',"totalUnreadCount":{int(total)}' if total is not None else ""
     return '{"event":"' + event + '","data":[' + message_json + '],"conversation":' + patch + total_json + "}"
 

@@ -5,7 +5,7 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
-from messaging import actions
+from messaging import actions, ratelimit
 
 REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
 
@@ -30,6 +30,14 @@ def fresh_channel_layer():
     channel_layers.backends = {}
     yield
     channel_layers.backends = {}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    """Each test starts with empty group send counters (thread IDs repeat between tests)."""
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
 
 
 def make_user(username, nick=""):

@@ -308,3 +308,40 @@ async def test_a_sender_who_left_the_group_is_told_nothing(open_tab, alice, bob,
 
     assert events_named(await a.drain(0.3), EVENT) == []
     await a.expect_error(10007, "getMessageReadReceiptList", messageList=[ref(sent, "GROUPg1")])
+
+
+async def test_a_targeted_message_counts_only_its_receivers(open_tab, alice, bob, carol, dave):
+    await group_of_four(alice)
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+    sent = await a.send_text("g1", "just bob", conversation_type="GROUP", needReadReceipt=True, receiverList=["bob"])
+    assert (await infos(a, [sent], "GROUPg1"))[sent["ID"]]["unreadCount"] == 1
+
+    # Carol may not see it: she can neither confirm it nor read its receipts.
+    await c.expect_error(10030, "sendMessageReadReceipt", messageList=[ref(sent, "GROUPg1")])
+    await c.expect_error(10030, "getMessageReadReceiptList", messageList=[ref(sent, "GROUPg1")])
+    await c.expect_error(10030, "getGroupMessageReadMemberList", message=ref(sent, "GROUPg1"))
+    # A later message that carol confirms passes it: it still counts only bob.
+    later = await send_asking(a, "g1", "everyone")
+    await c.request("sendMessageReadReceipt", messageList=[ref(later, "GROUPg1")])
+    assert (await infos(a, [sent], "GROUPg1"))[sent["ID"]] == {
+        "readCount": 0,
+        "unreadCount": 1,
+        "isPeerRead": False,
+        "timestamp": 0,
+    }
+
+    await b.request("sendMessageReadReceipt", messageList=[ref(sent, "GROUPg1")])
+    counts = await infos(a, [sent, later], "GROUPg1")
+    assert (counts[sent["ID"]]["readCount"], counts[sent["ID"]]["unreadCount"]) == (1, 0)
+    # bob confirmed only the earlier one: of the later one, carol read it; bob and dave not yet.
+    assert (counts[later["ID"]]["readCount"], counts[later["ID"]]["unreadCount"]) == (1, 2)
+    page = await a.request("getGroupMessageReadMemberList", message=ref(sent), filter=1)
+    assert page["unreadUserIDList"] == []
+    page = await a.request("getGroupMessageReadMemberList", message=ref(sent), filter=0)
+    assert page["readUserIDList"] == ["bob"]
+
+
+async def test_an_online_only_message_cannot_ask_for_receipts(open_tab, alice, bob):
+    a = await open_tab(alice)
+    message = {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": "x"}, "needReadReceipt": True}
+    await a.expect_error(10004, "sendMessage", message=message, options={"onlineUserOnly": True})

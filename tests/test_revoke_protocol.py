@@ -115,6 +115,8 @@ def apply_events(old, events):
                     history.append(message)
         elif name == "CONVERSATION_LIST_UPDATED":
             for patch in data:
+                if patch["conversationID"] not in conversations and "lastMessage" not in patch:
+                    continue  # as tim.js: only a new lastMessage brings a conversation (back) into the list
                 entry = conversations.setdefault(patch["conversationID"], {})
                 for key, value in patch.items():
                     if key == "groupAtInfoRemoved":

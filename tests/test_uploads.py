@@ -94,8 +94,10 @@ def get(client, url):
     return response, body
 
 
-def send(sender, to, msg_type, payload, conversation_type="C2C"):
-    return actions.send_message(sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload).message
+def send(sender, to, msg_type, payload, conversation_type="C2C", **options):
+    return actions.send_message(
+        sender, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload, **options
+    ).message
 
 
 def code_of(call, *args, **kwargs):
@@ -443,6 +445,16 @@ def test_group_members_download_from_when_they_may_see_the_message(client_of, me
     assert get(client_of(dave), url)[0].status_code == 403
     actions.quit_group(bob, "g1")
     assert get(client_of(bob), url)[0].status_code == 403, "an ex-member sees nothing more"
+
+
+def test_a_targeted_image_is_downloaded_by_its_receivers_only(client_of, media_root, alice, bob, carol):
+    make_group(alice, "Public", "g1", members=["bob", "carol"])
+    image = upload(alice, "image", png())
+    message = send(alice, "g1", "TIMImageElem", {"uuid": image.uuid.hex}, conversation_type="GROUP", receiver_list=["bob"])
+    url = message.payload["imageInfoArray"][1]["url"]
+
+    assert get(client_of(bob), url)[0].status_code == 200
+    assert get(client_of(carol), url)[0].status_code == 403, "carol may not see the message (Message.visible_to)"
 
 
 # --- images: upright, without metadata, with variants ----------------------------------------

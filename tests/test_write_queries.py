@@ -31,6 +31,10 @@ SIZES = [3, 40]
 SEND_C2C = 7  # peer; S; thread by key; seq UPDATE ... RETURNING; message INSERT; conversations UPDATE ... RETURNING; R
 FIRST_C2C_SEND = 14  # the same + the thread's get_or_create (lookup, S, INSERT, R), both conversations INSERT, their S/R
 SEND_GROUP = 7  # group; membership; S; seq UPDATE; message INSERT; conversations UPDATE ... RETURNING; R
+SEND_GROUP_TARGETED = 10  # SEND_GROUP + the receivers' memberships + the receivers INSERT (the UPDATE names them)
+#                            + the other members (their change number alone)
+SEND_ONLINE_C2C = 1  # peer; nothing written
+SEND_ONLINE_GROUP = 3  # group; membership; the members (the event's recipients); nothing written
 ADD_MEMBERS = 14  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +
 #                   INSERT; member_count UPDATE; the tip (seq UPDATE, INSERT, conversations UPDATE); R
 MARK_READ_C2C = 8  # conversation; S; thread lock; cursor; conversation UPDATE; mentions DELETE; messages read (event); R
@@ -74,6 +78,38 @@ def test_group_send_is_a_fixed_number_of_queries(alice, django_assert_num_querie
 
     with django_assert_num_queries(SEND_GROUP):
         actions.send_message(alice, conversation_type="GROUP", to="g1", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_targeted_group_send_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members = group_of(alice, n)
+    send_group_text(alice, "g1", "warm")
+
+    with django_assert_num_queries(SEND_GROUP_TARGETED):
+        actions.send_message(
+            alice,
+            conversation_type="GROUP",
+            to="g1",
+            msg_type="TIMTextElem",
+            payload={"text": "x"},
+            receiver_list=[m.username for m in members[:2]],
+        )
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_online_only_sends_are_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    group_of(alice, n)
+    send_group_text(alice, "g1", "warm")
+    typing = {"data": "typing"}
+
+    with django_assert_num_queries(SEND_ONLINE_GROUP):
+        actions.send_message(
+            alice, conversation_type="GROUP", to="g1", msg_type="TIMCustomElem", payload=typing, online_user_only=True
+        )
+    with django_assert_num_queries(SEND_ONLINE_C2C):
+        actions.send_message(
+            alice, conversation_type="C2C", to="bob", msg_type="TIMCustomElem", payload=typing, online_user_only=True
+        )
 
 
 @pytest.mark.parametrize("n", SIZES)

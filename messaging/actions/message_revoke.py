@@ -20,6 +20,9 @@ it (whose read cursor is before it) and returns every viewer's absolute count. O
 statements for a group of any size. Recalling a recalled message returns it again and
 publishes nothing.
 
+A targeted message's viewers are its sender and receivers (``Message.visible_to``): only
+their rows are updated, and the other members get the recall's change number alone.
+
 After commit, MESSAGE_REVOKED goes to every socket of every viewer except the tab that
 asked (as with sendMessage: the vendor's SDK resolves the revoker's own promise and
 fires the event on the other instances); that tab gets the conversation patch.
@@ -33,6 +36,7 @@ from django.utils import timezone
 
 from messaging import conf, rules, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
+from messaging.actions.message_send import publish_change_to_others
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
@@ -56,10 +60,11 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
     if not isinstance(message_id, str) or not message_id:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
+        messages = Message.objects if by_admin else Message.objects.visible_to(user)
         message = (
             # Not the revoker with it: on PostgreSQL a row another recall changed while
             # this one waited for the lock comes back with the joins of its old version.
-            Message.objects.select_for_update(of=("self",))
+            messages.select_for_update(of=("self",))
             .select_related("sender")
             .filter(thread_id=thread.pk, msg_id=message_id, seq__gte=min_seq)
             .first()
@@ -85,14 +90,19 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         had_mentions = bool(message.at_user_list)
         if had_mentions:
             GroupAtMention.objects.filter(message_id=message.pk).delete()
-        counted = group.counts_unread if group is not None else True
+        counted = (group.counts_unread if group is not None else True) and not (
+            message.excluded_from_unread_count or message.is_targeted
+        )
+        where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
+        if message.is_targeted:  # its viewers are its sender and receivers (Message.visible_to)
+            where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
+            params += [message.sender_id, message.pk]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
                 " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
-                " WHERE thread_id = %s AND min_seq <= %s"
-                " RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
-                [counted, message.sender_id, message.seq, thread.pk, message.seq],
+                f" WHERE {where} RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
+                [counted, message.sender_id, message.seq, *params],
             )
             viewers = cursor.fetchall()
         if thread.kind == Thread.Kind.C2C:
@@ -105,6 +115,8 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
             "mentions": had_mentions,
         }
         recipients = [pk for pk, *_ in viewers]
+        if message.is_targeted:
+            publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
         via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
         publish_on_commit(
             "MESSAGE_REVOKED",

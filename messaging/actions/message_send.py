@@ -8,6 +8,11 @@ statements for a group of any size. Events go out after commit.
 
 Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
 events, so that a transport answers the sender without serialising it again.
+
+The SDK's send options (docs/PROTOCOL.md §5.1): ``onlineUserOnly`` stores nothing and
+goes only to the sockets open now (``_send_online``); ``messageControlInfo`` and a
+targeted group message's ``receiverList`` are stored on the message and narrow the
+conversation UPDATE (``SendControl``).
 """
 
 import secrets
@@ -17,12 +22,29 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, rules, serialize, storage
+from messaging import conf, ratelimit, rules, serialize, storage
 from messaging.access import access_group, access_membership, access_user, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
-from messaging.models import Conversation, GroupAtMention, GroupMember, Message, Thread, User
+from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, MessageReceiver, Thread, User
+
+
+@dataclass(frozen=True)
+class SendControl:
+    """How far a stored message reaches beyond its thread's history: the SDK's
+    messageControlInfo and a targeted group message's receivers. The default is an
+    ordinary message, whose conversation UPDATE stays the plain one."""
+
+    excluded_from_unread_count: bool = False
+    excluded_from_last_message: bool = False
+    excluded_from_content_moderation: bool = False
+    # A targeted group message: the receivers' user pks, and their userIDs as sent.
+    receiver_pks: tuple = ()
+    receiver_list: tuple = ()
+
+
+ORDINARY = SendControl()
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,9 @@ def send_message(
     at_user_list=None,
     forward=None,
     offline_push_info=None,
+    message_control_info=None,
+    receiver_list=(),
+    online_user_only=False,
     need_read_receipt=False,
     origin=None,
 ) -> SentMessage:
@@ -73,10 +98,17 @@ def send_message(
     and stores nothing. ``forward`` ({ID, conversationID}) copies a message the
     sender may see instead of ``msg_type``/``payload``. Errors (SDK codes): 2106 bad
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
-    group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text (or
-    ``need_read_receipt`` in an AVChatRoom),
-    80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable.
+    group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
+    80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable,
+    10023 over the group's send rate for this priority (messaging/ratelimit.py).
     Nothing is stored when it fails.
+
+    The send options (the SDK's, SDK names): ``message_control_info`` a dict of
+    messageControlInfo flags; ``receiver_list`` userIDs of a targeted group message;
+    ``online_user_only`` stores nothing and returns an unsaved Message (``pk`` None).
+    A combination the SDK forbids is 10004. ``need_read_receipt`` asks for read receipts
+    (actions/read_receipts.py): 10004 in an AVChatRoom and with ``online_user_only``
+    (nothing stored, nothing to confirm).
     """
     if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
         raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
@@ -91,6 +123,8 @@ def send_message(
     for name, value in (("random", random), ("clientTime", client_time)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be an integer from 0 to 2**53")
+    receiver_list = list(dict.fromkeys(receiver_list or ()))
+    check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only)
 
     if conversation_type == Thread.Kind.C2C:
         peer = access_user(to)
@@ -98,10 +132,34 @@ def send_message(
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
         group = None
     else:
-        group = access_group(to)
+        peer, group = None, access_group(to)
         check_may_send(access_membership(sender, group), group)
-    if need_read_receipt and not rules.receipts_supported(group.type if group else None):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "read receipts are not supported in an AVChatRoom")
+        if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
+    if need_read_receipt and (online_user_only or not rules.receipts_supported(group.type if group else None)):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "read receipts are not for online-only messages nor in an AVChatRoom")
+    receivers = group_receivers(group, receiver_list) if receiver_list else {}
+    fields = dict(
+        msg_id=msg_id or new_message_id(sender.pk),
+        priority=priority,
+        cloud_custom_data=cloud_custom_data,
+        random=random or 0,
+        client_time=client_time or 0,
+        offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
+        control=SendControl(
+            **{name: bool((message_control_info or {}).get(key)) for name, key in CONTROL_FLAGS},
+            receiver_pks=tuple(receivers),
+            receiver_list=tuple(receiver_list),
+        ),
+        origin=origin,
+    )
+    if online_user_only:
+        if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly messages are text, custom, face or location messages")
+        body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
+        check_body_size(body.payload, cloud_custom_data)
+        return _send_online(sender, group or peer, body, **fields)
     if msg_id is not None:
         stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
         if stored is not None:
@@ -112,16 +170,8 @@ def send_message(
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
             return _already_stored(stored, sender, peer.username if group is None else group.group_id)
-    fields = dict(
-        msg_id=msg_id or new_message_id(sender.pk),
-        priority=priority,
-        cloud_custom_data=cloud_custom_data,
-        random=random or 0,
-        client_time=client_time or 0,
-        offline_push_info=offline_push_info,
-        need_read_receipt=need_read_receipt,
-        origin=origin,
-    )
+    if group is not None:
+        ratelimit.check_group_send(group.thread_id, priority)  # after the resend check: a resend is not a new send
     body = None
     try:
         with transaction.atomic():
@@ -162,6 +212,108 @@ def _already_stored(stored: Message, sender: User, to: str) -> SentMessage:
     return SentMessage(stored, serialize.message_base(stored, stored.thread, sender=sender, to=to))
 
 
+# SendControl's fields and the SDK's messageControlInfo keys.
+CONTROL_FLAGS = (
+    ("excluded_from_unread_count", "excludedFromUnreadCount"),
+    ("excluded_from_last_message", "excludedFromLastMessage"),
+    ("excluded_from_content_moderation", "excludedFromContentModeration"),
+)
+
+
+def check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only):
+    """The send options the SDK forbids together (TIM.md §2.1, §2.2): 10004, before any query."""
+    if online_user_only and message_control_info is not None:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly cannot be combined with messageControlInfo")
+    if not receiver_list:
+        return
+    if conversation_type != Thread.Kind.GROUP:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList is only for group messages")
+    if at_user_list:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList cannot be combined with atUserList")
+    if len(receiver_list) > rules.MAX_RECEIVERS or not all(isinstance(u, str) and u for u in receiver_list):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"receiverList must be at most {rules.MAX_RECEIVERS} userIDs")
+
+
+def group_receivers(group: Group, receiver_list) -> dict:
+    """user pk -> userID of a targeted message's receivers, or 10004 when one is not a
+    member of ``group``. One query."""
+    found = dict(
+        GroupMember.objects.filter(group=group, user__username__in=receiver_list).values_list("user_id", "user__username")
+    )
+    missing = sorted(set(receiver_list) - set(found.values()))
+    if missing:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"receiverList: not members of this group: {', '.join(missing)}")
+    return found
+
+
+def _send_online(sender, target: Group | User, body, *, control: SendControl, origin, **fields) -> SentMessage:
+    """An onlineUserOnly message, checked by the caller as a stored one would be: handed
+    to the sockets open now and nothing written (no thread, no ``seq``, no conversation
+    row), so nothing replays it. A file would need a stored message to be downloadable:
+    only the types without one (``rules.ONLINE_ONLY_TYPES``). Its row is never saved."""
+    now = timezone.now()
+    message = new_message_row(None, 0, sender, body.type, body.payload, body.at_user_list, now=now, control=control, **fields)
+    if isinstance(target, User):
+        conversation_type, recipients, to, via_thread = Thread.Kind.C2C, [target.pk], target.username, None
+    else:
+        conversation_type, to, via_thread = Thread.Kind.GROUP, target.group_id, target.thread_id
+        recipients = control.receiver_pks or GroupMember.objects.filter(group=target).values_list("user_id", flat=True)
+    base = serialize.message_base(message, Thread(kind=conversation_type), sender=sender, to=to)
+    # Nothing to commit: outside a transaction publish_on_commit sends at once.
+    publish_on_commit(
+        "MESSAGE_RECEIVED",
+        serialize.online_delivery(base),
+        [*recipients, sender.pk],
+        origin=origin,
+        meta={"online": True},
+        via_thread=via_thread,
+    )
+    return SentMessage(message, base)
+
+
+def new_message_row(
+    thread,
+    seq,
+    sender,
+    msg_type,
+    payload,
+    at_user_list,
+    *,
+    now,
+    msg_id,
+    control: SendControl,
+    priority="Normal",
+    cloud_custom_data="",
+    random=0,
+    client_time=0,
+    offline_push_info=None,
+    need_read_receipt=False,
+) -> Message:
+    """The Message a send makes, unsaved: post_message inserts it, an onlineUserOnly send
+    only serialises it."""
+    return Message(
+        thread=thread,
+        seq=seq,
+        msg_id=msg_id,
+        sender=sender,
+        type=msg_type,
+        payload=payload,
+        priority=priority,
+        cloud_custom_data=cloud_custom_data,
+        at_user_list=at_user_list or [],
+        random=random,
+        client_time=client_time or int(now.timestamp()),
+        offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
+        excluded_from_unread_count=control.excluded_from_unread_count,
+        excluded_from_last_message=control.excluded_from_last_message,
+        excluded_from_content_moderation=control.excluded_from_content_moderation,
+        is_targeted=bool(control.receiver_pks),
+        receiver_list=list(control.receiver_list),
+        created_at=now,
+    )
+
+
 def c2c_thread(user_a: User, user_b: User) -> Thread:
     """The C2C thread of the pair, with both conversation rows; created on first use."""
     key = Thread.c2c_key(user_a.pk, user_b.pk)
@@ -191,23 +343,22 @@ def post_message(
     msg_type,
     payload,
     msg_id,
-    priority="Normal",
-    cloud_custom_data="",
-    random=0,
-    client_time=0,
     at_user_list=None,
     attachments=(),
     counts_unread=True,
     direct_to=(),
-    offline_push_info=None,
-    need_read_receipt=False,
+    control: SendControl = ORDINARY,
     origin=None,
+    **stored,
 ) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
 
     Used by send_message and by group actions for their tips. ``counts_unread`` is
     False for Meeting groups and for tips. ``direct_to`` (user pks) also delivers to
-    those users' own channel groups: members this change added.
+    those users' own channel groups: members this change added. ``control``: the
+    send options stored on the message (``SendControl``). ``stored``: the other
+    fields the message keeps as sent (``new_message_row``: priority,
+    cloudCustomData, random, clientTime, offlinePushInfo, needReadReceipt).
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -218,44 +369,30 @@ def post_message(
         seq, change = cursor.fetchone()
     thread.last_seq, thread.last_change = seq, change
     now = timezone.now()
-    message = Message.objects.create(
-        thread=thread,
-        seq=seq,
-        msg_id=msg_id,
-        sender=sender,
-        type=msg_type,
-        payload=payload,
-        priority=priority,
-        cloud_custom_data=cloud_custom_data,
-        at_user_list=at_user_list or [],
-        random=random,
-        client_time=client_time or int(now.timestamp()),
-        offline_push_info=offline_push_info,
-        need_read_receipt=need_read_receipt,
-        created_at=now,
-        created_change=change,
-        change=change,
+    message = new_message_row(
+        thread, seq, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
     )
+    message.created_change = message.change = change
+    message.save(force_insert=True)
     if attachments:
         message.attachments.add(*attachments)
     if at_user_list:
         _record_mentions(thread, message, at_user_list)
+    if control.receiver_pks:
+        MessageReceiver.objects.bulk_create([MessageReceiver(message=message, user_id=pk) for pk in control.receiver_pks])
     sender_pk = sender.pk if sender else 0
+    sql, params = _conversation_update(control, counts_unread, sender_pk, message.pk, now, thread.pk)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE messaging_conversation SET"
-            " unread_count = unread_count + CASE WHEN user_id = %s THEN 0 ELSE %s END,"
-            " last_message_id = %s, last_time = %s, is_hidden = %s"
-            " WHERE thread_id = %s RETURNING user_id, conversation_id, unread_count",
-            [sender_pk, 1 if counts_unread else 0, message.pk, now, False, thread.pk],
-        )
+        cursor.execute(sql, params)
         viewers = cursor.fetchall()
     base = serialize.message_base(message, thread, sender=sender, to=to)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
-    delivery = serialize.delivery(base, change)
+    delivery = serialize.delivery(base, change, last_message=not control.excluded_from_last_message)
     meta = {"counts": {str(pk): unread for pk, _, unread in viewers}}
     recipients = [user_pk for user_pk, _, _ in viewers]
+    if control.receiver_pks:
+        publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
     if thread.kind == Thread.Kind.GROUP:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)
         if direct_to:
@@ -264,6 +401,45 @@ def post_message(
     else:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta)
     return SentMessage(message, base)
+
+
+def publish_change_to_others(thread: Thread, conversation_id, change, viewers):
+    """A targeted message's send or recall is a change of the group's conversation that
+    only its sender and receivers hear of. The other members get its number alone
+    (``serialize.cursor_patch``), so that their next patch does not look like a lost
+    change, which would make every one of their tabs call ``sync`` (docs/PROTOCOL.md
+    §8.1). One query: the group's other conversation rows."""
+    others = Conversation.objects.filter(thread_id=thread.pk).exclude(user_id__in=viewers).values_list("user_id", flat=True)
+    publish_on_commit(
+        "CONVERSATION_LIST_UPDATED", [serialize.cursor_patch(conversation_id, change)], others, via_thread=thread.pk
+    )
+
+
+def _conversation_update(control: SendControl, counts_unread, sender_pk, message_pk, now, thread_pk):
+    """The send's one UPDATE ... RETURNING of the thread's conversation rows (unread +1, last
+    message, shown again), as ``control`` narrows it: excludedFromUnreadCount and a
+    targeted message count for nobody (TIM.md §10); excludedFromLastMessage leaves each
+    row's lastMessage, time and hidden state (a hidden row counts nothing, so the total,
+    which leaves hidden conversations out, stays what a refetch says); a targeted message
+    touches only its sender's and receivers' rows."""
+    counts = counts_unread and not control.excluded_from_unread_count and not control.receiver_pks
+    if control.excluded_from_last_message:
+        sql = "UPDATE messaging_conversation SET unread_count = unread_count + CASE WHEN user_id = %s OR is_hidden THEN 0 ELSE %s END"
+        params = [sender_pk, 1 if counts else 0]
+    else:
+        sql = (
+            "UPDATE messaging_conversation SET"
+            " unread_count = unread_count + CASE WHEN user_id = %s THEN 0 ELSE %s END,"
+            " last_message_id = %s, last_time = %s, is_hidden = %s"
+        )
+        params = [sender_pk, 1 if counts else 0, message_pk, now, False]
+    sql += " WHERE thread_id = %s"
+    params.append(thread_pk)
+    if control.receiver_pks:
+        viewers = [sender_pk, *control.receiver_pks]
+        sql += f" AND user_id IN ({', '.join(['%s'] * len(viewers))})"
+        params.extend(viewers)
+    return sql + " RETURNING user_id, conversation_id, unread_count", params
 
 
 def _record_mentions(thread, message, at_user_list):

@@ -48,9 +48,9 @@ def send_message_read_receipt(user: User, message_refs, *, origin=None) -> bool:
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     found = list(
-        Message.objects.filter(thread_id=conv.thread_id, msg_id__in=message_ids, seq__gte=conv.min_seq).values_list(
-            "seq", "sender_id", "need_read_receipt"
-        )
+        Message.objects.visible_to(user)
+        .filter(thread_id=conv.thread_id, msg_id__in=message_ids, seq__gte=conv.min_seq)
+        .values_list("seq", "sender_id", "need_read_receipt")
     )
     if len(found) != len(message_ids):
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
@@ -64,13 +64,17 @@ def send_message_read_receipt(user: User, message_refs, *, origin=None) -> bool:
         moved = Conversation.objects.filter(pk=conv.pk, receipt_seq__lt=new_seq).update(receipt_seq=new_seq)
         if not moved:
             return False  # another tab of this user moved it as far already
-        passed = Message.objects.filter(
-            thread_id=conv.thread_id,
-            need_read_receipt=True,
-            seq__gt=max(old_seq, conv.min_seq - 1),
-            seq__lte=new_seq,
-            sender__isnull=False,
-        ).exclude(sender_id=user.pk)
+        passed = (
+            Message.objects.visible_to(user)
+            .filter(
+                thread_id=conv.thread_id,
+                need_read_receipt=True,
+                seq__gt=max(old_seq, conv.min_seq - 1),
+                seq__lte=new_seq,
+                sender__isnull=False,
+            )
+            .exclude(sender_id=user.pk)
+        )
         if conv.kind == Thread.Kind.GROUP:
             senders = list(passed.values_list("sender_id", flat=True).distinct())
             seen_as, group_id, receiver = rules.group_conversation_id(conv.group_id), conv.group_id, ""

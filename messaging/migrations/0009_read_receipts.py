@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0008_change_counter'),
+        ('messaging', '0009_send_options'),
     ]
 
     operations = [

@@ -1,8 +1,8 @@
 from messaging.models.conversations import Conversation
 from messaging.models.groups import Group, GroupMember
-from messaging.models.messages import GroupAtMention, Message
+from messaging.models.messages import GroupAtMention, Message, MessageReceiver
 from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
 from messaging.models.users import User
 
-__all__ = ["Conversation", "Group", "GroupAtMention", "GroupMember", "Message", "Thread", "Upload", "User"]
+__all__ = ["Conversation", "Group", "GroupAtMention", "GroupMember", "Message", "MessageReceiver", "Thread", "Upload", "User"]

@@ -1,5 +1,19 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The messages ``user`` may see, as far as the message itself says: every message
+        but a targeted group message (``receiverList``) of which ``user`` is neither the
+        sender nor a receiver. The one place of that rule: every read of messages goes
+        through it (history, catch-up, recall, forward and merge, downloads, sync). Which
+        part of a thread a user may see at all (``Conversation.min_seq``, membership) is
+        the caller's. An EXISTS, not a join: no duplicate rows, the same SQL on SQLite
+        and PostgreSQL."""
+        receives = MessageReceiver.objects.filter(message=OuterRef("pk"), user=user)
+        return self.filter(Q(is_targeted=False) | Q(sender=user) | Exists(receives))
 
 
 class Message(models.Model):
@@ -33,6 +47,17 @@ class Message(models.Model):
     # The SDK's offlinePushInfo as the sender gave it (validated by the op schema). The web
     # has no push of its own; it is kept for a push gateway or the REST API to read.
     offline_push_info = models.JSONField(null=True, blank=True)
+    # The SDK's messageControlInfo. The first two are applied by the send's conversation
+    # UPDATE (no unread +1; the conversations' lastMessage stays as it was); the last one
+    # is kept for the banned-words check.
+    excluded_from_unread_count = models.BooleanField(default=False)
+    excluded_from_last_message = models.BooleanField(default=False)
+    excluded_from_content_moderation = models.BooleanField(default=False)
+    # A targeted group message (the SDK's receiverList): seen only by its sender and the
+    # users in ``receiver_list`` (kept as sent, for the SDK Message), one MessageReceiver
+    # row each (what ``visible_to`` queries).
+    is_targeted = models.BooleanField(default=False)
+    receiver_list = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     # The thread's change counter (Thread.last_change) when this message was stored, and at
     # its last change (a recall): sync tells new messages from changed ones by them.
@@ -41,6 +66,8 @@ class Message(models.Model):
     # Uploads this message refers to (its own, forwarded or merged ones): a member of
     # the thread may download them.
     attachments = models.ManyToManyField("messaging.Upload", blank=True, related_name="messages")
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -57,6 +84,19 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"
+
+
+class MessageReceiver(models.Model):
+    """A receiver of a targeted group message (``Message.is_targeted``)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receivers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="unique_message_receiver")]
+
+    def __str__(self):
+        return f"{self.message_id} to {self.user_id}"
 
 
 class GroupAtMention(models.Model):

@@ -1,5 +1,9 @@
 """getMessageList: keyset pagination on the thread's ``seq``, newest page first.
 
+Every read here goes through ``Message.objects.visible_to(user)``: a targeted group
+message is in its sender's and receivers' history only (a viewer's ``sequence``s may
+then have holes).
+
 Queries: the conversation (with the peer's read cursor), the cursor message when
 ``nextReqMessageID`` is given, and one page of messages: at most 3, never OFFSET.
 """
@@ -21,12 +25,15 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
     empty = {"messageList": [], "nextReqMessageID": "", "isCompleted": True}
     if conv is None:
         return empty
-    messages = Message.objects.filter(thread_id=conv.thread_id, seq__gte=conv.min_seq)
+    messages = Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.min_seq)
     if next_req_message_id:
         if not isinstance(next_req_message_id, str):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "nextReqMessageID must be a string")
         cursor = (
-            Message.objects.filter(thread_id=conv.thread_id, msg_id=next_req_message_id).values_list("seq", flat=True).first()
+            Message.objects.visible_to(user)
+            .filter(thread_id=conv.thread_id, msg_id=next_req_message_id)
+            .values_list("seq", flat=True)
+            .first()
         )
         if cursor is None:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nextReqMessageID {next_req_message_id!r} is not in this conversation")

@@ -5,17 +5,20 @@ Counts come from the members' receipt cursors (``Conversation.receipt_seq``; see
 actions/read_receipts.py): for a message of seq ``s`` from sender ``S``, its audience
 is the thread's conversation rows other than ``S``'s with ``min_seq <= s`` (the
 members now in the group who could see it; someone who left is no longer counted),
-read by those whose cursor is ``>= s``. Fixed query counts, whatever the group's size.
+narrowed to its receivers for a targeted message (``receiverList``), read by those
+whose cursor is ``>= s``. Every message lookup goes through
+``Message.objects.visible_to``. Fixed query counts, whatever the group's size.
 """
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from messaging import rules, serialize
 from messaging.access import access_conversation_state
 from messaging.actions.read_receipts import one_conversation
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Message, Thread, User
+from messaging.models import Conversation, Message, MessageReceiver, Thread, User
 
 # A sender's socket reports at most this many messages per frame (the newest); the
 # SDK refetches older ones with getMessageReadReceiptList.
@@ -23,9 +26,14 @@ RECEIPT_EVENT_LIMIT = 100
 
 
 def _audience():
-    """The conversation rows that count for the outer message: not its sender's, and
-    present when it was sent."""
-    return Conversation.objects.filter(thread=OuterRef("thread"), min_seq__lte=OuterRef("seq")).exclude(user=OuterRef("sender"))
+    """The conversation rows that count for the outer message: not its sender's, present
+    when it was sent, and a receiver's if it is a targeted message."""
+    receives = MessageReceiver.objects.filter(message=OuterRef(OuterRef("pk")), user=OuterRef("user"))
+    return (
+        Conversation.objects.filter(thread=OuterRef("thread"), min_seq__lte=OuterRef("seq"))
+        .filter(Q(Exact(OuterRef("is_targeted"), False)) | Q(Exists(receives)))
+        .exclude(user=OuterRef("sender"))
+    )
 
 
 def _aggregate(rows, expression):
@@ -58,9 +66,9 @@ def get_message_read_receipt_list(user: User, message_refs) -> dict:
     rows = {
         m.msg_id: m
         for m in with_receipt_counts(
-            Message.objects.filter(thread_id=conv.thread_id, msg_id__in=message_ids, seq__gte=conv.min_seq).only(
-                "msg_id", "seq", "sender_id", "need_read_receipt", "thread_id", "receipt_time"
-            )
+            Message.objects.visible_to(user)
+            .filter(thread_id=conv.thread_id, msg_id__in=message_ids, seq__gte=conv.min_seq)
+            .only("msg_id", "seq", "sender_id", "need_read_receipt", "thread_id", "receipt_time", "is_targeted")
         )
     }
     if len(rows) != len(message_ids):
@@ -87,8 +95,9 @@ def get_group_message_read_member_list(user: User, message_ref, *, member_filter
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     message = (
-        Message.objects.filter(thread_id=conv.thread_id, msg_id=message_ref.ID, seq__gte=conv.min_seq)
-        .values("seq", "sender_id", "need_read_receipt")
+        Message.objects.visible_to(user)
+        .filter(thread_id=conv.thread_id, msg_id=message_ref.ID, seq__gte=conv.min_seq)
+        .values("pk", "seq", "sender_id", "need_read_receipt", "is_targeted")
         .first()
     )
     if message is None:
@@ -97,9 +106,11 @@ def get_group_message_read_member_list(user: User, message_ref, *, member_filter
         raise ChatError(ErrorCode.RECEIPT_INFO_NOT_FOUND, "this message has no read-receipt information")
     seq = message["seq"]
     read = Q(receipt_seq__gte=seq)
+    members = Conversation.objects.filter(thread_id=conv.thread_id, min_seq__lte=seq, user_id__gt=after)
+    if message["is_targeted"]:
+        members = members.filter(Exists(MessageReceiver.objects.filter(message_id=message["pk"], user=OuterRef("user"))))
     members = (
-        Conversation.objects.filter(thread_id=conv.thread_id, min_seq__lte=seq, user_id__gt=after)
-        .filter(read if member_filter == rules.READ_MEMBERS else ~read)
+        members.filter(read if member_filter == rules.READ_MEMBERS else ~read)
         .exclude(user_id=message["sender_id"])
         .order_by("user_id")
         .values_list("user_id", "user__username")[: count + 1]
@@ -129,7 +140,7 @@ def get_receipt_updates(user: User, notices: list) -> list:
     messages = with_receipt_counts(
         Message.objects.filter(ranges, sender=user, need_read_receipt=True)
         .filter(Exists(own_conversation))
-        .only("msg_id", "seq", "thread_id", "sender_id", "need_read_receipt", "receipt_time")
+        .only("msg_id", "seq", "thread_id", "sender_id", "need_read_receipt", "receipt_time", "is_targeted")
     ).order_by("-seq")[:RECEIPT_EVENT_LIMIT]
     items = []
     for message in messages:

@@ -51,7 +51,7 @@ def sync(user: User, cursors: dict) -> dict:
         if cursor < conv.thread.last_change:
             named[conv.thread_id] = cursor
 
-    changed = _changed_messages(rows, named, page_size + 1)
+    changed = _changed_messages(user, rows, named, page_size + 1)
     complete = len(changed) <= page_size
     changed = changed[:page_size]
     by_thread = {}
@@ -65,7 +65,8 @@ def sync(user: User, cursors: dict) -> dict:
         for thread_id, messages in by_thread.items()
     ]
     if complete:
-        # Changes the user cannot see (before they joined): only the cursor moves.
+        # Changes the user cannot see (before they joined, or targeted at others): only
+        # the cursor moves.
         result.extend(_conversation_changes(rows[t], [], user, caught_up=True, since=0) for t in named if t not in by_thread)
 
     budget = page_size - len(changed)
@@ -78,7 +79,7 @@ def sync(user: User, cursors: dict) -> dict:
         included.append(conv)
         budget -= expected
     new_messages = {}
-    for message in _unread_messages(included):
+    for message in _unread_messages(user, included):
         new_messages.setdefault(message.thread_id, []).append(message)
     result.extend(
         _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, caught_up=True, since=0) for conv in included
@@ -91,19 +92,24 @@ def sync(user: User, cursors: dict) -> dict:
     return data
 
 
-def _changed_messages(rows, named, limit):
-    """Up to ``limit`` messages changed after the named cursors, by thread then change."""
+def _changed_messages(user, rows, named, limit):
+    """Up to ``limit`` messages ``user`` may see changed after the named cursors, by thread
+    then change."""
     if not named:
         return []
     clauses = [Q(thread_id=thread_id, change__gt=cursor, seq__gte=rows[thread_id].min_seq) for thread_id, cursor in named.items()]
     return list(
-        Message.objects.filter(reduce(or_, clauses)).select_related("sender", "revoker").order_by("thread_id", "change")[:limit]
+        Message.objects.visible_to(user)
+        .filter(reduce(or_, clauses))
+        .select_related("sender", "revoker")
+        .order_by("thread_id", "change")[:limit]
     )
 
 
 def _first_new_seq(conv):
     """The first sequence a conversation new to the client brings: after the read cursor,
-    and no more than SYNC_NEW_CONVERSATION_MESSAGES back (sequences have no gaps)."""
+    and no more than SYNC_NEW_CONVERSATION_MESSAGES back (sequences have no gaps; targeted
+    messages to others make the page budget a bound, not an exact count)."""
     return max(conv.last_read_seq, conv.min_seq - 1, conv.thread.last_seq - conf.get("SYNC_NEW_CONVERSATION_MESSAGES")) + 1
 
 
@@ -111,11 +117,16 @@ def _new_message_count(conv):
     return max(conv.thread.last_seq - _first_new_seq(conv) + 1, 0)
 
 
-def _unread_messages(convs):
+def _unread_messages(user, convs):
     if not convs:
         return []
     clauses = [Q(thread_id=c.thread_id, seq__gte=_first_new_seq(c)) for c in convs]
-    return list(Message.objects.filter(reduce(or_, clauses)).select_related("sender", "revoker").order_by("thread_id", "change"))
+    return list(
+        Message.objects.visible_to(user)
+        .filter(reduce(or_, clauses))
+        .select_related("sender", "revoker")
+        .order_by("thread_id", "change")
+    )
 
 
 def _conversation_changes(conv, messages, user, *, caught_up, since):

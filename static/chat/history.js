@@ -24,10 +24,35 @@ export function newHistory() {
 
 const stored = (m) => m.status === "success";
 
-/** Stored messages in sequence order; messages still being sent (no sequence yet) after them, as created. */
+/**
+ * Stored messages in sequence order; messages not stored (no sequence yet) after them, as
+ * created, except the unsent ones a history page placed (mergePage): those stay after the
+ * stored message they followed there.
+ */
 export function sortHistory(h) {
-  const key = (m) => (stored(m) && m.sequence ? m.sequence : Number.MAX_SAFE_INTEGER);
+  const key = (m) => {
+    if (stored(m) && m.sequence) return m.sequence;
+    return m._anchor !== undefined ? m._anchor + 0.5 : Number.MAX_SAFE_INTEGER;
+  };
   h.messages.sort((a, b) => key(a) - key(b) || (a.time || 0) - (b.time || 0) || (a._order || 0) - (b._order || 0));
+}
+
+/**
+ * Merge a getMessageList page (oldest first). The SDK puts the messages its outbox kept
+ * from an earlier page load (status "fail") at their place in the page: each is anchored
+ * to the sequence of the stored message before it (or just before the page's first), so
+ * that it keeps that place among the stored messages instead of going to the end.
+ */
+export function mergePage(h, page) {
+  let before = null;
+  page.forEach((m, index) => {
+    if (stored(m) && m.sequence) before = m.sequence;
+    else if (m._anchor === undefined) {
+      const next = page.slice(index + 1).find((n) => stored(n) && n.sequence);
+      m._anchor = before !== null ? before : next ? next.sequence - 1 : 0;
+    }
+  });
+  mergeMessages(h, page);
 }
 
 /** Add a message, or replace the one with its ID (keeping its place among unsent ones): never twice. */
@@ -42,6 +67,16 @@ export function upsertMessage(h, message) {
     h.messages.push(message);
   }
   h.byID.set(message.ID, message);
+}
+
+/** Take a message out of the history (an unsent one the user deleted). */
+export function removeMessage(h, id) {
+  const existing = h.byID.get(id);
+  if (!existing) return;
+  h.messages.splice(h.messages.indexOf(existing), 1);
+  h.byID.delete(id);
+  h.rows.delete(id);
+  h.errors.delete(id);
 }
 
 export function mergeMessages(h, messages) {

@@ -69,6 +69,15 @@ export function listNames(names) {
   return `${names.slice(0, 3).join(", ")} and ${names.length - 3} others`;
 }
 
+/**
+ * The note under a targeted group message (the SDK's receiverList): who besides its sender
+ * may see it, "you" first. "Only visible to you and Carol", "Only visible to Bob".
+ */
+export function receiversNote(receiverList, viewerID, nameOf) {
+  const others = receiverList.filter((id) => id !== viewerID).map(nameOf);
+  return `Only visible to ${listNames(receiverList.includes(viewerID) ? ["you", ...others] : others)}`;
+}
+
 function fillTemplate(template, values) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
 }

@@ -16,6 +16,13 @@
  * emits what it missed as the vendor's events: MESSAGE_RECEIVED, MESSAGE_REVOKED,
  * the conversation and group lists. Pushes that arrive meanwhile wait until it ends.
  *
+ * Nothing typed is lost: sendMessage while the socket is down queues the message
+ * (status 'unSend'), and the queue goes out in order after the next hello. A message
+ * that fails keeps status 'fail' and is kept in localStorage (the outbox, below), so
+ * that after a reload getMessageList returns it at its place in the history;
+ * resendMessage sends it again with the same ID (the server stores it once), and
+ * deleteMessage drops it (deleteMessage handles unsent messages only).
+ *
  * Our extension to the vendor's API: chat.getServerRules() returns the rules the
  * server sent in its hello frame (null before the first one): {limits:
  * {maxBodyBytes, messagePageSize, conversationListLimit, maxClientMessageIDLength,
@@ -187,7 +194,9 @@
     this.options = options || {};
     this._handlers = {};
     this._pending = {};
-    this._queue = [];
+    this._queue = [];  // sends waiting for the socket: {message, resolve, reject}, in order
+    this._flushing = false;
+    this._outbox = new Outbox(memoryStorage(), '');
     this._nextRequestID = 1;
     this._socket = null;
     this._state = TYPES.NET_STATE_DISCONNECTED;
@@ -247,6 +256,7 @@
   Chat.prototype.logout = function () {
     this._loggedOut = true;
     this._teardown(TYPES.NET_STATE_DISCONNECTED);
+    this._failQueued();
     var wasReady = this._ready;
     this._ready = false;
     if (wasReady) this._emit(EVENT.SDK_NOT_READY);
@@ -332,6 +342,7 @@
     if (code === 4001 || code === 4003) {
       // Session gone (logged out elsewhere) or the account is banned: do not retry.
       this._loggedOut = true;
+      this._failQueued();
       this._setState(TYPES.NET_STATE_DISCONNECTED);
       if (this._loginWaiter) {
         this._loginWaiter.reject(chatError(ERR.NOT_READY, 'not logged in'));
@@ -419,7 +430,8 @@
         break;
       case 'MESSAGE_RECEIVED':
         // One frame per delivery: the messages, then their conversation's patch and
-        // the new total, fired in that order as three SDK events.
+        // the new total, fired in that order as three SDK events. An onlineUserOnly
+        // message comes alone: it changes no conversation and no count.
         this._onMessages(data.map(wrapMessage));
         this._applyFramePatch(frame);
         break;
@@ -475,10 +487,12 @@
     }
     this._userID = hello.userID;
     this._profile = hello.profile;
+    this._openOutbox(hello.userID);
     if (hello.rules) this._rules = hello.rules;
     this._backoff = 0;
     this._setState(TYPES.NET_STATE_CONNECTED);
     this._startHeartbeat();
+    this._sendQueued();  // what was sent while the socket was down, in order
     if (this._ready) {
       this._sync(); // a reconnect: fetch what changed while the socket was down
       return;
@@ -732,6 +746,153 @@
     if (this._ready) this._emit(EVENT.CONVERSATION_LIST_UPDATED, this._sortedConversations());
   };
 
+  // --- the outbox ------------------------------------------------------------------
+  // A message this page sends is kept in localStorage (per user, the newest
+  // OUTBOX_LIMIT) until the server has stored it, so that a failed one (lost socket,
+  // server error, page closed while offline) survives a reload: getMessageList then
+  // returns it with status 'fail' at its place in the history, for resendMessage or
+  // deleteMessage. Only messages whose content is all in the Message are kept (text,
+  // custom, face, location); a media message needs its File, and a forward or a
+  // merged message the originals' references, which a reload loses: those stay failed
+  // in the page that sent them, where resendMessage works.
+  var OUTBOX_LIMIT = 100;
+  var OUTBOX_TYPES = [TYPES.MSG_TEXT, TYPES.MSG_CUSTOM, TYPES.MSG_FACE, TYPES.MSG_LOCATION];
+
+  function memoryStorage() {
+    var items = {};
+    return {
+      getItem: function (key) { return Object.prototype.hasOwnProperty.call(items, key) ? items[key] : null; },
+      setItem: function (key, value) { items[key] = String(value); },
+      removeItem: function (key) { delete items[key]; }
+    };
+  }
+
+  function browserStorage() {
+    try {
+      if (global.localStorage) return global.localStorage;
+    } catch (e) { /* storage disabled (e.g. blocked cookies): keep the outbox in memory */ }
+    return memoryStorage();
+  }
+
+  function Outbox(storage, userID) {
+    this.storage = storage;
+    this.userID = userID;
+    this.key = 'TIM_outbox_' + userID;
+  }
+
+  /** The kept messages as stored: plain objects, oldest first, with the send options under `options`. */
+  Outbox.prototype.entries = function () {
+    try {
+      var list = JSON.parse(this.storage.getItem(this.key) || '[]');
+      return Array.isArray(list) ? list : [];
+    } catch (e) {
+      return [];
+    }
+  };
+
+  Outbox.prototype._save = function (list) {
+    try {
+      if (list.length) this.storage.setItem(this.key, JSON.stringify(list.slice(-OUTBOX_LIMIT)));
+      else this.storage.removeItem(this.key);
+    } catch (e) { /* storage full or gone: the page still has its Message objects */ }
+  };
+
+  Outbox.prototype.keep = function (message) {
+    if (OUTBOX_TYPES.indexOf(message.type) === -1 || message._upload || message._forward || message._merged) return;
+    if (message._sendOptions && message._sendOptions.onlineUserOnly) return;  // "typing…" is worthless later
+    var entry = JSON.parse(JSON.stringify(message));
+    for (var field in entry) {
+      if (field.charAt(0) === '_') delete entry[field];  // what an application hung on the object
+    }
+    entry.options = message._sendOptions || {};
+    // Read again before each write: another tab of this user may have changed the list.
+    this._save(this.entries().filter(function (e) { return e.ID !== message.ID; }).concat([entry]));
+  };
+
+  Outbox.prototype.drop = function (ids) {
+    var list = this.entries();
+    var kept = list.filter(function (e) { return ids.indexOf(e.ID) === -1; });
+    if (kept.length !== list.length) this._save(kept);
+  };
+
+  Chat.prototype._openOutbox = function (userID) {
+    if (this._outbox.userID !== userID) this._outbox = new Outbox(browserStorage(), userID);
+  };
+
+  Chat.prototype._connected = function () {
+    return !!this._socket && this._socket.readyState === 1 && this._state === TYPES.NET_STATE_CONNECTED;
+  };
+
+  Chat.prototype._enqueue = function (message) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      self._queue.push({ message: message, resolve: resolve, reject: reject });
+    });
+  };
+
+  /** Sends what was queued while the socket was down, one at a time and in order (after hello). */
+  Chat.prototype._sendQueued = function () {
+    var self = this;
+    if (this._flushing || !this._queue.length || !this._connected()) return;
+    var next = this._queue.shift();
+    this._flushing = true;
+    var done = function () {
+      self._flushing = false;
+      self._sendQueued();
+    };
+    this._transmit(next.message).then(function (result) {
+      next.resolve(result);
+      done();
+    }, function (error) {
+      next.reject(error);
+      done();
+    });
+  };
+
+  /** Logged out or signed out by the server: what waits for the socket fails (the outbox keeps it). */
+  Chat.prototype._failQueued = function () {
+    var queued = this._queue;
+    this._queue = [];
+    queued.forEach(function (item) {
+      item.message.status = 'fail';
+      item.reject(chatError(ERR.SEND_FAILED, 'logged out before the message could be sent'));
+    });
+  };
+
+  /**
+   * A getMessageList page with the conversation's unsent messages merged in by time: those
+   * of this page's span (from its oldest message, or from the start when it is the last
+   * page, up to the message the request paged back from). One the server has stored
+   * after all leaves the outbox. The page's Message objects are the held ones.
+   */
+  Chat.prototype._withUnsent = function (conversationID, cursor, page, stored) {
+    var self = this;
+    var storedIDs = stored.map(function (m) { return m.ID; });
+    this._outbox.drop(storedIDs);
+    var from = page.isCompleted || !stored.length ? -Infinity : stored[0].time;
+    var newer = cursor && this._held && this._held.get(conversationID + '/' + cursor);
+    var until = newer ? newer.time : Infinity;
+    var unsent = this._outbox.entries().filter(function (e) {
+      return e.conversationID === conversationID && e.time >= from && e.time < until;
+    }).map(function (entry) {
+      var held = self._held && self._held.get(conversationID + '/' + entry.ID);
+      if (held) return held;
+      var options = entry.options;
+      delete entry.options;
+      entry.status = 'fail';  // from an earlier page load: nothing is sending it now
+      var message = new Message(entry);
+      Object.defineProperty(message, '_sendOptions', { value: options || {}, enumerable: false });
+      return self._hold(message);
+    });
+    var merged = stored.slice();
+    unsent.forEach(function (m) {
+      var at = 0;
+      while (at < merged.length && merged[at].time <= m.time) at++;
+      merged.splice(at, 0, m);
+    });
+    return merged;
+  };
+
   // --- messages -----------------------------------------------------------------
 
   Chat.prototype._createMessage = function (type, options, payload) {
@@ -741,7 +902,7 @@
     var random = randomInt();
     var conversationType = options.conversationType;
     var profile = this._profile || {};
-    return new Message({
+    var message = new Message({
       ID: this._userID + '-' + clientTime + '-' + random,
       type: type,
       payload: payload,
@@ -769,6 +930,9 @@
       progress: 0,
       messageForShow: ''
     });
+    // A targeted group message (the SDK's receiverList, up to 50 members).
+    if (options.receiverList && options.receiverList.length) message.receiverList = options.receiverList.slice();
+    return message;
   };
 
   Chat.prototype.createTextMessage = function (options) {
@@ -1071,8 +1235,14 @@
     return payload;
   };
 
+  // sendMessage's options (the SDK's): an onlineUserOnly message is not stored and an
+  // excludedFromLastMessage one is not the conversation's lastMessage, for anyone.
+  function becomesLastMessage(options) {
+    if (!options) return true;
+    return !options.onlineUserOnly && !(options.messageControlInfo && options.messageControlInfo.excludedFromLastMessage);
+  }
+
   Chat.prototype.sendMessage = function (message, options) {
-    var self = this;
     if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
     if (!this._ready) {
       message.status = 'fail';
@@ -1084,6 +1254,17 @@
     }
     message.status = 'unSend';
     this._sentIDs[message.ID] = true;
+    if (options && !message._sendOptions) Object.defineProperty(message, '_sendOptions', { value: options, enumerable: false });
+    if (options && options.onlineUserOnly) return this._transmit(message);  // never queued: see Outbox.keep
+    this._outbox.keep(message);
+    this._hold(message);  // a history page fetched meanwhile returns this object, not a copy from the outbox
+    if (this._flushing || this._queue.length || !this._connected()) return this._enqueue(message);
+    return this._transmit(message);
+  };
+
+  Chat.prototype._transmit = function (message) {
+    var self = this;
+    var options = message._sendOptions;
     var prepared = message._upload ? this._prepareUpload(message) : Promise.resolve();
     return prepared.then(function () {
       var wire = {
@@ -1098,6 +1279,7 @@
         clientTime: message.clientTime
       };
       if (message.atUserList && message.atUserList.length) wire.atUserList = message.atUserList;
+      if (message.receiverList) wire.receiverList = message.receiverList;
       if (message.needReadReceipt) wire.needReadReceipt = true;
       if (message._forward) wire.forward = message._forward;
       if (message._merged) wire.payload = {
@@ -1113,23 +1295,50 @@
       message.status = 'success';
       message.progress = 1;
       self._sentIDs[message.ID] = true;
+      self._outbox.drop([message.ID]);
       self._hold(message);
       var conv = self._conversations[message.conversationID];
-      if (conv) {
+      if (conv && becomesLastMessage(options)) {
         conv.lastMessage = lastMessageOf(message);
         self._emitConversations();
       }
       return ok({ message: message });
     }, function (error) {
       message.status = 'fail';
+      self._hold(message);
+      self._outbox.keep(message);
       throw (error && error.code !== undefined) ? chatError(error.code, error.message) : chatError(ERR.SEND_FAILED, String(error));
     });
   };
 
+  /**
+   * The vendor's resendMessage(message): sends again a message whose status is 'fail'
+   * (this page's, or one the outbox kept from an earlier page load), with the same ID:
+   * if the first attempt was stored after all, the server returns that message and
+   * stores nothing. Resolves {code: 0, data: {message}}.
+   */
   Chat.prototype.resendMessage = function (message) {
     if (!(message instanceof Message)) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
-    // The same ID: if the first attempt was stored after all, the server returns it.
-    return this.sendMessage(message);
+    if (message.status !== 'fail') return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'only a message whose status is fail can be resent'));
+    return this.sendMessage(message, message._sendOptions);
+  };
+
+  /**
+   * The vendor's deleteMessage(messageList), for messages that were never stored (status
+   * 'fail'): they leave the outbox and are marked isDeleted. Deleting stored messages from
+   * the history is not supported by this server yet: 10004, and nothing is deleted.
+   */
+  Chat.prototype.deleteMessage = function (messageList) {
+    var list = Array.isArray(messageList) ? messageList : [];
+    if (!list.length || list.some(function (m) { return !(m instanceof Message); })) {
+      return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a list of Message instances is required'));
+    }
+    if (list.some(function (m) { return m.status !== 'fail'; })) {
+      return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'only messages that were not sent can be deleted'));
+    }
+    this._outbox.drop(list.map(function (m) { return m.ID; }));
+    list.forEach(function (m) { m.isDeleted = true; });
+    return Promise.resolve(ok({ messageList: list }));
   };
 
   /**
@@ -1233,7 +1442,8 @@
     if (options.nextReqMessageID) args.nextReqMessageID = options.nextReqMessageID;
     if (options.count !== undefined) args.count = options.count;
     return this._call('getMessageList', args).then(function (response) {
-      response.data.messageList = response.data.messageList.map(function (data) { return self._hold(wrapMessage(data)); });
+      var stored = response.data.messageList.map(function (data) { return self._hold(wrapMessage(data)); });
+      response.data.messageList = self._withUnsent(options.conversationID, options.nextReqMessageID, response.data, stored);
       return response;
     });
   };

@@ -38,3 +38,14 @@ def start_chat(page, user_id):
     page.get_by_test_id("new-chat-input").fill(user_id)
     page.get_by_test_id("new-chat-submit").click()
     expect(page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
+
+
+def chat_between(open_as, sender_id, receiver_id, text):
+    """``sender_id`` starts a C2C chat with ``receiver_id`` and sends ``text``; the receiver
+    opens the conversation and sees it. Returns both signed-in pages (sender, receiver)."""
+    sender, receiver = open_as(sender_id), open_as(receiver_id)
+    start_chat(sender.page, receiver_id)
+    send(sender.page, text)
+    conversation_item(receiver.page, f"C2C{sender_id}").click()
+    expect(bubble(receiver.page, text)).to_be_visible()
+    return sender, receiver

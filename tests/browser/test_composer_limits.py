@@ -41,19 +41,22 @@ def paste(page, field, text):
 
 
 def sent_texts(frames):
-    """The texts of the sendMessage requests among the frames a page sent."""
+    """The texts of the sendMessage requests among the frames a page sent (not the typing
+    signals, online-only Custom messages the composer sends while the user types)."""
     texts = []
     for frame in frames:
         request = json.loads(frame)
-        if request.get("op") == "sendMessage":
+        if request.get("op") == "sendMessage" and request["args"]["message"]["type"] == "TIMTextElem":
             texts.append(request["args"]["message"]["payload"]["text"])
     return texts
 
 
 def test_a_text_over_the_limit_as_json_is_refused_before_sending(open_as):
     bob = open_as("bob")
+    # Texts only: alice's typing signals (online-only Custom messages) reach bob too.
     bob.page.evaluate(
-        "() => { window.__got = []; chat.on(TIM.EVENT.MESSAGE_RECEIVED, e => e.data.forEach(m => window.__got.push(m.payload.text))); }"
+        "() => { window.__got = []; chat.on(TIM.EVENT.MESSAGE_RECEIVED, e => e.data.forEach(m => "
+        "m.type === 'TIMTextElem' && window.__got.push(m.payload.text))); }"
     )
     alice = open_as("alice")
     page = alice.page

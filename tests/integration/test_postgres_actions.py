@@ -41,6 +41,7 @@ def pg_suite(postgres_url, tmp_path_factory):
     report = tmp_path_factory.mktemp("pg_suite") / "junit.xml"
     env = child_env(DATABASE_URL=f"{postgres_url}/{name}", DJANGO_SETTINGS_MODULE="chatsite.settings", CHAT_DB_POOL_MAX=20)
     env.pop("REDIS_URL", None)  # the in-memory layer: these tests are about the database
+    env["CHAT_GROUP_SEND_RATE"] = "100000"  # ...and send hundreds of group messages a second
     try:
         result = run_python(
             ["-m", "pytest", str(SUITE.relative_to(REPO_ROOT)), "-p", "no:cacheprovider", "-q", f"--junitxml={report}"],

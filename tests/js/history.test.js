@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, newHistory, upsertMessage } from "../../static/chat/history.js";
+import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, mergePage, newHistory, removeMessage, upsertMessage } from "../../static/chat/history.js";
 
 const stored = (ID, sequence, extra = {}) => ({ ID, sequence, time: 1000 + sequence, status: "success", flow: "in", ...extra });
 const ids = (h) => h.messages.map((m) => m.ID);
@@ -47,6 +47,29 @@ test("messages being sent stay after the stored ones, in the order they were wri
   mergeMessages(h, [{ ...first, status: "success", sequence: 4 }]);
   assert.deepEqual(ids(h), ["a", "b", "mine-2", "mine-1"]);
   assert.equal(h.messages.length, 4);
+});
+
+test("an unsent message a history page places (kept from an earlier page load) keeps its place there", () => {
+  const h = newHistory();
+  const typing = { ID: "typing-now", status: "unSend", flow: "out", time: 9000 };
+  mergeMessages(h, [typing]);
+  const kept = { ID: "kept", status: "fail", flow: "out", time: 1003 };
+  const keptFirst = { ID: "kept-first", status: "fail", flow: "out", time: 900 };
+  mergePage(h, [stored("m2", 2), stored("m3", 3), kept, stored("m4", 4)]);
+  mergePage(h, [keptFirst, stored("m1", 1)]);
+  assert.deepEqual(ids(h), ["kept-first", "m1", "m2", "m3", "kept", "m4", "typing-now"]);
+  // Resent: it stays put while it is being sent, then takes its new sequence's place.
+  mergeMessages(h, [{ ...kept, status: "unSend" }]);
+  assert.deepEqual(ids(h), ["kept-first", "m1", "m2", "m3", "kept", "m4", "typing-now"]);
+  mergeMessages(h, [{ ...kept, status: "success", sequence: 5 }]);
+  assert.deepEqual(ids(h), ["kept-first", "m1", "m2", "m3", "m4", "kept", "typing-now"]);
+  const empty = newHistory();
+  mergePage(empty, [{ ID: "alone", status: "fail", flow: "out", time: 1 }]);
+  assert.deepEqual(ids(empty), ["alone"]);
+  removeMessage(h, "kept-first"); // deleted by the user
+  removeMessage(h, "no-such-message");
+  assert.deepEqual(ids(h), ["m1", "m2", "m3", "m4", "kept", "typing-now"]);
+  assert.equal(h.byID.has("kept-first"), false);
 });
 
 test("upsertMessage with the same object changes nothing", () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { bodyBytes, durationText, listNames, mayRevoke, revokedText, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
+import { bodyBytes, durationText, listNames, mayRevoke, receiversNote, revokedText, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
 import { serverBodyBytes, serverRules } from "./server-rules.js";
 
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/group_tips.json", import.meta.url), "utf8"));
@@ -147,4 +147,12 @@ test("mayRevoke: own messages within the server's window; owner and admins other
   assert.equal(mayRevoke(old, { viewerID: "alice", role: "Admin", senderRole: "Admin", revoke, nowMs: now }), false);
   assert.equal(mayRevoke(old, { viewerID: "alice", role: "Member", revoke, nowMs: now }), false);
   assert.equal(mayRevoke({ ...old, type: "TIMGroupTipElem" }, { viewerID: "alice", role: "Owner", revoke, nowMs: now }), false);
+});
+
+test("receiversNote names who besides the sender sees a targeted message, you first", () => {
+  const nameOf = (id) => ({ bob: "Bob", carol: "Carol", dave: "Dave" })[id] || id;
+  assert.equal(receiversNote(["carol", "bob"], "bob", nameOf), "Only visible to you and Carol");
+  assert.equal(receiversNote(["bob"], "alice", nameOf), "Only visible to Bob");
+  assert.equal(receiversNote(["bob", "carol", "dave"], "alice", nameOf), "Only visible to Bob, Carol and Dave");
+  assert.equal(receiversNote(["bob"], "bob", nameOf), "Only visible to you");
 });

@@ -10,8 +10,9 @@ const RULES = { limits: { maxBodyBytes: 12288, messagePageSize: 15 }, groupTips:
 /** Values from the SDK's realm as plain data (arrays of another realm are not deepEqual to ours). */
 const plain = (value) => JSON.parse(JSON.stringify(value));
 
-/** A page with tim.js on it: {TIM, window, sockets}; each socket records the frames the SDK sent. */
-function loadSDK() {
+/** A page with tim.js on it: {TIM, window, sockets}; each socket records the frames the SDK sent.
+ * `globals` are added to the page (e.g. a localStorage, or timers of the test's own). */
+function loadSDK(globals = {}) {
   const sockets = [];
   class FakeSocket {
     constructor(url) {
@@ -38,6 +39,7 @@ function loadSDK() {
     clearTimeout: (timer) => globalThis.clearTimeout(timer),
     setInterval: (...args) => unref(globalThis.setInterval(...args)),
     clearInterval: (timer) => globalThis.clearInterval(timer),
+    ...globals,
   };
   window.window = window;
   vm.createContext(window);

@@ -130,6 +130,46 @@ test("MESSAGE_REVOKED marks the held message, merges the patch, drops the @-flag
   assert.deepEqual(events.onTotalUnreadMessageCountUpdated.at(-1), 0);
 });
 
+test("the send options go over the wire in the SDK's shape: receiverList on the message, options as given", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPdemo", 50)]);
+  const message = chat.createTextMessage({ to: "demo", conversationType: "GROUP", payload: { text: "psst" }, receiverList: ["bob"] });
+  assert.deepEqual(plain(message.receiverList), ["bob"]);
+  const options = { messageControlInfo: { excludedFromUnreadCount: true } };
+  const pending = chat.sendMessage(message, options);
+  await settle();
+  const request = lastRequest(socket, "sendMessage");
+  assert.deepEqual(plain(request.args.message.receiverList), ["bob"]);
+  assert.deepEqual(plain(request.args.options), options);
+  reply(socket, request, { message: { ...request.args.message, sequence: 51, time: 51, flow: "out", conversationID: "GROUPdemo" } });
+  assert.equal((await pending).code, 0);
+  const plainMessage = chat.createTextMessage({ to: "demo", conversationType: "GROUP", payload: { text: "all" } });
+  assert.equal(plainMessage.receiverList, undefined);
+});
+
+test("an onlineUserOnly or excludedFromLastMessage send resolves without becoming the conversation's lastMessage", async () => {
+  for (const options of [{ onlineUserOnly: true }, { messageControlInfo: { excludedFromLastMessage: true } }]) {
+    const { chat, socket, events } = await loggedIn([conversation("C2Cbob", 50)]);
+    const message = chat.createCustomMessage({ to: "bob", conversationType: "C2C", payload: { data: "typing" } });
+    const pending = chat.sendMessage(message, options);
+    await settle();
+    const request = lastRequest(socket, "sendMessage");
+    reply(socket, request, { message: { ...request.args.message, sequence: 0, time: 99, flow: "out", conversationID: "C2Cbob", status: "success" } });
+    const result = await pending;
+    assert.equal(result.data.message.status, "success");
+    assert.equal(events.onConversationListUpdated.at(-1)[0].lastMessage.lastTime, 50, JSON.stringify(options));
+  }
+});
+
+test("an onlineUserOnly message arriving (no conversation patch) fires MESSAGE_RECEIVED and changes no conversation", async () => {
+  const { socket, events } = await loggedIn([conversation("C2Cbob", 50, { unreadCount: 2 })]);
+  const before = plain(events.onConversationListUpdated.at(-1));
+  const typing = { ID: "bob-9-9", conversationID: "C2Cbob", sequence: 0, from: "bob", flow: "in", type: "TIMCustomElem", payload: { data: "typing" } };
+  push(socket, { event: "MESSAGE_RECEIVED", data: [typing] });
+  assert.deepEqual(events.onMessageReceived.at(-1).map((m) => m.ID), ["bob-9-9"]);
+  assert.deepEqual(plain(events.onConversationListUpdated.at(-1)), before);
+  assert.equal(events.onConversationListUpdated.at(-1)[0].unreadCount, 2);
+});
+
 test("read receipts: needReadReceipt goes over the wire, the calls send refs, and the event sets held messages' info", async () => {
   const { chat, socket, events, TIM } = await loggedIn([conversation("GROUPg1", 1)]);
   const message = chat.createTextMessage({ to: "g1", conversationType: TIM.TYPES.CONV_GROUP, payload: { text: "read?" }, needReadReceipt: true });

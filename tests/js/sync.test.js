@@ -178,3 +178,14 @@ test("a heartbeat: an unanswered ping reconnects; every twelfth beat syncs", asy
     mock.timers.reset();
   }
 });
+
+test("an online-only message has no change number; a targeted message to others moves the cursor alone; neither syncs", async () => {
+  const { socket, events } = await loggedIn([conversation("GROUPteam", 5, { syncCursor: 5, unreadCount: 0 })]);
+  const group = (ID, sequence) => ({ ...message(ID, sequence), conversationID: "GROUPteam" });
+  push(socket, { event: "MESSAGE_RECEIVED", data: [group("typing", 0)] });
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "GROUPteam", syncCursor: 6 }] });
+  push(socket, { event: "MESSAGE_RECEIVED", data: [group("b-8", 8)], conversation: { conversationID: "GROUPteam", type: "GROUP", syncCursor: 7, unreadCount: 1 } });
+  assert.equal(lastRequest(socket, "sync"), undefined);
+  assert.deepEqual(emitted(events, "onMessageReceived"), [["typing"], ["b-8"]]);
+  assert.equal(events.onConversationListUpdated.at(-1)[0].unreadCount, 1);
+});

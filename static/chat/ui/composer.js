@@ -18,6 +18,7 @@ import { closePicker } from "./picker.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
+import { signalTyping } from "./typing.js";
 import { isRecording, stopRecording } from "./voice.js";
 
 /** The counter shows once a text reaches this share of the limit. */
@@ -92,6 +93,7 @@ function submitComposer() {
     return;
   }
   input.value = "";
+  signalTyping(conversationID, false);
   state.drafts.delete(conversationID);
   state.mentions.delete(conversationID);
   closeComposerPops();
@@ -111,6 +113,7 @@ export function wireComposer() {
   input.addEventListener("input", () => {
     onComposerInput();
     updateMentionList();
+    signalTyping(state.current, Boolean(input.value.trim()));
   });
   input.addEventListener("click", updateMentionList);
   input.addEventListener("blur", () =>

@@ -18,11 +18,12 @@ import { closeMembersPanel, refreshMembersSoon } from "./members.js";
 import { isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
+import { takeTypingSignals } from "./typing.js";
 
 const isTip = (m) => m.type === "TIMGroupTipElem";
 
 export function onMessageReceived(event) {
-  const messages = Array.isArray(event.data) ? event.data : [];
+  const messages = takeTypingSignals(Array.isArray(event.data) ? event.data : []);
   let addedToCurrent = 0;
   let hiddenArrival = null;
   for (const m of messages) {

@@ -8,9 +8,9 @@
  */
 
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, receiptText, startOfDay, toDate } from "../format.js";
-import { isForwardable, lastOwnStoredID, mergeMessages, newHistory } from "../history.js";
+import { isForwardable, lastOwnStoredID, mergePage, newHistory } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
-import { withinRevokeWindow } from "../rules.js";
+import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
 import { messageBody } from "./bodies.js";
 import { conversationAvatarInfo, conversationTitle, findConversation } from "./conversations.js";
@@ -18,7 +18,7 @@ import { $, avatar, el, icon, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
-import { resend } from "./sending.js";
+import { discard, resend } from "./sending.js";
 import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
@@ -53,7 +53,7 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
   try {
     const res = await chat.getMessageList(pageRequest(conversationID, h.loaded ? h.nextReqMessageID : ""));
     const data = res.data || {};
-    mergeMessages(h, data.messageList || []);
+    mergePage(h, data.messageList || []);
     h.nextReqMessageID = data.nextReqMessageID || "";
     h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
     h.loaded = true;
@@ -281,7 +281,8 @@ function failedNote(m, error) {
     "div",
     { class: "msg-failed", "data-testid": "send-failed" },
     el("span", { text: error ? `Not sent. ${error}` : "Not sent." }),
-    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Retry"),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Resend"),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "discard-button", title: "Delete this unsent message", onclick: () => discard(m) }, "Delete"),
   );
 }
 
@@ -294,6 +295,9 @@ function messageColumn(m, name, options) {
     col.append(label);
   }
   col.append(messageBubble(m, name, options));
+  if (Array.isArray(m.receiverList) && m.receiverList.length) {
+    col.append(el("div", { class: "msg-receivers", "data-testid": "message-receivers", text: receiversNote(m.receiverList, state.me.userID, displayName) }));
+  }
   if (m.status === "fail") col.append(failedNote(m, options.error));
   if (options.showReceipt) {
     const read = Boolean(m.isPeerRead);

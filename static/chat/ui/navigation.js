@@ -28,6 +28,7 @@ import { closeMembersPanel, openMembersPanel } from "./members.js";
 import { fillViewport, historyOf, loadOlder, renderMessages } from "./messages.js";
 import { exitSelect, updateSelectBar } from "./select.js";
 import { NARROW, chat, state } from "./state.js";
+import { isPeerTyping } from "./typing.js";
 import { toast } from "./toast.js";
 import { cancelRecording } from "./voice.js";
 
@@ -178,7 +179,9 @@ export function renderChatHeader(conv) {
   const group = conv.type === GROUP;
   fillAvatar($("chat-avatar"), conversationAvatarInfo(conv));
   $("chat-name").textContent = conversationTitle(conv);
-  $("chat-sub").textContent = conversationSubtitle(conv);
+  const typing = isPeerTyping(conv.conversationID);
+  $("chat-sub").textContent = typing ? "typing…" : conversationSubtitle(conv);
+  $("chat-sub").classList.toggle("is-typing", typing);
   $("members-btn").hidden = !group;
   $("chat-title").disabled = !group;
   $("chat-title").title = group ? "Group info" : "";

@@ -1,10 +1,12 @@
 /*
  * Sending: a message this tab created goes into its conversation's history at once
  * (the SDK does not echo own sends back as MESSAGE_RECEIVED), then is sent; a
- * failure stays in the history in red with a Retry button.
+ * failure stays in the history in red with Resend and Delete. The SDK keeps failed
+ * messages across a reload (its outbox) and returns them in the history pages; one
+ * sent while offline waits in the SDK (a clock) and goes out when the socket is back.
  */
 
-import { mergeMessages } from "../history.js";
+import { mergeMessages, removeMessage } from "../history.js";
 import { conversationTypeOf, peerOf } from "../ids.js";
 import { errorText, knownErrorText } from "./errors.js";
 import { historyOf, renderMessages } from "./messages.js";
@@ -73,9 +75,22 @@ export async function createAndSend(conversationID, create, failText) {
   return deliver(conversationID, message, () => chat.sendMessage(message));
 }
 
+/** Resend a failed message (the SDK marks it "unSend" at once, and sends it with the same ID). */
 export function resend(message) {
   const conversationID = message.conversationID || state.current;
-  message.status = "unSend";
-  if (state.current === conversationID) renderMessages({ scroll: "auto" });
   deliver(conversationID, message, () => chat.resendMessage(message), { retry: true });
+  if (state.current === conversationID) renderMessages({ scroll: "auto" });
+}
+
+/** Delete a message that was never sent: it leaves the history and the SDK's outbox. */
+export async function discard(message) {
+  const conversationID = message.conversationID || state.current;
+  try {
+    await chat.deleteMessage([message]);
+  } catch (error) {
+    toast(errorText(error, "The message couldn't be deleted."), { error: true });
+    return;
+  }
+  removeMessage(historyOf(conversationID), message.ID);
+  if (state.current === conversationID) renderMessages({ scroll: "auto" });
 }

@@ -1,0 +1,124 @@
+"""Nothing typed is lost (issue 7 item 2): messages sent while the socket is down wait and
+go out in order when it is back; one still unsent when the page is reloaded comes back
+after the reload as "Not sent" with Resend and Delete, and a resend reaches the peer
+once. "Offline" is the chat socket being cut by a route (the page's HTTP still works,
+so the page can reload while the chat server is unreachable)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+
+pytestmark = pytest.mark.browser
+
+
+class ChatSocketSwitch:
+    """Routes the page's chat WebSocket through Playwright: online, it is relayed to the
+    server; offline, the live one is cut and new ones are closed as they open."""
+
+    def __init__(self, page):
+        self.online = True
+        self.live = []
+        page.route_web_socket(re.compile(r"/ws/chat/$"), self._route)
+
+    def _route(self, ws):
+        if not self.online:
+            ws.close(code=4000, reason="offline")
+            return
+        ws.connect_to_server()
+        self.live.append(ws)
+
+    def go_offline(self):
+        self.online = False
+        for ws in self.live:
+            ws.close(code=4000, reason="offline")
+        self.live = []
+
+    def go_online(self):
+        self.online = True
+
+
+def routed(user):
+    """The user's page, reloaded with its chat socket behind a switch."""
+    switch = ChatSocketSwitch(user.page)
+    user.page.reload()
+    user.wait_ready()
+    return switch
+
+
+def bubbles_with(page, text):
+    return page.locator('[data-testid="message-bubble"]', has_text=text)
+
+
+def test_messages_sent_offline_go_out_in_order_when_the_socket_is_back(open_as):
+    alice, bob = open_as("alice"), open_as("bob")
+    switch = routed(alice)
+    start_chat(alice.page, "bob")
+    first, second = unique("queued one"), unique("queued two")
+    send(alice.page, unique("before"))
+    conversation_item(bob.page, "C2Calice").click()
+
+    switch.go_offline()
+    expect(alice.page.get_by_test_id("net-state")).to_be_visible()
+    send(alice.page, first)
+    send(alice.page, second)
+    for text in (first, second):
+        expect(bubble(alice.page, text)).to_have_attribute("data-status", "unSend")
+    switch.go_online()
+
+    for text in (first, second):
+        expect(bubble(alice.page, text)).to_have_attribute("data-status", "success", timeout=15_000)
+        expect(bubbles_with(bob.page, text)).to_have_count(1)
+    texts = bob.page.locator('[data-testid="message-bubble"][data-flow="in"]').all_inner_texts()
+    order = [i for i, t in enumerate(texts) if first in t or second in t]
+    assert len(order) == 2 and first in texts[order[0]] and second in texts[order[1]]
+    assert alice.errors == [] and bob.errors == []
+
+
+def test_a_message_unsent_at_a_reload_comes_back_as_not_sent_and_a_resend_reaches_the_peer_once(open_as):
+    alice, bob = open_as("alice"), open_as("bob")
+    switch = routed(alice)
+    start_chat(alice.page, "bob")
+    earlier = unique("sent before")
+    send(alice.page, earlier)
+    expect(bubble(alice.page, earlier)).to_have_attribute("data-status", "success")
+    conversation_item(bob.page, "C2Calice").click()
+
+    switch.go_offline()
+    kept, dropped = unique("typed offline"), unique("never mind")
+    send(alice.page, kept)
+    send(alice.page, dropped)
+    expect(bubble(alice.page, dropped)).to_have_attribute("data-status", "unSend")
+
+    # Reloaded while the chat server is unreachable, then the connection comes back.
+    alice.page.reload()
+    expect(alice.page.get_by_test_id("net-state")).to_be_visible()
+    switch.go_online()
+    alice.wait_ready()
+
+    for text in (kept, dropped):
+        expect(bubble(alice.page, text)).to_have_attribute("data-status", "fail", timeout=15_000)
+    row = alice.page.locator(".msg-row", has=bubble(alice.page, kept))
+    expect(row.get_by_test_id("send-failed")).to_contain_text("Not sent")
+    # In the history after the message that was stored before it.
+    texts = alice.page.locator('[data-testid="message-bubble"]').all_inner_texts()
+    assert [i for i, t in enumerate(texts) if earlier in t] < [i for i, t in enumerate(texts) if kept in t]
+    expect(bubbles_with(bob.page, kept)).to_have_count(0)
+
+    alice.page.locator(".msg-row", has=bubble(alice.page, dropped)).get_by_test_id("discard-button").click()
+    expect(bubble(alice.page, dropped)).to_have_count(0)
+    row.get_by_test_id("resend-button").click()
+    expect(bubble(alice.page, kept)).to_have_attribute("data-status", "success")
+    expect(bubbles_with(bob.page, kept)).to_have_count(1)
+
+    # Sent ones and deleted ones are gone from the outbox: a reload shows the message once, stored.
+    alice.page.reload()
+    alice.wait_ready()
+    expect(bubble(alice.page, kept)).to_have_count(1)
+    expect(bubble(alice.page, kept)).to_have_attribute("data-status", "success")
+    expect(bubble(alice.page, dropped)).to_have_count(0)
+    bob.page.wait_for_timeout(300)
+    expect(bubbles_with(bob.page, kept)).to_have_count(1)
+    assert alice.errors == [] and bob.errors == []

@@ -136,6 +136,22 @@ def seed_load(cfg: LoadConfig) -> dict:
 # --- the run (asyncio, no Django) -------------------------------------------------------
 
 
+async def connect_socket(ws_url, origin, session_key, *, open_timeout=30):
+    """A chat socket opened as a tab opens it (session cookie, an allowed Origin); no
+    compression, no pings, no receive limit that a burst could hit."""
+    return await connect(
+        ws_url,
+        origin=origin,
+        additional_headers={"Cookie": f"sessionid={session_key}"},
+        compression=None,
+        ping_interval=None,
+        max_size=2**22,
+        max_queue=None,
+        open_timeout=open_timeout,
+        close_timeout=2,
+    )
+
+
 class Client:
     def __init__(self, idx, name, session_key):
         self.idx = idx
@@ -181,17 +197,7 @@ class LoadRun:
         async with semaphore:
             ws_url, origin = self.servers[client.idx % len(self.servers)]
             try:
-                client.ws = await connect(
-                    ws_url,
-                    origin=origin,
-                    additional_headers={"Cookie": f"sessionid={client.session_key}"},
-                    compression=None,
-                    ping_interval=None,
-                    max_size=2**22,
-                    max_queue=None,
-                    open_timeout=30,
-                    close_timeout=2,
-                )
+                client.ws = await connect_socket(ws_url, origin, client.session_key)
             except Exception as error:  # refused, timeout: counted, the run goes on without it
                 self.errors[f"connect:{type(error).__name__}"] += 1
                 return

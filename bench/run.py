@@ -4,6 +4,7 @@
     python -m bench.run --only load --clients 200 --rate 100 --duration 20 --runs 3
     python -m bench.run --only load --runs 3 --servers 2                          # one Daphne per core
     python -m bench.run --only lists [--reseed] [--explain]
+    python -m bench.run --only fanout-receipts [--members 1000]                  # recall + receipts, one big group
 
 The database ``chat_bench`` (PostgreSQL on 127.0.0.1) is created when missing and
 rebuilt with ``--reseed``; it is migrated on every run. The large list seed is kept
@@ -46,7 +47,8 @@ def parse_args(argv=None):
     )
     p.add_argument("--runs", type=int, default=1, help="load runs (each with a fresh Daphne); medians are printed")
     p.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late replies and deliveries")
-    p.add_argument("--only", choices=("load", "lists"), help="run only one part")
+    p.add_argument("--only", choices=("load", "lists", "fanout-receipts"), help="run only one part")
+    p.add_argument("--members", type=int, default=1000, help="fanout-receipts: members of the group, one socket each")
     p.add_argument("--reseed", action="store_true", help="drop and rebuild the bench database and the list seed")
     p.add_argument("--thread-messages", type=int, default=1_000_000)
     p.add_argument("--conversations", type=int, default=1000)
@@ -351,6 +353,76 @@ def run_lists(args):
     return {"rows": rows, "explain": explains}
 
 
+# --- recall and receipt fan-out (bench/fanout.py) -----------------------------------------
+
+
+def run_fanout(args):
+    from bench import fanout
+
+    t = time.monotonic()
+    seeded = fanout.seed(args.members)
+    print(
+        f"\nfanout-receipts: a Work group of {args.members} members, one socket each, {args.servers} Daphne "
+        f"(setup {time.monotonic() - t:.1f} s)"
+    )
+    if args.quiet_timeout > 0:
+        stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout)
+    stack.flush_redis(args.redis_url)
+    extra_env = dict(item.split("=", 1) for item in args.server_env)
+    servers = stack.Servers(
+        args.servers, args.database_url, args.redis_url, port=args.port, extra_env=extra_env, instrument=args.instrument
+    )
+    with servers:
+        meter = stack.CpuMeter(servers.pids)
+        meter.start()
+        budget = 300
+        try:
+            run = fanout.FanoutRun(seeded, [(d.ws_url, d.origin) for d in servers.daphnes])
+            result = asyncio.run(asyncio.wait_for(run.run(), budget))
+        except TimeoutError:
+            raise SystemExit(f"fanout-receipts did not finish within {budget} s") from None
+        result["cpu"] = meter.stop()
+        result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
+    result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
+    daphne = servers.daphnes[0]
+    if daphne.instrument_path is not None:
+        result["instrument"] = json.loads(daphne.instrument_path.read_text()) if daphne.instrument_path.exists() else None
+        print_instrument(result["instrument"])
+    result.update(fanout.queries_per_reader(args.members))
+    rows = [
+        [
+            "recall → every other socket",
+            result["recall_reached"],
+            fmt(result["recall_p50"]),
+            fmt(result["recall_p99"]),
+            fmt(result["recall_max"]),
+        ],
+        [
+            "receipt replies (readers)",
+            result["receipts_sent"],
+            fmt(result["receipt_ack_p50"]),
+            fmt(result["receipt_ack_p99"]),
+            fmt(result["receipts_all_acked_ms"]),
+        ],
+    ]
+    print(table(["", "sockets", "p50 ms", "p99 ms", "max / all ms"], rows))
+    print(
+        f"sender saw the final readCount {args.members - 1}: {'yes' if result['final_count_seen'] else 'NO'}, "
+        f"{fmt(result['final_count_ms'])} ms after the first receipt was sent, in {result['receipt_frames']} "
+        f"MESSAGE_READ_RECEIPT_RECEIVED frames (readCounts {result['frame_counts']})"
+    )
+    print(f"SQL statements per reader's receipt ({args.members} members): {result['queries']}")
+    for sql in result["sql"]:
+        print(f"    {sql}")
+    print(
+        f"CPU % of a core: daphne {fmt(result['cpu']['daphne'])}, postgres {fmt(result['cpu']['postgres'])}, "
+        f"redis {fmt(result['cpu']['redis'])}, client {fmt(result['cpu']['client'])}, other {fmt(result['cpu'].get('other'))}; "
+        f"Daphne tracebacks: {result['server_tracebacks']}"
+        + (f"; DISTURBED (other jobs > {args.max_other:g} % of a core)" if result["disturbed"] else "")
+    )
+    return result
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -374,6 +446,8 @@ def main(argv=None):
             f"target p99 <= {TARGETS['p99_ms']:g} ms: {'met' if met_latency else 'MISSED'} ({fmt(summary['p99'])} ms); "
             f"reach 100%: {'met' if met_reach else 'MISSED'} ({fmt(summary['reach'], 2)} %)"
         )
+    if args.only == "fanout-receipts":
+        out["fanout"] = run_fanout(args)
     if args.only in (None, "lists"):
         lists_out = run_lists(args)
         out["lists"] = lists_out

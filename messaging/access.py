@@ -4,6 +4,7 @@ Every transport calls these; none checks permissions its own way.
 """
 
 import uuid as uuid_lib
+from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -89,6 +90,35 @@ def access_conversation(user: User, conversation_id) -> Conversation | None:
     if target.kind == Thread.Kind.GROUP:
         access_group(target.target)
         raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {target.target!r}")
+    return None
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """The few columns of a user's conversation row that a hot path needs."""
+
+    pk: int
+    thread_id: int
+    kind: str
+    min_seq: int
+    receipt_seq: int
+    peer_id: int | None
+    group_id: str | None  # the groupID of a group conversation
+
+
+def access_conversation_state(user: User, conversation_id) -> ConversationState | None:
+    """``access_conversation``'s check and answers (None, or its errors), with only the
+    row's state columns: one light query (no profiles, no peer cursor), for ops that run
+    by the thousand at once, such as read receipts in a large group."""
+    parse_conversation_id(conversation_id)
+    row = (
+        Conversation.objects.filter(user=user, conversation_id=conversation_id)
+        .values_list("pk", "thread_id", "thread__kind", "min_seq", "receipt_seq", "peer_id", "group__group_id")
+        .first()
+    )
+    if row is not None:
+        return ConversationState(*row)
+    access_conversation(user, conversation_id)  # raises as it does; None for an empty C2C
     return None
 
 

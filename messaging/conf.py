@@ -42,6 +42,10 @@ DEFAULTS = {
     # revokeMessage: how long (seconds) a sender may recall their own message (the SDK's
     # default 2 minutes). Group owners and admins may recall members' messages at any time.
     "REVOKE_WINDOW": 120,
+    # MESSAGE_READ_RECEIPT_RECEIVED: a sender's tab sends at most one frame per this many
+    # seconds, with the latest counts of every message read meanwhile (50 members reading
+    # at once is one frame, not 50). The first receipt after a quiet spell goes at once.
+    "READ_RECEIPT_WINDOW": 1.0,
     # Group sends per second per group (the SDK's documented 40); over it, lower priorities
     # are shed with 10023 (messaging/ratelimit.py). Counted in Redis when REDIS_URL is set.
     "GROUP_SEND_RATE": 40,

@@ -29,8 +29,9 @@ from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, session, sync
+from messaging.queries import conversation_list, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_user_profiles
+from messaging.receipt_relay import ReceiptRelay
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ RESYNC_CLOSE_CODE = 4012
 
 
 def op_send_message(user, args: schemas.SendMessage, origin):
-    args.check_supported()
     message = args.message
     sent = actions.send_message(
         user,
@@ -63,6 +63,7 @@ def op_send_message(user, args: schemas.SendMessage, origin):
         message_control_info=_as_dict(args.options.messageControlInfo),
         receiver_list=message.receiverList,
         online_user_only=args.options.onlineUserOnly,
+        need_read_receipt=message.needReadReceipt,
         origin=origin,
     )
     return {"message": serialize.for_viewer(sent.data, user.username)}
@@ -80,6 +81,21 @@ def op_download_merger_message(user, args: schemas.DownloadMergerMessage, origin
 def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     revoked = actions.revoke_message(user, args.message.conversationID, args.message.ID, origin=origin)
     return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
+
+
+def op_send_message_read_receipt(user, args: schemas.SendMessageReadReceipt, origin):
+    actions.send_message_read_receipt(user, args.messageList, origin=origin)
+    return {}
+
+
+def op_get_message_read_receipt_list(user, args: schemas.GetMessageReadReceiptList, origin):
+    return receipts.get_message_read_receipt_list(user, args.messageList)
+
+
+def op_get_group_message_read_member_list(user, args: schemas.GetGroupMessageReadMemberList, origin):
+    return receipts.get_group_message_read_member_list(
+        user, args.message, member_filter=args.filter, cursor=args.cursor, count=args.count
+    )
 
 
 def op_get_message_list(user, args: schemas.GetMessageList, origin):
@@ -195,6 +211,9 @@ HANDLERS = {
     "getMyProfile": op_get_my_profile,
     "downloadMergerMessage": op_download_merger_message,
     "revokeMessage": op_revoke_message,
+    "sendMessageReadReceipt": op_send_message_read_receipt,
+    "getMessageReadReceiptList": op_get_message_read_receipt_list,
+    "getGroupMessageReadMemberList": op_get_group_message_read_member_list,
     "sync": op_sync,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
@@ -260,6 +279,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.counted_at = {}
         self.recent = {}
         self.threads = set()
+        self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
         await self.join_threads(thread_ids)
         await self.push(
             "hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": rules.client_rules()}
@@ -278,6 +298,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code):
+        if hasattr(self, "receipts"):
+            self.receipts.close()
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.join_threads(())
@@ -350,6 +372,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if event == "MESSAGE_REVOKED":
             await self.deliver_revocation(message, data, meta)
             return
+        if event == "MESSAGE_READ_RECEIPT_RECEIVED":
+            self.receipts.add(data)  # throttled: see receipt_relay
+            return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
         unread = meta.get("unread", {}).get(str(self.user.pk))
@@ -412,6 +437,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         total = self.total_unread() if total_changed else None
         await self.send(text_data=make_frame(data, self.user.username, patch, total))
+
+    async def fetch_receipts(self, notices):
+        return await in_database_thread(receipts.get_receipt_updates)(self.user, notices)
+
+    async def push_receipts(self, items):
+        await self.push("MESSAGE_READ_RECEIPT_RECEIVED", items)
 
     def note_own_profile(self, profiles):
         """This socket's user object sends the messages (their nick and avatar go into each

@@ -34,6 +34,7 @@ class ErrorCode(IntEnum):
     # (messaging/queries/sync.py); it refetches the conversation list and open histories.
     RESYNC_REQUIRED = 2290
     BAD_CONVERSATION_TYPE = 2106  # also: sending to the system conversation
+    NO_RECEIPT_NEEDED = 2114  # sendMessageReadReceipt: none of the messages asked for a receipt
     CONVERSATION_NOT_FOUND = 2500
     INVALID_CONVERSATION_ID = 2503
     BAD_GROUP_TYPE = 2600
@@ -57,6 +58,7 @@ class ErrorCode(IntEnum):
     MESSAGE_NOT_FOUND = 10030  # no such message in a conversation the user may see
     GROUP_REVOKE_WINDOW_PASSED = 10031  # a group message's sender recalls it after the window
     MESSAGE_NOT_REVOCABLE = 10032  # a group tip or a system notice cannot be recalled
+    RECEIPT_INFO_NOT_FOUND = 10062  # getGroupMessageReadMemberList: not a group message that asked for receipts
     # Server: C2C
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
     MUTED = 20012

@@ -230,6 +230,21 @@ def message_for_show(msg_type: str, payload: dict) -> str:
     return FOR_SHOW.get(msg_type, "[Message]")
 
 
+# --- read receipts (sendMessageReadReceipt; TIM.md §5.2) ---------------------------------
+
+# Messages of one conversation in one sendMessageReadReceipt or getMessageReadReceiptList.
+READ_RECEIPT_MAX_MESSAGES = 30
+# getGroupMessageReadMemberList: userIDs in one page, and its ``filter`` values.
+READ_MEMBER_PAGE = 100
+READ_MEMBERS, UNREAD_MEMBERS = 0, 1
+
+
+def receipts_supported(group_type: str | None) -> bool:
+    """Whether a message may ask for read receipts there: C2C (``None``) and every group
+    type but AVChatRoom (the SDK's Community is not a type here)."""
+    return group_type != "AVChatRoom"
+
+
 # --- limits ------------------------------------------------------------------------------
 
 
@@ -267,4 +282,5 @@ def client_rules() -> dict:
         # admins recall members' messages at any time.
         "revoke": {"template": REVOKED_TEMPLATE, "window": conf.get("REVOKE_WINDOW")},
         "atAll": AT_ALL,
+        "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
     }

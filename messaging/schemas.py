@@ -85,7 +85,9 @@ class OutgoingMessage(Args):
         '`{"ID", "conversationID"}` of a message you may see: the new message copies its `type` and `payload` '
         "(and refers to the same files). Mentions are not copied.",
     ) = None
-    needReadReceipt: described(bool, "the SDK's read-receipt request: only `false` is accepted until receipts exist") = False
+    needReadReceipt: described(
+        bool, "ask the receivers for read receipts (`sendMessageReadReceipt`); not in an AVChatRoom (10004)"
+    ) = False
     receiverList: described(
         Annotated[list[UserID], Meta(max_length=rules.MAX_RECEIVERS)],
         "a **targeted group message**: up to 50 members who alone (with the sender) see it, live and in history; "
@@ -132,13 +134,6 @@ class SendMessage(Args):
     message: described(OutgoingMessage, "the message to store and deliver")
     options: described(SendOptions, "the SDK's send options") = SendOptions()
 
-    def check_supported(self):
-        """Options the SDK declares whose behaviour this server does not have yet are
-        refused, never dropped (issue 7 brings them)."""
-        unsupported = [name for name, used in (("message.needReadReceipt", self.message.needReadReceipt),) if used]
-        if unsupported:
-            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{', '.join(unsupported)}: not supported by this server yet")
-
 
 class ConversationArgs(Args):
     conversationID: described(ConversationID, "required", code=ErrorCode.INVALID_CONVERSATION_ID)
@@ -177,6 +172,31 @@ class DownloadMergerMessage(Args):
 
 class RevokeMessage(Args):
     message: described(MessageRef, "the message to recall: your own within the revoke window, or a member's as group owner/admin")
+
+
+ReceiptMessageList = described(
+    Annotated[list[MessageRef], Meta(min_length=1, max_length=rules.READ_RECEIPT_MAX_MESSAGES)],
+    "1–30 messages (`{ID, conversationID}`), all of one conversation",
+)
+
+
+class SendMessageReadReceipt(Args):
+    messageList: ReceiptMessageList
+
+
+class GetMessageReadReceiptList(Args):
+    messageList: ReceiptMessageList
+
+
+class GetGroupMessageReadMemberList(Args):
+    message: described(MessageRef, "a group message that asked for receipts")
+    filter: described(Literal[rules.READ_MEMBERS, rules.UNREAD_MEMBERS], "`0`: who read it; `1`: who has not") = (
+        rules.READ_MEMBERS
+    )
+    cursor: described(str, '`""` for the first page, then the `cursor` of the previous page') = ""
+    count: described(Annotated[int, Meta(ge=1, lt=MAX_SAFE_INT)], "at least 1; values above 100 are cut to 100") = (
+        rules.READ_MEMBER_PAGE
+    )
 
 
 class MemberRef(Args):
@@ -251,6 +271,9 @@ OPS: dict[str, type[Args]] = {
     "getMyProfile": NoArgs,
     "downloadMergerMessage": DownloadMergerMessage,
     "revokeMessage": RevokeMessage,
+    "sendMessageReadReceipt": SendMessageReadReceipt,
+    "getMessageReadReceiptList": GetMessageReadReceiptList,
+    "getGroupMessageReadMemberList": GetGroupMessageReadMemberList,
     "sync": Sync,
 }
 

@@ -315,6 +315,51 @@ def _patch_head(message: dict, change: int, *, last_message: bool = True) -> str
     return head + ',"lastMessage":' + dumps(last_message_from_message(message)) if last_message else head
 
 
+# --- read receipts (docs/PROTOCOL.md, MESSAGE_READ_RECEIPT_RECEIVED) ---------------------
+
+
+def read_receipt_info(kind: str, read_count: int, unread_count: int, read_at) -> dict:
+    """A message's ``readReceiptInfo``: the read and unread member counts (a group), or in
+    C2C whether the receiver sent a receipt for it (``isPeerRead``, with the time in
+    seconds of the first receipt that covered it; the counts are then 1/0)."""
+    c2c = kind == Thread.Kind.C2C
+    return {
+        "readCount": read_count,
+        "unreadCount": unread_count,
+        "isPeerRead": c2c and read_count > 0,
+        "timestamp": epoch(read_at) if c2c and read_count else 0,
+    }
+
+
+def receipt_notice(thread_pk, conversation_id, *, group_id, user_id, after_seq, upto_seq) -> dict:
+    """What MESSAGE_READ_RECEIPT_RECEIVED carries over the channel layer: a reader's cursor
+    moved from ``after_seq`` to ``upto_seq`` in the thread that the senders see as
+    ``conversation_id``. Never forwarded as is: the sender's socket reads the counts
+    (queries.receipts.get_receipt_updates) and sends ``receipt_event_item``s."""
+    return {
+        "thread": thread_pk,
+        "kind": Thread.Kind.GROUP if group_id else Thread.Kind.C2C,
+        "conversationID": conversation_id,
+        "groupID": group_id,
+        "userID": user_id,
+        "after": after_seq,
+        "upto": upto_seq,
+    }
+
+
+def receipt_event_item(notice: dict, message_id: str, info: dict) -> dict:
+    """One entry of MESSAGE_READ_RECEIPT_RECEIVED's data, as the SDK's: ``groupID`` (group)
+    or ``userID`` (C2C: the receiver), ``messageID`` and the ``readReceiptInfo`` fields,
+    plus the ``conversationID`` the sender sees it in."""
+    return {
+        "conversationID": notice["conversationID"],
+        "groupID": notice["groupID"],
+        "userID": notice["userID"],
+        "messageID": message_id,
+        **info,
+    }
+
+
 # --- uploads ------------------------------------------------------------------------
 # (name, SDK imageInfoArray type) of the stored variants, original first.
 IMAGE_INFO_TYPES = (("original", 0), ("thumb", 1), ("large", 2))

@@ -13,6 +13,8 @@ BEGIN/COMMIT, which Django does not count).
 import pytest
 
 from messaging import actions
+from messaging.queries import receipts
+from messaging.schemas import MessageRef
 from tests.chat_helpers import (
     fast_passwords,  # noqa: F401
     make_group,
@@ -191,3 +193,49 @@ def test_group_revoke_by_an_admin_is_a_fixed_number_of_queries(alice, django_ass
 
     with django_assert_num_queries(REVOKE_GROUP_BY_ADMIN):
         actions.revoke_message(alice, "GROUPg1", message.msg_id)
+
+
+# Read receipts: a reader's receipt moves one cursor, whatever the group's size (1,000 members
+# cost what 3 do); counts are read from the cursors by a fixed number of queries.
+RECEIPT_GROUP = 6  # conversation; the listed messages; S; cursor UPDATE; senders of the passed messages (event); R
+RECEIPT_C2C = 6  # conversation; the listed messages; S; cursor UPDATE; the passed messages' receipt time UPDATE; R
+READ_RECEIPT_LIST = 2  # conversation; the messages with both counts (subqueries)
+READ_MEMBER_PAGE = 3  # conversation; the message; one page of members
+
+
+def receipt_group(owner, n):
+    """A group of ``n`` members (the owner included) where the owner asked for receipts."""
+    members = group_of(owner, n)
+    asked = send_group_text(owner, "g1", "please read", need_read_receipt=True)
+    return members, [MessageRef(ID=asked.msg_id, conversationID="GROUPg1")]
+
+
+@pytest.mark.parametrize("n", [3, 1000])
+def test_a_group_receipt_costs_the_same_in_a_group_of_3_or_1000(alice, django_assert_num_queries, n):
+    members, asked = receipt_group(alice, n)
+    actions.send_message_read_receipt(members[1], asked)
+
+    with django_assert_num_queries(RECEIPT_GROUP):
+        assert actions.send_message_read_receipt(members[0], asked) is True
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_c2c_receipt_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        sent = send_text(alice, "bob", f"m{i}", need_read_receipt=True)
+
+    with django_assert_num_queries(RECEIPT_C2C):
+        assert actions.send_message_read_receipt(bob, [MessageRef(ID=sent.msg_id, conversationID="C2Calice")]) is True
+
+
+@pytest.mark.parametrize("n", [3, 1000])
+def test_receipt_reads_are_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    members, asked = receipt_group(alice, n)
+    actions.send_message_read_receipt(members[0], asked)
+
+    with django_assert_num_queries(READ_RECEIPT_LIST):
+        [info] = receipts.get_message_read_receipt_list(alice, asked)["messageList"]
+    assert info["readReceiptInfo"]["readCount"] == 1 and info["readReceiptInfo"]["unreadCount"] == n - 2
+    with django_assert_num_queries(READ_MEMBER_PAGE):
+        page = receipts.get_group_message_read_member_list(alice, asked[0], member_filter=1)
+    assert len(page["unreadUserIDList"]) == min(n - 2, 100)

@@ -5,6 +5,7 @@ from messaging.actions.group_admin import mute_member, set_member_role, set_mute
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
+from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
 from messaging.actions.users import create_user, set_user_active, update_user_profile
 
@@ -21,6 +22,7 @@ __all__ = [
     "quit_group",
     "revoke_message",
     "send_message",
+    "send_message_read_receipt",
     "set_member_role",
     "set_mute_all",
     "set_user_active",

@@ -89,6 +89,7 @@ def send_message(
     message_control_info=None,
     receiver_list=(),
     online_user_only=False,
+    need_read_receipt=False,
     origin=None,
 ) -> SentMessage:
     """Store and deliver one message from ``sender``.
@@ -105,7 +106,9 @@ def send_message(
     The send options (the SDK's, SDK names): ``message_control_info`` a dict of
     messageControlInfo flags; ``receiver_list`` userIDs of a targeted group message;
     ``online_user_only`` stores nothing and returns an unsaved Message (``pk`` None).
-    A combination the SDK forbids is 10004.
+    A combination the SDK forbids is 10004. ``need_read_receipt`` asks for read receipts
+    (actions/read_receipts.py): 10004 in an AVChatRoom and with ``online_user_only``
+    (nothing stored, nothing to confirm).
     """
     if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
         raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
@@ -133,6 +136,8 @@ def send_message(
         check_may_send(access_membership(sender, group), group)
         if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
+    if need_read_receipt and (online_user_only or not rules.receipts_supported(group.type if group else None)):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "read receipts are not for online-only messages nor in an AVChatRoom")
     receivers = group_receivers(group, receiver_list) if receiver_list else {}
     fields = dict(
         msg_id=msg_id or new_message_id(sender.pk),
@@ -141,6 +146,7 @@ def send_message(
         random=random or 0,
         client_time=client_time or 0,
         offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
         control=SendControl(
             **{name: bool((message_control_info or {}).get(key)) for name, key in CONTROL_FLAGS},
             receiver_pks=tuple(receivers),
@@ -281,6 +287,7 @@ def new_message_row(
     random=0,
     client_time=0,
     offline_push_info=None,
+    need_read_receipt=False,
 ) -> Message:
     """The Message a send makes, unsaved: post_message inserts it, an onlineUserOnly send
     only serialises it."""
@@ -297,6 +304,7 @@ def new_message_row(
         random=random,
         client_time=client_time or int(now.timestamp()),
         offline_push_info=offline_push_info,
+        need_read_receipt=need_read_receipt,
         excluded_from_unread_count=control.excluded_from_unread_count,
         excluded_from_last_message=control.excluded_from_last_message,
         excluded_from_content_moderation=control.excluded_from_content_moderation,
@@ -350,7 +358,7 @@ def post_message(
     those users' own channel groups: members this change added. ``control``: the
     send options stored on the message (``SendControl``). ``stored``: the other
     fields the message keeps as sent (``new_message_row``: priority,
-    cloudCustomData, random, clientTime, offlinePushInfo).
+    cloudCustomData, random, clientTime, offlinePushInfo, needReadReceipt).
     """
     with connection.cursor() as cursor:
         cursor.execute(

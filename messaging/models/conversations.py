@@ -10,6 +10,12 @@ class Conversation(models.Model):
     ex-member sees nothing more). ``unread_count`` is kept by the send's single
     UPDATE (+1) and zeroed by mark-read; ``min_seq`` is the first message the user
     may see (pre-join history is hidden in Work and Public groups).
+
+    ``receipt_seq`` is the user's read-receipt cursor (sendMessageReadReceipt): it only
+    moves forward, and a message of seq ``s`` that asked for receipts counts as read by
+    every other member with ``min_seq <= s <= receipt_seq`` (queries/receipts.py). One
+    cursor per member, not a row per reader per message: a receipt is one UPDATE
+    whatever the group's size.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
@@ -22,6 +28,7 @@ class Conversation(models.Model):
     last_read_seq = models.BigIntegerField(default=0)
     min_seq = models.BigIntegerField(default=1)
     unread_count = models.IntegerField(default=0)
+    receipt_seq = models.BigIntegerField(default=0)
     last_message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_time = models.DateTimeField(null=True, blank=True)
     is_pinned = models.BooleanField(default=False)

@@ -34,6 +34,9 @@ class Message(models.Model):
     cloud_custom_data = models.TextField(blank=True)
     at_user_list = models.JSONField(default=list, blank=True)
     need_read_receipt = models.BooleanField(default=False)
+    # C2C: when the receiver's first read receipt covering it came (readReceiptInfo.timestamp).
+    # Group counts come from the members' cursors (Conversation.receipt_seq), not from here.
+    receipt_time = models.DateTimeField(null=True, blank=True)
     random = models.BigIntegerField(default=0)
     client_time = models.BigIntegerField(default=0)
     is_revoked = models.BooleanField(default=False)
@@ -73,7 +76,11 @@ class Message(models.Model):
             # An ID names one message in its thread (paging cursors, forwards).
             models.UniqueConstraint(fields=["thread", "msg_id"], name="unique_thread_msg_id"),
         ]
-        indexes = [models.Index(fields=["thread", "change"], name="message_change_idx")]
+        indexes = [
+            models.Index(fields=["thread", "change"], name="message_change_idx"),
+            # A receipt finds the senders of the messages its cursor passed (actions/read_receipts.py).
+            models.Index(fields=["thread", "seq"], condition=models.Q(need_read_receipt=True), name="receipt_message_idx"),
+        ]
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"

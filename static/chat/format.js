@@ -176,3 +176,20 @@ export const messageCountText = (n) => (n === 1 ? "1 message" : `${n} messages`)
 
 /** A badge's number: "7", "99+". */
 export const badgeText = (n) => (n > 99 ? "99+" : String(n));
+
+/**
+ * What the sender sees under a group message that asked for read receipts: "3 read", or
+ * "All read" once nobody is left (readReceiptInfo from getMessageReadReceiptList or
+ * MESSAGE_READ_RECEIPT_RECEIVED). "" while the counts are unknown or nobody else can read it.
+ */
+export function receiptText(info) {
+  if (!info || (info.readCount || 0) + (info.unreadCount || 0) === 0) return "";
+  return info.unreadCount === 0 ? "All read" : `${info.readCount} read`;
+}
+
+/** `items` in lists of at most `size` (the SDK takes 30 messages per receipt call). */
+export function chunks(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

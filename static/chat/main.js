@@ -39,6 +39,7 @@ import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
+import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
 import { toast } from "./ui/toast.js";
@@ -162,6 +163,9 @@ function wireUI() {
   wireLocation();
   wireNewConversationDialogs();
   wireConfirmDialog();
+  wireReceipts((conversationID) => {
+    if (conversationID === state.current) renderMessages({ scroll: "auto" });
+  });
   wirePage();
 }
 
@@ -180,6 +184,8 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
+  chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
+  chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {
     state.totalUnread = Number(event.data) || 0;

@@ -450,6 +450,13 @@
       case 'MESSAGE_READ_BY_PEER':
         this._onPeerRead(data.map(wrapMessage));
         break;
+      case 'MESSAGE_READ_RECEIPT_RECEIVED':
+        // Absolute counts, batched by the server: set them on the messages held here.
+        data.forEach(function (item) {
+          this._setReceiptInfo(item.conversationID, item.messageID, item);
+        }, this);
+        this._emit(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, data);
+        break;
       case 'CONVERSATION_LIST_UPDATED':
         this._applyConversationPatches(data);
         break;
@@ -1273,6 +1280,7 @@
       };
       if (message.atUserList && message.atUserList.length) wire.atUserList = message.atUserList;
       if (message.receiverList) wire.receiverList = message.receiverList;
+      if (message.needReadReceipt) wire.needReadReceipt = true;
       if (message._forward) wire.forward = message._forward;
       if (message._merged) wire.payload = {
         messageList: message._merged, title: message.payload.title,
@@ -1360,6 +1368,71 @@
       }
       return ok({ message: target });
     });
+  };
+
+  // --- read receipts (docs/PROTOCOL.md §5.22–5.24, §6.10) ------------------------------
+
+  function receiptInfoOf(item) {
+    return { readCount: item.readCount, unreadCount: item.unreadCount, isPeerRead: item.isPeerRead, timestamp: item.timestamp };
+  }
+
+  function messageRefs(messageList) {
+    if (!Array.isArray(messageList) || !messageList.length) return null;
+    return messageList.map(function (m) { return { ID: m && m.ID, conversationID: m && m.conversationID }; });
+  }
+
+  Chat.prototype._setReceiptInfo = function (conversationID, messageID, item) {
+    var held = this._held && this._held.get(conversationID + '/' + messageID);
+    if (held) held.readReceiptInfo = receiptInfoOf(item);
+    return held;
+  };
+
+  /**
+   * The vendor's sendMessageReadReceipt(messageList): 1–30 messages of one conversation
+   * that asked for receipts (needReadReceipt). Resolves {code: 0, data: {}}; rejects with
+   * 2114 when none did. The senders get MESSAGE_READ_RECEIPT_RECEIVED.
+   */
+  Chat.prototype.sendMessageReadReceipt = function (messageList) {
+    var refs = messageRefs(messageList);
+    if (!refs) return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'messageList must be a non-empty array of messages'));
+    return this._call('sendMessageReadReceipt', { messageList: refs });
+  };
+
+  /**
+   * The vendor's getMessageReadReceiptList(messageList): resolves {code: 0, data:
+   * {messageList}} with the same Message objects, their readReceiptInfo filled in
+   * ({readCount, unreadCount} in a group; {isPeerRead, timestamp} in C2C).
+   */
+  Chat.prototype.getMessageReadReceiptList = function (messageList) {
+    var self = this;
+    var refs = messageRefs(messageList);
+    if (!refs) return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'messageList must be a non-empty array of messages'));
+    return this._call('getMessageReadReceiptList', { messageList: refs }).then(function (response) {
+      var byID = {};
+      response.data.messageList.forEach(function (item) { byID[item.ID] = item.readReceiptInfo; });
+      messageList.forEach(function (message) {
+        var info = byID[message.ID];
+        if (!info) return;
+        message.readReceiptInfo = receiptInfoOf(info);
+        self._setReceiptInfo(message.conversationID, message.ID, info);
+      });
+      return ok({ messageList: messageList });
+    });
+  };
+
+  /**
+   * The vendor's getGroupMessageReadMemberList({message, filter, cursor, count}): filter 0
+   * lists who read a group message, 1 who has not, a page (≤ 100) at a time. Resolves
+   * {code: 0, data: {isCompleted, cursor, messageID, readUserIDList | unreadUserIDList}}.
+   */
+  Chat.prototype.getGroupMessageReadMemberList = function (options) {
+    options = options || {};
+    var message = options.message;
+    if (!message || !message.ID) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    var args = { message: { ID: message.ID, conversationID: message.conversationID }, filter: options.filter || 0 };
+    if (options.cursor) args.cursor = options.cursor;
+    if (options.count !== undefined) args.count = options.count;
+    return this._call('getGroupMessageReadMemberList', args);
   };
 
   Chat.prototype.getMessageList = function (options) {

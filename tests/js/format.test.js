@@ -4,6 +4,7 @@ import { test } from "node:test";
 
 import {
   badgeText,
+  chunks,
   customDataText,
   dayLabel,
   fileKind,
@@ -16,6 +17,7 @@ import {
   initials,
   listTime,
   parseCoordinate,
+  receiptText,
   splitIDs,
 } from "../../static/chat/format.js";
 
@@ -106,4 +108,17 @@ test("names, IDs and small texts", () => {
   assert.equal(customDataText('{"a":1}'), '{\n  "a": 1\n}');
   assert.equal(customDataText("x".repeat(301)), "x".repeat(300) + "…");
   assert.equal(customDataText(JSON.stringify({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7 })).split("\n").length, 9);
+});
+
+test("receiptText: nothing until counts are known, then 'N read', then 'All read'", () => {
+  assert.equal(receiptText(undefined), "");
+  assert.equal(receiptText({ readCount: 0, unreadCount: 0 }), "", "nobody else can read it");
+  assert.equal(receiptText({ readCount: 0, unreadCount: 3 }), "0 read");
+  assert.equal(receiptText({ readCount: 2, unreadCount: 1 }), "2 read");
+  assert.equal(receiptText({ readCount: 3, unreadCount: 0 }), "All read");
+});
+
+test("chunks: lists of at most n, in order", () => {
+  assert.deepEqual(chunks([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(chunks([], 30), []);
 });

@@ -169,3 +169,38 @@ test("an onlineUserOnly message arriving (no conversation patch) fires MESSAGE_R
   assert.deepEqual(plain(events.onConversationListUpdated.at(-1)), before);
   assert.equal(events.onConversationListUpdated.at(-1)[0].unreadCount, 2);
 });
+
+test("read receipts: needReadReceipt goes over the wire, the calls send refs, and the event sets held messages' info", async () => {
+  const { chat, socket, events, TIM } = await loggedIn([conversation("GROUPg1", 1)]);
+  const message = chat.createTextMessage({ to: "g1", conversationType: TIM.TYPES.CONV_GROUP, payload: { text: "read?" }, needReadReceipt: true });
+  const sending = chat.sendMessage(message);
+  await settle();
+  const send = lastRequest(socket, "sendMessage");
+  assert.equal(send.args.message.needReadReceipt, true);
+  reply(socket, send, { message: { ...plain(send.args.message), conversationID: "GROUPg1", flow: "out", sequence: 2, needReadReceipt: true } });
+  await sending;
+
+  const listing = chat.getMessageReadReceiptList([message]);
+  const list = lastRequest(socket, "getMessageReadReceiptList");
+  assert.deepEqual(list.args, { messageList: [{ ID: message.ID, conversationID: "GROUPg1" }] });
+  const info = { readCount: 0, unreadCount: 3, isPeerRead: false, timestamp: 0 };
+  reply(socket, list, { messageList: [{ ID: message.ID, conversationID: "GROUPg1", readReceiptInfo: info }] });
+  const filled = await listing;
+  assert.equal(filled.data.messageList[0], message);
+  assert.deepEqual(plain(message.readReceiptInfo), info);
+
+  const item = { conversationID: "GROUPg1", groupID: "g1", userID: "", messageID: message.ID, readCount: 2, unreadCount: 1, isPeerRead: false, timestamp: 0 };
+  push(socket, { event: "MESSAGE_READ_RECEIPT_RECEIVED", data: [item] });
+  assert.deepEqual(plain(message.readReceiptInfo), { readCount: 2, unreadCount: 1, isPeerRead: false, timestamp: 0 });
+  assert.deepEqual(events[TIM.EVENT.MESSAGE_READ_RECEIPT_RECEIVED], [[item]]);
+
+  const receipt = chat.sendMessageReadReceipt([message]);
+  reply(socket, lastRequest(socket, "sendMessageReadReceipt"), {});
+  assert.equal((await receipt).code, 0);
+  const members = chat.getGroupMessageReadMemberList({ message, filter: 1, cursor: "", count: 50 });
+  const page = lastRequest(socket, "getGroupMessageReadMemberList");
+  assert.deepEqual(page.args, { message: { ID: message.ID, conversationID: "GROUPg1" }, filter: 1, count: 50 });
+  reply(socket, page, { isCompleted: true, cursor: "", messageID: message.ID, unreadUserIDList: ["dave"] });
+  assert.deepEqual(plain((await members).data.unreadUserIDList), ["dave"]);
+  await assert.rejects(chat.sendMessageReadReceipt([]), { code: 10004 });
+});

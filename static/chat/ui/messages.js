@@ -7,7 +7,7 @@
  * only into cached histories (others are fetched when opened).
  */
 
-import { badgeText, clockTime, dayLabel, fullTime, hueFor, startOfDay, toDate } from "../format.js";
+import { badgeText, clockTime, dayLabel, fullTime, hueFor, receiptText, startOfDay, toDate } from "../format.js";
 import { isForwardable, lastOwnStoredID, mergePage, newHistory } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
 import { receiversNote, withinRevokeWindow } from "../rules.js";
@@ -19,6 +19,7 @@ import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { discard, resend } from "./sending.js";
+import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -167,7 +168,9 @@ export function renderMessages({ scroll = "auto" } = {}) {
   const box = $("messages");
   const wasNearBottom = isNearBottom();
   const fromBottom = box.scrollHeight - box.scrollTop;
-  box.replaceChildren(...historyNodes(historyOf(conversationID), findConversation(conversationID), isGroupConversation(conversationID)));
+  const h = historyOf(conversationID);
+  box.replaceChildren(...historyNodes(h, findConversation(conversationID), isGroupConversation(conversationID)));
+  afterRender(box, h.messages);
 
   if (scroll === "bottom" || (scroll === "auto" && wasNearBottom)) box.scrollTop = box.scrollHeight;
   else if (scroll === "keep-bottom-offset") box.scrollTop = box.scrollHeight - fromBottom;
@@ -182,6 +185,7 @@ function cachedRow(h, m, options) {
   const sig = [
     m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
     options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
+    m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo),
   ].join("|");
   let cached = h.rows.get(m.ID);
   if (!cached || cached.sig !== sig || cached.message !== m) {
@@ -299,6 +303,8 @@ function messageColumn(m, name, options) {
     const read = Boolean(m.isPeerRead);
     col.append(el("div", { class: "read-receipt" + (read ? " is-read" : ""), "data-testid": "read-receipt", text: read ? "Read" : "Sent" }));
   }
+  const count = options.group && showsReadCount(m) ? readCountNode(m) : null;
+  if (count) col.append(count);
   return col;
 }
 
@@ -321,6 +327,7 @@ function messageRow(m, options) {
     class: `msg-row ${out ? "out" : "in"}` + (first ? " is-first" : "") + (m.status === "unSend" ? " is-pending" : "") + (m.status === "fail" ? " is-failed" : "") + (selecting ? " is-selecting" : ""),
     "data-row-id": m.ID,
   });
+  if (group && !out && m.needReadReceipt) row.dataset.receiptWanted = "1";
   if (selecting) {
     row.append(
       isForwardable(m)

@@ -15,7 +15,9 @@ import { clearErrorToasts, toast } from "./toast.js";
 
 /** {to, conversationType} of a conversation, for the SDK's create*Message options. */
 export function addressOf(conversationID) {
-  return { to: peerOf(conversationID), conversationType: conversationTypeOf(conversationID) };
+  const conversationType = conversationTypeOf(conversationID);
+  // Group messages ask for read receipts: the sender sees "3 read" under them (ui/receipts.js).
+  return { to: peerOf(conversationID), conversationType, needReadReceipt: conversationType === "GROUP" };
 }
 
 /** Show a message this tab created in its conversation's history. */

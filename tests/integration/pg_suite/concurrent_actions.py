@@ -206,3 +206,32 @@ def test_recalls_racing_sends_and_reads_keep_unread_equal_to_live_messages_after
         )
         assert conv.unread_count == live_after_cursor, conv.user.username
     assert_gap_free(group.thread)
+
+
+def test_receipts_racing_each_other_and_repeats_count_every_reader_once(people):
+    """Forty readers confirm two messages at once, each in two concurrent calls (one per
+    message, as two tabs would): every cursor lands on the newer one, never goes back,
+    and the counts read from the cursors are exact."""
+    from messaging.queries.receipts import get_message_read_receipt_list
+    from messaging.schemas import MessageRef
+
+    owner = people["alice"]
+    readers = [actions.create_user(f"reader{i:02d}") for i in range(40)]
+    actions.create_group(
+        owner, group_type="Public", name="Receipts", group_id="rr", member_user_ids=[r.username for r in readers]
+    )
+    first = actions.send_message(
+        owner, conversation_type="GROUP", to="rr", msg_type="TIMTextElem", payload={"text": "1"}, need_read_receipt=True
+    ).message
+    second = actions.send_message(
+        owner, conversation_type="GROUP", to="rr", msg_type="TIMTextElem", payload={"text": "2"}, need_read_receipt=True
+    ).message
+    refs = [MessageRef(ID=m.msg_id, conversationID="GROUPrr") for m in (first, second)]
+
+    moved = run_together([lambda r=r, ref=ref: actions.send_message_read_receipt(r, [ref]) for r in readers for ref in refs])
+
+    assert 40 <= sum(moved) <= 80  # each reader's cursor moved once or twice, never more
+    cursors = set(Conversation.objects.filter(thread_id=first.thread_id, user__in=readers).values_list("receipt_seq", flat=True))
+    assert cursors == {second.seq}
+    infos = [m["readReceiptInfo"] for m in get_message_read_receipt_list(owner, refs)["messageList"]]
+    assert [(i["readCount"], i["unreadCount"]) for i in infos] == [(40, 0), (40, 0)]

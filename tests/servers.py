@@ -5,9 +5,11 @@
 - ``serve`` and ``start_daphne``: a server on a free loopback port, waited for until
   it answers HTTP and always terminated at exit (retried on another port when the
   chosen one was taken meanwhile); ``Server`` reads its log and finds tracebacks.
+- ``RedisServer``: a ``redis-server`` of the test's own, to kill and start again.
 - ``RemoteTab``: the chat protocol's client over a real WebSocket (the ``websockets``
-  package), with the session cookie and Origin a browser sends; ``in_own_loop``
-  runs such a test in an event loop of its own.
+  package), with the session cookie and Origin a browser sends; ``whole_history``
+  pages a conversation back to its start; ``in_own_loop`` runs such a test in an
+  event loop of its own.
 
 Used by ``tests/browser/conftest.py`` (the site the browser opens) and
 ``tests/integration/`` (two Daphnes on PostgreSQL and Redis; moto's S3 server).

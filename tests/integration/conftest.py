@@ -11,7 +11,10 @@
 When a service is absent the fixture calls ``need_service``: the test is skipped on
 a developer's machine and fails in CI, where ``CHAT_REQUIRE_SERVICES=1``.
 
-Child processes and servers (free ports, Daphne, the WebSocket client) are
+``daphne_env`` and ``migrate_with_sessions`` set up what a Daphne of these tests runs
+on: its environment, the migrated database and users with a session each.
+
+Child processes and servers (free ports, Daphne, Redis, the WebSocket client) are
 ``tests/servers.py``'s, shared with the browser tests.
 """
 

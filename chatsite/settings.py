@@ -116,7 +116,9 @@ CHAT_CHANNEL_LAYER = os.environ.get("CHAT_CHANNEL_LAYER", "pubsub")
 if REDIS_URL and CHAT_CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels-redis's pub/sub layer that closes its sockets for a resync when
+            # its Redis connection was lost and made again (events lost meanwhile).
+            "BACKEND": "messaging.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),

@@ -35,6 +35,10 @@ from messaging.receipt_relay import ReceiptRelay
 
 log = logging.getLogger(__name__)
 
+# Events were lost on the way: reconnect and sync. (1012 "service restart" would say
+# it, but Daphne closes only with 1000 or an application code, 3000–4999.)
+RESYNC_CLOSE_CODE = 4012
+
 
 # --- ops: (user, args, origin) -> reply data; run in a database thread ------------------
 # ``args`` is the op's struct from messaging/schemas.py, already validated.
@@ -272,6 +276,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.unread = unread
         self.unread_total = sum(unread.values())
+        self.counted_at = {}
         self.recent = {}
         self.threads = set()
         self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
@@ -304,6 +309,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
         await self.close(code=4003)
 
+    async def chat_resync(self, message):
+        """The channel layer lost Redis for a while (messaging/channel_layer.py): events
+        may have been missed. 4012: the client reconnects and syncs (docs/PROTOCOL.md §8)."""
+        await self.close(code=RESYNC_CLOSE_CODE)
+
     async def receive(self, text_data=None, bytes_data=None):
         """Decode, validate, dispatch, reply, relay the committed events. Every malformed
         frame gets an error reply (docs/PROTOCOL.md §2.2); nothing closes the socket."""
@@ -333,7 +343,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=serialize.reply_frame(request_id, data))
         if events:
-            await send_events(events)
+            try:
+                await send_events(events)
+            except Exception as error:  # Redis unreachable: the events are lost; the reply went
+                log.warning("events of %r not published (%s); closing the socket for a resync", frame.op, error)
+                await self.close(code=RESYNC_CLOSE_CODE)
 
     # --- pushes from the channel layer -----------------------------------------------
 
@@ -363,6 +377,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
+        unread = meta.get("unread", {}).get(str(self.user.pk))
+        if unread and len(unread) > 2 and not self.fresh_count(unread[0], unread[2]):
+            return  # a read that a later message's count (already here) supersedes
         await self.push(event, data)
         total_changed = self.note_unread(meta)
         if total_changed:
@@ -382,6 +399,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         username = self.user.username
         mine = meta.get("counts", {}).get(str(self.user.pk))
         conversation_id = serialize.delivery_conversation_id(data, username)
+        if mine is not None and not self.fresh_count(conversation_id, data["change"]):
+            mine = None
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.message_patch(data, username, mine)
         await self.send_delivery(message, patch, total_changed, serialize.message_frame, data)
@@ -399,6 +418,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         username, pk = self.user.username, str(self.user.pk)
         mine = meta.get("counts", {}).get(pk)
         conversation_id = serialize.delivery_conversation_id(data, username)
+        if mine is not None and not self.fresh_count(conversation_id, data["change"]):
+            mine = None
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.revoke_patch(
             data, username, mine, is_last=pk in meta.get("last", ()), had_mentions=bool(meta.get("mentions"))
@@ -433,7 +454,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""
         mine = meta.get("unread", {}).get(str(self.user.pk))
-        return bool(mine) and self.set_unread(*mine)
+        return bool(mine) and self.set_unread(*mine[:2])
+
+    def fresh_count(self, conversation_id, at):
+        """Whether an absolute unread count as of change ``at`` is at least as new as the one
+        this socket holds (and note it). Events published by different processes can
+        arrive out of order: a message's count arriving after a later message's, or after
+        the read that covered it, must not win (it would be wrong until the next change)."""
+        if at < self.counted_at.get(conversation_id, 0):
+            return False
+        self.counted_at[conversation_id] = at
+        return True
 
     def set_unread(self, conversation_id, count):
         """Record an absolute unread count; whether the total changed."""

@@ -236,6 +236,7 @@ def delivery(base: dict, change: int, *, last_message: bool = True) -> dict:
     received, sent, event = _for_both_audiences(base)
     event.update(
         sequence=base["sequence"],
+        change=change,
         atUserList=base["atUserList"],
         patch_in=_patch_head(received, change, last_message=last_message),
         patch_out=_patch_head(sent, change, last_message=last_message),

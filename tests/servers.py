@@ -5,9 +5,11 @@
 - ``serve`` and ``start_daphne``: a server on a free loopback port, waited for until
   it answers HTTP and always terminated at exit (retried on another port when the
   chosen one was taken meanwhile); ``Server`` reads its log and finds tracebacks.
+- ``RedisServer``: a ``redis-server`` of the test's own, to kill and start again.
 - ``RemoteTab``: the chat protocol's client over a real WebSocket (the ``websockets``
-  package), with the session cookie and Origin a browser sends; ``in_own_loop``
-  runs such a test in an event loop of its own.
+  package), with the session cookie and Origin a browser sends; ``whole_history``
+  pages a conversation back to its start; ``in_own_loop`` runs such a test in an
+  event loop of its own.
 
 Used by ``tests/browser/conftest.py`` (the site the browser opens) and
 ``tests/integration/`` (two Daphnes on PostgreSQL and Redis; moto's S3 server).
@@ -161,16 +163,19 @@ def answers_http(url, process, timeout):
 
 
 @contextlib.contextmanager
-def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_WAIT):
+def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_WAIT, port=None):
     """Run ``command(port)`` on a free loopback port until exit; yields its ``Server``
     once ``ready_path`` answers HTTP. The process is always terminated at exit.
 
     ``free_port`` can only say that a port was free: when the server finds it taken,
-    it is started again on another one (three tries). Raises ``ServerDidNotStart``
-    with the log when it exits or does not answer within ``timeout`` seconds.
+    it is started again on another one (three tries). ``port`` asks for that port
+    only (a server restarted where its clients look for it). Raises
+    ``ServerDidNotStart`` with the log when it exits or does not answer within
+    ``timeout`` seconds.
     """
-    for _attempt in range(3):
-        port = free_port()
+    fixed = port
+    for _attempt in range(1 if fixed else 3):
+        port = fixed or free_port()
         log_path = Path(log_dir) / f"{name}-{port}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
@@ -188,7 +193,7 @@ def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_W
     raise ServerDidNotStart(f"{name} did not answer {server.origin}{ready_path} within {timeout} s:\n{server.log_tail()}")
 
 
-def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT):
+def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT, port=None):
     """``serve`` Daphne with ``chatsite.asgi:application`` in ``env``; ready when the login page answers."""
     return serve(
         name,
@@ -197,7 +202,59 @@ def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT):
         env=env,
         ready_path="/accounts/login/",
         timeout=timeout,
+        port=port,
     )
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own on a loopback port, without persistence, that
+    can be killed (SIGKILL) and started again on the same port, so that the clients of
+    the machine's Redis are never disturbed. Use as a context manager (stopped at exit)."""
+
+    def __init__(self, log_dir, name="redis"):
+        self.log_dir = Path(log_dir)
+        self.name = name
+        self.port = free_port()
+        self.process = None
+        self.starts = 0
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout=STARTUP_WAIT):
+        """Start it (again) on its port; returns once it answers PING."""
+        self.starts += 1
+        with open(self.log_dir / f"{self.name}-{self.port}-{self.starts}.log", "wb") as log:
+            self.process = subprocess.Popen(
+                ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            time.sleep(0.05)
+        stop(self.process)
+        raise ServerDidNotStart(f"{self.name} did not answer PING on port {self.port} within {timeout} s")
+
+    def kill(self):
+        """SIGKILL: every connection drops at once and all data is gone."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process is not None:
+            stop(self.process)
 
 
 # --- the chat protocol over a real WebSocket ------------------------------------------------
@@ -303,6 +360,19 @@ class RemoteTab:
 
     async def close(self):
         await self.ws.close()
+
+
+async def whole_history(request, conversation_id, max_pages=1000):
+    """A conversation's whole history, oldest first, paged back with ``nextReqMessageID``;
+    ``request(op, **args)`` is a client's request coroutine (``RemoteTab.request``)."""
+    messages, cursor = [], ""
+    for _ in range(max_pages):
+        page = await request("getMessageList", conversationID=conversation_id, nextReqMessageID=cursor, count=15)
+        messages = page["messageList"] + messages
+        if page["isCompleted"]:
+            return messages
+        cursor = page["nextReqMessageID"]
+    raise AssertionError(f"{conversation_id}: history did not complete in {max_pages} pages")
 
 
 def in_own_loop(test):

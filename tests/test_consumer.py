@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 
 from chatsite.asgi import application
 from messaging import actions
+from messaging.events import collect_events, send_events
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group  # noqa: F401
 from tests.conftest import session_cookie
 from tests.ws import events_named
@@ -110,6 +111,58 @@ async def test_conversation_patches_and_total_carry_absolute_unread(open_tab, al
     mine = await collect(a, "CONVERSATION_LIST_UPDATED", 2)
     assert [p[0]["unreadCount"] for p in mine] == [0, 0]
     assert "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED" not in names(await a.drain())
+
+
+def captured(action, *args, **kwargs):
+    """Run an action and keep its committed events instead of sending them."""
+    with collect_events() as events:
+        action(*args, **kwargs)
+    return events
+
+
+def text_to_bob(sender, text):
+    return captured(
+        actions.send_message, sender, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": text}
+    )
+
+
+async def test_an_older_unread_count_arriving_late_does_not_win(open_tab, alice, bob):
+    """Events published by different processes can arrive out of order. A count older than
+    the one the socket holds (an earlier message's, after a later message's or after the
+    read that covered it) is not applied: the frame comes without ``unreadCount``, the
+    read's patch not at all, and the total stays right."""
+    b = await open_tab(bob)
+    first = await database_sync_to_async(text_to_bob)(alice, "one")
+    second = await database_sync_to_async(text_to_bob)(alice, "two")
+
+    await send_events(second)
+    await send_events(first)
+    patches = await collect(b, "CONVERSATION_LIST_UPDATED", 2)
+    assert [(p[0]["lastMessage"]["messageForShow"], p[0].get("unreadCount")) for p in patches] == [("two", 2), ("one", None)]
+    assert await collect(b, "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", 1) == [2]
+    assert "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED" not in names(await b.drain())
+
+    # Read (covering "three"), then "four"; they arrive as four, the read, three.
+    third = await database_sync_to_async(text_to_bob)(alice, "three")
+    read = await database_sync_to_async(captured)(actions.mark_read, bob, "C2Calice")
+    fourth = await database_sync_to_async(text_to_bob)(alice, "four")
+    for events in (fourth, read, third):
+        await send_events(events)
+    patches = await collect(b, "CONVERSATION_LIST_UPDATED", 2)
+    assert [(p[0]["lastMessage"]["messageForShow"], p[0].get("unreadCount")) for p in patches] == [("four", 1), ("three", None)]
+    assert await collect(b, "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", 1) == [1]
+    assert set(names(await b.drain())) == {"MESSAGE_RECEIVED"}  # no read patch, no other total
+    assert (await b.request("getTotalUnreadMessageCount"))["totalUnreadCount"] == 1
+
+    # A read that arrives after the message it covered: the message's count is old.
+    fifth = await database_sync_to_async(text_to_bob)(alice, "five")
+    read = await database_sync_to_async(captured)(actions.mark_read, bob, "C2Calice")
+    for events in (read, fifth):
+        await send_events(events)
+    patches = await collect(b, "CONVERSATION_LIST_UPDATED", 2)
+    assert [p[0].get("unreadCount") for p in patches] == [0, None]
+    assert await collect(b, "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", 1) == [0]
+    assert "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED" not in names(await b.drain())
 
 
 async def test_total_unread_adds_up_across_conversations(open_tab, alice, bob, carol):

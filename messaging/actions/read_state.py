@@ -32,7 +32,10 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
             "CONVERSATION_LIST_UPDATED",
             [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": []}],
             [user.pk],
-            meta={"unread": {str(user.pk): [conversation_id, 0]}},
+            # As of this read: after the thread's last change, before the next one (the
+            # thread is locked), so that a socket can tell it from an older count that
+            # arrives late (consumers.ChatConsumer.fresh_count).
+            meta={"unread": {str(user.pk): [conversation_id, 0, thread.last_change + 0.5]}},
         )
         if thread.kind == Thread.Kind.C2C and new_seq > old_seq:
             publish_peer_read(user, conv, thread, old_seq, new_seq)

@@ -11,11 +11,15 @@
 When a service is absent the fixture calls ``need_service``: the test is skipped on
 a developer's machine and fails in CI, where ``CHAT_REQUIRE_SERVICES=1``.
 
-Child processes and servers (free ports, Daphne, the WebSocket client) are
+``daphne_env`` and ``migrate_with_sessions`` set up what a Daphne of these tests runs
+on: its environment, the migrated database and users with a session each.
+
+Child processes and servers (free ports, Daphne, Redis, the WebSocket client) are
 ``tests/servers.py``'s, shared with the browser tests.
 """
 
 import contextlib
+import json
 import os
 import secrets
 import urllib.error
@@ -27,7 +31,7 @@ import redis
 from psycopg import sql
 
 from tests.conftest import need_service
-from tests.servers import DIRECT
+from tests.servers import DIRECT, child_env, manage
 
 POSTGRES_URL = os.environ.get("CHAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS_URL = os.environ.get("CHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -60,6 +64,53 @@ def fresh_database(postgres_url):
         yield f"{postgres_url}/{name}"
     finally:
         drop_database(postgres_url, name)
+
+
+def daphne_env(database_url, redis_url, *, layer="pubsub", prefix="asgi"):
+    """The environment of a Daphne (or ``manage.py``) on the test's database and Redis,
+    with the channels-redis ``layer`` and channel-layer key ``prefix`` given."""
+    return child_env(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="chatsite.settings",
+        CHAT_CHANNEL_LAYER=layer,
+        CHAT_CHANNEL_PREFIX=prefix,
+        CHAT_DB_POOL_MIN=1,
+        CHAT_DB_POOL_MAX=4,
+        CHAT_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED=1,
+    )
+
+
+# Users and their sessions, made in the test database by a child ``manage.py shell``
+# (as ``django.test.Client.force_login`` does): a session cookie then works on any
+# Daphne, since sessions live in the shared database. Logging in through the form
+# would tie these tests to the login template, which belongs to the UI.
+CREATE_USERS_AND_SESSIONS = """
+import json, sys
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from messaging import actions
+sessions = {}
+for name in USERS:
+    user = actions.create_user(name, password="pw-" + name, nick=name.title())
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    sessions[name] = session.session_key
+print("SESSIONS=" + json.dumps(sessions))
+"""
+
+
+def migrate_with_sessions(env, usernames):
+    """Migrate the database of ``env``, create ``usernames`` with a session each;
+    returns {username: session key} (the ``sessionid`` cookie)."""
+    manage(env, "migrate", "--noinput")
+    output = manage(env, "shell", "-c", f"USERS = {list(usernames)!r}\n{CREATE_USERS_AND_SESSIONS}")
+    return json.loads(output.rsplit("SESSIONS=", 1)[1])
 
 
 @pytest.fixture(scope="session")

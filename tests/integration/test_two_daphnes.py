@@ -18,7 +18,6 @@ channels-redis layer the settings offer (``CHAT_CHANNEL_LAYER``: pubsub, core).
 
 import asyncio
 import contextlib
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,35 +26,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.integration.conftest import delete_redis_keys, fresh_database, unique_name
-from tests.servers import WAIT, RemoteTab, Server, child_env, in_own_loop, manage, start_daphne
+from tests.integration.conftest import daphne_env, delete_redis_keys, fresh_database, migrate_with_sessions, unique_name
+from tests.servers import WAIT, RemoteTab, Server, in_own_loop, start_daphne, whole_history
 
 pytestmark = pytest.mark.integration
 
 IDLE_SECONDS = 12  # longer than channels-redis's 5 s blocking read, twice over
 USERS = ("alice", "bob")
-
-# Users and their sessions, made in the test database by a child ``manage.py shell``
-# (as ``django.test.Client.force_login`` does): a session cookie then works on either
-# Daphne, since sessions live in the shared database. Logging in through the form
-# would tie these tests to the login template, which belongs to the UI.
-CREATE_USERS_AND_SESSIONS = f"""
-import json
-from importlib import import_module
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from messaging import actions
-sessions = {{}}
-for name in {USERS!r}:
-    user = actions.create_user(name, password="pw-" + name, nick=name.title())
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    sessions[name] = session.session_key
-print("SESSIONS=" + json.dumps(sessions))
-"""
 
 
 @dataclass
@@ -87,20 +64,8 @@ def cluster(request, postgres_url, redis_url, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("daphnes")
     with fresh_database(postgres_url) as database_url, contextlib.ExitStack() as stack:
         stack.callback(delete_redis_keys, redis_url, prefix)
-        env = child_env(
-            DATABASE_URL=database_url,
-            REDIS_URL=redis_url,
-            DJANGO_SETTINGS_MODULE="chatsite.settings",
-            CHAT_CHANNEL_LAYER=request.param,
-            CHAT_CHANNEL_PREFIX=prefix,
-            CHAT_DB_POOL_MIN=1,
-            CHAT_DB_POOL_MAX=4,
-            CHAT_LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED=1,
-        )
-        manage(env, "migrate", "--noinput")
-        output = manage(env, "shell", "-c", CREATE_USERS_AND_SESSIONS)
-        sessions = json.loads(output.rsplit("SESSIONS=", 1)[1])
+        env = daphne_env(database_url, redis_url, layer=request.param, prefix=prefix)
+        sessions = migrate_with_sessions(env, USERS)
         servers = []
 
         def print_log_tails():
@@ -262,18 +227,6 @@ async def test_recall_crosses_processes(cluster):
         assert next(m for m in history["messageList"] if m["ID"] == sent["ID"])["isRevoked"] is True
 
 
-async def all_pages(tab, conversation_id):
-    """The whole history of a conversation, paging with nextReqMessageID (bounded)."""
-    messages, cursor = [], ""
-    for _ in range(200):
-        page = await tab.request("getMessageList", conversationID=conversation_id, nextReqMessageID=cursor, count=15)
-        messages = page["messageList"] + messages
-        if page["isCompleted"]:
-            return messages
-        cursor = page["nextReqMessageID"]
-    raise AssertionError(f"{conversation_id}: history did not complete in 200 pages")
-
-
 @in_own_loop
 async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
     tag = marker()
@@ -281,7 +234,7 @@ async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
         sent = [await alice.send_text("bob", f"history {tag} {i}") for i in range(20)]
         sent_ids = [m["ID"] for m in sent]
 
-        seen_by_bob = await all_pages(bob, "C2Calice")
+        seen_by_bob = await whole_history(bob.request, "C2Calice")
         sequences = [m["sequence"] for m in seen_by_bob]
         assert sequences == list(range(1, len(sequences) + 1)), f"gaps or disorder: {sequences}"
         assert [m["ID"] for m in seen_by_bob[-20:]] == sent_ids
@@ -289,7 +242,7 @@ async def test_history_on_b_shows_messages_sent_through_a_gap_free(cluster):
         assert {m["flow"] for m in seen_by_bob[-20:]} == {"in"}
 
         # Both processes serve the same record: alice's view on A is the same thread.
-        seen_by_alice = await all_pages(alice, "C2Cbob")
+        seen_by_alice = await whole_history(alice.request, "C2Cbob")
         assert [(m["ID"], m["sequence"]) for m in seen_by_alice] == [(m["ID"], m["sequence"]) for m in seen_by_bob]
 
 

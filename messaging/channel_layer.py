@@ -1,0 +1,51 @@
+"""channels-redis's pub/sub layer, which tells its sockets when Redis went away under them.
+
+When the Redis connection of ``channels_redis.pubsub`` breaks (Redis restarted, a
+network blip), redis-py connects again and re-subscribes every channel and group of the
+process (``PubSub.on_connect``), and the sockets stay open. Whatever was published in
+between is gone, and nothing tells the sockets: a client that stayed connected misses
+those events silently, and would notice only at the next change of the same
+conversation (tests/integration/test_chaos.py shows both).
+
+This layer puts a ``chat.resync`` message into every channel of the process each time
+its subscription connection is made again. The consumer closes the socket with 4012
+(``consumers.RESYNC_CLOSE_CODE``); the client reconnects and calls ``sync`` (docs/PROTOCOL.md §8),
+which brings everything it missed. Redis restarts are rare; a reconnect per socket is
+their price.
+"""
+
+from channels_redis import pubsub
+
+RESYNC = {"type": "chat.resync"}
+
+
+class _ResyncShard(pubsub.RedisSingleShardConnection):
+    """A shard whose subscription connection, once made, announces its reconnections."""
+
+    _watched = None
+
+    async def subscribe(self, channel):
+        await super().subscribe(channel)
+        connection = self._pubsub.connection if self._pubsub is not None else None
+        if connection is not None and connection is not self._watched:
+            # redis-py calls connect callbacks in order after every (re)connect: its own
+            # re-subscription first, then this one. The first connect is over already.
+            self._watched = connection
+            connection.register_connect_callback(self._reconnected)
+
+    async def _reconnected(self, connection):
+        layer = self.channel_layer
+        message = layer.channel_layer.serialize(RESYNC)
+        for queue in layer.channels.values():
+            queue.put_nowait(message)
+
+
+class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
+    """``RedisPubSubChannelLayer`` with ``_ResyncShard`` shards (see the module)."""
+
+    def _get_layer(self):
+        layer = super()._get_layer()
+        if not all(isinstance(shard, _ResyncShard) for shard in layer._shards):
+            # A loop's layer is new here (it connects on first use): swap its shards.
+            layer._shards = [_ResyncShard(shard.host, layer) for shard in layer._shards]
+        return layer

@@ -473,7 +473,8 @@ def apply_patches(conversation_list, patches):
             if item.get("deleted"):
                 merged.pop(item["conversationID"], None)
             else:
-                merged.setdefault(item["conversationID"], {}).update(item)
+                fields = {k: v for k, v in item.items() if k != "seenCursor"}  # not a field (§6.3)
+                merged.setdefault(item["conversationID"], {}).update(fields)
     return merged
 
 

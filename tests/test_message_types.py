@@ -744,7 +744,13 @@ async def test_at_messages_over_the_socket_remind_only_the_mentioned_until_read(
 
     await b.request("setMessageRead", conversationID="GROUPg1")
     cleared = await collect_until(b, "CONVERSATION_LIST_UPDATED", lambda data: "groupAtInfoList" in data[0])
-    assert cleared == [{"conversationID": "GROUPg1", "unreadCount": 0, "groupAtInfoList": []}]
+    [read_patch] = cleared
+    assert read_patch == {
+        "conversationID": "GROUPg1",
+        "unreadCount": 0,
+        "groupAtInfoList": [],
+        "seenCursor": read_patch["seenCursor"],
+    }
     assert await listed(b) == []
     assert [i["atType"] for i in await listed(c)] == [2]
     profile = (await b.request("getConversationProfile", conversationID="GROUPg1"))["conversation"]

@@ -30,7 +30,9 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
         GroupAtMention.objects.filter(thread_id=thread.pk, user=user, seq__lte=new_seq).delete()
         publish_on_commit(
             "CONVERSATION_LIST_UPDATED",
-            [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": []}],
+            # seenCursor: the conversation's change counter when it was read. A client that has
+            # applied a later change drops the patch: it arrived late, the count it has is newer.
+            [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": [], "seenCursor": thread.last_change}],
             [user.pk],
             # As of this read: after the thread's last change, before the next one (the
             # thread is locked), so that a socket can tell it from an older count that

@@ -705,6 +705,9 @@
         continue;
       }
       if (this._isStale(patch)) continue;
+      // A read made before a change this SDK has applied (it came late, or a sync brought
+      // the newer count): its unreadCount is old.
+      if (patch.seenCursor !== undefined && this._cursors[id] > patch.seenCursor) continue;
       if (patch.syncCursor !== undefined) this._followCursor(id, patch.syncCursor);
       var conv = this._conversations[id];
       if (!conv) {
@@ -719,7 +722,7 @@
         } else if (key === 'groupAtInfoRemoved') {
           var removedID = patch[key].messageID;
           conv.groupAtInfoList = (conv.groupAtInfoList || []).filter(function (info) { return info.messageID !== removedID; });
-        } else if (key !== 'conversationID' && key !== 'syncCursor') {
+        } else if (key !== 'conversationID' && key !== 'syncCursor' && key !== 'seenCursor') {
           conv[key] = patch[key];
         }
       }

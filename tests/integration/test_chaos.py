@@ -375,13 +375,11 @@ class Client:
             for patch in data:
                 if "syncCursor" in patch and not self.take_change(patch, live, own=True):
                     continue
-                if not live and "syncCursor" not in patch and "unreadCount" in patch:
-                    # A read of this client's, held back during a sync that started after
-                    # its reply: the sync's list is newer. (This client is its user's only
-                    # tab. With several, another tab's read may be newer than the list or
-                    # not, and the patch carries nothing to tell.)
-                    self.counts["held read patches dropped"] += 1
-                    patch = {k: v for k, v in patch.items() if k not in ("unreadCount", "groupAtInfoList")}
+                known = self.conversations.get(patch["conversationID"], {})
+                if "seenCursor" in patch and known.get("syncCursor", 0) > patch["seenCursor"]:
+                    # A read made before a change this client has applied (§6.3 rule 7).
+                    self.counts["late read patches dropped"] += 1
+                    continue
                 self.merge_patch(patch)
         elif event == "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED":
             self.total_unread = data
@@ -466,7 +464,7 @@ class Client:
                 conversation["groupAtInfoList"] = [
                     info for info in conversation["groupAtInfoList"] if info["messageID"] != value["messageID"]
                 ]
-            elif key not in ("conversationID", "syncCursor"):
+            elif key not in ("conversationID", "syncCursor", "seenCursor"):
                 conversation[key] = copy.deepcopy(value)
 
     def note_peer_read(self, conversation_id, peer_read):

@@ -189,3 +189,14 @@ test("an online-only message has no change number; a targeted message to others 
   assert.deepEqual(emitted(events, "onMessageReceived"), [["typing"], ["b-8"]]);
   assert.equal(events.onConversationListUpdated.at(-1)[0].unreadCount, 1);
 });
+
+test("a read made before a change already applied (seenCursor below the cursor) does not reset the count", async () => {
+  const { socket, events } = await loggedIn([conversation("C2Cbob", 5, { syncCursor: 5, unreadCount: 0 })]);
+  push(socket, { event: "MESSAGE_RECEIVED", data: [message("b-6", 6)], conversation: patch(6, { unreadCount: 1 }) });
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Cbob", unreadCount: 0, groupAtInfoList: [], seenCursor: 5 }] });
+  assert.equal(events.onConversationListUpdated.at(-1)[0].unreadCount, 1, "the read came before message 6");
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [{ conversationID: "C2Cbob", unreadCount: 0, groupAtInfoList: [], seenCursor: 6 }] });
+  const [conv] = events.onConversationListUpdated.at(-1);
+  assert.equal(conv.unreadCount, 0, "a read after it");
+  assert.equal(conv.seenCursor, undefined, "not a field");
+});

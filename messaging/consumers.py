@@ -341,6 +341,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.exception("op %r failed", getattr(locals().get("frame"), "op", None))
             await self.reply_error(request_id, ErrorCode.INTERNAL_ERROR, "internal error")
             return
+        if any((message.get("meta") or {}).get("refresh") == "groups" and self.user.pk in targets for message, targets in events):
+            # This user joined or left groups: this socket follows their threads before the
+            # reply, so that what the requester sends next, or a member answers, reaches it
+            # live. (Its other sockets do so on the GROUP_LIST_UPDATED below, and their
+            # clients sync for what came in between.)
+            await self.join_threads(await in_database_thread(groups.get_group_thread_ids)(self.user))
         await self.send(text_data=serialize.reply_frame(request_id, data))
         if events:
             try:

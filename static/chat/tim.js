@@ -683,15 +683,15 @@
 
   Chat.prototype._replaceConversations = function (list) {
     // The server's list is the truth. A conversation new to us starts its cursor where the
-    // list was read; the others keep theirs (a sync moved them, live patches follow).
-    var cursors = {};
+    // list was read; the others keep theirs (a sync moved them, live patches follow), also
+    // those the list leaves out (past its 100 entries): a sync names them, so their unread
+    // messages are not handed over again.
     this._conversations = {};
     for (var i = 0; i < list.length; i++) {
       var id = list[i].conversationID;
       this._conversations[id] = list[i];
-      cursors[id] = this._cursors[id] !== undefined ? this._cursors[id] : list[i].syncCursor || 0;
+      if (this._cursors[id] === undefined) this._cursors[id] = list[i].syncCursor || 0;
     }
-    this._cursors = cursors;
   };
 
   Chat.prototype._applyConversationPatches = function (patches) {

@@ -200,3 +200,17 @@ test("a read made before a change already applied (seenCursor below the cursor) 
   assert.equal(conv.unreadCount, 0, "a read after it");
   assert.equal(conv.seenCursor, undefined, "not a field");
 });
+
+test("a conversation the list leaves out keeps its cursor: the next sync names it", async () => {
+  const { socket } = await loggedIn([conversation("C2Cbob", 5, { syncCursor: 5 })]);
+  push(socket, { event: "GROUP_LIST_UPDATED", data: [] });
+  reply(socket, lastRequest(socket, "sync"), {
+    conversations: [{ conversationID: "C2Cold", syncCursor: 3, messageList: [message("o-3", 3, { conversationID: "C2Cold" })], changedList: [] }],
+    isSyncCompleted: true,
+    conversationList: [conversation("C2Cbob", 5, { syncCursor: 5 })],
+    groupList: [],
+  });
+  await settle();
+  push(socket, { event: "GROUP_LIST_UPDATED", data: [] });
+  assert.deepEqual(plain(lastRequest(socket, "sync").args), { cursors: { C2Cbob: 5, C2Cold: 3 } });
+});

@@ -134,27 +134,30 @@ def png(width, height, color):
     return {"name": "offline.png", "mimeType": "image/png", "buffer": data.getvalue()}
 
 
-def test_an_image_unsent_at_a_reload_comes_back_with_its_preview_and_a_resend_uploads_it_once(open_as):
-    alice, bob = open_as("alice"), open_as("bob")
-    switch = routed(alice)
-    start_chat(alice.page, "bob")
+def test_an_image_unsent_at_a_reload_comes_back_with_its_preview_and_a_resend_uploads_it_once(open_as, make_user):
+    # Users of their own: the image would otherwise be in alice and bob's history for test_media_ui.
+    make_user("erin", nick="Erin")
+    make_user("frank", nick="Frank")
+    erin, frank = open_as("erin"), open_as("frank")
+    switch = routed(erin)
+    start_chat(erin.page, "frank")
     earlier = unique("before the picture")
-    send(alice.page, earlier)
-    expect(bubble(alice.page, earlier)).to_have_attribute("data-status", "success")
-    conversation_item(bob.page, "C2Calice").click()
+    send(erin.page, earlier)
+    expect(bubble(erin.page, earlier)).to_have_attribute("data-status", "success")
+    conversation_item(frank.page, "C2Cerin").click()
 
     switch.go_offline()
-    expect(alice.page.get_by_test_id("net-state")).to_be_visible()
-    alice.page.get_by_test_id("file-input").set_input_files(png(320, 200, (219, 102, 58)))
-    outgoing = alice.page.locator('[data-testid="message-bubble"][data-flow="out"]')
+    expect(erin.page.get_by_test_id("net-state")).to_be_visible()
+    erin.page.get_by_test_id("file-input").set_input_files(png(320, 200, (219, 102, 58)))
+    outgoing = erin.page.locator('[data-testid="message-bubble"][data-flow="out"]')
     expect(outgoing.last.get_by_test_id("image-thumb")).to_be_visible()
     expect(outgoing.last).to_have_attribute("data-status", "unSend")
     message_id = outgoing.last.get_attribute("data-message-id")
     first_preview = outgoing.last.get_by_test_id("image-thumb-img").get_attribute("src")
     # Kept with its File in the user's IndexedDB (written when the send had to wait).
-    alice.page.wait_for_function(
+    erin.page.wait_for_function(
         """id => new Promise((resolve) => {
-            const open = indexedDB.open('TIM_outbox_alice');
+            const open = indexedDB.open('TIM_outbox_erin');
             open.onsuccess = () => {
                 const db = open.result;
                 if (!db.objectStoreNames.contains('media')) { db.close(); resolve(false); return; }
@@ -166,35 +169,35 @@ def test_an_image_unsent_at_a_reload_comes_back_with_its_preview_and_a_resend_up
     )
 
     # Reloaded while the chat server is unreachable, then the connection comes back.
-    alice.page.reload()
-    expect(alice.page.get_by_test_id("net-state")).to_be_visible()
+    erin.page.reload()
+    expect(erin.page.get_by_test_id("net-state")).to_be_visible()
     switch.go_online()
-    alice.wait_ready()
+    erin.wait_ready()
 
-    kept = alice.page.locator(f'[data-testid="message-bubble"][data-message-id="{message_id}"]')
+    kept = erin.page.locator(f'[data-testid="message-bubble"][data-message-id="{message_id}"]')
     expect(kept).to_have_attribute("data-status", "fail", timeout=15_000)
-    row = alice.page.locator(".msg-row", has=kept)
+    row = erin.page.locator(".msg-row", has=kept)
     expect(row.get_by_test_id("send-failed")).to_contain_text("Not sent")
     preview = kept.get_by_test_id("image-thumb-img")
     # A preview of the kept File, not the first page's object URL (gone with that page).
     assert preview.get_attribute("src").startswith("blob:")
     assert preview.get_attribute("src") != first_preview
-    alice.page.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=preview.element_handle())
-    texts = alice.page.locator('[data-testid="message-bubble"]').all_inner_texts()
+    erin.page.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=preview.element_handle())
+    texts = erin.page.locator('[data-testid="message-bubble"]').all_inner_texts()
     assert any(earlier in t for t in texts)
-    expect(bob.page.locator('[data-testid="message-bubble"][data-flow="in"]').get_by_test_id("image-thumb")).to_have_count(0)
+    expect(frank.page.locator('[data-testid="message-bubble"][data-flow="in"]').get_by_test_id("image-thumb")).to_have_count(0)
 
     row.get_by_test_id("resend-button").click()
     expect(kept).to_have_attribute("data-status", "success", timeout=20_000)
-    peer_images = bob.page.locator('[data-testid="message-bubble"][data-flow="in"]').get_by_test_id("image-thumb")
+    peer_images = frank.page.locator('[data-testid="message-bubble"][data-flow="in"]').get_by_test_id("image-thumb")
     expect(peer_images).to_have_count(1)
-    bob.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=peer_images.locator("img").element_handle())
+    frank.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=peer_images.locator("img").element_handle())
 
     # Stored: it left the outbox; a reload shows it once, sent.
-    alice.page.reload()
-    alice.wait_ready()
+    erin.page.reload()
+    erin.wait_ready()
     expect(kept).to_have_count(1)
     expect(kept).to_have_attribute("data-status", "success")
-    bob.page.wait_for_timeout(300)
+    frank.page.wait_for_timeout(300)
     expect(peer_images).to_have_count(1)
-    assert alice.errors == [] and bob.errors == []
+    assert erin.errors == [] and frank.errors == []

@@ -788,17 +788,17 @@
 
   /** The kept messages as stored: plain objects, with the send options under `options`. */
   Outbox.prototype.entries = function () {
-    var list;
-    try {
-      list = JSON.parse(this.storage.getItem(this.key) || '[]');
-    } catch (e) {
-      list = [];
-    }
-    return (Array.isArray(list) ? list : []).concat(this.media.entries());
+    return this._texts().concat(this.media.entries());
   };
 
+  /** Those in localStorage, oldest first. */
   Outbox.prototype._texts = function () {
-    return this.entries().filter(function (e) { return !e.media; });
+    try {
+      var list = JSON.parse(this.storage.getItem(this.key) || '[]');
+      return Array.isArray(list) ? list : [];
+    } catch (e) {
+      return [];
+    }
   };
 
   Outbox.prototype._save = function (list) {
@@ -864,7 +864,7 @@
         transaction = db.transaction(MEDIA_STORE, mode);
         result = work(transaction.objectStore(MEDIA_STORE));
       } catch (e) { resolve(null); return; }
-      transaction.oncomplete = function () { resolve(result && 'result' in result ? result.result : true); };
+      transaction.oncomplete = function () { resolve(result ? result.result : true); };
       transaction.onerror = transaction.onabort = function () { resolve(null); };
     });
   }
@@ -890,11 +890,7 @@
   };
 
   MediaBox.prototype.entries = function () {
-    return this.records.map(function (r) {
-      var entry = JSON.parse(JSON.stringify(r.entry));
-      entry.media = true;
-      return entry;
-    });
+    return this.records.map(function (r) { return JSON.parse(JSON.stringify(r.entry)); });
   };
 
   MediaBox.prototype.record = function (ID) {
@@ -1007,7 +1003,6 @@
       if (held) return held;
       var options = entry.options;
       delete entry.options;
-      delete entry.media;
       entry.status = 'fail';  // from an earlier page load: nothing is sending it now
       var message = new Message(entry);
       Object.defineProperty(message, '_sendOptions', { value: options || {}, enumerable: false });

@@ -49,6 +49,18 @@ def routed(user):
     return switch
 
 
+def chatting_offline_soon(open_as, sender_id, peer_id):
+    """The sender, routed, has sent the peer one message (returned) that was stored; the peer has the chat open."""
+    sender, peer = open_as(sender_id), open_as(peer_id)
+    switch = routed(sender)
+    start_chat(sender.page, peer_id)
+    earlier = unique("sent before")
+    send(sender.page, earlier)
+    expect(bubble(sender.page, earlier)).to_have_attribute("data-status", "success")
+    conversation_item(peer.page, "C2C" + sender_id).click()
+    return sender, peer, switch, earlier
+
+
 def bubbles_with(page, text):
     return page.locator('[data-testid="message-bubble"]', has_text=text)
 
@@ -79,13 +91,7 @@ def test_messages_sent_offline_go_out_in_order_when_the_socket_is_back(open_as):
 
 
 def test_a_message_unsent_at_a_reload_comes_back_as_not_sent_and_a_resend_reaches_the_peer_once(open_as):
-    alice, bob = open_as("alice"), open_as("bob")
-    switch = routed(alice)
-    start_chat(alice.page, "bob")
-    earlier = unique("sent before")
-    send(alice.page, earlier)
-    expect(bubble(alice.page, earlier)).to_have_attribute("data-status", "success")
-    conversation_item(bob.page, "C2Calice").click()
+    alice, bob, switch, earlier = chatting_offline_soon(open_as, "alice", "bob")
 
     switch.go_offline()
     kept, dropped = unique("typed offline"), unique("never mind")
@@ -138,13 +144,7 @@ def test_an_image_unsent_at_a_reload_comes_back_with_its_preview_and_a_resend_up
     # Users of their own: the image would otherwise be in alice and bob's history for test_media_ui.
     make_user("erin", nick="Erin")
     make_user("frank", nick="Frank")
-    erin, frank = open_as("erin"), open_as("frank")
-    switch = routed(erin)
-    start_chat(erin.page, "frank")
-    earlier = unique("before the picture")
-    send(erin.page, earlier)
-    expect(bubble(erin.page, earlier)).to_have_attribute("data-status", "success")
-    conversation_item(frank.page, "C2Cerin").click()
+    erin, frank, switch, earlier = chatting_offline_soon(open_as, "erin", "frank")
 
     switch.go_offline()
     expect(erin.page.get_by_test_id("net-state")).to_be_visible()

@@ -18,8 +18,9 @@
  *
  * Nothing typed is lost: sendMessage while the socket is down queues the message
  * (status 'unSend'), and the queue goes out in order after the next hello. A message
- * that fails keeps status 'fail' and is kept in localStorage (the outbox, below), so
- * that after a reload getMessageList returns it at its place in the history;
+ * that fails keeps status 'fail' and is kept in localStorage, or with its File in
+ * IndexedDB for a media message (the outbox, below), so that after a reload
+ * getMessageList returns it at its place in the history;
  * resendMessage sends it again with the same ID (the server stores it once), and
  * deleteMessage drops it (deleteMessage handles unsent messages only).
  *
@@ -750,14 +751,15 @@
   };
 
   // --- the outbox ------------------------------------------------------------------
-  // A message this page sends is kept in localStorage (per user, the newest
-  // OUTBOX_LIMIT) until the server has stored it, so that a failed one (lost socket,
-  // server error, page closed while offline) survives a reload: getMessageList then
-  // returns it with status 'fail' at its place in the history, for resendMessage or
-  // deleteMessage. Only messages whose content is all in the Message are kept (text,
-  // custom, face, location); a media message needs its File, and a forward or a
-  // merged message the originals' references, which a reload loses: those stay failed
-  // in the page that sent them, where resendMessage works.
+  // A message this page sends is kept until the server has stored it, so that a failed
+  // one (lost socket, server error, page closed while offline) survives a reload:
+  // getMessageList then returns it with status 'fail' at its place in the history, for
+  // resendMessage or deleteMessage. Text, custom, face and location messages are kept in
+  // localStorage (per user, the newest OUTBOX_LIMIT). Media messages (image, audio, video,
+  // file) are kept with their File in IndexedDB (MediaBox, below), and only once they
+  // wait for the socket or have failed: writing every File sent online would cost more
+  // than it saves. A forward or a merged message needs the originals' references, which
+  // a reload loses: those stay failed in the page that sent them, where resendMessage works.
   var OUTBOX_LIMIT = 100;
   var OUTBOX_TYPES = [TYPES.MSG_TEXT, TYPES.MSG_CUSTOM, TYPES.MSG_FACE, TYPES.MSG_LOCATION];
 
@@ -781,10 +783,16 @@
     this.storage = storage;
     this.userID = userID;
     this.key = 'TIM_outbox_' + userID;
+    this.media = new MediaBox(userID);
   }
 
-  /** The kept messages as stored: plain objects, oldest first, with the send options under `options`. */
+  /** The kept messages as stored: plain objects, with the send options under `options`. */
   Outbox.prototype.entries = function () {
+    return this._texts().concat(this.media.entries());
+  };
+
+  /** Those in localStorage, oldest first. */
+  Outbox.prototype._texts = function () {
     try {
       var list = JSON.parse(this.storage.getItem(this.key) || '[]');
       return Array.isArray(list) ? list : [];
@@ -801,21 +809,134 @@
   };
 
   Outbox.prototype.keep = function (message) {
-    if (OUTBOX_TYPES.indexOf(message.type) === -1 || message._upload || message._forward || message._merged) return;
+    if (message._forward || message._merged) return;
     if (message._sendOptions && message._sendOptions.onlineUserOnly) return;  // "typing…" is worthless later
     var entry = JSON.parse(JSON.stringify(message));
     for (var field in entry) {
       if (field.charAt(0) === '_') delete entry[field];  // what an application hung on the object
     }
     entry.options = message._sendOptions || {};
+    if (message._upload) {
+      this.media.keep(message, entry);
+      return;
+    }
+    if (OUTBOX_TYPES.indexOf(message.type) === -1) return;
     // Read again before each write: another tab of this user may have changed the list.
-    this._save(this.entries().filter(function (e) { return e.ID !== message.ID; }).concat([entry]));
+    this._save(this._texts().filter(function (e) { return e.ID !== message.ID; }).concat([entry]));
   };
 
   Outbox.prototype.drop = function (ids) {
-    var list = this.entries();
+    this.media.drop(ids);
+    var list = this._texts();
     var kept = list.filter(function (e) { return ids.indexOf(e.ID) === -1; });
     if (kept.length !== list.length) this._save(kept);
+  };
+
+  // Media messages with their File, in the user's IndexedDB database TIM_outbox_<userID>
+  // (structured clone stores Blobs): the newest MEDIA_LIMIT, at most MEDIA_BYTES of files
+  // in all, the oldest dropped first. The list is read once when the outbox opens (at
+  // login; getMessageList waits for it) and cached; changes are written through. Without
+  // IndexedDB, or when a write fails (full, private mode), a media message that failed is
+  // kept in the page only, where resendMessage still works.
+  var MEDIA_LIMIT = 20;
+  var MEDIA_BYTES = 100 * 1024 * 1024;
+  var MEDIA_STORE = 'media';
+
+  function openMediaDB(userID) {
+    return new Promise(function (resolve) {
+      var factory = null;
+      try { factory = global.indexedDB; } catch (e) { /* blocked by the browser's settings */ }
+      if (!factory || !userID) { resolve(null); return; }
+      var request;
+      try { request = factory.open('TIM_outbox_' + userID, 1); } catch (e) { resolve(null); return; }
+      request.onupgradeneeded = function () { request.result.createObjectStore(MEDIA_STORE, { keyPath: 'ID' }); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = request.onblocked = function () { resolve(null); };
+    });
+  }
+
+  /** Runs `work(store)` in one transaction; resolves what `work` returned when it commits, null if it failed. */
+  function mediaTransaction(db, mode, work) {
+    return new Promise(function (resolve) {
+      var transaction;
+      var result;
+      try {
+        transaction = db.transaction(MEDIA_STORE, mode);
+        result = work(transaction.objectStore(MEDIA_STORE));
+      } catch (e) { resolve(null); return; }
+      transaction.oncomplete = function () { resolve(result ? result.result : true); };
+      transaction.onerror = transaction.onabort = function () { resolve(null); };
+    });
+  }
+
+  function MediaBox(userID) {
+    var self = this;
+    this.records = [];  // {ID, kind, file, size, entry}, oldest first
+    this.db = openMediaDB(userID);
+    this.loaded = this.db.then(function (db) {
+      return db && mediaTransaction(db, 'readonly', function (store) { return store.getAll(); });
+    }).then(function (records) {
+      // Kept before this page loaded, in the order they were kept (the entry's time is the send's).
+      var found = (records || []).filter(function (r) { return r && r.entry && r.file; });
+      found.sort(function (a, b) { return a.kept - b.kept; });
+      self.records = found.concat(self.records.filter(function (r) {
+        return !found.some(function (f) { return f.ID === r.ID; });
+      }));
+    });
+  }
+
+  MediaBox.prototype._write = function (work) {
+    return this.db.then(function (db) { return db && mediaTransaction(db, 'readwrite', work); });
+  };
+
+  MediaBox.prototype.entries = function () {
+    return this.records.map(function (r) { return JSON.parse(JSON.stringify(r.entry)); });
+  };
+
+  MediaBox.prototype.record = function (ID) {
+    for (var i = 0; i < this.records.length; i++) if (this.records[i].ID === ID) return this.records[i];
+    return null;
+  };
+
+  MediaBox.prototype.keep = function (message, entry) {
+    var file = message._upload.file;
+    var size = (file && file.size) || 0;
+    if (!file || size > MEDIA_BYTES) return;
+    var record = { ID: message.ID, kind: message._upload.kind, file: file, size: size, entry: entry, kept: Date.now() };
+    var list = this.records.filter(function (r) { return r.ID !== record.ID; }).concat([record]);
+    var total = 0;
+    var evicted = [];
+    for (var i = list.length - 1; i >= 0; i--) {
+      total += list[i].size;
+      if (list.length - i > MEDIA_LIMIT || total > MEDIA_BYTES) evicted.push(list[i].ID);
+    }
+    this.records = list.filter(function (r) { return evicted.indexOf(r.ID) === -1; });
+    this._write(function (store) {
+      evicted.forEach(function (ID) { store.delete(ID); });
+      store.put(record);
+    });
+  };
+
+  MediaBox.prototype.drop = function (ids) {
+    var gone = this.records.filter(function (r) { return ids.indexOf(r.ID) !== -1; });
+    if (!gone.length) return;
+    this.records = this.records.filter(function (r) { return ids.indexOf(r.ID) === -1; });
+    this._write(function (store) { gone.forEach(function (r) { store.delete(r.ID); }); });
+  };
+
+  /** A media message from an earlier page load gets its File back, and a local preview of it. */
+  MediaBox.prototype.restore = function (message) {
+    var record = this.record(message.ID);
+    if (!record) return;
+    Object.defineProperty(message, '_upload', {
+      value: { file: record.file, kind: record.kind, uuid: '', extra: {} }, enumerable: false, writable: true
+    });
+    message.progress = 0;
+    var url = blobURL(record.file);
+    var payload = message.payload || {};
+    if (record.kind === 'image') (payload.imageInfoArray || []).forEach(function (info) { info.url = url; });
+    if (record.kind === 'audio') payload.url = url;
+    if (record.kind === 'video') payload.videoUrl = url;
   };
 
   Chat.prototype._openOutbox = function (userID) {
@@ -885,6 +1006,7 @@
       entry.status = 'fail';  // from an earlier page load: nothing is sending it now
       var message = new Message(entry);
       Object.defineProperty(message, '_sendOptions', { value: options || {}, enumerable: false });
+      self._outbox.media.restore(message);
       return self._hold(message);
     });
     var merged = stored.slice();
@@ -1259,9 +1381,10 @@
     this._sentIDs[message.ID] = true;
     if (options && !message._sendOptions) Object.defineProperty(message, '_sendOptions', { value: options, enumerable: false });
     if (options && options.onlineUserOnly) return this._transmit(message);  // never queued: see Outbox.keep
-    this._outbox.keep(message);
+    var waits = this._flushing || this._queue.length || !this._connected();
+    if (waits || !message._upload) this._outbox.keep(message);  // a File is written only when it waits or fails
     this._hold(message);  // a history page fetched meanwhile returns this object, not a copy from the outbox
-    if (this._flushing || this._queue.length || !this._connected()) return this._enqueue(message);
+    if (waits) return this._enqueue(message);
     return this._transmit(message);
   };
 
@@ -1444,7 +1567,9 @@
     var args = { conversationID: options.conversationID };
     if (options.nextReqMessageID) args.nextReqMessageID = options.nextReqMessageID;
     if (options.count !== undefined) args.count = options.count;
-    return this._call('getMessageList', args).then(function (response) {
+    // The media outbox is read once, at login: the merge waits for it.
+    return Promise.all([this._call('getMessageList', args), this._outbox.media.loaded]).then(function (results) {
+      var response = results[0];
       var stored = response.data.messageList.map(function (data) { return self._hold(wrapMessage(data)); });
       response.data.messageList = self._withUnsent(options.conversationID, options.nextReqMessageID, response.data, stored);
       return response;

@@ -2,7 +2,8 @@
 // order after hello; a failed message is kept in localStorage and comes back after a reload
 // in its conversation's history with status 'fail'; resendMessage uses the same ID;
 // deleteMessage drops an unsent one. tim.js runs alone on a fake page whose localStorage
-// outlives a "reload" (a second page on the same storage).
+// (and, for media messages with their File, IndexedDB) outlives a "reload" (a second page
+// on the same storage).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -18,10 +19,81 @@ function fakeStorage() {
   };
 }
 
+/** The part of IndexedDB the outbox uses, on Maps that outlive a page: name -> (ID -> record).
+ * With `broken`, opening fails (private mode, blocked storage). */
+function fakeIndexedDB({ broken = false } = {}) {
+  const databases = new Map();
+  const later = (fn) => setImmediate(fn);
+  const transaction = (rows) => {
+    const tx = { aborted: false };
+    const getAll = {};
+    tx.objectStore = () => ({
+      getAll: () => {
+        later(() => (getAll.result = [...rows.values()]));
+        return getAll;
+      },
+      put: (record) => rows.set(record.ID, record),
+      delete: (ID) => rows.delete(ID),
+    });
+    later(() => later(() => tx.oncomplete()));
+    return tx;
+  };
+  return {
+    databases,
+    open(name, version) {
+      const request = {};
+      later(() => {
+        if (broken) return request.onerror();
+        const fresh = !databases.has(name);
+        if (fresh) databases.set(name, new Map());
+        const rows = databases.get(name);
+        request.result = { version, transaction: () => transaction(rows), createObjectStore: (store, options) => assert.deepEqual([store, options.keyPath], ["media", "ID"]) };
+        if (fresh) request.onupgradeneeded();
+        request.onsuccess();
+      });
+      return request;
+    },
+  };
+}
+
+/** The upload API and the storage answering XMLHttpRequest; `uploads.log` holds what was sent,
+ * `uploads.down` makes every request fail as a lost connection does, and answers wait for `uploads.gate`. */
+function fakeUploads() {
+  const uploads = { log: [], down: false, gate: Promise.resolve() };
+  const answers = {
+    "POST /api/uploads/": [201, { upload: { uuid: "up1" }, target: { method: "POST", url: "/storage/up1", fields: { key: "k" } } }],
+    "POST /storage/up1": [204, null],
+    "POST /api/uploads/up1/complete": [200, { upload: { uuid: "up1" } }],
+  };
+  uploads.XMLHttpRequest = class {
+    open(method, url) {
+      this.target = `${method} ${url}`;
+    }
+    setRequestHeader() {}
+    send(body) {
+      uploads.log.push({ target: this.target, body });
+      uploads.gate.then(() => {
+        if (uploads.down) return this.onerror();
+        [this.status, this.responseText] = [answers[this.target][0], JSON.stringify(answers[this.target][1])];
+        this.onload();
+      });
+    }
+  };
+  uploads.FormData = class {
+    constructor() {
+      this.parts = new Map();
+    }
+    append(name, value) {
+      this.parts.set(name, value);
+    }
+  };
+  return uploads;
+}
+
 /** A page with tim.js on `storage`; reconnect delays are cut to 0 (request timeouts kept, unref'd). */
-function openPage(storage) {
+function openPage(storage, globals = {}) {
   const quickTimeout = (fn, ms) => (ms >= 10000 ? setTimeout(fn, ms).unref() : setTimeout(fn, 0));
-  return loadSDK({ localStorage: storage, setTimeout: quickTimeout });
+  return loadSDK({ localStorage: storage, setTimeout: quickTimeout, ...globals });
 }
 
 const ids = (list) => plain(list.map((m) => m.ID));
@@ -36,8 +108,8 @@ function hello(socket, userID = "alice") {
   else reply(socket, sentOps(socket, "getConversationList").pop(), { conversationList: [] });
 }
 
-async function login(storage, userID = "alice") {
-  const page = openPage(storage);
+async function login(storage, userID = "alice", globals = {}) {
+  const page = openPage(storage, globals);
   const chat = page.TIM.create({ SDKAppID: 0 });
   const done = chat.login({ userID });
   hello(page.sockets[0], userID);
@@ -177,7 +249,7 @@ test("deleteMessage drops an unsent message; a stored one or a resend of a sent 
   assert.equal(storage.items.size, 0);
 });
 
-test("the outbox is per user, bounded, and keeps no media, forwards or online-only messages", async () => {
+test("the localStorage outbox is per user, bounded, and keeps no media, forwards or online-only messages", async () => {
   const storage = fakeStorage();
   const page = await login(storage);
   const socket = await dropSocket(page);
@@ -195,4 +267,111 @@ test("the outbox is per user, bounded, and keeps no media, forwards or online-on
   const carol = await login(storage, "carol");
   const page2 = await historyOf(carol, {}, { messageList: [], nextReqMessageID: "", isCompleted: true });
   assert.deepEqual(plain(page2), [], "alice's outbox is not carol's");
+});
+
+// --- media messages: kept with their File in IndexedDB ------------------------------------
+
+/** Globals of a page with IndexedDB `db`, the upload API, and object URLs naming the Blob's size. */
+const mediaPage = (db, uploads) => ({ indexedDB: db, XMLHttpRequest: uploads.XMLHttpRequest, FormData: uploads.FormData, URL: { createObjectURL: (blob) => `blob:local/${blob.size}` } });
+
+const imageOf = (chat, blob) => chat.createImageMessage({ to: "bob", conversationType: "C2C", payload: { file: blob } });
+
+const keptIDs = (db) => [...(db.databases.get("TIM_outbox_alice") || new Map()).keys()];
+
+test("a media message sent offline survives a reload with its File: shown failed with a local preview, resent by uploading that File, with the same ID", async () => {
+  const [db, uploads, storage] = [fakeIndexedDB(), fakeUploads(), fakeStorage()];
+  const first = await login(storage, "alice", mediaPage(db, uploads));
+  await dropSocket(first);
+  const blob = new Blob(["a picture"], { type: "image/png" });
+  const image = imageOf(first.chat, blob);
+  first.chat.sendMessage(image).catch(() => {}); // waits for the socket; the page is closed meanwhile
+  await settle();
+  assert.deepEqual(keptIDs(db), [image.ID]);
+  assert.equal(storage.items.size, 0, "media is not in localStorage");
+
+  const reloaded = await login(storage, "alice", mediaPage(db, uploads));
+  const t = image.time;
+  const page = await historyOf(reloaded, {}, { messageList: [storedText("older", 1, t - 10), storedText("newer", 2, t + 10)], nextReqMessageID: "", isCompleted: true });
+  assert.deepEqual(ids(page), ["older", image.ID, "newer"]);
+  const restored = page[1];
+  assert.ok(restored instanceof reloaded.TIM.Message);
+  assert.deepEqual(plain([restored.status, restored.type, restored.messageForShow]), ["fail", "TIMImageElem", "[Image]"]);
+  assert.deepEqual(plain(restored.payload.imageInfoArray.map((i) => [i.url, i.size])), Array(3).fill([`blob:local/${blob.size}`, blob.size]));
+
+  const resending = reloaded.chat.resendMessage(restored);
+  for (let i = 0; i < 10 && !sentOps(reloaded.sockets[0], "sendMessage").length; i++) await settle();
+  assert.deepEqual(uploads.log.map((r) => r.target), ["POST /api/uploads/", "POST /storage/up1", "POST /api/uploads/up1/complete"]);
+  assert.equal(uploads.log[1].body.parts.get("file"), blob, "the kept Blob is uploaded");
+  const [frame] = sentOps(reloaded.sockets[0], "sendMessage");
+  assert.deepEqual(plain([frame.args.message.ID, frame.args.message.payload]), [image.ID, { uuid: "up1" }]);
+  reply(reloaded.sockets[0], frame, { message: storedFrom(frame, 3, t) });
+  assert.equal((await resending).data.message.status, "success");
+  await settle();
+  assert.deepEqual(keptIDs(db), [], "a stored message leaves the outbox");
+});
+
+test("a file whose upload failed online is kept then; deleteMessage removes it, and it is not written while it is sending", async () => {
+  const [db, uploads, storage] = [fakeIndexedDB(), fakeUploads(), fakeStorage()];
+  const page = await login(storage, "alice", mediaPage(db, uploads));
+  uploads.down = true;
+  let answer;
+  uploads.gate = new Promise((resolve) => (answer = resolve));
+  const file = new Blob(["some bytes"]);
+  file.name = "notes.txt";
+  const message = page.chat.createFileMessage({ to: "bob", conversationType: "C2C", payload: { file } });
+  const sending = page.chat.sendMessage(message).catch((error) => error);
+  await settle();
+  assert.equal(uploads.log.length, 1, "the upload runs");
+  assert.deepEqual(keptIDs(db), [], "nothing is written while it runs");
+  answer();
+  assert.equal((await sending).code, 2100);
+  await settle();
+  assert.deepEqual(keptIDs(db), [message.ID]);
+
+  const reloaded = await login(storage, "alice", mediaPage(db, uploads));
+  const [restored] = await historyOf(reloaded, {}, { messageList: [], nextReqMessageID: "", isCompleted: true });
+  assert.deepEqual(plain([restored.ID, restored.status, restored.payload.fileName, restored.payload.fileSize]), [message.ID, "fail", "notes.txt", file.size]);
+  await reloaded.chat.deleteMessage([restored]);
+  await settle();
+  assert.deepEqual(keptIDs(db), []);
+  const again = await login(storage, "alice", mediaPage(db, uploads));
+  assert.deepEqual(ids(await historyOf(again, {}, { messageList: [], nextReqMessageID: "", isCompleted: true })), []);
+});
+
+test("the media outbox keeps the newest 20 and at most 100 MB, dropping the oldest first", async () => {
+  const [db, uploads] = [fakeIndexedDB(), fakeUploads()];
+  const page = await login(fakeStorage(), "alice", mediaPage(db, uploads));
+  await dropSocket(page);
+  const sendImage = (size) => {
+    const message = imageOf(page.chat, { name: "p.png", size });
+    page.chat.sendMessage(message).catch(() => {});
+    return message.ID;
+  };
+  const sent = Array.from({ length: 22 }, () => sendImage(1));
+  await settle();
+  assert.deepEqual(keptIDs(db), sent.slice(2));
+  const big = [sendImage(60 * 1024 * 1024), sendImage(50 * 1024 * 1024)];
+  const huge = sendImage(101 * 1024 * 1024);
+  await settle();
+  assert.deepEqual(keptIDs(db), [big[1]], "the 60 MB one and the small ones went; over 100 MB is never kept");
+  assert.ok(!keptIDs(db).includes(huge));
+});
+
+test("without IndexedDB a failed media message stays in its page only, where a resend still uploads it", async () => {
+  const [db, uploads, storage] = [fakeIndexedDB({ broken: true }), fakeUploads(), fakeStorage()];
+  const page = await login(storage, "alice", mediaPage(db, uploads));
+  uploads.down = true;
+  const image = imageOf(page.chat, new Blob(["pixels"]));
+  assert.equal((await page.chat.sendMessage(image).catch((error) => error)).code, 2100);
+  const [listed] = await historyOf(page, {}, { messageList: [], nextReqMessageID: "", isCompleted: true });
+  assert.equal(listed, image, "this page's failed message, the same object");
+  uploads.down = false;
+  const resending = page.chat.resendMessage(image);
+  for (let i = 0; i < 10 && !sentOps(page.sockets[0], "sendMessage").length; i++) await settle();
+  const [frame] = sentOps(page.sockets[0], "sendMessage");
+  reply(page.sockets[0], frame, { message: storedFrom(frame, 1, image.time) });
+  assert.equal((await resending).data.message.status, "success");
+
+  const reloaded = await login(storage, "alice", mediaPage(db, uploads));
+  assert.deepEqual(ids(await historyOf(reloaded, {}, { messageList: [], nextReqMessageID: "", isCompleted: true })), []);
 });

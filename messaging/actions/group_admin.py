@@ -10,6 +10,8 @@ Who may do what (shared/spec/TIM.md 6.2):
 - the profile (name, introduction, notification, avatar): any member of a Work
   group; the owner and admins of Public and Meeting groups;
 - mute all: the owner and admins (Work groups have no admins: the owner);
+- joinOption: the owner and admins of Public and Meeting groups (a Work group is
+  always DisableApply);
 - roles: the owner only, not in Work groups (they have no admins); at most
   ``MAX_GROUP_ADMINS`` admins;
 - member mutes: the owner and admins, not in Work groups; admins mute ordinary
@@ -46,6 +48,10 @@ PROFILE_FIELDS = {
     "notification": ("notification", 300),
     "avatar": ("avatar", 100),
 }
+# The fields only the owner and admins change (in every group type).
+MANAGED_FIELDS = {"join_option": "joinOption", "mute_all": "muteAllMembers"}
+# joinOption values a Public or Meeting group may take (NeedPermission needs join applications).
+JOIN_OPTIONS = (Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY)
 
 
 def update_group_profile(
@@ -56,23 +62,38 @@ def update_group_profile(
     introduction=UNSET,
     notification=UNSET,
     avatar=UNSET,
+    join_option=UNSET,
+    mute_all=UNSET,
     by_admin=False,
 ) -> Group:
-    """Change the group's name, introduction, notification and/or avatar.
+    """Change the group's name, introduction, notification, avatar, joinOption and/or
+    mute-all, in one tip.
 
     Posts tip 6 whose ``newGroupProfile`` holds the changed fields only, and refreshes
     every member's group list (the profile is in it)."""
-    wanted = {
-        field: value
-        for field, value in (("name", name), ("introduction", introduction), ("notification", notification), ("avatar", avatar))
-        if value is not UNSET
+    given = {
+        "name": name,
+        "introduction": introduction,
+        "notification": notification,
+        "avatar": avatar,
+        "join_option": join_option,
+        "mute_all": mute_all,
     }
+    wanted = {field: value for field, value in given.items() if value is not UNSET}
     if not wanted:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "nothing to change: give name, introduction, notification or avatar")
+        raise ChatError(
+            ErrorCode.INVALID_PARAMETERS,
+            "nothing to change: give name, introduction, notification, avatar, joinOption or muteAllMembers",
+        )
     for field, value in wanted.items():
-        limit = PROFILE_FIELDS[field][1]
-        if not isinstance(value, str) or len(value.encode()) > limit:
-            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+        if field in PROFILE_FIELDS:
+            limit = PROFILE_FIELDS[field][1]
+            if not isinstance(value, str) or len(value.encode()) > limit:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    if "mute_all" in wanted and not isinstance(wanted["mute_all"], bool):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
+    if "join_option" in wanted and wanted["join_option"] not in JOIN_OPTIONS:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
     if "name" in wanted:
         if not wanted["name"].strip():
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "the group name may not be empty")
@@ -81,28 +102,23 @@ def update_group_profile(
     with transaction.atomic():
         group = _lock(group)
         role = _operator_role(operator, group, by_admin)
-        if group.type != Group.Type.WORK and role == Role.MEMBER:
+        if "join_option" in wanted and group.type == Group.Type.WORK:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "a Work group is joined by invitation only (DisableApply)")
+        if role == Role.MEMBER and "mute_all" in wanted:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
+        if role == Role.MEMBER and group.type != Group.Type.WORK:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may change this group's profile")
         changes = {field: value for field, value in wanted.items() if getattr(group, field) != value}
         if changes:
-            _change_profile(group, operator, changes, {PROFILE_FIELDS[field][0]: value for field, value in changes.items()})
+            names = {**{field: sdk for field, (sdk, _) in PROFILE_FIELDS.items()}, **MANAGED_FIELDS}
+            _change_profile(group, operator, changes, {names[field]: value for field, value in changes.items()})
     return group
 
 
 def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
     """Mute (``mute=True``) or unmute every ordinary member: tip 6 with
     ``newGroupProfile: {"muteAllMembers": mute}``. Owner and admins."""
-    if not isinstance(mute, bool):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
-    group = access_group(group_id)
-    with transaction.atomic():
-        group = _lock(group)
-        role = _operator_role(operator, group, by_admin)
-        if role == Role.MEMBER:
-            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
-        if group.mute_all != mute:
-            _change_profile(group, operator, {"mute_all": mute}, {"muteAllMembers": mute})
-    return group
+    return update_group_profile(operator, group_id, mute_all=mute, by_admin=by_admin)
 
 
 def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) -> GroupMember:

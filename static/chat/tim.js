@@ -1537,6 +1537,32 @@
     return this._call('getGroupMemberList', { groupID: options.groupID, count: options.count || 100, offset: options.offset || 0 });
   };
 
+  // Group administration (docs/PROTOCOL.md §5.25–5.27). A field left undefined is not
+  // sent (the server keeps it); a key the server does not know is refused with 10004.
+  Chat.prototype.updateGroupProfile = function (options) {
+    options = options || {};
+    return this._call('updateGroupProfile', {
+      groupID: options.groupID,
+      name: options.name,
+      introduction: options.introduction,
+      notification: options.notification,
+      avatar: options.avatar,
+      joinOption: options.joinOption,
+      muteAllMembers: options.muteAllMembers,
+      groupCustomField: options.groupCustomField
+    });
+  };
+
+  Chat.prototype.setGroupMemberRole = function (options) {
+    options = options || {};
+    return this._call('setGroupMemberRole', { groupID: options.groupID, userID: options.userID, role: options.role });
+  };
+
+  Chat.prototype.setGroupMemberMuteTime = function (options) {
+    options = options || {};
+    return this._call('setGroupMemberMuteTime', { groupID: options.groupID, userID: options.userID, muteTime: options.muteTime });
+  };
+
   Chat.prototype.getUserProfile = function (options) {
     return this._call('getUserProfile', { userIDList: (options && options.userIDList) || [] });
   };

@@ -204,3 +204,28 @@ test("read receipts: needReadReceipt goes over the wire, the calls send refs, an
   assert.deepEqual(plain((await members).data.unreadUserIDList), ["dave"]);
   await assert.rejects(chat.sendMessageReadReceipt([]), { code: 10004 });
 });
+
+test("group administration: updateGroupProfile, setGroupMemberRole and setGroupMemberMuteTime send the SDK's fields and resolve {code: 0, data}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const group = { groupID: "g1", name: "Launch", muteAllMembers: true };
+  const updating = chat.updateGroupProfile({ groupID: "g1", name: "Launch", muteAllMembers: true });
+  const update = lastRequest(socket, "updateGroupProfile");
+  assert.deepEqual(plain(update.args), { groupID: "g1", name: "Launch", muteAllMembers: true });
+  reply(socket, update, { group });
+  const updated = await updating;
+  assert.equal(updated.code, 0);
+  assert.deepEqual(plain(updated.data.group), group);
+
+  const member = { userID: "bob", role: "Admin", muteUntil: 0 };
+  const appointing = chat.setGroupMemberRole({ groupID: "g1", userID: "bob", role: "Admin" });
+  const role = lastRequest(socket, "setGroupMemberRole");
+  assert.deepEqual(plain(role.args), { groupID: "g1", userID: "bob", role: "Admin" });
+  reply(socket, role, { group, member });
+  assert.deepEqual(plain((await appointing).data.member), member);
+
+  const muting = chat.setGroupMemberMuteTime({ groupID: "g1", userID: "bob", muteTime: 0 });
+  const mute = lastRequest(socket, "setGroupMemberMuteTime");
+  assert.deepEqual(plain(mute.args), { groupID: "g1", userID: "bob", muteTime: 0 });
+  push(socket, { id: mute.id, ok: false, code: 10007, message: "only the owner or an admin may mute members" });
+  await assert.rejects(muting, (error) => error.code === 10007);
+});

@@ -201,6 +201,15 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
     return _group_and_member(user, args.groupID, member)
 
 
+def op_change_group_owner(user, args: schemas.ChangeGroupOwner, origin):
+    group = actions.change_group_owner(user, args.groupID, args.newOwnerID)
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_dismiss_group(user, args: schemas.GroupArgs, origin):
+    return {"groupID": actions.dismiss_group(user, args.groupID).group_id}
+
+
 def _group_and_member(user, group_id, member):
     """The SDK's reply to a member change: ``{group, member}``."""
     return {"group": groups.get_group_profile(user, group_id), "member": serialize.member(member, member.user)}
@@ -246,6 +255,8 @@ HANDLERS = {
     "updateGroupProfile": op_update_group_profile,
     "setGroupMemberRole": op_set_group_member_role,
     "setGroupMemberMuteTime": op_set_group_member_mute_time,
+    "changeGroupOwner": op_change_group_owner,
+    "dismissGroup": op_dismiss_group,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -270,6 +270,10 @@ class SetGroupMemberMuteTime(GroupMemberArgs):
     muteTime: described(Annotated[int, Meta(ge=0, lt=2**32)], "seconds from now, at most 2^32 − 1; `0` unmutes")
 
 
+class ChangeGroupOwner(GroupArgs):
+    newOwnerID: described(UserID, "a member of the group, not the owner")
+
+
 class GetUserProfile(Args):
     userIDList: described(Annotated[list[str], Meta(max_length=100)], "required; at most 100 userIDs")
 
@@ -303,6 +307,8 @@ OPS: dict[str, type[Args]] = {
     "updateGroupProfile": UpdateGroupProfile,
     "setGroupMemberRole": SetGroupMemberRole,
     "setGroupMemberMuteTime": SetGroupMemberMuteTime,
+    "changeGroupOwner": ChangeGroupOwner,
+    "dismissGroup": GroupArgs,
 }
 
 

@@ -6,12 +6,17 @@ state equal a fresh fetch (Zulip's verify_action)."""
 import pytest
 from channels.db import database_sync_to_async
 
-from messaging import rules
+from messaging import actions, rules
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, set_role  # noqa: F401
 from tests.test_group_admin_events import apply_events, comparable, state
 from tests.ws import events_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return actions.create_user("root", password="pw-root", is_superuser=True)
 
 
 def arrange(owner, group_type="Public", members=("bob", "carol"), admins=()):
@@ -251,3 +256,101 @@ async def test_admin_ops_events_applied_to_the_old_state_equal_a_fresh_fetch(ope
     assert fresh["groups"][0]["name"] == "Launch" and group_profiles(fresh)["GROUPg1"]["name"] == "Launch"
     for derived, stored in zip(applied["members"], fresh["members"], strict=True):
         assert abs(derived["muteUntil"] - stored["muteUntil"]) <= 1, (derived, stored)
+
+
+# --- changeGroupOwner -----------------------------------------------------------------------
+
+
+async def test_owner_transfers_the_group_and_every_member_sees_the_new_owner(open_tab, alice, bob, carol):
+    await arrange(alice)
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+
+    reply = await a.request("changeGroupOwner", groupID="g1", newOwnerID="bob")
+
+    assert (reply["group"]["ownerID"], reply["group"]["selfInfo"]["role"]) == ("bob", "Member")
+    for tab, role in ((a, "Member"), (b, "Owner"), (c, "Member")):
+        events = await tab.drain(settle=0.3)
+        [tip] = tips(events)
+        assert (tip["operationType"], tip["newGroupProfile"]) == (rules.TIP_GROUP_PROFILE_UPDATED, {"ownerID": "bob"})
+        [group] = events_named(events, "GROUP_LIST_UPDATED")[-1]
+        assert (group["ownerID"], group["selfInfo"]["role"]) == ("bob", role)
+    members = (await b.request("getGroupMemberList", groupID="g1"))["memberList"]
+    assert [(m["userID"], m["role"]) for m in members][0] == ("bob", "Owner")
+    await refused(a, 10007, "changeGroupOwner", groupID="g1", newOwnerID="carol")
+    await b.request("setGroupMemberRole", groupID="g1", userID="alice", role="Admin")
+
+
+async def test_who_may_transfer_a_group(open_tab, alice, bob, carol, dave):
+    await arrange(alice, admins=[bob])
+    a, b, d = await open_tab(alice), await open_tab(bob), await open_tab(dave)
+
+    await refused(b, 10007, "changeGroupOwner", groupID="g1", newOwnerID="carol")
+    await refused(d, 10007, "changeGroupOwner", groupID="g1", newOwnerID="carol")
+    await refused(a, 2621, "changeGroupOwner", groupID="g1", newOwnerID="alice")
+    await refused(a, 2623, "changeGroupOwner", groupID="g1", newOwnerID="dave")
+    await refused(a, 10010, "changeGroupOwner", groupID="nope", newOwnerID="bob")
+    await refused(a, 10004, "changeGroupOwner", groupID="g1")
+
+
+# --- dismissGroup ---------------------------------------------------------------------------
+
+
+async def test_a_dismissed_group_leaves_every_group_list_and_its_history_stays_readable(open_tab, alice, bob, carol, dave):
+    await arrange(alice)
+    a, b, d = await open_tab(alice), await open_tab(bob), await open_tab(dave)
+    await b.send_text("g1", "before", conversation_type="GROUP")
+    await a.drain(settle=0.3)
+    await b.drain()
+    old = await state(b)
+    old["members"] = []  # a dismissed group has no member list to fetch
+
+    assert await a.request("dismissGroup", groupID="g1") == {"groupID": "g1"}
+
+    received = {}
+    for tab in (a, b):
+        events = received[tab] = await tab.drain(settle=0.3)
+        [[notice]] = events_named(events, "MESSAGE_RECEIVED")
+        assert notice["type"] == rules.GROUP_SYSTEM_NOTICE
+        assert (notice["payload"]["operationType"], notice["payload"]["groupProfile"]["groupID"]) == (5, "g1")
+        assert events_named(events, "GROUP_LIST_UPDATED") == [[]]
+    assert await d.drain() == []
+    history = (await b.request("getMessageList", conversationID="GROUPg1"))["messageList"]
+    assert [m["payload"].get("text") for m in history if m["type"] == "TIMTextElem"] == ["before"]
+    assert history[-1]["type"] == rules.GROUP_SYSTEM_NOTICE
+    conversations = (await b.request("getConversationList"))["conversationList"]
+    assert [c["conversationID"] for c in conversations] == ["GROUPg1"]
+    message = {"to": "g1", "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "anyone?"}}
+    await refused(b, 10010, "sendMessage", message=message)
+    await refused(a, 10010, "getGroupProfile", groupID="g1")
+    await refused(a, 10010, "dismissGroup", groupID="g1")
+    await refused(d, 10010, "joinGroup", groupID="g1")
+
+    # The old group list, conversation list and history with the events applied (the
+    # notice with its patch, GROUP_LIST_UPDATED) equal a fresh fetch.
+    fresh = {
+        "groups": (await b.request("getGroupList"))["groupList"],
+        "members": [],
+        "conversations": conversations,
+        "history": history,
+    }
+    assert comparable(apply_events(old, received[b])) == comparable(fresh)
+
+
+async def test_who_may_dismiss_a_group(open_tab, alice, bob, carol, dave):
+    await arrange(alice, admins=[bob])
+    b, c, d = await open_tab(bob), await open_tab(carol), await open_tab(dave)
+    await refused(b, 10007, "dismissGroup", groupID="g1")
+    await refused(c, 10007, "dismissGroup", groupID="g1")
+    await refused(d, 10007, "dismissGroup", groupID="g1")
+    await refused(d, 2602, "dismissGroup", groupID="")
+
+
+async def test_a_work_group_is_dismissed_by_the_app_admin_only(open_tab, alice, bob, superuser):
+    await arrange(alice, group_type="Private", members=["bob"])
+    a, b = await open_tab(alice), await open_tab(bob)
+    await refused(a, 2622, "dismissGroup", groupID="g1")
+
+    await database_sync_to_async(actions.dismiss_group)(superuser, "g1", by_admin=True)
+
+    assert events_named(await b.drain(settle=0.3), "GROUP_LIST_UPDATED") == [[]]
+    await refused(a, 10010, "getGroupMemberList", groupID="g1")

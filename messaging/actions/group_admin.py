@@ -12,6 +12,8 @@ Who may do what (shared/spec/TIM.md 6.2):
 - mute all: the owner and admins (Work groups have no admins: the owner);
 - joinOption: the owner and admins of Public and Meeting groups (a Work group is
   always DisableApply);
+- ownership (``change_group_owner``): the owner only;
+- dismissal (``dismiss_group``): the owner; a Work group only the app admin;
 - roles: the owner only, not in Work groups (they have no admins); at most
   ``MAX_GROUP_ADMINS`` admins;
 - member mutes: the owner and admins, not in Work groups; admins mute ordinary
@@ -32,6 +34,7 @@ from django.utils import timezone
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.actions.groups import _lock, _publish_group_list, _tip
+from messaging.actions.message_send import new_message_id, post_message
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
 
@@ -176,6 +179,64 @@ def mute_member(operator: User, group_id, user_id, seconds, *, by_admin=False) -
         member = {**serialize.user_profile(target.user), "muteTime": seconds}
         _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
     return target
+
+
+def change_group_owner(operator: User, group_id, new_owner_id, *, by_admin=False) -> Group:
+    """Make the member ``new_owner_id`` the owner; the old owner becomes an ordinary
+    member. Tip 6 with ``newGroupProfile: {"ownerID": ...}``; every member's group list
+    is refreshed (``ownerID`` and the two roles changed). The owner only (a Work group
+    whose owner quit: the app admin)."""
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        if _operator_role(operator, group, by_admin) != Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may transfer the group")
+        target = _target(group, new_owner_id)
+        if target.role == Role.OWNER:
+            raise ChatError(ErrorCode.CANNOT_TRANSFER_TO_SELF, f"{target.user.username} already owns this group")
+        GroupMember.objects.filter(group=group, role=Role.OWNER).update(role=Role.MEMBER)
+        GroupMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
+        _change_profile(group, operator, {"owner": target.user}, {"ownerID": target.user.username})
+    return group
+
+
+def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
+    """Dismiss the group: the owner (a Work group: the app admin only, TIM.md 6.1).
+
+    A group system notice (``TIMGroupSystemNoticeElem``, operationType 5, with the
+    group's profile) goes into its history, then the memberships end and every
+    member's group list is refreshed. The members keep the conversation and its
+    history; the group itself is gone for every op (10010), sends included."""
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = _operator_role(operator, group, by_admin)
+        if group.type == Group.Type.WORK and not by_admin:
+            raise ChatError(ErrorCode.WORK_GROUP_NOT_DISMISSABLE, "only the app admin may dismiss a Work group")
+        if role != Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may dismiss the group")
+        members = list(User.objects.filter(group_memberships__group=group).only("pk"))
+        notice = {
+            "operationType": rules.NOTICE_GROUP_DISMISSED,
+            "operatorID": operator.username,
+            "groupProfile": serialize.group_profile(group),
+            "userDefinedField": "",
+            "handleMessage": "",
+        }
+        post_message(
+            group.thread,
+            operator,
+            to=group.group_id,
+            msg_type=rules.GROUP_SYSTEM_NOTICE,
+            payload=notice,
+            msg_id=new_message_id(operator.pk),
+            counts_unread=False,
+        )
+        GroupMember.objects.filter(group=group).delete()
+        group.dismissed_at, group.member_count = timezone.now(), 0
+        Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)
+        _publish_group_list(members)
+    return group
 
 
 def _operator_role(operator: User, group: Group, by_admin: bool):

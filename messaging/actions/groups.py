@@ -209,8 +209,12 @@ def _resolve_users(user_ids):
 
 
 def _lock(group: Group) -> Group:
-    """The group row, locked: membership changes of one group are serialised."""
-    return Group.objects.select_for_update().select_related("thread").get(pk=group.pk)
+    """The group row, locked: membership changes of one group are serialised. 10010
+    when it was dismissed meanwhile."""
+    locked = Group.objects.select_for_update().select_related("thread").get(pk=group.pk)
+    if locked.dismissed_at is not None:
+        raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group.group_id!r} was dismissed")
+    return locked
 
 
 def _add(group: Group, users, *, role):

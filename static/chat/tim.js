@@ -1563,6 +1563,15 @@
     return this._call('setGroupMemberMuteTime', { groupID: options.groupID, userID: options.userID, muteTime: options.muteTime });
   };
 
+  Chat.prototype.changeGroupOwner = function (options) {
+    options = options || {};
+    return this._call('changeGroupOwner', { groupID: options.groupID, newOwnerID: options.newOwnerID });
+  };
+
+  Chat.prototype.dismissGroup = function (groupID) {
+    return this._call('dismissGroup', { groupID: groupID });
+  };
+
   Chat.prototype.getUserProfile = function (options) {
     return this._call('getUserProfile', { userIDList: (options && options.userIDList) || [] });
   };

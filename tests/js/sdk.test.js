@@ -229,3 +229,20 @@ test("group administration: updateGroupProfile, setGroupMemberRole and setGroupM
   push(socket, { id: mute.id, ok: false, code: 10007, message: "only the owner or an admin may mute members" });
   await assert.rejects(muting, (error) => error.code === 10007);
 });
+
+test("changeGroupOwner and dismissGroup send the SDK's arguments and resolve {code: 0, data}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const changing = chat.changeGroupOwner({ groupID: "g1", newOwnerID: "bob" });
+  const change = lastRequest(socket, "changeGroupOwner");
+  assert.deepEqual(plain(change.args), { groupID: "g1", newOwnerID: "bob" });
+  reply(socket, change, { group: { groupID: "g1", ownerID: "bob" } });
+  assert.equal((await changing).data.group.ownerID, "bob");
+
+  const dismissing = chat.dismissGroup("g1");
+  const dismiss = lastRequest(socket, "dismissGroup");
+  assert.deepEqual(plain(dismiss.args), { groupID: "g1" });
+  reply(socket, dismiss, { groupID: "g1" });
+  const dismissed = await dismissing;
+  assert.equal(dismissed.code, 0);
+  assert.equal(dismissed.data.groupID, "g1");
+});

@@ -354,3 +354,40 @@ async def test_a_work_group_is_dismissed_by_the_app_admin_only(open_tab, alice, 
 
     assert events_named(await b.drain(settle=0.3), "GROUP_LIST_UPDATED") == [[]]
     await refused(a, 10010, "getGroupMemberList", groupID="g1")
+
+
+# --- memberCount ----------------------------------------------------------------------------
+
+
+def with_member_counts(applied, events):
+    """The tips of joins, quits and removals carry the group's new memberCount: the
+    client sets it on its group list (tim.js does, and fires GROUP_LIST_UPDATED)."""
+    groups = {g["groupID"]: g for g in applied["groups"]}
+    for batch in events_named(events, "MESSAGE_RECEIVED"):
+        for message in batch:
+            count = message["payload"].get("memberCount") if message["type"] == rules.GROUP_TIP else None
+            if count is not None and message["to"] in groups:
+                groups[message["to"]]["memberCount"] = count
+    return applied
+
+
+async def test_every_members_group_list_follows_the_member_count(open_tab, alice, bob, carol, dave):
+    await arrange(alice)
+    a, c, d = await open_tab(alice), await open_tab(carol), await open_tab(dave)
+    old = await state(c)
+    assert old["groups"][0]["memberCount"] == 3
+
+    await d.request("joinGroup", groupID="g1")
+    await a.request("deleteGroupMember", groupID="g1", userIDList=["bob"])
+    await a.request("addGroupMember", groupID="g1", userIDList=["bob"])
+    await d.request("quitGroup", groupID="g1")
+    await d.request("joinGroup", groupID="g1")
+
+    events = await c.drain(settle=0.3)
+    assert [t["memberCount"] for t in tips(events)] == [4, 3, 4, 3, 4]
+    assert events_named(events, "GROUP_LIST_UPDATED") == []  # a patch, not a refetch of every member's list
+    fresh = await state(c)
+    applied = with_member_counts(apply_events(old, events), events)
+    assert applied["groups"] == fresh["groups"]
+    assert fresh["groups"][0]["memberCount"] == len(fresh["members"]) == 4
+    assert comparable(applied)["history"] == comparable(fresh)["history"]

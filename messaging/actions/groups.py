@@ -28,6 +28,8 @@ from messaging.models import Conversation, Group, GroupMember, Thread, User
 CREATABLE_TYPES = (Group.Type.WORK, Group.Type.PUBLIC, Group.Type.MEETING)
 GROUP_ID_RE = re.compile(r"^[\x21-\x7e]{1,47}$")
 Role = GroupMember.Role
+# The tips of membership changes: they carry the group's new memberCount.
+MEMBERSHIP_TIPS = (rules.TIP_MEMBER_JOIN, rules.TIP_MEMBER_QUIT, rules.TIP_MEMBER_KICKED_OUT)
 
 
 def create_group(
@@ -259,7 +261,9 @@ def _tip(
     operator's own tab included (``origin`` is not passed on): no tab created it locally.
 
     ``member_list`` replaces the default ``memberList`` (the users' profiles), e.g. with
-    ``muteTime`` added; ``extra`` adds payload fields (``newGroupProfile``)."""
+    ``muteTime`` added; ``extra`` adds payload fields (``newGroupProfile``). A join,
+    quit or removal tip carries ``memberCount`` (the native SDKs' V2TimGroupTipsElem
+    field), the count after the change."""
     payload = {
         "operationType": operation_type,
         "operatorID": operator.username,
@@ -269,6 +273,10 @@ def _tip(
         "memberList": member_list if member_list is not None else [serialize.user_profile(u) for u in users],
         **(extra or {}),
     }
+    if operation_type in MEMBERSHIP_TIPS:
+        # The group's new member count: every member's tab gets the tip, so every
+        # member's group list follows the count without a refetch.
+        payload["memberCount"] = group.member_count
     return post_message(
         group.thread,
         operator,

@@ -444,6 +444,7 @@
       case 'GROUP_LIST_UPDATED':
         // Membership changed: a group joined brings history and unread counts of its own,
         // and messages sent before this socket followed it. Sync fetches both.
+        this._groups = data;
         this._emit(EVENT.GROUP_LIST_UPDATED, data);
         this._sync();
         break;
@@ -531,6 +532,7 @@
       var readBefore = {};
       for (var id in self._conversations) readBefore[id] = self._conversations[id].peerReadSequence || 0;
       self._replaceConversations(last.conversationList);
+      self._groups = last.groupList;
       self._emit(EVENT.GROUP_LIST_UPDATED, last.groupList);
       self._emitConversations();
       self._emitMissedPeerReads(readBefore);
@@ -666,6 +668,29 @@
     });
     fresh.forEach(this._hold, this);
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
+    this._applyMemberCounts(fresh);
+  };
+
+  // A join, quit or removal tip carries the group's new memberCount (docs/PROTOCOL.md
+  // §4.3): the group list held here takes it and GROUP_LIST_UPDATED tells the page. A
+  // tip older than the list (sequence below its nextMessageSeq) is already in it.
+  Chat.prototype._applyMemberCounts = function (messages) {
+    var groups = this._groups;
+    var changed = false;
+    if (!groups) return;
+    messages.forEach(function (m) {
+      if (m.conversationType !== TYPES.CONV_GROUP) return;
+      groups.forEach(function (g) {
+        if (g.groupID !== m.to || m.sequence < g.nextMessageSeq) return;
+        g.nextMessageSeq = m.sequence + 1;
+        var count = m.type === TYPES.MSG_GRP_TIP && m.payload ? m.payload.memberCount : undefined;
+        if (typeof count === 'number' && count !== g.memberCount) {
+          g.memberCount = count;
+          changed = true;
+        }
+      });
+    });
+    if (changed) this._emit(EVENT.GROUP_LIST_UPDATED, groups);
   };
 
   Chat.prototype._onPeerRead = function (messages) {
@@ -1525,7 +1550,11 @@
   };
 
   Chat.prototype.getGroupList = function () {
-    return this._call('getGroupList', {});
+    var self = this;
+    return this._call('getGroupList', {}).then(function (response) {
+      self._groups = response.data.groupList;
+      return response;
+    });
   };
 
   Chat.prototype.getGroupProfile = function (options) {

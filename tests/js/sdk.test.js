@@ -246,3 +246,17 @@ test("changeGroupOwner and dismissGroup send the SDK's arguments and resolve {co
   assert.equal(dismissed.code, 0);
   assert.equal(dismissed.data.groupID, "g1");
 });
+
+test("a membership tip's memberCount updates the held group list and fires GROUP_LIST_UPDATED; an older tip does not", async () => {
+  const { chat, socket, events } = await loggedIn([conversation("GROUPg1", 4)]);
+  const listing = chat.getGroupList();
+  reply(socket, lastRequest(socket, "getGroupList"), { groupList: [{ groupID: "g1", memberCount: 3, nextMessageSeq: 5 }] });
+  await listing;
+  const tip = (sequence, memberCount) => ({ ID: `t-${sequence}`, conversationID: "GROUPg1", conversationType: "GROUP", to: "g1", sequence, from: "dave", flow: "in", type: "TIMGroupTipElem", payload: { operationType: 1, memberCount } });
+
+  push(socket, { event: "MESSAGE_RECEIVED", data: [tip(5, 4)] });
+  assert.deepEqual(events.onGroupListUpdated.at(-1), [{ groupID: "g1", memberCount: 4, nextMessageSeq: 6 }]);
+
+  push(socket, { event: "MESSAGE_RECEIVED", data: [tip(4, 9)] });
+  assert.equal(events.onGroupListUpdated.length, 1, "a tip the list already counts changes nothing");
+});

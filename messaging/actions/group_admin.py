@@ -33,8 +33,7 @@ from django.utils import timezone
 
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
-from messaging.actions.groups import _lock, _publish_group_list, _tip
-from messaging.actions.message_send import new_message_id, post_message
+from messaging.actions.groups import _lock, _post_to_group, _publish_group_list, _tip
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
 
@@ -196,7 +195,7 @@ def change_group_owner(operator: User, group_id, new_owner_id, *, by_admin=False
             raise ChatError(ErrorCode.CANNOT_TRANSFER_TO_SELF, f"{target.user.username} already owns this group")
         GroupMember.objects.filter(group=group, role=Role.OWNER).update(role=Role.MEMBER)
         GroupMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
-        _change_profile(group, operator, {"owner": target.user}, {"ownerID": target.user.username})
+        _change_profile(group, operator, {"owner": target.user}, {"ownerID": target.user.username}, [target.user])
     return group
 
 
@@ -223,15 +222,7 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
             "userDefinedField": "",
             "handleMessage": "",
         }
-        post_message(
-            group.thread,
-            operator,
-            to=group.group_id,
-            msg_type=rules.GROUP_SYSTEM_NOTICE,
-            payload=notice,
-            msg_id=new_message_id(operator.pk),
-            counts_unread=False,
-        )
+        _post_to_group(group, operator, rules.GROUP_SYSTEM_NOTICE, notice)
         GroupMember.objects.filter(group=group).delete()
         group.dismissed_at, group.member_count = timezone.now(), 0
         Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)
@@ -256,12 +247,13 @@ def _target(group: Group, user_id) -> GroupMember:
     return target
 
 
-def _change_profile(group: Group, operator: User, changes: dict, new_profile: dict) -> Message:
+def _change_profile(group: Group, operator: User, changes: dict, new_profile: dict, users=()) -> Message:
     """Write ``changes`` (model fields) to the locked group, post tip 6 with
-    ``newGroupProfile`` and refresh every member's group list."""
+    ``newGroupProfile`` (and ``users``' profiles in ``memberList``: a new owner's nick
+    names them in the tip's sentence) and refresh every member's group list."""
     Group.objects.filter(pk=group.pk).update(**changes)
     for field, value in changes.items():
         setattr(group, field, value)
-    tip = _tip(group, operator, rules.TIP_GROUP_PROFILE_UPDATED, [], extra={"newGroupProfile": new_profile})
+    tip = _tip(group, operator, rules.TIP_GROUP_PROFILE_UPDATED, users, extra={"newGroupProfile": new_profile})
     _publish_group_list(User.objects.filter(group_memberships__group=group).only("pk"))
     return tip

@@ -277,17 +277,24 @@ def _tip(
         # The group's new member count: every member's tab gets the tip, so every
         # member's group list follows the count without a refetch.
         payload["memberCount"] = group.member_count
+    # Members added by this change follow the thread's channel group only once their
+    # sockets refresh: the tip goes to them directly too.
+    direct_to = [u.pk for u in (new_members or users)] if operation_type == rules.TIP_MEMBER_JOIN else ()
+    return _post_to_group(group, operator, rules.GROUP_TIP, payload, direct_to=direct_to)
+
+
+def _post_to_group(group: Group, operator: User, msg_type, payload, *, direct_to=()):
+    """Post a server-made message (a tip or a notice) into the group's history; it is
+    never unread."""
     return post_message(
         group.thread,
         operator,
         to=group.group_id,
-        msg_type=rules.GROUP_TIP,
+        msg_type=msg_type,
         payload=payload,
         msg_id=new_message_id(operator.pk),
         counts_unread=False,
-        # Members added by this change follow the thread's channel group only once
-        # their sockets refresh: the tip goes to them directly too.
-        direct_to=[u.pk for u in (new_members or users)] if operation_type == rules.TIP_MEMBER_JOIN else (),
+        direct_to=direct_to,
     )
 
 

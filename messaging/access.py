@@ -35,13 +35,14 @@ def access_user(user_id) -> User:
 
 
 def access_group(group_id, *, for_update=False) -> Group:
+    """The group, or 10010 when there is none or it was dismissed."""
     if not isinstance(group_id, str) or not group_id:
         raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID is required")
     queryset = Group.objects.select_related("owner", "thread")
     if for_update:
         queryset = Group.objects.select_for_update()
     try:
-        return queryset.get(group_id=group_id)
+        return queryset.get(group_id=group_id, dismissed_at__isnull=True)
     except Group.DoesNotExist:
         raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist") from None
 

@@ -200,8 +200,9 @@ class GroupMemberInline(admin.TabularInline):
 @admin.register(Group)
 class GroupAdmin(NoHardDelete, admin.ModelAdmin):
     form = GroupAdminForm
-    list_display = ("group_id", "name", "type", "owner", "member_count", "mute_all", "created_at")
+    list_display = ("group_id", "name", "type", "owner", "member_count", "mute_all", "created_at", "dismissed_at")
     search_fields = ("group_id", "name")
+    actions = ["dismiss_groups"]
     fields = (
         "group_id",
         "type",
@@ -215,8 +216,9 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
         "join_option",
         "thread",
         "created_at",
+        "dismissed_at",
     )
-    readonly_fields = ("group_id", "type", "owner", "member_count", "join_option", "thread", "created_at")
+    readonly_fields = ("group_id", "type", "owner", "member_count", "join_option", "thread", "created_at", "dismissed_at")
     inlines = [GroupMemberInline]
 
     def has_add_permission(self, request):
@@ -249,6 +251,13 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
             seconds = member_form.cleaned_data.get("mute")
             if seconds is not None:
                 self._run(request, chat_actions.mute_member, request.user, group_id, user_id, seconds, by_admin=True)
+
+    @admin.action(description="Dismiss selected groups (as the app admin)")
+    def dismiss_groups(self, request, queryset):
+        """``dismiss_group`` with the app admin's rights: the only way a Work group is
+        dismissed (TIM.md 6.1). Members keep the conversation and its history."""
+        for group in queryset:
+            self._run(request, chat_actions.dismiss_group, request.user, group.group_id, by_admin=True)
 
     def _run(self, request, action, *args, **kwargs):
         """Run one action; a refusal is shown to the moderator, the other changes stand."""

@@ -178,6 +178,43 @@ def op_get_group_member_list(user, args: schemas.GetGroupMemberList, origin):
     return groups.get_group_member_list(user, args.groupID, count=args.count, offset=args.offset)
 
 
+def op_update_group_profile(user, args: schemas.UpdateGroupProfile, origin):
+    fields = {
+        "name": args.name,
+        "introduction": args.introduction,
+        "notification": args.notification,
+        "avatar": args.avatar,
+        "join_option": args.joinOption,
+        "mute_all": args.muteAllMembers,
+    }
+    group = actions.update_group_profile(user, args.groupID, **{k: v for k, v in fields.items() if v is not None})
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_set_group_member_role(user, args: schemas.SetGroupMemberRole, origin):
+    member = actions.set_member_role(user, args.groupID, args.userID, args.role)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, origin):
+    member = actions.mute_member(user, args.groupID, args.userID, args.muteTime)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_change_group_owner(user, args: schemas.ChangeGroupOwner, origin):
+    group = actions.change_group_owner(user, args.groupID, args.newOwnerID)
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_dismiss_group(user, args: schemas.GroupArgs, origin):
+    return {"groupID": actions.dismiss_group(user, args.groupID).group_id}
+
+
+def _group_and_member(user, group_id, member):
+    """The SDK's reply to a member change: ``{group, member}``."""
+    return {"group": groups.get_group_profile(user, group_id), "member": serialize.member(member, member.user)}
+
+
 def op_get_user_profile(user, args: schemas.GetUserProfile, origin):
     return get_user_profiles(list(args.userIDList))
 
@@ -215,6 +252,11 @@ HANDLERS = {
     "getMessageReadReceiptList": op_get_message_read_receipt_list,
     "getGroupMessageReadMemberList": op_get_group_message_read_member_list,
     "sync": op_sync,
+    "updateGroupProfile": op_update_group_profile,
+    "setGroupMemberRole": op_set_group_member_role,
+    "setGroupMemberMuteTime": op_set_group_member_mute_time,
+    "changeGroupOwner": op_change_group_owner,
+    "dismissGroup": op_dismiss_group,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

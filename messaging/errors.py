@@ -40,6 +40,8 @@ class ErrorCode(IntEnum):
     BAD_GROUP_TYPE = 2600
     CANNOT_JOIN_WORK_GROUP = 2601
     BAD_GROUP_ID = 2602
+    CANNOT_TRANSFER_TO_SELF = 2621
+    WORK_GROUP_NOT_DISMISSABLE = 2622  # by its owner: only the app admin dismisses a Work group
     USER_NOT_IN_GROUP = 2623
     # Server: group
     INTERNAL_ERROR = 10002

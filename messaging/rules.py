@@ -114,6 +114,8 @@ TIP_MEMBER_SET_ADMIN = 4
 TIP_MEMBER_CANCELED_ADMIN = 5
 TIP_GROUP_PROFILE_UPDATED = 6
 TIP_MEMBER_PROFILE_UPDATED = 7
+# TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
+NOTICE_GROUP_DISMISSED = 5
 
 # The sentence of each tip, by ``tip_key``. Placeholders: {operator} (who did it),
 # {users} (the members it is about, as the subject), {objects} (the same, as the

@@ -245,6 +245,35 @@ class GetGroupMemberList(GroupArgs):
     offset: described(Annotated[int, Meta(ge=0, lt=2**31)], "at least 0 (the `offset` of the previous page)") = 0
 
 
+class UpdateGroupProfile(GroupArgs):
+    """The SDK's updateGroupProfile: a field left out (or ``null``) stays as it is."""
+
+    name: described(str | None, "not blank; at most 30 bytes (UTF-8); stored trimmed") = None
+    introduction: described(str | None, "at most 240 bytes") = None
+    notification: described(str | None, "at most 300 bytes") = None
+    avatar: described(str | None, "at most 100 bytes") = None
+    joinOption: described(
+        Literal["FreeAccess", "DisableApply"] | None, "Public and Meeting groups: `FreeAccess` or `DisableApply`"
+    ) = None
+    muteAllMembers: described(bool | None, "`true` mutes every ordinary member (owner and admins only)") = None
+
+
+class GroupMemberArgs(GroupArgs):
+    userID: described(UserID, "a member of the group")
+
+
+class SetGroupMemberRole(GroupMemberArgs):
+    role: described(Literal["Admin", "Member"], '`"Admin"` or `"Member"`')
+
+
+class SetGroupMemberMuteTime(GroupMemberArgs):
+    muteTime: described(Annotated[int, Meta(ge=0, lt=2**32)], "seconds from now, at most 2^32 − 1; `0` unmutes")
+
+
+class ChangeGroupOwner(GroupArgs):
+    newOwnerID: described(UserID, "a member of the group, not the owner")
+
+
 class GetUserProfile(Args):
     userIDList: described(Annotated[list[str], Meta(max_length=100)], "required; at most 100 userIDs")
 
@@ -275,6 +304,11 @@ OPS: dict[str, type[Args]] = {
     "getMessageReadReceiptList": GetMessageReadReceiptList,
     "getGroupMessageReadMemberList": GetGroupMessageReadMemberList,
     "sync": Sync,
+    "updateGroupProfile": UpdateGroupProfile,
+    "setGroupMemberRole": SetGroupMemberRole,
+    "setGroupMemberMuteTime": SetGroupMemberMuteTime,
+    "changeGroupOwner": ChangeGroupOwner,
+    "dismissGroup": GroupArgs,
 }
 
 

@@ -372,3 +372,22 @@ def test_the_admin_recalls_group_messages_through_the_action_and_refuses_c2c(cli
     c2c.refresh_from_db()
     assert (group_message.is_revoked, group_message.revoker.username, c2c.is_revoked) == (True, "boss", False)
     assert [event for event, _, _ in events] == ["MESSAGE_REVOKED"]
+
+
+def test_the_admin_dismisses_a_work_group_through_the_action(client, alice, bob, published):
+    make_group(alice, group_type="Private", members=["bob"])
+    send_group_text(bob, "g1", "before")
+
+    with published() as events:
+        response = client.post(
+            "/admin/messaging/group/", {"action": "dismiss_groups", "_selected_action": [Group.objects.get().pk]}, follow=True
+        )
+
+    assert response.status_code == 200
+    group = Group.objects.get(group_id="g1")
+    assert group.dismissed_at is not None and group.member_count == 0
+    assert sorted(event for event, _, _ in events) == ["GROUP_LIST_UPDATED", "MESSAGE_RECEIVED"]
+    assert client.get(f"/admin/messaging/group/{group.pk}/change/").status_code == 200
+
+    client.post("/admin/messaging/group/", {"action": "dismiss_groups", "_selected_action": [group.pk]}, follow=True)
+    assert Group.objects.get(group_id="g1").dismissed_at == group.dismissed_at

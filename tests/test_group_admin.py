@@ -477,3 +477,33 @@ def test_deleting_a_user_who_is_still_a_group_member_is_refused(alice, bob):
     with pytest.raises(ProtectedError):
         User.objects.filter(pk=bob.pk).delete()
     assert group().member_count == 2
+
+
+# --- change_group_owner, dismiss_group -------------------------------------------------------
+
+
+def test_the_app_admin_gives_an_ownerless_work_group_an_owner(alice, bob, superuser, published):
+    make_group(alice, group_type="Private", members=["bob"])
+    actions.quit_group(alice, "g1")
+    assert_refused(10007, actions.change_group_owner, bob, "g1", "bob")
+
+    with published() as events:
+        actions.change_group_owner(superuser, "g1", "bob", by_admin=True)
+
+    assert group().owner == bob and member(bob).role == "Owner"
+    assert tips()[-1]["newGroupProfile"] == {"ownerID": "bob"}
+    assert rules.group_tip_text(tips()[-1]) == "Boss made Bob the group owner"
+    assert refreshed_group_lists(events) == pks(bob)
+
+
+def test_the_app_admin_dismisses_a_work_group_without_being_a_member(alice, bob, superuser):
+    make_group(alice, group_type="Private", members=["bob"])
+    assert_refused(2622, actions.dismiss_group, alice, "g1")
+
+    actions.dismiss_group(superuser, "g1", by_admin=True)
+
+    assert group().dismissed_at is not None and group().member_count == 0
+    assert not GroupMember.objects.filter(group__group_id="g1").exists()
+    assert Conversation.objects.filter(conversation_id="GROUPg1").count() == 2
+    assert_refused(10010, actions.add_members, alice, "g1", ["carol"])
+    assert_refused(10010, send_group_text, bob, "g1", "still here?")

@@ -239,3 +239,25 @@ def test_receipt_reads_are_a_fixed_number_of_queries(alice, django_assert_num_qu
     with django_assert_num_queries(READ_MEMBER_PAGE):
         page = receipts.get_group_message_read_member_list(alice, asked[0], member_filter=1)
     assert len(page["unreadUserIDList"]) == min(n - 2, 100)
+
+
+CHANGE_GROUP_OWNER = 13  # group; S; lock; operator's role; new owner's membership; the two role UPDATEs; group UPDATE;
+#                          the tip (seq UPDATE, INSERT, conversations UPDATE); the members (GROUP_LIST_UPDATED); R
+DISMISS_GROUP = 12  # group; S; lock; operator's role; the members; the owner (notice's profile); the notice (seq
+#                     UPDATE, INSERT, conversations UPDATE); memberships DELETE; group UPDATE; R
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_change_group_owner_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    [heir, *_] = group_of(alice, n)
+
+    with django_assert_num_queries(CHANGE_GROUP_OWNER):
+        actions.change_group_owner(alice, "g1", heir.username)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_dismiss_group_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    group_of(alice, n)
+
+    with django_assert_num_queries(DISMISS_GROUP):
+        actions.dismiss_group(alice, "g1")

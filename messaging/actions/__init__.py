@@ -1,7 +1,14 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
 from messaging.actions.conversations import delete_conversation, pin_conversation
-from messaging.actions.group_admin import mute_member, set_member_role, set_mute_all, update_group_profile
+from messaging.actions.group_admin import (
+    change_group_owner,
+    dismiss_group,
+    mute_member,
+    set_member_role,
+    set_mute_all,
+    update_group_profile,
+)
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
@@ -11,10 +18,12 @@ from messaging.actions.users import create_user, set_user_active, update_user_pr
 
 __all__ = [
     "add_members",
+    "change_group_owner",
     "create_group",
     "create_user",
     "delete_conversation",
     "delete_members",
+    "dismiss_group",
     "join_group",
     "mark_read",
     "mute_member",

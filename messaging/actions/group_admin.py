@@ -10,6 +10,10 @@ Who may do what (shared/spec/TIM.md 6.2):
 - the profile (name, introduction, notification, avatar): any member of a Work
   group; the owner and admins of Public and Meeting groups;
 - mute all: the owner and admins (Work groups have no admins: the owner);
+- joinOption: the owner and admins of Public and Meeting groups (a Work group is
+  always DisableApply);
+- ownership (``change_group_owner``): the owner only;
+- dismissal (``dismiss_group``): the owner; a Work group only the app admin;
 - roles: the owner only, not in Work groups (they have no admins); at most
   ``MAX_GROUP_ADMINS`` admins;
 - member mutes: the owner and admins, not in Work groups; admins mute ordinary
@@ -29,7 +33,7 @@ from django.utils import timezone
 
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
-from messaging.actions.groups import _lock, _publish_group_list, _tip
+from messaging.actions.groups import _lock, _post_to_group, _publish_group_list, _tip
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
 
@@ -46,6 +50,10 @@ PROFILE_FIELDS = {
     "notification": ("notification", 300),
     "avatar": ("avatar", 100),
 }
+# The fields only the owner and admins change (in every group type).
+MANAGED_FIELDS = {"join_option": "joinOption", "mute_all": "muteAllMembers"}
+# joinOption values a Public or Meeting group may take (NeedPermission needs join applications).
+JOIN_OPTIONS = (Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY)
 
 
 def update_group_profile(
@@ -56,23 +64,38 @@ def update_group_profile(
     introduction=UNSET,
     notification=UNSET,
     avatar=UNSET,
+    join_option=UNSET,
+    mute_all=UNSET,
     by_admin=False,
 ) -> Group:
-    """Change the group's name, introduction, notification and/or avatar.
+    """Change the group's name, introduction, notification, avatar, joinOption and/or
+    mute-all, in one tip.
 
     Posts tip 6 whose ``newGroupProfile`` holds the changed fields only, and refreshes
     every member's group list (the profile is in it)."""
-    wanted = {
-        field: value
-        for field, value in (("name", name), ("introduction", introduction), ("notification", notification), ("avatar", avatar))
-        if value is not UNSET
+    given = {
+        "name": name,
+        "introduction": introduction,
+        "notification": notification,
+        "avatar": avatar,
+        "join_option": join_option,
+        "mute_all": mute_all,
     }
+    wanted = {field: value for field, value in given.items() if value is not UNSET}
     if not wanted:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "nothing to change: give name, introduction, notification or avatar")
+        raise ChatError(
+            ErrorCode.INVALID_PARAMETERS,
+            "nothing to change: give name, introduction, notification, avatar, joinOption or muteAllMembers",
+        )
     for field, value in wanted.items():
-        limit = PROFILE_FIELDS[field][1]
-        if not isinstance(value, str) or len(value.encode()) > limit:
-            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+        if field in PROFILE_FIELDS:
+            limit = PROFILE_FIELDS[field][1]
+            if not isinstance(value, str) or len(value.encode()) > limit:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    if "mute_all" in wanted and not isinstance(wanted["mute_all"], bool):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
+    if "join_option" in wanted and wanted["join_option"] not in JOIN_OPTIONS:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
     if "name" in wanted:
         if not wanted["name"].strip():
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "the group name may not be empty")
@@ -81,28 +104,23 @@ def update_group_profile(
     with transaction.atomic():
         group = _lock(group)
         role = _operator_role(operator, group, by_admin)
-        if group.type != Group.Type.WORK and role == Role.MEMBER:
+        if "join_option" in wanted and group.type == Group.Type.WORK:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, "a Work group is joined by invitation only (DisableApply)")
+        if role == Role.MEMBER and "mute_all" in wanted:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
+        if role == Role.MEMBER and group.type != Group.Type.WORK:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may change this group's profile")
         changes = {field: value for field, value in wanted.items() if getattr(group, field) != value}
         if changes:
-            _change_profile(group, operator, changes, {PROFILE_FIELDS[field][0]: value for field, value in changes.items()})
+            names = {**{field: sdk for field, (sdk, _) in PROFILE_FIELDS.items()}, **MANAGED_FIELDS}
+            _change_profile(group, operator, changes, {names[field]: value for field, value in changes.items()})
     return group
 
 
 def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
     """Mute (``mute=True``) or unmute every ordinary member: tip 6 with
     ``newGroupProfile: {"muteAllMembers": mute}``. Owner and admins."""
-    if not isinstance(mute, bool):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
-    group = access_group(group_id)
-    with transaction.atomic():
-        group = _lock(group)
-        role = _operator_role(operator, group, by_admin)
-        if role == Role.MEMBER:
-            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
-        if group.mute_all != mute:
-            _change_profile(group, operator, {"mute_all": mute}, {"muteAllMembers": mute})
-    return group
+    return update_group_profile(operator, group_id, mute_all=mute, by_admin=by_admin)
 
 
 def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) -> GroupMember:
@@ -162,6 +180,56 @@ def mute_member(operator: User, group_id, user_id, seconds, *, by_admin=False) -
     return target
 
 
+def change_group_owner(operator: User, group_id, new_owner_id, *, by_admin=False) -> Group:
+    """Make the member ``new_owner_id`` the owner; the old owner becomes an ordinary
+    member. Tip 6 with ``newGroupProfile: {"ownerID": ...}``; every member's group list
+    is refreshed (``ownerID`` and the two roles changed). The owner only (a Work group
+    whose owner quit: the app admin)."""
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        if _operator_role(operator, group, by_admin) != Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may transfer the group")
+        target = _target(group, new_owner_id)
+        if target.role == Role.OWNER:
+            raise ChatError(ErrorCode.CANNOT_TRANSFER_TO_SELF, f"{target.user.username} already owns this group")
+        GroupMember.objects.filter(group=group, role=Role.OWNER).update(role=Role.MEMBER)
+        GroupMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
+        _change_profile(group, operator, {"owner": target.user}, {"ownerID": target.user.username}, [target.user])
+    return group
+
+
+def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
+    """Dismiss the group: the owner (a Work group: the app admin only, TIM.md 6.1).
+
+    A group system notice (``TIMGroupSystemNoticeElem``, operationType 5, with the
+    group's profile) goes into its history, then the memberships end and every
+    member's group list is refreshed. The members keep the conversation and its
+    history; the group itself is gone for every op (10010), sends included."""
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        role = _operator_role(operator, group, by_admin)
+        if group.type == Group.Type.WORK and not by_admin:
+            raise ChatError(ErrorCode.WORK_GROUP_NOT_DISMISSABLE, "only the app admin may dismiss a Work group")
+        if role != Role.OWNER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may dismiss the group")
+        members = list(User.objects.filter(group_memberships__group=group).only("pk"))
+        notice = {
+            "operationType": rules.NOTICE_GROUP_DISMISSED,
+            "operatorID": operator.username,
+            "groupProfile": serialize.group_profile(group),
+            "userDefinedField": "",
+            "handleMessage": "",
+        }
+        _post_to_group(group, operator, rules.GROUP_SYSTEM_NOTICE, notice)
+        GroupMember.objects.filter(group=group).delete()
+        group.dismissed_at, group.member_count = timezone.now(), 0
+        Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)
+        _publish_group_list(members)
+    return group
+
+
 def _operator_role(operator: User, group: Group, by_admin: bool):
     """The operator's role in ``group``; the app admin counts as the owner. 10007 for a non-member."""
     if by_admin:
@@ -179,12 +247,13 @@ def _target(group: Group, user_id) -> GroupMember:
     return target
 
 
-def _change_profile(group: Group, operator: User, changes: dict, new_profile: dict) -> Message:
+def _change_profile(group: Group, operator: User, changes: dict, new_profile: dict, users=()) -> Message:
     """Write ``changes`` (model fields) to the locked group, post tip 6 with
-    ``newGroupProfile`` and refresh every member's group list."""
+    ``newGroupProfile`` (and ``users``' profiles in ``memberList``: a new owner's nick
+    names them in the tip's sentence) and refresh every member's group list."""
     Group.objects.filter(pk=group.pk).update(**changes)
     for field, value in changes.items():
         setattr(group, field, value)
-    tip = _tip(group, operator, rules.TIP_GROUP_PROFILE_UPDATED, [], extra={"newGroupProfile": new_profile})
+    tip = _tip(group, operator, rules.TIP_GROUP_PROFILE_UPDATED, users, extra={"newGroupProfile": new_profile})
     _publish_group_list(User.objects.filter(group_memberships__group=group).only("pk"))
     return tip

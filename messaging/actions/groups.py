@@ -28,6 +28,8 @@ from messaging.models import Conversation, Group, GroupMember, Thread, User
 CREATABLE_TYPES = (Group.Type.WORK, Group.Type.PUBLIC, Group.Type.MEETING)
 GROUP_ID_RE = re.compile(r"^[\x21-\x7e]{1,47}$")
 Role = GroupMember.Role
+# The tips of membership changes: they carry the group's new memberCount.
+MEMBERSHIP_TIPS = (rules.TIP_MEMBER_JOIN, rules.TIP_MEMBER_QUIT, rules.TIP_MEMBER_KICKED_OUT)
 
 
 def create_group(
@@ -209,8 +211,12 @@ def _resolve_users(user_ids):
 
 
 def _lock(group: Group) -> Group:
-    """The group row, locked: membership changes of one group are serialised."""
-    return Group.objects.select_for_update().select_related("thread").get(pk=group.pk)
+    """The group row, locked: membership changes of one group are serialised. 10010
+    when it was dismissed meanwhile."""
+    locked = Group.objects.select_for_update().select_related("thread").get(pk=group.pk)
+    if locked.dismissed_at is not None:
+        raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group.group_id!r} was dismissed")
+    return locked
 
 
 def _add(group: Group, users, *, role):
@@ -255,7 +261,9 @@ def _tip(
     operator's own tab included (``origin`` is not passed on): no tab created it locally.
 
     ``member_list`` replaces the default ``memberList`` (the users' profiles), e.g. with
-    ``muteTime`` added; ``extra`` adds payload fields (``newGroupProfile``)."""
+    ``muteTime`` added; ``extra`` adds payload fields (``newGroupProfile``). A join,
+    quit or removal tip carries ``memberCount`` (the native SDKs' V2TimGroupTipsElem
+    field), the count after the change."""
     payload = {
         "operationType": operation_type,
         "operatorID": operator.username,
@@ -265,17 +273,28 @@ def _tip(
         "memberList": member_list if member_list is not None else [serialize.user_profile(u) for u in users],
         **(extra or {}),
     }
+    if operation_type in MEMBERSHIP_TIPS:
+        # The group's new member count: every member's tab gets the tip, so every
+        # member's group list follows the count without a refetch.
+        payload["memberCount"] = group.member_count
+    # Members added by this change follow the thread's channel group only once their
+    # sockets refresh: the tip goes to them directly too.
+    direct_to = [u.pk for u in (new_members or users)] if operation_type == rules.TIP_MEMBER_JOIN else ()
+    return _post_to_group(group, operator, rules.GROUP_TIP, payload, direct_to=direct_to)
+
+
+def _post_to_group(group: Group, operator: User, msg_type, payload, *, direct_to=()):
+    """Post a server-made message (a tip or a notice) into the group's history; it is
+    never unread."""
     return post_message(
         group.thread,
         operator,
         to=group.group_id,
-        msg_type=rules.GROUP_TIP,
+        msg_type=msg_type,
         payload=payload,
         msg_id=new_message_id(operator.pk),
         counts_unread=False,
-        # Members added by this change follow the thread's channel group only once
-        # their sockets refresh: the tip goes to them directly too.
-        direct_to=[u.pk for u in (new_members or users)] if operation_type == rules.TIP_MEMBER_JOIN else (),
+        direct_to=direct_to,
     )
 
 

@@ -32,6 +32,9 @@ class Group(models.Model):
     member_count = models.PositiveIntegerField(default=0)
     thread = models.OneToOneField("messaging.Thread", on_delete=models.PROTECT, related_name="group")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by dismissGroup: the group is gone for every op (10010), and its members'
+    # conversations stay, with their history, readable.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.name} ({self.group_id})"

@@ -445,6 +445,7 @@
       case 'GROUP_LIST_UPDATED':
         // Membership changed: a group joined brings history and unread counts of its own,
         // and messages sent before this socket followed it. Sync fetches both.
+        this._groups = data;
         this._emit(EVENT.GROUP_LIST_UPDATED, data);
         this._sync();
         break;
@@ -532,6 +533,7 @@
       var readBefore = {};
       for (var id in self._conversations) readBefore[id] = self._conversations[id].peerReadSequence || 0;
       self._replaceConversations(last.conversationList);
+      self._groups = last.groupList;
       self._emit(EVENT.GROUP_LIST_UPDATED, last.groupList);
       self._emitConversations();
       self._emitMissedPeerReads(readBefore);
@@ -667,6 +669,29 @@
     });
     fresh.forEach(this._hold, this);
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
+    this._applyMemberCounts(fresh);
+  };
+
+  // A join, quit or removal tip carries the group's new memberCount (docs/PROTOCOL.md
+  // §4.3): the group list held here takes it and GROUP_LIST_UPDATED tells the page. A
+  // tip older than the list (sequence below its nextMessageSeq) is already in it.
+  Chat.prototype._applyMemberCounts = function (messages) {
+    var groups = this._groups;
+    var changed = false;
+    if (!groups) return;
+    messages.forEach(function (m) {
+      if (m.conversationType !== TYPES.CONV_GROUP) return;
+      groups.forEach(function (g) {
+        if (g.groupID !== m.to || m.sequence < g.nextMessageSeq) return;
+        g.nextMessageSeq = m.sequence + 1;
+        var count = m.type === TYPES.MSG_GRP_TIP && m.payload ? m.payload.memberCount : undefined;
+        if (typeof count === 'number' && count !== g.memberCount) {
+          g.memberCount = count;
+          changed = true;
+        }
+      });
+    });
+    if (changed) this._emit(EVENT.GROUP_LIST_UPDATED, groups);
   };
 
   Chat.prototype._onPeerRead = function (messages) {
@@ -1650,7 +1675,11 @@
   };
 
   Chat.prototype.getGroupList = function () {
-    return this._call('getGroupList', {});
+    var self = this;
+    return this._call('getGroupList', {}).then(function (response) {
+      self._groups = response.data.groupList;
+      return response;
+    });
   };
 
   Chat.prototype.getGroupProfile = function (options) {
@@ -1660,6 +1689,41 @@
   Chat.prototype.getGroupMemberList = function (options) {
     options = options || {};
     return this._call('getGroupMemberList', { groupID: options.groupID, count: options.count || 100, offset: options.offset || 0 });
+  };
+
+  // Group administration (docs/PROTOCOL.md §5.25–5.27). A field left undefined is not
+  // sent (the server keeps it); a key the server does not know is refused with 10004.
+  Chat.prototype.updateGroupProfile = function (options) {
+    options = options || {};
+    return this._call('updateGroupProfile', {
+      groupID: options.groupID,
+      name: options.name,
+      introduction: options.introduction,
+      notification: options.notification,
+      avatar: options.avatar,
+      joinOption: options.joinOption,
+      muteAllMembers: options.muteAllMembers,
+      groupCustomField: options.groupCustomField
+    });
+  };
+
+  Chat.prototype.setGroupMemberRole = function (options) {
+    options = options || {};
+    return this._call('setGroupMemberRole', { groupID: options.groupID, userID: options.userID, role: options.role });
+  };
+
+  Chat.prototype.setGroupMemberMuteTime = function (options) {
+    options = options || {};
+    return this._call('setGroupMemberMuteTime', { groupID: options.groupID, userID: options.userID, muteTime: options.muteTime });
+  };
+
+  Chat.prototype.changeGroupOwner = function (options) {
+    options = options || {};
+    return this._call('changeGroupOwner', { groupID: options.groupID, newOwnerID: options.newOwnerID });
+  };
+
+  Chat.prototype.dismissGroup = function (groupID) {
+    return this._call('dismissGroup', { groupID: groupID });
   };
 
   Chat.prototype.getUserProfile = function (options) {

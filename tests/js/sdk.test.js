@@ -204,3 +204,59 @@ test("read receipts: needReadReceipt goes over the wire, the calls send refs, an
   assert.deepEqual(plain((await members).data.unreadUserIDList), ["dave"]);
   await assert.rejects(chat.sendMessageReadReceipt([]), { code: 10004 });
 });
+
+test("group administration: updateGroupProfile, setGroupMemberRole and setGroupMemberMuteTime send the SDK's fields and resolve {code: 0, data}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const group = { groupID: "g1", name: "Launch", muteAllMembers: true };
+  const updating = chat.updateGroupProfile({ groupID: "g1", name: "Launch", muteAllMembers: true });
+  const update = lastRequest(socket, "updateGroupProfile");
+  assert.deepEqual(plain(update.args), { groupID: "g1", name: "Launch", muteAllMembers: true });
+  reply(socket, update, { group });
+  const updated = await updating;
+  assert.equal(updated.code, 0);
+  assert.deepEqual(plain(updated.data.group), group);
+
+  const member = { userID: "bob", role: "Admin", muteUntil: 0 };
+  const appointing = chat.setGroupMemberRole({ groupID: "g1", userID: "bob", role: "Admin" });
+  const role = lastRequest(socket, "setGroupMemberRole");
+  assert.deepEqual(plain(role.args), { groupID: "g1", userID: "bob", role: "Admin" });
+  reply(socket, role, { group, member });
+  assert.deepEqual(plain((await appointing).data.member), member);
+
+  const muting = chat.setGroupMemberMuteTime({ groupID: "g1", userID: "bob", muteTime: 0 });
+  const mute = lastRequest(socket, "setGroupMemberMuteTime");
+  assert.deepEqual(plain(mute.args), { groupID: "g1", userID: "bob", muteTime: 0 });
+  push(socket, { id: mute.id, ok: false, code: 10007, message: "only the owner or an admin may mute members" });
+  await assert.rejects(muting, (error) => error.code === 10007);
+});
+
+test("changeGroupOwner and dismissGroup send the SDK's arguments and resolve {code: 0, data}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const changing = chat.changeGroupOwner({ groupID: "g1", newOwnerID: "bob" });
+  const change = lastRequest(socket, "changeGroupOwner");
+  assert.deepEqual(plain(change.args), { groupID: "g1", newOwnerID: "bob" });
+  reply(socket, change, { group: { groupID: "g1", ownerID: "bob" } });
+  assert.equal((await changing).data.group.ownerID, "bob");
+
+  const dismissing = chat.dismissGroup("g1");
+  const dismiss = lastRequest(socket, "dismissGroup");
+  assert.deepEqual(plain(dismiss.args), { groupID: "g1" });
+  reply(socket, dismiss, { groupID: "g1" });
+  const dismissed = await dismissing;
+  assert.equal(dismissed.code, 0);
+  assert.equal(dismissed.data.groupID, "g1");
+});
+
+test("a membership tip's memberCount updates the held group list and fires GROUP_LIST_UPDATED; an older tip does not", async () => {
+  const { chat, socket, events } = await loggedIn([conversation("GROUPg1", 4)]);
+  const listing = chat.getGroupList();
+  reply(socket, lastRequest(socket, "getGroupList"), { groupList: [{ groupID: "g1", memberCount: 3, nextMessageSeq: 5 }] });
+  await listing;
+  const tip = (sequence, memberCount) => ({ ID: `t-${sequence}`, conversationID: "GROUPg1", conversationType: "GROUP", to: "g1", sequence, from: "dave", flow: "in", type: "TIMGroupTipElem", payload: { operationType: 1, memberCount } });
+
+  push(socket, { event: "MESSAGE_RECEIVED", data: [tip(5, 4)] });
+  assert.deepEqual(events.onGroupListUpdated.at(-1), [{ groupID: "g1", memberCount: 4, nextMessageSeq: 6 }]);
+
+  push(socket, { event: "MESSAGE_RECEIVED", data: [tip(4, 9)] });
+  assert.equal(events.onGroupListUpdated.length, 1, "a tip the list already counts changes nothing");
+});

@@ -136,3 +136,57 @@ def test_member_menu_works_from_the_keyboard_and_make_owner_asks_first(open_as):
     expect(alice.page.locator('[data-testid="member-item"][data-user-id="alice"]')).to_have_attribute("data-role", "Member")
     # No longer the owner: alice has nothing to do to bob.
     expect(row.get_by_test_id("member-menu-button")).to_have_count(0)
+
+
+def test_owner_renames_posts_an_announcement_and_mutes_everyone_from_the_settings(open_as):
+    alice, bob = open_as("alice"), open_as("bob")
+    group_id = make_group(alice, ["bob"])
+    open_group(alice, group_id)
+    open_group(bob, group_id)
+    alice.page.get_by_test_id("members-button").click()
+    alice.page.get_by_test_id("group-settings-button").click()
+    dialog = alice.page.get_by_test_id("group-settings-dialog")
+    expect(dialog.get_by_test_id("group-settings-name")).to_have_value("Admins")
+    dialog.get_by_test_id("group-settings-name").fill("Launch crew")
+    dialog.get_by_test_id("group-settings-notification").fill("Standup at 10")
+    dialog.get_by_test_id("group-settings-mute-all").check()
+    dialog.get_by_test_id("group-settings-submit").click()
+    expect(dialog).to_be_hidden()
+
+    expect(alice.page.locator("#group-name")).to_have_text("Launch crew")
+    expect(alice.page.get_by_test_id("group-notification")).to_have_text("Standup at 10")
+    expect(bob.page.locator("#chat-name")).to_have_text("Launch crew")
+    expect(bob.page.get_by_test_id("composer-notice")).to_have_text("Only admins can send messages while everyone is muted")
+
+    # bob, an ordinary member of a Public group, has no settings and cannot dismiss.
+    bob.page.get_by_test_id("members-button").click()
+    expect(bob.page.get_by_test_id("group-notification")).to_have_text("Standup at 10")
+    expect(bob.page.get_by_test_id("group-settings-button")).to_be_hidden()
+    expect(bob.page.get_by_test_id("dismiss-group-button")).to_be_hidden()
+
+
+def test_a_refused_setting_is_shown_in_the_dialog(open_as):
+    alice = open_as("alice")
+    group_id = make_group(alice, ["bob"])
+    open_group(alice, group_id)
+    alice.page.get_by_test_id("members-button").click()
+    alice.page.get_by_test_id("group-settings-button").click()
+    dialog = alice.page.get_by_test_id("group-settings-dialog")
+    dialog.get_by_test_id("group-settings-introduction").fill("x" * 1000)
+    dialog.get_by_test_id("group-settings-submit").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()
+    expect(dialog).to_be_visible()
+
+
+def test_owner_dismisses_the_group_after_confirming(open_as):
+    alice, bob = open_as("alice"), open_as("bob")
+    group_id = make_group(alice, ["bob"])
+    open_group(alice, group_id)
+    open_group(bob, group_id)
+    alice.page.get_by_test_id("members-button").click()
+    alice.page.get_by_test_id("dismiss-group-button").click()
+    confirm = alice.page.get_by_test_id("confirm-dialog")
+    expect(confirm).to_contain_text("Dismiss Admins?")
+    confirm.locator("#dlg-confirm-ok").click()
+    expect(alice.page.get_by_test_id("member-panel")).to_be_hidden()
+    expect(bob.page.get_by_test_id("composer-notice")).to_have_text("You're no longer a member of this group.")

@@ -9,6 +9,7 @@ import { currentConversation, groupOf, groupTypeLabel } from "./conversations.js
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { $, avatar, el, fillAvatar, icon } from "./dom.js";
 import { errorText } from "./errors.js";
+import { renderGroupSettings, wireGroupSettings } from "./group-settings.js";
 import { isMuted, memberActions, memberMenuButton } from "./member-menu.js";
 import { noteMembers } from "./mute.js";
 import { rememberMembers } from "./names.js";
@@ -153,6 +154,7 @@ function renderMembersPanel() {
   $("members-more").hidden = !offset;
   const ownerStuck = role === "Owner" && type && type !== "Private";
   $("leave-btn").hidden = Boolean(ownerStuck);
+  renderGroupSettings(profile, role);
 }
 
 /** "Added bob. carol is already in the group. No such user: zed." */
@@ -239,4 +241,5 @@ export function wireMembersPanel() {
   $("add-member-form").addEventListener("submit", addMembers);
   $("leave-btn").addEventListener("click", leaveGroup);
   $("group-id-copy").addEventListener("click", copyGroupID);
+  wireGroupSettings();
 }

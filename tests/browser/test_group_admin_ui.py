@@ -31,6 +31,23 @@ def open_group(user, group_id):
     expect(user.page.get_by_test_id("composer-input")).to_be_enabled()
 
 
+def owner_with_panel(open_as, members):
+    """alice creates a group with ``members``, opens it and its group info panel."""
+    alice = open_as("alice")
+    group_id = make_group(alice, members)
+    open_group(alice, group_id)
+    alice.page.get_by_test_id("members-button").click()
+    return alice, group_id
+
+
+def owner_and_bob(open_as, members):
+    """As owner_with_panel, and bob has the group open."""
+    alice, group_id = owner_with_panel(open_as, members)
+    bob = open_as("bob")
+    open_group(bob, group_id)
+    return alice, bob, group_id
+
+
 def member_action(owner, user_id, testid):
     row = owner.page.locator(f'[data-testid="member-item"][data-user-id="{user_id}"]')
     row.get_by_test_id("member-menu-button").click()
@@ -41,11 +58,7 @@ def member_action(owner, user_id, testid):
 
 
 def test_owner_mutes_and_unmutes_bob_and_his_composer_follows_live(open_as):
-    alice, bob = open_as("alice"), open_as("bob")
-    group_id = make_group(alice, ["bob", "carol"])
-    open_group(alice, group_id)
-    open_group(bob, group_id)
-    alice.page.get_by_test_id("members-button").click()
+    alice, bob, group_id = owner_and_bob(open_as, ["bob", "carol"])
 
     row = member_action(alice, "bob", "member-mute-600")
     expect(row.get_by_test_id("member-muted")).to_have_text("Muted")
@@ -91,11 +104,10 @@ def test_a_member_muted_before_opening_the_chat_sees_it(open_as):
 
 
 def test_owner_makes_carol_admin_and_mute_all_spares_her(open_as):
-    alice, bob, carol = open_as("alice"), open_as("bob"), open_as("carol")
-    group_id = make_group(alice, ["bob", "carol"])
-    for user in (alice, bob, carol):
+    alice, group_id = owner_with_panel(open_as, ["bob", "carol"])
+    bob, carol = open_as("bob"), open_as("carol")
+    for user in (bob, carol):
         open_group(user, group_id)
-    alice.page.get_by_test_id("members-button").click()
 
     row = member_action(alice, "carol", "member-set-admin")
     expect(row).to_have_attribute("data-role", "Admin")
@@ -113,10 +125,7 @@ def test_owner_makes_carol_admin_and_mute_all_spares_her(open_as):
 
 
 def test_member_menu_works_from_the_keyboard_and_make_owner_asks_first(open_as):
-    alice = open_as("alice")
-    group_id = make_group(alice, ["bob"])
-    open_group(alice, group_id)
-    alice.page.get_by_test_id("members-button").click()
+    alice, group_id = owner_with_panel(open_as, ["bob"])
     row = alice.page.locator('[data-testid="member-item"][data-user-id="bob"]')
     button = row.get_by_role("button", name=re.compile("^Actions for "))
     button.focus()
@@ -139,11 +148,7 @@ def test_member_menu_works_from_the_keyboard_and_make_owner_asks_first(open_as):
 
 
 def test_owner_renames_posts_an_announcement_and_mutes_everyone_from_the_settings(open_as):
-    alice, bob = open_as("alice"), open_as("bob")
-    group_id = make_group(alice, ["bob"])
-    open_group(alice, group_id)
-    open_group(bob, group_id)
-    alice.page.get_by_test_id("members-button").click()
+    alice, bob, group_id = owner_and_bob(open_as, ["bob"])
     alice.page.get_by_test_id("group-settings-button").click()
     dialog = alice.page.get_by_test_id("group-settings-dialog")
     expect(dialog.get_by_test_id("group-settings-name")).to_have_value("Admins")
@@ -166,10 +171,7 @@ def test_owner_renames_posts_an_announcement_and_mutes_everyone_from_the_setting
 
 
 def test_a_refused_setting_is_shown_in_the_dialog(open_as):
-    alice = open_as("alice")
-    group_id = make_group(alice, ["bob"])
-    open_group(alice, group_id)
-    alice.page.get_by_test_id("members-button").click()
+    alice, group_id = owner_with_panel(open_as, ["bob"])
     alice.page.get_by_test_id("group-settings-button").click()
     dialog = alice.page.get_by_test_id("group-settings-dialog")
     dialog.get_by_test_id("group-settings-introduction").fill("x" * 1000)
@@ -179,11 +181,7 @@ def test_a_refused_setting_is_shown_in_the_dialog(open_as):
 
 
 def test_owner_dismisses_the_group_after_confirming(open_as):
-    alice, bob = open_as("alice"), open_as("bob")
-    group_id = make_group(alice, ["bob"])
-    open_group(alice, group_id)
-    open_group(bob, group_id)
-    alice.page.get_by_test_id("members-button").click()
+    alice, bob, group_id = owner_and_bob(open_as, ["bob"])
     alice.page.get_by_test_id("dismiss-group-button").click()
     confirm = alice.page.get_by_test_id("confirm-dialog")
     expect(confirm).to_contain_text("Dismiss Admins?")

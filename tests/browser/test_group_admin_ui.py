@@ -194,3 +194,23 @@ def test_owner_dismisses_the_group_after_confirming(open_as):
     confirm.locator("#dlg-confirm-ok").click()
     expect(alice.page.get_by_test_id("member-panel")).to_be_hidden()
     expect(bob.page.get_by_test_id("composer-notice")).to_have_text("You're no longer a member of this group.")
+
+
+def test_an_open_panel_follows_the_tips_live(open_as):
+    """bob's group info panel is open while alice, in her console, makes him admin and
+    posts an announcement: his panel shows both without a reload."""
+    alice, bob, group_id = owner_and_bob(open_as, ["bob"])
+    bob.page.get_by_test_id("members-button").click()
+    bob_row = bob.page.locator('[data-testid="member-item"][data-user-id="bob"]')
+    expect(bob_row).to_have_attribute("data-role", "Member")
+    alice.page.evaluate(
+        """async (groupID) => {
+          await chat.setGroupMemberRole({groupID, userID: 'bob', role: 'Admin'});
+          await chat.updateGroupProfile({groupID, notification: 'Standup at 10'});
+        }""",
+        group_id,
+    )
+    expect(bob_row).to_have_attribute("data-role", "Admin")
+    expect(bob.page.get_by_test_id("group-notification")).to_have_text("Standup at 10")
+    # An admin may edit the settings now.
+    expect(bob.page.get_by_test_id("group-settings-button")).to_be_visible()

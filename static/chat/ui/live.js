@@ -39,7 +39,7 @@ export function onMessageReceived(event) {
       addedToCurrent += 1;
       if (!chatIsShowing(m.conversationID) && !hiddenArrival) hiddenArrival = m;
     }
-    if (m.conversationID === state.members.groupID && isTip(m)) refreshMembersSoon();
+    if (isTip(m) && peerOf(m.conversationID) === state.members.groupID) refreshMembersSoon();
     if (isTip(m)) state.memberCache.delete(peerOf(m.conversationID));
   }
   for (const h of state.histories.values()) sortHistory(h);

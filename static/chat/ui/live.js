@@ -15,6 +15,7 @@ import { peerOf } from "../ids.js";
 import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
 import { $ } from "./dom.js";
 import { closeMembersPanel, refreshMembersSoon } from "./members.js";
+import { noteMuteTip } from "./mute.js";
 import { isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
@@ -28,6 +29,7 @@ export function onMessageReceived(event) {
   let hiddenArrival = null;
   for (const m of messages) {
     if (!m || !m.conversationID) continue;
+    if (isTip(m)) noteMuteTip(m);
     // Only histories that were opened are kept live; the others are fetched when opened.
     const h = state.histories.get(m.conversationID);
     if (!h) continue;
@@ -37,7 +39,7 @@ export function onMessageReceived(event) {
       addedToCurrent += 1;
       if (!chatIsShowing(m.conversationID) && !hiddenArrival) hiddenArrival = m;
     }
-    if (m.conversationID === state.members.groupID && isTip(m)) refreshMembersSoon();
+    if (isTip(m) && peerOf(m.conversationID) === state.members.groupID) refreshMembersSoon();
     if (isTip(m)) state.memberCache.delete(peerOf(m.conversationID));
   }
   for (const h of state.histories.values()) sortHistory(h);

@@ -9,6 +9,9 @@ import { currentConversation, groupOf, groupTypeLabel } from "./conversations.js
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { $, avatar, el, fillAvatar, icon } from "./dom.js";
 import { errorText } from "./errors.js";
+import { renderGroupSettings, wireGroupSettings } from "./group-settings.js";
+import { isMuted, memberActions, memberMenuButton } from "./member-menu.js";
+import { noteMembers } from "./mute.js";
 import { rememberMembers } from "./names.js";
 import { closeConversation } from "./navigation.js";
 import { chat, state } from "./state.js";
@@ -38,7 +41,7 @@ export function closeMembersPanel() {
 
 export const isMembersPanelOpen = () => !$("members-panel").hidden;
 
-async function reloadMembers() {
+export async function reloadMembers() {
   const groupID = state.members.groupID;
   if (!groupID) return;
   try {
@@ -48,6 +51,7 @@ async function reloadMembers() {
     state.members.list = listRes.data.memberList || [];
     state.members.offset = listRes.data.offset || 0;
     rememberMembers(state.members.list);
+    noteMembers(groupID, state.members.list);
     if (!state.members.offset) state.memberCache.set(groupID, { list: state.members.list, at: Date.now() });
   } catch (error) {
     if (state.members.groupID !== groupID) return;
@@ -104,7 +108,7 @@ function roleTag(role) {
   return null;
 }
 
-function memberItem(m, { type, role }) {
+function memberItem(m, { groupID, type, role }) {
   const display = m.nameCard || m.nick || m.userID;
   const isMe = m.userID === state.me.userID;
   const remove = mayRemove(type, role, m)
@@ -116,6 +120,8 @@ function memberItem(m, { type, role }) {
     avatar("md", { id: m.userID, name: display, url: m.avatar }),
     el("div", { class: "member-main" }, el("span", { class: "member-name", text: isMe ? `${display} (you)` : display }), el("span", { class: "member-id", text: "@" + m.userID })),
     roleTag(m.role),
+    isMuted(m) ? el("span", { class: "role-tag is-muted", "data-testid": "member-muted", text: "Muted" }) : null,
+    memberMenuButton(m, memberActions(m, { groupID, type, role })),
     remove,
   );
 }
@@ -144,10 +150,11 @@ function renderMembersPanel() {
   note.textContent = canAdd ? "" : "Only the owner and admins can add people to this group.";
 
   if (loading && !list.length) $("member-list").replaceChildren(el("li", { class: "history-edge" }, el("span", { class: "spinner" }), "Loading members…"));
-  else $("member-list").replaceChildren(...list.map((m) => memberItem(m, { type, role })));
+  else $("member-list").replaceChildren(...list.map((m) => memberItem(m, { groupID, type, role })));
   $("members-more").hidden = !offset;
   const ownerStuck = role === "Owner" && type && type !== "Private";
   $("leave-btn").hidden = Boolean(ownerStuck);
+  renderGroupSettings(profile, role);
 }
 
 /** "Added bob. carol is already in the group. No such user: zed." */
@@ -234,4 +241,5 @@ export function wireMembersPanel() {
   $("add-member-form").addEventListener("submit", addMembers);
   $("leave-btn").addEventListener("click", leaveGroup);
   $("group-id-copy").addEventListener("click", copyGroupID);
+  wireGroupSettings();
 }

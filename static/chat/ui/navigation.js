@@ -25,6 +25,7 @@ import { $, el, fillAvatar, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { markRead } from "./live.js";
 import { closeMembersPanel, openMembersPanel } from "./members.js";
+import { learnSelfMute, muteNoticeFor, onMuteChange } from "./mute.js";
 import { fillViewport, historyOf, loadOlder, renderMessages } from "./messages.js";
 import { exitSelect, updateSelectBar } from "./select.js";
 import { NARROW, chat, state } from "./state.js";
@@ -205,9 +206,13 @@ function updateComposerAvailability(conv) {
     confirmMembership(groupID);
   } else if (conv.type !== GROUP && conv.type !== C2C) {
     notice = "This conversation is read-only.";
+  } else if (groupID) {
+    notice = muteNoticeFor(groupID);
+    learnSelfMute(groupID);
   }
   $("composer-notice").textContent = notice;
   $("composer-notice").hidden = !notice;
+  $("composer-input").disabled = Boolean(notice);
   if (notice) exitSelect();
   updateSelectBar();
 }
@@ -232,6 +237,7 @@ function confirmMembership(groupID) {
 }
 
 export function wireChatHeader() {
+  onMuteChange(rerenderChatHeader);
   $("back-btn").addEventListener("click", goBack);
   $("chat-title").addEventListener("click", () => {
     const conv = currentConversation();

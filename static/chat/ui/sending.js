@@ -7,9 +7,10 @@
  */
 
 import { mergeMessages, removeMessage } from "../history.js";
-import { conversationTypeOf, peerOf } from "../ids.js";
+import { GROUP, conversationTypeOf, peerOf } from "../ids.js";
 import { errorText, knownErrorText } from "./errors.js";
 import { historyOf, renderMessages } from "./messages.js";
+import { learnSelfMute, muteNoticeFor } from "./mute.js";
 import { chat, state } from "./state.js";
 import { clearErrorToasts, toast } from "./toast.js";
 
@@ -29,8 +30,16 @@ export function insertOutgoing(conversationID, message) {
   if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
 }
 
+const MUTED = 10017;
+
 /** What a failed send says: in the toast, and in the bubble when it says more than "not sent". */
-function failureText(message, error) {
+async function failureText(message, error) {
+  if (error && error.code === MUTED && message.conversationType === GROUP) {
+    // The mute is news to this tab: read when it ends, and say it as the composer does.
+    await learnSelfMute(message.to, { again: true });
+    const notice = muteNoticeFor(message.to);
+    if (notice) return notice;
+  }
   // tim.js reports a failed image upload as 2251 ("no image selected"); here the image was there.
   if (message.type === "TIMImageElem" && error && error.code === 2251) return "The image couldn't be uploaded. Check your connection, then retry.";
   return errorText(error, "The message couldn't be sent.");
@@ -50,7 +59,7 @@ export async function deliver(conversationID, message, call, { retry = false } =
     sent = true;
   } catch (error) {
     if (message.status !== "fail") message.status = "fail";
-    const text = failureText(message, error);
+    const text = await failureText(message, error);
     if (saysMoreThanNotSent(error)) h.errors.set(message.ID, text);
     mergeMessages(h, [message]);
     toast(text, { error: true });

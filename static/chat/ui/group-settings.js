@@ -1,0 +1,78 @@
+/*
+ * The group's settings from the group info panel: name, introduction, announcement
+ * and mute-all (updateGroupProfile, docs/PROTOCOL.md §5.25), and dismissing the group
+ * (§5.29, the owner; not a Work group). The buttons show to whom the server allows
+ * them; the server decides, and a refusal is shown in words.
+ */
+
+import { confirmAction, openDialog, wireDialog } from "./dialogs.js";
+import { $ } from "./dom.js";
+import { errorText } from "./errors.js";
+import { closeMembersPanel, reloadMembers } from "./members.js";
+import { chat, state } from "./state.js";
+import { toast } from "./toast.js";
+
+const WORK = "Private";
+const TEXT_FIELDS = ["name", "introduction", "notification"];
+let shownRole = ""; // the user's role as the panel last showed it
+
+/** Shows the announcement and the buttons the user's role allows (members panel render). */
+export function renderGroupSettings(profile, role) {
+  shownRole = role;
+  const moderator = role === "Owner" || role === "Admin";
+  $("group-notification").textContent = profile.notification || "";
+  $("group-notification").hidden = !profile.notification;
+  // In a Work group every member edits the profile; elsewhere the owner and admins.
+  $("group-edit-btn").hidden = !(moderator || (profile.type === WORK && role));
+  $("dismiss-btn").hidden = !(role === "Owner" && profile.type && profile.type !== WORK);
+}
+
+function openSettings() {
+  const profile = state.members.profile || {};
+  openDialog("dlg-group-settings", (dialog) => {
+    const form = dialog.querySelector("form");
+    for (const name of TEXT_FIELDS) form.elements[name].value = profile[name] || "";
+    form.elements.muteAllMembers.checked = Boolean(profile.muteAllMembers);
+    $("group-settings-mute-all").hidden = profile.type === WORK || (shownRole !== "Owner" && shownRole !== "Admin");
+  });
+}
+
+/** Sends only what changed (a field left out is kept by the server). */
+async function saveSettings(form) {
+  const profile = state.members.profile || {};
+  const groupID = state.members.groupID;
+  const changes = {};
+  for (const name of TEXT_FIELDS) {
+    const value = name === "name" ? form.elements[name].value.trim() : form.elements[name].value;
+    if (value !== (profile[name] || "")) changes[name] = value;
+  }
+  if (changes.name === "") throw "Give the group a name.";
+  if (!$("group-settings-mute-all").hidden && form.elements.muteAllMembers.checked !== Boolean(profile.muteAllMembers)) {
+    changes.muteAllMembers = form.elements.muteAllMembers.checked;
+  }
+  if (!Object.keys(changes).length) return true;
+  await chat.updateGroupProfile({ groupID, ...changes });
+  toast("Group settings saved.");
+  await reloadMembers();
+  return true;
+}
+
+async function dismissGroup() {
+  const groupID = state.members.groupID;
+  const groupName = (state.members.profile && state.members.profile.name) || groupID;
+  const text = `${groupName} ends for everyone: nobody can send to it any more. Members keep its history.`;
+  if (!(await confirmAction({ title: `Dismiss ${groupName}?`, text, ok: "Dismiss group" }))) return;
+  try {
+    await chat.dismissGroup(groupID);
+    toast(`${groupName} was dismissed.`);
+    closeMembersPanel();
+  } catch (error) {
+    toast(errorText(error, "The group couldn't be dismissed."), { error: true });
+  }
+}
+
+export function wireGroupSettings() {
+  $("group-edit-btn").addEventListener("click", openSettings);
+  $("dismiss-btn").addEventListener("click", dismissGroup);
+  wireDialog("dlg-group-settings", saveSettings);
+}

@@ -201,6 +201,11 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
     return _group_and_member(user, args.groupID, member)
 
 
+def op_set_group_member_name_card(user, args: schemas.SetGroupMemberNameCard, origin):
+    member = actions.set_member_name_card(user, args.groupID, args.userID, args.nameCard)
+    return _group_and_member(user, args.groupID, member)
+
+
 def op_change_group_owner(user, args: schemas.ChangeGroupOwner, origin):
     group = actions.change_group_owner(user, args.groupID, args.newOwnerID)
     return {"group": groups.get_group_profile(user, group.group_id)}
@@ -257,6 +262,7 @@ HANDLERS = {
     "setGroupMemberMuteTime": op_set_group_member_mute_time,
     "changeGroupOwner": op_change_group_owner,
     "dismissGroup": op_dismiss_group,
+    "setGroupMemberNameCard": op_set_group_member_name_card,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -270,6 +270,11 @@ class SetGroupMemberMuteTime(GroupMemberArgs):
     muteTime: described(Annotated[int, Meta(ge=0, lt=2**32)], "seconds from now, at most 2^32 − 1; `0` unmutes")
 
 
+class SetGroupMemberNameCard(GroupArgs):
+    nameCard: described(str, 'at most 50 bytes (UTF-8); `""` clears it')
+    userID: described(UserID | None, "a member of the group; left out: yourself") = None
+
+
 class ChangeGroupOwner(GroupArgs):
     newOwnerID: described(UserID, "a member of the group, not the owner")
 
@@ -309,6 +314,7 @@ OPS: dict[str, type[Args]] = {
     "setGroupMemberMuteTime": SetGroupMemberMuteTime,
     "changeGroupOwner": ChangeGroupOwner,
     "dismissGroup": GroupArgs,
+    "setGroupMemberNameCard": SetGroupMemberNameCard,
 }
 
 

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from messaging import actions, rules
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, set_role  # noqa: F401
+from tests.conftest import make_user
 from tests.test_group_admin_events import apply_events, comparable, state
 from tests.ws import events_named
 
@@ -216,6 +217,67 @@ async def test_a_non_member_and_a_work_group_cannot_mute(open_tab, alice, bob, d
     a, d = await open_tab(alice), await open_tab(dave)
     await refused(a, 10007, "setGroupMemberMuteTime", groupID="g1", userID="bob", muteTime=60)
     await refused(d, 10007, "setGroupMemberMuteTime", groupID="g1", userID="bob", muteTime=60)
+
+
+# --- setGroupMemberNameCard ----------------------------------------------------------------
+
+
+async def test_a_member_sets_their_own_name_card_and_every_member_gets_tip_7(open_tab, alice, bob, carol):
+    await arrange(alice)
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+
+    reply = await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bobby")
+
+    assert (reply["member"]["userID"], reply["member"]["nameCard"]) == ("bob", "Bobby")
+    for tab in (a, b, c):
+        [tip] = tips(await tab.drain(settle=0.3))
+        assert (tip["operationType"], tip["memberList"]) == (
+            rules.TIP_MEMBER_PROFILE_UPDATED,
+            [{"userID": "bob", "nick": "Bob", "avatar": "", "nameCard": "Bobby"}],
+        )
+    members = {m["userID"]: m for m in (await c.request("getGroupMemberList", groupID="g1"))["memberList"]}
+    assert members["bob"]["nameCard"] == "Bobby"
+    assert (await b.request("setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="Bobby"))["member"][
+        "nameCard"
+    ] == "Bobby"
+    assert tips(await c.drain(settle=0.3)) == []  # unchanged: no tip
+
+
+async def test_who_may_set_whose_name_card(open_tab, alice, bob, carol, dave):
+    await arrange(alice, members=["bob", "carol", "dave"], admins=[bob, carol])
+    a, b, d = await open_tab(alice), await open_tab(bob), await open_tab(dave)
+    outsider = await open_tab(await database_sync_to_async(make_user)("erin"))
+
+    assert (await b.request("setGroupMemberNameCard", groupID="g1", userID="dave", nameCard="D"))["member"]["nameCard"] == "D"
+    await refused(b, 10007, "setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="C")
+    await refused(b, 10007, "setGroupMemberNameCard", groupID="g1", userID="alice", nameCard="A")
+    await refused(d, 10007, "setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="B")
+    await refused(outsider, 10007, "setGroupMemberNameCard", groupID="g1", nameCard="E")
+    assert (await a.request("setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="C"))["member"]["nameCard"] == "C"
+    await refused(a, 2623, "setGroupMemberNameCard", groupID="g1", userID="nobody", nameCard="N")
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1", nameCard="x" * 51)
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1", nameCard="é" * 26)
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1")
+    await refused(a, 10010, "setGroupMemberNameCard", groupID="nope", nameCard="A")
+    await refused(a, 2602, "setGroupMemberNameCard", groupID="", nameCard="A")
+    assert (await a.request("setGroupMemberNameCard", groupID="g1", nameCard="x" * 50))["member"]["nameCard"] == "x" * 50
+
+
+@pytest.mark.parametrize("viewer", ["bob", "carol"])
+async def test_name_card_events_applied_to_the_old_state_equal_a_fresh_fetch(open_tab, alice, bob, carol, viewer):
+    await arrange(alice)
+    a, b = await open_tab(alice), await open_tab(bob)
+    tab = b if viewer == "bob" else await open_tab(carol)
+    old = await state(tab)
+
+    await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bobby")
+    await a.request("setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="Cee")
+    await a.request("setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="")
+
+    events = await tab.drain(settle=0.3)
+    fresh = await state(tab)
+    assert comparable(apply_events(old, events)) == comparable(fresh)
+    assert {m["userID"]: m["nameCard"] for m in fresh["members"]} == {"alice": "", "bob": "", "carol": "Cee"}
 
 
 # --- state replay ---------------------------------------------------------------------------

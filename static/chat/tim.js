@@ -1726,6 +1726,14 @@
     return this._call('dismissGroup', { groupID: groupID });
   };
 
+  /** The SDK's setGroupMemberNameCard({groupID, userID?, nameCard}): resolves {group, member}. */
+  Chat.prototype.setGroupMemberNameCard = function (options) {
+    options = options || {};
+    var args = { groupID: options.groupID, nameCard: options.nameCard };
+    if (options.userID) args.userID = options.userID;
+    return this._call('setGroupMemberNameCard', args);
+  };
+
   Chat.prototype.getUserProfile = function (options) {
     return this._call('getUserProfile', { userIDList: (options && options.userIDList) || [] });
   };

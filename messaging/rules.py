@@ -115,6 +115,7 @@ TIP_MEMBER_CANCELED_ADMIN = 5
 TIP_GROUP_PROFILE_UPDATED = 6
 TIP_MEMBER_PROFILE_UPDATED = 7
 MAX_NAME_CARD_BYTES = 50  # a member's group name card (TIM.md 6.3)
+MAX_MEMBER_PROFILE_IDS = 50  # getGroupMemberProfile's userIDList (the vendor's Web SDK reference)
 # TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
 NOTICE_GROUP_DISMISSED = 5
 

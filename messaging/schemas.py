@@ -275,6 +275,12 @@ class SetGroupMemberNameCard(GroupArgs):
     userID: described(UserID | None, "a member of the group; left out: yourself") = None
 
 
+class GetGroupMemberProfile(GroupArgs):
+    userIDList: described(
+        Annotated[list[UserID], Meta(min_length=1, max_length=rules.MAX_MEMBER_PROFILE_IDS)], "required; 1 to 50 userIDs"
+    )
+
+
 class ChangeGroupOwner(GroupArgs):
     newOwnerID: described(UserID, "a member of the group, not the owner")
 
@@ -315,6 +321,8 @@ OPS: dict[str, type[Args]] = {
     "changeGroupOwner": ChangeGroupOwner,
     "dismissGroup": GroupArgs,
     "setGroupMemberNameCard": SetGroupMemberNameCard,
+    "getGroupMemberProfile": GetGroupMemberProfile,
+    "searchGroupByID": GroupArgs,
 }
 
 

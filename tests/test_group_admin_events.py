@@ -72,6 +72,10 @@ def apply_tip(new, message):
         for entry in tip["memberList"]:
             if "nameCard" in entry:
                 members[entry["userID"]]["nameCard"] = entry["nameCard"]
+                # The held messages show the sender's current card (tim.js does the same).
+                for held in new["history"]:
+                    if held["to"] == message["to"] and held["from"] == entry["userID"]:
+                        held["nameCard"] = entry["nameCard"]
             if "muteTime" in entry:
                 mute = entry["muteTime"]
                 members[entry["userID"]]["muteUntil"] = message["time"] + mute if mute else 0
@@ -87,7 +91,7 @@ def comparable(state):
         ),
         key=lambda c: c["conversationID"],
     )
-    history = [(m["ID"], m["sequence"], m["payload"]) for m in state["history"]]
+    history = [(m["ID"], m["sequence"], m["payload"], m["nameCard"]) for m in state["history"]]
     return {"groups": state["groups"], "members": members, "conversations": conversations, "history": history}
 
 

@@ -201,6 +201,19 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
     return _group_and_member(user, args.groupID, member)
 
 
+def op_set_group_member_name_card(user, args: schemas.SetGroupMemberNameCard, origin):
+    member = actions.set_member_name_card(user, args.groupID, args.userID, args.nameCard)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_get_group_member_profile(user, args: schemas.GetGroupMemberProfile, origin):
+    return groups.get_group_member_profile(user, args.groupID, list(args.userIDList))
+
+
+def op_search_group_by_id(user, args: schemas.GroupArgs, origin):
+    return {"group": groups.search_group_by_id(user, args.groupID)}
+
+
 def op_change_group_owner(user, args: schemas.ChangeGroupOwner, origin):
     group = actions.change_group_owner(user, args.groupID, args.newOwnerID)
     return {"group": groups.get_group_profile(user, group.group_id)}
@@ -257,6 +270,9 @@ HANDLERS = {
     "setGroupMemberMuteTime": op_set_group_member_mute_time,
     "changeGroupOwner": op_change_group_owner,
     "dismissGroup": op_dismiss_group,
+    "setGroupMemberNameCard": op_set_group_member_name_card,
+    "getGroupMemberProfile": op_get_group_member_profile,
+    "searchGroupByID": op_search_group_by_id,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -114,6 +114,8 @@ TIP_MEMBER_SET_ADMIN = 4
 TIP_MEMBER_CANCELED_ADMIN = 5
 TIP_GROUP_PROFILE_UPDATED = 6
 TIP_MEMBER_PROFILE_UPDATED = 7
+MAX_NAME_CARD_BYTES = 50  # a member's group name card (TIM.md 6.3)
+MAX_MEMBER_PROFILE_IDS = 50  # getGroupMemberProfile's userIDList (the vendor's Web SDK reference)
 # TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
 NOTICE_GROUP_DISMISSED = 5
 
@@ -139,6 +141,7 @@ TIP_TEMPLATES = {
     "6.muteAllMembers.off": "{operator} unmuted all members",
     "7.mute": "{operator} muted {objects} for {duration}",
     "7.unmute": "{operator} unmuted {objects}",
+    "7.nameCard": "{operator} changed the group name card of {objects}",
 }
 # For a profile tip (6) the first of these fields that newGroupProfile holds names its sentence.
 TIP_PROFILE_FIELDS = ("ownerID", "name", "muteAllMembers", "notification", "introduction", "avatar")
@@ -164,6 +167,8 @@ def tip_key(payload: dict) -> str:
         muted = [m for m in payload.get("memberList") or [] if isinstance(m.get("muteTime"), int)]
         if muted:
             return "7.mute" if muted[0]["muteTime"] > 0 else "7.unmute"
+        if any("nameCard" in m for m in payload.get("memberList") or []):
+            return "7.nameCard"
         return ""
     key = str(op)
     return key if key in TIP_TEMPLATES else ""

@@ -270,6 +270,17 @@ class SetGroupMemberMuteTime(GroupMemberArgs):
     muteTime: described(Annotated[int, Meta(ge=0, lt=2**32)], "seconds from now, at most 2^32 − 1; `0` unmutes")
 
 
+class SetGroupMemberNameCard(GroupArgs):
+    nameCard: described(str, 'at most 50 bytes (UTF-8); `""` clears it')
+    userID: described(UserID | None, "a member of the group; left out: yourself") = None
+
+
+class GetGroupMemberProfile(GroupArgs):
+    userIDList: described(
+        Annotated[list[UserID], Meta(min_length=1, max_length=rules.MAX_MEMBER_PROFILE_IDS)], "required; 1 to 50 userIDs"
+    )
+
+
 class ChangeGroupOwner(GroupArgs):
     newOwnerID: described(UserID, "a member of the group, not the owner")
 
@@ -309,6 +320,9 @@ OPS: dict[str, type[Args]] = {
     "setGroupMemberMuteTime": SetGroupMemberMuteTime,
     "changeGroupOwner": ChangeGroupOwner,
     "dismissGroup": GroupArgs,
+    "setGroupMemberNameCard": SetGroupMemberNameCard,
+    "getGroupMemberProfile": GetGroupMemberProfile,
+    "searchGroupByID": GroupArgs,
 }
 
 

@@ -51,8 +51,9 @@ def _shown(msg: Message):
     return msg.payload, msg.cloud_custom_data, msg.at_user_list or [], message_for_show(msg.type, msg.payload), None
 
 
-def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
-    """The viewer-independent SDK Message. ``to`` is the receiver's userID (C2C) or the groupID."""
+def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str, name_card: str = ""):
+    """The viewer-independent SDK Message. ``to`` is the receiver's userID (C2C) or the groupID;
+    ``name_card`` the sender's current card in that group (queries.name_cards for a page)."""
     payload, cloud_custom_data, at_user_list, for_show, revoked_by = _shown(msg)
     message = {
         "ID": msg.msg_id,
@@ -63,7 +64,7 @@ def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str):
         "from": sender.username if sender else "",
         "nick": sender.nick if sender else "",
         "avatar": sender.avatar if sender else "",
-        "nameCard": "",
+        "nameCard": name_card,
         "time": epoch(msg.created_at),
         "clientTime": msg.client_time,
         "sequence": msg.seq,
@@ -190,7 +191,7 @@ def last_message_from_message(message: dict):
     return {
         "ID": message["ID"],
         "nick": message["nick"],
-        "nameCard": message["nameCard"],
+        "nameCard": "",  # as getConversationList's lastMessage: the list reads no cards
         "lastTime": message["time"],
         "lastSequence": message["sequence"],
         "fromAccount": message["from"],

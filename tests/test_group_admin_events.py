@@ -60,7 +60,7 @@ def apply_events(old, events):
 
 
 def apply_tip(new, message):
-    """What a group tip says about the member list (roles, mutes)."""
+    """What a group tip says about the member list (roles, mutes, name cards)."""
     if message["type"] != rules.GROUP_TIP:
         return
     tip = message["payload"]
@@ -70,8 +70,15 @@ def apply_tip(new, message):
             members[user_id]["role"] = "Admin" if tip["operationType"] == rules.TIP_MEMBER_SET_ADMIN else "Member"
     if tip["operationType"] == rules.TIP_MEMBER_PROFILE_UPDATED:
         for entry in tip["memberList"]:
-            mute = entry["muteTime"]
-            members[entry["userID"]]["muteUntil"] = message["time"] + mute if mute else 0
+            if "nameCard" in entry:
+                members[entry["userID"]]["nameCard"] = entry["nameCard"]
+                # The held messages show the sender's current card (tim.js does the same).
+                for held in new["history"]:
+                    if held["to"] == message["to"] and held["from"] == entry["userID"]:
+                        held["nameCard"] = entry["nameCard"]
+            if "muteTime" in entry:
+                mute = entry["muteTime"]
+                members[entry["userID"]]["muteUntil"] = message["time"] + mute if mute else 0
 
 
 def comparable(state):
@@ -84,7 +91,7 @@ def comparable(state):
         ),
         key=lambda c: c["conversationID"],
     )
-    history = [(m["ID"], m["sequence"], m["payload"]) for m in state["history"]]
+    history = [(m["ID"], m["sequence"], m["payload"], m["nameCard"]) for m in state["history"]]
     return {"groups": state["groups"], "members": members, "conversations": conversations, "history": history}
 
 

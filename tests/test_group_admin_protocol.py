@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from messaging import actions, rules
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, set_role  # noqa: F401
+from tests.conftest import make_user
 from tests.test_group_admin_events import apply_events, comparable, state
 from tests.ws import events_named
 
@@ -218,6 +219,93 @@ async def test_a_non_member_and_a_work_group_cannot_mute(open_tab, alice, bob, d
     await refused(d, 10007, "setGroupMemberMuteTime", groupID="g1", userID="bob", muteTime=60)
 
 
+async def viewing(open_tab, alice, bob, carol, viewer):
+    """The group, alice's and bob's tabs, the viewer's tab and its state before the ops."""
+    await arrange(alice)
+    a, b = await open_tab(alice), await open_tab(bob)
+    tab = b if viewer == "bob" else await open_tab(carol)
+    return a, b, tab, await state(tab)
+
+
+# --- setGroupMemberNameCard ----------------------------------------------------------------
+
+
+async def test_a_member_sets_their_own_name_card_and_every_member_gets_tip_7(open_tab, alice, bob, carol):
+    await arrange(alice)
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+
+    reply = await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bobby")
+
+    assert (reply["member"]["userID"], reply["member"]["nameCard"]) == ("bob", "Bobby")
+    for tab in (a, b, c):
+        [tip] = tips(await tab.drain(settle=0.3))
+        assert (tip["operationType"], tip["memberList"]) == (
+            rules.TIP_MEMBER_PROFILE_UPDATED,
+            [{"userID": "bob", "nick": "Bob", "avatar": "", "nameCard": "Bobby"}],
+        )
+    members = {m["userID"]: m for m in (await c.request("getGroupMemberList", groupID="g1"))["memberList"]}
+    assert members["bob"]["nameCard"] == "Bobby"
+    assert (await b.request("setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="Bobby"))["member"][
+        "nameCard"
+    ] == "Bobby"
+    assert tips(await c.drain(settle=0.3)) == []  # unchanged: no tip
+
+
+async def test_a_message_carries_its_senders_current_name_card_live_in_history_and_in_sync(open_tab, alice, bob, carol):
+    await arrange(alice)
+    b, c = await open_tab(bob), await open_tab(carol)
+    cursors = {x["conversationID"]: x["syncCursor"] for x in (await c.request("getConversationList"))["conversationList"]}
+    await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bobby")
+    message = {"to": "g1", "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "hi"}}
+
+    sent = (await b.request("sendMessage", message=message))["message"]
+
+    assert sent["nameCard"] == "Bobby"
+    received = [m for batch in events_named(await c.drain(settle=0.3), "MESSAGE_RECEIVED") for m in batch]
+    assert [m["nameCard"] for m in received if m["type"] == "TIMTextElem"] == ["Bobby"]
+    await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bob B")
+    history = (await c.request("getMessageList", conversationID="GROUPg1"))["messageList"]
+    assert [m["nameCard"] for m in history if m["type"] == "TIMTextElem"] == ["Bob B"]  # the current card
+    [synced] = (await c.request("sync", cursors=cursors))["conversations"]
+    assert [m["nameCard"] for m in synced["messageList"] if m["type"] == "TIMTextElem"] == ["Bob B"]
+
+
+async def test_who_may_set_whose_name_card(open_tab, alice, bob, carol, dave):
+    await arrange(alice, members=["bob", "carol", "dave"], admins=[bob, carol])
+    a, b, d = await open_tab(alice), await open_tab(bob), await open_tab(dave)
+    outsider = await open_tab(await database_sync_to_async(make_user)("erin"))
+
+    assert (await b.request("setGroupMemberNameCard", groupID="g1", userID="dave", nameCard="D"))["member"]["nameCard"] == "D"
+    await refused(b, 10007, "setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="C")
+    await refused(b, 10007, "setGroupMemberNameCard", groupID="g1", userID="alice", nameCard="A")
+    await refused(d, 10007, "setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="B")
+    await refused(outsider, 10007, "setGroupMemberNameCard", groupID="g1", nameCard="E")
+    assert (await a.request("setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="C"))["member"]["nameCard"] == "C"
+    await refused(a, 2623, "setGroupMemberNameCard", groupID="g1", userID="nobody", nameCard="N")
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1", nameCard="x" * 51)
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1", nameCard="é" * 26)
+    await refused(a, 10004, "setGroupMemberNameCard", groupID="g1")
+    await refused(a, 10010, "setGroupMemberNameCard", groupID="nope", nameCard="A")
+    await refused(a, 2602, "setGroupMemberNameCard", groupID="", nameCard="A")
+    assert (await a.request("setGroupMemberNameCard", groupID="g1", nameCard="x" * 50))["member"]["nameCard"] == "x" * 50
+
+
+@pytest.mark.parametrize("viewer", ["bob", "carol"])
+async def test_name_card_events_applied_to_the_old_state_equal_a_fresh_fetch(open_tab, alice, bob, carol, viewer):
+    a, b, tab, old = await viewing(open_tab, alice, bob, carol, viewer)
+
+    await b.request("setGroupMemberNameCard", groupID="g1", nameCard="Bobby")
+    await a.request("setGroupMemberNameCard", groupID="g1", userID="carol", nameCard="Cee")
+    message = {"to": "g1", "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "hi"}}
+    await (await open_tab(bob)).request("sendMessage", message=message)  # another tab: the viewer's gets the event
+    await a.request("setGroupMemberNameCard", groupID="g1", userID="bob", nameCard="")
+
+    events = await tab.drain(settle=0.3)
+    fresh = await state(tab)
+    assert comparable(apply_events(old, events)) == comparable(fresh)
+    assert {m["userID"]: m["nameCard"] for m in fresh["members"]} == {"alice": "", "bob": "", "carol": "Cee"}
+
+
 # --- state replay ---------------------------------------------------------------------------
 
 
@@ -238,10 +326,7 @@ def group_profiles(state):
 
 @pytest.mark.parametrize("viewer", ["bob", "carol"])
 async def test_admin_ops_events_applied_to_the_old_state_equal_a_fresh_fetch(open_tab, alice, bob, carol, viewer):
-    await arrange(alice)
-    a, b = await open_tab(alice), await open_tab(bob)
-    tab = b if viewer == "bob" else await open_tab(carol)
-    old = await state(tab)
+    a, b, tab, old = await viewing(open_tab, alice, bob, carol, viewer)
 
     await a.request("updateGroupProfile", groupID="g1", name="Launch", avatar="/media/g.png", muteAllMembers=True)
     await a.request("setGroupMemberRole", groupID="g1", userID="bob", role="Admin")
@@ -391,3 +476,41 @@ async def test_every_members_group_list_follows_the_member_count(open_tab, alice
     assert applied["groups"] == fresh["groups"]
     assert fresh["groups"][0]["memberCount"] == len(fresh["members"]) == 4
     assert comparable(applied)["history"] == comparable(fresh)["history"]
+
+
+# --- getGroupMemberProfile ------------------------------------------------------------------
+
+
+async def test_get_group_member_profile_gives_the_named_members_to_members_only(open_tab, alice, bob, carol, dave):
+    await arrange(alice)
+    await database_sync_to_async(actions.set_member_name_card)(carol, "g1", None, "Cee")
+    b, d = await open_tab(bob), await open_tab(dave)
+
+    reply = await b.request("getGroupMemberProfile", groupID="g1", userIDList=["carol", "nobody", "dave", "alice"])
+
+    assert [(m["userID"], m["nameCard"], m["role"]) for m in reply["memberList"]] == [
+        ("carol", "Cee", "Member"),
+        ("alice", "", "Owner"),
+    ]
+    await refused(d, 10007, "getGroupMemberProfile", groupID="g1", userIDList=["carol"])
+    await refused(b, 10004, "getGroupMemberProfile", groupID="g1", userIDList=[])
+    await refused(b, 10004, "getGroupMemberProfile", groupID="g1", userIDList=[f"u{i}" for i in range(51)])
+    await refused(b, 10010, "getGroupMemberProfile", groupID="nope", userIDList=["carol"])
+    await refused(b, 2602, "getGroupMemberProfile", groupID="", userIDList=["carol"])
+
+
+# --- searchGroupByID ------------------------------------------------------------------------
+
+
+async def test_search_group_by_id_shows_a_public_group_to_anyone_and_a_work_group_to_no_stranger(open_tab, alice, bob, dave):
+    await arrange(alice)
+    d = await open_tab(dave)
+
+    group = (await d.request("searchGroupByID", groupID="g1"))["group"]
+
+    assert (group["groupID"], group["type"], group["ownerID"]) == ("g1", "Public", "alice") and "selfInfo" not in group
+    await database_sync_to_async(make_group)(alice, group_type="Private", group_id="w1", members=["bob"])
+    await refused(d, 10010, "searchGroupByID", groupID="w1")  # as if it did not exist: nothing leaks
+    await refused(d, 10010, "searchGroupByID", groupID="nope")
+    await refused(d, 2602, "searchGroupByID", groupID="")
+    assert (await (await open_tab(bob)).request("searchGroupByID", groupID="w1"))["group"]["groupID"] == "w1"

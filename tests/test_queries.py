@@ -6,7 +6,7 @@ from messaging import actions
 from messaging.errors import ChatError
 from messaging.models import Group
 from messaging.queries.conversation_list import get_conversation_list, get_total_unread_count
-from messaging.queries.groups import get_group_list, get_group_member_list
+from messaging.queries.groups import get_group_list, get_group_member_list, get_group_member_profile, search_group_by_id
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
     fast_passwords,  # noqa: F401
@@ -56,15 +56,21 @@ def test_message_list_page_after_a_cursor_is_3_queries(alice, bob, django_assert
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_group_message_list_is_2_queries(alice, bob, carol, django_assert_num_queries, n):
+def test_group_message_list_is_3_queries(alice, bob, carol, django_assert_num_queries, n):
+    """The conversation, the page, the page's senders' name cards (one query, not one per message)."""
     make_group(alice, members=["bob", "carol"])
+    actions.set_member_name_card(carol, "g1", None, "Cee")
     for i in range(n):
         send_group_text((alice, bob, carol)[i % 3], "g1", f"m{i}")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         page = get_message_list(bob, "GROUPg1")
 
-    assert {m["from"] for m in page["messageList"]} == {"alice", "bob", "carol"}
+    assert {(m["from"], m["nameCard"]) for m in page["messageList"] if m["type"] == "TIMTextElem"} == {
+        ("alice", ""),
+        ("bob", ""),
+        ("carol", "Cee"),
+    }
 
 
 def populate_conversations(user, n):
@@ -121,6 +127,28 @@ def test_group_member_list_is_3_queries(alice, django_assert_num_queries, n):
 
     assert len(result["memberList"]) == n + 1
     assert result["memberList"][0] == {**result["memberList"][0], "userID": "alice", "role": "Owner"}
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_member_profile_is_3_queries(alice, django_assert_num_queries, n):
+    peers = bulk_users("peer", n)
+    make_group(alice, group_type="Public", members=[p.username for p in peers])
+    asked = [p.username for p in peers][:50]
+
+    with django_assert_num_queries(3):  # group; the caller's membership; the named members with their users
+        result = get_group_member_profile(alice, "g1", asked)
+
+    assert [m["userID"] for m in result["memberList"]] == asked
+
+
+def test_search_group_by_id_is_1_query_and_2_for_a_work_group(alice, bob, django_assert_num_queries):
+    make_group(alice, group_type="Public", members=["bob"])
+    make_group(alice, group_type="Private", group_id="w1", members=["bob"])
+
+    with django_assert_num_queries(1):  # the group with its owner and thread
+        search_group_by_id(bob, "g1")
+    with django_assert_num_queries(2):  # + the caller's membership
+        search_group_by_id(bob, "w1")
 
 
 # --- message list pagination -----------------------------------------------------------

@@ -208,6 +208,7 @@ def test_a_page_is_a_fixed_number_of_queries(alice, bob, carol, dave, django_ass
     groups_made = conversations - len(peers)
     for n in range(groups_made):
         make_group(alice, group_id=f"g{n}", members=["bob"])
+        actions.set_member_name_card(alice, f"g{n}", None, "Al")
     for peer in peers:
         send_text(peer, "bob", "hi")
     cursors = cursors_of(bob)
@@ -219,7 +220,10 @@ def test_a_page_is_a_fixed_number_of_queries(alice, bob, carol, dave, django_ass
     new_cursors = dict(cursors)
     new_cursors.pop(next(iter(new_cursors)))  # one conversation new to the client
 
-    # conversations; named changes; new conversations' messages; the list (rows, mentions); groups.
-    with django_assert_num_queries(6):
+    # conversations; named changes; new conversations' messages; the group messages' senders'
+    # name cards (one for all of them); the list (rows, mentions); groups.
+    with django_assert_num_queries(7):
         page = sync(bob, new_cursors)
     assert page["isSyncCompleted"] and len(page["conversations"]) == conversations
+    group_messages = [m for c in page["conversations"] if c["conversationID"].startswith("GROUP") for m in c["messageList"]]
+    assert group_messages and {m["nameCard"] for m in group_messages if m["from"] == "alice"} == {"Al"}

@@ -261,3 +261,15 @@ def test_dismiss_group_is_a_fixed_number_of_queries(alice, django_assert_num_que
 
     with django_assert_num_queries(DISMISS_GROUP):
         actions.dismiss_group(alice, "g1")
+
+
+SET_NAME_CARD = 10  # group; S; lock; operator's role; the target's membership; its UPDATE; the tip (seq UPDATE,
+#                     INSERT, conversations UPDATE); R
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_set_member_name_card_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    [member, *_] = group_of(alice, n)
+
+    with django_assert_num_queries(SET_NAME_CARD):
+        actions.set_member_name_card(alice, "g1", member.username, "Card")

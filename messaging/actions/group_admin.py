@@ -18,6 +18,9 @@ Who may do what (shared/spec/TIM.md 6.2):
   ``MAX_GROUP_ADMINS`` admins;
 - member mutes: the owner and admins, not in Work groups; admins mute ordinary
   members only; nobody mutes the owner.
+- name cards: every member their own; the owner anyone's, an admin an ordinary
+  member's (the vendor's setGroupMemberNameCard: "the owner or an admin may set
+  another member's name card", with the admin bound as for mutes).
 
 ``by_admin=True`` is the app admin (the Django admin passes it): owner rights in
 every group, member or not. The WebSocket never passes it.
@@ -176,6 +179,30 @@ def mute_member(operator: User, group_id, user_id, seconds, *, by_admin=False) -
         target.muted_until = now + timedelta(seconds=seconds) if seconds else None
         GroupMember.objects.filter(pk=target.pk).update(muted_until=target.muted_until)
         member = {**serialize.user_profile(target.user), "muteTime": seconds}
+        _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
+    return target
+
+
+def set_member_name_card(operator: User, group_id, user_id, name_card, *, by_admin=False) -> GroupMember:
+    """Set a member's group name card (``user_id`` None: the operator's own): tip 7
+    whose ``memberList`` is ``[{"userID", "nick", "avatar", "nameCard"}]``. At most
+    ``rules.MAX_NAME_CARD_BYTES`` bytes (TIM.md 6.3); "" clears it."""
+    if not isinstance(name_card, str) or len(name_card.encode()) > rules.MAX_NAME_CARD_BYTES:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nameCard must be a string of at most {rules.MAX_NAME_CARD_BYTES} bytes")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        operator_role = _operator_role(operator, group, by_admin)
+        target = _target(group, operator.username if user_id is None else user_id)
+        if target.user_id != operator.pk and not (
+            operator_role == Role.OWNER or (operator_role == Role.ADMIN and target.role == Role.MEMBER)
+        ):
+            raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not set {target.user.username}'s name card in this group")
+        if target.name_card == name_card:
+            return target
+        target.name_card = name_card
+        GroupMember.objects.filter(pk=target.pk).update(name_card=name_card)
+        member = {**serialize.user_profile(target.user), "nameCard": name_card}
         _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
     return target
 

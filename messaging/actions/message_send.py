@@ -130,10 +130,12 @@ def send_message(
         peer = access_user(to)
         if peer.pk == sender.pk:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
-        group = None
+        group, name_card = None, ""
     else:
         peer, group = None, access_group(to)
-        check_may_send(access_membership(sender, group), group)
+        membership = access_membership(sender, group)
+        check_may_send(membership, group)
+        name_card = membership.name_card
         if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
     if need_read_receipt and (online_user_only or not rules.receipts_supported(group.type if group else None)):
@@ -153,6 +155,7 @@ def send_message(
             receiver_list=tuple(receiver_list),
         ),
         origin=origin,
+        name_card=name_card,
     )
     if online_user_only:
         if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
@@ -169,7 +172,7 @@ def send_message(
                 same_target = stored.thread_id == group.thread_id
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
-            return _already_stored(stored, sender, peer.username if group is None else group.group_id)
+            return _already_stored(stored, sender, peer.username if group is None else group.group_id, name_card)
     if group is not None:
         ratelimit.check_group_send(group.thread_id, priority)  # after the resend check: a resend is not a new send
     body = None
@@ -200,16 +203,16 @@ def send_message(
         stored = Message.objects.filter(sender=sender, msg_id=fields["msg_id"]).select_related("thread").first()
         if stored is None:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID is already used in the conversation") from None
-        return _already_stored(stored, sender, peer.username if group is None else group.group_id)
+        return _already_stored(stored, sender, peer.username if group is None else group.group_id, name_card)
     except BaseException:
         if body is not None and body.created_upload is not None:
             storage.delete(body.created_upload.key)
         raise
 
 
-def _already_stored(stored: Message, sender: User, to: str) -> SentMessage:
+def _already_stored(stored: Message, sender: User, to: str, name_card: str) -> SentMessage:
     """A resend of a stored message: the same message back, no event."""
-    return SentMessage(stored, serialize.message_base(stored, stored.thread, sender=sender, to=to))
+    return SentMessage(stored, serialize.message_base(stored, stored.thread, sender=sender, to=to, name_card=name_card))
 
 
 # SendControl's fields and the SDK's messageControlInfo keys.
@@ -246,7 +249,7 @@ def group_receivers(group: Group, receiver_list) -> dict:
     return found
 
 
-def _send_online(sender, target: Group | User, body, *, control: SendControl, origin, **fields) -> SentMessage:
+def _send_online(sender, target: Group | User, body, *, control: SendControl, origin, name_card, **fields) -> SentMessage:
     """An onlineUserOnly message, checked by the caller as a stored one would be: handed
     to the sockets open now and nothing written (no thread, no ``seq``, no conversation
     row), so nothing replays it. A file would need a stored message to be downloadable:
@@ -258,7 +261,7 @@ def _send_online(sender, target: Group | User, body, *, control: SendControl, or
     else:
         conversation_type, to, via_thread = Thread.Kind.GROUP, target.group_id, target.thread_id
         recipients = control.receiver_pks or GroupMember.objects.filter(group=target).values_list("user_id", flat=True)
-    base = serialize.message_base(message, Thread(kind=conversation_type), sender=sender, to=to)
+    base = serialize.message_base(message, Thread(kind=conversation_type), sender=sender, to=to, name_card=name_card)
     # Nothing to commit: outside a transaction publish_on_commit sends at once.
     publish_on_commit(
         "MESSAGE_RECEIVED",
@@ -349,6 +352,7 @@ def post_message(
     direct_to=(),
     control: SendControl = ORDINARY,
     origin=None,
+    name_card="",
     **stored,
 ) -> SentMessage:
     """Insert one message into ``thread`` and fan it out. Call inside a transaction.
@@ -385,7 +389,7 @@ def post_message(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         viewers = cursor.fetchall()
-    base = serialize.message_base(message, thread, sender=sender, to=to)
+    base = serialize.message_base(message, thread, sender=sender, to=to, name_card=name_card)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
     delivery = serialize.delivery(base, change, last_message=not control.excluded_from_last_message)

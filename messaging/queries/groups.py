@@ -1,6 +1,6 @@
-"""getGroupList, getGroupProfile, getGroupMemberList: fixed query counts."""
+"""getGroupList, getGroupProfile, getGroupMemberList, getGroupMemberProfile, searchGroupByID: fixed query counts."""
 
-from messaging import serialize
+from messaging import rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Group, GroupMember, User
@@ -46,6 +46,30 @@ def get_group_member_list(user: User, group_id, *, count=100, offset=0) -> dict:
     }
 
 
+def get_group_member_profile(user: User, group_id, user_ids) -> dict:
+    """Members only: the named members' GroupMember objects, in the order asked; an ID
+    that is not a member is left out (as the vendor does). Three queries."""
+    if len(user_ids) > rules.MAX_MEMBER_PROFILE_IDS:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"userIDList holds at most {rules.MAX_MEMBER_PROFILE_IDS} userIDs")
+    group = access_group(group_id)
+    access_membership(user, group)
+    rows = {
+        m.user.username: m for m in GroupMember.objects.filter(group=group, user__username__in=user_ids).select_related("user")
+    }
+    return {"memberList": [serialize.member(rows[u], rows[u].user) for u in dict.fromkeys(user_ids) if u in rows]}
+
+
+def search_group_by_id(user: User, group_id) -> dict:
+    """The group's profile as a stranger may see it, to join it (no ``selfInfo``). A Work
+    group cannot be searched (TIM.md 6.1): to a non-member it is 10010, as if it did not
+    exist, so a search reveals neither its existence nor its details. One query (two for
+    a Work group)."""
+    group = access_group(group_id)
+    if group.type == Group.Type.WORK and not GroupMember.objects.filter(group=group, user=user).exists():
+        raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist")
+    return serialize.group_profile(group)
+
+
 def _role_order():
     from django.db.models import Case, IntegerField, Value, When
 
@@ -57,4 +81,11 @@ def _role_order():
     )
 
 
-__all__ = ["Group", "get_group_list", "get_group_member_list", "get_group_profile"]
+__all__ = [
+    "Group",
+    "get_group_list",
+    "get_group_member_list",
+    "get_group_member_profile",
+    "get_group_profile",
+    "search_group_by_id",
+]

@@ -5,13 +5,15 @@ message is in its sender's and receivers' history only (a viewer's ``sequence``s
 then have holes).
 
 Queries: the conversation (with the peer's read cursor), the cursor message when
-``nextReqMessageID`` is given, and one page of messages: at most 3, never OFFSET.
+``nextReqMessageID`` is given, one page of messages, and in a group the page's
+senders' name cards: at most 4, never OFFSET.
 """
 
 from messaging import conf, serialize
 from messaging.access import access_conversation
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, Thread, User
+from messaging.queries.name_cards import name_cards
 
 
 def get_message_list(user: User, conversation_id, *, next_req_message_id=None, count=None) -> dict:
@@ -43,13 +45,17 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
     page = page[:count]
     page.reverse()
     thread = conv.thread
+    cards = {}
     if thread.kind == Thread.Kind.GROUP:
         to_for = lambda m: conv.group.group_id  # noqa: E731
+        cards = name_cards((m.thread_id, m.sender_id) for m in page if m.sender_id)
     else:
         to_for = lambda m: conv.peer.username if m.sender_id == user.pk else user.username  # noqa: E731
     message_list = [
         serialize.for_viewer(
-            serialize.message_base(m, thread, sender=m.sender, to=to_for(m)), user.username, peer_read_seq=conv.peer_read_seq
+            serialize.message_base(m, thread, sender=m.sender, to=to_for(m), name_card=cards.get((m.thread_id, m.sender_id), "")),
+            user.username,
+            peer_read_seq=conv.peer_read_seq,
         )
         for m in page
     ]

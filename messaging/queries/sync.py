@@ -14,7 +14,8 @@ read cursors, pins, memberships, profiles).
 
 Queries, whatever the number of conversations: the user's conversations with their
 threads, one for the named conversations' changes, one for the new conversations'
-messages (when there are any), and on the last page the lists (getConversationList's
+messages (when there are any), one for the group messages' senders' name cards (when
+there are any: queries.name_cards), and on the last page the lists (getConversationList's
 and getGroupList's).
 """
 
@@ -28,6 +29,7 @@ from messaging.access import peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Message, Thread, User
 from messaging.queries import conversation_list, groups
+from messaging.queries.name_cards import name_cards
 
 
 def sync(user: User, cursors: dict) -> dict:
@@ -60,14 +62,7 @@ def sync(user: User, cursors: dict) -> dict:
     # A conversation cut by the page ends at its last change returned; the others are
     # caught up to what the first query read (or further, if a change came since).
     cut = changed[-1].thread_id if not complete else None
-    result = [
-        _conversation_changes(rows[thread_id], messages, user, caught_up=thread_id != cut, since=named[thread_id])
-        for thread_id, messages in by_thread.items()
-    ]
-    if complete:
-        # Changes the user cannot see (before they joined, or targeted at others): only
-        # the cursor moves.
-        result.extend(_conversation_changes(rows[t], [], user, caught_up=True, since=0) for t in named if t not in by_thread)
+    changes_complete = complete
 
     budget = page_size - len(changed)
     included = []
@@ -78,11 +73,27 @@ def sync(user: User, cursors: dict) -> dict:
             break
         included.append(conv)
         budget -= expected
+    unread = _unread_messages(user, included)
     new_messages = {}
-    for message in _unread_messages(user, included):
+    for message in unread:
         new_messages.setdefault(message.thread_id, []).append(message)
+    cards = name_cards(
+        (m.thread_id, m.sender_id) for m in (*changed, *unread) if m.sender_id and rows[m.thread_id].group_id is not None
+    )
+
+    result = [
+        _conversation_changes(rows[thread_id], messages, user, cards, caught_up=thread_id != cut, since=named[thread_id])
+        for thread_id, messages in by_thread.items()
+    ]
+    if changes_complete:
+        # Changes the user cannot see (before they joined, or targeted at others): only
+        # the cursor moves.
+        result.extend(
+            _conversation_changes(rows[t], [], user, cards, caught_up=True, since=0) for t in named if t not in by_thread
+        )
     result.extend(
-        _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, caught_up=True, since=0) for conv in included
+        _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, cards, caught_up=True, since=0)
+        for conv in included
     )
 
     data = {"conversations": result, "isSyncCompleted": complete}
@@ -129,7 +140,7 @@ def _unread_messages(user, convs):
     )
 
 
-def _conversation_changes(conv, messages, user, *, caught_up, since):
+def _conversation_changes(conv, messages, user, cards, *, caught_up, since):
     """One conversation's part of the answer: the messages stored after ``since`` (the
     client's cursor), by sequence, and those stored before it and changed since
     (recalled), by change, as the user sees them; and the new cursor (the last change
@@ -146,7 +157,11 @@ def _conversation_changes(conv, messages, user, *, caught_up, since):
     def shown(rows):
         return [
             serialize.for_viewer(
-                serialize.message_base(m, thread, sender=m.sender, to=to_for(m)), user.username, peer_read_seq=conv.peer_read_seq
+                serialize.message_base(
+                    m, thread, sender=m.sender, to=to_for(m), name_card=cards.get((m.thread_id, m.sender_id), "")
+                ),
+                user.username,
+                peer_read_seq=conv.peer_read_seq,
             )
             for m in rows
         ]

@@ -30,8 +30,8 @@ export function tipKey(payload, groupTips) {
   if (op === TIP_GROUP_PROFILE_UPDATED) return profileTipKey(p.newGroupProfile || {}, groupTips.profileFields || []);
   if (op === TIP_MEMBER_PROFILE_UPDATED) {
     const muted = mutedMembers(p);
-    if (!muted.length) return "";
-    return muted[0].muteTime > 0 ? "7.mute" : "7.unmute";
+    if (muted.length) return muted[0].muteTime > 0 ? "7.mute" : "7.unmute";
+    return (p.memberList || []).some((m) => m && Object.hasOwn(m, "nameCard")) ? "7.nameCard" : "";
   }
   const key = String(op);
   return Object.hasOwn(groupTips.templates || {}, key) ? key : "";

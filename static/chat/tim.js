@@ -670,6 +670,23 @@
     fresh.forEach(this._hold, this);
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
     this._applyMemberCounts(fresh);
+    this._applyNameCards(fresh);
+  };
+
+  // A name-card tip (operationType 7 with memberList[].nameCard, docs/PROTOCOL.md §5.30):
+  // the held messages of that member in that group show the new card, as a refetch would.
+  Chat.prototype._applyNameCards = function (messages) {
+    var held = this._held;
+    if (!held) return;
+    messages.forEach(function (m) {
+      if (m.type !== TYPES.MSG_GRP_TIP || !m.payload || m.payload.operationType !== 7) return;
+      (m.payload.memberList || []).forEach(function (entry) {
+        if (!entry || typeof entry.nameCard !== 'string') return;
+        held.forEach(function (message) {
+          if (message.conversationID === m.conversationID && message.from === entry.userID) message.nameCard = entry.nameCard;
+        });
+      });
+    });
   };
 
   // A join, quit or removal tip carries the group's new memberCount (docs/PROTOCOL.md
@@ -1724,6 +1741,25 @@
 
   Chat.prototype.dismissGroup = function (groupID) {
     return this._call('dismissGroup', { groupID: groupID });
+  };
+
+  /** The SDK's setGroupMemberNameCard({groupID, userID?, nameCard}): resolves {group, member}. */
+  Chat.prototype.setGroupMemberNameCard = function (options) {
+    options = options || {};
+    var args = { groupID: options.groupID, nameCard: options.nameCard };
+    if (options.userID) args.userID = options.userID;
+    return this._call('setGroupMemberNameCard', args);
+  };
+
+  /** The SDK's getGroupMemberProfile({groupID, userIDList}): resolves {memberList}. */
+  Chat.prototype.getGroupMemberProfile = function (options) {
+    options = options || {};
+    return this._call('getGroupMemberProfile', { groupID: options.groupID, userIDList: options.userIDList || [] });
+  };
+
+  /** The SDK's searchGroupByID(groupID): resolves {group} (a Work group: 10010). */
+  Chat.prototype.searchGroupByID = function (groupID) {
+    return this._call('searchGroupByID', { groupID: groupID });
   };
 
   Chat.prototype.getUserProfile = function (options) {

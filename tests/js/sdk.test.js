@@ -247,6 +247,46 @@ test("changeGroupOwner and dismissGroup send the SDK's arguments and resolve {co
   assert.equal(dismissed.data.groupID, "g1");
 });
 
+test("setGroupMemberNameCard sends the SDK's arguments; a name-card tip updates the held messages of that member", async () => {
+  const { TIM, chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const received = []; // the SDK's own message objects (the harness records copies)
+  chat.on(TIM.EVENT.MESSAGE_RECEIVED, (e) => received.push(...e.data));
+  const setting = chat.setGroupMemberNameCard({ groupID: "g1", nameCard: "Me" });
+  const set = lastRequest(socket, "setGroupMemberNameCard");
+  assert.deepEqual(plain(set.args), { groupID: "g1", nameCard: "Me" });
+  reply(socket, set, { group: { groupID: "g1" }, member: { userID: "alice", nameCard: "Me" } });
+  assert.equal((await setting).data.member.nameCard, "Me");
+  const other = chat.setGroupMemberNameCard({ groupID: "g1", userID: "bob", nameCard: "B" });
+  const setOther = lastRequest(socket, "setGroupMemberNameCard");
+  assert.deepEqual(plain(setOther.args), { groupID: "g1", nameCard: "B", userID: "bob" });
+  push(socket, { id: setOther.id, ok: false, code: 10007, message: "not allowed" });
+  await assert.rejects(other, (error) => error.code === 10007);
+
+  const base = { conversationID: "GROUPg1", conversationType: "GROUP", to: "g1", flow: "in" };
+  push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...base, ID: "m2", sequence: 2, from: "bob", nameCard: "Bobby", type: "TIMTextElem", payload: { text: "hi" } }, { ...base, ID: "m3", sequence: 3, from: "carol", nameCard: "", type: "TIMTextElem", payload: { text: "yo" } }] });
+  push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...base, ID: "t4", sequence: 4, from: "alice", type: "TIMGroupTipElem", payload: { operationType: 7, memberList: [{ userID: "bob", nameCard: "Bob B" }] } }] });
+  const [bobs, carols] = received;
+  assert.deepEqual([bobs.nameCard, carols.nameCard], ["Bob B", ""]);
+});
+
+test("getGroupMemberProfile sends the SDK's arguments and resolves {memberList}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const asking = chat.getGroupMemberProfile({ groupID: "g1", userIDList: ["bob"] });
+  const ask = lastRequest(socket, "getGroupMemberProfile");
+  assert.deepEqual(plain(ask.args), { groupID: "g1", userIDList: ["bob"] });
+  reply(socket, ask, { memberList: [{ userID: "bob", nameCard: "B" }] });
+  assert.deepEqual(plain((await asking).data.memberList), [{ userID: "bob", nameCard: "B" }]);
+});
+
+test("searchGroupByID takes the groupID as the vendor's does and resolves {group}", async () => {
+  const { chat, socket } = await loggedIn([conversation("GROUPg1", 1)]);
+  const searching = chat.searchGroupByID("g9");
+  const search = lastRequest(socket, "searchGroupByID");
+  assert.deepEqual(plain(search.args), { groupID: "g9" });
+  reply(socket, search, { group: { groupID: "g9", type: "Public" } });
+  assert.equal((await searching).data.group.type, "Public");
+});
+
 test("a membership tip's memberCount updates the held group list and fires GROUP_LIST_UPDATED; an older tip does not", async () => {
   const { chat, socket, events } = await loggedIn([conversation("GROUPg1", 4)]);
   const listing = chat.getGroupList();

@@ -651,6 +651,8 @@
     var held = this._held && this._held.get(key);
     if (!held) return this._hold(wrapMessage(data));
     for (var name in data) {
+      // A recall does not read the sender's group name card: the held message keeps its own.
+      if (name === 'nameCard' && !data[name]) continue;
       if (Object.prototype.hasOwnProperty.call(data, name)) held[name] = data[name];
     }
     return held;

@@ -214,3 +214,15 @@ test("a conversation the list leaves out keeps its cursor: the next sync names i
   push(socket, { event: "GROUP_LIST_UPDATED", data: [] });
   assert.deepEqual(plain(lastRequest(socket, "sync").args), { cursors: { C2Cbob: 5, C2Cold: 3 } });
 });
+
+test("a recall keeps the held message's group name card (the recall does not carry it)", async () => {
+  const { chat, socket, events } = await loggedIn([conversation("GROUPg1", 5, { syncCursor: 5 })]);
+  const history = chat.getMessageList({ conversationID: "GROUPg1" });
+  const said = message("b-5", 5, { conversationID: "GROUPg1", nameCard: "Bobby" });
+  reply(socket, lastRequest(socket, "getMessageList"), { messageList: [said], nextReqMessageID: "", isCompleted: true });
+  const [held] = (await history).data.messageList;
+  push(socket, { event: "MESSAGE_REVOKED", data: [{ ...said, nameCard: "", isRevoked: true, payload: {} }], conversation: patch(6, { conversationID: "GROUPg1" }) });
+  assert.equal(events.onMessageRevoked.length, 1);
+  assert.equal(held.isRevoked, true);
+  assert.equal(held.nameCard, "Bobby");
+});

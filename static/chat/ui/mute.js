@@ -8,7 +8,6 @@ import { groupConversationID, peerOf } from "../ids.js";
 import { mutedNotice } from "../mute.js";
 import { chat, state } from "./state.js";
 
-const MEMBER_PAGE = 100;
 const MUTE_CHANGED = 7;
 const selfMute = new Map(); // groupID -> muteUntil (seconds) of the signed-in user
 const learning = new Set();
@@ -45,13 +44,9 @@ export async function learnSelfMute(groupID, { again = false } = {}) {
   if ((!again && selfMute.has(groupID)) || learning.has(groupID)) return;
   learning.add(groupID);
   try {
-    for (let offset = 0; ; ) {
-      const res = await chat.getGroupMemberList({ groupID, count: MEMBER_PAGE, offset });
-      const list = res.data.memberList || [];
-      if (list.some((m) => m.userID === state.me.userID)) return noteMembers(groupID, list);
-      offset = res.data.offset || 0;
-      if (!offset) return;
-    }
+    // One request whatever the group's size (not a walk through the member list).
+    const res = await chat.getGroupMemberProfile({ groupID, userIDList: [state.me.userID] });
+    noteMembers(groupID, res.data.memberList || []);
   } catch {
     // Not a member any more, or offline: the server still refuses a muted send.
   } finally {

@@ -68,6 +68,12 @@ def apply_tip(new, message):
     if tip["operationType"] in (rules.TIP_MEMBER_SET_ADMIN, rules.TIP_MEMBER_CANCELED_ADMIN):
         for user_id in tip["userIDList"]:
             members[user_id]["role"] = "Admin" if tip["operationType"] == rules.TIP_MEMBER_SET_ADMIN else "Member"
+    new_owner = (tip.get("newGroupProfile") or {}).get("ownerID")
+    if tip["operationType"] == rules.TIP_GROUP_PROFILE_UPDATED and new_owner:
+        # The owner handed the group over: they become a member, the new owner leads the list.
+        members[tip["operatorID"]]["role"] = "Member"
+        members[new_owner]["role"] = "Owner"
+        new["members"].sort(key=lambda m: m["role"] != "Owner")
     if tip["operationType"] == rules.TIP_MEMBER_PROFILE_UPDATED:
         for entry in tip["memberList"]:
             if "nameCard" in entry:

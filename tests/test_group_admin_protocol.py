@@ -365,6 +365,20 @@ async def test_owner_transfers_the_group_and_every_member_sees_the_new_owner(ope
     await b.request("setGroupMemberRole", groupID="g1", userID="alice", role="Admin")
 
 
+@pytest.mark.parametrize("viewer", ["bob", "carol"])
+async def test_owner_change_events_applied_to_the_old_state_equal_a_fresh_fetch(open_tab, alice, bob, carol, viewer):
+    a, b, tab, old = await viewing(open_tab, alice, bob, carol, viewer)
+
+    await a.request("changeGroupOwner", groupID="g1", newOwnerID="bob")
+
+    events = await tab.drain(settle=0.3)
+    fresh = await state(tab)
+    applied = with_group_profiles(apply_events(old, events))
+    assert comparable(applied) == comparable(fresh)
+    assert group_profiles(applied) == group_profiles(fresh)
+    assert fresh["groups"][0]["ownerID"] == "bob"
+
+
 async def test_who_may_transfer_a_group(open_tab, alice, bob, carol, dave):
     await arrange(alice, admins=[bob])
     a, b, d = await open_tab(alice), await open_tab(bob), await open_tab(dave)

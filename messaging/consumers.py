@@ -19,6 +19,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -551,6 +552,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return self.unread_total
 
     # --- frames (built by serialize) ---------------------------------------------------
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """A frame for a socket the client is closing is dropped, not an error: Daphne
+        (autobahn) raises ``Disconnected`` when a push races the close. Whatever the frame
+        said, the client gets again from ``sync`` when it reconnects (docs/PROTOCOL.md §8)."""
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            pass
 
     async def push(self, event, data):
         await self.send(text_data=serialize.event_frame(event, data))

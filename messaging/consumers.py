@@ -187,6 +187,7 @@ def op_update_group_profile(user, args: schemas.UpdateGroupProfile, origin):
         "avatar": args.avatar,
         "join_option": args.joinOption,
         "mute_all": args.muteAllMembers,
+        "custom_fields": [{"key": f.key, "value": f.value} for f in args.groupCustomField] if args.groupCustomField else None,
     }
     group = actions.update_group_profile(user, args.groupID, **{k: v for k, v in fields.items() if v is not None})
     return {"group": groups.get_group_profile(user, group.group_id)}
@@ -204,6 +205,12 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
 
 def op_set_group_member_name_card(user, args: schemas.SetGroupMemberNameCard, origin):
     member = actions.set_member_name_card(user, args.groupID, args.userID, args.nameCard)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_set_group_member_custom_field(user, args: schemas.SetGroupMemberCustomField, origin):
+    fields = [{"key": f.key, "value": f.value} for f in args.memberCustomField]
+    member = actions.set_member_custom_fields(user, args.groupID, args.userID, fields)
     return _group_and_member(user, args.groupID, member)
 
 
@@ -272,6 +279,7 @@ HANDLERS = {
     "changeGroupOwner": op_change_group_owner,
     "dismissGroup": op_dismiss_group,
     "setGroupMemberNameCard": op_set_group_member_name_card,
+    "setGroupMemberCustomField": op_set_group_member_custom_field,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
 }

@@ -82,6 +82,10 @@ def apply_tip(new, message):
                 for held in new["history"]:
                     if held["to"] == message["to"] and held["from"] == entry["userID"]:
                         held["nameCard"] = entry["nameCard"]
+            if "memberCustomField" in entry:
+                fields = {f["key"]: f["value"] for f in members[entry["userID"]]["memberCustomField"]}
+                fields.update({f["key"]: f["value"] for f in entry["memberCustomField"]})
+                members[entry["userID"]]["memberCustomField"] = [{"key": k, "value": v} for k, v in sorted(fields.items()) if v]
             if "muteTime" in entry:
                 mute = entry["muteTime"]
                 members[entry["userID"]]["muteUntil"] = message["time"] + mute if mute else 0

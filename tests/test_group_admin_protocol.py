@@ -109,7 +109,12 @@ async def test_a_work_group_member_edits_the_profile_but_not_mute_all_nor_the_jo
         ({"notification": "x" * 301}, 10004),
         ({"joinOption": "NeedPermission"}, 10004),
         ({"muteAllMembers": "yes"}, 10004),
-        ({"groupCustomField": [{"key": "k", "value": "v"}]}, 10004),
+        ({"groupCustomField": []}, 10004),
+        ({"groupCustomField": [{"key": "bad key", "value": "v"}]}, 10004),
+        ({"groupCustomField": [{"key": "k" * 17, "value": "v"}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "v" * 513}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "v", "extra": 1}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "a"}, {"key": "k", "value": "b"}]}, 10004),
         ({"groupID": ""}, 2602),
     ],
 )

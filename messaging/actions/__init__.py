@@ -16,7 +16,7 @@ from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, set_user_active, update_user_profile
+from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
 
 __all__ = [
     "add_members",
@@ -38,6 +38,7 @@ __all__ = [
     "send_message_read_receipt",
     "set_member_role",
     "set_mute_all",
+    "end_session",
     "set_user_active",
     "update_group_profile",
     "update_user_profile",

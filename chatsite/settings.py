@@ -9,8 +9,10 @@ each part to its production engine; nothing else changes.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    "csp",
     "messaging",
 ]
 
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as axes asks: it turns a locked-out login into the lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -209,6 +213,43 @@ else:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Every page: scripts and styles from this site's files only (no inline script, no
+# style attribute: the UI styles through the CSSOM), no plugins, no framing, forms
+# posting here only. Files (images, voice, video) come from this site, from blob:
+# previews, or from the S3 bucket the presigned URLs point at (CHAT_FILE_ORIGINS to
+# name other origins, e.g. a CDN in front of the bucket).
+def url_origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+CHAT_FILE_ORIGINS = env_list("CHAT_FILE_ORIGINS", [])
+if CHAT_S3_BUCKET and not CHAT_FILE_ORIGINS:
+    _endpoint = os.environ.get("CHAT_S3_ENDPOINT_URL")
+    _region = os.environ.get("CHAT_S3_REGION", "us-east-1")
+    CHAT_FILE_ORIGINS = (
+        [url_origin(_endpoint)]
+        if _endpoint
+        else [f"https://{CHAT_S3_BUCKET}.s3.amazonaws.com", f"https://{CHAT_S3_BUCKET}.s3.{_region}.amazonaws.com"]
+    )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *CHAT_FILE_ORIGINS],
+        "media-src": [SELF, "blob:", *CHAT_FILE_ORIGINS],
+        "connect-src": [SELF, *CHAT_FILE_ORIGINS],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Auth ---------------------------------------------------------------------------
 LOGIN_URL = "/accounts/login/"

@@ -7,6 +7,7 @@ the byte count of a body, the group-tip sentences and the limits are the server'
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 from messaging import conf
@@ -301,3 +302,13 @@ def client_rules() -> dict:
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
     }
+
+
+# Unicode's bidirectional controls (embeddings, overrides, isolates, marks). In a name
+# they let "invoice\u202efdp.exe" show as "invoiceexe.pdf": names drop them.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional control characters (file, group and user names)."""
+    return BIDI_CONTROLS.sub("", text)

@@ -545,3 +545,14 @@ async def test_get_group_profile_of_a_work_group_is_its_members_only(open_tab, a
     assert (await b.request("getGroupProfile", groupID="w1"))["group"]["selfInfo"]["role"] == "Member"
     await arrange(alice)  # a Public group stays readable by anyone (to join it)
     assert "selfInfo" not in (await d.request("getGroupProfile", groupID="g1"))["group"]
+
+
+async def test_bidi_controls_are_dropped_from_group_names(open_tab, alice, bob, carol):
+    """A right-to-left override in a group name made it read backwards in every list."""
+    await arrange(alice)
+    a = await open_tab(alice)
+    renamed = await a.request("updateGroupProfile", groupID="g1", name="\u202eTeam\u202c")
+    assert renamed["group"]["name"] == "Team"
+    created = await a.request("createGroup", type="Public", name="Ops\u2066\u200f", groupID="g2")
+    assert created["group"]["name"] == "Ops"
+    await refused(a, 10004, "createGroup", type="Public", name="\u202e\u202c", groupID="g3")

@@ -106,6 +106,7 @@ def update_group_profile(
     if "join_option" in wanted and wanted["join_option"] not in JOIN_OPTIONS:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
     if "name" in wanted:
+        wanted["name"] = rules.without_bidi_controls(wanted["name"])
         if not wanted["name"].strip():
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "the group name may not be empty")
         wanted["name"] = wanted["name"].strip()

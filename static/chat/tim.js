@@ -293,7 +293,15 @@
     var self = this;
     clearTimeout(this._reconnectTimer);
     this._setState(TYPES.NET_STATE_CONNECTING);
-    var socket = new global.WebSocket(this._url());
+    var socket;
+    try {
+      socket = new global.WebSocket(this._url());
+    } catch (e) {
+      // A URL the browser refuses outright (a bad scheme, a page policy): retry later,
+      // as after a lost connection, instead of ending the reconnect loop.
+      this._onClose(1006);
+      return;
+    }
     this._socket = socket;
     socket.onmessage = function (e) {
       if (self._socket === socket) self._onFrame(e.data);
@@ -301,6 +309,13 @@
     socket.onclose = function (e) {
       if (self._socket !== socket) return;
       self._onClose(e.code);
+    };
+    // A connection the page's Content-Security-Policy refuses fires 'error' and no
+    // 'close' (Chromium): treat a socket that is closed after an error as lost.
+    socket.onerror = function () {
+      setTimeout(function () {
+        if (self._socket === socket && socket.readyState === 3) self._onClose(1006);
+      }, 0);
     };
   };
 

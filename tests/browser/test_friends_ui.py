@@ -103,7 +103,9 @@ def test_a_friend_request_accepted_in_the_ui_then_a_block_refuses_the_blocked_us
     expect(ann.page.get_by_test_id("send-failed")).to_contain_text("Not sent. This person isn't accepting your messages.")
     ben.page.wait_for_timeout(500)
     expect(bubble(ben.page, "are you there?")).to_have_count(0)
-    expect(conversation_item(ben.page, f"C2C{ann.user_id}").get_by_test_id("conversation-preview")).to_contain_text("hello friend")
+    expect(conversation_item(ben.page, f"C2C{ann.user_id}").get_by_test_id("conversation-preview")).to_contain_text(
+        "hello friend"
+    )
 
     # Unblocked, Ann's messages arrive again.
     ben_dialog = contacts(ben, "blocked")

@@ -312,3 +312,6 @@ if os.environ.get("CHAT_GROUP_SEND_RATE"):
 # their group send counters apart too.
 if os.environ.get("CHAT_CHANNEL_PREFIX"):
     CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"
+# C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
+if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
+    CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")

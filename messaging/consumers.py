@@ -27,10 +27,11 @@ from django.db import connection
 
 from messaging import actions, conf, rules, schemas, serialize
 from messaging.access import access_message
+from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, session_group, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, receipts, session, sync
+from messaging.queries import conversation_list, friends, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
@@ -248,6 +249,74 @@ def op_sync(user, args: schemas.Sync, origin):
     return sync.sync(user, dict(args.cursors))
 
 
+# --- the relationship chain (actions/friends.py, queries/friends.py) -------------------------
+
+
+def op_get_friend_list(user, args, origin):
+    return friends.get_friend_list(user.pk)
+
+
+def op_add_friend(user, args: schemas.AddFriend, origin):
+    return friend_actions.add_friend(
+        user,
+        args.to,
+        source=args.source,
+        wording=args.wording,
+        remark=args.remark,
+        add_type=args.type,
+        group_name=args.groupName,
+    )
+
+
+def op_delete_friend(user, args: schemas.DeleteFriend, origin):
+    return friend_actions.delete_friend(user, list(args.userIDList), args.type)
+
+
+def op_get_friend_profile(user, args: schemas.GetFriendProfile, origin):
+    return friends.get_friend_profile(user.pk, list(args.userIDList))
+
+
+def op_update_friend(user, args: schemas.UpdateFriend, origin):
+    return friend_actions.update_friend(user, args.userID, remark=args.remark)
+
+
+def op_check_friend(user, args: schemas.CheckFriend, origin):
+    return friends.check_friend(user.pk, list(args.userIDList), args.type)
+
+
+def op_get_friend_application_list(user, args, origin):
+    return friends.get_friend_application_list(user.pk)
+
+
+def op_accept_friend_application(user, args: schemas.AcceptFriendApplication, origin):
+    return friend_actions.accept_friend_application(user, args.userID, remark=args.remark, response=args.type)
+
+
+def op_refuse_friend_application(user, args: schemas.FriendApplicationArgs, origin):
+    return friend_actions.refuse_friend_application(user, args.userID)
+
+
+def op_delete_friend_application(user, args: schemas.DeleteFriendApplication, origin):
+    return friend_actions.delete_friend_application(user, args.userID, args.type)
+
+
+def op_set_friend_application_read(user, args, origin):
+    friend_actions.set_friend_application_read(user)
+    return {}
+
+
+def op_add_to_blacklist(user, args: schemas.FriendUserIDs, origin):
+    return friend_actions.add_to_blacklist(user, list(args.userIDList))
+
+
+def op_remove_from_blacklist(user, args: schemas.FriendUserIDs, origin):
+    return friend_actions.remove_from_blacklist(user, list(args.userIDList))
+
+
+def op_get_blacklist(user, args, origin):
+    return friends.get_blacklist(user.pk)
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -282,6 +351,20 @@ HANDLERS = {
     "setGroupMemberCustomField": op_set_group_member_custom_field,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
+    "getFriendList": op_get_friend_list,
+    "addFriend": op_add_friend,
+    "deleteFriend": op_delete_friend,
+    "getFriendProfile": op_get_friend_profile,
+    "updateFriend": op_update_friend,
+    "checkFriend": op_check_friend,
+    "getFriendApplicationList": op_get_friend_application_list,
+    "acceptFriendApplication": op_accept_friend_application,
+    "refuseFriendApplication": op_refuse_friend_application,
+    "deleteFriendApplication": op_delete_friend_application,
+    "setFriendApplicationRead": op_set_friend_application_read,
+    "addToBlacklist": op_add_to_blacklist,
+    "removeFromBlacklist": op_remove_from_blacklist,
+    "getBlacklist": op_get_blacklist,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

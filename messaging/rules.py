@@ -312,3 +312,27 @@ BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 def without_bidi_controls(text: str) -> str:
     """``text`` without bidirectional control characters (file, group and user names)."""
     return BIDI_CONTROLS.sub("", text)
+
+
+# --- the relationship chain (TIM.TYPES.SNS_* and ALLOW_TYPE_*, the SDK's values) -------------
+
+ALLOW_ANY = "AllowType_Type_AllowAny"
+NEED_CONFIRM = "AllowType_Type_NeedConfirm"
+DENY_ANY = "AllowType_Type_DenyAny"
+ALLOW_TYPES = (ALLOW_ANY, NEED_CONFIRM, DENY_ANY)
+SNS_ADD_TYPE_SINGLE = "Add_Type_Single"
+SNS_ADD_TYPE_BOTH = "Add_Type_Both"
+SNS_DELETE_TYPE_SINGLE = "Delete_Type_Single"
+SNS_DELETE_TYPE_BOTH = "Delete_Type_Both"
+SNS_APPLICATION_SENT_TO_ME = "Pendency_Type_ComeIn"
+SNS_APPLICATION_SENT_BY_ME = "Pendency_Type_SendOut"
+SNS_APPLICATION_AGREE = "Response_Action_Agree"
+SNS_APPLICATION_AGREE_AND_ADD = "Response_Action_AgreeAndAdd"
+SNS_CHECK_TYPE_BOTH = "CheckResult_Type_Both"
+SNS_CHECK_TYPE_SINGLE = "CheckResult_Type_Single"
+SNS_TYPE_NO_RELATION = "CheckResult_Type_NoRelation"
+SNS_TYPE_A_WITH_B = "CheckResult_Type_AWithB"
+SNS_TYPE_B_WITH_A = "CheckResult_Type_BWithA"
+SNS_TYPE_BOTH_WAY = "CheckResult_Type_BothWay"
+MAX_REMARK_BYTES = 96
+MAX_WORDING_BYTES = 256

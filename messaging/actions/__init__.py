@@ -1,6 +1,18 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
 from messaging.actions.conversations import delete_conversation, pin_conversation
+from messaging.actions.friends import (
+    accept_friend_application,
+    add_friend,
+    add_to_blacklist,
+    delete_friend,
+    delete_friend_application,
+    refuse_friend_application,
+    remove_from_blacklist,
+    set_allow_type,
+    set_friend_application_read,
+    update_friend,
+)
 from messaging.actions.group_admin import (
     change_group_owner,
     dismiss_group,
@@ -19,6 +31,16 @@ from messaging.actions.read_state import mark_read
 from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
 
 __all__ = [
+    "accept_friend_application",
+    "add_friend",
+    "add_to_blacklist",
+    "delete_friend",
+    "delete_friend_application",
+    "refuse_friend_application",
+    "remove_from_blacklist",
+    "set_allow_type",
+    "set_friend_application_read",
+    "update_friend",
     "add_members",
     "change_group_owner",
     "create_group",

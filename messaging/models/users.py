@@ -11,6 +11,17 @@ class User(AbstractUser):
     nick = models.CharField(max_length=64, blank=True)
     # A URL, absolute or site-relative (e.g. /static/...).
     avatar = models.CharField(max_length=500, blank=True)
+    # The SDK's add-friend mode (Tag_Profile_IM_AllowType): who may add this user as a
+    # friend. updateMyProfile sets it; addFriend reads it (actions/friends.py).
+    allow_type = models.CharField(
+        max_length=32,
+        default="AllowType_Type_NeedConfirm",
+        choices=[
+            ("AllowType_Type_AllowAny", "Anyone may add me"),
+            ("AllowType_Type_NeedConfirm", "I confirm each request"),
+            ("AllowType_Type_DenyAny", "Nobody may add me"),
+        ],
+    )
 
     @property
     def user_id(self):

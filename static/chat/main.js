@@ -11,6 +11,7 @@
 
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
+import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
 import { deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
 import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog } from "./ui/dialogs.js";
@@ -86,6 +87,7 @@ async function onReady() {
       renderMe();
     })
     .catch(() => {});
+  loadContacts().catch(() => {});
   const total = Number(chat.getTotalUnreadMessageCount());
   if (!Number.isNaN(total)) {
     state.totalUnread = total;
@@ -163,6 +165,7 @@ function wireUI() {
   wireLocation();
   wireNewConversationDialogs();
   wireConfirmDialog();
+  wireContacts();
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
@@ -194,6 +197,7 @@ function listenToSDK() {
   chat.on(EVENT.GROUP_LIST_UPDATED, onGroupListUpdated);
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
+  listenToContacts();
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
 }
 

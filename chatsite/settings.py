@@ -212,3 +212,9 @@ if os.environ.get("CHAT_GROUP_SEND_RATE"):
 # their group send counters apart too.
 if os.environ.get("CHAT_CHANNEL_PREFIX"):
     CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"
+# Presence timings (messaging/conf.py), e.g. short ones for the integration tests.
+for _name in ("PRESENCE_GRACE", "PRESENCE_SOCKET_TTL", "PRESENCE_REFRESH", "PRESENCE_SWEEP"):
+    if os.environ.get("CHAT_" + _name):
+        CHAT[_name] = float(os.environ["CHAT_" + _name])
+if os.environ.get("CHAT_CHANNEL_PREFIX"):
+    CHAT["PRESENCE_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":presence:"

@@ -57,6 +57,18 @@ DEFAULTS = {
     "SYNC_MAX_GAP": 5000,
     # sync: a conversation the client does not name yet brings its unread messages, at most this many.
     "SYNC_NEW_CONVERSATION_MESSAGES": 100,
+    # Presence (messaging/presence.py). A user whose last tab closed stays online this many
+    # seconds, so that a page reload does not flap to offline.
+    "PRESENCE_GRACE": 10.0,
+    # A socket counts as live this long after its process last vouched for it; a process
+    # vouches for all its sockets every PRESENCE_REFRESH seconds. A killed process's users
+    # go offline within PRESENCE_SOCKET_TTL + PRESENCE_SWEEP seconds.
+    "PRESENCE_SOCKET_TTL": 45.0,
+    "PRESENCE_REFRESH": 15.0,
+    # How often each process looks for users whose grace or socket expiry has passed.
+    "PRESENCE_SWEEP": 1.0,
+    # Where presence lives in Redis (when REDIS_URL is set).
+    "PRESENCE_KEY_PREFIX": "chat:presence:",
 }
 
 

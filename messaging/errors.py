@@ -47,6 +47,7 @@ class ErrorCode(IntEnum):
     INTERNAL_ERROR = 10002
     BAD_API_NAME = 10003  # unknown op
     INVALID_PARAMETERS = 10004  # malformed or missing arguments, empty text
+    TOO_MANY_ACCOUNTS = 10005  # more userIDs in one request than the op takes (presence ops)
     PERMISSION_DENIED = 10007  # not a member, or a role that may not do it
     OWNER_MAY_NOT_QUIT = 10009
     GROUP_NOT_FOUND = 10010
@@ -65,6 +66,8 @@ class ErrorCode(IntEnum):
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
     MUTED = 20012
     C2C_REVOKE_WINDOW_PASSED = 20016  # a C2C message's sender recalls it after the window
+    # Server: accounts
+    ACCOUNT_DOES_NOT_EXIST = 70107  # getUserStatus / subscribeUserStatus: in failureUserList
     # Common
     BODY_TOO_LONG = 80002
 

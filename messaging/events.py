@@ -31,6 +31,15 @@ def thread_group(thread_pk):
     return f"thread.{thread_pk}"
 
 
+def presence_group(user_pk):
+    """The channel-layer group of the sockets subscribed to a user's status
+    (subscribeUserStatus; messaging/presence.py)."""
+    return f"presence.{user_pk}"
+
+
+TARGET_GROUPS = {"thread": thread_group, "presence": presence_group}
+
+
 def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thread=None):
     """Send ``event`` to every socket of ``user_ids`` (user pks) once the transaction commits.
 
@@ -53,6 +62,12 @@ def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thre
         targets = [("thread", via_thread)]
     message = {"type": "chat.event", "event": event, "data": data, "origin": origin, "meta": meta}
     transaction.on_commit(lambda: _dispatch(message, targets))
+
+
+def dispatch_on_commit(message, targets):
+    """Send a prepared channel-layer ``message`` to ``targets`` (user pks, or
+    ``(kind, id)`` of TARGET_GROUPS) once the transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _dispatch(message, list(targets)))
 
 
 def kick_on_commit(user_ids, reason):
@@ -87,5 +102,5 @@ async def send_events(events):
         return
     for message, targets in events:
         for target in targets:
-            name = thread_group(target[1]) if isinstance(target, tuple) else user_group(target)
+            name = TARGET_GROUPS[target[0]](target[1]) if isinstance(target, tuple) else user_group(target)
             await layer.group_send(name, message)

@@ -384,9 +384,9 @@ class Tracker:
                 await _announce(pk, status_item(user_id, Status(False, status.custom_status, seen)))
 
     def stop(self):
-        if self.task is not None:
+        if self.task is not None and not self.loop.is_closed():
             self.task.cancel()
-            self.task = None
+        self.task = None
 
 
 _trackers = {}

@@ -85,7 +85,8 @@ def test_custom_status_and_online_count(store):
     assert store.statuses([1], 101.0)[0].custom_status == ""
 
 
-def test_a_redis_lookup_is_one_round_trip_whatever_the_number_of_users(redis_url, monkeypatch):
+@pytest.mark.usefixtures("redis_url")
+def test_a_redis_lookup_is_one_round_trip_whatever_the_number_of_users(monkeypatch):
     prefix = f"chat-test-presence-{secrets.token_hex(4)}:"
     store = presence.RedisPresence(REDIS_URL, prefix)
     try:

@@ -91,7 +91,12 @@
     KICKED_OUT_USERSIG_EXPIRED: 'userSigExpired',
     NET_STATE_CONNECTED: 'connected',
     NET_STATE_CONNECTING: 'connecting',
-    NET_STATE_DISCONNECTED: 'disconnected'
+    NET_STATE_DISCONNECTED: 'disconnected',
+    // User status (getUserStatus, USER_STATUS_UPDATED)
+    USER_STATUS_UNKNOWN: 0,
+    USER_STATUS_ONLINE: 1,
+    USER_STATUS_OFFLINE: 2,
+    USER_STATUS_UNLOGINED: 3
   };
 
   var EVENT = {
@@ -114,7 +119,8 @@
     KICKED_OUT: 'kickedOut',
     ERROR: 'error',
     NET_STATE_CHANGE: 'netStateChange',
-    SDK_RELOAD: 'sdkReload'
+    SDK_RELOAD: 'sdkReload',
+    USER_STATUS_UPDATED: 'onUserStatusUpdated'
   };
 
   // SDK-side error codes (the server's come in replies).
@@ -215,6 +221,7 @@
     this._reconnectTimer = null;
     this._loggedOut = true;
     this._loginWaiter = null;
+    this._statusFollowed = {}; // userIDs this page follows (subscribeUserStatus), for reconnects
   }
 
   // --- events ---------------------------------------------------------------
@@ -256,6 +263,7 @@
 
   Chat.prototype.logout = function () {
     this._loggedOut = true;
+    this._statusFollowed = {};
     this._teardown(TYPES.NET_STATE_DISCONNECTED);
     this._failQueued();
     var wasReady = this._ready;
@@ -497,6 +505,7 @@
     this._sendQueued();  // what was sent while the socket was down, in order
     if (this._ready) {
       this._sync(); // a reconnect: fetch what changed while the socket was down
+      this._followStatusAgain();
       return;
     }
     this._request('getConversationList', {}).then(function (data) {
@@ -1762,6 +1771,72 @@
   /** The SDK's searchGroupByID(groupID): resolves {group} (a Work group: 10010). */
   Chat.prototype.searchGroupByID = function (groupID) {
     return this._call('searchGroupByID', { groupID: groupID });
+  };
+
+  // --- user status (docs/PROTOCOL.md §5.33–5.37, §6.11) --------------------------------
+
+  /** The SDK's getUserStatus({userIDList}): resolves {successUserList, failureUserList};
+   * each user {userID, statusType, customStatus} (and our lastSeen, epoch seconds, for contacts). */
+  Chat.prototype.getUserStatus = function (options) {
+    return this._call('getUserStatus', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  /** The SDK's setSelfStatus({customStatus}): resolves {userID, statusType, customStatus}. */
+  Chat.prototype.setSelfStatus = function (options) {
+    return this._call('setSelfStatus', { customStatus: options && options.customStatus !== undefined ? options.customStatus : '' });
+  };
+
+  /** The SDK's subscribeUserStatus({userIDList}): USER_STATUS_UPDATED for these users from now
+   * on (also after a reconnect: the SDK subscribes again). Resolves {failureUserList}. */
+  Chat.prototype.subscribeUserStatus = function (options) {
+    var self = this;
+    var ids = (options && options.userIDList) || [];
+    return this._call('subscribeUserStatus', { userIDList: ids }).then(function (response) {
+      var failed = {};
+      (response.data.failureUserList || []).forEach(function (f) { failed[f.userID] = true; });
+      ids.forEach(function (id) {
+        if (!failed[id]) {
+          delete self._statusFollowed[id]; // re-inserted last: the newest subscription
+          self._statusFollowed[id] = true;
+        }
+      });
+      return response;
+    });
+  };
+
+  /** The SDK's unsubscribeUserStatus({userIDList}); no list (or []): every subscription. */
+  Chat.prototype.unsubscribeUserStatus = function (options) {
+    var self = this;
+    var ids = (options && options.userIDList) || [];
+    return this._call('unsubscribeUserStatus', { userIDList: ids }).then(function (response) {
+      if (ids.length) ids.forEach(function (id) { delete self._statusFollowed[id]; });
+      else self._statusFollowed = {};
+      return response;
+    });
+  };
+
+  /** The SDK's getGroupOnlineMemberCount(groupID): resolves {memberCount} (here for any group
+   * you are a member of, not only AVChatRoom). */
+  Chat.prototype.getGroupOnlineMemberCount = function (groupID) {
+    if (groupID && typeof groupID === 'object') groupID = groupID.groupID;
+    return this._call('getGroupOnlineMemberCount', { groupID: groupID });
+  };
+
+  /** After a reconnect: follow the same users again (subscriptions belong to a socket), and
+   * tell the page their status now (changes while the socket was down were not pushed). */
+  Chat.prototype._followStatusAgain = function () {
+    var self = this;
+    var ids = Object.keys(this._statusFollowed).slice(-200);
+    if (!ids.length) return;
+    var chunks = [];
+    for (var i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+    Promise.all(chunks.map(function (chunk) {
+      return self._request('subscribeUserStatus', { userIDList: chunk });
+    })).then(function () {
+      return self._request('getUserStatus', { userIDList: ids });
+    }).then(function (data) {
+      if (data.successUserList.length) self._emit(EVENT.USER_STATUS_UPDATED, data.successUserList);
+    }, function () { /* offline again: the next reconnect tries again */ });
   };
 
   Chat.prototype.getUserProfile = function (options) {

@@ -299,4 +299,9 @@ def client_rules() -> dict:
         "revoke": {"template": REVOKED_TEMPLATE, "window": conf.get("REVOKE_WINDOW")},
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
+        "presence": {
+            "maxCustomStatusBytes": MAX_CUSTOM_STATUS_BYTES,
+            "maxSubscribeUserIDs": MAX_SUBSCRIBE_USER_IDS,
+            "maxSubscriptions": MAX_SUBSCRIPTIONS,
+        },
     }

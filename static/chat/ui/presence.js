@@ -19,10 +19,14 @@ import { isOnline, mergeStatuses, onlineCountText, presenceLine, statusBytes } f
 import { conversationSubtitle, currentConversation } from "./conversations.js";
 import { openDialog, wireDialog } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
-import { EVENT, chat, state } from "./state.js";
+import { EVENT, chat, serverRules, state } from "./state.js";
 
-const MAX_CUSTOM_STATUS_BYTES = 100;
-const MAX_FOLLOWED_MEMBERS = 100;
+/** hello.rules.presence (messaging/rules.py), with the server's values before the first hello. */
+function presenceRules() {
+  const rules = serverRules();
+  return (rules && rules.presence) || { maxCustomStatusBytes: 100, maxSubscribeUserIDs: 100, maxSubscriptions: 200 };
+}
+
 const TICK_MS = 30000;
 
 const statuses = new Map(); // userID -> {statusType, customStatus, lastSeen}
@@ -111,7 +115,9 @@ async function followWhatIsShown() {
   const conv = currentConversation();
   if (conv && conv.type === C2C) wanted.add(peerOf(conv.conversationID));
   if (state.members.groupID && conv && conv.type === GROUP && peerOf(conv.conversationID) === state.members.groupID) {
-    for (const m of state.members.list.slice(0, MAX_FOLLOWED_MEMBERS)) wanted.add(m.userID);
+    // The panel's first members, leaving room in the socket's subscriptions for the C2C peer.
+    const room = Math.min(presenceRules().maxSubscribeUserIDs, presenceRules().maxSubscriptions - 1);
+    for (const m of state.members.list.slice(0, room)) wanted.add(m.userID);
   }
   wanted.delete(state.me.userID);
   const added = [...wanted].filter((id) => !followed.has(id));
@@ -233,7 +239,8 @@ function buildStatusDialog() {
   document.body.append(dialog);
   wireDialog("dlg-status", async (form) => {
     const text = form.elements.customStatus.value.trim();
-    if (statusBytes(text) > MAX_CUSTOM_STATUS_BYTES) throw "That status is too long: keep it under 100 characters.";
+    const max = presenceRules().maxCustomStatusBytes;
+    if (statusBytes(text) > max) throw `That status is too long: at most ${max} bytes (about ${max} letters, fewer with accents or emoji).`;
     await chat.setSelfStatus({ customStatus: text });
   });
 }

@@ -14,7 +14,8 @@ The store keeps, per user:
 - the *announced* state (what subscribers were last told), the custom status text and
   the last-seen time (the last connect, refresh or close).
 
-Events: a connect that finds the announced state offline announces "online". Every
+Events: a connect that finds the announced state offline (or the deadline already
+passed: nobody has swept it yet) announces "online". Every
 process sweeps every ``PRESENCE_SWEEP`` seconds for users whose deadline passed and
 *settles* each one atomically (a Lua script, so two processes never both announce it):
 if a live socket remains, the deadline moves to its expiry; otherwise the user is
@@ -77,11 +78,12 @@ class MemoryPresence:
         """Register a socket; whether the user is to be announced online."""
         with self._lock:
             self._names[pk] = user_id
+            lapsed = self._deadline.get(pk, 0) <= now
             expiry = now + ttl
             self._sockets.setdefault(pk, {})[socket] = expiry
             self._deadline[pk] = max(self._deadline.get(pk, 0), expiry)
             self._seen[pk] = now
-            if pk in self._announced:
+            if pk in self._announced and not lapsed:
                 return False
             self._announced.add(pk)
             return True
@@ -148,12 +150,14 @@ class MemoryPresence:
 
 # KEYS: sockets(pk), deadline, announced, seen, names. ARGV: socket, expiry, pk, now, key ttl, userID.
 CONNECT_SCRIPT = """
+local deadline = redis.call('ZSCORE', KEYS[2], ARGV[3])
+local lapsed = (not deadline) or tonumber(deadline) <= tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
 redis.call('HSET', KEYS[5], ARGV[3], ARGV[6])
-if redis.call('HGET', KEYS[3], ARGV[3]) == '1' then return 0 end
+if redis.call('HGET', KEYS[3], ARGV[3]) == '1' and not lapsed then return 0 end
 redis.call('HSET', KEYS[3], ARGV[3], '1')
 return 1
 """
@@ -334,23 +338,30 @@ class Tracker:
         self.idle_since = None
 
     async def connect(self, user, channel_name):
+        """Count the socket; announce the user online if they were not. Presence must not
+        take chatting down: if the store cannot be reached, the socket still opens, and
+        its user shows offline until they connect again."""
         self.sockets[channel_name] = user.pk
         self.idle_since = None
         self._ensure_running()
         now = clock()
-        became_online = await _off_loop(
-            store().connect, user.pk, user.username, channel_name, now, conf.get("PRESENCE_SOCKET_TTL")
-        )
-        if became_online:
-            [status] = await _off_loop(store().statuses, [user.pk], now)
-            await _announce(user.pk, status_item(user.username, status))
+        try:
+            ttl = conf.get("PRESENCE_SOCKET_TTL")
+            if await _off_loop(store().connect, user.pk, user.username, channel_name, now, ttl):
+                [status] = await _off_loop(store().statuses, [user.pk], now)
+                await _announce(user.pk, status_item(user.username, status))
+        except Exception as error:
+            log.warning("presence of %s not recorded (%s)", user.username, error)
 
     async def disconnect(self, user, channel_name):
         if self.sockets.pop(channel_name, None) is None:
             return
         if not self.sockets:
             self.idle_since = clock()
-        await _off_loop(store().disconnect, user.pk, channel_name, clock(), conf.get("PRESENCE_GRACE"))
+        try:
+            await _off_loop(store().disconnect, user.pk, channel_name, clock(), conf.get("PRESENCE_GRACE"))
+        except Exception as error:  # the socket lapses on its own (PRESENCE_SOCKET_TTL)
+            log.warning("presence of %s not updated on close (%s)", user.username, error)
 
     def _ensure_running(self):
         if self.task is None or self.task.done():

@@ -106,3 +106,11 @@ def test_a_redis_lookup_is_one_round_trip_whatever_the_number_of_users(monkeypat
             assert len(sent) == 1, f"{size} users: {len(sent)} round trips"
     finally:
         delete_redis_keys(REDIS_URL, prefix)
+
+
+def test_a_connect_after_an_unswept_lapse_announces_online_again(store):
+    """No process swept the user since their socket lapsed (every process was idle): the
+    next connect still announces them online, since subscribers read them offline."""
+    store.connect(1, "alice", "dead", 100.0, TTL)
+    assert store.connect(1, "alice", "new", 200.0, TTL) is True
+    assert store.settle(1, 201.0) is None

@@ -242,3 +242,12 @@ def test_group_online_member_count_costs_three_queries(size, alice, django_asser
     make_group(alice, members=members)
     with django_assert_num_queries(3):
         assert presence_queries.get_group_online_member_count(alice, "g1") == {"memberCount": 0}
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_subscribe_costs_two_queries(size, alice, django_assert_num_queries):
+    others = [make_user(f"user{i}").username for i in range(size)]
+    with django_assert_num_queries(2):
+        change = presence_queries.subscription(alice, others + ["nobody", "alice"])
+    assert [f["code"] for f in change.reply["failureUserList"]] == [70107, 10004]
+    assert [user_id for user_id, _pk, _contact in change.follow] == others

@@ -12,6 +12,7 @@ The channel layer is at-most-once; it is a fast path, never the record: the
 database is, and clients recover anything missed by refetching.
 """
 
+import hashlib
 import threading
 from contextlib import contextmanager
 
@@ -31,13 +32,26 @@ def thread_group(thread_pk):
     return f"thread.{thread_pk}"
 
 
+def session_group(session_key):
+    """The channel-layer group of one login session: every socket opened with it (a
+    digest: the key itself never travels through Redis)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def kick_session(session_key, reason):
+    """Close every socket of the login session ``session_key`` at once (after KICKED_OUT
+    with ``reason``), on every process: the session was ended (logout)."""
+    _dispatch({"type": "chat.kick", "reason": reason, "code": 4001}, [("session", session_key)])
+
+
 def presence_group(user_pk):
     """The channel-layer group of the sockets subscribed to a user's status
     (subscribeUserStatus; messaging/presence.py)."""
     return f"presence.{user_pk}"
 
 
-TARGET_GROUPS = {"thread": thread_group, "presence": presence_group}
+# The channel-layer group of a ``(kind, id)`` target.
+TARGET_GROUPS = {"thread": thread_group, "session": session_group, "presence": presence_group}
 
 
 def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thread=None):

@@ -85,3 +85,7 @@ def validate():
     for name, value in overrides.items():
         if not isinstance(value, type(DEFAULTS[name])):
             raise ImproperlyConfigured(f"CHAT[{name!r}] must be {type(DEFAULTS[name]).__name__}")
+    # A process renews its sockets' expiry every PRESENCE_REFRESH seconds: a refresh
+    # slower than the expiry would show live users offline between refreshes.
+    if get("PRESENCE_REFRESH") >= get("PRESENCE_SOCKET_TTL"):
+        raise ImproperlyConfigured("CHAT['PRESENCE_REFRESH'] must be shorter than CHAT['PRESENCE_SOCKET_TTL']")

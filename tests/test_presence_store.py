@@ -114,3 +114,15 @@ def test_a_connect_after_an_unswept_lapse_announces_online_again(store):
     store.connect(1, "alice", "dead", 100.0, TTL)
     assert store.connect(1, "alice", "new", 200.0, TTL) is True
     assert store.settle(1, 201.0) is None
+
+
+def test_a_refresh_slower_than_the_socket_expiry_is_refused_at_start_up(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from messaging import conf
+
+    settings.CHAT = {"PRESENCE_REFRESH": 50.0, "PRESENCE_SOCKET_TTL": 45.0}
+    with pytest.raises(ImproperlyConfigured):
+        conf.validate()
+    settings.CHAT = {"PRESENCE_REFRESH": 1.0, "PRESENCE_SOCKET_TTL": 3.0}
+    conf.validate()

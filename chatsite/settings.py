@@ -315,3 +315,10 @@ if os.environ.get("CHAT_CHANNEL_PREFIX"):
 # C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
 if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
     CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")
+
+# Presence timings (messaging/conf.py), e.g. short ones for the integration tests.
+for _name in ("PRESENCE_GRACE", "PRESENCE_SOCKET_TTL", "PRESENCE_REFRESH", "PRESENCE_SWEEP"):
+    if os.environ.get("CHAT_" + _name):
+        CHAT[_name] = float(os.environ["CHAT_" + _name])
+if os.environ.get("CHAT_CHANNEL_PREFIX"):
+    CHAT["PRESENCE_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":presence:"

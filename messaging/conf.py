@@ -65,6 +65,18 @@ DEFAULTS = {
     "MAX_FRIENDS": 3000,
     "MAX_BLACKLIST": 1000,
     "MAX_FRIEND_APPLICATIONS": 1000,
+    # Presence (messaging/presence.py). A user whose last tab closed stays online this many
+    # seconds, so that a page reload does not flap to offline.
+    "PRESENCE_GRACE": 10.0,
+    # A socket counts as live this long after its process last vouched for it; a process
+    # vouches for all its sockets every PRESENCE_REFRESH seconds. A killed process's users
+    # go offline within PRESENCE_SOCKET_TTL + PRESENCE_SWEEP seconds.
+    "PRESENCE_SOCKET_TTL": 45.0,
+    "PRESENCE_REFRESH": 15.0,
+    # How often each process looks for users whose grace or socket expiry has passed.
+    "PRESENCE_SWEEP": 1.0,
+    # Where presence lives in Redis (when REDIS_URL is set).
+    "PRESENCE_KEY_PREFIX": "chat:presence:",
 }
 
 
@@ -81,3 +93,7 @@ def validate():
     for name, value in overrides.items():
         if not isinstance(value, type(DEFAULTS[name])):
             raise ImproperlyConfigured(f"CHAT[{name!r}] must be {type(DEFAULTS[name]).__name__}")
+    # A process renews its sockets' expiry every PRESENCE_REFRESH seconds: a refresh
+    # slower than the expiry would show live users offline between refreshes.
+    if get("PRESENCE_REFRESH") >= get("PRESENCE_SOCKET_TTL"):
+        raise ImproperlyConfigured("CHAT['PRESENCE_REFRESH'] must be shorter than CHAT['PRESENCE_SOCKET_TTL']")

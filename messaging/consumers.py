@@ -25,13 +25,14 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from messaging import actions, conf, rules, schemas, serialize
+from messaging import actions, conf, presence, rules, schemas, serialize
 from messaging.access import access_message
 from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import collect_events, send_events, session_group, thread_group, user_group
+from messaging.events import collect_events, presence_group, send_events, session_group, thread_group, user_group
 from messaging.queries import conversation_list, friends, groups, message_list, receipts, session, sync
+from messaging.queries import presence as presence_queries
 from messaging.queries.users import get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
@@ -317,6 +318,29 @@ def op_get_blacklist(user, args, origin):
     return friends.get_blacklist(user.pk)
 
 
+# --- presence (docs/PROTOCOL.md, "Presence") ------------------------------------------------
+
+
+def op_get_user_status(user, args: schemas.GetUserStatus, origin):
+    return presence_queries.get_user_status(user, list(args.userIDList))
+
+
+def op_set_self_status(user, args: schemas.SetSelfStatus, origin):
+    return actions.set_self_status(user, args.customStatus)
+
+
+def op_subscribe_user_status(user, args: schemas.SubscribeUserStatus, origin):
+    return presence_queries.subscription(user, list(args.userIDList))  # applied by the consumer
+
+
+def op_unsubscribe_user_status(user, args: schemas.UnsubscribeUserStatus, origin):
+    return presence_queries.unsubscription(user, list(args.userIDList))  # applied by the consumer
+
+
+def op_get_group_online_member_count(user, args: schemas.GroupArgs, origin):
+    return presence_queries.get_group_online_member_count(user, args.groupID)
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -365,6 +389,11 @@ HANDLERS = {
     "addToBlacklist": op_add_to_blacklist,
     "removeFromBlacklist": op_remove_from_blacklist,
     "getBlacklist": op_get_blacklist,
+    "getUserStatus": op_get_user_status,
+    "setSelfStatus": op_set_self_status,
+    "subscribeUserStatus": op_subscribe_user_status,
+    "unsubscribeUserStatus": op_unsubscribe_user_status,
+    "getGroupOnlineMemberCount": op_get_group_online_member_count,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -436,6 +465,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.threads = set()
         self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
         await self.join_threads(thread_ids)
+        self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
+        await presence.tracker().connect(user, self.channel_name)
         await self.push(
             "hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": rules.client_rules()}
         )
@@ -460,6 +491,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.join_threads(())
+        if hasattr(self, "watching"):
+            await presence.tracker().disconnect(self.user, self.channel_name)
+            await self.unfollow(list(self.watching))
 
     async def chat_kick(self, message):
         """The account was banned (4003) or the login session ended (4001): tell the tab
@@ -494,6 +528,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise ChatError(ErrorCode.BAD_API_NAME, f"unknown op {frame.op!r}")
             args = schemas.decode_args(frame.op, frame.args)
             data, events = await run_op(handler, self.user, args, self.channel_name)
+            if isinstance(data, presence_queries.SubscriptionChange):
+                data = await self.apply_subscription(data)
         except ChatError as error:
             await self.reply_error(request_id, error.code, error.message)
             return
@@ -540,6 +576,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if event == "MESSAGE_READ_RECEIPT_RECEIVED":
             self.receipts.add(data)  # throttled: see receipt_relay
+            return
+        if event == presence.EVENT:
+            await self.deliver_status(data)
             return
         if event == "PROFILE_UPDATED":
             self.note_own_profile(data)
@@ -603,6 +642,43 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         total = self.total_unread() if total_changed else None
         await self.send(text_data=make_frame(data, self.user.username, patch, total))
+
+    # --- presence: this socket's subscriptions -----------------------------------------
+
+    async def apply_subscription(self, change):
+        """Follow / stop following users' status (channel-layer groups ``presence.<pk>``, so
+        changes announced by any process arrive). A socket follows at most
+        ``rules.MAX_SUBSCRIPTIONS`` users: the oldest subscriptions go first."""
+        await self.unfollow(list(self.watching) if change.unfollow is None else change.unfollow)
+        for user_id, pk, shows_last_seen in change.follow:
+            self.watching.pop(user_id, None)
+            self.watching[user_id] = (pk, shows_last_seen)
+            await self.channel_layer.group_add(presence_group(pk), self.channel_name)
+        overflow = len(self.watching) - rules.MAX_SUBSCRIPTIONS
+        if overflow > 0:
+            await self.unfollow(list(self.watching)[:overflow])
+        return change.reply
+
+    async def unfollow(self, user_ids):
+        for user_id in user_ids:
+            entry = self.watching.pop(user_id, None)
+            if entry is not None:
+                await self.channel_layer.group_discard(presence_group(entry[0]), self.channel_name)
+
+    async def deliver_status(self, items):
+        """USER_STATUS_UPDATED for the users this socket follows (and the user's own custom
+        status); ``lastSeen`` only where this user may see it (queries/presence.py)."""
+        shown = []
+        for item in items:
+            if item["userID"] == self.user.username:
+                shown.append(item)
+                continue
+            entry = self.watching.get(item["userID"])
+            if entry is None:
+                continue
+            shown.append(item if entry[1] else {k: v for k, v in item.items() if k != "lastSeen"})
+        if shown:
+            await self.push(presence.EVENT, shown)
 
     async def fetch_receipts(self, notices):
         return await in_database_thread(receipts.get_receipt_updates)(self.user, notices)

@@ -47,6 +47,7 @@ class ErrorCode(IntEnum):
     INTERNAL_ERROR = 10002
     BAD_API_NAME = 10003  # unknown op
     INVALID_PARAMETERS = 10004  # malformed or missing arguments, empty text
+    TOO_MANY_ACCOUNTS = 10005  # more userIDs in one request than the op takes (presence ops)
     PERMISSION_DENIED = 10007  # not a member, or a role that may not do it
     OWNER_MAY_NOT_QUIT = 10009
     GROUP_NOT_FOUND = 10010
@@ -80,6 +81,9 @@ class ErrorCode(IntEnum):
     ALLOW_TYPE_NEED_CONFIRM = 30539  # addFriend's result code (not an error): the request is pending
     PENDENCY_NOT_FOUND = 30614  # no such friend application
     DEL_NONFRIEND = 31704  # deleteFriend: not a friend (in failureUserIDList)
+
+    # Server: accounts
+    ACCOUNT_DOES_NOT_EXIST = 70107  # getUserStatus / subscribeUserStatus: in failureUserList
     # Common
     BODY_TOO_LONG = 80002
 

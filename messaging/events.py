@@ -44,6 +44,16 @@ def kick_session(session_key, reason):
     _dispatch({"type": "chat.kick", "reason": reason, "code": 4001}, [("session", session_key)])
 
 
+def presence_group(user_pk):
+    """The channel-layer group of the sockets subscribed to a user's status
+    (subscribeUserStatus; messaging/presence.py)."""
+    return f"presence.{user_pk}"
+
+
+# The channel-layer group of a ``(kind, id)`` target.
+TARGET_GROUPS = {"thread": thread_group, "session": session_group, "presence": presence_group}
+
+
 def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thread=None):
     """Send ``event`` to every socket of ``user_ids`` (user pks) once the transaction commits.
 
@@ -66,6 +76,12 @@ def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thre
         targets = [("thread", via_thread)]
     message = {"type": "chat.event", "event": event, "data": data, "origin": origin, "meta": meta}
     transaction.on_commit(lambda: _dispatch(message, targets))
+
+
+def dispatch_on_commit(message, targets):
+    """Send a prepared channel-layer ``message`` to ``targets`` (user pks, or
+    ``(kind, id)`` of TARGET_GROUPS) once the transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _dispatch(message, list(targets)))
 
 
 def kick_on_commit(user_ids, reason):
@@ -100,8 +116,5 @@ async def send_events(events):
         return
     for message, targets in events:
         for target in targets:
-            if isinstance(target, tuple):
-                name = thread_group(target[1]) if target[0] == "thread" else session_group(target[1])
-            else:
-                name = user_group(target)
+            name = TARGET_GROUPS[target[0]](target[1]) if isinstance(target, tuple) else user_group(target)
             await layer.group_send(name, message)

@@ -254,6 +254,15 @@ def message_for_show(msg_type: str, payload: dict) -> str:
 READ_RECEIPT_MAX_MESSAGES = 30
 # getGroupMessageReadMemberList: userIDs in one page, and its ``filter`` values.
 READ_MEMBER_PAGE = 100
+
+# Presence (the vendor's Web SDK reference): getUserStatus takes up to 500 userIDs,
+# subscribeUserStatus up to 100 a call; a socket follows at most 200 users (a new
+# subscription beyond that drops the oldest, as the vendor's list does). A custom status
+# is at most 100 bytes (UTF-8).
+MAX_STATUS_USER_IDS = 500
+MAX_SUBSCRIBE_USER_IDS = 100
+MAX_SUBSCRIPTIONS = 200
+MAX_CUSTOM_STATUS_BYTES = 100
 READ_MEMBERS, UNREAD_MEMBERS = 0, 1
 
 
@@ -301,6 +310,11 @@ def client_rules() -> dict:
         "revoke": {"template": REVOKED_TEMPLATE, "window": conf.get("REVOKE_WINDOW")},
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
+        "presence": {
+            "maxCustomStatusBytes": MAX_CUSTOM_STATUS_BYTES,
+            "maxSubscribeUserIDs": MAX_SUBSCRIBE_USER_IDS,
+            "maxSubscriptions": MAX_SUBSCRIPTIONS,
+        },
     }
 
 

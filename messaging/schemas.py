@@ -386,6 +386,27 @@ class DeleteFriendApplication(FriendApplicationArgs):
     )
 
 
+# --- presence (messaging/presence.py) ---------------------------------------------------------
+
+
+class GetUserStatus(Args):
+    userIDList: described(list[UserID], "at most 500 userIDs (more: 10005); `[]` or left out: yourself") = []
+
+
+class SetSelfStatus(Args):
+    customStatus: described(str, 'your custom status text, at most 100 bytes (UTF-8); `""` clears it')
+
+
+class SubscribeUserStatus(Args):
+    userIDList: described(list[UserID], "required, 1 to 100 userIDs (more: 10005; none: 10004); not yourself")
+
+
+class UnsubscribeUserStatus(Args):
+    userIDList: described(
+        list[UserID], "at most 100 userIDs (more: 10005); `[]` or left out: every subscription of this socket"
+    ) = []
+
+
 # The ops and their arguments, in the order of docs/PROTOCOL.md §5.
 OPS: dict[str, type[Args]] = {
     "sendMessage": SendMessage,
@@ -436,6 +457,12 @@ OPS: dict[str, type[Args]] = {
     "addToBlacklist": FriendUserIDs,
     "removeFromBlacklist": FriendUserIDs,
     "getBlacklist": NoArgs,
+    # presence
+    "getUserStatus": GetUserStatus,
+    "setSelfStatus": SetSelfStatus,
+    "subscribeUserStatus": SubscribeUserStatus,
+    "unsubscribeUserStatus": UnsubscribeUserStatus,
+    "getGroupOnlineMemberCount": GroupArgs,
 }
 
 

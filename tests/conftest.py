@@ -5,7 +5,7 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
-from messaging import actions, ratelimit
+from messaging import actions, presence, ratelimit
 
 REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
 
@@ -38,6 +38,14 @@ def fresh_rate_limit():
     ratelimit.reset()
     yield
     ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_presence():
+    """Each test starts with nobody online (the in-memory presence store is per process)."""
+    presence.reset()
+    yield
+    presence.reset()
 
 
 def make_user(username, nick=""):

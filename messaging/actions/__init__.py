@@ -26,6 +26,7 @@ from messaging.actions.group_admin import (
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
+from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
 from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
@@ -61,6 +62,7 @@ __all__ = [
     "set_member_role",
     "set_mute_all",
     "end_session",
+    "set_self_status",
     "set_user_active",
     "update_group_profile",
     "update_user_profile",

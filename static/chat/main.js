@@ -40,6 +40,7 @@ import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
+import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
@@ -170,6 +171,7 @@ function wireUI() {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
   wirePage();
+  wirePresence();
 }
 
 async function showAssets() {
@@ -199,6 +201,7 @@ function listenToSDK() {
   chat.on(EVENT.KICKED_OUT, onKickedOut);
   listenToContacts();
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
+  listenToPresence();
 }
 
 function start() {

@@ -110,7 +110,12 @@
     SNS_TYPE_BOTH_WAY: 'CheckResult_Type_BothWay',
     ALLOW_TYPE_ALLOW_ANY: 'AllowType_Type_AllowAny',
     ALLOW_TYPE_NEED_CONFIRM: 'AllowType_Type_NeedConfirm',
-    ALLOW_TYPE_DENY_ANY: 'AllowType_Type_DenyAny'
+    ALLOW_TYPE_DENY_ANY: 'AllowType_Type_DenyAny',
+    // User status (getUserStatus, USER_STATUS_UPDATED)
+    USER_STATUS_UNKNOWN: 0,
+    USER_STATUS_ONLINE: 1,
+    USER_STATUS_OFFLINE: 2,
+    USER_STATUS_UNLOGINED: 3
   };
 
   var EVENT = {
@@ -135,7 +140,8 @@
     KICKED_OUT: 'kickedOut',
     ERROR: 'error',
     NET_STATE_CHANGE: 'netStateChange',
-    SDK_RELOAD: 'sdkReload'
+    SDK_RELOAD: 'sdkReload',
+    USER_STATUS_UPDATED: 'onUserStatusUpdated'
   };
 
   // SDK-side error codes (the server's come in replies).
@@ -237,6 +243,7 @@
     this._loggedOut = true;
     this._loginWaiter = null;
     this._friends = null; // the friend list once fetched (getFriendList), kept by FRIEND_LIST_UPDATED
+    this._statusFollowed = {}; // userIDs this page follows (subscribeUserStatus), for reconnects
   }
 
   // --- events ---------------------------------------------------------------
@@ -278,6 +285,7 @@
 
   Chat.prototype.logout = function () {
     this._loggedOut = true;
+    this._statusFollowed = {};
     this._teardown(TYPES.NET_STATE_DISCONNECTED);
     this._failQueued();
     var wasReady = this._ready;
@@ -540,6 +548,7 @@
       this._sync(); // a reconnect: fetch what changed while the socket was down
       // The relationship chain has no change numbers: what was missed is fetched again.
       if (this._friends) this._onFriendListChange(null);
+      this._followStatusAgain();
       return;
     }
     this._request('getConversationList', {}).then(function (data) {
@@ -1814,6 +1823,72 @@
   /** The SDK's searchGroupByID(groupID): resolves {group} (a Work group: 10010). */
   Chat.prototype.searchGroupByID = function (groupID) {
     return this._call('searchGroupByID', { groupID: groupID });
+  };
+
+  // --- user status (docs/PROTOCOL.md §5.35–5.39, §6.14) --------------------------------
+
+  /** The SDK's getUserStatus({userIDList}): resolves {successUserList, failureUserList};
+   * each user {userID, statusType, customStatus} (and our lastSeen, epoch seconds, for contacts). */
+  Chat.prototype.getUserStatus = function (options) {
+    return this._call('getUserStatus', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  /** The SDK's setSelfStatus({customStatus}): resolves {userID, statusType, customStatus}. */
+  Chat.prototype.setSelfStatus = function (options) {
+    return this._call('setSelfStatus', { customStatus: options && options.customStatus !== undefined ? options.customStatus : '' });
+  };
+
+  /** The SDK's subscribeUserStatus({userIDList}): USER_STATUS_UPDATED for these users from now
+   * on (also after a reconnect: the SDK subscribes again). Resolves {failureUserList}. */
+  Chat.prototype.subscribeUserStatus = function (options) {
+    var self = this;
+    var ids = (options && options.userIDList) || [];
+    return this._call('subscribeUserStatus', { userIDList: ids }).then(function (response) {
+      var failed = {};
+      (response.data.failureUserList || []).forEach(function (f) { failed[f.userID] = true; });
+      ids.forEach(function (id) {
+        if (!failed[id]) {
+          delete self._statusFollowed[id]; // re-inserted last: the newest subscription
+          self._statusFollowed[id] = true;
+        }
+      });
+      return response;
+    });
+  };
+
+  /** The SDK's unsubscribeUserStatus({userIDList}); no list (or []): every subscription. */
+  Chat.prototype.unsubscribeUserStatus = function (options) {
+    var self = this;
+    var ids = (options && options.userIDList) || [];
+    return this._call('unsubscribeUserStatus', { userIDList: ids }).then(function (response) {
+      if (ids.length) ids.forEach(function (id) { delete self._statusFollowed[id]; });
+      else self._statusFollowed = {};
+      return response;
+    });
+  };
+
+  /** The SDK's getGroupOnlineMemberCount(groupID): resolves {memberCount} (here for any group
+   * you are a member of, not only AVChatRoom). */
+  Chat.prototype.getGroupOnlineMemberCount = function (groupID) {
+    if (groupID && typeof groupID === 'object') groupID = groupID.groupID;
+    return this._call('getGroupOnlineMemberCount', { groupID: groupID });
+  };
+
+  /** After a reconnect: follow the same users again (subscriptions belong to a socket), and
+   * tell the page their status now (changes while the socket was down were not pushed). */
+  Chat.prototype._followStatusAgain = function () {
+    var self = this;
+    var ids = Object.keys(this._statusFollowed).slice(-200);
+    if (!ids.length) return;
+    var chunks = [];
+    for (var i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+    Promise.all(chunks.map(function (chunk) {
+      return self._request('subscribeUserStatus', { userIDList: chunk });
+    })).then(function () {
+      return self._request('getUserStatus', { userIDList: ids });
+    }).then(function (data) {
+      if (data.successUserList.length) self._emit(EVENT.USER_STATUS_UPDATED, data.successUserList);
+    }, function () { /* offline again: the next reconnect tries again */ });
   };
 
   Chat.prototype.getUserProfile = function (options) {

@@ -50,6 +50,8 @@ def site_env(tmp):
         CHAT_MEDIA_ROOT=tmp / "media",
         CHAT_DEMO_PASSWORD=DEMO_PASSWORD,
         CHAT_SERVE_STATIC="1",
+        # A closed page's user goes offline 2 s later (not 10): tests/browser/test_presence_ui.py.
+        CHAT_PRESENCE_GRACE="2",
         PYTHONUNBUFFERED="1",
     )
 

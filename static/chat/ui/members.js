@@ -14,6 +14,7 @@ import { isMuted, memberActions, memberMenuButton } from "./member-menu.js";
 import { noteMembers } from "./mute.js";
 import { rememberMembers } from "./names.js";
 import { closeConversation } from "./navigation.js";
+import { decorateMembers } from "./presence.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
 
@@ -155,6 +156,7 @@ function renderMembersPanel() {
   const ownerStuck = role === "Owner" && type && type !== "Private";
   $("leave-btn").hidden = Boolean(ownerStuck);
   renderGroupSettings(profile, role);
+  decorateMembers();
 }
 
 /** "Added bob. carol is already in the group. No such user: zed." */

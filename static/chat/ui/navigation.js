@@ -27,6 +27,7 @@ import { markRead } from "./live.js";
 import { closeMembersPanel, openMembersPanel } from "./members.js";
 import { learnSelfMute, muteNoticeFor, onMuteChange } from "./mute.js";
 import { fillViewport, historyOf, loadOlder, renderMessages } from "./messages.js";
+import { showPresence } from "./presence.js";
 import { exitSelect, updateSelectBar } from "./select.js";
 import { NARROW, chat, state } from "./state.js";
 import { isPeerTyping } from "./typing.js";
@@ -191,6 +192,7 @@ export function renderChatHeader(conv) {
   menu("members").hidden = !group;
   menu("delete").hidden = !state.conversations.some((c) => c.conversationID === conv.conversationID);
   updateComposerAvailability(conv);
+  showPresence(conv);
 }
 
 export function rerenderChatHeader() {

@@ -13,5 +13,7 @@ urlpatterns = [
     path("api/uploads/<str:upload_uuid>/data", uploads.upload_data, name="upload-data"),
     path("api/uploads/<str:upload_uuid>/complete", uploads.complete_upload, name="upload-complete"),
     path("files/<str:upload_uuid>/<str:variant>", uploads.download, name="file"),
+    path("api/uploads/<str:upload_uuid>/avatar", uploads.make_avatar, name="upload-avatar"),
+    path("media/avatars/<str:name>", uploads.avatar, name="avatar"),
     path("admin/", admin.site.urls),
 ]

@@ -65,6 +65,9 @@ class ErrorCode(IntEnum):
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
     MUTED = 20012
     C2C_REVOKE_WINDOW_PASSED = 20016  # a C2C message's sender recalls it after the window
+    # Server: profiles (the vendor's portrait_set codes)
+    PROFILE_VALUE_TOO_LONG = 40601  # a profile field's value is longer than its limit
+    PROFILE_BAD_VALUE = 40605  # a standard profile field's value is not one it takes (gender, allowType, birthday)
     # Common
     BODY_TOO_LONG = 80002
 

@@ -7,11 +7,12 @@ is what a typeahead needs, and what an index answers: migration 0012 adds
 ``UPPER(username) text_pattern_ops`` and ``UPPER(nick) text_pattern_ops`` on
 PostgreSQL, so ``UPPER(col) LIKE 'CAR%'`` is two index range scans,
 tests/integration/test_directory_pg.py). Banned (inactive) users are never found.
-Results are in userID order; the cursor is the last userID of the page (keyset
-pagination: a page costs the same however deep).
+Results are in case-insensitive userID order; the cursor is the last userID of the
+page (keyset pagination). ``totalCount`` is exact up to ``MAX_TOTAL_COUNT``.
 """
 
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Upper
 
 from messaging import serialize
 from messaging.errors import ChatError, ErrorCode
@@ -20,6 +21,9 @@ from messaging.models import Group, GroupMember, User
 SEARCH_PAGE_DEFAULT = 20
 SEARCH_PAGE_MAX = 100
 MAX_KEYWORDS = 5
+# totalCount is exact up to this many matches, and this number beyond (the vendor returns
+# at most 100 results a search; counting every "a…" of 100,000 users is not worth it).
+MAX_TOTAL_COUNT = 1000
 GROUP_PAGE_DEFAULT = 20
 GROUP_PAGE_MAX = 100
 # The group types a stranger may find and join (Work groups are invitation only).
@@ -55,9 +59,14 @@ def search_users(
         found = found.filter(birthday__gte=min_birthday)
     if max_birthday is not None:
         found = found.filter(birthday__lte=max_birthday)
-    total = found.count()
-    page = found.filter(username__gt=cursor) if cursor else found
-    rows = list(page.order_by("username")[: count + 1])
+    total = found[:MAX_TOTAL_COUNT].count()
+    # Ordered by UPPER(userID), which no index provides (the prefix indexes are
+    # text_pattern_ops): so PostgreSQL gathers the matches with the two prefix indexes
+    # and sorts them, rather than walking the whole userID index filtering every row.
+    found = found.annotate(upper_id=Upper("username"))
+    if cursor:
+        found = found.filter(Q(upper_id__gt=cursor.upper()) | Q(upper_id=cursor.upper(), username__gt=cursor))
+    rows = list(found.order_by("upper_id", "username")[: count + 1])
     more = len(rows) > count
     rows = rows[:count]
     return {

@@ -90,14 +90,16 @@ def load_users(count):
             raise RuntimeError(f"the loader does not know how to fill User.{field.name}; add it to bench/directory.py")
         params[f"d_{field.column}"] = field.get_db_prep_save(default, connection)
         exprs.append(f"%(d_{field.column})s")
-    sql = (
-        f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(exprs)} FROM generate_series(1, %(count)s) AS g "
+    lateral = (
         "CROSS JOIN LATERAL (SELECT (%(first)s::text[])[1 + g %% 50] AS first) f "
         "CROSS JOIN LATERAL (SELECT (%(last)s::text[])[1 + (g / 50) %% 50] AS last) l"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {User._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(exprs)} FROM generate_series(1, %(count)s) AS g {lateral}",
+            params,
+        )
         cursor.execute(f"ANALYZE {User._meta.db_table}")
 
 

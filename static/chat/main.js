@@ -39,6 +39,7 @@ import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
+import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
@@ -54,6 +55,8 @@ const ACTIONS = {
   pin: togglePin,
   delete: deleteCurrentConversation,
   members: openMembersPanel,
+  settings: openSettings,
+  "browse-groups": openBrowseGroups,
 };
 
 function renderMe() {
@@ -163,6 +166,7 @@ function wireUI() {
   wireLocation();
   wireNewConversationDialogs();
   wireConfirmDialog();
+  wireProfiles({ onMe: renderMe });
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
@@ -192,6 +196,7 @@ function listenToSDK() {
     updateTitle();
   });
   chat.on(EVENT.GROUP_LIST_UPDATED, onGroupListUpdated);
+  chat.on(EVENT.PROFILE_UPDATED, onProfileUpdated);
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));

@@ -91,7 +91,14 @@
     KICKED_OUT_USERSIG_EXPIRED: 'userSigExpired',
     NET_STATE_CONNECTED: 'connected',
     NET_STATE_CONNECTING: 'connecting',
-    NET_STATE_DISCONNECTED: 'disconnected'
+    NET_STATE_DISCONNECTED: 'disconnected',
+    // Profiles (the SDK's Profile.gender and Profile.allowType values)
+    GENDER_UNKNOWN: 'Gender_Type_Unknown',
+    GENDER_FEMALE: 'Gender_Type_Female',
+    GENDER_MALE: 'Gender_Type_Male',
+    ALLOW_TYPE_ALLOW_ANY: 'AllowType_Type_AllowAny',
+    ALLOW_TYPE_NEED_CONFIRM: 'AllowType_Type_NeedConfirm',
+    ALLOW_TYPE_DENY_ANY: 'AllowType_Type_DenyAny'
   };
 
   var EVENT = {
@@ -1770,6 +1777,48 @@
 
   Chat.prototype.getMyProfile = function () {
     return this._call('getMyProfile', {});
+  };
+
+  // Profiles and the directory (docs/PROTOCOL.md §5.33–5.35, §10.4).
+
+  /** The SDK's updateMyProfile(options): a field left undefined is not sent (kept). Resolves the new Profile. */
+  Chat.prototype.updateMyProfile = function (options) {
+    options = options || {};
+    var args = {};
+    for (var key in options) if (options[key] !== undefined) args[key] = options[key];
+    return this._call('updateMyProfile', args);
+  };
+
+  /** The SDK's searchCloudUsers({keywordList, ...}): {totalCount, searchResultList, cursor}. */
+  Chat.prototype.searchCloudUsers = function (options) {
+    options = options || {};
+    var args = {};
+    for (var key in options) if (options[key] !== undefined) args[key] = options[key];
+    return this._call('searchCloudUsers', args);
+  };
+
+  /** Our extension: Public and Meeting groups one may join, a page at a time: {groupList, cursor}. */
+  Chat.prototype.getPublicGroupList = function (options) {
+    options = options || {};
+    var args = {};
+    if (options.cursor) args.cursor = options.cursor;
+    if (options.count) args.count = options.count;
+    return this._call('getPublicGroupList', args);
+  };
+
+  /**
+   * Our extension: upload an image and make it a 256 × 256 avatar on this site.
+   * options.onProgress(fraction 0..1) follows the upload. Resolves {code: 0, data:
+   * {avatar: url, width, height}}; set it with updateMyProfile or updateGroupProfile.
+   */
+  Chat.prototype.uploadAvatar = function (file, options) {
+    var onProgress = options && options.onProgress;
+    return this._uploadFile(file, 'image', onProgress).then(function (upload) {
+      return apiJSON('POST', '/api/uploads/' + upload.uuid + '/avatar');
+    }).then(function (made) {
+      if (made.status !== 201) throw made.data || chatError(2251, 'the avatar could not be made');
+      return { code: 0, data: made.data };
+    });
   };
 
   Chat.prototype.getLoginUser = function () {

@@ -233,6 +233,34 @@ def test_group_name_over_30_bytes_is_a_form_error_and_changes_nothing(client, al
     assert db_snapshot() == before
 
 
+def test_a_group_avatar_on_another_host_is_a_form_error_and_changes_nothing(client, alice):
+    make_group(alice, group_type="Public")
+    group = Group.objects.get(group_id="g1")
+    url = f"/admin/messaging/group/{group.pk}/change/"
+    data = change_form(client, url)
+    data["avatar"] = "https://tracker.example/p.gif"
+    before = db_snapshot()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "avatar" in response.context["adminform"].form.errors
+    assert db_snapshot() == before
+
+
+def test_a_user_avatar_on_another_host_is_a_form_error_and_changes_nothing(client, alice):
+    url = f"/admin/messaging/user/{alice.pk}/change/"
+    data = change_form(client, url)
+    data["avatar"] = "//tracker.example/p.gif"
+    before = db_snapshot()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "avatar" in response.context["adminform"].form.errors
+    assert db_snapshot() == before
+
+
 def test_member_inline_sets_roles_and_mutes_through_the_actions(client, alice, bob, carol, monkeypatch):
     make_group(alice, group_type="Public", members=["bob", "carol"])
     role_calls, mute_calls = spy(monkeypatch, "set_member_role"), spy(monkeypatch, "mute_member")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
 
 pytestmark = pytest.mark.browser
+AVATAR_URL = re.compile(r"/media/avatars/[0-9a-f]{32}\.(jpg|png)$")
 
 
 def png_bytes(width, height):
@@ -121,3 +122,26 @@ def test_browse_groups_lists_public_groups_and_joins_one(open_as):
     expect(dave.page.get_by_test_id("browse-groups-dialog")).to_be_hidden()
     expect(dave.page.get_by_test_id("chat-name")).to_have_text("Open door")
     expect(conversation_item(dave.page, f"GROUP{group_id}")).to_be_visible()
+
+
+def test_a_group_photo_is_uploaded_in_group_settings_and_members_see_it(open_as, make_user):
+    make_user("rae", nick="Rae")
+    make_user("sol", nick="Sol")
+    rae, sol = open_as("rae"), open_as("sol")
+    group_id = unique("photo").replace(" ", "-")
+    rae.page.evaluate(
+        "async (groupID) => { await chat.createGroup({type: TIM.TYPES.GRP_PUBLIC, name: 'Photo club', groupID, memberList: [{userID: 'sol'}]}); }",
+        group_id,
+    )
+    conversation_item(rae.page, f"GROUP{group_id}").click()
+    rae.page.get_by_test_id("members-button").click()
+    rae.page.get_by_test_id("group-settings-button").click()
+    dialog = rae.page.get_by_test_id("group-settings-dialog")
+    dialog.get_by_test_id("group-settings-avatar-input").set_input_files(
+        files=[{"name": "club.png", "mimeType": "image/png", "buffer": png_bytes(300, 500)}]
+    )
+    expect(dialog.locator("#group-settings-avatar img")).to_have_attribute("src", AVATAR_URL)
+    dialog.get_by_test_id("group-settings-submit").click()
+    expect(dialog).to_be_hidden()
+
+    expect(conversation_item(sol.page, f"GROUP{group_id}").locator(".avatar img")).to_have_attribute("src", AVATAR_URL)

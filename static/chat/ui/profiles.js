@@ -7,6 +7,7 @@
 
 import { birthdayToDate, changedFields, dateToBirthday, personLabel, replaceLastToken } from "../directory.js";
 import { C2C, c2cConversationID, groupConversationID, parseConversationID } from "../ids.js";
+import { uploadAvatarFile } from "./avatar-upload.js";
 import { confirmAction, openDialog, setDialogError, wireDialog, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el, fillAvatar } from "./dom.js";
 import { errorText } from "./errors.js";
@@ -222,28 +223,20 @@ function fillSettings(p) {
 
 async function uploadAvatar(file) {
   const dialog = $("dlg-settings");
-  const progress = $("settings-avatar-progress");
-  const save = dialog.querySelector('button[type="submit"]');
   setDialogError(dialog, "");
-  const preview = URL.createObjectURL(file);
-  settingsAvatar(preview);
-  progress.hidden = false;
-  progress.value = 0;
   settings.uploading = true;
-  save.disabled = true;
   try {
-    const res = await chat.uploadAvatar(file, { onProgress: (fraction) => (progress.value = fraction) });
-    settings.avatar = res.data.avatar;
-    settingsAvatar(settings.avatar);
+    settings.avatar = await uploadAvatarFile(file, {
+      progress: $("settings-avatar-progress"),
+      saveButton: dialog.querySelector('button[type="submit"]'),
+      show: settingsAvatar,
+      previous: settings.avatar !== undefined ? settings.avatar : state.me.avatar,
+    });
     $("settings-avatar-remove").hidden = false;
   } catch (error) {
-    settingsAvatar(settings.avatar !== undefined ? settings.avatar : state.me.avatar);
     setDialogError(dialog, errorText(error, "That picture couldn't be uploaded."));
   } finally {
-    URL.revokeObjectURL(preview);
-    progress.hidden = true;
     settings.uploading = false;
-    save.disabled = false;
   }
 }
 

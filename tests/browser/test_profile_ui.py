@@ -145,3 +145,17 @@ def test_a_group_photo_is_uploaded_in_group_settings_and_members_see_it(open_as,
     expect(dialog).to_be_hidden()
 
     expect(conversation_item(sol.page, f"GROUP{group_id}").locator(".avatar img")).to_have_attribute("src", AVATAR_URL)
+
+
+def test_new_group_members_are_picked_with_the_typeahead(open_as):
+    page = open_as("alice").page
+    page.get_by_test_id("new-menu-button").click()
+    page.get_by_test_id("new-group-button").click()
+    dialog = page.get_by_test_id("new-group-dialog")
+    dialog.get_by_test_id("new-group-name").fill("Picked")
+    members = dialog.get_by_test_id("new-group-members")
+    members.press_sequentially("da", delay=40)
+    expect(dialog.locator('[data-testid="typeahead-option"][data-user-id="dave"]')).to_be_visible()
+    members.press("Enter")
+    expect(dialog.locator('[data-testid="member-chip"][data-user-id="dave"]')).to_be_visible()
+    expect(members).to_have_value("")

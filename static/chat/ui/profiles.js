@@ -15,6 +15,7 @@ import { isMembersPanelOpen, refreshMembersSoon } from "./members.js";
 import { renderMessages } from "./messages.js";
 import { renderConversationList } from "./conversations.js";
 import { openConversation, rerenderChatHeader } from "./navigation.js";
+import { addMemberChip } from "./new-conversation.js";
 import { rememberName } from "./names.js";
 import { TYPES, chat, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -187,7 +188,7 @@ function wireProfileCard() {
 
 // --- my profile and settings ---------------------------------------------------------------
 
-const settings = { avatar: undefined, uploading: false };
+const settings = { avatar: undefined, uploading: false, edited: false };
 
 function settingsAvatar(url) {
   fillAvatar($("settings-avatar"), { id: state.me.userID, name: state.me.nick || state.me.userID, url });
@@ -196,11 +197,13 @@ function settingsAvatar(url) {
 export async function openSettings() {
   const dialog = openDialog("dlg-settings", () => {
     settings.avatar = undefined;
+    settings.edited = false;
     fillSettings(state.me);
   });
   try {
+    // The profile as it is now; what the user already typed is never overwritten.
     const res = await chat.getMyProfile();
-    if (res && res.data && dialog.open && !settings.uploading) {
+    if (res && res.data && dialog.open && !settings.edited && !settings.uploading && settings.avatar === undefined) {
       Object.assign(state.me, res.data);
       fillSettings(res.data);
     }
@@ -261,6 +264,9 @@ async function saveSettings(form) {
 
 function wireSettings() {
   wireDialog("dlg-settings", saveSettings);
+  $("dlg-settings").querySelector("form").addEventListener("input", () => {
+    settings.edited = true;
+  });
   $("settings-avatar-btn").addEventListener("click", () => $("settings-avatar-input").click());
   $("settings-avatar-input").addEventListener("change", (e) => {
     const file = e.target.files && e.target.files[0];
@@ -358,6 +364,7 @@ function wireTypeaheads() {
       newChat.form.requestSubmit();
     },
   });
+  attachTypeahead($("new-group-members"), { onPick: addMemberChip, anchor: $("new-group-chips") });
   const addMember = $("add-member-input");
   attachTypeahead(addMember, {
     multiple: true,

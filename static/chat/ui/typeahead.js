@@ -14,14 +14,15 @@ const MAX_OPTIONS = 8;
 let seq = 0;
 
 /**
- * attachTypeahead(input, {onPick(profile), multiple}): `multiple` searches the last
- * token of a comma-separated list. Returns {close()}.
+ * attachTypeahead(input, {onPick(profile), multiple, anchor}): `multiple` searches the
+ * last token of a comma-separated list; the list goes after `anchor` (the input, or a
+ * box that redraws its children, like the New group chips). Returns {close()}.
  */
-export function attachTypeahead(input, { onPick, multiple = false }) {
+export function attachTypeahead(input, { onPick, multiple = false, anchor = input }) {
   const id = `${input.id || "typeahead" + ++seq}-options`;
   const list = el("ul", { class: "typeahead", id, role: "listbox", "aria-label": "People", "data-testid": "typeahead-list", hidden: true });
-  input.insertAdjacentElement("afterend", list);
-  input.parentElement.classList.add("typeahead-anchor");
+  anchor.insertAdjacentElement("afterend", list);
+  anchor.parentElement.classList.add("typeahead-anchor");
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-expanded", "false");
@@ -92,8 +93,10 @@ export function attachTypeahead(input, { onPick, multiple = false }) {
     highlight(options.length ? 0 : -1);
   };
 
+  const currentQuery = () => (multiple ? lastToken(input.value) : input.value).trim().replace(/^@/, "");
+
   const search = async () => {
-    const query = (multiple ? lastToken(input.value) : input.value).trim().replace(/^@/, "");
+    const query = currentQuery();
     if (!query) {
       close();
       return;
@@ -101,7 +104,7 @@ export function attachTypeahead(input, { onPick, multiple = false }) {
     const mine = ++asked;
     try {
       const res = await chat.searchCloudUsers({ keywordList: [query], count: MAX_OPTIONS + 1 });
-      if (mine !== asked || document.activeElement !== input) return;
+      if (mine !== asked || document.activeElement !== input || currentQuery() !== query) return;
       const found = ((res.data && res.data.searchResultList) || []).filter((p) => p.userID !== state.me.userID);
       render(found, query);
     } catch {
@@ -113,7 +116,7 @@ export function attachTypeahead(input, { onPick, multiple = false }) {
     clearTimeout(timer);
     timer = setTimeout(search, DEBOUNCE_MS);
   });
-  input.addEventListener("keydown", (e) => {
+  const onKeydown = (e) => {
     if (list.hidden) return;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
@@ -124,10 +127,12 @@ export function attachTypeahead(input, { onPick, multiple = false }) {
       pick(active);
     } else if (e.key === "Escape") {
       e.preventDefault(); // closes the list, not the dialog
-      e.stopPropagation();
+      e.stopImmediatePropagation();
       close();
     }
-  });
+  };
+  // Capture: before the input's own keys (the New group chips take Enter and commas).
+  input.addEventListener("keydown", onKeydown, true);
   input.addEventListener("blur", () => setTimeout(close, 120));
   return { close };
 }

@@ -333,3 +333,33 @@ def test_an_avatar_from_someone_elses_upload_or_a_file_is_refused(media_root, cl
     assert client.get("/media/avatars/../../settings.py").status_code == 404
     client.logout()
     assert client.get("/media/avatars/" + "0" * 32 + ".png").status_code == 302  # to the login page
+
+
+# --- password change (Django's auth views, the site's templates) ------------------------------
+
+
+def test_password_change_uses_djangos_views_with_the_sites_look(client, alice):
+    client.force_login(alice)
+    page = client.get("/accounts/password_change/")
+    assert page.status_code == 200
+    assert b"auth-card" in page.content and b"Change your password" in page.content
+
+    wrong = client.post(
+        "/accounts/password_change/",
+        {"old_password": "not-it", "new_password1": "n3w-secret-pw", "new_password2": "n3w-secret-pw"},
+    )
+    assert wrong.status_code == 200 and b"password-change-error" in wrong.content
+
+    done = client.post(
+        "/accounts/password_change/",
+        {"old_password": "pw-alice", "new_password1": "n3w-secret-pw", "new_password2": "n3w-secret-pw"},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == "/accounts/password_change/done/"
+    assert b"Password changed" in done.content
+    alice.refresh_from_db()
+    assert alice.check_password("n3w-secret-pw")
+
+
+def test_password_change_needs_a_login(client):
+    assert client.get("/accounts/password_change/").status_code == 302

@@ -7,9 +7,13 @@ each part to its production engine; nothing else changes.
 """
 
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,8 +32,33 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def local_secret_key(path):
+    """This checkout's own random key, made on first use (``make run``, the tests): the
+    repository holds no key to fall back on. A deployment sets DJANGO_SECRET_KEY."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(key)
+        return key
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or local_secret_key(
+    Path(os.environ.get("CHAT_SECRET_KEY_FILE", str(BASE_DIR / ".secret_key")))
+)
+# The key this repository once shipped as a fallback, and keys too short to be secret:
+# refused outside DEBUG, so a deployment cannot run on a key anyone can read.
+if not DEBUG and (
+    SECRET_KEY.startswith("dev-only-insecure-key") or len(SECRET_KEY) < 40 or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is a published or short key: set a random one of 50 characters")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -42,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "csp",
     "messaging",
 ]
 
@@ -53,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: it turns a locked-out login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -180,6 +214,43 @@ else:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Every page: scripts and styles from this site's files only (no inline script, no
+# style attribute: the UI styles through the CSSOM), no plugins, no framing, forms
+# posting here only. Files (images, voice, video) come from this site, from blob:
+# previews, or from the S3 bucket the presigned URLs point at (CHAT_FILE_ORIGINS to
+# name other origins, e.g. a CDN in front of the bucket).
+def url_origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+CHAT_FILE_ORIGINS = env_list("CHAT_FILE_ORIGINS", [])
+if CHAT_S3_BUCKET and not CHAT_FILE_ORIGINS:
+    _endpoint = os.environ.get("CHAT_S3_ENDPOINT_URL")
+    _region = os.environ.get("CHAT_S3_REGION", "us-east-1")
+    CHAT_FILE_ORIGINS = (
+        [url_origin(_endpoint)]
+        if _endpoint
+        else [f"https://{CHAT_S3_BUCKET}.s3.amazonaws.com", f"https://{CHAT_S3_BUCKET}.s3.{_region}.amazonaws.com"]
+    )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *CHAT_FILE_ORIGINS],
+        "media-src": [SELF, "blob:", *CHAT_FILE_ORIGINS],
+        "connect-src": [SELF, *CHAT_FILE_ORIGINS],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Auth ---------------------------------------------------------------------------
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -187,8 +258,37 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (chatsite/security.py): axes checks before the password does.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "chatsite.security.login_cooloff"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chatsite.security.lockout_response"
+AXES_VERBOSE = False
+# Behind a proxy (CHAT_HTTPS=1 or CHAT_PROXY_COUNT) the client's address is the last
+# one the proxy appended to X-Forwarded-For; directly, the socket's.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS (CHAT_HTTPS=1: the site is served over TLS, usually by a proxy in front) -----
+# The proxy must set X-Forwarded-Proto (docs/DEPLOY.md); then plain HTTP is redirected,
+# browsers are told to use HTTPS only (HSTS) and cookies never travel in clear.
+CHAT_HTTPS = env_bool("CHAT_HTTPS", False)
+if CHAT_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CHAT_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHAT_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CHAT_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload the domain is the domain owner's decision (hard to
+        # undo), not the software's: opt in with CHAT_HSTS_PRELOAD=1.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -212,3 +312,6 @@ if os.environ.get("CHAT_GROUP_SEND_RATE"):
 # their group send counters apart too.
 if os.environ.get("CHAT_CHANNEL_PREFIX"):
     CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"
+# C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
+if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
+    CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")

@@ -6,13 +6,13 @@ Every transport calls these; none checks permissions its own way.
 import uuid as uuid_lib
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from messaging import rules
+from messaging import conf, rules
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Group, GroupMember, Message, Thread, Upload, User
+from messaging.models import Block, Conversation, Friend, Group, GroupMember, Message, Thread, Upload, User
 
 
 def parse_conversation_id(conversation_id) -> rules.ConversationTarget:
@@ -32,6 +32,37 @@ def access_user(user_id) -> User:
         return User.objects.get(username=user_id, is_active=True)
     except User.DoesNotExist:
         raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist") from None
+
+
+def access_c2c_peer(sender: User, user_id) -> User:
+    """The C2C peer ``sender`` may send to, or the SDK's refusal: 20003 no such user,
+    20007 the peer has blocked the sender, 20009 not two-way friends while
+    ``FRIENDSHIP_CHECK`` is on. The block and friendship checks ride on the peer lookup
+    as EXISTS subqueries: still one query, so a C2C send costs what it did before
+    (tests/test_write_queries.py). Blocking acts on C2C only: group messages are not
+    checked (the SDK's behaviour)."""
+    if not isinstance(user_id, str) or not user_id:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
+    annotations = {"blocked_sender": Exists(Block.objects.filter(owner=OuterRef("pk"), blocked=sender.pk))}
+    check_friends = conf.get("FRIENDSHIP_CHECK")
+    if check_friends:
+        annotations["has_sender"] = Exists(Friend.objects.filter(owner=OuterRef("pk"), friend=sender.pk))
+        annotations["is_senders"] = Exists(Friend.objects.filter(owner=sender.pk, friend=OuterRef("pk")))
+    peer = User.objects.filter(username=user_id, is_active=True).annotate(**annotations).first()
+    if peer is None:
+        raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
+    if peer.pk != sender.pk:
+        if peer.blocked_sender:
+            raise ChatError(ErrorCode.IN_PEER_BLACKLIST, f"{user_id} has blocked you: your message was not sent")
+        if check_friends and not (peer.has_sender and peer.is_senders):
+            raise ChatError(ErrorCode.NOT_FRIENDS, f"you and {user_id} are not friends: only friends can message each other")
+    return peer
+
+
+def friend_remark_subquery():
+    """The viewer's remark for the C2C peer ('' when none): the conversation's ``remark``."""
+    remarks = Friend.objects.filter(owner=OuterRef("user"), friend=OuterRef("peer")).values("remark")[:1]
+    return Coalesce(Subquery(remarks), Value(""))
 
 
 def access_group(group_id, *, for_update=False) -> Group:
@@ -79,7 +110,7 @@ def access_conversation(user: User, conversation_id) -> Conversation | None:
     target = parse_conversation_id(conversation_id)
     conv = (
         Conversation.objects.select_related("thread", "peer", "group__owner", "group__thread")
-        .annotate(peer_read_seq=peer_read_seq_subquery())
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
         .filter(user=user, conversation_id=conversation_id)
         .first()
     )

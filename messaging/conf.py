@@ -57,6 +57,14 @@ DEFAULTS = {
     "SYNC_MAX_GAP": 5000,
     # sync: a conversation the client does not name yet brings its unread messages, at most this many.
     "SYNC_NEW_CONVERSATION_MESSAGES": 100,
+    # The console's "relationship check for one-to-one messages": when on, a C2C send to a
+    # user who is not a two-way friend gets 20009 and nothing is stored (env
+    # CHAT_FRIENDSHIP_CHECK=1). Off by default, as the SDK's default.
+    "FRIENDSHIP_CHECK": False,
+    # Relationship chain limits (the SDK's: 3,000 friends, 1,000 blocked users).
+    "MAX_FRIENDS": 3000,
+    "MAX_BLACKLIST": 1000,
+    "MAX_FRIEND_APPLICATIONS": 1000,
 }
 
 

@@ -27,10 +27,11 @@ from django.db import connection
 
 from messaging import actions, conf, rules, schemas, serialize
 from messaging.access import access_message
+from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, directory, groups, message_list, receipts, session, sync
+from messaging.events import collect_events, send_events, session_group, thread_group, user_group
+from messaging.queries import conversation_list, directory, friends, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_my_profile, get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
@@ -187,6 +188,7 @@ def op_update_group_profile(user, args: schemas.UpdateGroupProfile, origin):
         "avatar": args.avatar,
         "join_option": args.joinOption,
         "mute_all": args.muteAllMembers,
+        "custom_fields": [{"key": f.key, "value": f.value} for f in args.groupCustomField] if args.groupCustomField else None,
     }
     group = actions.update_group_profile(user, args.groupID, **{k: v for k, v in fields.items() if v is not None})
     return {"group": groups.get_group_profile(user, group.group_id)}
@@ -204,6 +206,12 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
 
 def op_set_group_member_name_card(user, args: schemas.SetGroupMemberNameCard, origin):
     member = actions.set_member_name_card(user, args.groupID, args.userID, args.nameCard)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_set_group_member_custom_field(user, args: schemas.SetGroupMemberCustomField, origin):
+    fields = [{"key": f.key, "value": f.value} for f in args.memberCustomField]
+    member = actions.set_member_custom_fields(user, args.groupID, args.userID, fields)
     return _group_and_member(user, args.groupID, member)
 
 
@@ -265,6 +273,74 @@ def op_sync(user, args: schemas.Sync, origin):
     return sync.sync(user, dict(args.cursors))
 
 
+# --- the relationship chain (actions/friends.py, queries/friends.py) -------------------------
+
+
+def op_get_friend_list(user, args, origin):
+    return friends.get_friend_list(user.pk)
+
+
+def op_add_friend(user, args: schemas.AddFriend, origin):
+    return friend_actions.add_friend(
+        user,
+        args.to,
+        source=args.source,
+        wording=args.wording,
+        remark=args.remark,
+        add_type=args.type,
+        group_name=args.groupName,
+    )
+
+
+def op_delete_friend(user, args: schemas.DeleteFriend, origin):
+    return friend_actions.delete_friend(user, list(args.userIDList), args.type)
+
+
+def op_get_friend_profile(user, args: schemas.GetFriendProfile, origin):
+    return friends.get_friend_profile(user.pk, list(args.userIDList))
+
+
+def op_update_friend(user, args: schemas.UpdateFriend, origin):
+    return friend_actions.update_friend(user, args.userID, remark=args.remark)
+
+
+def op_check_friend(user, args: schemas.CheckFriend, origin):
+    return friends.check_friend(user.pk, list(args.userIDList), args.type)
+
+
+def op_get_friend_application_list(user, args, origin):
+    return friends.get_friend_application_list(user.pk)
+
+
+def op_accept_friend_application(user, args: schemas.AcceptFriendApplication, origin):
+    return friend_actions.accept_friend_application(user, args.userID, remark=args.remark, response=args.type)
+
+
+def op_refuse_friend_application(user, args: schemas.FriendApplicationArgs, origin):
+    return friend_actions.refuse_friend_application(user, args.userID)
+
+
+def op_delete_friend_application(user, args: schemas.DeleteFriendApplication, origin):
+    return friend_actions.delete_friend_application(user, args.userID, args.type)
+
+
+def op_set_friend_application_read(user, args, origin):
+    friend_actions.set_friend_application_read(user)
+    return {}
+
+
+def op_add_to_blacklist(user, args: schemas.FriendUserIDs, origin):
+    return friend_actions.add_to_blacklist(user, list(args.userIDList))
+
+
+def op_remove_from_blacklist(user, args: schemas.FriendUserIDs, origin):
+    return friend_actions.remove_from_blacklist(user, list(args.userIDList))
+
+
+def op_get_blacklist(user, args, origin):
+    return friends.get_blacklist(user.pk)
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -296,12 +372,27 @@ HANDLERS = {
     "changeGroupOwner": op_change_group_owner,
     "dismissGroup": op_dismiss_group,
     "setGroupMemberNameCard": op_set_group_member_name_card,
+    "setGroupMemberCustomField": op_set_group_member_custom_field,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
     # profiles and the directory
     "updateMyProfile": op_update_my_profile,
     "searchCloudUsers": op_search_cloud_users,
     "getPublicGroupList": op_get_public_group_list,
+    "getFriendList": op_get_friend_list,
+    "addFriend": op_add_friend,
+    "deleteFriend": op_delete_friend,
+    "getFriendProfile": op_get_friend_profile,
+    "updateFriend": op_update_friend,
+    "checkFriend": op_check_friend,
+    "getFriendApplicationList": op_get_friend_application_list,
+    "acceptFriendApplication": op_accept_friend_application,
+    "refuseFriendApplication": op_refuse_friend_application,
+    "deleteFriendApplication": op_delete_friend_application,
+    "setFriendApplicationRead": op_set_friend_application_read,
+    "addToBlacklist": op_add_to_blacklist,
+    "removeFromBlacklist": op_remove_from_blacklist,
+    "getBlacklist": op_get_blacklist,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -356,6 +447,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # change committed meanwhile still reaches this socket as an event.
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            # Logging out closes this socket too (actions.end_session), on any process.
+            self.session_group = session_group(session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         active, unread, thread_ids = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.close(code=4001)
@@ -387,14 +483,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "receipts"):
             self.receipts.close()
+        if hasattr(self, "session_group"):
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.join_threads(())
 
     async def chat_kick(self, message):
-        """The account was banned: tell the tab and close (it must not reconnect)."""
+        """The account was banned (4003) or the login session ended (4001): tell the tab
+        and close (it must not reconnect)."""
+        if not hasattr(self, "user"):
+            return
         await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
-        await self.close(code=4003)
+        await self.close(code=message.get("code", 4003))
 
     async def chat_resync(self, message):
         """The channel layer lost Redis for a while (messaging/channel_layer.py): events

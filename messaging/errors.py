@@ -63,11 +63,26 @@ class ErrorCode(IntEnum):
     RECEIPT_INFO_NOT_FOUND = 10062  # getGroupMessageReadMemberList: not a group message that asked for receipts
     # Server: C2C
     INVALID_USER_ID = 20003  # C2C to a user that does not exist
+    IN_PEER_BLACKLIST = 20007  # C2C from a user the receiver has blocked: nothing stored
+    NOT_FRIENDS = 20009  # C2C to a non-friend while FRIENDSHIP_CHECK is on (conf.py)
     MUTED = 20012
     C2C_REVOKE_WINDOW_PASSED = 20016  # a C2C message's sender recalls it after the window
     # Server: profiles (the vendor's portrait_set codes)
     PROFILE_VALUE_TOO_LONG = 40601  # a profile field's value is longer than its limit
     PROFILE_BAD_VALUE = 40605  # a standard profile field's value is not one it takes (gender, allowType, birthday)
+    # Server: relationship chain (TIMErrorCode.h ERR_SVR_FRIENDSHIP_*)
+    FRIENDSHIP_INVALID_PARAMETERS = 30001  # also: already a friend / blocked, not a friend / not blocked
+    FRIENDSHIP_ACCOUNT_NOT_FOUND = 30003
+    FRIEND_COUNT_LIMIT = 30010
+    PENDENCY_LIMIT = 30012
+    BLACKLIST_LIMIT = 30013
+    PEER_FRIEND_LIMIT = 30014
+    IN_SELF_BLACKLIST = 30515  # addFriend: the target is on your block list
+    ALLOW_TYPE_DENY_ANY = 30516  # addFriend: the target accepts no friend requests
+    IN_PEER_BLACKLIST_ADD = 30525  # addFriend: you are on the target's block list
+    ALLOW_TYPE_NEED_CONFIRM = 30539  # addFriend's result code (not an error): the request is pending
+    PENDENCY_NOT_FOUND = 30614  # no such friend application
+    DEL_NONFRIEND = 31704  # deleteFriend: not a friend (in failureUserIDList)
     # Common
     BODY_TOO_LONG = 80002
 

@@ -7,6 +7,7 @@ the byte count of a body, the group-tip sentences and the limits are the server'
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 from messaging import conf
@@ -116,6 +117,13 @@ TIP_GROUP_PROFILE_UPDATED = 6
 TIP_MEMBER_PROFILE_UPDATED = 7
 MAX_NAME_CARD_BYTES = 50  # a member's group name card (TIM.md 6.3)
 MAX_MEMBER_PROFILE_IDS = 50  # getGroupMemberProfile's userIDList (the vendor's Web SDK reference)
+# Custom fields (TIM.md 6.3): 10 group-level and 5 member-level keys, each key 1 to 16
+# bytes of [A-Za-z0-9_], values at most 512 (group) / 64 (member) bytes; "" removes a key.
+CUSTOM_FIELD_KEY_PATTERN = r"^[A-Za-z0-9_]{1,16}$"
+MAX_GROUP_CUSTOM_FIELDS = 10
+MAX_GROUP_CUSTOM_VALUE_BYTES = 512
+MAX_MEMBER_CUSTOM_FIELDS = 5
+MAX_MEMBER_CUSTOM_VALUE_BYTES = 64
 # TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
 NOTICE_GROUP_DISMISSED = 5
 
@@ -142,6 +150,7 @@ TIP_TEMPLATES = {
     "7.mute": "{operator} muted {objects} for {duration}",
     "7.unmute": "{operator} unmuted {objects}",
     "7.nameCard": "{operator} changed the group name card of {objects}",
+    "7.memberCustomField": "{operator} updated the member info of {objects}",
 }
 # For a profile tip (6) the first of these fields that newGroupProfile holds names its sentence.
 TIP_PROFILE_FIELDS = ("ownerID", "name", "muteAllMembers", "notification", "introduction", "avatar")
@@ -169,6 +178,8 @@ def tip_key(payload: dict) -> str:
             return "7.mute" if muted[0]["muteTime"] > 0 else "7.unmute"
         if any("nameCard" in m for m in payload.get("memberList") or []):
             return "7.nameCard"
+        if any("memberCustomField" in m for m in payload.get("memberList") or []):
+            return "7.memberCustomField"
         return ""
     key = str(op)
     return key if key in TIP_TEMPLATES else ""
@@ -291,3 +302,37 @@ def client_rules() -> dict:
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
     }
+
+
+# Unicode's bidirectional controls (embeddings, overrides, isolates, marks). In a name
+# they let "invoice\u202efdp.exe" show as "invoiceexe.pdf": names drop them.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional control characters (file, group and user names)."""
+    return BIDI_CONTROLS.sub("", text)
+
+
+# --- the relationship chain (TIM.TYPES.SNS_* and ALLOW_TYPE_*, the SDK's values) -------------
+
+ALLOW_ANY = "AllowType_Type_AllowAny"
+NEED_CONFIRM = "AllowType_Type_NeedConfirm"
+DENY_ANY = "AllowType_Type_DenyAny"
+ALLOW_TYPES = (ALLOW_ANY, NEED_CONFIRM, DENY_ANY)
+SNS_ADD_TYPE_SINGLE = "Add_Type_Single"
+SNS_ADD_TYPE_BOTH = "Add_Type_Both"
+SNS_DELETE_TYPE_SINGLE = "Delete_Type_Single"
+SNS_DELETE_TYPE_BOTH = "Delete_Type_Both"
+SNS_APPLICATION_SENT_TO_ME = "Pendency_Type_ComeIn"
+SNS_APPLICATION_SENT_BY_ME = "Pendency_Type_SendOut"
+SNS_APPLICATION_AGREE = "Response_Action_Agree"
+SNS_APPLICATION_AGREE_AND_ADD = "Response_Action_AgreeAndAdd"
+SNS_CHECK_TYPE_BOTH = "CheckResult_Type_Both"
+SNS_CHECK_TYPE_SINGLE = "CheckResult_Type_Single"
+SNS_TYPE_NO_RELATION = "CheckResult_Type_NoRelation"
+SNS_TYPE_A_WITH_B = "CheckResult_Type_AWithB"
+SNS_TYPE_B_WITH_A = "CheckResult_Type_BWithA"
+SNS_TYPE_BOTH_WAY = "CheckResult_Type_BothWay"
+MAX_REMARK_BYTES = 96
+MAX_WORDING_BYTES = 256

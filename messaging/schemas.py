@@ -245,6 +245,13 @@ class GetGroupMemberList(GroupArgs):
     offset: described(Annotated[int, Meta(ge=0, lt=2**31)], "at least 0 (the `offset` of the previous page)") = 0
 
 
+class CustomField(Args):
+    """One ``{key, value}`` of ``groupCustomField`` / ``memberCustomField`` (TIM.md 6.3)."""
+
+    key: described(Annotated[str, Meta(pattern=rules.CUSTOM_FIELD_KEY_PATTERN)], "1 to 16 of `A-Z a-z 0-9 _`")
+    value: described(str, 'the value; `""` removes the key')
+
+
 class UpdateGroupProfile(GroupArgs):
     """The SDK's updateGroupProfile: a field left out (or ``null``) stays as it is."""
 
@@ -256,6 +263,10 @@ class UpdateGroupProfile(GroupArgs):
         Literal["FreeAccess", "DisableApply"] | None, "Public and Meeting groups: `FreeAccess` or `DisableApply`"
     ) = None
     muteAllMembers: described(bool | None, "`true` mutes every ordinary member (owner and admins only)") = None
+    groupCustomField: described(
+        Annotated[list[CustomField], Meta(min_length=1, max_length=rules.MAX_GROUP_CUSTOM_FIELDS)] | None,
+        '`[{key, value}]`: 1 to 10 keys; a value at most 512 bytes, `""` removes the key; the group keeps at most 10',
+    ) = None
 
 
 class GroupMemberArgs(GroupArgs):
@@ -272,6 +283,14 @@ class SetGroupMemberMuteTime(GroupMemberArgs):
 
 class SetGroupMemberNameCard(GroupArgs):
     nameCard: described(str, 'at most 50 bytes (UTF-8); `""` clears it')
+    userID: described(UserID | None, "a member of the group; left out: yourself") = None
+
+
+class SetGroupMemberCustomField(GroupArgs):
+    memberCustomField: described(
+        Annotated[list[CustomField], Meta(min_length=1, max_length=rules.MAX_MEMBER_CUSTOM_FIELDS)],
+        '`[{key, value}]`: 1 to 5 keys; a value at most 64 bytes, `""` removes the key; a member keeps at most 5',
+    )
     userID: described(UserID | None, "a member of the group; left out: yourself") = None
 
 
@@ -365,6 +384,84 @@ class GetPublicGroupList(Args):
     count: described(Annotated[int, Meta(ge=1, le=100)], "1–100 groups a page") = 20
 
 
+# --- the relationship chain (actions/friends.py) ---------------------------------------------
+
+FRIENDSHIP_CODE = ErrorCode.FRIENDSHIP_INVALID_PARAMETERS
+FriendIDList = described(
+    Annotated[list[UserID], Meta(min_length=1, max_length=1000)], "required; 1 to 1,000 userIDs", code=FRIENDSHIP_CODE
+)
+Remark = described(Annotated[str, Meta(max_length=rules.MAX_REMARK_BYTES)], "at most 96 bytes (UTF-8)", code=FRIENDSHIP_CODE)
+
+
+class AddFriend(Args):
+    to: described(UserID, "the user to add, not yourself", code=FRIENDSHIP_CODE)
+    source: described(
+        Annotated[str, Meta(max_length=64)], "where the request comes from, `AddSource_Type_<keyword>`", code=FRIENDSHIP_CODE
+    ) = ""
+    wording: described(
+        Annotated[str, Meta(max_length=rules.MAX_WORDING_BYTES)], "the request's message, at most 256 bytes", code=FRIENDSHIP_CODE
+    ) = ""
+    type: described(
+        Literal[rules.SNS_ADD_TYPE_SINGLE, rules.SNS_ADD_TYPE_BOTH],
+        "`Add_Type_Both` (both lists, the default) or `Add_Type_Single` (yours only)",
+        code=FRIENDSHIP_CODE,
+    ) = rules.SNS_ADD_TYPE_BOTH
+    remark: Remark = ""
+    groupName: described(str, "a friend group: accepted and not kept") = ""
+
+
+class FriendUserIDs(Args):
+    userIDList: FriendIDList
+
+
+class DeleteFriend(FriendUserIDs):
+    type: described(
+        Literal[rules.SNS_DELETE_TYPE_SINGLE, rules.SNS_DELETE_TYPE_BOTH],
+        "`Delete_Type_Both` (the default: you leave their list too) or `Delete_Type_Single`",
+        code=FRIENDSHIP_CODE,
+    ) = rules.SNS_DELETE_TYPE_BOTH
+
+
+class GetFriendProfile(Args):
+    userIDList: described(
+        Annotated[list[UserID], Meta(min_length=1, max_length=100)], "required; 1 to 100 userIDs", code=FRIENDSHIP_CODE
+    )
+
+
+class UpdateFriend(Args):
+    userID: described(UserID, "a user in your friend list", code=FRIENDSHIP_CODE)
+    remark: Remark
+
+
+class CheckFriend(FriendUserIDs):
+    type: described(
+        Literal[rules.SNS_CHECK_TYPE_SINGLE, rules.SNS_CHECK_TYPE_BOTH],
+        "`CheckResult_Type_Both` (the default) or `CheckResult_Type_Single`",
+        code=FRIENDSHIP_CODE,
+    ) = rules.SNS_CHECK_TYPE_BOTH
+
+
+class FriendApplicationArgs(Args):
+    userID: described(UserID, "the other party of the request", code=FRIENDSHIP_CODE)
+
+
+class AcceptFriendApplication(FriendApplicationArgs):
+    remark: Remark = ""
+    type: described(
+        Literal[rules.SNS_APPLICATION_AGREE, rules.SNS_APPLICATION_AGREE_AND_ADD],
+        "`Response_Action_AgreeAndAdd` (the default: you add them too) or `Response_Action_Agree`",
+        code=FRIENDSHIP_CODE,
+    ) = rules.SNS_APPLICATION_AGREE_AND_ADD
+
+
+class DeleteFriendApplication(FriendApplicationArgs):
+    type: described(
+        Literal[rules.SNS_APPLICATION_SENT_TO_ME, rules.SNS_APPLICATION_SENT_BY_ME],
+        "required: `Pendency_Type_ComeIn` (a request to you) or `Pendency_Type_SendOut` (yours)",
+        code=FRIENDSHIP_CODE,
+    )
+
+
 # The ops and their arguments, in the order of docs/PROTOCOL.md §5.
 OPS: dict[str, type[Args]] = {
     "sendMessage": SendMessage,
@@ -397,12 +494,28 @@ OPS: dict[str, type[Args]] = {
     "changeGroupOwner": ChangeGroupOwner,
     "dismissGroup": GroupArgs,
     "setGroupMemberNameCard": SetGroupMemberNameCard,
+    "setGroupMemberCustomField": SetGroupMemberCustomField,
     "getGroupMemberProfile": GetGroupMemberProfile,
     "searchGroupByID": GroupArgs,
     # profiles and the directory
     "updateMyProfile": UpdateMyProfile,
     "searchCloudUsers": SearchCloudUsers,
     "getPublicGroupList": GetPublicGroupList,
+    # the relationship chain
+    "getFriendList": NoArgs,
+    "addFriend": AddFriend,
+    "deleteFriend": DeleteFriend,
+    "getFriendProfile": GetFriendProfile,
+    "updateFriend": UpdateFriend,
+    "checkFriend": CheckFriend,
+    "getFriendApplicationList": NoArgs,
+    "acceptFriendApplication": AcceptFriendApplication,
+    "refuseFriendApplication": FriendApplicationArgs,
+    "deleteFriendApplication": DeleteFriendApplication,
+    "setFriendApplicationRead": NoArgs,
+    "addToBlacklist": FriendUserIDs,
+    "removeFromBlacklist": FriendUserIDs,
+    "getBlacklist": NoArgs,
 }
 
 

@@ -163,6 +163,7 @@ def group_profile(group: Group, *, self_role: str | None = None):
         "joinOption": group.join_option,
         "muteAllMembers": group.mute_all,
         "nextMessageSeq": group.thread.last_seq + 1,
+        "groupCustomField": custom_field_list(group.custom_fields),
     }
     if self_role is not None:
         profile["selfInfo"] = {"role": self_role, "messageRemindType": "AcceptAndNotify", "nameCard": ""}
@@ -183,7 +184,8 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, gr
             viewer_id=viewer.username,
         ),
         "groupAtInfoList": [dict(info, groupID=conv.group.group_id) for info in group_at_info] if conv.group_id else [],
-        "remark": "",
+        # The viewer's remark for the C2C peer (a friend's), annotated by the query.
+        "remark": getattr(conv, "friend_remark", "") or "",
         "isPinned": conv.is_pinned,
         "messageRemindType": "AcceptAndNotify",
         "peerReadSequence": peer_read_seq,
@@ -211,7 +213,13 @@ def member(gm, user: User):
         "nameCard": gm.name_card,
         "joinTime": epoch(gm.joined_at),
         "muteUntil": epoch(gm.muted_until),
+        "memberCustomField": custom_field_list(gm.custom_fields),
     }
+
+
+def custom_field_list(fields: dict):
+    """The SDK's ``[{"key", "value"}]``, by key."""
+    return [{"key": key, "value": fields[key]} for key in sorted(fields)]
 
 
 def last_message_from_message(message: dict):
@@ -488,3 +496,37 @@ def patch_frame(patch: str) -> str:
     """The sending tab's frame for its own message: only the conversation patch (it has the
     message from its reply)."""
     return '{"event":"CONVERSATION_LIST_UPDATED","data":[' + patch + "]}"
+
+
+# --- the relationship chain (actions/friends.py, queries/friends.py) ------------------------
+
+
+def friend(row) -> dict:
+    """The SDK Friend object of a ``Friend`` row, as its owner sees it (``friend`` selected).
+    Friend groups and custom friend fields are not kept: always empty."""
+    return {
+        "userID": row.friend.username,
+        "remark": row.remark,
+        "groupList": [],
+        "source": row.source,
+        "wording": row.wording,
+        "time": epoch(row.created_at),
+        "profile": user_profile(row.friend),
+        "friendCustomFriend": [],
+    }
+
+
+def friend_application(row, viewer_pk) -> dict:
+    """The SDK FriendApplication of a pending request, as ``viewer_pk`` sees it: ``userID``
+    is the other party (the applicant when it is SENT_TO_ME), with their nick and avatar."""
+    sent_to_me = row.target_id == viewer_pk
+    other = row.applicant if sent_to_me else row.target
+    return {
+        "userID": other.username,
+        "avatar": other.avatar,
+        "nick": other.nick,
+        "time": epoch(row.created_at),
+        "source": row.source,
+        "wording": row.wording,
+        "type": rules.SNS_APPLICATION_SENT_TO_ME if sent_to_me else rules.SNS_APPLICATION_SENT_BY_ME,
+    }

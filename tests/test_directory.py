@@ -1,5 +1,5 @@
 """The people directory (searchCloudUsers) and the public group list (getPublicGroupList),
-docs/PROTOCOL.md §5.34–5.35: prefix search by userID and nick, case-insensitive, banned
+docs/PROTOCOL.md §5.36–5.37: prefix search by userID and nick, case-insensitive, banned
 users never found, pagination, and query counts pinned at two data sizes. The plan on
 PostgreSQL (the prefix indexes) is tests/integration/test_directory_pg.py's."""
 

@@ -1,4 +1,4 @@
-"""Profiles over the socket (docs/PROTOCOL.md §5.17, §5.18, §5.33, §6.8, §10.4):
+"""Profiles over the socket (docs/PROTOCOL.md §5.17, §5.18, §5.35, §6.8, §10.4):
 updateMyProfile field by field, each refusal with its code and nothing written,
 PROFILE_UPDATED to the right tabs only, the events applied to a peer's old state equal
 a fresh fetch, getUserProfile's 100-ID limit and its fixed query count, avatars only

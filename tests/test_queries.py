@@ -6,6 +6,7 @@ from messaging import actions
 from messaging.errors import ChatError
 from messaging.models import Group
 from messaging.queries.conversation_list import get_conversation_list, get_total_unread_count
+from messaging.queries.friends import get_blacklist, get_friend_application_list, get_friend_list
 from messaging.queries.groups import get_group_list, get_group_member_list, get_group_member_profile, search_group_by_id
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
@@ -139,6 +140,57 @@ def test_group_member_profile_is_3_queries(alice, django_assert_num_queries, n):
         result = get_group_member_profile(alice, "g1", asked)
 
     assert [m["userID"] for m in result["memberList"]] == asked
+
+
+# The relationship chain (queries/friends.py): one query each, whatever the list's size.
+
+
+def friends_of(user, n, *, remark="r"):
+    """``n`` two-way friends of ``user`` who allow anyone, half of them with a remark,
+    and ``n`` pending requests to ``user``."""
+    for i, other in enumerate(bulk_users("f", n)):
+        actions.set_allow_type(other, "AllowType_Type_AllowAny")
+        actions.add_friend(user, other.username, remark=remark if i % 2 else "")
+    for other in bulk_users("asker", n):
+        actions.add_friend(other, user.username, wording="hi")
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_friend_list_is_1_query(alice, django_assert_num_queries, n):
+    friends_of(alice, n)
+
+    with django_assert_num_queries(1):
+        friends = get_friend_list(alice.pk)
+    assert len(friends) == n
+    assert {f["remark"] for f in friends} == {"", "r"}
+    assert all(f["profile"]["nick"] for f in friends)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_friend_application_list_and_the_block_list_are_1_query_each(alice, django_assert_num_queries, n):
+    friends_of(alice, n)
+    actions.add_to_blacklist(alice, [u.username for u in bulk_users("blocked", n)])
+
+    with django_assert_num_queries(1):
+        applications = get_friend_application_list(alice.pk)
+    with django_assert_num_queries(1):
+        blacklist = get_blacklist(alice.pk)
+    assert applications["unreadCount"] == len(applications["friendApplicationList"]) == n
+    assert len(blacklist) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_conversation_list_with_remarks_is_still_2_queries(alice, django_assert_num_queries, n):
+    friends_of(alice, n)
+    for friend in get_friend_list(alice.pk):
+        send_text(alice, friend["userID"], "hi")
+    make_group(alice, group_type="Public", group_id="g1")
+    send_group_text(alice, "g1", "hi")
+
+    with django_assert_num_queries(2):
+        conversations = get_conversation_list(alice)
+    remarks = {f["userID"]: f["remark"] for f in get_friend_list(alice.pk)}
+    assert {c["userProfile"]["userID"]: c["remark"] for c in conversations if c["type"] == "C2C"} == remarks
 
 
 def test_search_group_by_id_is_1_query_and_2_for_a_work_group(alice, bob, django_assert_num_queries):

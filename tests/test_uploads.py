@@ -357,6 +357,9 @@ def test_the_pixel_guard_is_on_at_import(settings):
         (None, "file"),
         ("rep\x00ort\n.txt", "rep_ort_.txt"),
         ("日本語 ファイル.txt", "日本語 ファイル.txt"),
+        # A right-to-left override showed "invoice\u202efdp.exe" as "invoiceexe.pdf".
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("\u2067report\u2069\u200f.pdf\u061c", "report.pdf"),
     ],
 )
 def test_file_names_are_sanitised_and_the_key_stays_inside_media_root(client_of, media_root, tmp_path, alice, bob, name, stored):

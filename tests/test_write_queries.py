@@ -66,6 +66,22 @@ def test_c2c_send_is_a_fixed_number_of_queries(alice, bob, django_assert_num_que
         actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
 
 
+@pytest.mark.parametrize("check", [False, True])
+def test_a_c2c_send_checks_blocks_and_friendship_in_the_peer_lookup(alice, bob, settings, django_assert_num_queries, check):
+    """Blocks (20007) and, with FRIENDSHIP_CHECK on, friendship (20009) are EXISTS
+    subqueries of the peer lookup: the send costs SEND_C2C all the same."""
+    settings.CHAT = {**settings.CHAT, "FRIENDSHIP_CHECK": check}
+    actions.set_allow_type(bob, "AllowType_Type_AllowAny")
+    actions.add_friend(alice, "bob")
+    people("blocker", 3)
+    for blocker in people("other", 3):
+        actions.add_to_blacklist(blocker, ["alice"])
+    send_text(alice, "bob", "warm")
+
+    with django_assert_num_queries(SEND_C2C):
+        actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
+
+
 def test_first_c2c_send_creates_the_thread_in_a_fixed_number_of_queries(alice, bob, django_assert_num_queries):
     with django_assert_num_queries(FIRST_C2C_SEND):
         actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
@@ -273,3 +289,24 @@ def test_set_member_name_card_is_a_fixed_number_of_queries(alice, django_assert_
 
     with django_assert_num_queries(SET_NAME_CARD):
         actions.set_member_name_card(alice, "g1", member.username, "Card")
+
+
+SET_MEMBER_CUSTOM_FIELDS = SET_NAME_CARD  # the same steps: the target's custom fields in its one UPDATE
+UPDATE_GROUP_CUSTOM_FIELDS = 10  # group; S; lock; operator's role; the group UPDATE; the tip (seq UPDATE, INSERT,
+#                                  conversations UPDATE); the members (their group lists are refreshed); R
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_set_member_custom_fields_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    [member, *_] = group_of(alice, n)
+
+    with django_assert_num_queries(SET_MEMBER_CUSTOM_FIELDS):
+        actions.set_member_custom_fields(alice, "g1", member.username, [{"key": "team", "value": "blue"}])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_custom_fields_are_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    group_of(alice, n)
+
+    with django_assert_num_queries(UPDATE_GROUP_CUSTOM_FIELDS):
+        actions.update_group_profile(alice, "g1", custom_fields=[{"key": "level", "value": "3"}])

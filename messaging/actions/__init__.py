@@ -1,10 +1,23 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
 from messaging.actions.conversations import delete_conversation, pin_conversation
+from messaging.actions.friends import (
+    accept_friend_application,
+    add_friend,
+    add_to_blacklist,
+    delete_friend,
+    delete_friend_application,
+    refuse_friend_application,
+    remove_from_blacklist,
+    set_allow_type,
+    set_friend_application_read,
+    update_friend,
+)
 from messaging.actions.group_admin import (
     change_group_owner,
     dismiss_group,
     mute_member,
+    set_member_custom_fields,
     set_member_name_card,
     set_member_role,
     set_mute_all,
@@ -15,9 +28,19 @@ from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, set_user_active, update_user_profile
+from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
 
 __all__ = [
+    "accept_friend_application",
+    "add_friend",
+    "add_to_blacklist",
+    "delete_friend",
+    "delete_friend_application",
+    "refuse_friend_application",
+    "remove_from_blacklist",
+    "set_allow_type",
+    "set_friend_application_read",
+    "update_friend",
     "add_members",
     "change_group_owner",
     "create_group",
@@ -28,6 +51,7 @@ __all__ = [
     "join_group",
     "mark_read",
     "mute_member",
+    "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
     "quit_group",
@@ -36,6 +60,7 @@ __all__ = [
     "send_message_read_receipt",
     "set_member_role",
     "set_mute_all",
+    "end_session",
     "set_user_active",
     "update_group_profile",
     "update_user_profile",

@@ -51,6 +51,8 @@ def create_group(
     DisableApply (NeedPermission needs join applications, which do not exist yet)."""
     if group_type not in CREATABLE_TYPES:
         raise ChatError(ErrorCode.BAD_GROUP_TYPE, f"group type must be one of {', '.join(CREATABLE_TYPES)}")
+    if isinstance(name, str):
+        name = rules.without_bidi_controls(name)
     if not isinstance(name, str) or not name.strip() or len(name.encode()) > 30:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "group name is required and at most 30 bytes")
     for field, value, limit in (

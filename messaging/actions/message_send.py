@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from messaging import conf, ratelimit, rules, serialize, storage
-from messaging.access import access_group, access_membership, access_user, check_may_send
+from messaging.access import access_c2c_peer, access_group, access_membership, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
@@ -127,7 +127,7 @@ def send_message(
     check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only)
 
     if conversation_type == Thread.Kind.C2C:
-        peer = access_user(to)
+        peer = access_c2c_peer(sender, to)
         if peer.pk == sender.pk:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
         group, name_card = None, ""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from pathvalidate import sanitize_filename
 
-from messaging import conf, media, storage
+from messaging import conf, media, rules, storage
 from messaging.access import access_own_upload
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Upload, User
@@ -34,13 +34,15 @@ def limit_of(kind) -> int:
 
 
 def clean_filename(name) -> str:
-    """The base name only (no folders, no control characters), at most 200 UTF-8 bytes.
+    """The base name only (no folders, no control characters, no bidirectional controls
+    that would show another extension), at most 200 UTF-8 bytes.
 
     The stem is cut before sanitising: pathvalidate cuts a name over 255 bytes
     from the end, which would drop its extension.
     """
     if not isinstance(name, str):
         name = ""
+    name = rules.without_bidi_controls(name)
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     stem, ext = os.path.splitext(base)
     ext = ext[:20]

@@ -1,8 +1,22 @@
 from messaging.models.conversations import Conversation
+from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
 from messaging.models.messages import GroupAtMention, Message, MessageReceiver
 from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
 from messaging.models.users import User
 
-__all__ = ["Conversation", "Group", "GroupAtMention", "GroupMember", "Message", "MessageReceiver", "Thread", "Upload", "User"]
+__all__ = [
+    "Block",
+    "Conversation",
+    "Friend",
+    "FriendApplication",
+    "Group",
+    "GroupAtMention",
+    "GroupMember",
+    "Message",
+    "MessageReceiver",
+    "Thread",
+    "Upload",
+    "User",
+]

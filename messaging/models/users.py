@@ -11,13 +11,22 @@ class User(AbstractUser):
     nick = models.CharField(max_length=64, blank=True)
     # A URL, absolute or site-relative (e.g. /static/...).
     avatar = models.CharField(max_length=500, blank=True)
+    # The SDK's add-friend mode (Tag_Profile_IM_AllowType): who may add this user as a
+    # friend. updateMyProfile sets it; addFriend reads it (actions/friends.py).
+    allow_type = models.CharField(
+        max_length=32,
+        default="AllowType_Type_NeedConfirm",
+        choices=[
+            ("AllowType_Type_AllowAny", "Anyone may add me"),
+            ("AllowType_Type_NeedConfirm", "I confirm each request"),
+            ("AllowType_Type_DenyAny", "Nobody may add me"),
+        ],
+    )
     # The rest of the SDK's Profile (updateMyProfile). Values and limits: actions/profiles.py.
     gender = models.CharField(max_length=24, default="Gender_Type_Unknown")
     birthday = models.BigIntegerField(default=0)  # a uint32, by convention YYYYMMDD
     location = models.CharField(max_length=16, blank=True)
     self_signature = models.CharField(max_length=500, blank=True)
-    # The add-friend mode (Tag_Profile_IM_AllowType); read by addFriend.
-    allow_type = models.CharField(max_length=32, default="AllowType_Type_NeedConfirm")
     # Tag_Profile_Custom_* keys -> string values.
     profile_custom_field = models.JSONField(default=dict, blank=True)
 

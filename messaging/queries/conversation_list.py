@@ -4,12 +4,12 @@ getConversationList is one query for the rows plus one for the mentions
 (groupAtInfoList) of its group conversations; the other reads are one query.
 """
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from messaging import conf, rules, serialize
-from messaging.access import access_conversation, parse_conversation_id, peer_read_seq_subquery
+from messaging.access import access_conversation, friend_remark_subquery, parse_conversation_id, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, GroupAtMention, Thread, User
+from messaging.models import Conversation, Friend, GroupAtMention, Thread, User
 
 SELECTED = ("thread", "peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
@@ -19,7 +19,7 @@ def get_conversation_list(user: User) -> list:
     rows = list(
         Conversation.objects.filter(user=user, is_hidden=False)
         .select_related(*SELECTED)
-        .annotate(peer_read_seq=peer_read_seq_subquery())
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
         .order_by("-is_pinned", "-last_time", "-pk")[: conf.get("CONVERSATION_LIST_LIMIT")]
     )
     at_info = group_at_info(user, [c for c in rows if c.group_id])
@@ -62,7 +62,8 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
         raise ChatError(ErrorCode.CONVERSATION_NOT_FOUND, "the system conversation is empty")
     conv = access_conversation(user, conversation_id)
     if conv is None:
-        peer = User.objects.get(username=target.target)
+        remark = Friend.objects.filter(owner=user, friend=OuterRef("pk")).values("remark")[:1]
+        peer = User.objects.annotate(friend_remark=Subquery(remark)).get(username=target.target)
         return {
             "conversationID": conversation_id,
             "type": Thread.Kind.C2C,
@@ -70,7 +71,7 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
             "unreadCount": 0,
             "lastMessage": {},
             "groupAtInfoList": [],
-            "remark": "",
+            "remark": peer.friend_remark or "",
             "isPinned": False,
             "messageRemindType": "AcceptAndNotify",
             "peerReadSequence": 0,
@@ -79,7 +80,11 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
             "groupProfile": None,
         }
     if conv.last_message_id:
-        conv = Conversation.objects.select_related(*SELECTED).annotate(peer_read_seq=peer_read_seq_subquery()).get(pk=conv.pk)
+        conv = (
+            Conversation.objects.select_related(*SELECTED)
+            .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
+            .get(pk=conv.pk)
+        )
     at_info = group_at_info(user, [conv] if conv.group_id else [])
     return serialize.conversation(conv, user, peer_read_seq=conv.peer_read_seq, group_at_info=at_info.get(conv.thread_id, []))
 

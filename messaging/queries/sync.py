@@ -25,7 +25,7 @@ from operator import or_
 from django.db.models import Q
 
 from messaging import conf, serialize
-from messaging.access import peer_read_seq_subquery
+from messaging.access import friend_remark_subquery, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Message, Thread, User
 from messaging.queries import conversation_list, groups
@@ -39,7 +39,7 @@ def sync(user: User, cursors: dict) -> dict:
         c.thread_id: c
         for c in Conversation.objects.filter(user=user)
         .select_related("thread", "group", "peer")
-        .annotate(peer_read_seq=peer_read_seq_subquery())
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
     }
     named, new = {}, []
     for conv in rows.values():

@@ -41,6 +41,18 @@ const FIXED = {
   20009: "You can only message your friends.",
   20012: "You're muted and can't send messages right now.",
   80001: "The message contains words that aren't allowed.",
+  // The relationship chain (docs/PROTOCOL.md §5.34).
+  20007: "This person isn't accepting your messages. Your message wasn't sent.",
+  30001: "That didn't work: check the user and try again.",
+  30003: "There's no user with that ID.",
+  30010: "Your friend list is full.",
+  30012: "This person has too many friend requests waiting.",
+  30013: "Your block list is full.",
+  30014: "This person's friend list is full.",
+  30515: "You've blocked this person. Unblock them first.",
+  30516: "This person doesn't accept friend requests.",
+  30525: "This person isn't accepting friend requests from you.",
+  30614: "That friend request is no longer there.",
 };
 
 /** Texts that name a limit, by code: (limits) => text, or null when the server did not send that limit. */

@@ -11,6 +11,7 @@
 
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
+import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
 import { deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
 import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog } from "./ui/dialogs.js";
@@ -89,6 +90,7 @@ async function onReady() {
       renderMe();
     })
     .catch(() => {});
+  loadContacts().catch(() => {});
   const total = Number(chat.getTotalUnreadMessageCount());
   if (!Number.isNaN(total)) {
     state.totalUnread = total;
@@ -167,6 +169,7 @@ function wireUI() {
   wireNewConversationDialogs();
   wireConfirmDialog();
   wireProfiles({ onMe: renderMe });
+  wireContacts();
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
@@ -199,6 +202,7 @@ function listenToSDK() {
   chat.on(EVENT.PROFILE_UPDATED, onProfileUpdated);
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
+  listenToContacts();
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
 }
 

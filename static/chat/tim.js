@@ -96,6 +96,22 @@
     GENDER_UNKNOWN: 'Gender_Type_Unknown',
     GENDER_FEMALE: 'Gender_Type_Female',
     GENDER_MALE: 'Gender_Type_Male',
+    // The relationship chain (the SDK's values; docs/PROTOCOL.md §5.34).
+    SNS_ADD_TYPE_SINGLE: 'Add_Type_Single',
+    SNS_ADD_TYPE_BOTH: 'Add_Type_Both',
+    SNS_DELETE_TYPE_SINGLE: 'Delete_Type_Single',
+    SNS_DELETE_TYPE_BOTH: 'Delete_Type_Both',
+    SNS_APPLICATION_TYPE_BOTH: 'Pendency_Type_Both',
+    SNS_APPLICATION_SENT_TO_ME: 'Pendency_Type_ComeIn',
+    SNS_APPLICATION_SENT_BY_ME: 'Pendency_Type_SendOut',
+    SNS_APPLICATION_AGREE: 'Response_Action_Agree',
+    SNS_APPLICATION_AGREE_AND_ADD: 'Response_Action_AgreeAndAdd',
+    SNS_CHECK_TYPE_BOTH: 'CheckResult_Type_Both',
+    SNS_CHECK_TYPE_SINGLE: 'CheckResult_Type_Single',
+    SNS_TYPE_NO_RELATION: 'CheckResult_Type_NoRelation',
+    SNS_TYPE_A_WITH_B: 'CheckResult_Type_AWithB',
+    SNS_TYPE_B_WITH_A: 'CheckResult_Type_BWithA',
+    SNS_TYPE_BOTH_WAY: 'CheckResult_Type_BothWay',
     ALLOW_TYPE_ALLOW_ANY: 'AllowType_Type_AllowAny',
     ALLOW_TYPE_NEED_CONFIRM: 'AllowType_Type_NeedConfirm',
     ALLOW_TYPE_DENY_ANY: 'AllowType_Type_DenyAny'
@@ -118,6 +134,8 @@
     PROFILE_UPDATED: 'onProfileUpdated',
     BLACKLIST_UPDATED: 'blacklistUpdated',
     FRIEND_LIST_UPDATED: 'onFriendListUpdated',
+    FRIEND_GROUP_LIST_UPDATED: 'onFriendGroupListUpdated',
+    FRIEND_APPLICATION_LIST_UPDATED: 'onFriendApplicationListUpdated',
     KICKED_OUT: 'kickedOut',
     ERROR: 'error',
     NET_STATE_CHANGE: 'netStateChange',
@@ -222,6 +240,7 @@
     this._reconnectTimer = null;
     this._loggedOut = true;
     this._loginWaiter = null;
+    this._friends = null; // the friend list once fetched (getFriendList), kept by FRIEND_LIST_UPDATED
   }
 
   // --- events ---------------------------------------------------------------
@@ -267,6 +286,7 @@
     this._failQueued();
     var wasReady = this._ready;
     this._ready = false;
+    this._friends = null;
     if (wasReady) this._emit(EVENT.SDK_NOT_READY);
     return Promise.resolve(ok({}));
   };
@@ -300,7 +320,15 @@
     var self = this;
     clearTimeout(this._reconnectTimer);
     this._setState(TYPES.NET_STATE_CONNECTING);
-    var socket = new global.WebSocket(this._url());
+    var socket;
+    try {
+      socket = new global.WebSocket(this._url());
+    } catch (e) {
+      // A URL the browser refuses outright (a bad scheme, a page policy): retry later,
+      // as after a lost connection, instead of ending the reconnect loop.
+      this._onClose(1006);
+      return;
+    }
     this._socket = socket;
     socket.onmessage = function (e) {
       if (self._socket === socket) self._onFrame(e.data);
@@ -308,6 +336,13 @@
     socket.onclose = function (e) {
       if (self._socket !== socket) return;
       self._onClose(e.code);
+    };
+    // A connection the page's Content-Security-Policy refuses fires 'error' and no
+    // 'close' (Chromium): treat a socket that is closed after an error as lost.
+    socket.onerror = function () {
+      setTimeout(function () {
+        if (self._socket === socket && socket.readyState === 3) self._onClose(1006);
+      }, 0);
     };
   };
 
@@ -479,6 +514,9 @@
         this._kicked = true;
         this._emit(EVENT.KICKED_OUT, data);
         break;
+      case 'FRIEND_LIST_UPDATED':
+        this._onFriendListChange(data);
+        break;
       default:
         if (EVENT[event]) this._emit(EVENT[event], data);
     }
@@ -504,6 +542,8 @@
     this._sendQueued();  // what was sent while the socket was down, in order
     if (this._ready) {
       this._sync(); // a reconnect: fetch what changed while the socket was down
+      // The relationship chain has no change numbers: what was missed is fetched again.
+      if (this._friends) this._onFriendListChange(null);
       return;
     }
     this._request('getConversationList', {}).then(function (data) {
@@ -1760,6 +1800,15 @@
     return this._call('setGroupMemberNameCard', args);
   };
 
+  /** The SDK's setGroupMemberCustomField({groupID, userID?, memberCustomField: [{key, value}]}):
+   * resolves {group, member}; a value "" removes the key (docs/PROTOCOL.md). */
+  Chat.prototype.setGroupMemberCustomField = function (options) {
+    options = options || {};
+    var args = { groupID: options.groupID, memberCustomField: options.memberCustomField };
+    if (options.userID) args.userID = options.userID;
+    return this._call('setGroupMemberCustomField', args);
+  };
+
   /** The SDK's getGroupMemberProfile({groupID, userIDList}): resolves {memberList}. */
   Chat.prototype.getGroupMemberProfile = function (options) {
     options = options || {};
@@ -1779,7 +1828,7 @@
     return this._call('getMyProfile', {});
   };
 
-  // Profiles and the directory (docs/PROTOCOL.md §5.33–5.35, §10.4).
+  // Profiles and the directory (docs/PROTOCOL.md §5.35–5.37, §10.4).
 
   /** The SDK's updateMyProfile(options): a field left undefined is not sent (kept). Resolves the new Profile. */
   Chat.prototype.updateMyProfile = function (options) {
@@ -1821,6 +1870,137 @@
     });
   };
 
+  // --- the relationship chain (docs/PROTOCOL.md §5.34) -----------------------------------
+  // The friend list is held here, as the SDK holds it: the server pushes what changed
+  // ({upsert, remove}) and FRIEND_LIST_UPDATED fires with the whole Friend[].
+
+  /** The SDK's friend-list change applied to `friends` (pure; a new array). A friend
+   * upserted keeps its place; a new one goes to the end; removed ones leave. */
+  function applyFriendListChange(friends, change) {
+    var removed = {};
+    (change.remove || []).forEach(function (userID) { removed[userID] = true; });
+    var upserts = {};
+    var order = [];
+    (change.upsert || []).forEach(function (friend) {
+      if (!upserts[friend.userID]) order.push(friend.userID);
+      upserts[friend.userID] = friend;
+    });
+    var next = [];
+    (friends || []).forEach(function (friend) {
+      if (removed[friend.userID] && !upserts[friend.userID]) return;
+      if (upserts[friend.userID]) {
+        next.push(upserts[friend.userID]);
+        delete upserts[friend.userID];
+      } else {
+        next.push(friend);
+      }
+    });
+    order.forEach(function (userID) { if (upserts[userID]) next.push(upserts[userID]); });
+    return next;
+  }
+
+  Chat.prototype._onFriendListChange = function (change) {
+    var self = this;
+    if (this._friends && change) {
+      this._friends = applyFriendListChange(this._friends, change);
+      this._emit(EVENT.FRIEND_LIST_UPDATED, this._friends.slice());
+      return;
+    }
+    // Nothing held yet: the whole list, fetched now, already includes the change.
+    this._request('getFriendList', {}).then(function (friends) {
+      self._friends = friends;
+      self._emit(EVENT.FRIEND_LIST_UPDATED, friends.slice());
+    }, function () { /* offline: the next getFriendList fetches it */ });
+  };
+
+  /** The SDK's getFriendList(): resolves {code: 0, data: Friend[]}. */
+  Chat.prototype.getFriendList = function () {
+    var self = this;
+    return this._call('getFriendList', {}).then(function (response) {
+      self._friends = response.data.slice();
+      return response;
+    });
+  };
+
+  /** The SDK's addFriend({to, source, wording, type, remark, groupName}): resolves
+   * {code: 0, data: {userID, code}}, data.code 0 (friends now) or 30539 (pending). */
+  Chat.prototype.addFriend = function (options) {
+    options = options || {};
+    return this._call('addFriend', {
+      to: options.to,
+      source: options.source,
+      wording: options.wording,
+      type: options.type,
+      remark: options.remark,
+      groupName: options.groupName
+    });
+  };
+
+  /** The SDK's deleteFriend({userIDList, type}): resolves {successUserIDList, failureUserIDList}. */
+  Chat.prototype.deleteFriend = function (options) {
+    options = options || {};
+    return this._call('deleteFriend', { userIDList: options.userIDList || [], type: options.type });
+  };
+
+  /** The SDK's getFriendProfile({userIDList}): resolves {friendList, failureUserIDList}. */
+  Chat.prototype.getFriendProfile = function (options) {
+    return this._call('getFriendProfile', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  /** The SDK's updateFriend({userID, remark}): resolves the Friend. */
+  Chat.prototype.updateFriend = function (options) {
+    options = options || {};
+    return this._call('updateFriend', { userID: options.userID, remark: options.remark, friendCustomField: options.friendCustomField });
+  };
+
+  /** The SDK's checkFriend({userIDList, type}): resolves {successUserIDList: [{userID, code, relation}], failureUserIDList}. */
+  Chat.prototype.checkFriend = function (options) {
+    options = options || {};
+    return this._call('checkFriend', { userIDList: options.userIDList || [], type: options.type });
+  };
+
+  /** The SDK's getFriendApplicationList(): resolves {friendApplicationList, unreadCount}. */
+  Chat.prototype.getFriendApplicationList = function () {
+    return this._call('getFriendApplicationList', {});
+  };
+
+  /** The SDK's acceptFriendApplication({userID, remark, type}). */
+  Chat.prototype.acceptFriendApplication = function (options) {
+    options = options || {};
+    return this._call('acceptFriendApplication', { userID: options.userID, remark: options.remark, type: options.type });
+  };
+
+  /** The SDK's refuseFriendApplication({userID}). */
+  Chat.prototype.refuseFriendApplication = function (options) {
+    return this._call('refuseFriendApplication', { userID: options && options.userID });
+  };
+
+  /** The SDK's deleteFriendApplication({userID, type}). */
+  Chat.prototype.deleteFriendApplication = function (options) {
+    options = options || {};
+    return this._call('deleteFriendApplication', { userID: options.userID, type: options.type });
+  };
+
+  /** The SDK's setFriendApplicationRead(): every received request read. */
+  Chat.prototype.setFriendApplicationRead = function () {
+    return this._call('setFriendApplicationRead', {});
+  };
+
+  /** The SDK's addToBlacklist({userIDList}): resolves the userIDs added. */
+  Chat.prototype.addToBlacklist = function (options) {
+    return this._call('addToBlacklist', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  /** The SDK's removeFromBlacklist({userIDList}): resolves the userIDs removed. */
+  Chat.prototype.removeFromBlacklist = function (options) {
+    return this._call('removeFromBlacklist', { userIDList: (options && options.userIDList) || [] });
+  };
+
+  /** The SDK's getBlacklist(): resolves your block list (userID[]). */
+  Chat.prototype.getBlacklist = function () {
+    return this._call('getBlacklist', {});
+  };
+
   Chat.prototype.getLoginUser = function () {
     return this._userID;
   };
@@ -1840,6 +2020,8 @@
     TYPES: TYPES,
     EVENT: EVENT,
     VERSION: '2.0.0-django',
+    // Our extension, for tests: how a FRIEND_LIST_UPDATED change is applied.
+    _applyFriendListChange: applyFriendListChange,
     Message: Message,
     create: function (options) {
       // One server, one instance per page: TIM.create() pasted in the console (with

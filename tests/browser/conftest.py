@@ -151,5 +151,11 @@ def open_as(browser, chat_site):
     yield open_page
     for user in pages:
         assert not user.errors, f"{user.user_id}'s page raised: {user.errors}"
+        # Every browser test checks the Content-Security-Policy too: Chromium reports a
+        # blocked script, style or file on the console.
+        # (Tests that take a tab offline point its socket at ws://127.0.0.1:9, which the
+        # policy refuses too: that refusal is theirs.)
+        refused = [m.text for m in user.console if "Content Security Policy" in m.text and "127.0.0.1:9/" not in m.text]
+        assert not refused, f"{user.user_id}'s page broke the CSP: {refused}"
     for context in contexts:
         context.close()

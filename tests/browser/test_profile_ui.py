@@ -1,4 +1,4 @@
-"""Profiles and finding people in the browser (docs/PROTOCOL.md §5.33–5.35, §10.4):
+"""Profiles and finding people in the browser (docs/PROTOCOL.md §5.35–5.37, §10.4):
 a name and a photo changed in "Profile and settings" reach a peer's open page live
 (conversation list and message rows), the New chat typeahead finds people by a
 prefix, the profile card opens from the C2C header, and "Browse groups" joins one."""

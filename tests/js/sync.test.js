@@ -226,3 +226,15 @@ test("a recall keeps the held message's group name card (the recall does not car
   assert.equal(held.isRevoked, true);
   assert.equal(held.nameCard, "Bobby");
 });
+
+test("a socket refused with only an 'error' (a page policy) is treated as lost: the SDK retries", async () => {
+  const { socket, sockets } = await loggedIn([]);
+  socket.onclose({ code: 1006 });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const refused = sockets.at(-1);
+  assert.notEqual(refused, socket);
+  refused.readyState = 3; // Chromium: CSP-blocked, 'error' fires and 'close' never does
+  refused.onerror({});
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  assert.notEqual(sockets.at(-1), refused, "another attempt after the error alone");
+});

@@ -26,7 +26,8 @@ export const currentConversation = () => (state.current && findConversation(stat
 export function conversationTitle(conv) {
   if (!conv) return "";
   if (conv.type === GROUP) return (conv.groupProfile && (conv.groupProfile.name || conv.groupProfile.groupID)) || peerOf(conv.conversationID);
-  if (conv.type === C2C) return (conv.userProfile && (conv.userProfile.nick || conv.userProfile.userID)) || peerOf(conv.conversationID);
+  // A friend's remark first (the conversation's `remark`), then the nick, then the userID.
+  if (conv.type === C2C) return conv.remark || (conv.userProfile && (conv.userProfile.nick || conv.userProfile.userID)) || peerOf(conv.conversationID);
   return "System notifications";
 }
 

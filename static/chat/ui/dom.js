@@ -16,7 +16,7 @@ export function el(tag, props, ...children) {
       if (key === "class") node.className = value;
       else if (key === "text") node.textContent = value;
       else if (key === "dataset") Object.assign(node.dataset, value);
-      else if (key === "style") node.setAttribute("style", value);
+      else if (key === "style") setStyle(node, value);
       else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : String(value));
     }
@@ -26,6 +26,17 @@ export function el(tag, props, ...children) {
     node.append(child instanceof Node ? child : String(child));
   }
   return node;
+}
+
+/**
+ * "width: 40%; --x: 1" through the CSSOM (style.setProperty), not a style attribute:
+ * the Content-Security-Policy allows no inline style attributes.
+ */
+function setStyle(node, declarations) {
+  for (const declaration of String(declarations).split(";")) {
+    const colon = declaration.indexOf(":");
+    if (colon > 0) node.style.setProperty(declaration.slice(0, colon).trim(), declaration.slice(colon + 1).trim());
+  }
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";

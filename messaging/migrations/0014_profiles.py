@@ -32,7 +32,7 @@ def drop_prefix_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0011_group_dismissed_at"),
+        ("messaging", "0013_friends"),
     ]
 
     operations = [
@@ -55,11 +55,6 @@ class Migration(migrations.Migration):
             model_name="user",
             name="self_signature",
             field=models.CharField(blank=True, max_length=500),
-        ),
-        migrations.AddField(
-            model_name="user",
-            name="allow_type",
-            field=models.CharField(default="AllowType_Type_NeedConfirm", max_length=32),
         ),
         migrations.AddField(
             model_name="user",

@@ -9,9 +9,14 @@ urlpatterns = [
     path("", views.chat_page, name="chat"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's own views; templates/registration/password_change_*.html give them the site's look.
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/uploads/", uploads.create_upload, name="upload-create"),
     path("api/uploads/<str:upload_uuid>/data", uploads.upload_data, name="upload-data"),
     path("api/uploads/<str:upload_uuid>/complete", uploads.complete_upload, name="upload-complete"),
     path("files/<str:upload_uuid>/<str:variant>", uploads.download, name="file"),
+    path("api/uploads/<str:upload_uuid>/avatar", uploads.make_avatar, name="upload-avatar"),
+    path("media/avatars/<str:name>", uploads.avatar, name="avatar"),
     path("admin/", admin.site.urls),
 ]

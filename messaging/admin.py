@@ -17,11 +17,11 @@ Passwords, staff flags and permissions stay Django's: they are auth, not chat st
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from messaging import actions as chat_actions
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
-from messaging.actions.users import check_user_id
+from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.errors import ChatError
 from messaging.models import Conversation, Group, GroupMember, Message, Upload, User
 
@@ -50,7 +50,19 @@ class ReadOnlyChatAdmin(NoHardDelete, admin.ModelAdmin):
 # --- users -------------------------------------------------------------------------------
 
 
+class ChatUserChangeForm(UserChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        _check_avatar_field(self, cleaned)
+        return cleaned
+
+
 class ChatUserCreationForm(AdminUserCreationForm):
+    def clean(self):
+        cleaned = super().clean()
+        _check_avatar_field(self, cleaned)
+        return cleaned
+
     def clean_username(self):
         username = super().clean_username()
         try:
@@ -63,6 +75,7 @@ class ChatUserCreationForm(AdminUserCreationForm):
 @admin.register(User)
 class ChatUserAdmin(NoHardDelete, UserAdmin):
     add_form = ChatUserCreationForm
+    form = ChatUserChangeForm
     fieldsets = UserAdmin.fieldsets + (("Chat profile", {"fields": PROFILE}),)
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", *PROFILE, "usable_password", "password1", "password2")}),
@@ -144,7 +157,18 @@ class GroupAdminForm(forms.ModelForm):
             value = cleaned.get(field)
             if isinstance(value, str) and len(value.encode()) > limit:
                 self.add_error(field, f"At most {limit} bytes (UTF-8).")
+        _check_avatar_field(self, cleaned)
         return cleaned
+
+
+def _check_avatar_field(form, cleaned):
+    """The avatar rule of the actions (this site's images only), as a form error."""
+    value = cleaned.get("avatar")
+    if isinstance(value, str) and value:
+        try:
+            check_avatar_url(value)
+        except ChatError as error:
+            form.add_error("avatar", error.message)
 
 
 class GroupMemberForm(forms.ModelForm):

@@ -31,9 +31,9 @@ from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, presence_group, send_events, session_group, thread_group, user_group
-from messaging.queries import conversation_list, friends, groups, message_list, receipts, session, sync
+from messaging.queries import conversation_list, directory, friends, groups, message_list, receipts, session, sync
 from messaging.queries import presence as presence_queries
-from messaging.queries.users import get_user_profiles
+from messaging.queries.users import get_my_profile, get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,31 @@ def op_get_user_profile(user, args: schemas.GetUserProfile, origin):
 
 
 def op_get_my_profile(user, args, origin):
-    return serialize.user_profile(user)
+    return get_my_profile(user)
+
+
+def op_update_my_profile(user, args: schemas.UpdateMyProfile, origin):
+    fields = args.model_fields()
+    if not fields:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "nothing to change: give at least one profile field")
+    return serialize.profile(actions.update_user_profile(user, **fields))
+
+
+def op_search_cloud_users(user, args: schemas.SearchCloudUsers, origin):
+    return directory.search_users(
+        user,
+        list(args.keywordList),
+        match=args.keywordListMatchType,
+        gender=args.gender,
+        min_birthday=args.miniBirthday,
+        max_birthday=args.maxBirthday,
+        cursor=args.cursor,
+        count=args.count,
+    )
+
+
+def op_get_public_group_list(user, args: schemas.GetPublicGroupList, origin):
+    return directory.get_public_group_list(user, cursor=args.cursor, count=args.count)
 
 
 def op_sync(user, args: schemas.Sync, origin):
@@ -375,6 +399,10 @@ HANDLERS = {
     "setGroupMemberCustomField": op_set_group_member_custom_field,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
+    # profiles and the directory
+    "updateMyProfile": op_update_my_profile,
+    "searchCloudUsers": op_search_cloud_users,
+    "getPublicGroupList": op_get_public_group_list,
     "getFriendList": op_get_friend_list,
     "addFriend": op_add_friend,
     "deleteFriend": op_delete_friend,

@@ -68,6 +68,9 @@ class ErrorCode(IntEnum):
     NOT_FRIENDS = 20009  # C2C to a non-friend while FRIENDSHIP_CHECK is on (conf.py)
     MUTED = 20012
     C2C_REVOKE_WINDOW_PASSED = 20016  # a C2C message's sender recalls it after the window
+    # Server: profiles (the vendor's portrait_set codes)
+    PROFILE_VALUE_TOO_LONG = 40601  # a profile field's value is longer than its limit
+    PROFILE_BAD_VALUE = 40605  # a standard profile field's value is not one it takes (gender, allowType, birthday)
     # Server: relationship chain (TIMErrorCode.h ERR_SVR_FRIENDSHIP_*)
     FRIENDSHIP_INVALID_PARAMETERS = 30001  # also: already a friend / blocked, not a friend / not blocked
     FRIENDSHIP_ACCOUNT_NOT_FOUND = 30003

@@ -159,3 +159,28 @@ def _encode(image, image_format) -> bytes:
     else:
         image.save(out, "PNG")
     return out.getvalue()
+
+
+AVATAR_SIDE = 256
+
+
+def square_avatar(data: bytes, side: int = AVATAR_SIDE) -> tuple[bytes, str]:
+    """An avatar from an image we already checked: the centred square crop, scaled to
+    ``side`` × ``side``; PNG when the image has transparency, else JPEG. Returns
+    (bytes, content type). The caller passes the upload's "large" variant (at most
+    720 px, upright, metadata-free), so this never decodes a big original."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ChatError(ErrorCode.IMAGE_FORMAT, "the image has too many pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ChatError(ErrorCode.IMAGE_FORMAT, "the file is not an image") from None
+    image = ImageOps.exif_transpose(image)
+    alpha = _has_alpha(image)
+    image = image.convert("RGBA" if alpha else "RGB")
+    square = ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    fmt = "PNG" if alpha else "JPEG"
+    return _encode(square, fmt), IMAGE_MIME[fmt]

@@ -308,6 +308,82 @@ class GetUserProfile(Args):
     userIDList: described(Annotated[list[str], Meta(max_length=100)], "required; at most 100 userIDs")
 
 
+# --- profiles and the directory (issue 8 items 4 and 6) ---------------------------------------
+
+GENDERS = ("Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male")
+ALLOW_TYPES = ("AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny")
+UInt32 = Annotated[int, Meta(ge=0, le=2**32 - 1)]
+
+
+class ProfileCustomItem(Args):
+    key: described(str, "`Tag_Profile_Custom_` and 1–8 letters, digits or `_`")
+    value: described(str, 'at most 500 bytes (UTF-8); `""` removes the key')
+
+
+class UpdateMyProfile(Args):
+    """The SDK's updateMyProfile: a field left out (or ``null``) stays as it is."""
+
+    nick: described(str | None, "at most 64 characters and 500 bytes (40601)") = None
+    avatar: described(
+        str | None,
+        "an image on this site: `/media/...` (see `POST /api/uploads/<uuid>/avatar`), `/static/...`; "
+        'another host: 10004; at most 500 bytes; `""` clears it',
+    ) = None
+    selfSignature: described(str | None, "at most 500 bytes (40601)") = None
+    gender: described(
+        Literal[GENDERS] | None, "`TYPES.GENDER_UNKNOWN`, `GENDER_FEMALE` or `GENDER_MALE`", code=ErrorCode.PROFILE_BAD_VALUE
+    ) = None
+    birthday: described(UInt32 | None, "a uint32, by convention `YYYYMMDD` (`0`: none)", code=ErrorCode.PROFILE_BAD_VALUE) = None
+    location: described(str | None, "at most 16 bytes (40601)") = None
+    allowType: described(
+        Literal[ALLOW_TYPES] | None,
+        "who may add you as a friend: `TYPES.ALLOW_TYPE_NEED_CONFIRM`, `ALLOW_TYPE_ALLOW_ANY` or `ALLOW_TYPE_DENY_ANY`",
+        code=ErrorCode.PROFILE_BAD_VALUE,
+    ) = None
+    profileCustomField: described(
+        Annotated[list[ProfileCustomItem], Meta(max_length=20)] | None,
+        '`[{"key", "value"}]`, merged into the stored custom fields; at most 20 keys in all',
+    ) = None
+
+    def model_fields(self) -> dict:
+        """The given fields under their model names (``actions.update_user_profile``)."""
+        given = {
+            "nick": self.nick,
+            "avatar": self.avatar,
+            "self_signature": self.selfSignature,
+            "gender": self.gender,
+            "birthday": self.birthday,
+            "location": self.location,
+            "allow_type": self.allowType,
+        }
+        fields = {name: value for name, value in given.items() if value is not None}
+        if self.profileCustomField is not None:
+            fields["profile_custom_field"] = {item.key: item.value for item in self.profileCustomField}
+        return fields
+
+
+class SearchCloudUsers(Args):
+    """The SDK's searchCloudUsers: the people directory (prefix match, see §5)."""
+
+    keywordList: described(
+        Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(min_length=1, max_length=5)],
+        "1–5 keywords of at most 64 characters; each is a case-insensitive prefix of the userID or the nick",
+    )
+    keywordListMatchType: described(Literal["or", "and"], "`or`: any keyword matches; `and`: every keyword") = "or"
+    gender: described(Literal["Gender_Type_Female", "Gender_Type_Male"] | None, "only this gender") = None
+    miniBirthday: described(UInt32 | None, "only birthdays from this one (`YYYYMMDD`)") = None
+    maxBirthday: described(UInt32 | None, "only birthdays up to this one") = None
+    cursor: described(str, 'the `cursor` of the previous page; `""`: the first page') = ""
+    count: described(Annotated[int, Meta(ge=1, le=100)], "1–100 results a page") = 20
+
+
+class GetPublicGroupList(Args):
+    """Our extension (the SDK has no browse list): Public and Meeting groups one may join."""
+
+    cursor: described(str, 'the `cursor` of the previous page; `""`: the first page') = ""
+    count: described(Annotated[int, Meta(ge=1, le=100)], "1–100 groups a page") = 20
+
+
 # --- the relationship chain (actions/friends.py) ---------------------------------------------
 
 FRIENDSHIP_CODE = ErrorCode.FRIENDSHIP_INVALID_PARAMETERS
@@ -442,6 +518,10 @@ OPS: dict[str, type[Args]] = {
     "setGroupMemberCustomField": SetGroupMemberCustomField,
     "getGroupMemberProfile": GetGroupMemberProfile,
     "searchGroupByID": GroupArgs,
+    # profiles and the directory
+    "updateMyProfile": UpdateMyProfile,
+    "searchCloudUsers": SearchCloudUsers,
+    "getPublicGroupList": GetPublicGroupList,
     # the relationship chain
     "getFriendList": NoArgs,
     "addFriend": AddFriend,

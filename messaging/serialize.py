@@ -30,7 +30,35 @@ def epoch(dt):
 
 
 def user_profile(user: User):
+    """The brief profile that messages and conversations carry."""
     return {"userID": user.username, "nick": user.nick, "avatar": user.avatar}
+
+
+def profile(user: User):
+    """The SDK's Profile object (getMyProfile, getUserProfile, PROFILE_UPDATED)."""
+    return {
+        "userID": user.username,
+        "nick": user.nick,
+        "avatar": user.avatar,
+        "gender": user.gender,
+        "birthday": user.birthday,
+        "location": user.location,
+        "selfSignature": user.self_signature,
+        "allowType": user.allow_type,
+        "profileCustomField": [{"key": key, "value": value} for key, value in sorted(user.profile_custom_field.items())],
+    }
+
+
+def directory_profile(user: User):
+    """A directory search result: the SDK's searchCloudUsers profile (no custom fields)."""
+    return {
+        "userID": user.username,
+        "nick": user.nick,
+        "avatar": user.avatar,
+        "gender": user.gender,
+        "birthday": user.birthday,
+        "selfSignature": user.self_signature,
+    }
 
 
 def revoker_info(msg: Message):

@@ -30,6 +30,7 @@ Storage can only save whole files, and an upload of 100 MB must never be one.
 import os
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -152,3 +153,42 @@ def signed_url(key: str, *, filename: str, content_type: str, inline: bool) -> s
 
 def open_file(key: str):
     return default_storage.open(key, "rb")
+
+
+# --- this site's own URLs (avatars must be served from here) ----------------------------
+
+AVATAR_PREFIX = "avatars/"
+_UNSAFE_IN_URL = set("\\<>\"'` ")
+
+
+def own_url_prefixes() -> list[str]:
+    """Where this site's own images are: its site-relative MEDIA_URL and STATIC_URL
+    paths, and with S3 the storage's own base URL."""
+    prefixes = [base for base in (settings.MEDIA_URL, settings.STATIC_URL) if base.startswith("/") and not base.startswith("//")]
+    if is_s3():
+        prefixes.append(s3_base_url())
+    return prefixes
+
+
+def s3_base_url() -> str:
+    """The S3 storage's own base: its custom domain, else its endpoint and bucket."""
+    location = f"{default_storage.location.strip('/')}/" if default_storage.location else ""
+    if default_storage.custom_domain:
+        return f"https://{default_storage.custom_domain.strip('/')}/{location}"
+    endpoint = (default_storage.endpoint_url or "https://s3.amazonaws.com").rstrip("/")
+    return f"{endpoint}/{default_storage.bucket_name}/{location}"
+
+
+def is_own_url(url: str) -> bool:
+    """Whether ``url`` names a file of this site: under one of ``own_url_prefixes``, in
+    printable ASCII, without a ``..`` segment, a backslash or a quote."""
+    if not isinstance(url, str) or not url.isascii() or not url.isprintable() or _UNSAFE_IN_URL & set(url):
+        return False
+    if "/../" in url or url.endswith("/..") or "/./" in url:
+        return False
+    return any(url.startswith(prefix) for prefix in own_url_prefixes())
+
+
+def avatar_url(key: str) -> str:
+    """The site-relative URL an avatar stored under ``key`` is served at (views.avatar)."""
+    return settings.MEDIA_URL + key

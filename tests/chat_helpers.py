@@ -105,4 +105,9 @@ def db_snapshot():
         ),
         "members": list(GroupMember.objects.order_by("pk").values_list("pk", "group_id", "user_id", "role", "muted_until")),
         "users": list(User.objects.order_by("pk").values_list("pk", "username", "nick", "avatar", "is_active")),
+        "profiles": list(
+            User.objects.order_by("pk").values_list(
+                "pk", "gender", "birthday", "location", "self_signature", "allow_type", "profile_custom_field"
+            )
+        ),
     }

@@ -13,7 +13,7 @@ from django.contrib import admin as django_admin
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
-from messaging import actions, rules
+from messaging import actions, rules, serialize
 from messaging.events import collect_events
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, Upload, User
 from tests.chat_helpers import (
@@ -179,7 +179,8 @@ def test_profile_change_goes_through_update_user_profile(client, alice, bob, mon
     row = User.objects.get(pk=alice.pk)
     # The username is the userID (read-only here); email is Django's auth and saved as usual.
     assert (row.username, row.nick, row.email) == ("alice", "Ally", "alice@example.com")
-    profile = {"userID": "alice", "nick": "Ally", "avatar": ""}
+    profile = serialize.profile(row)
+    assert profile["nick"] == "Ally"
     assert ("PROFILE_UPDATED", [profile], sorted([alice.pk, bob.pk])) in [(e, d, sorted(t)) for e, d, t in events]
 
 
@@ -229,6 +230,34 @@ def test_group_name_over_30_bytes_is_a_form_error_and_changes_nothing(client, al
 
     assert response.status_code == 200
     assert "name" in response.context["adminform"].form.errors
+    assert db_snapshot() == before
+
+
+def test_a_group_avatar_on_another_host_is_a_form_error_and_changes_nothing(client, alice):
+    make_group(alice, group_type="Public")
+    group = Group.objects.get(group_id="g1")
+    url = f"/admin/messaging/group/{group.pk}/change/"
+    data = change_form(client, url)
+    data["avatar"] = "https://tracker.example/p.gif"
+    before = db_snapshot()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "avatar" in response.context["adminform"].form.errors
+    assert db_snapshot() == before
+
+
+def test_a_user_avatar_on_another_host_is_a_form_error_and_changes_nothing(client, alice):
+    url = f"/admin/messaging/user/{alice.pk}/change/"
+    data = change_form(client, url)
+    data["avatar"] = "//tracker.example/p.gif"
+    before = db_snapshot()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "avatar" in response.context["adminform"].form.errors
     assert db_snapshot() == before
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from messaging import actions, rules
+from messaging import actions, rules, serialize
 from messaging.errors import ChatError
 from messaging.events import collect_events
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
@@ -138,8 +138,9 @@ def test_unknown_group_is_10010(alice):
         {"name": None},
         {"introduction": "i" * 241},
         {"notification": "n" * 301},
-        {"avatar": "a" * 101},
+        {"avatar": "/media/" + "a" * 94},
         {"avatar": 5},
+        {"avatar": "https://tracker.example/pixel.gif"},
     ],
 )
 def test_bad_profile_fields_are_10004(alice, fields):
@@ -149,7 +150,9 @@ def test_bad_profile_fields_are_10004(alice, fields):
 
 def test_profile_fields_at_their_limits_are_accepted(alice):
     make_group(alice)
-    actions.update_group_profile(alice, "g1", name="n" * 30, introduction="i" * 240, notification="n" * 300, avatar="a" * 100)
+    actions.update_group_profile(
+        alice, "g1", name="n" * 30, introduction="i" * 240, notification="n" * 300, avatar="/media/" + "a" * 93
+    )
     assert len(group().notification) == 300
 
 
@@ -395,10 +398,22 @@ def test_create_user_makes_a_user_that_can_log_in(db):
 
 @pytest.mark.parametrize(
     "username,fields",
-    [("", {}), ("a" * 33, {}), ("with space", {}), ("émile", {}), (None, {}), ("ok", {"nick": "n" * 65}), ("ok", {"avatar": 1})],
+    [
+        ("", {}),
+        ("a" * 33, {}),
+        ("with space", {}),
+        ("émile", {}),
+        (None, {}),
+        ("ok", {"avatar": 1}),
+        ("ok", {"avatar": "http://x.example/a.png"}),
+    ],
 )
 def test_create_user_with_bad_fields_is_10004(db, username, fields):
     assert_refused(10004, actions.create_user, username, **fields)
+
+
+def test_create_user_with_a_long_nick_is_40601(db):
+    assert_refused(40601, actions.create_user, "ok", nick="n" * 65)
 
 
 def test_create_user_with_a_taken_id_is_10004(alice):
@@ -416,7 +431,8 @@ def test_profile_update_reaches_peers_co_members_and_own_tabs_only(alice, bob, c
     profile = {"userID": "alice", "nick": "Ally", "avatar": "/static/a.png"}
     assert User.objects.values("nick", "avatar").get(pk=alice.pk) == {"nick": "Ally", "avatar": "/static/a.png"}
     by_event = {event: (data, sorted(targets)) for event, data, targets in events}
-    assert by_event["PROFILE_UPDATED"] == ([profile], pks(alice, bob, carol))
+    assert by_event["PROFILE_UPDATED"] == ([serialize.profile(User.objects.get(pk=alice.pk))], pks(alice, bob, carol))
+    assert by_event["PROFILE_UPDATED"][0][0].items() >= profile.items()
     assert by_event["CONVERSATION_LIST_UPDATED"] == ([{"conversationID": "C2Calice", "userProfile": profile}], pks(bob))
     assert set(by_event) == {"PROFILE_UPDATED", "CONVERSATION_LIST_UPDATED"}
 
@@ -433,13 +449,18 @@ def test_profile_update_audience_is_found_in_a_fixed_number_of_queries(alice, dj
         actions.update_user_profile(alice, nick="Ally")
 
 
-@pytest.mark.parametrize("fields", [{"nick": "n" * 65}, {"avatar": "a" * 501}, {"nick": None}, {"avatar": 3}])
+@pytest.mark.parametrize("fields", [{"nick": None}, {"avatar": 3}, {"avatar": "a" * 10}, {"avatar": "//evil.example/a.png"}])
 def test_bad_profile_is_10004(alice, fields):
     assert_refused(10004, actions.update_user_profile, alice, **fields)
 
 
+@pytest.mark.parametrize("fields", [{"nick": "n" * 65}, {"avatar": "/media/" + "a" * 494}])
+def test_too_long_profile_is_40601(alice, fields):
+    assert_refused(40601, actions.update_user_profile, alice, **fields)
+
+
 def test_profile_at_its_limits_is_accepted(alice):
-    actions.update_user_profile(alice, nick="n" * 64, avatar="a" * 500)
+    actions.update_user_profile(alice, nick="n" * 64, avatar="/media/" + "a" * 493)
     assert len(User.objects.get(pk=alice.pk).avatar) == 500
 
 

@@ -48,7 +48,8 @@ def apply_events(old, events):
             for conversation in new["conversations"]:
                 peer = conversation.get("userProfile") or {}
                 if peer.get("userID") in profiles:
-                    conversation["userProfile"] = profiles[peer["userID"]]
+                    # A conversation keeps the brief profile (§4.1): the event's fields it has.
+                    conversation["userProfile"] = {k: profiles[peer["userID"]][k] for k in peer}
         elif name == "MESSAGE_RECEIVED":
             for message in data:
                 new["history"].append(message)
@@ -187,7 +188,8 @@ async def test_profile_update_events_match_a_refetch_for_a_peer_and_a_co_member(
 
     await database_sync_to_async(actions.update_user_profile)(alice, nick="Ally", avatar="/static/ally.png")
 
-    profile = {"userID": "alice", "nick": "Ally", "avatar": "/static/ally.png"}
+    profile = await a.request("getMyProfile")
+    assert (profile["nick"], profile["avatar"]) == ("Ally", "/static/ally.png")
     for tab, old in ((b, old_b), (c, old_c)):
         events = await verify(tab, old)
         assert events_named(events, "PROFILE_UPDATED") == [[profile]]

@@ -38,6 +38,7 @@ from django.utils import timezone
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.actions.groups import _lock, _post_to_group, _publish_group_list, _tip
+from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
 
@@ -101,6 +102,8 @@ def update_group_profile(
             limit = PROFILE_FIELDS[field][1]
             if not isinstance(value, str) or len(value.encode()) > limit:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    if "avatar" in wanted:
+        check_avatar_url(wanted["avatar"])
     if "mute_all" in wanted and not isinstance(wanted["mute_all"], bool):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
     if "join_option" in wanted and wanted["join_option"] not in JOIN_OPTIONS:

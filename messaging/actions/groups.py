@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from messaging import conf, rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.actions.message_send import new_message_id, post_message
+from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import Conversation, Group, GroupMember, Thread, User
@@ -61,6 +62,7 @@ def create_group(
     ):
         if not isinstance(value, str) or len(value.encode()) > limit:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{field} must be a string of at most {limit} bytes")
+    check_avatar_url(avatar)
     if group_id:
         if not isinstance(group_id, str) or not GROUP_ID_RE.match(group_id) or group_id.startswith("@TGS#"):
             raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID must be printable ASCII, under 48 bytes, not starting with @TGS#")

@@ -10,10 +10,12 @@ members of their groups get PROFILE_UPDATED; the C2C peers also get their
 conversation's ``userProfile`` patched (CONVERSATION_LIST_UPDATED).
 """
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Value
 
-from messaging import rules, serialize
+from messaging import rules, serialize, storage
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
 from messaging.models import Conversation, GroupMember, User
@@ -21,7 +23,6 @@ from messaging.models import Conversation, GroupMember, User
 MAX_USER_ID_BYTES = 32  # the SDK's userID: printable ASCII, at most 32 bytes (TIM.md 7)
 MAX_NICK = 64
 MAX_AVATAR = 500
-UNSET = object()
 
 
 def create_user(
@@ -64,38 +65,133 @@ def check_user_id(username):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID must be printable ASCII without spaces")
 
 
-def update_user_profile(user: User, *, nick=UNSET, avatar=UNSET) -> User:
-    """Change the user's nick and/or avatar; only what differs is written and announced.
+def update_user_profile(user: User, **fields) -> User:
+    """Change the user's profile (the SDK's updateMyProfile; the admin's profile edits).
 
-    Errors: 10004 for a nick over 64 characters or an avatar over 500, or a value that
-    is not a string. Who is told is computed in one query, whatever the number of
-    peers and groups.
+    ``fields`` are model names (``nick``, ``avatar``, ``gender``, ``birthday``,
+    ``location``, ``self_signature``, ``allow_type``, ``profile_custom_field``); only
+    what differs is written and announced. ``profile_custom_field`` is merged into the
+    stored fields (a value of ``""`` removes its key), as the SDK sets the keys it is
+    given. Every value is checked before anything is written (``check_profile_fields``
+    for the codes). Who is told is computed in one query, whatever the number of peers
+    and groups: PROFILE_UPDATED (the whole Profile) to the user's own tabs, their C2C
+    peers and their groups' members; the C2C peers' conversation ``userProfile`` is
+    patched too when the nick or the avatar changed.
     """
-    wanted = {name: value for name, value in (("nick", nick), ("avatar", avatar)) if value is not UNSET}
-    _check_profile(wanted.get("nick", ""), wanted.get("avatar", ""))
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    check_profile_fields(fields)
+    names = list(PROFILE_FIELDS)
     with transaction.atomic():
-        current = User.objects.select_for_update().values("nick", "avatar").get(pk=user.pk)
+        current = User.objects.select_for_update().values(*names).get(pk=user.pk)
+        wanted = dict(fields)
+        if "profile_custom_field" in wanted:
+            merged = {**(current["profile_custom_field"] or {}), **wanted["profile_custom_field"]}
+            merged = {key: value for key, value in merged.items() if value != ""}
+            if len(merged) > MAX_CUSTOM_FIELDS:
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, f"at most {MAX_CUSTOM_FIELDS} custom profile fields")
+            wanted["profile_custom_field"] = merged
         changes = {name: value for name, value in wanted.items() if current[name] != value}
-        user.nick, user.avatar = current["nick"], current["avatar"]
+        for name in names:
+            setattr(user, name, current[name])
         if not changes:
             return user
         User.objects.filter(pk=user.pk).update(**changes)
         for name, value in changes.items():
             setattr(user, name, value)
-        profile = serialize.user_profile(user)
         peers, co_members = _profile_audience(user)
-        publish_on_commit("PROFILE_UPDATED", [profile], [user.pk, *sorted(peers | co_members)])
-        if peers:
-            patch = [{"conversationID": rules.c2c_conversation_id(user.username), "userProfile": profile}]
+        publish_on_commit("PROFILE_UPDATED", [serialize.profile(user)], [user.pk, *sorted(peers | co_members)])
+        if peers and changes.keys() & {"nick", "avatar"}:
+            brief = serialize.user_profile(user)
+            patch = [{"conversationID": rules.c2c_conversation_id(user.username), "userProfile": brief}]
             publish_on_commit("CONVERSATION_LIST_UPDATED", patch, sorted(peers))
     return user
 
 
+# The profile the SDK's updateMyProfile sets (model field -> the SDK's name), with the
+# vendor's rules (its Profile object and "Profile Management": standard fields are
+# strings of at most 500 bytes except the location, 16 bytes; gender and allowType
+# take their enum values; birthday is a uint32; custom fields are Tag_Profile_Custom_*
+# keys with string values of at most 500 bytes, 20 keys per app at most).
+PROFILE_FIELDS = {
+    "nick": "nick",
+    "avatar": "avatar",
+    "gender": "gender",
+    "birthday": "birthday",
+    "location": "location",
+    "self_signature": "selfSignature",
+    "allow_type": "allowType",
+    "profile_custom_field": "profileCustomField",
+}
+GENDERS = ("Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male")
+ALLOW_TYPES = ("AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny")
+# Bytes (UTF-8) per string field; the nick also fits its column (64 characters).
+BYTE_LIMITS = {"nick": 500, "avatar": MAX_AVATAR, "self_signature": 500, "location": 16}
+MAX_UINT32 = 2**32 - 1
+CUSTOM_KEY = re.compile(r"^Tag_Profile_Custom_[A-Za-z0-9_]{1,8}$")
+MAX_CUSTOM_FIELDS = 20
+MAX_CUSTOM_VALUE_BYTES = 500
+
+
+def check_profile_fields(fields: dict):
+    """Each given profile field, or ChatError: 10004 for a wrong type, an avatar that is
+    not on this site's storage or a custom key that is not ``Tag_Profile_Custom_`` and
+    1–8 letters, digits or underscores; 40601 for a value over its length; 40605 for a
+    gender, allowType or birthday outside its values."""
+    for name, value in fields.items():
+        sdk_name = PROFILE_FIELDS[name]
+        if name in BYTE_LIMITS:
+            if not isinstance(value, str):
+                raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{sdk_name} must be a string")
+            limit = BYTE_LIMITS[name]
+            if len(value.encode()) > limit or (name == "nick" and len(value) > MAX_NICK):
+                extra = f" and {MAX_NICK} characters" if name == "nick" else ""
+                raise ChatError(ErrorCode.PROFILE_VALUE_TOO_LONG, f"{sdk_name} is at most {limit} bytes{extra}")
+            if name == "avatar":
+                check_avatar_url(value)
+        elif name == "gender" and value not in GENDERS:
+            raise ChatError(ErrorCode.PROFILE_BAD_VALUE, f"gender must be one of {', '.join(GENDERS)}")
+        elif name == "allow_type" and value not in ALLOW_TYPES:
+            raise ChatError(ErrorCode.PROFILE_BAD_VALUE, f"allowType must be one of {', '.join(ALLOW_TYPES)}")
+        elif name == "birthday" and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_UINT32):
+            raise ChatError(ErrorCode.PROFILE_BAD_VALUE, "birthday must be an integer from 0 to 2^32 - 1 (e.g. 20000101)")
+        elif name == "profile_custom_field":
+            _check_custom_fields(value)
+
+
+def _check_custom_fields(value):
+    if not isinstance(value, dict):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "profileCustomField must be a list of {key, value}")
+    if len(value) > MAX_CUSTOM_FIELDS:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"at most {MAX_CUSTOM_FIELDS} custom profile fields")
+    for key, item in value.items():
+        if not isinstance(key, str) or not CUSTOM_KEY.match(key):
+            raise ChatError(
+                ErrorCode.INVALID_PARAMETERS, "custom profile keys are Tag_Profile_Custom_ and 1-8 letters, digits or _"
+            )
+        if not isinstance(item, str):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"the value of {key} must be a string")
+        if len(item.encode()) > MAX_CUSTOM_VALUE_BYTES:
+            raise ChatError(ErrorCode.PROFILE_VALUE_TOO_LONG, f"the value of {key} is at most {MAX_CUSTOM_VALUE_BYTES} bytes")
+
+
+def check_avatar_url(url: str, *, field="avatar"):
+    """An avatar (a user's or a group's) must be served by this site: a path under
+    MEDIA_URL or STATIC_URL, or a URL under the S3 storage's own base; anything else
+    (another host, ``//host/...``, ``javascript:``) is refused with 10004, so that no
+    profile makes other people's browsers fetch from elsewhere. ``""`` is no avatar."""
+    if url == "":
+        return
+    if not storage.is_own_url(url):
+        raise ChatError(
+            ErrorCode.INVALID_PARAMETERS,
+            f"{field} must be an image on this site (upload it): {', '.join(storage.own_url_prefixes())}",
+        )
+
+
 def _check_profile(nick, avatar):
-    if not isinstance(nick, str) or len(nick) > MAX_NICK:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nick must be a string of at most {MAX_NICK} characters")
-    if not isinstance(avatar, str) or len(avatar) > MAX_AVATAR:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"avatar must be a URL of at most {MAX_AVATAR} characters")
+    check_profile_fields({"nick": nick, "avatar": avatar})
 
 
 def _profile_audience(user: User):

@@ -10,6 +10,7 @@ everything else (HTML and SVG included) as an attachment.
 """
 
 import json
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponseRedirect, JsonResponse
@@ -18,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from messaging import conf, media, serialize, storage
 from messaging.access import access_upload_for_download
-from messaging.actions import uploads
+from messaging.actions import avatars, uploads
 from messaging.errors import ChatError, ErrorCode
+
+AVATAR_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
 
 STATUS_FOR = {
     ErrorCode.UPLOAD_NOT_FOUND: 404,
@@ -133,4 +136,37 @@ def download(request, upload_uuid, variant="original"):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_POST
+@api_login_required
+def make_avatar(request, upload_uuid):
+    """A square avatar (256 × 256) from a completed image upload: ``{"avatar": url, ...}``;
+    then set it with updateMyProfile or updateGroupProfile."""
+    try:
+        made = avatars.make_avatar(request.user, upload_uuid)
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse(made, status=201)
+
+
+@require_GET
+@login_required
+def avatar(request, name):
+    """An avatar made by ``make_avatar``, to any logged-in user (avatars are shown to
+    everyone who sees the profile). The name is the stored object's (hex + extension)."""
+    if not AVATAR_NAME.match(name):
+        return JsonResponse({"code": ErrorCode.INVALID_PARAMETERS, "message": "no such avatar"}, status=404)
+    key = storage.AVATAR_PREFIX + name
+    content_type = media.IMAGE_MIME["PNG"] if name.endswith(".png") else media.IMAGE_MIME["JPEG"]
+    if storage.is_s3():
+        response = HttpResponseRedirect(storage.signed_url(key, filename=name, content_type=content_type, inline=True))
+    else:
+        if storage.size(key) is None:
+            return JsonResponse({"code": ErrorCode.INVALID_PARAMETERS, "message": "no such avatar"}, status=404)
+        response = FileResponse(storage.open_file(key), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=86400"
     return response

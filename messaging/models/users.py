@@ -22,6 +22,13 @@ class User(AbstractUser):
             ("AllowType_Type_DenyAny", "Nobody may add me"),
         ],
     )
+    # The rest of the SDK's Profile (updateMyProfile). Values and limits: actions/profiles.py.
+    gender = models.CharField(max_length=24, default="Gender_Type_Unknown")
+    birthday = models.BigIntegerField(default=0)  # a uint32, by convention YYYYMMDD
+    location = models.CharField(max_length=16, blank=True)
+    self_signature = models.CharField(max_length=500, blank=True)
+    # Tag_Profile_Custom_* keys -> string values.
+    profile_custom_field = models.JSONField(default=dict, blank=True)
 
     @property
     def user_id(self):

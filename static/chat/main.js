@@ -41,6 +41,7 @@ import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHead
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
+import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
@@ -56,6 +57,8 @@ const ACTIONS = {
   pin: togglePin,
   delete: deleteCurrentConversation,
   members: openMembersPanel,
+  settings: openSettings,
+  "browse-groups": openBrowseGroups,
 };
 
 function renderMe() {
@@ -166,6 +169,7 @@ function wireUI() {
   wireLocation();
   wireNewConversationDialogs();
   wireConfirmDialog();
+  wireProfiles({ onMe: renderMe });
   wireContacts();
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
@@ -197,6 +201,7 @@ function listenToSDK() {
     updateTitle();
   });
   chat.on(EVENT.GROUP_LIST_UPDATED, onGroupListUpdated);
+  chat.on(EVENT.PROFILE_UPDATED, onProfileUpdated);
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
   listenToContacts();

@@ -92,6 +92,10 @@
     NET_STATE_CONNECTED: 'connected',
     NET_STATE_CONNECTING: 'connecting',
     NET_STATE_DISCONNECTED: 'disconnected',
+    // Profiles (the SDK's Profile.gender and Profile.allowType values)
+    GENDER_UNKNOWN: 'Gender_Type_Unknown',
+    GENDER_FEMALE: 'Gender_Type_Female',
+    GENDER_MALE: 'Gender_Type_Male',
     // The relationship chain (the SDK's values; docs/PROTOCOL.md §5.34).
     SNS_ADD_TYPE_SINGLE: 'Add_Type_Single',
     SNS_ADD_TYPE_BOTH: 'Add_Type_Both',
@@ -1897,6 +1901,48 @@
 
   Chat.prototype.getMyProfile = function () {
     return this._call('getMyProfile', {});
+  };
+
+  // Profiles and the directory (docs/PROTOCOL.md §5.40–5.42, §10.4).
+
+  /** The SDK's updateMyProfile(options): a field left undefined is not sent (kept). Resolves the new Profile. */
+  Chat.prototype.updateMyProfile = function (options) {
+    options = options || {};
+    var args = {};
+    for (var key in options) if (options[key] !== undefined) args[key] = options[key];
+    return this._call('updateMyProfile', args);
+  };
+
+  /** The SDK's searchCloudUsers({keywordList, ...}): {totalCount, searchResultList, cursor}. */
+  Chat.prototype.searchCloudUsers = function (options) {
+    options = options || {};
+    var args = {};
+    for (var key in options) if (options[key] !== undefined) args[key] = options[key];
+    return this._call('searchCloudUsers', args);
+  };
+
+  /** Our extension: Public and Meeting groups one may join, a page at a time: {groupList, cursor}. */
+  Chat.prototype.getPublicGroupList = function (options) {
+    options = options || {};
+    var args = {};
+    if (options.cursor) args.cursor = options.cursor;
+    if (options.count) args.count = options.count;
+    return this._call('getPublicGroupList', args);
+  };
+
+  /**
+   * Our extension: upload an image and make it a 256 × 256 avatar on this site.
+   * options.onProgress(fraction 0..1) follows the upload. Resolves {code: 0, data:
+   * {avatar: url, width, height}}; set it with updateMyProfile or updateGroupProfile.
+   */
+  Chat.prototype.uploadAvatar = function (file, options) {
+    var onProgress = options && options.onProgress;
+    return this._uploadFile(file, 'image', onProgress).then(function (upload) {
+      return apiJSON('POST', '/api/uploads/' + upload.uuid + '/avatar');
+    }).then(function (made) {
+      if (made.status !== 201) throw made.data || chatError(2251, 'the avatar could not be made');
+      return { code: 0, data: made.data };
+    });
   };
 
   // --- the relationship chain (docs/PROTOCOL.md §5.34) -----------------------------------

@@ -1,12 +1,13 @@
 /*
- * The group's settings from the group info panel: name, introduction, announcement
- * and mute-all (updateGroupProfile, docs/PROTOCOL.md §5.25), and dismissing the group
+ * The group's settings from the group info panel: photo (uploaded and cropped by the
+ * server, ui/avatar-upload.js), name, introduction, announcement and mute-all (updateGroupProfile, docs/PROTOCOL.md §5.25), and dismissing the group
  * (§5.29, the owner; not a Work group). The buttons show to whom the server allows
  * them; the server decides, and a refusal is shown in words.
  */
 
-import { confirmAction, openDialog, wireDialog } from "./dialogs.js";
-import { $ } from "./dom.js";
+import { uploadAvatarFile } from "./avatar-upload.js";
+import { confirmAction, openDialog, setDialogError, wireDialog } from "./dialogs.js";
+import { $, fillAvatar } from "./dom.js";
 import { errorText } from "./errors.js";
 import { closeMembersPanel, reloadMembers } from "./members.js";
 import { chat, state } from "./state.js";
@@ -15,6 +16,7 @@ import { toast } from "./toast.js";
 const WORK = "Private";
 const TEXT_FIELDS = ["name", "introduction", "notification"];
 let shownRole = ""; // the user's role as the panel last showed it
+const photo = { avatar: undefined, uploading: false }; // a new group photo, uploaded, not yet saved
 
 /** Shows the announcement and the buttons the user's role allows (members panel render). */
 export function renderGroupSettings(profile, role) {
@@ -32,6 +34,8 @@ function openSettings() {
   openDialog("dlg-group-settings", (dialog) => {
     const form = dialog.querySelector("form");
     for (const name of TEXT_FIELDS) form.elements[name].value = profile[name] || "";
+    photo.avatar = undefined;
+    showPhoto(profile.avatar);
     form.elements.muteAllMembers.checked = Boolean(profile.muteAllMembers);
     $("group-settings-mute-all").hidden = profile.type === WORK || (shownRole !== "Owner" && shownRole !== "Admin");
   });
@@ -47,6 +51,8 @@ async function saveSettings(form) {
     if (value !== (profile[name] || "")) changes[name] = value;
   }
   if (changes.name === "") throw "Give the group a name.";
+  if (photo.uploading) throw "Wait for the photo to finish uploading.";
+  if (photo.avatar !== undefined && photo.avatar !== (profile.avatar || "")) changes.avatar = photo.avatar;
   if (!$("group-settings-mute-all").hidden && form.elements.muteAllMembers.checked !== Boolean(profile.muteAllMembers)) {
     changes.muteAllMembers = form.elements.muteAllMembers.checked;
   }
@@ -55,6 +61,30 @@ async function saveSettings(form) {
   toast("Group settings saved.");
   await reloadMembers();
   return true;
+}
+
+function showPhoto(url) {
+  const profile = state.members.profile || {};
+  const groupID = state.members.groupID || "";
+  fillAvatar($("group-settings-avatar"), { id: groupID, name: profile.name || groupID, url, group: true });
+}
+
+async function changePhoto(file) {
+  const dialog = $("dlg-group-settings");
+  setDialogError(dialog, "");
+  photo.uploading = true;
+  try {
+    photo.avatar = await uploadAvatarFile(file, {
+      progress: $("group-settings-avatar-progress"),
+      saveButton: dialog.querySelector('button[type="submit"]'),
+      show: showPhoto,
+      previous: photo.avatar !== undefined ? photo.avatar : (state.members.profile || {}).avatar,
+    });
+  } catch (error) {
+    setDialogError(dialog, errorText(error, "That photo couldn't be uploaded."));
+  } finally {
+    photo.uploading = false;
+  }
 }
 
 async function dismissGroup() {
@@ -75,4 +105,10 @@ export function wireGroupSettings() {
   $("group-edit-btn").addEventListener("click", openSettings);
   $("dismiss-btn").addEventListener("click", dismissGroup);
   wireDialog("dlg-group-settings", saveSettings);
+  $("group-settings-avatar-btn").addEventListener("click", () => $("group-settings-avatar-input").click());
+  $("group-settings-avatar-input").addEventListener("change", (e) => {
+    const file = e.target.files && e.target.files[0];
+    e.target.value = "";
+    if (file) changePhoto(file);
+  });
 }

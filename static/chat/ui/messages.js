@@ -318,6 +318,17 @@ function actionsButton(m) {
   return more;
 }
 
+/** The sender's avatar; a click (or Enter) opens their profile card (ui/profiles.js). */
+function senderAvatar(m, name) {
+  const face = avatar("sm", { id: m.from, name, url: m.avatar });
+  face.removeAttribute("aria-hidden");
+  Object.assign(face.dataset, { userId: m.from, testid: "message-avatar" });
+  face.setAttribute("role", "button");
+  face.setAttribute("tabindex", "0");
+  face.setAttribute("aria-label", `Profile of ${name}`);
+  return face;
+}
+
 function messageRow(m, options) {
   rememberName(m.from, m.nameCard || m.nick);
   const { group, first, selecting } = options;
@@ -335,7 +346,7 @@ function messageRow(m, options) {
         : el("span", { class: "msg-check-gap" }),
     );
   }
-  if (group && !out) row.append(first ? avatar("sm", { id: m.from, name, url: m.avatar }) : el("span", { class: "msg-avatar-gap" }));
+  if (group && !out) row.append(first ? senderAvatar(m, name) : el("span", { class: "msg-avatar-gap" }));
   row.append(messageColumn(m, name, options));
   if (!selecting && !m.isRevoked) row.append(actionsButton(m));
   return row;

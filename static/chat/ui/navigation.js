@@ -185,8 +185,8 @@ export function renderChatHeader(conv) {
   $("chat-sub").textContent = typing ? "typing…" : conversationSubtitle(conv);
   $("chat-sub").classList.toggle("is-typing", typing);
   $("members-btn").hidden = !group;
-  $("chat-title").disabled = !group;
-  $("chat-title").title = group ? "Group info" : "";
+  $("chat-title").disabled = conv.type !== GROUP && conv.type !== C2C;
+  $("chat-title").title = group ? "Group info" : conv.type === C2C ? "Profile" : "";
   const menu = (action) => document.querySelector(`#more-menu [data-action="${action}"]`);
   menu("pin").textContent = conv.isPinned ? "Unpin" : "Pin to top";
   menu("members").hidden = !group;

@@ -61,6 +61,14 @@ function renderChips() {
   $("new-group-chips").replaceChildren(...chips, input);
 }
 
+/** A person picked in the typeahead becomes a chip. */
+export function addMemberChip(profile) {
+  if (profile.userID !== state.me.userID) chipUsers.set(profile.userID, profile);
+  $("new-group-members").value = "";
+  renderChips();
+  $("new-group-members").focus();
+}
+
 /** Turn what is typed into chips; returns the IDs that are not users. */
 async function addChipsFromInput() {
   const input = $("new-group-members");

@@ -30,7 +30,7 @@ from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, send_events, thread_group, user_group
-from messaging.queries import conversation_list, groups, message_list, receipts, session, sync
+from messaging.queries import conversation_list, group_applications, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
 
@@ -146,8 +146,8 @@ def op_create_group(user, args: schemas.CreateGroup, origin):
     return {"group": groups.get_group_profile(user, group.group_id)}
 
 
-def op_join_group(user, args: schemas.GroupArgs, origin):
-    status, group = actions.join_group(user, args.groupID, origin=origin)
+def op_join_group(user, args: schemas.JoinGroup, origin):
+    status, group = actions.join_group(user, args.groupID, apply_message=args.applyMessage, origin=origin)
     return {"status": status, "group": groups.get_group_profile(user, group.group_id)}
 
 
@@ -241,6 +241,17 @@ def op_sync(user, args: schemas.Sync, origin):
     return sync.sync(user, dict(args.cursors))
 
 
+def op_handle_group_application(user, args: schemas.HandleGroupApplication, origin):
+    group = actions.handle_group_application(
+        user, args.message.ID, args.handleAction, handle_message=args.handleMessage, origin=origin
+    )
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_get_group_application_list(user, args, origin):
+    return group_applications.get_group_application_list(user)
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -274,6 +285,8 @@ HANDLERS = {
     "setGroupMemberNameCard": op_set_group_member_name_card,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
+    "handleGroupApplication": op_handle_group_application,
+    "getGroupApplicationList": op_get_group_application_list,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -533,6 +546,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def set_unread(self, conversation_id, count):
         """Record an absolute unread count; whether the total changed."""
+        if conversation_id == rules.SYSTEM_CONVERSATION_ID:
+            return False  # its own count, not in the total
         previous = self.unread.pop(conversation_id, 0)
         if count:
             self.unread[conversation_id] = count

@@ -8,7 +8,7 @@ import pytest
 
 from messaging import actions, rules
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, Thread, User
+from messaging.models import Conversation, Group, GroupApplication, GroupAtMention, GroupMember, Message, Thread, User
 
 
 @pytest.fixture(autouse=True)
@@ -105,4 +105,7 @@ def db_snapshot():
         ),
         "members": list(GroupMember.objects.order_by("pk").values_list("pk", "group_id", "user_id", "role", "muted_until")),
         "users": list(User.objects.order_by("pk").values_list("pk", "username", "nick", "avatar", "is_active")),
+        "applications": list(
+            GroupApplication.objects.order_by("pk").values_list("pk", "group_id", "applicant_id", "status", "handler_id")
+        ),
     }

@@ -1,3 +1,4 @@
+from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation
 from messaging.models.groups import Group, GroupMember
 from messaging.models.messages import GroupAtMention, Message, MessageReceiver
@@ -5,4 +6,15 @@ from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
 from messaging.models.users import User
 
-__all__ = ["Conversation", "Group", "GroupAtMention", "GroupMember", "Message", "MessageReceiver", "Thread", "Upload", "User"]
+__all__ = [
+    "Conversation",
+    "Group",
+    "GroupApplication",
+    "GroupAtMention",
+    "GroupMember",
+    "Message",
+    "MessageReceiver",
+    "Thread",
+    "Upload",
+    "User",
+]

@@ -48,7 +48,7 @@ def apply_to_join(user: User, group: Group, apply_message: str) -> GroupApplicat
         "pk", "username"
     )
     payload = system_notices.notice_payload(system_notices.JOIN_APPLICATION, user, group, handle_message=apply_message)
-    system_notices.post_notices([(manager, payload) for manager in managers])
+    system_notices.post_notices(managers, payload)
     return application
 
 
@@ -92,6 +92,6 @@ def handle_group_application(operator: User, notice_id, handle_action, *, handle
         )
         outcome = system_notices.APPLICATION_ACCEPTED if handle_action == AGREE else system_notices.APPLICATION_REFUSED
         system_notices.post_notices(
-            [(applicant, system_notices.notice_payload(outcome, operator, group, handle_message=handle_message))]
+            [applicant], system_notices.notice_payload(outcome, operator, group, handle_message=handle_message)
         )
     return group

@@ -328,8 +328,7 @@ def _post_to_group(group: Group, operator: User, msg_type, payload, *, direct_to
 def _notify(users, operation_type, operator: User, group: Group):
     """The same group system notice to each of ``users``' system conversations (one bulk
     write, actions/system_notices.py)."""
-    payload = system_notices.notice_payload(operation_type, operator, group)
-    system_notices.post_notices([(user, payload) for user in users])
+    system_notices.post_notices(users, system_notices.notice_payload(operation_type, operator, group))
 
 
 def _publish_group_list(users):

@@ -9,10 +9,10 @@ counter lets a client that was offline recover it like any message.
 
 ``post_notices`` posts one notice to each of several users (the owner and admins of a
 group, the members of a dismissed group) in a fixed number of statements, whatever
-their number: the threads (one SELECT; two INSERTs the first time), one UPDATE ...
-RETURNING that takes every thread's next ``seq`` and change number, one INSERT of the
-messages, one UPDATE ... RETURNING of the conversations (unread +1, last message,
-shown again). Each recipient then gets MESSAGE_RECEIVED on their own sockets, with
+their number: the threads (one SELECT; two INSERTs and a SELECT the first time), one
+UPDATE ... RETURNING that takes every thread's next ``seq`` and change number, one
+INSERT ... SELECT of the messages (from those thread rows), one UPDATE ... RETURNING
+of the conversations (unread +1, last message, shown again). Each recipient then gets MESSAGE_RECEIVED on their own sockets, with
 the conversation's patch; the system conversation's unread count is its own and is
 left out of the total (TIM.md §4.2).
 
@@ -21,6 +21,7 @@ handleMessage, userDefinedField}``; ``groupProfile`` is the group's profile plus
 ``groupName`` (the seed's parseGroupSystemNotice reads that name).
 """
 
+import copy
 import secrets
 import time
 
@@ -58,19 +59,28 @@ def notice_payload(operation_type, operator: User | None, group: Group, *, handl
     }
 
 
-def post_notices(notices, *, origin=None) -> dict:
-    """Post ``notices`` ([(recipient User, payload dict)], one per recipient) to the
-    recipients' system conversations. Call inside the action's transaction; events go
-    out after commit. Returns {user pk: Message}."""
-    notices = [(user, payload) for user, payload in notices if user is not None]
-    if not notices:
+def post_notices(users, payload: dict, *, origin=None) -> dict:
+    """Post the notice ``payload`` to each of ``users``' system conversations. Call inside
+    the action's transaction; events go out after commit. Returns {user pk: Message}."""
+    users = {user.pk: user for user in users if user is not None}
+    if not users:
         return {}
-    users = {user.pk: user for user, _ in notices}
-    if len(users) != len(notices):
-        raise ValueError("one notice per recipient per call")
     threads = _system_threads(users.values())
-    thread_ids = [threads[pk].pk for pk in users]
+    by_thread = {threads[pk].pk: pk for pk in users}
+    thread_ids = list(by_thread)
     placeholders = ", ".join(["%s"] * len(thread_ids))
+    now = timezone.now()
+    template = new_message_row(
+        None,
+        0,
+        None,
+        rules.GROUP_SYSTEM_NOTICE,
+        payload,
+        None,
+        now=now,
+        msg_id=f"{rules.SYSTEM_CONVERSATION_ID}-{int(time.time())}-{secrets.randbelow(10**9)}",
+        control=ORDINARY,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE messaging_thread SET last_seq = last_seq + 1, last_change = last_change + 1"
@@ -78,26 +88,11 @@ def post_notices(notices, *, origin=None) -> dict:
             thread_ids,
         )
         numbers = {thread_id: (seq, change) for thread_id, seq, change in cursor.fetchall()}
-    now = timezone.now()
-    messages = {}
-    for user, payload in notices:
-        thread = threads[user.pk]
-        thread.last_seq, thread.last_change = numbers[thread.pk]
-        message = new_message_row(
-            thread,
-            thread.last_seq,
-            None,
-            rules.GROUP_SYSTEM_NOTICE,
-            payload,
-            None,
-            now=now,
-            msg_id=f"{rules.SYSTEM_CONVERSATION_ID}-{int(time.time())}-{secrets.randbelow(10**9)}",
-            control=ORDINARY,
+        columns, values, params = _insert_from_threads(template)
+        cursor.execute(
+            f"INSERT INTO messaging_message ({columns}) SELECT {values} FROM messaging_thread t WHERE t.id IN ({placeholders})",
+            [*params, *thread_ids],
         )
-        message.created_change = message.change = thread.last_change
-        messages[user.pk] = message
-    Message.objects.bulk_create(messages.values())
-    with connection.cursor() as cursor:
         # The last message of each conversation is the notice just stored at its thread's
         # new last_seq: one statement for every recipient.
         cursor.execute(
@@ -108,17 +103,56 @@ def post_notices(notices, *, origin=None) -> dict:
             [False, now, *thread_ids],
         )
         unread = dict(cursor.fetchall())
-    for pk, message in messages.items():
-        user = users[pk]
-        base = serialize.message_base(message, message.thread, sender=None, to=user.username)
+    messages = {}
+    for thread_id, pk in by_thread.items():
+        user, thread = users[pk], threads[pk]
+        thread.last_seq, thread.last_change = numbers[thread_id]
+        message = copy.copy(template)
+        message.thread, message.seq = thread, thread.last_seq
+        message.msg_id = f"{template.msg_id}-{thread_id}"
+        message.created_change = message.change = thread.last_change
+        messages[pk] = message
+        base = serialize.message_base(message, thread, sender=None, to=user.username)
         publish_on_commit(
             "MESSAGE_RECEIVED",
             serialize.delivery(base, message.change),
             [pk],
             origin=origin,
-            meta={"counts": {str(pk): unread.get(pk, 0)}, "notice": True},
+            meta={"counts": {str(pk): unread.get(pk, 0)}},
         )
     return messages
+
+
+# The columns a notice takes from its thread row (``t``); the others are the template's.
+FROM_THREAD = {
+    "thread": "t.id",
+    "seq": "t.last_seq",
+    "created_change": "t.last_change",
+    "change": "t.last_change",
+}
+
+
+def _insert_from_threads(template: Message):
+    """(columns, SELECT list, params) of one INSERT ... SELECT that stores ``template`` once
+    in each selected thread, at the thread's new last_seq, with the ID
+    ``<template ID>-<thread id>``. Every other column is the template's value as the
+    model's field prepares it, so a field added to Message is stored here too. One
+    statement for any number of notices (bulk_create splits rows into batches of 999
+    parameters on SQLite)."""
+    columns, values, params = [], [], []
+    for field in Message._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in FROM_THREAD:
+            values.append(FROM_THREAD[field.name])
+        elif field.name == "msg_id":
+            values.append("%s || CAST(t.id AS TEXT)")
+            params.append(template.msg_id + "-")
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    return ", ".join(columns), ", ".join(values), params
 
 
 def _system_threads(users) -> dict:

@@ -386,7 +386,8 @@ def test_the_admin_dismisses_a_work_group_through_the_action(client, alice, bob,
     assert response.status_code == 200
     group = Group.objects.get(group_id="g1")
     assert group.dismissed_at is not None and group.member_count == 0
-    assert sorted(event for event, _, _ in events) == ["GROUP_LIST_UPDATED", "MESSAGE_RECEIVED"]
+    # The notice in the group's history, and one in each member's system conversation.
+    assert sorted(event for event, _, _ in events) == ["GROUP_LIST_UPDATED"] + ["MESSAGE_RECEIVED"] * 3
     assert client.get(f"/admin/messaging/group/{group.pk}/change/").status_code == 200
 
     client.post("/admin/messaging/group/", {"action": "dismiss_groups", "_selected_action": [group.pk]}, follow=True)

@@ -40,6 +40,7 @@ import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHead
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
+import { wireRequests } from "./ui/requests.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
 import { toast } from "./ui/toast.js";
@@ -195,6 +196,7 @@ function listenToSDK() {
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
+  wireRequests(); // join requests: its button, dialog and the SDK events it follows
 }
 
 function start() {

@@ -43,8 +43,12 @@ def test_bob_asks_to_join_alice_accepts_from_the_requests_list_and_bob_sees_the_
     # alice: the badge counts her waiting requests (earlier tests may have left others).
     button = alice.page.get_by_test_id("requests-button")
     expect(button).to_be_visible()
-    expect(alice.page.get_by_test_id("requests-badge")).to_have_text(str(alice.page.evaluate("""async () =>
-        (await chat.getGroupApplicationList()).data.unreadCount""")))
+    expect(alice.page.get_by_test_id("requests-badge")).to_have_text(
+        str(
+            alice.page.evaluate("""async () =>
+        (await chat.getGroupApplicationList()).data.unreadCount""")
+        )
+    )
     waiting = int(alice.page.get_by_test_id("requests-badge").inner_text())
     # Her system notices say it too, in words.
     system = conversation_item(alice.page, "@TIM#SYSTEM")
@@ -58,7 +62,7 @@ def test_bob_asks_to_join_alice_accepts_from_the_requests_list_and_bob_sees_the_
     item = dialog.locator(f'[data-testid="request-item"][data-group-id="{group_id}"]')
     expect(item).to_contain_text("asked to join Approvals")
     accept = item.get_by_role("button", name="Accept")
-    expect(accept).to_have_attribute("aria-label", f"Accept Bob's request to join Approvals")
+    expect(accept).to_have_attribute("aria-label", "Accept Bob's request to join Approvals")
     accept.focus()
     alice.page.keyboard.press("Enter")
     expect(item).to_have_count(0)

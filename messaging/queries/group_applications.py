@@ -37,9 +37,7 @@ def get_group_application_list(user: User) -> dict:
                 thread__key=system_thread_key(user.pk),
                 type=rules.GROUP_SYSTEM_NOTICE,
                 created_at__gte=min(a.created_at for a in applications),
-            )
-            .order_by("-seq")
-            .only("msg_id", "seq", "type", "payload", "created_at", "client_time", "random", "priority", "thread_id")
+            ).order_by("-seq")
         )[:NOTICE_SCAN]
         for notice in rows:
             payload = notice.payload or {}

@@ -131,7 +131,8 @@ def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
 
 def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) -> GroupMember:
     """Make a member an admin (``role="Admin"``, tip 4) or an ordinary member again
-    (``role="Member"``, tip 5). The owner only; not in Work groups."""
+    (``role="Member"``, tip 5), and tell them in their system conversation (notice 9 or
+    10). The owner only; not in Work groups."""
     if role not in (Role.ADMIN, Role.MEMBER):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, 'role must be "Admin" or "Member"')
     group = access_group(group_id)
@@ -235,8 +236,8 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
     """Dismiss the group: the owner (a Work group: the app admin only, TIM.md 6.1).
 
     A group system notice (``TIMGroupSystemNoticeElem``, operationType 5, with the
-    group's profile) goes into its history, then the memberships end and every
-    member's group list is refreshed. The members keep the conversation and its
+    group's profile) goes into its history and into every other member's system
+    conversation, then the memberships end and every member's group list is refreshed. The members keep the conversation and its
     history; the group itself is gone for every op (10010), sends included."""
     group = access_group(group_id)
     with transaction.atomic():

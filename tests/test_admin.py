@@ -392,3 +392,14 @@ def test_the_admin_dismisses_a_work_group_through_the_action(client, alice, bob,
 
     client.post("/admin/messaging/group/", {"action": "dismiss_groups", "_selected_action": [group.pk]}, follow=True)
     assert Group.objects.get(group_id="g1").dismissed_at == group.dismissed_at
+
+
+def test_join_applications_are_listed_read_only(client, alice, bob):
+    make_group(alice, group_type="Public")
+    actions.update_group_profile(alice, "g1", join_option="NeedPermission")
+    actions.join_group(bob, "g1", apply_message="let me in")
+
+    listing = client.get("/admin/messaging/groupapplication/")
+    assert listing.status_code == 200
+    assert b"Pending" in listing.content
+    assert client.get("/admin/messaging/groupapplication/add/").status_code == 403

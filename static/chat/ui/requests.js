@@ -2,8 +2,8 @@
  * Join requests: the "Requests" button in the sidebar (with the number waiting) and
  * its dialog, where a group's owner or admin accepts or refuses each request
  * (getGroupApplicationList, handleGroupApplication: docs/PROTOCOL.md §5.33–5.34).
- * The list is read again when a join-application notice arrives, when the group list
- * changes (a role may have changed) and after each answer; another admin's answer
+ * The list is read again when a join-application notice arrives, when the groups the
+ * user owns or administers change, and after each answer; another admin's answer
  * shows at the next of those, and answering it then says it was already handled.
  */
 
@@ -112,6 +112,22 @@ function onMessageReceived(event) {
   if (notices.some((m) => m.payload.operationType === JOIN_APPLICATION)) refreshRequests();
 }
 
+let managed = null; // "groupID,groupID…" of the groups the user owns or administers, as last seen
+
+/** The group list changed: read the requests again only when the groups the user runs did
+ * (a role, a new or a left group), not on every member count a join tip moves. */
+function onGroupListUpdated(event) {
+  const groups = Array.isArray(event.data) ? event.data : [];
+  const runs = groups
+    .filter((g) => g.selfInfo && (g.selfInfo.role === TYPES.GRP_MBR_ROLE_OWNER || g.selfInfo.role === TYPES.GRP_MBR_ROLE_ADMIN))
+    .map((g) => g.groupID)
+    .sort()
+    .join(",");
+  if (runs === managed) return;
+  managed = runs;
+  refreshRequests();
+}
+
 export function wireRequests() {
   const dialog = $("dlg-requests");
   wireDialogClose(dialog);
@@ -120,5 +136,5 @@ export function wireRequests() {
   $("requests-btn").addEventListener("click", openRequests);
   chat.on(EVENT.SDK_READY, refreshRequests);
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
-  chat.on(EVENT.GROUP_LIST_UPDATED, () => refreshRequests());
+  chat.on(EVENT.GROUP_LIST_UPDATED, onGroupListUpdated);
 }

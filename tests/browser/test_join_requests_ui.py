@@ -1,7 +1,8 @@
 """Join requests in the browser (docs/PROTOCOL.md §5.10, §5.33, §6.11): bob asks to join a
 group that needs approval, alice's "Requests" badge counts it, she accepts it from the
 keyboard, and bob's page shows the group at once, with the answer in his system notices;
-the group settings dialog sets who can join."""
+the group settings dialog sets who can join, and a request reviewed from its notice is
+refused."""
 
 import pytest
 from playwright.sync_api import expect
@@ -105,4 +106,16 @@ def test_the_group_settings_dialog_sets_who_can_join(open_as):
     bob = open_as("bob")
     ask_to_join(bob, group_id)
     expect(alice.page.get_by_test_id("requests-button")).to_be_visible()
+
+    # From the notice in her system notices, alice reviews it and refuses it.
+    conversation_item(alice.page, "@TIM#SYSTEM").click()
+    notice = alice.page.get_by_test_id("group-tip").filter(has_text="Bob asked to join Approvals").last
+    notice.get_by_test_id("notice-review").click()
+    item = alice.page.get_by_test_id("requests-dialog").locator(f'[data-testid="request-item"][data-group-id="{group_id}"]')
+    item.get_by_role("button", name="Refuse").click()
+    expect(item).to_have_count(0)
+    expect(conversation_item(bob.page, "@TIM#SYSTEM").get_by_test_id("conversation-preview")).to_have_text(
+        "Your request to join Approvals was refused"
+    )
+    expect(conversation_item(bob.page, f"GROUP{group_id}")).to_have_count(0)
     assert not alice.errors and not bob.errors

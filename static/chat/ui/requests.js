@@ -97,7 +97,8 @@ async function answer(application, handleAction, buttons) {
   else $("requests-close").focus();
 }
 
-function openRequests() {
+/** Open the Requests dialog (the Requests button; "Review requests" on a join notice). */
+export function openRequests() {
   const dialog = $("dlg-requests");
   render();
   dialog.showModal();

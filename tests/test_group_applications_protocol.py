@@ -391,3 +391,25 @@ async def test_get_group_application_list(open_tab, alice, bob, carol, dave):
     assert (await b.request("getGroupApplicationList"))["applicationList"] == []
     await c.request("handleGroupApplication", handleAction="Reject", message={"ID": entry["message"]["ID"]})
     assert (await a.request("getGroupApplicationList"))["applicationList"] == []
+
+
+async def test_a_deleted_system_conversation_comes_back_with_the_next_notice(open_tab, alice, bob, carol):
+    await arrange(alice, members=[], admins=[])
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+    await a.expect_error(2500, "getConversationProfile", conversationID=SYSTEM)  # no notice yet
+    await apply(b)
+    await one_notice(a)
+    await a.request("deleteConversation", conversationID=SYSTEM)
+    listed = (await a.request("getConversationList"))["conversationList"]
+    assert SYSTEM not in [conv["conversationID"] for conv in listed]
+    await a.drain(settle=0.3)
+
+    await apply(c, "me too")
+    events = await a.drain(settle=0.3)
+    [patch] = [p for batch in events_named(events, "CONVERSATION_LIST_UPDATED") for p in batch]
+    assert (patch["conversationID"], patch["unreadCount"]) == (SYSTEM, 1)
+    [system] = [conv for conv in (await a.request("getConversationList"))["conversationList"] if conv["conversationID"] == SYSTEM]
+    assert system["unreadCount"] == 1 and system["lastMessage"]["messageForShow"] == "carol asked to join Team"
+    # The history keeps both notices.
+    history = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
+    assert [m["payload"]["operatorID"] for m in history] == ["bob", "carol"]

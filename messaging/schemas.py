@@ -221,7 +221,7 @@ class CreateGroup(Args, kw_only=True):
     joinOption: described(
         Literal["FreeAccess", "NeedPermission", "DisableApply"] | None,
         "Public and Meeting groups: `FreeAccess` (the default) or `DisableApply`; Public groups also "
-        "`NeedPermission` (joins are applications, §5.33). Work groups are always `DisableApply`.",
+        "`NeedPermission` (joins are applications, §5.34). Work groups are always `DisableApply`.",
     ) = None
 
     def member_ids(self) -> list[str]:

@@ -1,5 +1,5 @@
 """Join applications and the system conversation over the socket (docs/PROTOCOL.md
-§5.10, §5.33, §5.34, §6.11): joinGroup on a NeedPermission group, the notices to the
+§5.10, §5.34, §5.35, §6.11): joinGroup on a NeedPermission group, the notices to the
 owner's and admins' tabs, handleGroupApplication (who may, Agree, Reject, twice), the
 notices of the other group actions, the system conversation in history, in the list and
 in sync after a reconnect, its unread count outside the total, and 2106 on a send."""

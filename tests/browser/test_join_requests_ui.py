@@ -1,4 +1,4 @@
-"""Join requests in the browser (docs/PROTOCOL.md §5.10, §5.33, §6.11): bob asks to join a
+"""Join requests in the browser (docs/PROTOCOL.md §5.10, §5.34, §6.11): bob asks to join a
 group that needs approval, alice's "Requests" badge counts it, she accepts it from the
 keyboard, and bob's page shows the group at once, with the answer in his system notices;
 the group settings dialog sets who can join, and a request reviewed from its notice is

@@ -1,7 +1,7 @@
 /*
  * Join requests: the "Requests" button in the sidebar (with the number waiting) and
  * its dialog, where a group's owner or admin accepts or refuses each request
- * (getGroupApplicationList, handleGroupApplication: docs/PROTOCOL.md §5.33–5.34).
+ * (getGroupApplicationList, handleGroupApplication: docs/PROTOCOL.md §5.34–5.35).
  * The list is read again when a join-application notice arrives, when the groups the
  * user owns or administers change, and after each answer; another admin's answer
  * shows at the next of those, and answering it then says it was already handled.

@@ -7,9 +7,11 @@ each part to its production engine; nothing else changes.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,8 +30,33 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def local_secret_key(path):
+    """This checkout's own random key, made on first use (``make run``, the tests): the
+    repository holds no key to fall back on. A deployment sets DJANGO_SECRET_KEY."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(key)
+        return key
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or local_secret_key(
+    Path(os.environ.get("CHAT_SECRET_KEY_FILE", str(BASE_DIR / ".secret_key")))
+)
+# The key this repository once shipped as a fallback, and keys too short to be secret:
+# refused outside DEBUG, so a deployment cannot run on a key anyone can read.
+if not DEBUG and (
+    SECRET_KEY.startswith("dev-only-insecure-key") or len(SECRET_KEY) < 40 or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is a published or short key: set a random one of 50 characters")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -42,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "messaging",
 ]
 
@@ -53,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a locked-out login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -187,8 +217,37 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (chatsite/security.py): axes checks before the password does.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "chatsite.security.login_cooloff"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chatsite.security.lockout_response"
+AXES_VERBOSE = False
+# Behind a proxy (CHAT_HTTPS=1 or CHAT_PROXY_COUNT) the client's address is the last
+# one the proxy appended to X-Forwarded-For; directly, the socket's.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS (CHAT_HTTPS=1: the site is served over TLS, usually by a proxy in front) -----
+# The proxy must set X-Forwarded-Proto (docs/DEPLOY.md); then plain HTTP is redirected,
+# browsers are told to use HTTPS only (HSTS) and cookies never travel in clear.
+CHAT_HTTPS = env_bool("CHAT_HTTPS", False)
+if CHAT_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CHAT_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHAT_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CHAT_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload the domain is the domain owner's decision (hard to
+        # undo), not the software's: opt in with CHAT_HSTS_PRELOAD=1.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -29,7 +29,7 @@ from messaging import actions, conf, rules, schemas, serialize
 from messaging.access import access_message
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import collect_events, send_events, thread_group, user_group
+from messaging.events import collect_events, send_events, session_group, thread_group, user_group
 from messaging.queries import conversation_list, group_applications, groups, message_list, receipts, session, sync
 from messaging.queries.users import get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
@@ -187,6 +187,7 @@ def op_update_group_profile(user, args: schemas.UpdateGroupProfile, origin):
         "avatar": args.avatar,
         "join_option": args.joinOption,
         "mute_all": args.muteAllMembers,
+        "custom_fields": [{"key": f.key, "value": f.value} for f in args.groupCustomField] if args.groupCustomField else None,
     }
     group = actions.update_group_profile(user, args.groupID, **{k: v for k, v in fields.items() if v is not None})
     return {"group": groups.get_group_profile(user, group.group_id)}
@@ -204,6 +205,12 @@ def op_set_group_member_mute_time(user, args: schemas.SetGroupMemberMuteTime, or
 
 def op_set_group_member_name_card(user, args: schemas.SetGroupMemberNameCard, origin):
     member = actions.set_member_name_card(user, args.groupID, args.userID, args.nameCard)
+    return _group_and_member(user, args.groupID, member)
+
+
+def op_set_group_member_custom_field(user, args: schemas.SetGroupMemberCustomField, origin):
+    fields = [{"key": f.key, "value": f.value} for f in args.memberCustomField]
+    member = actions.set_member_custom_fields(user, args.groupID, args.userID, fields)
     return _group_and_member(user, args.groupID, member)
 
 
@@ -283,6 +290,7 @@ HANDLERS = {
     "changeGroupOwner": op_change_group_owner,
     "dismissGroup": op_dismiss_group,
     "setGroupMemberNameCard": op_set_group_member_name_card,
+    "setGroupMemberCustomField": op_set_group_member_custom_field,
     "getGroupMemberProfile": op_get_group_member_profile,
     "searchGroupByID": op_search_group_by_id,
     "handleGroupApplication": op_handle_group_application,
@@ -341,6 +349,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # change committed meanwhile still reaches this socket as an event.
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            # Logging out closes this socket too (actions.end_session), on any process.
+            self.session_group = session_group(session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         active, unread, thread_ids = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.close(code=4001)
@@ -372,14 +385,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "receipts"):
             self.receipts.close()
+        if hasattr(self, "session_group"):
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.join_threads(())
 
     async def chat_kick(self, message):
-        """The account was banned: tell the tab and close (it must not reconnect)."""
+        """The account was banned (4003) or the login session ended (4001): tell the tab
+        and close (it must not reconnect)."""
+        if not hasattr(self, "user"):
+            return
         await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
-        await self.close(code=4003)
+        await self.close(code=message.get("code", 4003))
 
     async def chat_resync(self, message):
         """The channel layer lost Redis for a while (messaging/channel_layer.py): events

@@ -12,6 +12,7 @@ The channel layer is at-most-once; it is a fast path, never the record: the
 database is, and clients recover anything missed by refetching.
 """
 
+import hashlib
 import threading
 from contextlib import contextmanager
 
@@ -29,6 +30,18 @@ def user_group(user_pk):
 def thread_group(thread_pk):
     """The channel-layer group of a group chat's thread: every socket of its members."""
     return f"thread.{thread_pk}"
+
+
+def session_group(session_key):
+    """The channel-layer group of one login session: every socket opened with it (a
+    digest: the key itself never travels through Redis)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def kick_session(session_key, reason):
+    """Close every socket of the login session ``session_key`` at once (after KICKED_OUT
+    with ``reason``), on every process: the session was ended (logout)."""
+    _dispatch({"type": "chat.kick", "reason": reason, "code": 4001}, [("session", session_key)])
 
 
 def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thread=None):
@@ -87,5 +100,8 @@ async def send_events(events):
         return
     for message, targets in events:
         for target in targets:
-            name = thread_group(target[1]) if isinstance(target, tuple) else user_group(target)
+            if isinstance(target, tuple):
+                name = thread_group(target[1]) if target[0] == "thread" else session_group(target[1])
+            else:
+                name = user_group(target)
             await layer.group_send(name, message)

@@ -119,6 +119,13 @@ TIP_GROUP_PROFILE_UPDATED = 6
 TIP_MEMBER_PROFILE_UPDATED = 7
 MAX_NAME_CARD_BYTES = 50  # a member's group name card (TIM.md 6.3)
 MAX_MEMBER_PROFILE_IDS = 50  # getGroupMemberProfile's userIDList (the vendor's Web SDK reference)
+# Custom fields (TIM.md 6.3): 10 group-level and 5 member-level keys, each key 1 to 16
+# bytes of [A-Za-z0-9_], values at most 512 (group) / 64 (member) bytes; "" removes a key.
+CUSTOM_FIELD_KEY_PATTERN = r"^[A-Za-z0-9_]{1,16}$"
+MAX_GROUP_CUSTOM_FIELDS = 10
+MAX_GROUP_CUSTOM_VALUE_BYTES = 512
+MAX_MEMBER_CUSTOM_FIELDS = 5
+MAX_MEMBER_CUSTOM_VALUE_BYTES = 64
 # TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
 NOTICE_GROUP_DISMISSED = 5
 # A group system notice in words, by operationType (TIM.md 2.1; the seed's
@@ -174,6 +181,7 @@ TIP_TEMPLATES = {
     "7.mute": "{operator} muted {objects} for {duration}",
     "7.unmute": "{operator} unmuted {objects}",
     "7.nameCard": "{operator} changed the group name card of {objects}",
+    "7.memberCustomField": "{operator} updated the member info of {objects}",
 }
 # For a profile tip (6) the first of these fields that newGroupProfile holds names its sentence.
 TIP_PROFILE_FIELDS = ("ownerID", "name", "muteAllMembers", "notification", "introduction", "avatar")
@@ -201,6 +209,8 @@ def tip_key(payload: dict) -> str:
             return "7.mute" if muted[0]["muteTime"] > 0 else "7.unmute"
         if any("nameCard" in m for m in payload.get("memberList") or []):
             return "7.nameCard"
+        if any("memberCustomField" in m for m in payload.get("memberList") or []):
+            return "7.memberCustomField"
         return ""
     key = str(op)
     return key if key in TIP_TEMPLATES else ""

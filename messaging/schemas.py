@@ -245,6 +245,13 @@ class GetGroupMemberList(GroupArgs):
     offset: described(Annotated[int, Meta(ge=0, lt=2**31)], "at least 0 (the `offset` of the previous page)") = 0
 
 
+class CustomField(Args):
+    """One ``{key, value}`` of ``groupCustomField`` / ``memberCustomField`` (TIM.md 6.3)."""
+
+    key: described(Annotated[str, Meta(pattern=rules.CUSTOM_FIELD_KEY_PATTERN)], "1 to 16 of `A-Z a-z 0-9 _`")
+    value: described(str, 'the value; `""` removes the key')
+
+
 class UpdateGroupProfile(GroupArgs):
     """The SDK's updateGroupProfile: a field left out (or ``null``) stays as it is."""
 
@@ -257,6 +264,10 @@ class UpdateGroupProfile(GroupArgs):
         "Public and Meeting groups: `FreeAccess` or `DisableApply`; Public groups also `NeedPermission`",
     ) = None
     muteAllMembers: described(bool | None, "`true` mutes every ordinary member (owner and admins only)") = None
+    groupCustomField: described(
+        Annotated[list[CustomField], Meta(min_length=1, max_length=rules.MAX_GROUP_CUSTOM_FIELDS)] | None,
+        '`[{key, value}]`: 1 to 10 keys; a value at most 512 bytes, `""` removes the key; the group keeps at most 10',
+    ) = None
 
 
 class GroupMemberArgs(GroupArgs):
@@ -273,6 +284,14 @@ class SetGroupMemberMuteTime(GroupMemberArgs):
 
 class SetGroupMemberNameCard(GroupArgs):
     nameCard: described(str, 'at most 50 bytes (UTF-8); `""` clears it')
+    userID: described(UserID | None, "a member of the group; left out: yourself") = None
+
+
+class SetGroupMemberCustomField(GroupArgs):
+    memberCustomField: described(
+        Annotated[list[CustomField], Meta(min_length=1, max_length=rules.MAX_MEMBER_CUSTOM_FIELDS)],
+        '`[{key, value}]`: 1 to 5 keys; a value at most 64 bytes, `""` removes the key; a member keeps at most 5',
+    )
     userID: described(UserID | None, "a member of the group; left out: yourself") = None
 
 
@@ -341,6 +360,7 @@ OPS: dict[str, type[Args]] = {
     "changeGroupOwner": ChangeGroupOwner,
     "dismissGroup": GroupArgs,
     "setGroupMemberNameCard": SetGroupMemberNameCard,
+    "setGroupMemberCustomField": SetGroupMemberCustomField,
     "getGroupMemberProfile": GetGroupMemberProfile,
     "searchGroupByID": GroupArgs,
     # Join applications and the system conversation (issue 8 item 2).

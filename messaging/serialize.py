@@ -143,6 +143,7 @@ def group_profile(group: Group, *, self_role: str | None = None):
         "joinOption": group.join_option,
         "muteAllMembers": group.mute_all,
         "nextMessageSeq": group.thread.last_seq + 1,
+        "groupCustomField": custom_field_list(group.custom_fields),
     }
     if self_role is not None:
         profile["selfInfo"] = {"role": self_role, "messageRemindType": "AcceptAndNotify", "nameCard": ""}
@@ -191,7 +192,13 @@ def member(gm, user: User):
         "nameCard": gm.name_card,
         "joinTime": epoch(gm.joined_at),
         "muteUntil": epoch(gm.muted_until),
+        "memberCustomField": custom_field_list(gm.custom_fields),
     }
+
+
+def custom_field_list(fields: dict):
+    """The SDK's ``[{"key", "value"}]``, by key."""
+    return [{"key": key, "value": fields[key]} for key in sorted(fields)]
 
 
 def last_message_from_message(message: dict):

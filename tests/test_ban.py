@@ -64,3 +64,33 @@ def test_set_user_active_is_idempotent(alice):
     assert actions.set_user_active(alice, False) is True
     assert actions.set_user_active(alice, False) is False
     assert actions.set_user_active(alice, True) is True
+
+
+# --- logging out ------------------------------------------------------------------------------
+
+
+async def test_logging_out_closes_every_socket_of_that_session_and_no_other(alice, bob):
+    """Logging out in one tab left the session's other sockets reading and sending: now
+    each gets KICKED_OUT (userSigExpired) and is closed with 4001, as a socket without a
+    session is; the user's other login (another browser) and other users stay."""
+    first = await Tab.open(alice)
+    second = await Tab.open(alice, cookie=first.cookie)
+    other_browser, other_user = await Tab.open(alice), await Tab.open(bob)
+
+    def log_out():
+        client = Client()
+        client.cookies["sessionid"] = first.cookie
+        return client.post("/accounts/logout/").status_code
+
+    assert await database_sync_to_async(log_out)() == 302
+    for tab in (first, second):
+        kicked, output = await closed_with(tab)
+        assert kicked == {"type": "userSigExpired"}
+        assert output == {"type": "websocket.close", "code": 4001}
+    for tab in (other_browser, other_user):
+        assert (await tab.request("getMyProfile"))["userID"] in ("alice", "bob")
+        assert tab.events == []
+        await tab.close()
+    # The ended session cannot open a socket again.
+    with pytest.raises(AssertionError):
+        await Tab.open(alice, cookie=first.cookie)

@@ -66,10 +66,22 @@ def apply_events(old, events):
 
 
 def apply_tip(new, message):
-    """What a group tip says about the member list (roles, mutes, name cards)."""
+    """What a group tip says about the member list (joins, departures, roles, mutes,
+    name cards, custom fields) and the group's memberCount."""
     if message["type"] != rules.GROUP_TIP:
         return
     tip = message["payload"]
+    if "memberCount" in tip:
+        for group in new["groups"]:
+            if group["groupID"] == message["to"]:
+                group["memberCount"] = tip["memberCount"]
+    if tip["operationType"] == rules.TIP_MEMBER_JOIN:
+        new["members"] += [
+            {**m, "role": "Member", "nameCard": "", "joinTime": message["time"], "muteUntil": 0, "memberCustomField": []}
+            for m in tip["memberList"]
+        ]
+    if tip["operationType"] in (rules.TIP_MEMBER_QUIT, rules.TIP_MEMBER_KICKED_OUT):
+        new["members"] = [m for m in new["members"] if m["userID"] not in tip["userIDList"]]
     members = {m["userID"]: m for m in new["members"]}
     if tip["operationType"] in (rules.TIP_MEMBER_SET_ADMIN, rules.TIP_MEMBER_CANCELED_ADMIN):
         for user_id in tip["userIDList"]:
@@ -88,14 +100,18 @@ def apply_tip(new, message):
                 for held in new["history"]:
                     if held["to"] == message["to"] and held["from"] == entry["userID"]:
                         held["nameCard"] = entry["nameCard"]
+            if "memberCustomField" in entry:
+                fields = {f["key"]: f["value"] for f in members[entry["userID"]]["memberCustomField"]}
+                fields.update({f["key"]: f["value"] for f in entry["memberCustomField"]})
+                members[entry["userID"]]["memberCustomField"] = [{"key": k, "value": v} for k, v in sorted(fields.items()) if v]
             if "muteTime" in entry:
                 mute = entry["muteTime"]
                 members[entry["userID"]]["muteUntil"] = message["time"] + mute if mute else 0
 
 
 def comparable(state):
-    """The state without the mute ends (compared apart, to the second)."""
-    members = [dict(m, muteUntil=bool(m["muteUntil"])) for m in state["members"]]
+    """The state without the mute ends and join times (compared apart, to the second)."""
+    members = [dict(m, muteUntil=bool(m["muteUntil"]), joinTime=None) for m in state["members"]]
     conversations = sorted(
         (
             {k: c[k] for k in ("conversationID", "unreadCount", "lastMessage", "userProfile", "isPinned")}
@@ -116,6 +132,7 @@ async def verify(tab, old):
     # before the tip is stamped, so the two may be one second apart.
     for derived, stored in zip(applied["members"], fresh["members"], strict=True):
         assert abs(derived["muteUntil"] - stored["muteUntil"]) <= 1, (derived, stored)
+        assert abs(derived["joinTime"] - stored["joinTime"]) <= 1, (derived, stored)
     return events
 
 
@@ -195,3 +212,22 @@ async def test_an_open_tab_sends_with_the_profile_changed_meanwhile(open_tab, al
     received = (await b.wait_event("MESSAGE_RECEIVED"))[0]
     assert (sent["nick"], sent["avatar"]) == ("Ally", "/static/ally.png")
     assert (received["nick"], received["avatar"]) == ("Ally", "/static/ally.png")
+
+
+async def test_membership_events_match_a_refetch(open_tab, alice, bob, carol, dave):
+    """Joins, invitations, departures and removals: a member's tab follows the member
+    list and the group's memberCount from the tips alone."""
+    await database_sync_to_async(make_group)(alice, group_type="Public", members=["bob", "carol"])
+    c = await open_tab(carol)
+    old = await state(c)
+    assert old["groups"][0]["memberCount"] == 3
+
+    await database_sync_to_async(actions.join_group)(dave, "g1")
+    await database_sync_to_async(actions.quit_group)(bob, "g1")
+    await database_sync_to_async(actions.delete_members)(alice, "g1", ["dave"])
+    await database_sync_to_async(actions.add_members)(alice, "g1", ["bob", "dave"])
+
+    events = await verify(c, old)
+    ops = [m["payload"]["operationType"] for batch in events_named(events, "MESSAGE_RECEIVED") for m in batch]
+    assert ops == [rules.TIP_MEMBER_JOIN, rules.TIP_MEMBER_QUIT, rules.TIP_MEMBER_KICKED_OUT, rules.TIP_MEMBER_JOIN]
+    assert events_named(events, "GROUP_LIST_UPDATED") == []  # carol's list follows the tips' memberCount

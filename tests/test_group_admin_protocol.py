@@ -109,7 +109,12 @@ async def test_a_work_group_member_edits_the_profile_but_not_mute_all_nor_the_jo
         ({"notification": "x" * 301}, 10004),
         ({"joinOption": "Anyone"}, 10004),
         ({"muteAllMembers": "yes"}, 10004),
-        ({"groupCustomField": [{"key": "k", "value": "v"}]}, 10004),
+        ({"groupCustomField": []}, 10004),
+        ({"groupCustomField": [{"key": "bad key", "value": "v"}]}, 10004),
+        ({"groupCustomField": [{"key": "k" * 17, "value": "v"}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "v" * 513}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "v", "extra": 1}]}, 10004),
+        ({"groupCustomField": [{"key": "k", "value": "a"}, {"key": "k", "value": "b"}]}, 10004),
         ({"groupID": ""}, 2602),
     ],
 )
@@ -530,3 +535,15 @@ async def test_search_group_by_id_shows_a_public_group_to_anyone_and_a_work_grou
     await refused(d, 10010, "searchGroupByID", groupID="nope")
     await refused(d, 2602, "searchGroupByID", groupID="")
     assert (await (await open_tab(bob)).request("searchGroupByID", groupID="w1"))["group"]["groupID"] == "w1"
+
+
+async def test_get_group_profile_of_a_work_group_is_its_members_only(open_tab, alice, bob, dave):
+    """A stranger learned a private Work group's introduction, notice, owner, size and
+    activity (nextMessageSeq) from getGroupProfile: now 10010, as if it did not exist."""
+    await database_sync_to_async(make_group)(alice, group_type="Private", group_id="w1", members=["bob"])
+    b, d = await open_tab(bob), await open_tab(dave)
+
+    await refused(d, 10010, "getGroupProfile", groupID="w1")
+    assert (await b.request("getGroupProfile", groupID="w1"))["group"]["selfInfo"]["role"] == "Member"
+    await arrange(alice)  # a Public group stays readable by anyone (to join it)
+    assert "selfInfo" not in (await d.request("getGroupProfile", groupID="g1"))["group"]

@@ -283,6 +283,27 @@ def test_set_member_name_card_is_a_fixed_number_of_queries(alice, django_assert_
         actions.set_member_name_card(alice, "g1", member.username, "Card")
 
 
+SET_MEMBER_CUSTOM_FIELDS = SET_NAME_CARD  # the same steps: the target's custom fields in its one UPDATE
+UPDATE_GROUP_CUSTOM_FIELDS = 10  # group; S; lock; operator's role; the group UPDATE; the tip (seq UPDATE, INSERT,
+#                                  conversations UPDATE); the members (their group lists are refreshed); R
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_set_member_custom_fields_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    [member, *_] = group_of(alice, n)
+
+    with django_assert_num_queries(SET_MEMBER_CUSTOM_FIELDS):
+        actions.set_member_custom_fields(alice, "g1", member.username, [{"key": "team", "value": "blue"}])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_custom_fields_are_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    group_of(alice, n)
+
+    with django_assert_num_queries(UPDATE_GROUP_CUSTOM_FIELDS):
+        actions.update_group_profile(alice, "g1", custom_fields=[{"key": "level", "value": "3"}])
+
+
 # --- join applications and system notices (actions/group_applications.py, system_notices.py) ---
 
 APPLY = 9 + NOTICE  # group; S; lock; membership; pending application; application INSERT; the owner (the

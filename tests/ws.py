@@ -31,8 +31,10 @@ class Tab:
         self.bundled = 0
 
     @classmethod
-    async def open(cls, user, *, origin="http://localhost"):
-        cookie = await database_sync_to_async(session_cookie)(user)
+    async def open(cls, user, *, origin="http://localhost", cookie=None):
+        """A tab of ``user`` with a new login session, or with the session ``cookie``
+        (a ``sessionid`` value) shared with other tabs of the same browser."""
+        cookie = cookie or await database_sync_to_async(session_cookie)(user)
         communicator = WebsocketCommunicator(
             application,
             "/ws/chat/",
@@ -41,6 +43,7 @@ class Tab:
         connected, _ = await communicator.connect()
         assert connected, "socket refused"
         tab = cls(communicator)
+        tab.cookie = cookie
         frame = await tab._receive()
         assert frame["event"] == "hello"
         tab.hello = frame["data"]

@@ -5,6 +5,7 @@ from messaging.actions.group_admin import (
     change_group_owner,
     dismiss_group,
     mute_member,
+    set_member_custom_fields,
     set_member_name_card,
     set_member_role,
     set_mute_all,
@@ -16,7 +17,7 @@ from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, set_user_active, update_user_profile
+from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
 
 __all__ = [
     "add_members",
@@ -30,6 +31,7 @@ __all__ = [
     "join_group",
     "mark_read",
     "mute_member",
+    "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
     "quit_group",
@@ -38,6 +40,7 @@ __all__ = [
     "send_message_read_receipt",
     "set_member_role",
     "set_mute_all",
+    "end_session",
     "set_user_active",
     "update_group_profile",
     "update_user_profile",

@@ -29,6 +29,7 @@ Errors: 10010 no such group, 2602 bad groupID, 10007 not a member or not allowed
 2623 the target is not a member, 10004 bad arguments or the admin limit.
 """
 
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -70,13 +71,16 @@ def update_group_profile(
     avatar=UNSET,
     join_option=UNSET,
     mute_all=UNSET,
+    custom_fields=UNSET,
     by_admin=False,
 ) -> Group:
-    """Change the group's name, introduction, notification, avatar, joinOption and/or
-    mute-all, in one tip.
+    """Change the group's name, introduction, notification, avatar, joinOption,
+    mute-all and/or custom fields, in one tip.
 
-    Posts tip 6 whose ``newGroupProfile`` holds the changed fields only, and refreshes
-    every member's group list (the profile is in it)."""
+    ``custom_fields`` is the SDK's ``groupCustomField``, ``[{"key", "value"}]``: each
+    key is set, ``""`` removes it, keys not given stay. Posts tip 6 whose
+    ``newGroupProfile`` holds the changed fields only (``groupCustomField``: the
+    changed keys), and refreshes every member's group list (the profile is in it)."""
     given = {
         "name": name,
         "introduction": introduction,
@@ -86,11 +90,13 @@ def update_group_profile(
         "mute_all": mute_all,
     }
     wanted = {field: value for field, value in given.items() if value is not UNSET}
-    if not wanted:
+    if not wanted and custom_fields is UNSET:
         raise ChatError(
             ErrorCode.INVALID_PARAMETERS,
-            "nothing to change: give name, introduction, notification, avatar, joinOption or muteAllMembers",
+            "nothing to change: give name, introduction, notification, avatar, joinOption, muteAllMembers or groupCustomField",
         )
+    if custom_fields is not UNSET:
+        custom_fields = custom_field_items(custom_fields, rules.MAX_GROUP_CUSTOM_VALUE_BYTES, "groupCustomField")
     for field, value in wanted.items():
         if field in PROFILE_FIELDS:
             limit = PROFILE_FIELDS[field][1]
@@ -117,10 +123,51 @@ def update_group_profile(
         if role == Role.MEMBER and group.type != Group.Type.WORK:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may change this group's profile")
         changes = {field: value for field, value in wanted.items() if getattr(group, field) != value}
+        names = {**{field: sdk for field, (sdk, _) in PROFILE_FIELDS.items()}, **MANAGED_FIELDS}
+        new_profile = {names[field]: value for field, value in changes.items()}
+        if custom_fields is not UNSET:
+            merged, changed = merge_custom_fields(group.custom_fields, custom_fields, rules.MAX_GROUP_CUSTOM_FIELDS, "group")
+            if changed:
+                changes["custom_fields"] = merged
+                new_profile["groupCustomField"] = changed
         if changes:
-            names = {**{field: sdk for field, (sdk, _) in PROFILE_FIELDS.items()}, **MANAGED_FIELDS}
-            _change_profile(group, operator, changes, {names[field]: value for field, value in changes.items()})
+            _change_profile(group, operator, changes, new_profile)
     return group
+
+
+def custom_field_items(items, value_limit, name) -> list[tuple[str, str]]:
+    """The SDK's ``[{"key", "value"}]`` as ``[(key, value)]``, checked (TIM.md 6.3): 10004."""
+    if not isinstance(items, list) or not items:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name} must be a non-empty list of {{key, value}}")
+    pairs = []
+    for item in items:
+        key, value = (item.get("key"), item.get("value")) if isinstance(item, dict) else (None, None)
+        if not isinstance(key, str) or not re.fullmatch(rules.CUSTOM_FIELD_KEY_PATTERN, key):
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name}: a key is 1 to 16 characters of A-Z, a-z, 0-9 and _")
+        if not isinstance(value, str) or len(value.encode()) > value_limit:
+            raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name}: {key!r} must be a string of at most {value_limit} bytes")
+        pairs.append((key, value))
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"{name}: a key is given twice")
+    return pairs
+
+
+def merge_custom_fields(current: dict, pairs, max_keys, what) -> tuple[dict, list]:
+    """``current`` with ``pairs`` applied (``""`` removes a key), and the SDK list of
+    the keys that changed. 10004 when the result would hold more than ``max_keys``."""
+    merged = dict(current)
+    changed = []
+    for key, value in pairs:
+        if merged.get(key, "") == value:
+            continue
+        if value:
+            merged[key] = value
+        else:
+            merged.pop(key, None)
+        changed.append({"key": key, "value": value})
+    if len(merged) > max_keys:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"a {what} has at most {max_keys} custom fields")
+    return merged, changed
 
 
 def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
@@ -209,6 +256,32 @@ def set_member_name_card(operator: User, group_id, user_id, name_card, *, by_adm
         target.name_card = name_card
         GroupMember.objects.filter(pk=target.pk).update(name_card=name_card)
         member = {**serialize.user_profile(target.user), "nameCard": name_card}
+        _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
+    return target
+
+
+def set_member_custom_fields(operator: User, group_id, user_id, custom_fields, *, by_admin=False) -> GroupMember:
+    """Set a member's ``memberCustomField`` (``user_id`` None: the operator's own), with
+    the name card's rights: every member their own; the owner anyone's, an admin an
+    ordinary member's. ``[{"key", "value"}]``; ``""`` removes a key; at most
+    ``rules.MAX_MEMBER_CUSTOM_FIELDS`` keys. Tip 7 whose ``memberList`` is
+    ``[{"userID", "nick", "avatar", "memberCustomField"}]`` (the changed keys)."""
+    pairs = custom_field_items(custom_fields, rules.MAX_MEMBER_CUSTOM_VALUE_BYTES, "memberCustomField")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        operator_role = _operator_role(operator, group, by_admin)
+        target = _target(group, operator.username if user_id is None else user_id)
+        if target.user_id != operator.pk and not (
+            operator_role == Role.OWNER or (operator_role == Role.ADMIN and target.role == Role.MEMBER)
+        ):
+            raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not set {target.user.username}'s custom fields in this group")
+        merged, changed = merge_custom_fields(target.custom_fields, pairs, rules.MAX_MEMBER_CUSTOM_FIELDS, "member")
+        if not changed:
+            return target
+        target.custom_fields = merged
+        GroupMember.objects.filter(pk=target.pk).update(custom_fields=merged)
+        member = {**serialize.user_profile(target.user), "memberCustomField": changed}
         _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
     return target
 

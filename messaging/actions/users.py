@@ -15,7 +15,7 @@ from django.db.models import IntegerField, Value
 
 from messaging import rules, serialize
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import kick_on_commit, publish_on_commit
+from messaging.events import kick_on_commit, kick_session, publish_on_commit
 from messaging.models import Conversation, GroupMember, User
 
 MAX_USER_ID_BYTES = 32  # the SDK's userID: printable ASCII, at most 32 bytes (TIM.md 7)
@@ -108,6 +108,14 @@ def _profile_audience(user: User):
     )
     rows = list(peers.values_list("user_id", "source").union(members.values_list("user_id", "source")))
     return {pk for pk, source in rows if source == 0}, {pk for pk, source in rows if source == 1}
+
+
+def end_session(user: User | None, session_key) -> None:
+    """The login session ``session_key`` ended (the user logged out): every socket
+    opened with it gets KICKED_OUT (``userSigExpired``: its credential is gone) and is
+    closed with 4001, on every process; the user's other sessions stay."""
+    if session_key:
+        kick_session(session_key, "userSigExpired")
 
 
 def set_user_active(user: User, active: bool) -> bool:

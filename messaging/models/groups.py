@@ -29,6 +29,8 @@ class Group(models.Model):
     avatar = models.CharField(max_length=100, blank=True)
     join_option = models.CharField(max_length=16, choices=JoinOption.choices, default=JoinOption.FREE_ACCESS)
     mute_all = models.BooleanField(default=False)
+    # groupCustomField as {key: value} (rules.MAX_GROUP_CUSTOM_FIELDS keys at most)
+    custom_fields = models.JSONField(default=dict, blank=True)
     member_count = models.PositiveIntegerField(default=0)
     thread = models.OneToOneField("messaging.Thread", on_delete=models.PROTECT, related_name="group")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -64,6 +66,8 @@ class GroupMember(models.Model):
     name_card = models.CharField(max_length=50, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
     muted_until = models.DateTimeField(null=True, blank=True)
+    # memberCustomField as {key: value} (rules.MAX_MEMBER_CUSTOM_FIELDS keys at most)
+    custom_fields = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="unique_group_member")]

@@ -21,9 +21,13 @@ def get_group_thread_ids(user: User) -> list:
 
 
 def get_group_profile(user: User, group_id) -> dict:
-    """Any user may see a group's profile (to join a Public one); ``selfInfo`` for members."""
+    """Any user may see the profile of a group that can be joined or searched (to join a
+    Public one); ``selfInfo`` for members. A Work group is its members' only: to anyone
+    else it is 10010, as if it did not exist (as ``search_group_by_id``). Two queries."""
     group = access_group(group_id)
     role = GroupMember.objects.filter(group=group, user=user).values_list("role", flat=True).first()
+    if role is None and group.type == Group.Type.WORK:
+        raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist")
     return serialize.group_profile(group, self_role=role)
 
 

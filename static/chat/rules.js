@@ -31,7 +31,9 @@ export function tipKey(payload, groupTips) {
   if (op === TIP_MEMBER_PROFILE_UPDATED) {
     const muted = mutedMembers(p);
     if (muted.length) return muted[0].muteTime > 0 ? "7.mute" : "7.unmute";
-    return (p.memberList || []).some((m) => m && Object.hasOwn(m, "nameCard")) ? "7.nameCard" : "";
+    const members = p.memberList || [];
+    if (members.some((m) => m && Object.hasOwn(m, "nameCard"))) return "7.nameCard";
+    return members.some((m) => m && Object.hasOwn(m, "memberCustomField")) ? "7.memberCustomField" : "";
   }
   const key = String(op);
   return Object.hasOwn(groupTips.templates || {}, key) ? key : "";

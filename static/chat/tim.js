@@ -1769,6 +1769,15 @@
     return this._call('setGroupMemberNameCard', args);
   };
 
+  /** The SDK's setGroupMemberCustomField({groupID, userID?, memberCustomField: [{key, value}]}):
+   * resolves {group, member}; a value "" removes the key (docs/PROTOCOL.md). */
+  Chat.prototype.setGroupMemberCustomField = function (options) {
+    options = options || {};
+    var args = { groupID: options.groupID, memberCustomField: options.memberCustomField };
+    if (options.userID) args.userID = options.userID;
+    return this._call('setGroupMemberCustomField', args);
+  };
+
   /** The SDK's getGroupMemberProfile({groupID, userIDList}): resolves {memberList}. */
   Chat.prototype.getGroupMemberProfile = function (options) {
     options = options || {};

@@ -1,10 +1,14 @@
 """Create the demo users alice, bob, carol and dave and a demo group with all four.
 
-Idempotent; writes only through the actions (users that exist are left as they are)."""
+Idempotent; writes only through the actions (users that exist are left as they are).
+Only ``make run``'s demo step calls it, and only on the embedded SQLite database: the
+demo accounts (a superuser among them) have a published password, so pointed at any
+other database (a deployment's) it refuses unless given ``--force``."""
 
 import os
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from messaging import actions
 from messaging.models import Group, User
@@ -16,7 +20,15 @@ DEMO_GROUP_ID = "demo"
 class Command(BaseCommand):
     help = "Create demo users (alice, bob, carol, dave) and a demo group; prints the password."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="seed a database other than the embedded SQLite")
+
     def handle(self, *args, **options):
+        if connection.vendor != "sqlite" and not options["force"]:
+            raise CommandError(
+                "seed_demo makes accounts with a published password (a superuser among them): it runs on the embedded"
+                " SQLite database only (make run); --force to seed this database anyway"
+            )
         password = os.environ.get("CHAT_DEMO_PASSWORD", "chat-demo-2026")
         existing = {u.username: u for u in User.objects.filter(username__in=[u for u, _ in DEMO_USERS])}
         users = [

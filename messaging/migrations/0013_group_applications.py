@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0011_group_dismissed_at'),
+        ('messaging', '0012_custom_fields'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ from messaging import actions as chat_actions
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupMember, Message, Upload, User
+from messaging.models import Conversation, Group, GroupApplication, GroupMember, Message, Upload, User
 
 # Fields of the user's row that are Django's auth, saved by Django as usual.
 AUTH_FIELDS = ("first_name", "last_name", "email", "is_staff", "is_superuser", "last_login", "date_joined")
@@ -334,3 +334,14 @@ class UploadAdmin(ReadOnlyChatAdmin):
     list_filter = ("kind", "status")
     list_select_related = ("owner",)
     readonly_fields = [f.name for f in Upload._meta.fields]
+
+
+@admin.register(GroupApplication)
+class GroupApplicationAdmin(ReadOnlyChatAdmin):
+    """Join applications, as the record of who asked and who answered (answered in the chat:
+    handleGroupApplication)."""
+
+    list_display = ("group", "applicant", "status", "handler", "created_at", "handled_at")
+    list_filter = ("status",)
+    list_select_related = ("group", "applicant", "handler")
+    readonly_fields = [f.name for f in GroupApplication._meta.fields]

@@ -31,7 +31,17 @@ from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, presence_group, send_events, session_group, thread_group, user_group
-from messaging.queries import conversation_list, directory, friends, groups, message_list, receipts, session, sync
+from messaging.queries import (
+    conversation_list,
+    directory,
+    friends,
+    group_applications,
+    groups,
+    message_list,
+    receipts,
+    session,
+    sync,
+)
 from messaging.queries import presence as presence_queries
 from messaging.queries.users import get_my_profile, get_user_profiles
 from messaging.receipt_relay import ReceiptRelay
@@ -148,8 +158,8 @@ def op_create_group(user, args: schemas.CreateGroup, origin):
     return {"group": groups.get_group_profile(user, group.group_id)}
 
 
-def op_join_group(user, args: schemas.GroupArgs, origin):
-    status, group = actions.join_group(user, args.groupID, origin=origin)
+def op_join_group(user, args: schemas.JoinGroup, origin):
+    status, group = actions.join_group(user, args.groupID, apply_message=args.applyMessage, origin=origin)
     return {"status": status, "group": groups.get_group_profile(user, group.group_id)}
 
 
@@ -365,6 +375,17 @@ def op_get_group_online_member_count(user, args: schemas.GroupArgs, origin):
     return presence_queries.get_group_online_member_count(user, args.groupID)
 
 
+def op_handle_group_application(user, args: schemas.HandleGroupApplication, origin):
+    group = actions.handle_group_application(
+        user, args.message.ID, args.handleAction, handle_message=args.handleMessage, origin=origin
+    )
+    return {"group": groups.get_group_profile(user, group.group_id)}
+
+
+def op_get_group_application_list(user, args, origin):
+    return group_applications.get_group_application_list(user)
+
+
 HANDLERS = {
     "sendMessage": op_send_message,
     "getMessageList": op_get_message_list,
@@ -422,6 +443,8 @@ HANDLERS = {
     "subscribeUserStatus": op_subscribe_user_status,
     "unsubscribeUserStatus": op_unsubscribe_user_status,
     "getGroupOnlineMemberCount": op_get_group_online_member_count,
+    "handleGroupApplication": op_handle_group_application,
+    "getGroupApplicationList": op_get_group_application_list,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -738,6 +761,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def set_unread(self, conversation_id, count):
         """Record an absolute unread count; whether the total changed."""
+        if conversation_id == rules.SYSTEM_CONVERSATION_ID:
+            return False  # its own count, not in the total
         previous = self.unread.pop(conversation_id, 0)
         if count:
             self.unread[conversation_id] = count

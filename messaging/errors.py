@@ -58,6 +58,7 @@ class ErrorCode(IntEnum):
     ACCOUNT_NOT_FOUND = 10019
     GROUP_ID_IN_USE = 10021
     GROUP_SEND_RATE_EXCEEDED = 10023  # the group's send rate limit shed this priority (messaging/ratelimit.py)
+    APPLICATION_HANDLED = 10024  # handleGroupApplication: the application was already handled
     MESSAGE_NOT_FOUND = 10030  # no such message in a conversation the user may see
     GROUP_REVOKE_WINDOW_PASSED = 10031  # a group message's sender recalls it after the window
     MESSAGE_NOT_REVOCABLE = 10032  # a group tip or a system notice cannot be recalled

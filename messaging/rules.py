@@ -52,7 +52,10 @@ def conversation_id_of(kind: str, target: str) -> str:
 
 def viewer_conversation_id(kind: str, to: str, sender_id: str, viewer_id: str) -> str:
     """The conversation a message (``to``, from ``sender_id``) is in, as ``viewer_id`` sees it:
-    alice's message to bob is ``C2Cbob`` for alice and ``C2Calice`` for bob."""
+    alice's message to bob is ``C2Cbob`` for alice and ``C2Calice`` for bob. A system
+    notice is in the system conversation."""
+    if kind == SYSTEM_CONVERSATION_ID:
+        return SYSTEM_CONVERSATION_ID
     if kind == GROUP:
         return group_conversation_id(to)
     return c2c_conversation_id(to if sender_id == viewer_id else sender_id)
@@ -126,6 +129,35 @@ MAX_MEMBER_CUSTOM_FIELDS = 5
 MAX_MEMBER_CUSTOM_VALUE_BYTES = 64
 # TIMGroupSystemNoticeElem operationType (TIM.md 2.1): the group was dismissed.
 NOTICE_GROUP_DISMISSED = 5
+# A group system notice in words, by operationType (TIM.md 2.1; the seed's
+# parseGroupSystemNotice). Notices are personal (each is in one user's system
+# conversation), so "you" is the reader. Placeholders: {operator} (the operatorID),
+# {group} (the group's name). The server fills them for messageForShow, the UI with
+# the names it knows.
+NOTICE_TEMPLATES = {
+    "1": "{operator} asked to join {group}",
+    "2": "Your request to join {group} was accepted",
+    "3": "Your request to join {group} was refused",
+    "4": "{operator} removed you from {group}",
+    "5": "{operator} dismissed {group}",
+    "6": "{operator} created {group}",
+    "7": "{operator} added you to {group}",
+    "8": "You left {group}",
+    "9": "{operator} made you an admin of {group}",
+    "10": "{operator} removed you as an admin of {group}",
+    "255": "A notice from {group}",
+}
+
+
+def group_notice_text(payload: dict) -> str:
+    """A group system notice in words (NOTICE_TEMPLATES), or "[Group Notice]"."""
+    template = NOTICE_TEMPLATES.get(str(payload.get("operationType")))
+    if template is None:
+        return FOR_SHOW[GROUP_SYSTEM_NOTICE]
+    profile = payload.get("groupProfile") or {}
+    group = profile.get("name") or profile.get("groupName") or profile.get("groupID") or "the group"
+    return template.format(operator=payload.get("operatorID") or "Someone", group=group)
+
 
 # The sentence of each tip, by ``tip_key``. Placeholders: {operator} (who did it),
 # {users} (the members it is about, as the subject), {objects} (the same, as the
@@ -245,6 +277,8 @@ def message_for_show(msg_type: str, payload: dict) -> str:
         return payload.get("text", "")
     if msg_type == GROUP_TIP:
         return group_tip_text(payload)
+    if msg_type == GROUP_SYSTEM_NOTICE:
+        return group_notice_text(payload)
     return FOR_SHOW.get(msg_type, "[Message]")
 
 
@@ -315,6 +349,7 @@ def client_rules() -> dict:
             "maxSubscribeUserIDs": MAX_SUBSCRIBE_USER_IDS,
             "maxSubscriptions": MAX_SUBSCRIPTIONS,
         },
+        "groupNotices": {"templates": NOTICE_TEMPLATES},
     }
 
 

@@ -219,9 +219,9 @@ class CreateGroup(Args, kw_only=True):
     notification: described(str, "at most 300 bytes") = ""
     avatar: described(str, "at most 100 bytes") = ""
     joinOption: described(
-        Literal["FreeAccess", "DisableApply"] | None,
-        "Public and Meeting groups: `FreeAccess` (the default) or `DisableApply`; "
-        "`NeedPermission` comes with join applications. Work groups are always `DisableApply`.",
+        Literal["FreeAccess", "NeedPermission", "DisableApply"] | None,
+        "Public and Meeting groups: `FreeAccess` (the default) or `DisableApply`; Public groups also "
+        "`NeedPermission` (joins are applications, §5.43). Work groups are always `DisableApply`.",
     ) = None
 
     def member_ids(self) -> list[str]:
@@ -260,7 +260,8 @@ class UpdateGroupProfile(GroupArgs):
     notification: described(str | None, "at most 300 bytes") = None
     avatar: described(str | None, "at most 100 bytes") = None
     joinOption: described(
-        Literal["FreeAccess", "DisableApply"] | None, "Public and Meeting groups: `FreeAccess` or `DisableApply`"
+        Literal["FreeAccess", "NeedPermission", "DisableApply"] | None,
+        "Public and Meeting groups: `FreeAccess` or `DisableApply`; Public groups also `NeedPermission`",
     ) = None
     muteAllMembers: described(bool | None, "`true` mutes every ordinary member (owner and admins only)") = None
     groupCustomField: described(
@@ -302,6 +303,25 @@ class GetGroupMemberProfile(GroupArgs):
 
 class ChangeGroupOwner(GroupArgs):
     newOwnerID: described(UserID, "a member of the group, not the owner")
+
+
+class JoinGroup(GroupArgs):
+    applyMessage: described(str, "a NeedPermission group: your words to its admins, at most 300 bytes") = ""
+
+
+class NoticeRef(Args):
+    """A group system notice, named by its ID in your system conversation."""
+
+    ID: described(Annotated[str, Meta(min_length=1)], "the notice message's `ID`")
+    conversationID: described(
+        Literal[rules.SYSTEM_CONVERSATION_ID], '`"@TIM#SYSTEM"` (optional)', code=ErrorCode.INVALID_CONVERSATION_ID
+    ) = rules.SYSTEM_CONVERSATION_ID
+
+
+class HandleGroupApplication(Args):
+    handleAction: described(Literal["Agree", "Reject"], '`"Agree"` or `"Reject"`')
+    message: described(NoticeRef, "the join application notice (operationType 1) you received")
+    handleMessage: described(str, "your words to the applicant, at most 300 bytes") = ""
 
 
 class GetUserProfile(Args):
@@ -494,7 +514,7 @@ OPS: dict[str, type[Args]] = {
     "pinConversation": PinConversation,
     "getTotalUnreadMessageCount": NoArgs,
     "createGroup": CreateGroup,
-    "joinGroup": GroupArgs,
+    "joinGroup": JoinGroup,
     "quitGroup": GroupArgs,
     "addGroupMember": GroupMembersArgs,
     "deleteGroupMember": DeleteGroupMember,
@@ -543,6 +563,9 @@ OPS: dict[str, type[Args]] = {
     "subscribeUserStatus": SubscribeUserStatus,
     "unsubscribeUserStatus": UnsubscribeUserStatus,
     "getGroupOnlineMemberCount": GroupArgs,
+    # Join applications and the system conversation (issue 8 item 2).
+    "handleGroupApplication": HandleGroupApplication,
+    "getGroupApplicationList": NoArgs,
 }
 
 

@@ -70,6 +70,14 @@ def revoker_info(msg: Message):
     return user_profile(revoker) if revoker else {"userID": "", "nick": "", "avatar": ""}
 
 
+def _sender_id(msg: Message, sender: User | None) -> str:
+    """``from``: the sender's userID; a system notice (no sender) comes from ``@TIM#SYSTEM``
+    (actions/system_notices.py), as the SDK's do."""
+    if sender is not None:
+        return sender.username
+    return rules.SYSTEM_CONVERSATION_ID if msg.type == rules.GROUP_SYSTEM_NOTICE else ""
+
+
 def _shown(msg: Message):
     """(payload, cloudCustomData, atUserList, messageForShow, revokerInfo) as every viewer
     sees them: a recalled message keeps its content in the row, never on the wire."""
@@ -89,7 +97,7 @@ def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str, 
         "payload": payload,
         "conversationType": thread.kind,
         "to": to,
-        "from": sender.username if sender else "",
+        "from": _sender_id(msg, sender),
         "nick": sender.nick if sender else "",
         "avatar": sender.avatar if sender else "",
         "nameCard": name_card,
@@ -136,7 +144,7 @@ def last_message(msg: Message | None, *, sender: User | None, peer_read_seq: int
         "nameCard": "",
         "lastTime": epoch(msg.created_at),
         "lastSequence": msg.seq,
-        "fromAccount": sender.username if sender else "",
+        "fromAccount": _sender_id(msg, sender),
         "isRevoked": msg.is_revoked,
         "revoker": revoked_by["userID"] if revoked_by else None,
         "isPeerRead": bool(sender and sender.username == viewer_id and msg.seq <= peer_read_seq),

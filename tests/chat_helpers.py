@@ -8,7 +8,7 @@ import pytest
 
 from messaging import actions, rules
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupAtMention, GroupMember, Message, Thread, User
+from messaging.models import Conversation, Group, GroupApplication, GroupAtMention, GroupMember, Message, Thread, User
 
 
 @pytest.fixture(autouse=True)
@@ -109,5 +109,8 @@ def db_snapshot():
             User.objects.order_by("pk").values_list(
                 "pk", "gender", "birthday", "location", "self_signature", "allow_type", "profile_custom_field"
             )
+        ),
+        "applications": list(
+            GroupApplication.objects.order_by("pk").values_list("pk", "group_id", "applicant_id", "status", "handler_id")
         ),
     }

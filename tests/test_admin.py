@@ -415,8 +415,20 @@ def test_the_admin_dismisses_a_work_group_through_the_action(client, alice, bob,
     assert response.status_code == 200
     group = Group.objects.get(group_id="g1")
     assert group.dismissed_at is not None and group.member_count == 0
-    assert sorted(event for event, _, _ in events) == ["GROUP_LIST_UPDATED", "MESSAGE_RECEIVED"]
+    # The notice in the group's history, and one in each member's system conversation.
+    assert sorted(event for event, _, _ in events) == ["GROUP_LIST_UPDATED"] + ["MESSAGE_RECEIVED"] * 3
     assert client.get(f"/admin/messaging/group/{group.pk}/change/").status_code == 200
 
     client.post("/admin/messaging/group/", {"action": "dismiss_groups", "_selected_action": [group.pk]}, follow=True)
     assert Group.objects.get(group_id="g1").dismissed_at == group.dismissed_at
+
+
+def test_join_applications_are_listed_read_only(client, alice, bob):
+    make_group(alice, group_type="Public")
+    actions.update_group_profile(alice, "g1", join_option="NeedPermission")
+    actions.join_group(bob, "g1", apply_message="let me in")
+
+    listing = client.get("/admin/messaging/groupapplication/")
+    assert listing.status_code == 200
+    assert b"Pending" in listing.content
+    assert client.get("/admin/messaging/groupapplication/add/").status_code == 403

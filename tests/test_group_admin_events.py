@@ -41,6 +41,10 @@ def apply_events(old, events):
             for patch in data:
                 if patch["conversationID"] in by_id:
                     by_id[patch["conversationID"]].update(patch)
+                elif patch.get("lastMessage"):
+                    # A new conversation (the system conversation's first notice): the SDK
+                    # fetches it; the patch holds what comparable() looks at.
+                    new["conversations"].append({"userProfile": None, "groupProfile": None, "isPinned": False, **patch})
         elif name == "PROFILE_UPDATED":
             profiles = {p["userID"]: p for p in data}
             for entry in new["members"]:
@@ -52,6 +56,8 @@ def apply_events(old, events):
                     conversation["userProfile"] = {k: profiles[peer["userID"]][k] for k in peer}
         elif name == "MESSAGE_RECEIVED":
             for message in data:
+                if message["conversationID"] == rules.SYSTEM_CONVERSATION_ID:
+                    continue  # a system notice: not in the group's history
                 new["history"].append(message)
                 for group in new["groups"]:
                     if message["conversationType"] == rules.GROUP and group["groupID"] == message["to"]:

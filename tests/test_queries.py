@@ -7,6 +7,7 @@ from messaging.errors import ChatError
 from messaging.models import Group
 from messaging.queries.conversation_list import get_conversation_list, get_total_unread_count
 from messaging.queries.friends import get_blacklist, get_friend_application_list, get_friend_list
+from messaging.queries.group_applications import get_group_application_list
 from messaging.queries.groups import get_group_list, get_group_member_list, get_group_member_profile, search_group_by_id
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import (
@@ -201,6 +202,39 @@ def test_search_group_by_id_is_1_query_and_2_for_a_work_group(alice, bob, django
         search_group_by_id(bob, "g1")
     with django_assert_num_queries(2):  # + the caller's membership
         search_group_by_id(bob, "w1")
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_application_list_is_2_queries(alice, django_assert_num_queries, n):
+    """The pending applications (with applicant and group), and the viewer's join-application
+    notices since the oldest of them (each entry's ``message``)."""
+    make_group(alice, group_type="Public")
+    make_group(alice, group_type="Public", group_id="g2")
+    for group_id in ("g1", "g2"):
+        actions.update_group_profile(alice, group_id, join_option="NeedPermission")
+    applicants = bulk_users("applicant", n)
+    for i, applicant in enumerate(applicants):
+        actions.join_group(applicant, ("g1", "g2")[i % 2], apply_message=f"please {i}")
+
+    with django_assert_num_queries(2):
+        listed = get_group_application_list(alice)
+
+    assert listed["unreadCount"] == n
+    assert [a["fromUser"] for a in listed["applicationList"]] == [a.username for a in applicants]
+    assert all(a["message"]["payload"]["operatorID"] == a["fromUser"] for a in listed["applicationList"])
+
+
+def test_system_conversation_counts_apart_from_the_total(alice, bob, django_assert_num_queries):
+    """The system conversation is listed with its own unread count; the total leaves it out."""
+    make_group(alice, group_type="Public")
+    actions.update_group_profile(alice, "g1", join_option="NeedPermission")
+    send_text(bob, "alice", "hi")
+    actions.join_group(bob, "g1")
+
+    listed = {c["conversationID"]: c for c in get_conversation_list(alice)}
+    assert listed["@TIM#SYSTEM"]["unreadCount"] == 1 and listed["@TIM#SYSTEM"]["type"] == "@TIM#SYSTEM"
+    with django_assert_num_queries(1):
+        assert get_total_unread_count(alice) == 1
 
 
 # --- message list pagination -----------------------------------------------------------

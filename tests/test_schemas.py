@@ -73,7 +73,7 @@ def test_a_bad_message_field_is_refused_with_its_code_and_path(fields, code, say
         ("joinGroup", {"groupID": None}, 2602),
         ("createGroup", {"type": "Public"}, 10004),
         ("createGroup", {"name": "x", "type": 3}, 2600),
-        ("createGroup", {"name": "x", "joinOption": "NeedPermission"}, 10004),
+        ("createGroup", {"name": "x", "joinOption": "Anyone"}, 10004),
         ("createGroup", {"name": "x", "memberList": [{"userID": "bob", "role": "Admin"}]}, 10004),
         ("addGroupMember", {"groupID": "g1", "userIDList": []}, 10004),
         ("getGroupMemberList", {"groupID": "g1", "offset": 2**63}, 10004),

@@ -12,7 +12,8 @@ BEGIN/COMMIT, which Django does not count).
 
 import pytest
 
-from messaging import actions
+from messaging import actions, rules
+from messaging.models import Message
 from messaging.queries import receipts
 from messaging.schemas import MessageRef
 from tests.chat_helpers import (
@@ -35,8 +36,14 @@ SEND_GROUP_TARGETED = 10  # SEND_GROUP + the receivers' memberships + the receiv
 #                            + the other members (their change number alone)
 SEND_ONLINE_C2C = 1  # peer; nothing written
 SEND_ONLINE_GROUP = 3  # group; membership; the members (the event's recipients); nothing written
-ADD_MEMBERS = 14  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +
+ADD_MEMBERS = 22  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +
 #                   INSERT; member_count UPDATE; the tip (seq UPDATE, INSERT, conversations UPDATE); R
+#                   Was 14; +8 with the invited notice (7) to the new members' system conversations: the group's
+#                   owner (the notice's groupProfile), NOTICE_FIRST (these users' first notice) and NOTICE.
+# A group system notice to any number of users (actions/system_notices.post_notices): their system threads
+# (SELECT); seq UPDATE ... RETURNING; messages INSERT ... SELECT; conversations UPDATE ... RETURNING.
+NOTICE = 4
+NOTICE_FIRST = NOTICE + 3  # a user's first notice: threads INSERT, threads SELECT again, conversations INSERT
 MARK_READ_C2C = 8  # conversation; S; thread lock; cursor; conversation UPDATE; mentions DELETE; messages read (event); R
 MARK_READ_GROUP = 7  # the same without the peer's read event
 DELETE_CONVERSATION_C2C = 7  # conversation; S; thread lock; cursor; conversation UPDATE; messages read (event); R
@@ -259,8 +266,9 @@ def test_receipt_reads_are_a_fixed_number_of_queries(alice, django_assert_num_qu
 
 CHANGE_GROUP_OWNER = 13  # group; S; lock; operator's role; new owner's membership; the two role UPDATEs; group UPDATE;
 #                          the tip (seq UPDATE, INSERT, conversations UPDATE); the members (GROUP_LIST_UPDATED); R
-DISMISS_GROUP = 12  # group; S; lock; operator's role; the members; the owner (notice's profile); the notice (seq
-#                     UPDATE, INSERT, conversations UPDATE); memberships DELETE; group UPDATE; R
+DISMISS_GROUP = 12 + NOTICE_FIRST  # group; S; lock; operator's role; the members; the owner (notice's profile); the
+#                     notice (seq UPDATE, INSERT, conversations UPDATE); memberships DELETE; group UPDATE; R
+#                     Was 12; + the dismissed notice (5) to every other member's system conversation (their first).
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -310,3 +318,54 @@ def test_group_custom_fields_are_a_fixed_number_of_queries(alice, django_assert_
 
     with django_assert_num_queries(UPDATE_GROUP_CUSTOM_FIELDS):
         actions.update_group_profile(alice, "g1", custom_fields=[{"key": "level", "value": "3"}])
+
+
+# --- join applications and system notices (actions/group_applications.py, system_notices.py) ---
+
+APPLY = 9 + NOTICE  # group; S; lock; membership; pending application; application INSERT; the owner (the
+#                     notice's groupProfile); the owner and admins; the notice to them all; R
+HANDLE = 18 + NOTICE  # the notice (conversation; message); group; S; lock; handler's role; the application; the
+#                        applicant's membership; members INSERT; conversations DELETE + INSERT; member_count UPDATE; the
+#                        tip (seq UPDATE, INSERT, conversations UPDATE); application UPDATE; the owner (the answer's
+#                        groupProfile); the answer to the applicant; R
+
+
+def managed_group(owner, n):
+    """A NeedPermission Public group of ``n`` members, up to 10 of them admins (each got the
+    set-admin notice: their system conversations exist)."""
+    members = group_of(owner, n)
+    for member in members[:10]:
+        actions.set_member_role(owner, "g1", member.username, "Admin")
+    actions.update_group_profile(owner, "g1", join_option="NeedPermission")
+    return members
+
+
+def notice_of(user, applicant):
+    """The ID of the newest join-application notice of ``applicant`` in ``user``'s system conversation."""
+    notices = Message.objects.filter(thread__key=f"system:{user.pk}", type=rules.GROUP_SYSTEM_NOTICE).order_by("-seq")
+    return next(m.msg_id for m in notices if m.payload["operationType"] == 1 and m.payload["operatorID"] == applicant.username)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_join_application_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    managed_group(alice, n)
+    first, applicant = people("applicant", 2)
+    actions.join_group(first, "g1")  # the owner's first notice: from now on the steady state
+
+    with django_assert_num_queries(APPLY):
+        status, _ = actions.join_group(applicant, "g1", apply_message="hi")
+
+    assert status == "WaitAdminApproval"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_handling_an_application_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    managed_group(alice, n)
+    [applicant] = people("applicant", 1)
+    actions.join_group(applicant, "g1")
+    actions.handle_group_application(alice, notice_of(alice, applicant), "Reject")  # the applicant's first notice
+    actions.join_group(applicant, "g1", apply_message="again")
+    notice = notice_of(alice, applicant)
+
+    with django_assert_num_queries(HANDLE):
+        actions.handle_group_application(alice, notice, "Agree", handle_message="welcome")

@@ -23,6 +23,7 @@ from messaging.actions.group_admin import (
     set_mute_all,
     update_group_profile,
 )
+from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
@@ -49,6 +50,7 @@ __all__ = [
     "delete_conversation",
     "delete_members",
     "dismiss_group",
+    "handle_group_application",
     "join_group",
     "mark_read",
     "mute_member",

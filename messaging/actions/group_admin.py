@@ -37,7 +37,8 @@ from django.utils import timezone
 
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
-from messaging.actions.groups import _lock, _post_to_group, _publish_group_list, _tip
+from messaging.actions import system_notices
+from messaging.actions.groups import _lock, _notify, _post_to_group, _publish_group_list, _tip, check_join_option
 from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
@@ -57,8 +58,8 @@ PROFILE_FIELDS = {
 }
 # The fields only the owner and admins change (in every group type).
 MANAGED_FIELDS = {"join_option": "joinOption", "mute_all": "muteAllMembers"}
-# joinOption values a Public or Meeting group may take (NeedPermission needs join applications).
-JOIN_OPTIONS = (Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY)
+# joinOption values a Public or Meeting group may take (NeedPermission: Public only, groups.check_join_option).
+JOIN_OPTIONS = (Group.JoinOption.FREE_ACCESS, Group.JoinOption.NEED_PERMISSION, Group.JoinOption.DISABLE_APPLY)
 
 
 def update_group_profile(
@@ -107,7 +108,7 @@ def update_group_profile(
     if "mute_all" in wanted and not isinstance(wanted["mute_all"], bool):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "muteAllMembers must be true or false")
     if "join_option" in wanted and wanted["join_option"] not in JOIN_OPTIONS:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess, NeedPermission or DisableApply")
     if "name" in wanted:
         wanted["name"] = rules.without_bidi_controls(wanted["name"])
         if not wanted["name"].strip():
@@ -119,6 +120,8 @@ def update_group_profile(
         role = _operator_role(operator, group, by_admin)
         if "join_option" in wanted and group.type == Group.Type.WORK:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "a Work group is joined by invitation only (DisableApply)")
+        if "join_option" in wanted:
+            check_join_option(group.type, wanted["join_option"])
         if role == Role.MEMBER and "mute_all" in wanted:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may mute all members")
         if role == Role.MEMBER and group.type != Group.Type.WORK:
@@ -179,7 +182,8 @@ def set_mute_all(operator: User, group_id, mute, *, by_admin=False) -> Group:
 
 def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) -> GroupMember:
     """Make a member an admin (``role="Admin"``, tip 4) or an ordinary member again
-    (``role="Member"``, tip 5). The owner only; not in Work groups."""
+    (``role="Member"``, tip 5), and tell them in their system conversation (notice 9 or
+    10). The owner only; not in Work groups."""
     if role not in (Role.ADMIN, Role.MEMBER):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, 'role must be "Admin" or "Member"')
     group = access_group(group_id)
@@ -203,6 +207,8 @@ def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) 
         _tip(group, operator, tip, [target.user])
         # Only the target's own group list changed (selfInfo.role).
         _publish_group_list([target.user])
+        notice = system_notices.SET_ADMIN if role == Role.ADMIN else system_notices.CANCELED_ADMIN
+        _notify([target.user], notice, operator, group)
     return target
 
 
@@ -307,8 +313,8 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
     """Dismiss the group: the owner (a Work group: the app admin only, TIM.md 6.1).
 
     A group system notice (``TIMGroupSystemNoticeElem``, operationType 5, with the
-    group's profile) goes into its history, then the memberships end and every
-    member's group list is refreshed. The members keep the conversation and its
+    group's profile) goes into its history and into every other member's system
+    conversation, then the memberships end and every member's group list is refreshed. The members keep the conversation and its
     history; the group itself is gone for every op (10010), sends included."""
     group = access_group(group_id)
     with transaction.atomic():
@@ -318,7 +324,7 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
             raise ChatError(ErrorCode.WORK_GROUP_NOT_DISMISSABLE, "only the app admin may dismiss a Work group")
         if role != Role.OWNER:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the group owner may dismiss the group")
-        members = list(User.objects.filter(group_memberships__group=group).only("pk"))
+        members = list(User.objects.filter(group_memberships__group=group).only("pk", "username"))
         notice = {
             "operationType": rules.NOTICE_GROUP_DISMISSED,
             "operatorID": operator.username,
@@ -327,6 +333,8 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
             "handleMessage": "",
         }
         _post_to_group(group, operator, rules.GROUP_SYSTEM_NOTICE, notice)
+        # And in every other member's system conversation (the operator knows).
+        _notify([m for m in members if m.pk != operator.pk], system_notices.GROUP_DISMISSED, operator, group)
         GroupMember.objects.filter(group=group).delete()
         group.dismissed_at, group.member_count = timezone.now(), 0
         Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)

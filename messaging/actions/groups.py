@@ -10,7 +10,9 @@ Role rules (shared/spec/TIM.md 6.2): Work groups have no admins; any member may
 invite, only the owner may remove, the owner may quit (the group then has no
 owner). Public and Meeting groups: owner and admins invite and remove (admins
 remove ordinary members only), the owner may not quit. Public groups are created
-with join option FreeAccess here: join applications are not part of this server yet.
+with join option FreeAccess unless told otherwise; NeedPermission groups take join
+applications (actions/group_applications.py). Invited and removed users get a group
+system notice (7, 4) in their system conversation (actions/system_notices.py).
 """
 
 import re
@@ -20,6 +22,7 @@ from django.db import IntegrityError, transaction
 
 from messaging import conf, rules, serialize
 from messaging.access import access_group, access_membership
+from messaging.actions import system_notices
 from messaging.actions.message_send import new_message_id, post_message
 from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
@@ -48,7 +51,7 @@ def create_group(
 ) -> Group:
     """A new group with ``owner`` and the members named. ``join_option``: Work groups are
     always DisableApply; Public and Meeting groups FreeAccess (the default) or
-    DisableApply (NeedPermission needs join applications, which do not exist yet)."""
+    DisableApply, and Public groups NeedPermission (``check_join_option``)."""
     if group_type not in CREATABLE_TYPES:
         raise ChatError(ErrorCode.BAD_GROUP_TYPE, f"group type must be one of {', '.join(CREATABLE_TYPES)}")
     if isinstance(name, str):
@@ -79,8 +82,8 @@ def create_group(
         join_option = Group.JoinOption.DISABLE_APPLY
     elif join_option is None:
         join_option = Group.JoinOption.FREE_ACCESS
-    elif join_option not in (Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY):
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "joinOption must be FreeAccess or DisableApply")
+    else:
+        check_join_option(group_type, join_option)
     try:
         with transaction.atomic():
             return _create_group(
@@ -116,8 +119,27 @@ def _create_group(owner, group_type, name, group_id, members, introduction, noti
     return group
 
 
-def join_group(user: User, group_id, *, origin=None):
-    """Join a Public or Meeting group. Returns (status, group)."""
+def check_join_option(group_type, join_option):
+    """10004 unless ``join_option`` fits the group type: a Public group is FreeAccess,
+    NeedPermission or DisableApply; a Meeting group joins without approval (TIM.md 6.1),
+    so FreeAccess or DisableApply. (Work groups are always DisableApply: the callers'.)"""
+    allowed = [Group.JoinOption.FREE_ACCESS, Group.JoinOption.DISABLE_APPLY]
+    if group_type == Group.Type.PUBLIC:
+        allowed.insert(1, Group.JoinOption.NEED_PERMISSION)
+    if join_option not in allowed:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"joinOption must be {' or '.join(allowed)} in this group")
+
+
+def join_group(user: User, group_id, *, apply_message="", origin=None):
+    """Join a Public or Meeting group. Returns (status, group): ``JoinedSuccess``,
+    ``AlreadyInGroup``, or ``WaitAdminApproval`` when the group's joinOption is
+    NeedPermission (a join application, actions/group_applications.py). DisableApply:
+    10007 (TIM.md §8.2 names no code of its own for it)."""
+    # Imported here: group_applications builds on this module's helpers.
+    from messaging.actions.group_applications import MAX_APPLY_MESSAGE_BYTES, apply_to_join
+
+    if not isinstance(apply_message, str) or len(apply_message.encode()) > MAX_APPLY_MESSAGE_BYTES:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"applyMessage must be at most {MAX_APPLY_MESSAGE_BYTES} bytes")
     group = access_group(group_id)
     if group.type == Group.Type.WORK:
         raise ChatError(ErrorCode.CANNOT_JOIN_WORK_GROUP, "a Work group can only be joined by invitation")
@@ -127,6 +149,9 @@ def join_group(user: User, group_id, *, origin=None):
         group = _lock(group)
         if GroupMember.objects.filter(group=group, user=user).exists():
             return "AlreadyInGroup", group
+        if group.join_option == Group.JoinOption.NEED_PERMISSION:
+            apply_to_join(user, group, apply_message)
+            return "WaitAdminApproval", group
         _add(group, [user], role=Role.MEMBER)
         _tip(group, user, rules.TIP_MEMBER_JOIN, [user], join_type=1, origin=origin)
         _publish_group_list([user])
@@ -167,6 +192,7 @@ def add_members(operator: User, group_id, user_ids, *, origin=None) -> dict:
             _add(group, added, role=Role.MEMBER)
             _tip(group, operator, rules.TIP_MEMBER_JOIN, added, join_type=2, origin=origin)
             _publish_group_list(added)
+            _notify(added, system_notices.INVITED, operator, group)
     found = {u.username for u in users}
     return {
         "successUserIDList": [u.username for u in added],
@@ -196,6 +222,7 @@ def delete_members(operator: User, group_id, user_ids, *, reason="", origin=None
             _tip(group, operator, rules.TIP_MEMBER_KICKED_OUT, removed, origin=origin)
             _publish_group_list(removed)
             _publish_removed_conversation(group, removed)
+            _notify(removed, system_notices.KICKED_OUT, operator, group)
     return {"userIDList": [u.username for u in removed], "group": group}
 
 
@@ -300,6 +327,12 @@ def _post_to_group(group: Group, operator: User, msg_type, payload, *, direct_to
         counts_unread=False,
         direct_to=direct_to,
     )
+
+
+def _notify(users, operation_type, operator: User, group: Group):
+    """The same group system notice to each of ``users``' system conversations (one bulk
+    write, actions/system_notices.py)."""
+    system_notices.post_notices(users, system_notices.notice_payload(operation_type, operator, group))
 
 
 def _publish_group_list(users):

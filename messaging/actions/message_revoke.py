@@ -141,6 +141,9 @@ def _thread_of(user, conversation_id, *, by_admin):
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     if conv.group_id:
         return conv.thread, conv.group, conv.min_seq, conv.group.group_id, 0
+    if conv.thread.kind == Thread.Kind.SYSTEM:
+        # Only system notices are there, and none can be recalled (10032 below).
+        return conv.thread, None, conv.min_seq, user.username, 0
     return conv.thread, None, conv.min_seq, conv.peer.username, conv.peer_read_seq
 
 

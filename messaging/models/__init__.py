@@ -1,3 +1,4 @@
+from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation
 from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
@@ -12,6 +13,7 @@ __all__ = [
     "Friend",
     "FriendApplication",
     "Group",
+    "GroupApplication",
     "GroupAtMention",
     "GroupMember",
     "Message",

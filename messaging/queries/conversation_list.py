@@ -58,9 +58,10 @@ def group_at_info(user: User, group_conversations) -> dict:
 def get_conversation_profile(user: User, conversation_id) -> dict:
     """The conversation; for a C2C peer with no message yet, an empty one (as the SDK makes)."""
     target = parse_conversation_id(conversation_id)
-    if target.kind == Thread.Kind.SYSTEM:
-        raise ChatError(ErrorCode.CONVERSATION_NOT_FOUND, "the system conversation is empty")
     conv = access_conversation(user, conversation_id)
+    if conv is None and target.kind == Thread.Kind.SYSTEM:
+        # The system conversation exists from the user's first notice on.
+        raise ChatError(ErrorCode.CONVERSATION_NOT_FOUND, "the system conversation is empty")
     if conv is None:
         remark = Friend.objects.filter(owner=user, friend=OuterRef("pk")).values("remark")[:1]
         peer = User.objects.annotate(friend_remark=Subquery(remark)).get(username=target.target)
@@ -90,13 +91,21 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
 
 
 def get_total_unread_count(user: User) -> int:
-    """C2C plus group unread over visible conversations (Meeting groups never count)."""
-    total = Conversation.objects.filter(user=user, is_hidden=False).aggregate(total=Sum("unread_count"))["total"]
+    """C2C plus group unread over visible conversations (Meeting groups never count). The
+    system conversation keeps its own count and is left out (TIM.md §4.2)."""
+    total = (
+        Conversation.objects.filter(user=user, is_hidden=False)
+        .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
+        .aggregate(total=Sum("unread_count"))["total"]
+    )
     return total or 0
 
 
 def get_unread_map(user: User) -> dict:
-    """conversationID -> unread count, for every conversation with unread messages."""
+    """conversationID -> unread count, for every conversation with unread messages that
+    counts toward the total (the system conversation does not)."""
     return dict(
-        Conversation.objects.filter(user=user, is_hidden=False, unread_count__gt=0).values_list("conversation_id", "unread_count")
+        Conversation.objects.filter(user=user, is_hidden=False, unread_count__gt=0)
+        .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
+        .values_list("conversation_id", "unread_count")
     )

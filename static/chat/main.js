@@ -43,6 +43,7 @@ import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
+import { wireRequests } from "./ui/requests.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
 import { toast } from "./ui/toast.js";
@@ -207,6 +208,7 @@ function listenToSDK() {
   listenToContacts();
   chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
   listenToPresence();
+  wireRequests(); // join requests: its button, dialog and the SDK events it follows
 }
 
 function start() {

@@ -156,3 +156,18 @@ export function mayRevoke(message, { viewerID, role = "", senderRole = "Member",
   if (message.conversationType !== "GROUP") return false;
   return role === "Owner" || (role === "Admin" && senderRole === "Member");
 }
+
+/**
+ * A group system notice in words (messaging/rules.py group_notice_text): the server's
+ * sentence for its operationType (hello.rules.groupNotices) with {operator} named by
+ * `nameOf` and {group} the group's name; "" when no sentence fits.
+ */
+export function noticeText(payload, groupNotices, nameOf = (id) => id) {
+  const p = payload || {};
+  const template = groupNotices && groupNotices.templates && groupNotices.templates[String(p.operationType)];
+  if (typeof template !== "string") return "";
+  const profile = p.groupProfile || {};
+  const group = profile.name || profile.groupName || profile.groupID || "the group";
+  const operator = p.operatorID ? nameOf(p.operatorID) : "Someone";
+  return template.replace("{operator}", operator).replace("{group}", group);
+}

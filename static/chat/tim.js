@@ -727,8 +727,19 @@
     });
     fresh.forEach(this._hold, this);
     if (fresh.length) this._emit(EVENT.MESSAGE_RECEIVED, fresh);
+    this._emitLegacyNotices(fresh);
     this._applyMemberCounts(fresh);
     this._applyNameCards(fresh);
+  };
+
+  // The v2 SDK's GROUP_SYSTEM_NOTICE_RECEIVED, still fired for code written against it:
+  // {type: the notice's operationType, message} for each group system notice, after
+  // MESSAGE_RECEIVED has carried it (docs/PROTOCOL.md §6.15).
+  Chat.prototype._emitLegacyNotices = function (messages) {
+    messages.forEach(function (m) {
+      if (m.type !== TYPES.MSG_GRP_SYS_NOTICE || m.conversationType !== TYPES.CONV_SYSTEM) return;
+      this._emit(EVENT.GROUP_SYSTEM_NOTICE_RECEIVED, { type: m.payload && m.payload.operationType, message: m });
+    }, this);
   };
 
   // A name-card tip (operationType 7 with memberList[].nameCard, docs/PROTOCOL.md §5.30):
@@ -1733,8 +1744,13 @@
     return this._call('createGroup', options || {});
   };
 
+  /** The SDK's joinGroup({groupID, applyMessage?}): resolves {status, group}; status is
+   *  TYPES.JOIN_STATUS_WAIT_APPROVAL for a NeedPermission group (an application was made). */
   Chat.prototype.joinGroup = function (options) {
-    return this._call('joinGroup', { groupID: options && options.groupID });
+    options = options || {};
+    var args = { groupID: options.groupID };
+    if (options.applyMessage) args.applyMessage = options.applyMessage;
+    return this._call('joinGroup', args);
   };
 
   Chat.prototype.quitGroup = function (groupID) {
@@ -1893,6 +1909,25 @@
     }).then(function (data) {
       if (data.successUserList.length) self._emit(EVENT.USER_STATUS_UPDATED, data.successUserList);
     }, function () { /* offline again: the next reconnect tries again */ });
+  };
+
+  /** The SDK's handleGroupApplication({handleAction: 'Agree'|'Reject', handleMessage?, message}):
+   *  `message` is the join-application notice (MSG_GRP_SYS_NOTICE, operationType 1) from the
+   *  system conversation. Resolves {group}. 10024: already handled; 10007: not owner or admin. */
+  Chat.prototype.handleGroupApplication = function (options) {
+    options = options || {};
+    var message = options.message || {};
+    return this._call('handleGroupApplication', {
+      handleAction: options.handleAction,
+      handleMessage: options.handleMessage || '',
+      message: { ID: message.ID, conversationID: TYPES.CONV_SYSTEM }
+    });
+  };
+
+  /** The join applications waiting for this user's answer (the native SDKs' getGroupApplicationList):
+   *  resolves {applicationList: [{groupID, groupName, fromUser, requestMsg, addTime, message, ...}], unreadCount}. */
+  Chat.prototype.getGroupApplicationList = function () {
+    return this._call('getGroupApplicationList', {});
   };
 
   Chat.prototype.getUserProfile = function (options) {

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { bodyBytes, durationText, listNames, mayRevoke, receiversNote, revokedText, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
-import { serverBodyBytes, serverRules } from "./server-rules.js";
+import { bodyBytes, durationText, listNames, mayRevoke, noticeText, receiversNote, revokedText, roundHalfEven, textPayload, tipKey, tipText, utf8Length } from "../../static/chat/rules.js";
+import { serverBodyBytes, serverNoticeText, serverRules } from "./server-rules.js";
 
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/group_tips.json", import.meta.url), "utf8"));
 
@@ -155,4 +155,15 @@ test("receiversNote names who besides the sender sees a targeted message, you fi
   assert.equal(receiversNote(["bob"], "alice", nameOf), "Only visible to Bob");
   assert.equal(receiversNote(["bob", "carol", "dave"], "alice", nameOf), "Only visible to Bob, Carol and Dave");
   assert.equal(receiversNote(["bob"], "bob", nameOf), "Only visible to you");
+});
+
+test("noticeText says each group system notice as the server's messageForShow does", () => {
+  const groupNotices = serverRules().groupNotices;
+  for (const type of [1, 2, 3, 4, 5, 7, 9, 10]) {
+    const payload = { operationType: type, operatorID: "bob", groupProfile: { groupID: "g1", name: "Team" } };
+    assert.equal(noticeText(payload, groupNotices), serverNoticeText(payload), `operationType ${type}`);
+  }
+  assert.equal(noticeText({ operationType: 1, operatorID: "bob", groupProfile: { name: "Team" } }, groupNotices, () => "Bob"), "Bob asked to join Team");
+  assert.equal(noticeText({ operationType: 2, groupProfile: { name: "Team" } }, groupNotices), "Your request to join Team was accepted");
+  assert.equal(noticeText({ operationType: 99 }, groupNotices), "");
 });

@@ -300,3 +300,47 @@ test("a membership tip's memberCount updates the held group list and fires GROUP
   push(socket, { event: "MESSAGE_RECEIVED", data: [tip(4, 9)] });
   assert.equal(events.onGroupListUpdated.length, 1, "a tip the list already counts changes nothing");
 });
+
+test("join applications: joinGroup sends applyMessage, handleGroupApplication sends the notice's ID, the list op", async () => {
+  const { chat, socket } = await loggedIn();
+  const joining = chat.joinGroup({ groupID: "g1", applyMessage: "let me in", type: "Public" });
+  const join = lastRequest(socket, "joinGroup");
+  assert.deepEqual(join.args, { groupID: "g1", applyMessage: "let me in" });
+  reply(socket, join, { status: "WaitAdminApproval", group: { groupID: "g1" } });
+  const joined = await joining;
+  assert.equal(joined.data.status, "WaitAdminApproval");
+
+  const notice = { ID: "@TIM#SYSTEM-1-2-5", type: "TIMGroupSystemNoticeElem", conversationID: "@TIM#SYSTEM", payload: { operationType: 1 } };
+  const handling = chat.handleGroupApplication({ handleAction: "Agree", handleMessage: "welcome", message: notice });
+  const handle = lastRequest(socket, "handleGroupApplication");
+  assert.deepEqual(handle.args, { handleAction: "Agree", handleMessage: "welcome", message: { ID: notice.ID, conversationID: "@TIM#SYSTEM" } });
+  reply(socket, handle, { group: { groupID: "g1" } });
+  assert.equal((await handling).data.group.groupID, "g1");
+
+  const listing = chat.getGroupApplicationList();
+  reply(socket, lastRequest(socket, "getGroupApplicationList"), { applicationList: [], unreadCount: 0 });
+  assert.deepEqual(plain((await listing).data), { applicationList: [], unreadCount: 0 });
+});
+
+test("a group system notice fires MESSAGE_RECEIVED, then the legacy GROUP_SYSTEM_NOTICE_RECEIVED {type, message}", async () => {
+  const { TIM, socket, events } = await loggedIn();
+  const notice = {
+    ID: "@TIM#SYSTEM-1-2-5",
+    type: TIM.TYPES.MSG_GRP_SYS_NOTICE,
+    conversationType: TIM.TYPES.CONV_SYSTEM,
+    conversationID: "@TIM#SYSTEM",
+    from: "@TIM#SYSTEM",
+    flow: "in",
+    sequence: 1,
+    payload: { operationType: 2, operatorID: "alice", groupProfile: { groupID: "g1", name: "Team" }, handleMessage: "", userDefinedField: "" },
+  };
+  push(socket, { event: "MESSAGE_RECEIVED", data: [notice] });
+  assert.deepEqual(events.onMessageReceived.at(-1).map((m) => m.ID), [notice.ID]);
+  const [legacy] = events.receiveGroupSystemNotice;
+  assert.equal(legacy.type, 2);
+  assert.equal(legacy.message.ID, notice.ID);
+  assert.equal(events.receiveGroupSystemNotice.length, 1);
+  // A group tip is not a system notice.
+  push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...notice, ID: "t1", type: TIM.TYPES.MSG_GRP_TIP, conversationType: "GROUP", conversationID: "GROUPg1" }] });
+  assert.equal(events.receiveGroupSystemNotice.length, 1);
+});

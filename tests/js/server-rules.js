@@ -36,3 +36,8 @@ export function serverBodyBytes(bodies) {
 }
 
 export const ROOT_DIR = ROOT;
+
+/** messageForShow of a group system notice with this payload, as the server says it. */
+export function serverNoticeText(payload) {
+  return askPython("import json, sys; from messaging.rules import group_notice_text; print(json.dumps(group_notice_text(json.load(sys.stdin))))", payload);
+}

@@ -28,7 +28,7 @@ export function conversationTitle(conv) {
   if (conv.type === GROUP) return (conv.groupProfile && (conv.groupProfile.name || conv.groupProfile.groupID)) || peerOf(conv.conversationID);
   // A friend's remark first (the conversation's `remark`), then the nick, then the userID.
   if (conv.type === C2C) return conv.remark || (conv.userProfile && (conv.userProfile.nick || conv.userProfile.userID)) || peerOf(conv.conversationID);
-  return "System notifications";
+  return "System notices";
 }
 
 /** A conversation's name, or its peer's ID when the UI does not hold it. */
@@ -86,7 +86,7 @@ function lastMessageNodes(conv, last) {
   }
   const nodes = [];
   const mine = isMe(last.fromAccount);
-  const isTip = last.type === "TIMGroupTipElem";
+  const isTip = last.type === "TIMGroupTipElem" || last.type === "TIMGroupSystemNoticeElem";
   if (conv.type === C2C && mine) {
     const read = Boolean(last.isPeerRead);
     nodes.push(icon(read ? "checks" : "check", "tick" + (read ? " is-read" : "")));

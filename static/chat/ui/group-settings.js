@@ -1,6 +1,7 @@
 /*
  * The group's settings from the group info panel: photo (uploaded and cropped by the
- * server, ui/avatar-upload.js), name, introduction, announcement and mute-all (updateGroupProfile, docs/PROTOCOL.md §5.25), and dismissing the group
+ * server, ui/avatar-upload.js), name, introduction, announcement, who can join
+ * (joinOption) and mute-all (updateGroupProfile, docs/PROTOCOL.md §5.25), and dismissing the group
  * (§5.29, the owner; not a Work group). The buttons show to whom the server allows
  * them; the server decides, and a refusal is shown in words.
  */
@@ -14,6 +15,7 @@ import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
 
 const WORK = "Private";
+const PUBLIC = "Public";
 const TEXT_FIELDS = ["name", "introduction", "notification"];
 let shownRole = ""; // the user's role as the panel last showed it
 const photo = { avatar: undefined, uploading: false }; // a new group photo, uploaded, not yet saved
@@ -37,7 +39,14 @@ function openSettings() {
     photo.avatar = undefined;
     showPhoto(profile.avatar);
     form.elements.muteAllMembers.checked = Boolean(profile.muteAllMembers);
-    $("group-settings-mute-all").hidden = profile.type === WORK || (shownRole !== "Owner" && shownRole !== "Admin");
+    const manager = shownRole === "Owner" || shownRole === "Admin";
+    $("group-settings-mute-all").hidden = profile.type === WORK || !manager;
+    // Who can join: the owner and admins of Public and Meeting groups (a Work group is
+    // invite-only); approval is for Public groups (a Meeting group is joined freely).
+    $("group-settings-join").hidden = profile.type === WORK || !manager;
+    const select = form.elements.joinOption;
+    select.querySelector('option[value="NeedPermission"]').hidden = profile.type !== PUBLIC;
+    select.value = profile.joinOption || "FreeAccess";
   });
 }
 
@@ -55,6 +64,9 @@ async function saveSettings(form) {
   if (photo.avatar !== undefined && photo.avatar !== (profile.avatar || "")) changes.avatar = photo.avatar;
   if (!$("group-settings-mute-all").hidden && form.elements.muteAllMembers.checked !== Boolean(profile.muteAllMembers)) {
     changes.muteAllMembers = form.elements.muteAllMembers.checked;
+  }
+  if (!$("group-settings-join").hidden && form.elements.joinOption.value !== (profile.joinOption || "FreeAccess")) {
+    changes.joinOption = form.elements.joinOption.value;
   }
   if (!Object.keys(changes).length) return true;
   await chat.updateGroupProfile({ groupID, ...changes });

@@ -20,6 +20,7 @@ import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { discard, resend } from "./sending.js";
 import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
+import { openRequests } from "./requests.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -111,6 +112,12 @@ export function showJump(newCount) {
 const isTipLike = (m) => m.type === "TIMGroupTipElem" || m.type === "TIMGroupSystemNoticeElem";
 const messageTime = (m) => m.time || Date.now() / 1000;
 
+/** A join request in the system notices: a button to the Requests list, where it is answered. */
+function reviewButton(m) {
+  if (m.type !== "TIMGroupSystemNoticeElem" || !m.payload || m.payload.operationType !== 1) return null;
+  return el("button", { type: "button", class: "link-btn tip-action", "data-testid": "notice-review", onclick: openRequests, text: "Review requests" });
+}
+
 /** The nodes of a history: intro or loading edge, day separators, divider, tips and message rows. */
 function historyNodes(h, conv, group) {
   const nodes = [el("div", { class: "msg-spacer" })];
@@ -142,7 +149,7 @@ function historyNodes(h, conv, group) {
     }
     if (isTipLike(m)) {
       endRun();
-      nodes.push(el("div", { class: "group-tip", "data-testid": "group-tip", "data-message-id": m.ID, text: tipSentence(m) }));
+      nodes.push(el("div", { class: "group-tip", "data-testid": "group-tip", "data-message-id": m.ID }, tipSentence(m), reviewButton(m)));
       prev = null;
       continue;
     }

@@ -3,10 +3,21 @@
  * messages, tips); and group tips in those names, with the server's wording.
  */
 
-import { revokedText, tipText } from "../rules.js";
+import { noticeText, revokedText, tipText } from "../rules.js";
 import { serverRules, state } from "./state.js";
 
 const GROUP_TIP = "TIMGroupTipElem";
+const GROUP_SYSTEM_NOTICE = "TIMGroupSystemNoticeElem";
+
+/**
+ * A group system notice (the system conversation) in words: the server's sentence for
+ * its operationType (hello.rules.groupNotices) with the operator's name as the UI knows
+ * it, e.g. "Bob asked to join Team"; the server's messageForShow when none fits.
+ */
+export function noticeSentence(m) {
+  const rules = serverRules();
+  return noticeText(m.payload, rules && rules.groupNotices, (id) => personName(id)) || m.messageForShow || "";
+}
 
 export function rememberName(userID, name) {
   if (userID && name && name !== userID) state.names.set(userID, name);
@@ -41,6 +52,7 @@ export function senderName(m) {
  */
 export function tipSentence(m) {
   const p = m.payload || {};
+  if (m.type === GROUP_SYSTEM_NOTICE) return noticeSentence(m);
   if (m.type !== GROUP_TIP) return m.messageForShow || "";
   for (const member of p.memberList || []) rememberName(member.userID, member.nick);
   if (p.operatorInfo) rememberName(p.operatorInfo.userID || p.operatorID, p.operatorInfo.nick);

@@ -235,3 +235,58 @@ def test_receipts_racing_each_other_and_repeats_count_every_reader_once(people):
     assert cursors == {second.seq}
     infos = [m["readReceiptInfo"] for m in get_message_read_receipt_list(owner, refs)["messageList"]]
     assert [(i["readCount"], i["unreadCount"]) for i in infos] == [(40, 0), (40, 0)]
+
+
+def test_racing_join_applications_and_answers_keep_notices_gap_free_and_answer_once(people):
+    """Six users apply at once to a group whose owner has no system conversation
+    yet (their first notices race to make it), then the owner and the admin answer the same
+    applications at the same moment: one system thread and conversation each, notices
+    gap-free, each application answered once (the other gets 10024), each applicant told once."""
+    from messaging.errors import ChatError
+    from messaging.models import GroupApplication, GroupMember
+
+    alice, bob = people["alice"], people["bob"]
+    actions.create_group(alice, group_type="Public", name="Gate", group_id="gate", member_user_ids=["bob"])
+    actions.set_member_role(alice, "gate", "bob", "Admin")  # bob's first notice; alice has none yet
+    actions.update_group_profile(alice, "gate", join_option="NeedPermission")
+    applicants = [actions.create_user(f"app{i}", password="pw") for i in range(6)]
+
+    run_together([lambda u=u: actions.join_group(u, "gate", apply_message=u.username) for u in applicants])
+
+    for manager, before in ((alice, 0), (bob, 1)):
+        thread = Thread.objects.get(key=f"system:{manager.pk}")
+        assert assert_gap_free(thread) == list(range(1, before + 7))
+        conv = Conversation.objects.get(user=manager, conversation_id="@TIM#SYSTEM")
+        assert conv.unread_count == before + 6 and conv.last_message.seq == before + 6
+    assert GroupApplication.objects.filter(status="Pending").count() == 6
+
+    def notice(manager, applicant):
+        messages = Message.objects.filter(thread__key=f"system:{manager.pk}")
+        return next(
+            m.msg_id for m in messages if m.payload["operationType"] == 1 and m.payload["operatorID"] == applicant.username
+        )
+
+    def answer(manager, applicant, action):
+        def work():
+            try:
+                actions.handle_group_application(manager, notice(manager, applicant), action)
+                return "ok"
+            except ChatError as error:
+                return error.code
+
+        return work
+
+    workers = []
+    for applicant in applicants:
+        workers += [answer(alice, applicant, "Agree"), answer(bob, applicant, "Reject")]
+    results = run_together(workers)
+
+    assert sorted(map(str, results)) == ["10024"] * 6 + ["ok"] * 6
+    accepted = set(GroupApplication.objects.filter(status="Accepted").values_list("applicant__username", flat=True))
+    refused = set(GroupApplication.objects.filter(status="Refused").values_list("applicant__username", flat=True))
+    assert len(accepted) + len(refused) == 6
+    members = set(GroupMember.objects.filter(group__group_id="gate").values_list("user__username", flat=True))
+    assert members == {"alice", "bob"} | accepted
+    for applicant in applicants:
+        [told] = Message.objects.filter(thread__key=f"system:{applicant.pk}")
+        assert told.payload["operationType"] == (2 if applicant.username in accepted else 3)

@@ -363,3 +363,11 @@ def test_password_change_uses_djangos_views_with_the_sites_look(client, alice):
 
 def test_password_change_needs_a_login(client):
     assert client.get("/accounts/password_change/").status_code == 302
+
+
+async def test_bidi_controls_are_dropped_from_nicknames(open_tab, alice):
+    """A right-to-left override in a nick reversed what followed it in every list."""
+    a = await open_tab(alice)
+    reply = await a.request("updateMyProfile", nick="\u202eecila\u202c Smith")
+    assert reply["nick"] == "ecila Smith"
+    assert (await database_sync_to_async(actions.create_user)("eve", nick="\u2067Eve\u2069")).nick == "Eve"

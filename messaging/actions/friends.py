@@ -413,9 +413,10 @@ def remove_from_blacklist(user: User, user_ids) -> list:
 
 def set_allow_type(user: User, allow_type) -> User:
     """Who may add ``user`` as a friend (the profile's allowType): one of
-    ``rules.ALLOW_TYPES``, else 30001. updateMyProfile's allowType lands here."""
+    ``rules.ALLOW_TYPES``, else 30001. A profile change like any other (one writer:
+    ``update_user_profile``, which announces it with PROFILE_UPDATED)."""
     if allow_type not in rules.ALLOW_TYPES:
         raise ChatError(ErrorCode.FRIENDSHIP_INVALID_PARAMETERS, f"unknown allowType {allow_type!r}")
-    User.objects.filter(pk=user.pk).update(allow_type=allow_type)
-    user.allow_type = allow_type
-    return user
+    from messaging.actions.users import update_user_profile
+
+    return update_user_profile(user, allow_type=allow_type)

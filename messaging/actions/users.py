@@ -39,6 +39,8 @@ def create_user(
     that cannot log in with a password. 10004 for a bad userID, nick or avatar, or a
     userID already taken."""
     check_user_id(username)
+    if isinstance(nick, str):
+        nick = rules.without_bidi_controls(nick)
     _check_profile(nick, avatar)
     if password is not None and not isinstance(password, str):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "password must be a string")
@@ -81,6 +83,9 @@ def update_user_profile(user: User, **fields) -> User:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    if isinstance(fields.get("nick"), str):
+        # A right-to-left override in a name reverses what follows it in every list.
+        fields["nick"] = rules.without_bidi_controls(fields["nick"])
     check_profile_fields(fields)
     names = list(PROFILE_FIELDS)
     with transaction.atomic():

@@ -19,6 +19,7 @@ import random
 import time
 
 from bench import stack
+from bench.sql import generated_columns
 from bench.stats import percentile
 
 DEFAULT_DATABASE_URL = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/chat_bench_directory"
@@ -77,19 +78,7 @@ def load_users(count):
         "date_joined": "%(now)s",
     }
     params = {"now": timezone.now(), "count": count, "first": FIRST, "last": LAST}
-    columns, exprs = [], []
-    for field in User._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in known:
-            exprs.append(known[field.column])
-            continue
-        default = field.get_default()
-        if default is None and not field.null:
-            raise RuntimeError(f"the loader does not know how to fill User.{field.name}; add it to bench/directory.py")
-        params[f"d_{field.column}"] = field.get_db_prep_save(default, connection)
-        exprs.append(f"%(d_{field.column})s")
+    columns, exprs = generated_columns(User, known, params)
     lateral = (
         "CROSS JOIN LATERAL (SELECT (%(first)s::text[])[1 + g %% 50] AS first) f "
         "CROSS JOIN LATERAL (SELECT (%(last)s::text[])[1 + (g / 50) %% 50] AS last) l"

@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.sql import generated_columns
 from bench.stats import percentile
 from messaging import rules
 from messaging.models import Conversation, Group, GroupMember, Message, Thread, User
@@ -50,19 +51,7 @@ def _insert_messages(thread, low, high, count):
     }
     params = {"thread": thread.pk, "prefix": f"t{thread.pk}-", "low": low.pk, "high": high.pk, "now": timezone.now()}
     params["count"] = count
-    columns, exprs = [], []
-    for field in Message._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in known:
-            exprs.append(known[field.column])
-            continue
-        default = field.get_default()
-        if default is None and not field.null:
-            raise RuntimeError(f"the seed does not know how to fill Message.{field.name}; add it to bench/lists.py")
-        params[f"d_{field.column}"] = field.get_db_prep_save(default, connection)
-        exprs.append(f"%(d_{field.column})s")
+    columns, exprs = generated_columns(Message, known, params)
     sql = (
         f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) "
         f"SELECT {', '.join(exprs)} FROM generate_series(1, %(count)s) AS g"

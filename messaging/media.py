@@ -105,21 +105,28 @@ def check_video(head: bytes) -> str:
     return mime
 
 
-def process_image(data: bytes) -> ProcessedImage:
-    """Check ``data`` is an image we serve, and make its upright, metadata-free variants."""
+def _decode(data: bytes, formats=None) -> Image.Image:
+    """The image in ``data``, decoded (its first frame), or 2252: not an image, not one of
+    ``formats`` (checked before decoding), or more pixels than Pillow's bomb limit."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            image_format = image.format
-            if image_format not in IMAGE_FORMATS:
+            if formats is not None and image.format not in formats:
                 raise ChatError(ErrorCode.IMAGE_FORMAT, "images must be JPEG, PNG, GIF, BMP or WebP")
-            animated = getattr(image, "is_animated", False)
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ChatError(ErrorCode.IMAGE_FORMAT, "the image has too many pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ChatError(ErrorCode.IMAGE_FORMAT, "the file is not an image") from None
+    return image
+
+
+def process_image(data: bytes) -> ProcessedImage:
+    """Check ``data`` is an image we serve, and make its upright, metadata-free variants."""
+    image = _decode(data, IMAGE_FORMATS)
+    image_format = image.format
+    animated = getattr(image, "is_animated", False)
     upright = ImageOps.exif_transpose(image)
     width, height = upright.size
     result = ProcessedImage(
@@ -169,16 +176,7 @@ def square_avatar(data: bytes, side: int = AVATAR_SIDE) -> tuple[bytes, str]:
     ``side`` × ``side``; PNG when the image has transparency, else JPEG. Returns
     (bytes, content type). The caller passes the upload's "large" variant (at most
     720 px, upright, metadata-free), so this never decodes a big original."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ChatError(ErrorCode.IMAGE_FORMAT, "the image has too many pixels") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ChatError(ErrorCode.IMAGE_FORMAT, "the file is not an image") from None
-    image = ImageOps.exif_transpose(image)
+    image = ImageOps.exif_transpose(_decode(data))
     alpha = _has_alpha(image)
     image = image.convert("RGBA" if alpha else "RGB")
     square = ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS, centering=(0.5, 0.5))

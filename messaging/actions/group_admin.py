@@ -249,18 +249,26 @@ def set_member_name_card(operator: User, group_id, user_id, name_card, *, by_adm
     group = access_group(group_id)
     with transaction.atomic():
         group = _lock(group)
-        operator_role = _operator_role(operator, group, by_admin)
-        target = _target(group, operator.username if user_id is None else user_id)
-        if target.user_id != operator.pk and not (
-            operator_role == Role.OWNER or (operator_role == Role.ADMIN and target.role == Role.MEMBER)
-        ):
-            raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not set {target.user.username}'s name card in this group")
+        target = _member_info_target(operator, group, user_id, by_admin, "name card")
         if target.name_card == name_card:
             return target
         target.name_card = name_card
         GroupMember.objects.filter(pk=target.pk).update(name_card=name_card)
         member = {**serialize.user_profile(target.user), "nameCard": name_card}
         _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
+    return target
+
+
+def _member_info_target(operator, group, user_id, by_admin, what) -> GroupMember:
+    """The member whose group info (``what``: name card, custom fields) the operator
+    sets, in the locked group: their own (``user_id`` None or theirs); the owner
+    anyone's, an admin an ordinary member's. 10007 otherwise, 2623 not a member."""
+    operator_role = _operator_role(operator, group, by_admin)
+    target = _target(group, operator.username if user_id is None else user_id)
+    if target.user_id != operator.pk and not (
+        operator_role == Role.OWNER or (operator_role == Role.ADMIN and target.role == Role.MEMBER)
+    ):
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not set {target.user.username}'s {what} in this group")
     return target
 
 
@@ -274,12 +282,7 @@ def set_member_custom_fields(operator: User, group_id, user_id, custom_fields, *
     group = access_group(group_id)
     with transaction.atomic():
         group = _lock(group)
-        operator_role = _operator_role(operator, group, by_admin)
-        target = _target(group, operator.username if user_id is None else user_id)
-        if target.user_id != operator.pk and not (
-            operator_role == Role.OWNER or (operator_role == Role.ADMIN and target.role == Role.MEMBER)
-        ):
-            raise ChatError(ErrorCode.PERMISSION_DENIED, f"you may not set {target.user.username}'s custom fields in this group")
+        target = _member_info_target(operator, group, user_id, by_admin, "custom fields")
         merged, changed = merge_custom_fields(target.custom_fields, pairs, rules.MAX_MEMBER_CUSTOM_FIELDS, "member")
         if not changed:
             return target

@@ -1,4 +1,4 @@
-"""The people directory on PostgreSQL: migration 0012's prefix indexes answer
+"""The people directory on PostgreSQL: migration 0014's prefix indexes answer
 searchCloudUsers's queries (EXPLAIN shows both index scans), with 20,000 users.
 
 Runs in a child ``manage.py shell`` on a fresh database (the main run's Django is on

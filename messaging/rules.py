@@ -140,23 +140,25 @@ NOTICE_TEMPLATES = {
     "3": "Your request to join {group} was refused",
     "4": "{operator} removed you from {group}",
     "5": "{operator} dismissed {group}",
-    "6": "{operator} created {group}",
+    "6": "You created {group}",
     "7": "{operator} added you to {group}",
     "8": "You left {group}",
     "9": "{operator} made you an admin of {group}",
     "10": "{operator} removed you as an admin of {group}",
-    "255": "A notice from {group}",
+    "255": "{group}: {text}",
 }
 
 
 def group_notice_text(payload: dict) -> str:
-    """A group system notice in words (NOTICE_TEMPLATES), or "[Group Notice]"."""
+    """A group system notice in words (NOTICE_TEMPLATES: {operator}, {group}, and {text},
+    a custom notice's ``userDefinedField``), or "[Group Notice]"."""
     template = NOTICE_TEMPLATES.get(str(payload.get("operationType")))
     if template is None:
         return FOR_SHOW[GROUP_SYSTEM_NOTICE]
     profile = payload.get("groupProfile") or {}
     group = profile.get("name") or profile.get("groupName") or profile.get("groupID") or "the group"
-    return template.format(operator=payload.get("operatorID") or "Someone", group=group)
+    text = payload.get("userDefinedField") or ""
+    return template.format(operator=payload.get("operatorID") or "Someone", group=group, text=text)
 
 
 # The sentence of each tip, by ``tip_key``. Placeholders: {operator} (who did it),

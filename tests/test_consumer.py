@@ -278,7 +278,10 @@ async def test_create_join_quit_deliver_tips_and_group_list_updates(open_tab, al
     assert await b.wait_event("GROUP_LIST_UPDATED") == []
     [gone] = await b.wait_event("CONVERSATION_LIST_UPDATED")
     assert gone == {"conversationID": "GROUPopen", "deleted": True}
-    assert "MESSAGE_RECEIVED" not in names(await b.drain())
+    # Nothing more of the group; his own "You left Open" in the system conversation.
+    [[notice]] = events_named(await b.drain(), "MESSAGE_RECEIVED")
+    assert (notice["conversationID"], notice["payload"]["operationType"]) == ("@TIM#SYSTEM", 8)
+    assert notice["messageForShow"] == "You left Open"
     assert await d.drain() == []
 
 
@@ -538,7 +541,8 @@ async def test_group_and_meeting_events_applied_to_the_old_list_equal_a_fresh_li
 
     fresh = (await b.request("getConversationList"))["conversationList"]
     merged = apply_patches(old, patches)
-    assert {f["conversationID"]: f["unreadCount"] for f in fresh} == {"GROUPwork": 2, "GROUPmeet": 0}
+    # (and bob's two "alice added you" notices, apart from the total)
+    assert {f["conversationID"]: f["unreadCount"] for f in fresh} == {"GROUPwork": 2, "GROUPmeet": 0, "@TIM#SYSTEM": 2}
     for entry in fresh:
         patched = merged[entry["conversationID"]]
         assert patched["unreadCount"] == entry["unreadCount"]
@@ -588,8 +592,10 @@ async def test_a_new_member_gets_messages_sent_right_after_the_add(open_tab, ali
     second = await a.send_text("now", "second words", conversation_type="GROUP")
 
     received = []
-    for _ in range(3):
+    for _ in range(4):
         received += await b.wait_event("MESSAGE_RECEIVED")
+    # (bob's "alice added you" notice is in his system conversation)
+    received = [m for m in received if m["conversationID"] != "@TIM#SYSTEM"]
     assert [m["type"] for m in received] == ["TIMGroupTipElem", "TIMTextElem", "TIMTextElem"]
     assert [m["ID"] for m in received[1:]] == [first["ID"], second["ID"]]
     assert all(m["conversationID"] == "GROUPnow" and m["flow"] == "in" for m in received)

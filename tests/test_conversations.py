@@ -2,7 +2,7 @@
 
 import pytest
 
-from messaging import actions
+from messaging import actions, rules
 from messaging.errors import ChatError
 from messaging.models import Message
 from messaging.queries.conversation_list import get_conversation_list, get_total_unread_count
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def listed_ids(user):
-    return [c["conversationID"] for c in get_conversation_list(user)]
+    """The user's chats (the system conversation of group notices left out)."""
+    return [c["conversationID"] for c in get_conversation_list(user) if c["conversationID"] != rules.SYSTEM_CONVERSATION_ID]
 
 
 def test_delete_conversation_hides_it_from_the_list(alice, bob, carol):

@@ -64,7 +64,8 @@ async def test_an_application_reaches_the_owner_and_every_admin_tab_as_a_system_
 
     assert reply["status"] == "WaitAdminApproval"
     assert "selfInfo" not in reply["group"]
-    for tab, unread in ((a1, 1), (a2, 1), (c, 2)):  # carol's first notice: she was made admin
+    # alice's notices: "You created Team", the application; carol's: added to it, made admin, the application
+    for tab, unread in ((a1, 2), (a2, 2), (c, 3)):
         events = await tab.drain(settle=0.3)
         [notice] = notices(events)
         assert notice["type"] == rules.GROUP_SYSTEM_NOTICE
@@ -225,13 +226,15 @@ async def test_the_system_conversation_in_the_list_history_read_and_total(open_t
 
     listed = {c["conversationID"]: c for c in (await a.request("getConversationList"))["conversationList"]}
     system = listed[SYSTEM]
-    assert (system["type"], system["unreadCount"], system["userProfile"], system["groupProfile"]) == (SYSTEM, 1, None, None)
+    # "You created Team" and bob's application
+    assert (system["type"], system["unreadCount"], system["userProfile"], system["groupProfile"]) == (SYSTEM, 2, None, None)
     assert system["lastMessage"]["messageForShow"] == "bob asked to join Team"
     assert system["lastMessage"]["fromAccount"] == SYSTEM
     assert (await a.request("getTotalUnreadMessageCount"))["totalUnreadCount"] == 1  # bob's C2C message only
     profile = (await a.request("getConversationProfile", conversationID=SYSTEM))["conversation"]
-    assert profile["unreadCount"] == 1
-    [notice] = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
+    assert profile["unreadCount"] == 2
+    created, notice = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
+    assert created["payload"]["operationType"] == 6 and created["messageForShow"] == "You created Team"
     assert notice["payload"]["operationType"] == 1 and notice["conversationID"] == SYSTEM
 
     await a.request("setMessageRead", conversationID=SYSTEM)
@@ -257,7 +260,7 @@ async def test_sending_to_the_system_conversation_is_2106(open_tab, alice, bob):
             "sendMessage",
             message={"to": to, "conversationType": SYSTEM, "type": "TIMTextElem", "payload": {"text": "hi"}},
         )
-    [notice] = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
+    *_, notice = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
     await refused(
         a,
         2453,
@@ -283,11 +286,12 @@ async def test_a_notice_missed_while_offline_comes_back_in_sync(open_tab, alice,
     back = await open_tab(alice)
     synced = await back.request("sync", cursors=cursors)
     [entry] = [c for c in synced["conversations"] if c["conversationID"] == SYSTEM]
-    assert [(m["payload"]["groupProfile"]["groupID"], m["payload"]["handleMessage"]) for m in entry["messageList"]] == [
-        ("g2", "second")
+    assert [(m["payload"]["operationType"], m["payload"]["handleMessage"]) for m in entry["messageList"]] == [
+        (6, ""),  # "You created Two"
+        (1, "second"),
     ]
     [system] = [c for c in synced["conversationList"] if c["conversationID"] == SYSTEM]
-    assert system["unreadCount"] == 2 and system["syncCursor"] == entry["syncCursor"]
+    assert system["unreadCount"] == 4 and system["syncCursor"] == entry["syncCursor"]
     # bob, who never had a system conversation when he connected, gets his answer by sync too.
     synced = await b.request("sync", cursors={})
     [entry] = [c for c in synced["conversations"] if c["conversationID"] == SYSTEM]
@@ -379,7 +383,7 @@ async def test_get_group_application_list(open_tab, alice, bob, carol, dave):
 async def test_a_deleted_system_conversation_comes_back_with_the_next_notice(open_tab, alice, bob, carol):
     await arrange(alice, members=[], admins=[])
     a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
-    await a.expect_error(2500, "getConversationProfile", conversationID=SYSTEM)  # no notice yet
+    await c.expect_error(2500, "getConversationProfile", conversationID=SYSTEM)  # no notice yet
     await apply(b)
     await one_notice(a)
     await a.request("deleteConversation", conversationID=SYSTEM)
@@ -393,6 +397,77 @@ async def test_a_deleted_system_conversation_comes_back_with_the_next_notice(ope
     assert (patch["conversationID"], patch["unreadCount"]) == (SYSTEM, 1)
     [system] = [conv for conv in (await a.request("getConversationList"))["conversationList"] if conv["conversationID"] == SYSTEM]
     assert system["unreadCount"] == 1 and system["lastMessage"]["messageForShow"] == "carol asked to join Team"
-    # The history keeps both notices.
+    # The history keeps every notice.
     history = (await a.request("getMessageList", conversationID=SYSTEM))["messageList"]
-    assert [m["payload"]["operatorID"] for m in history] == ["bob", "carol"]
+    assert [m["payload"]["operatorID"] for m in history] == ["alice", "bob", "carol"]  # "You created Team" first
+
+
+# --- created (6), quit (8), custom (255) ------------------------------------------------------------
+
+
+async def test_creating_a_group_and_quitting_it_leave_notices_for_who_did_it(open_tab, alice, bob, carol):
+    a, b, c = await open_tab(alice), await open_tab(bob), await open_tab(carol)
+    await a.request("createGroup", type="Public", name="Team", groupID="g1", memberList=[{"userID": "bob"}])
+
+    [created] = notices(await a.drain(settle=0.3))
+    assert (created["payload"]["operationType"], created["payload"]["operatorID"]) == (6, "alice")
+    assert created["messageForShow"] == "You created Team"
+    [added] = notices(await b.drain(settle=0.3))
+    assert (added["payload"]["operationType"], added["messageForShow"]) == (7, "alice added you to Team")
+    assert notices(await c.drain()) == []
+
+    await b.request("quitGroup", groupID="g1")
+    [left] = notices(await b.drain(settle=0.3))
+    assert (left["payload"]["operationType"], left["payload"]["operatorID"], left["messageForShow"]) == (
+        8,
+        "bob",
+        "You left Team",
+    )
+    assert notices(await a.drain(settle=0.3)) == []  # the others see the group tip, not a notice
+    history = (await b.request("getMessageList", conversationID=SYSTEM))["messageList"]
+    assert [m["payload"]["operationType"] for m in history] == [7, 8]
+
+
+async def test_a_custom_notice_reaches_every_member_with_its_text(open_tab, alice, bob, carol, dave):
+    await arrange(alice, join_option="FreeAccess", members=["bob", "carol"], admins=["carol"])
+    a, b, c, d = await open_tab(alice), await open_tab(bob), await open_tab(carol), await open_tab(dave)
+
+    await database_sync_to_async(actions.post_custom_notice)(carol, "g1", "Maintenance tonight at 9")
+
+    for tab in (a, b, c):
+        [notice] = notices(await tab.drain(settle=0.3))
+        payload = notice["payload"]
+        assert (payload["operationType"], payload["operatorID"], payload["userDefinedField"]) == (
+            255,
+            "carol",
+            "Maintenance tonight at 9",
+        )
+        assert notice["messageForShow"] == "Team: Maintenance tonight at 9"
+    assert await d.drain() == []
+
+
+async def test_who_may_send_a_custom_notice(alice, bob, carol, dave, db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from messaging.errors import ChatError
+
+    await arrange(alice, join_option="FreeAccess", members=["bob", "carol"], admins=["carol"])
+    before = await database_sync_to_async(db_snapshot)()
+    for user, text, code in ((bob, "hi", 10007), (dave, "hi", 10007), (alice, "", 10004), (alice, "x" * 1025, 10004)):
+        with pytest.raises(ChatError) as refusal:
+            await database_sync_to_async(actions.post_custom_notice)(user, "g1", text)
+        assert refusal.value.code == code
+    assert await database_sync_to_async(db_snapshot)() == before
+
+    # The app admin's transport: a management command.
+    await database_sync_to_async(actions.create_user)("root", password="x", is_superuser=True)
+    out = __import__("io").StringIO()
+    await database_sync_to_async(call_command)("group_notice", "g1", "Read the rules", stdout=out)
+    assert "3 members of g1" in out.getvalue()
+    last = await database_sync_to_async(
+        lambda: bob.conversations.get(conversation_id=SYSTEM).last_message.payload["userDefinedField"]
+    )()
+    assert last == "Read the rules"
+    with pytest.raises(CommandError, match="10010"):
+        await database_sync_to_async(call_command)("group_notice", "nope", "x")

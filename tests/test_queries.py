@@ -93,8 +93,9 @@ def test_conversation_list_is_2_queries(alice, django_assert_num_queries, n):
     with django_assert_num_queries(2):
         listed = get_conversation_list(alice)
 
-    assert len(listed) == n
-    assert {c["type"] for c in listed} == {"C2C", "GROUP"}
+    # n chats, and the system conversation (the notices of the groups alice was added to)
+    assert len(listed) == n + 1
+    assert {c["type"] for c in listed} == {"C2C", "GROUP", "@TIM#SYSTEM"}
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -232,7 +233,8 @@ def test_system_conversation_counts_apart_from_the_total(alice, bob, django_asse
     actions.join_group(bob, "g1")
 
     listed = {c["conversationID"]: c for c in get_conversation_list(alice)}
-    assert listed["@TIM#SYSTEM"]["unreadCount"] == 1 and listed["@TIM#SYSTEM"]["type"] == "@TIM#SYSTEM"
+    # "You created g1" and bob's application
+    assert listed["@TIM#SYSTEM"]["unreadCount"] == 2 and listed["@TIM#SYSTEM"]["type"] == "@TIM#SYSTEM"
     with django_assert_num_queries(1):
         assert get_total_unread_count(alice) == 1
 
@@ -407,7 +409,8 @@ def test_group_conversation_entry_carries_the_group_profile(alice, bob):
     make_group(alice, group_type="Public", members=["bob"], name="Launch")
     send_group_text(alice, "g1", "go")
 
-    [entry] = get_conversation_list(bob)
+    [entry, notices] = get_conversation_list(bob)
+    assert notices["lastMessage"]["messageForShow"] == "alice added you to Launch"
 
     assert entry["conversationID"] == "GROUPg1"
     assert (entry["type"], entry["subType"]) == ("GROUP", "Public")
@@ -420,7 +423,7 @@ def test_group_conversation_entry_carries_the_group_profile(alice, bob):
 def test_group_tip_shows_as_words_in_the_conversation_list(alice, bob):
     make_group(alice, members=["bob"])
 
-    [entry] = get_conversation_list(bob)
+    [entry] = [c for c in get_conversation_list(bob) if c["conversationID"] == "GROUPg1"]
 
     assert entry["lastMessage"]["type"] == "TIMGroupTipElem"
     assert entry["lastMessage"]["messageForShow"] == "Alice invited Bob to the group"

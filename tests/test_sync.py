@@ -163,7 +163,10 @@ def test_a_group_member_gets_nothing_from_before_joining_nor_after_leaving(alice
     actions.quit_group(bob, "g1")
     send_group_text(alice, "g1", "after bob")
     [page] = sync_all(bob, bob_cursors)[0]
-    assert page["conversations"] == [] and page["conversationList"] == []
+    # Nothing of the group; only his own "You left" notice, in the system conversation.
+    assert [c["conversationID"] for c in page["conversations"]] == ["@TIM#SYSTEM"]
+    assert [m["payload"]["operationType"] for m in page["conversations"][0]["messageList"]] == [8]
+    assert [c["conversationID"] for c in page["conversationList"]] == ["@TIM#SYSTEM"]
 
 
 def test_changes_the_user_cannot_see_only_move_the_cursor(alice, bob, carol):

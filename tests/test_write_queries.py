@@ -48,8 +48,9 @@ MARK_READ_C2C = 8  # conversation; S; thread lock; cursor; conversation UPDATE; 
 MARK_READ_GROUP = 7  # the same without the peer's read event
 DELETE_CONVERSATION_C2C = 7  # conversation; S; thread lock; cursor; conversation UPDATE; messages read (event); R
 DELETE_CONVERSATION_GROUP = 6  # the same without the peer's read event
-CREATE_GROUP = 17  # users; S; group ID check; thread INSERT; group INSERT; owner's and members' rows (member INSERT,
-#                    conversations DELETE + INSERT, member_count UPDATE: twice); the tip (3); R
+CREATE_GROUP = 17 + 2 * NOTICE_FIRST  # users; S; group ID check; thread INSERT; group INSERT; owner's and members'
+#                    rows (member INSERT, conversations DELETE + INSERT, member_count UPDATE: twice); the tip (3); R;
+#                    + "You created" (6) to the owner and "added you" (7) to the members (each their first notice here)
 
 
 def people(prefix, n):
@@ -266,9 +267,10 @@ def test_receipt_reads_are_a_fixed_number_of_queries(alice, django_assert_num_qu
 
 CHANGE_GROUP_OWNER = 13  # group; S; lock; operator's role; new owner's membership; the two role UPDATEs; group UPDATE;
 #                          the tip (seq UPDATE, INSERT, conversations UPDATE); the members (GROUP_LIST_UPDATED); R
-DISMISS_GROUP = 12 + NOTICE_FIRST  # group; S; lock; operator's role; the members; the owner (notice's profile); the
+DISMISS_GROUP = 12 + NOTICE  # group; S; lock; operator's role; the members; the owner (notice's profile); the
 #                     notice (seq UPDATE, INSERT, conversations UPDATE); memberships DELETE; group UPDATE; R
-#                     Was 12; + the dismissed notice (5) to every other member's system conversation (their first).
+#                     Was 12; + the dismissed notice (5) to every other member's system conversation (which they
+#                     have since the group was made: "added you").
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -24,7 +24,7 @@ from messaging.actions.group_admin import (
     update_group_profile,
 )
 from messaging.actions.group_applications import handle_group_application
-from messaging.actions.groups import add_members, create_group, delete_members, join_group, quit_group
+from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.presence import set_self_status
@@ -57,6 +57,7 @@ __all__ = [
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "post_custom_notice",
     "quit_group",
     "revoke_message",
     "send_message",

@@ -116,6 +116,9 @@ def _create_group(owner, group_type, name, group_id, members, introduction, noti
     else:
         _tip(group, owner, rules.TIP_MEMBER_JOIN, [owner], join_type=1)
     _publish_group_list([owner, *members])
+    _notify([owner], system_notices.GROUP_CREATED, owner, group)
+    if members:
+        _notify(members, system_notices.INVITED, owner, group)
     return group
 
 
@@ -172,6 +175,28 @@ def quit_group(user: User, group_id, *, origin=None) -> Group:
         _tip(group, user, rules.TIP_MEMBER_QUIT, [user], origin=origin)
         _publish_group_list([user])
         _publish_removed_conversation(group, [user])
+        _notify([user], system_notices.QUIT, user, group)
+    return group
+
+
+MAX_CUSTOM_NOTICE_BYTES = 1024
+
+
+def post_custom_notice(operator: User, group_id, text, *, by_admin=False) -> Group:
+    """A custom group system notice (operationType 255, the REST API's
+    send_group_system_notification) to every member's system conversation, with ``text``
+    as its ``userDefinedField``: the owner or an admin of the group, or the app admin
+    (``by_admin``). 10004 for an empty text or one over 1 KB."""
+    if not isinstance(text, str) or not text.strip() or len(text.encode()) > MAX_CUSTOM_NOTICE_BYTES:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, f"the notice is 1 to {MAX_CUSTOM_NOTICE_BYTES} bytes of text")
+    group = access_group(group_id)
+    with transaction.atomic():
+        group = _lock(group)
+        if not by_admin and access_membership(operator, group).role == Role.MEMBER:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may send the group a notice")
+        members = list(User.objects.filter(group_memberships__group=group).only("pk", "username"))
+        payload = system_notices.notice_payload(system_notices.CUSTOM, operator, group, user_defined=text)
+        system_notices.post_notices(members, payload)
     return group
 
 

@@ -39,23 +39,26 @@ APPLICATION_ACCEPTED = 2
 APPLICATION_REFUSED = 3
 KICKED_OUT = 4
 GROUP_DISMISSED = 5
+GROUP_CREATED = 6
 INVITED = 7
+QUIT = 8
 SET_ADMIN = 9
 CANCELED_ADMIN = 10
+CUSTOM = 255
 
 
 def system_thread_key(user_pk) -> str:
     return f"system:{user_pk}"
 
 
-def notice_payload(operation_type, operator: User | None, group: Group, *, handle_message="") -> dict:
+def notice_payload(operation_type, operator: User | None, group: Group, *, handle_message="", user_defined="") -> dict:
     """A notice's payload. ``group`` needs ``thread`` selected (and ``owner``, or it queries once)."""
     return {
         "operationType": operation_type,
         "operatorID": operator.username if operator else "",
         "groupProfile": {**serialize.group_profile(group), "groupName": group.name},
         "handleMessage": handle_message,
-        "userDefinedField": "",
+        "userDefinedField": user_defined,
     }
 
 

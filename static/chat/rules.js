@@ -169,5 +169,7 @@ export function noticeText(payload, groupNotices, nameOf = (id) => id) {
   const profile = p.groupProfile || {};
   const group = profile.name || profile.groupName || profile.groupID || "the group";
   const operator = p.operatorID ? nameOf(p.operatorID) : "Someone";
-  return template.replace("{operator}", operator).replace("{group}", group);
+  const values = { operator, group, text: typeof p.userDefinedField === "string" ? p.userDefinedField : "" };
+  // A function replacer: a name with "$&" in it is inserted as it is.
+  return template.replace(/\{(operator|group|text)\}/g, (_, key) => values[key]);
 }

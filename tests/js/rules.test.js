@@ -159,11 +159,12 @@ test("receiversNote names who besides the sender sees a targeted message, you fi
 
 test("noticeText says each group system notice as the server's messageForShow does", () => {
   const groupNotices = serverRules().groupNotices;
-  for (const type of [1, 2, 3, 4, 5, 7, 9, 10]) {
-    const payload = { operationType: type, operatorID: "bob", groupProfile: { groupID: "g1", name: "Team" } };
+  for (const type of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]) {
+    const payload = { operationType: type, operatorID: "bob", groupProfile: { groupID: "g1", name: "Team $& {text}" }, userDefinedField: "Back at 9 $1" };
     assert.equal(noticeText(payload, groupNotices), serverNoticeText(payload), `operationType ${type}`);
   }
   assert.equal(noticeText({ operationType: 1, operatorID: "bob", groupProfile: { name: "Team" } }, groupNotices, () => "Bob"), "Bob asked to join Team");
   assert.equal(noticeText({ operationType: 2, groupProfile: { name: "Team" } }, groupNotices), "Your request to join Team was accepted");
+  assert.equal(noticeText({ operationType: 255, groupProfile: { name: "Team" }, userDefinedField: "Maintenance at 9" }, groupNotices), "Team: Maintenance at 9");
   assert.equal(noticeText({ operationType: 99 }, groupNotices), "");
 });

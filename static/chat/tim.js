@@ -247,6 +247,7 @@
     this._loggedOut = true;
     this._loginWaiter = null;
     this._friends = null; // the friend list once fetched (getFriendList), kept by FRIEND_LIST_UPDATED
+    this._relationLists = {}; // which of the friend requests and block list the page has read
     this._statusFollowed = {}; // userIDs this page follows (subscribeUserStatus), for reconnects
   }
 
@@ -550,8 +551,10 @@
     this._sendQueued();  // what was sent while the socket was down, in order
     if (this._ready) {
       this._sync(); // a reconnect: fetch what changed while the socket was down
-      // The relationship chain has no change numbers: what was missed is fetched again.
+      // The relationship chain has no change numbers: what was missed is fetched again
+      // (the lists this page has asked for), and announced as the events would have.
       if (this._friends) this._onFriendListChange(null);
+      this._refetchRelationLists();
       this._followStatusAgain();
       return;
     }
@@ -2071,6 +2074,7 @@
 
   /** The SDK's getFriendApplicationList(): resolves {friendApplicationList, unreadCount}. */
   Chat.prototype.getFriendApplicationList = function () {
+    this._relationLists.applications = true;
     return this._call('getFriendApplicationList', {});
   };
 
@@ -2108,7 +2112,25 @@
 
   /** The SDK's getBlacklist(): resolves your block list (userID[]). */
   Chat.prototype.getBlacklist = function () {
+    this._relationLists.blacklist = true;
     return this._call('getBlacklist', {});
+  };
+
+  /** After a reconnect: the friend requests and the block list, if the page has read them,
+   * fetched again and emitted (their events may have been missed while the socket was down). */
+  Chat.prototype._refetchRelationLists = function () {
+    var self = this;
+    var offline = function () { /* down again: the next reconnect fetches them */ };
+    if (this._relationLists.applications) {
+      this._request('getFriendApplicationList', {}).then(function (data) {
+        self._emit(EVENT.FRIEND_APPLICATION_LIST_UPDATED, data);
+      }, offline);
+    }
+    if (this._relationLists.blacklist) {
+      this._request('getBlacklist', {}).then(function (data) {
+        self._emit(EVENT.BLACKLIST_UPDATED, data);
+      }, offline);
+    }
   };
 
   Chat.prototype.getLoginUser = function () {

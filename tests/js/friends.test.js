@@ -1,4 +1,4 @@
-// The relationship chain in tim.js (docs/PROTOCOL.md §5.33): the SDK's methods send the
+// The relationship chain in tim.js (docs/PROTOCOL.md §5.34): the SDK's methods send the
 // vendor's arguments and resolve {code: 0, data}; the friend list is held and each
 // FRIEND_LIST_UPDATED change ({upsert, remove}) fires the SDK's whole Friend[].
 import assert from "node:assert/strict";
@@ -82,4 +82,37 @@ test("a refusal rejects with the server's code (a blocked user's send, 20007)", 
   const adding = chat.addFriend({ to: "carol" });
   push(socket, { id: lastRequest(socket, "addFriend").id, ok: false, code: 30525, message: "carol does not accept your friend requests" });
   await assert.rejects(adding, (error) => error.code === 30525);
+});
+
+test("after a reconnect the friend requests and the block list the page read are fetched again and emitted", async () => {
+  const { chat, socket, sockets, events } = await loggedIn();
+  const apps = chat.getFriendApplicationList();
+  reply(socket, lastRequest(socket, "getFriendApplicationList"), { friendApplicationList: [], unreadCount: 0 });
+  await apps;
+  const blocked = chat.getBlacklist();
+  reply(socket, lastRequest(socket, "getBlacklist"), []);
+  await blocked;
+
+  socket.onclose({ code: 1006 });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const next = sockets.at(-1);
+  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
+  const request = { userID: "bob", type: "Pendency_Type_ComeIn" };
+  reply(next, lastRequest(next, "getFriendApplicationList"), { friendApplicationList: [request], unreadCount: 1 });
+  reply(next, lastRequest(next, "getBlacklist"), ["mallory"]);
+  await settle();
+
+  assert.deepEqual(events.onFriendApplicationListUpdated.at(-1), { friendApplicationList: [request], unreadCount: 1 });
+  assert.deepEqual(events.blacklistUpdated.at(-1), ["mallory"]);
+});
+
+test("a page that never read those lists does not fetch them after a reconnect", async () => {
+  const { socket, sockets } = await loggedIn();
+  socket.onclose({ code: 1006 });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const next = sockets.at(-1);
+  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
+  await settle();
+  assert.equal(lastRequest(next, "getFriendApplicationList"), undefined);
+  assert.equal(lastRequest(next, "getBlacklist"), undefined);
 });

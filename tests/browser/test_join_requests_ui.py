@@ -1,5 +1,5 @@
 """Join requests in the browser (docs/PROTOCOL.md §5.10, §5.43, §6.15): bob asks to join a
-group that needs approval, alice's "Requests" badge counts it, she accepts it from the
+group that needs approval, alice's "Join requests" badge counts it, she accepts it from the
 keyboard, and bob's page shows the group at once, with the answer in his system notices;
 the group settings dialog sets who can join, and a request reviewed from its notice is
 refused."""

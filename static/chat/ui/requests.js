@@ -1,5 +1,5 @@
 /*
- * Join requests: the "Requests" button in the sidebar (with the number waiting) and
+ * Join requests: the "Join requests" button in the sidebar (with the number waiting) and
  * its dialog, where a group's owner or admin accepts or refuses each request
  * (getGroupApplicationList, handleGroupApplication: docs/PROTOCOL.md §5.43–5.44).
  * The list is read again when a join-application notice arrives, when the groups the

@@ -11,7 +11,9 @@ What each upload kind accepts and what the download view serves inline come from
 one table, ``ACCEPTED_TYPES``; ``tests/test_upload_rules.py`` keeps them together.
 """
 
+import functools
 import io
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -122,6 +124,23 @@ def _decode(data: bytes, formats=None) -> Image.Image:
     return image
 
 
+# Decoding a large image takes hundreds of MB for a moment: one at a time per process, so
+# that N uploads completing at once cost one image's peak, not N (issue 9's 1.8 GB).
+_IMAGE_WORK = threading.BoundedSemaphore(1)
+
+
+def one_image_at_a_time(func):
+    """Run ``func`` holding this process's image slot (the others wait their turn)."""
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        with _IMAGE_WORK:
+            return func(*args, **kwargs)
+
+    return wrapped
+
+
+@one_image_at_a_time
 def process_image(data: bytes) -> ProcessedImage:
     """Check ``data`` is an image we serve, and make its upright, metadata-free variants."""
     image = _decode(data, IMAGE_FORMATS)
@@ -171,6 +190,7 @@ def _encode(image, image_format) -> bytes:
 AVATAR_SIDE = 256
 
 
+@one_image_at_a_time
 def square_avatar(data: bytes, side: int = AVATAR_SIDE) -> tuple[bytes, str]:
     """An avatar from an image we already checked: the centred square crop, scaled to
     ``side`` × ``side``; PNG when the image has transparency, else JPEG. Returns

@@ -27,6 +27,7 @@ Filesystem: the chunks are appended at an offset in ``Storage.path(key)``: a
 Storage can only save whole files, and an upload of 100 MB must never be one.
 """
 
+import fcntl
 import os
 from urllib.parse import quote
 
@@ -71,21 +72,67 @@ def write_chunk(key: str, offset: int, stream, total: int) -> int:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if not os.path.exists(partial) and os.path.exists(path):
         return os.path.getsize(path)  # every byte has arrived: nothing more is written
-    received = os.path.getsize(partial) if os.path.exists(partial) else 0
-    if offset != received:
-        return received
-    with open(partial, "ab") as out:
-        while chunk := stream.read(COPY_CHUNK):
-            received += len(chunk)
-            if received > total:
-                break
-            out.write(chunk)
-    if received > total:
-        os.unlink(partial)
-        return -1
-    if received == total:
-        os.replace(partial, path)
+    try:
+        out = open(partial, "ab")  # noqa: SIM115 (closed below, after the lock)
+    except FileNotFoundError:  # the folder went away: nothing of this upload is kept
+        return 0
+    with out:
+        # One writer per upload, across threads and processes: a second request for the
+        # same upload while a chunk is being written is told so (ChunkBusy), instead of
+        # both appending, or one renaming the part file from under the other.
+        try:
+            fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ChunkBusy(key) from None
+        received = os.fstat(out.fileno()).st_size
+        if received == 0 and os.path.exists(path):
+            # Completed (renamed to the object) by the writer before us: opening made an
+            # empty part file again, which is not kept.
+            os.unlink(partial)
+            return os.path.getsize(path)
+        if offset != received:
+            return received
+        start = received
+        try:
+            while chunk := stream.read(COPY_CHUNK):
+                received += len(chunk)
+                if received > total:
+                    break
+                out.write(chunk)
+        except ChunkTooLarge:
+            out.truncate(start)  # none of this request's bytes are kept
+            raise
+        out.flush()
+        if received > total:
+            os.unlink(partial)
+            return -1
+        if received == total:
+            os.replace(partial, path)
     return received
+
+
+class ChunkBusy(Exception):
+    """Another request is writing a chunk of the same upload right now."""
+
+
+class ChunkTooLarge(Exception):
+    """The request's body is longer than a chunk may be (raised by the body's reader)."""
+
+
+class BoundedBody:
+    """A request body read at most ``limit`` bytes far: past it, ChunkTooLarge. A chunk's
+    length is checked as it streams in, also when no Content-Length announced it
+    (``Transfer-Encoding: chunked``)."""
+
+    def __init__(self, stream, limit):
+        self.stream, self.left = stream, limit
+
+    def read(self, size=-1):
+        data = self.stream.read(self.left + 1 if size is None or size < 0 else min(size, self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise ChunkTooLarge
+        return data
 
 
 def size(key: str) -> int | None:

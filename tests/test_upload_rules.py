@@ -216,3 +216,38 @@ def test_no_module_but_access_looks_uploads_up_by_owner():
             if any((keyword.arg or "").startswith("owner") for keyword in node.keywords):
                 found.append(f"{path.relative_to(MESSAGING.parent)}:{node.lineno}: {ast.unparse(node)}")
     assert not found, "use messaging.access.access_own_upload:\n" + "\n".join(found)
+
+
+def test_images_are_processed_one_at_a_time_per_process(monkeypatch):
+    """Three large images completing at once held three decoded copies (1.8 GB): now the
+    image work of a process is one image at a time."""
+    import threading
+    import time
+
+    from messaging import media
+
+    running, peak = [0], [0]
+    lock = threading.Lock()
+    real = media._decode
+
+    def counting_decode(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(media, "_decode", counting_decode)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(png, "PNG")
+    threads = [threading.Thread(target=media.process_image, args=(png.getvalue(),)) for _ in range(4)]
+    threads += [threading.Thread(target=media.square_avatar, args=(png.getvalue(),)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert peak[0] == 1

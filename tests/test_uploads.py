@@ -221,6 +221,21 @@ def test_a_chunk_larger_than_the_chunk_size_is_refused_with_413(settings, client
     assert put(a, upload_uuid, 0, bytes(1024)).json() == {"received": 1024}
 
 
+def test_a_chunk_without_a_length_is_bounded_as_it_streams(settings, client_of, media_root, alice):
+    """A body sent with Transfer-Encoding: chunked announces no length: it used to be
+    stored whole (100 MiB in one request). Read past the chunk size, it is refused and
+    none of its bytes are kept; the upload resumes where it was."""
+    settings.CHAT = {"UPLOAD_CHUNK_BYTES": 1024}
+    a = client_of(alice)
+    upload_uuid = create(a, "file", "big.bin", 4096).json()["upload"]["uuid"]
+    assert put(a, upload_uuid, 0, bytes(1000)).json() == {"received": 1000}
+
+    with pytest.raises(ChatError) as refused:
+        uploads.receive_upload_chunk(alice, upload_uuid, 1000, io.BytesIO(bytes(3000)))  # no length given
+    assert refused.value.code == 10004 and refused.value.http_status == 413
+    assert put(a, upload_uuid, 1000, bytes(1024)).json() == {"received": 2024}
+
+
 @pytest.mark.parametrize("chunks", [[150], [60, 60]], ids=["one-chunk", "two-chunks"])
 def test_more_bytes_than_declared_are_refused_and_the_partial_file_dropped(client_of, media_root, alice, chunks):
     a = client_of(alice)
@@ -619,3 +634,46 @@ def test_send_refuses_unknown_foreign_and_unfinished_uploads(media_root, alice, 
     # Once complete, the same upload is sent.
     uploads.complete_upload(alice, pending.uuid.hex)
     assert send(alice, "bob", msg_type, {field: pending.uuid.hex}).type == msg_type
+
+
+# --- two writers of one upload ------------------------------------------------------------------
+
+
+def test_a_chunk_written_while_another_is_being_written_is_409_and_the_upload_resumes(client_of, alice):
+    """Two PUTs at the same offset used to append both, then one renamed the part file from
+    under the other: 500 FileNotFoundError. Now the second is told 409 and resumes."""
+    import threading
+
+    from messaging import storage
+
+    a = client_of(alice)
+    data = b"x" * 300
+    upload_uuid = create(a, "file", "notes.txt", len(data)).json()["upload"]["uuid"]
+    key = Upload.objects.get(uuid=upload_uuid).key
+    started, release = threading.Event(), threading.Event()
+
+    class SlowStream:
+        """The first writer's body: half the bytes, then it waits."""
+
+        def __init__(self):
+            self.parts = [data[:150]]
+
+        def read(self, size):
+            if self.parts:
+                return self.parts.pop()
+            started.set()
+            release.wait(5)
+            return b""
+
+    first = threading.Thread(target=storage.write_chunk, args=(key, 0, SlowStream(), len(data)))
+    first.start()
+    assert started.wait(5)
+    busy = put(a, upload_uuid, 0, data)
+    release.set()
+    first.join(5)
+
+    assert busy.status_code == 409, busy.content
+    assert busy.json()["code"] == 10004 and "resume" in busy.json()["message"]
+    resumed = put(a, upload_uuid, 150, data[150:])
+    assert resumed.status_code == 200 and resumed.json() == {"received": 300}
+    assert complete(a, upload_uuid).json()["upload"]["size"] == 300

@@ -71,6 +71,18 @@ def create_upload(owner: User, *, kind, name, size) -> Upload:
     )
 
 
+class UploadBusy(ChatError):
+    """Two chunks of one upload at once: the later gets HTTP 409 and resumes."""
+
+    http_status = 409
+
+
+class ChunkTooLarge(ChatError):
+    """A chunk over UPLOAD_CHUNK_BYTES, however its length was (not) announced: 413."""
+
+    http_status = 413
+
+
 def receive_upload_chunk(owner: User, upload_uuid, offset, stream) -> int:
     """Filesystem storage only: append a chunk at ``offset``; returns the bytes received so far."""
     upload = access_own_upload(owner, upload_uuid)
@@ -80,7 +92,14 @@ def receive_upload_chunk(owner: User, upload_uuid, offset, stream) -> int:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "this upload is already complete")
     if not isinstance(offset, int) or offset < 0:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "offset must be a byte position")
-    received = storage.write_chunk(upload.key, offset, stream, upload.declared_size)
+    try:
+        received = storage.write_chunk(
+            upload.key, offset, storage.BoundedBody(stream, conf.get("UPLOAD_CHUNK_BYTES")), upload.declared_size
+        )
+    except storage.ChunkBusy:
+        raise UploadBusy(ErrorCode.INVALID_PARAMETERS, "another chunk of this upload is being written: resume") from None
+    except storage.ChunkTooLarge:
+        raise ChunkTooLarge(ErrorCode.INVALID_PARAMETERS, "send the file in chunks of at most 4 MB") from None
     if received < 0:
         raise ChatError(LIMITS[upload.kind][1], "more bytes came than the upload declared")
     return received

@@ -34,7 +34,7 @@ STATUS_FOR = {
 
 
 def error_response(error: ChatError):
-    return JsonResponse(error.as_reply(), status=STATUS_FOR.get(error.code, 400))
+    return JsonResponse(error.as_reply(), status=getattr(error, "http_status", None) or STATUS_FOR.get(error.code, 400))
 
 
 def json_body(request):

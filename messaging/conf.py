@@ -34,6 +34,13 @@ DEFAULTS = {
     "MAX_IMAGE_PIXELS": 50_000_000,
     # Filesystem storage: the browser sends an upload in requests of at most this size.
     "UPLOAD_CHUNK_BYTES": 4 * 1024 * 1024,
+    # Per user: unfinished uploads at once (count and declared bytes), and the bytes of
+    # finished files kept (0: no limit). An unfinished upload older than
+    # UPLOAD_ABANDONED_AFTER seconds is removed by `manage.py purge_uploads`.
+    "MAX_PENDING_UPLOADS": 20,
+    "MAX_PENDING_UPLOAD_BYTES": 1024 * 1024 * 1024,
+    "USER_STORAGE_QUOTA": 0,
+    "UPLOAD_ABANDONED_AFTER": 24 * 3600,
     # Signed download URLs (S3) and presigned upload POSTs live this long (seconds).
     "DOWNLOAD_URL_EXPIRY": 300,
     "UPLOAD_URL_EXPIRY": 900,

@@ -173,6 +173,16 @@ def save(key: str, data: bytes, content_type: str) -> str:
     return key
 
 
+def discard(key: str):
+    """An upload's stored bytes, finished or not (the object, and a filesystem part file)."""
+    delete(key)
+    if not is_s3():
+        try:
+            os.unlink(default_storage.path(key) + ".part")
+        except FileNotFoundError:
+            pass
+
+
 def delete(key: str):
     try:
         default_storage.delete(key)

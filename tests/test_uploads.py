@@ -677,3 +677,61 @@ def test_a_chunk_written_while_another_is_being_written_is_409_and_the_upload_re
     resumed = put(a, upload_uuid, 150, data[150:])
     assert resumed.status_code == 200 and resumed.json() == {"received": 300}
     assert complete(a, upload_uuid).json()["upload"]["size"] == 300
+
+
+# --- quota and abandoned uploads ----------------------------------------------------------------
+
+
+def test_unfinished_uploads_per_user_are_bounded_429(settings, client_of, alice, bob):
+    """50 pending 100 MiB uploads were accepted in 0.5 s; now a user holds at most
+    MAX_PENDING_UPLOADS unfinished uploads and MAX_PENDING_UPLOAD_BYTES declared bytes."""
+    settings.CHAT = {"MAX_PENDING_UPLOADS": 3, "MAX_PENDING_UPLOAD_BYTES": 1000}
+    a, b = client_of(alice), client_of(bob)
+    made = [create(a, "file", f"f{i}.bin", 100).json()["upload"]["uuid"] for i in range(3)]
+
+    refused = create(a, "file", "f3.bin", 100)
+    assert refused.status_code == 429 and refused.json()["code"] == 10006
+    assert create(b, "file", "other.bin", 100).status_code == 201  # another user's count is their own
+    # Finishing one makes room again.
+    assert put(a, made[0], 0, bytes(100)).json() == {"received": 100}
+    assert complete(a, made[0]).status_code == 200
+    assert create(a, "file", "f3.bin", 100).status_code == 201
+    # The declared bytes count too.
+    settings.CHAT = {"MAX_PENDING_UPLOADS": 10, "MAX_PENDING_UPLOAD_BYTES": 1000}
+    assert create(a, "file", "big.bin", 800).status_code == 429
+
+
+def test_a_storage_quota_refuses_files_past_it(settings, client_of, alice):
+    settings.CHAT = {"USER_STORAGE_QUOTA": 250}
+    a = client_of(alice)
+    first = create(a, "file", "a.bin", 200).json()["upload"]["uuid"]
+    put(a, first, 0, bytes(200))
+    complete(a, first)
+
+    refused = create(a, "file", "b.bin", 100)
+    assert refused.status_code == 413 and refused.json()["code"] == 2400
+    assert create(a, "file", "c.bin", 50).status_code == 201
+
+
+def test_purge_uploads_removes_abandoned_unfinished_uploads_and_their_bytes(client_of, media_root, alice):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    a = client_of(alice)
+    old = create(a, "file", "old.bin", 100).json()["upload"]["uuid"]
+    put(a, old, 0, bytes(40))  # a part file on disk
+    fresh = create(a, "file", "fresh.bin", 100).json()["upload"]["uuid"]
+    done = create(a, "file", "done.bin", 10).json()["upload"]["uuid"]
+    put(a, done, 0, bytes(10))
+    complete(a, done)
+    Upload.objects.filter(uuid__in=[old, done]).update(created_at=timezone.now() - timedelta(days=2))
+    assert any(path.name.endswith(".part") for path in media_root.rglob("*"))
+
+    out = io.StringIO()
+    call_command("purge_uploads", stdout=out)
+
+    assert "removed 1 unfinished upload" in out.getvalue()
+    assert set(Upload.objects.values_list("name", flat=True)) == {"fresh.bin", "done.bin"}
+    assert not any(path.name.endswith(".part") for path in media_root.rglob("*"))

@@ -8,8 +8,10 @@ stored object's, the type is read from the bytes. A failed check marks the uploa
 
 import os
 import uuid as uuid_lib
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from pathvalidate import sanitize_filename
 
@@ -60,6 +62,7 @@ def create_upload(owner: User, *, kind, name, size) -> Upload:
         raise ChatError(ErrorCode.EMPTY_FILE, "the file is empty")
     if size > limit_of(kind):
         raise ChatError(LIMITS[kind][1], f"the {kind} is larger than {limit_of(kind) // (1024 * 1024)} MB")
+    _check_quota(owner, size)
     upload_uuid = uuid_lib.uuid4()
     return Upload.objects.create(
         uuid=upload_uuid,
@@ -69,6 +72,43 @@ def create_upload(owner: User, *, kind, name, size) -> Upload:
         declared_size=size,
         key=f"uploads/{owner.pk}/{upload_uuid.hex}/upload",
     )
+
+
+class OverQuota(ChatError):
+    """Too many unfinished uploads, or the user's storage is full: HTTP 429 / 413."""
+
+    def __init__(self, code, message, http_status):
+        super().__init__(code, message)
+        self.http_status = http_status
+
+
+def _check_quota(owner: User, size: int):
+    """The user's unfinished uploads (count, declared bytes) and kept bytes, against
+    MAX_PENDING_UPLOADS, MAX_PENDING_UPLOAD_BYTES and USER_STORAGE_QUOTA. One query."""
+    totals = owner.uploads.filter(status__in=(Upload.Status.PENDING, Upload.Status.READY)).aggregate(
+        pending=Count("pk", filter=Q(status=Upload.Status.PENDING)),
+        pending_bytes=Sum("declared_size", filter=Q(status=Upload.Status.PENDING), default=0),
+        kept=Sum("size", filter=Q(status=Upload.Status.READY), default=0),
+    )
+    if totals["pending"] >= conf.get("MAX_PENDING_UPLOADS") or totals["pending_bytes"] + size > conf.get(
+        "MAX_PENDING_UPLOAD_BYTES"
+    ):
+        raise OverQuota(ErrorCode.FREQUENCY_LIMIT, "too many unfinished uploads: finish or wait for them first", 429)
+    quota = conf.get("USER_STORAGE_QUOTA")
+    if quota and totals["kept"] + size > quota:
+        raise OverQuota(ErrorCode.FILE_UPLOAD_FAILED, "your file storage is full", 413)
+
+
+def purge_abandoned_uploads(older_than_seconds=None) -> int:
+    """Remove the uploads left unfinished for longer than UPLOAD_ABANDONED_AFTER: their
+    bytes and their rows (no message names an unfinished upload). Returns how many."""
+    age = conf.get("UPLOAD_ABANDONED_AFTER") if older_than_seconds is None else older_than_seconds
+    cutoff = timezone.now() - timedelta(seconds=age)
+    stale = list(Upload.objects.filter(status=Upload.Status.PENDING, created_at__lt=cutoff).values_list("pk", "key"))
+    for _, key in stale:
+        storage.discard(key)
+    Upload.objects.filter(pk__in=[pk for pk, _ in stale], status=Upload.Status.PENDING).delete()
+    return len(stale)
 
 
 class UploadBusy(ChatError):

@@ -33,6 +33,8 @@ def env_list(name, default):
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Served over TLS by a proxy in front (see "HTTPS" below).
+CHAT_HTTPS = env_bool("CHAT_HTTPS", False)
 
 
 def local_secret_key(path):
@@ -268,7 +270,9 @@ AXES_LOCKOUT_CALLABLE = "chatsite.security.lockout_response"
 AXES_VERBOSE = False
 # Behind a proxy (CHAT_HTTPS=1 or CHAT_PROXY_COUNT) the client's address is the last
 # one the proxy appended to X-Forwarded-For; directly, the socket's.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "0")) or None
+# Over HTTPS the site is behind a proxy (CHAT_HTTPS says so): one, unless told otherwise;
+# counting the proxy's own address would let anyone lock anyone out.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0")) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -276,7 +280,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # --- HTTPS (CHAT_HTTPS=1: the site is served over TLS, usually by a proxy in front) -----
 # The proxy must set X-Forwarded-Proto (docs/DEPLOY.md); then plain HTTP is redirected,
 # browsers are told to use HTTPS only (HSTS) and cookies never travel in clear.
-CHAT_HTTPS = env_bool("CHAT_HTTPS", False)
 if CHAT_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True

@@ -84,9 +84,10 @@ def dispatch_on_commit(message, targets):
     transaction.on_commit(lambda: _dispatch(message, list(targets)))
 
 
-def kick_on_commit(user_ids, reason):
-    """Close every socket of ``user_ids`` (after KICKED_OUT) once the transaction commits."""
-    message = {"type": "chat.kick", "reason": reason}
+def kick_on_commit(user_ids, reason, code=4003):
+    """Close every socket of ``user_ids`` (after KICKED_OUT ``reason``) with ``code`` once the
+    transaction commits: 4003 banned, 4001 the login is no longer valid."""
+    message = {"type": "chat.kick", "reason": reason, "code": code}
     user_ids = list(user_ids)
     transaction.on_commit(lambda: _dispatch(message, user_ids))
 

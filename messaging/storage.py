@@ -215,7 +215,8 @@ def open_file(key: str):
 # --- this site's own URLs (avatars must be served from here) ----------------------------
 
 AVATAR_PREFIX = "avatars/"
-_UNSAFE_IN_URL = set("\\<>\"'` ")
+# (a percent sign too: "%2e%2e" is a ".." segment to the browser that fetches the URL)
+_UNSAFE_IN_URL = set("\\<>\"'` %")
 
 
 def own_url_prefixes() -> list[str]:

@@ -1,6 +1,9 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from messaging import actions
 
 
 @login_required
@@ -11,3 +14,13 @@ def chat_page(request):
     The CSRF cookie is set here: tim.js sends it with its upload requests.
     """
     return render(request, "chat/index.html", {"user_id": request.user.username})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, then every chat socket opened before it is closed
+    (actions.password_changed): a stolen session's socket does not outlive the change."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        actions.password_changed(self.request.user)
+        return response

@@ -94,3 +94,25 @@ async def test_logging_out_closes_every_socket_of_that_session_and_no_other(alic
     # The ended session cannot open a socket again.
     with pytest.raises(AssertionError):
         await Tab.open(alice, cookie=first.cookie)
+
+
+async def test_changing_the_password_closes_every_socket_opened_before(alice, bob):
+    """A stolen session's open socket outlived a password change (and, its session key
+    changed, a later logout missed it): now every socket of the user opened before the
+    change gets KICKED_OUT (passwordChanged) and 4001; other users' stay."""
+    stolen, own = await Tab.open(alice), await Tab.open(alice)
+    other = await Tab.open(bob)
+
+    def change_password():
+        client = Client()
+        client.cookies["sessionid"] = own.cookie
+        form = {"old_password": "pw-alice", "new_password1": "n3w-secret-pw", "new_password2": "n3w-secret-pw"}
+        return client.post("/accounts/password_change/", form).status_code
+
+    assert await database_sync_to_async(change_password)() == 302
+    for tab in (stolen, own):
+        kicked, output = await closed_with(tab)
+        assert kicked == {"type": "passwordChanged"}
+        assert output == {"type": "websocket.close", "code": 4001}
+    assert (await other.request("getMyProfile"))["userID"] == "bob" and other.events == []
+    await other.close()

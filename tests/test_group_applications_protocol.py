@@ -471,3 +471,23 @@ async def test_who_may_send_a_custom_notice(alice, bob, carol, dave, db):
     assert last == "Read the rules"
     with pytest.raises(CommandError, match="10010"):
         await database_sync_to_async(call_command)("group_notice", "nope", "x")
+
+
+async def test_an_application_cannot_be_agreed_once_the_applicant_is_banned_or_the_group_closed(open_tab, alice, bob, carol):
+    """Agreeing to an old application added a banned user, or joined someone to a group that
+    had since stopped taking applications; each is refused now, and Reject still closes it."""
+    await arrange(alice, members=[], admins=[])
+    a = await open_tab(alice)
+    b, c = await open_tab(bob), await open_tab(carol)
+    await apply(b)
+    from_bob = await one_notice(a)
+    await apply(c)
+    from_carol = await one_notice(a)
+
+    await database_sync_to_async(actions.set_user_active)(bob, False)
+    await refused(a, 20003, "handleGroupApplication", handleAction="Agree", message={"ID": from_bob["ID"]})
+    await database_sync_to_async(actions.update_group_profile)(alice, "g1", join_option="DisableApply")
+    await refused(a, 10007, "handleGroupApplication", handleAction="Agree", message={"ID": from_carol["ID"]})
+    await a.request("handleGroupApplication", handleAction="Reject", message={"ID": from_carol["ID"]})
+    members = (await a.request("getGroupMemberList", groupID="g1"))["memberList"]
+    assert [m["userID"] for m in members] == ["alice"]

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from messaging import presence, rules
+from messaging import actions, presence, rules
 from messaging.queries import presence as presence_queries
 from tests.chat_helpers import db_snapshot, fast_passwords, make_group, send_text  # noqa: F401
 from tests.conftest import make_user
@@ -179,6 +179,11 @@ async def test_a_stranger_may_follow_but_sees_no_last_seen(open_tab, alice, bob,
     # A group in common makes a contact too.
     await database_sync_to_async(make_group)(alice, members=["dave"])
     assert (await status_of(d, "alice"))["lastSeen"] == to_bob["lastSeen"]
+    # A block, either way, ends it: nobody blocked learns when the other was last seen.
+    await database_sync_to_async(actions.add_to_blacklist)(alice, ["dave"])
+    assert "lastSeen" not in await status_of(d, "alice")
+    await database_sync_to_async(actions.add_to_blacklist)(bob, ["alice"])
+    assert "lastSeen" not in await status_of(b, "alice")
 
 
 async def test_get_user_status_answers_in_order_with_failures_and_self(open_tab, alice, bob, carol):

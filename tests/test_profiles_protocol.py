@@ -125,11 +125,13 @@ async def test_custom_fields_are_merged_and_an_empty_value_removes_a_key(open_ta
         (10004, {"avatar": "//tracker.example/pixel.gif"}),
         (10004, {"avatar": "javascript:alert(1)"}),
         (10004, {"avatar": "/media/../../etc/passwd"}),
+        (10004, {"avatar": "/media/%2e%2e/api/uploads/"}),  # a ".." once the browser decodes it
         (10004, {"avatar": "/elsewhere/a.png"}),
         (40601, {"avatar": "/media/" + "a" * 494}),
         (10004, {"profileCustomField": [{"key": "Tag_Profile_IM_Nick", "value": "x"}]}),
         (10004, {"profileCustomField": [{"key": "Tag_Profile_Custom_TooLongKey", "value": "x"}]}),
         (10004, {"profileCustomField": [{"key": "Tag_Profile_Custom_A-B", "value": "x"}]}),
+        (10004, {"profileCustomField": [{"key": "Tag_Profile_Custom_a\n", "value": "x"}]}),
         (10004, {"profileCustomField": [{"key": "Tag_Profile_Custom_A", "value": 1}]}),
         (10004, {"profileCustomField": [{"key": "Tag_Profile_Custom_A", "value": "x", "extra": 1}]}),
         (40601, {"profileCustomField": [{"key": "Tag_Profile_Custom_A", "value": "v" * 501}]}),

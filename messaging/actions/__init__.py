@@ -30,7 +30,7 @@ from messaging.actions.message_send import send_message
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, end_session, set_user_active, update_user_profile
+from messaging.actions.users import create_user, end_session, password_changed, set_user_active, update_user_profile
 
 __all__ = [
     "accept_friend_application",
@@ -65,6 +65,7 @@ __all__ = [
     "set_member_role",
     "set_mute_all",
     "end_session",
+    "password_changed",
     "set_self_status",
     "set_user_active",
     "update_group_profile",

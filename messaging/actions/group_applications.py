@@ -80,6 +80,10 @@ def handle_group_application(operator: User, notice_id, handle_action, *, handle
         if application is None or application.status != Status.PENDING:
             raise ChatError(ErrorCode.APPLICATION_HANDLED, "this application was already handled")
         applicant = application.applicant
+        if handle_action == AGREE and not applicant.is_active:
+            raise ChatError(ErrorCode.INVALID_USER_ID, f"{applicant.username}'s account is closed: refuse the application")
+        if handle_action == AGREE and group.join_option != Group.JoinOption.NEED_PERMISSION:
+            raise ChatError(ErrorCode.PERMISSION_DENIED, "the group no longer takes join applications: refuse it")
         if handle_action == AGREE and not GroupMember.objects.filter(group=group, user=applicant).exists():
             _add(group, [applicant], role=Role.MEMBER)
             _tip(group, operator, rules.TIP_MEMBER_JOIN, [applicant], join_type=1, origin=origin)

@@ -62,16 +62,20 @@ def create_upload(owner: User, *, kind, name, size) -> Upload:
         raise ChatError(ErrorCode.EMPTY_FILE, "the file is empty")
     if size > limit_of(kind):
         raise ChatError(LIMITS[kind][1], f"the {kind} is larger than {limit_of(kind) // (1024 * 1024)} MB")
-    _check_quota(owner, size)
     upload_uuid = uuid_lib.uuid4()
-    return Upload.objects.create(
-        uuid=upload_uuid,
-        owner=owner,
-        kind=kind,
-        name=clean_filename(name),
-        declared_size=size,
-        key=f"uploads/{owner.pk}/{upload_uuid.hex}/upload",
-    )
+    with transaction.atomic():
+        # The user's row lock orders their concurrent creates: the quota is checked against
+        # every upload committed before (50 parallel requests cannot all pass one count).
+        User.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True).first()
+        _check_quota(owner, size)
+        return Upload.objects.create(
+            uuid=upload_uuid,
+            owner=owner,
+            kind=kind,
+            name=clean_filename(name),
+            declared_size=size,
+            key=f"uploads/{owner.pk}/{upload_uuid.hex}/upload",
+        )
 
 
 class OverQuota(ChatError):
@@ -104,10 +108,18 @@ def purge_abandoned_uploads(older_than_seconds=None) -> int:
     bytes and their rows (no message names an unfinished upload). Returns how many."""
     age = conf.get("UPLOAD_ABANDONED_AFTER") if older_than_seconds is None else older_than_seconds
     cutoff = timezone.now() - timedelta(seconds=age)
-    stale = list(Upload.objects.filter(status=Upload.Status.PENDING, created_at__lt=cutoff).values_list("pk", "key"))
+    # Claim the rows first (still pending, still old: an upload completing meanwhile is
+    # not taken), then remove only the claimed ones' bytes and rows.
+    with transaction.atomic():
+        stale = list(
+            Upload.objects.select_for_update(skip_locked=True)
+            .filter(status=Upload.Status.PENDING, created_at__lt=cutoff)
+            .values_list("pk", "key")
+        )
+        Upload.objects.filter(pk__in=[pk for pk, _ in stale]).update(status=Upload.Status.FAILED, error="abandoned")
     for _, key in stale:
         storage.discard(key)
-    Upload.objects.filter(pk__in=[pk for pk, _ in stale], status=Upload.Status.PENDING).delete()
+    Upload.objects.filter(pk__in=[pk for pk, _ in stale], status=Upload.Status.FAILED).delete()
     return len(stale)
 
 

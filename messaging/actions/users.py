@@ -171,7 +171,7 @@ def _check_custom_fields(value):
     if len(value) > MAX_CUSTOM_FIELDS:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, f"at most {MAX_CUSTOM_FIELDS} custom profile fields")
     for key, item in value.items():
-        if not isinstance(key, str) or not CUSTOM_KEY.match(key):
+        if not isinstance(key, str) or not CUSTOM_KEY.fullmatch(key):
             raise ChatError(
                 ErrorCode.INVALID_PARAMETERS, "custom profile keys are Tag_Profile_Custom_ and 1-8 letters, digits or _"
             )
@@ -217,6 +217,16 @@ def end_session(user: User | None, session_key) -> None:
     closed with 4001, on every process; the user's other sessions stay."""
     if session_key:
         kick_session(session_key, "userSigExpired")
+
+
+def password_changed(user: User) -> None:
+    """The user's password changed: every socket opened before (any session, this
+    browser's too, whose session key changed with it) gets KICKED_OUT
+    (``passwordChanged``) and is closed with 4001, on every process. A stolen session's
+    open socket does not outlive the change; the user's own tabs reload into the new
+    session."""
+    with transaction.atomic():
+        kick_on_commit([user.pk], "passwordChanged", code=4001)
 
 
 def set_user_active(user: User, active: bool) -> bool:

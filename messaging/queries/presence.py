@@ -9,12 +9,12 @@ people who have a C2C conversation with them or share a group with them.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from messaging import presence, rules
 from messaging.access import access_group, access_membership
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, GroupMember, User
+from messaging.models import Block, Conversation, GroupMember, User
 
 
 def resolve_users(user_ids) -> dict:
@@ -24,14 +24,26 @@ def resolve_users(user_ids) -> dict:
 
 def contacts_among(user: User, pks) -> set:
     """The pks among ``pks`` that ``user`` has a C2C conversation with or shares a group
-    with, and ``user`` itself. One query."""
+    with, and ``user`` itself; not anyone in a block either way. One query."""
     pks = [pk for pk in pks if pk != user.pk]
     found = {user.pk}
     if not pks:
         return found
-    peers = Conversation.objects.filter(user=user, peer_id__in=pks).values_list("peer_id", flat=True)
+
+    def blocked(other):
+        return Exists(
+            Block.objects.filter(
+                Q(owner_id=user.pk, blocked_id=OuterRef(other)) | Q(owner_id=OuterRef(other), blocked_id=user.pk)
+            )
+        )
+
+    peers = Conversation.objects.filter(user=user, peer_id__in=pks).exclude(blocked("peer_id")).values_list("peer_id", flat=True)
     my_groups = GroupMember.objects.filter(user=user).values("group_id")
-    co_members = GroupMember.objects.filter(user_id__in=pks, group_id__in=Subquery(my_groups)).values_list("user_id", flat=True)
+    co_members = (
+        GroupMember.objects.filter(user_id__in=pks, group_id__in=Subquery(my_groups))
+        .exclude(blocked("user_id"))
+        .values_list("user_id", flat=True)
+    )
     found.update(peers.union(co_members))
     return found
 

@@ -238,22 +238,32 @@ def test_receipts_racing_each_other_and_repeats_count_every_reader_once(people):
 
 
 def test_racing_join_applications_and_answers_keep_notices_gap_free_and_answer_once(people):
-    """Six users apply at once to a group whose owner has no system conversation
-    yet (their first notices race to make it), then the owner and the admin answer the same
-    applications at the same moment: one system thread and conversation each, notices
-    gap-free, each application answered once (the other gets 10024), each applicant told once."""
+    """A new user added to six groups at once (their first notices race to make their system
+    conversation), then six users applying at once to one group, whose owner and admin
+    answer the same applications at the same moment: one system thread and conversation
+    each, notices gap-free, each application answered once (the other gets 10024), each
+    applicant told once."""
     from messaging.errors import ChatError
     from messaging.models import GroupApplication, GroupMember
 
     alice, bob = people["alice"], people["bob"]
+    newbie = actions.create_user("newbie", password="pw")
+    for i in range(6):
+        actions.create_group(alice, group_type="Public", name=f"Room {i}", group_id=f"room{i}")
+    run_together([lambda i=i: actions.add_members(alice, f"room{i}", ["newbie"]) for i in range(6)])
+    assert Thread.objects.filter(key=f"system:{newbie.pk}").count() == 1
+    assert assert_gap_free(Thread.objects.get(key=f"system:{newbie.pk}")) == [1, 2, 3, 4, 5, 6]
+    assert Conversation.objects.get(user=newbie, conversation_id="@TIM#SYSTEM").unread_count == 6
+
     actions.create_group(alice, group_type="Public", name="Gate", group_id="gate", member_user_ids=["bob"])
-    actions.set_member_role(alice, "gate", "bob", "Admin")  # bob's first notice; alice has none yet
+    actions.set_member_role(alice, "gate", "bob", "Admin")
+    alice_before = Thread.objects.get(key=f"system:{alice.pk}").last_seq  # "You created ..." (7 groups)
     actions.update_group_profile(alice, "gate", join_option="NeedPermission")
     applicants = [actions.create_user(f"app{i}", password="pw") for i in range(6)]
 
     run_together([lambda u=u: actions.join_group(u, "gate", apply_message=u.username) for u in applicants])
 
-    for manager, before in ((alice, 0), (bob, 1)):
+    for manager, before in ((alice, alice_before), (bob, 2)):  # bob: "added you", "made you an admin"
         thread = Thread.objects.get(key=f"system:{manager.pk}")
         assert assert_gap_free(thread) == list(range(1, before + 7))
         conv = Conversation.objects.get(user=manager, conversation_id="@TIM#SYSTEM")

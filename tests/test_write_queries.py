@@ -371,3 +371,47 @@ def test_handling_an_application_is_a_fixed_number_of_queries(alice, django_asse
 
     with django_assert_num_queries(HANDLE):
         actions.handle_group_application(alice, notice, "Agree", handle_message="welcome")
+
+
+def befriend_with_remarks(user, others):
+    """Each of ``others`` a two-way friend of ``user`` with a remark both ways, and a C2C
+    conversation (so the remarks patch conversations)."""
+    actions.set_allow_type(user, "AllowType_Type_AllowAny")
+    for other in others:
+        actions.add_friend(other, user.username, remark=f"to {user.username}")
+        actions.update_friend(user, other.username, remark=f"my {other.username}")
+        send_text(user, other.username, "hi")
+
+
+ADD_TO_BLACKLIST = 12  # whatever the number blocked: the users (locked); S; existing blocks; the count; the
+#                        INSERT; the friendships (SELECT, DELETE); the requests (SELECT, DELETE); R; then the
+#                        events' reads, one each: the request lists, the block list, the remark patches
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_blocking_many_users_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    """The events used to read each blocked user's request list, and each owner's
+    conversations, one query per user."""
+    friends, askers = people("f", n), people("q", n)
+    befriend_with_remarks(alice, friends)
+    for asker in askers:
+        actions.add_friend(asker, "alice")  # pending: alice needs to confirm
+    blocked = [u.username for u in friends + askers]
+
+    with django_assert_num_queries(ADD_TO_BLACKLIST):
+        actions.add_to_blacklist(alice, blocked)
+
+
+DELETE_FRIENDS = 6  # whatever the number: the users (locked); S; the friendships (SELECT, DELETE); R; the
+#                     remark patches' conversations (one read for every owner)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_deleting_many_friends_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    friends = people("f", n)
+    befriend_with_remarks(alice, friends)
+
+    with django_assert_num_queries(DELETE_FRIENDS):
+        result = actions.delete_friend(alice, [u.username for u in friends])
+
+    assert len(result["successUserIDList"]) == n

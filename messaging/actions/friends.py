@@ -135,15 +135,25 @@ class Changes:
                 "remove": self.remove.get(owner_pk, []),
             }
             publish_on_commit("FRIEND_LIST_UPDATED", data, [owner_pk])
-        for user_pk in sorted(self.applications):
-            data = friend_queries.get_friend_application_list(user_pk)
-            publish_on_commit("FRIEND_APPLICATION_LIST_UPDATED", data, [user_pk])
+        # One query each, however many users the change touched (a block list of 1,000).
+        if self.applications:
+            lists = friend_queries.get_friend_application_lists(self.applications)
+            for user_pk in sorted(self.applications):
+                publish_on_commit("FRIEND_APPLICATION_LIST_UPDATED", lists[user_pk], [user_pk])
         for user_pk in sorted(self.blacklists):
             publish_on_commit("BLACKLIST_UPDATED", friend_queries.get_blacklist(user_pk), [user_pk])
-        for owner_pk, remarks in sorted(self.remarks.items()):
-            rows = Conversation.objects.filter(user_id=owner_pk, peer_id__in=remarks).values_list("peer_id", "conversation_id")
-            patch = [{"conversationID": conversation_id, "remark": remarks[peer_pk]} for peer_pk, conversation_id in rows]
-            if patch:
+        if self.remarks:
+            peers = {peer_pk for remarks in self.remarks.values() for peer_pk in remarks}
+            rows = Conversation.objects.filter(user_id__in=self.remarks, peer_id__in=peers).values_list(
+                "user_id", "peer_id", "conversation_id"
+            )
+            patches = {}
+            for owner_pk, peer_pk, conversation_id in rows:
+                if peer_pk in self.remarks[owner_pk]:
+                    patches.setdefault(owner_pk, []).append(
+                        {"conversationID": conversation_id, "remark": self.remarks[owner_pk][peer_pk]}
+                    )
+            for owner_pk, patch in sorted(patches.items()):
                 publish_on_commit("CONVERSATION_LIST_UPDATED", patch, [owner_pk])
 
 

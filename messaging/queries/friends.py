@@ -35,15 +35,26 @@ def get_friend_application_list(user_pk) -> dict:
     """``{friendApplicationList, unreadCount}``: the requests sent to the user and by the
     user, newest first; ``unreadCount`` counts the received ones not yet marked read.
     One query."""
+    return get_friend_application_lists([user_pk])[user_pk]
+
+
+def get_friend_application_lists(user_pks) -> dict:
+    """user pk -> that user's ``get_friend_application_list``, for several users in one
+    query (an action that changed many users' requests tells each of them)."""
+    pks = set(user_pks)
     rows = list(
-        FriendApplication.objects.filter(Q(applicant_id=user_pk) | Q(target_id=user_pk))
+        FriendApplication.objects.filter(Q(applicant_id__in=pks) | Q(target_id__in=pks))
         .select_related("applicant", "target")
         .order_by("-created_at", "-pk")
     )
-    return {
-        "friendApplicationList": [serialize.friend_application(row, user_pk) for row in rows],
-        "unreadCount": sum(1 for row in rows if row.target_id == user_pk and not row.is_read),
-    }
+    lists = {}
+    for pk in pks:
+        mine = [row for row in rows if pk in (row.applicant_id, row.target_id)]
+        lists[pk] = {
+            "friendApplicationList": [serialize.friend_application(row, pk) for row in mine],
+            "unreadCount": sum(1 for row in mine if row.target_id == pk and not row.is_read),
+        }
+    return lists
 
 
 def get_blacklist(user_pk) -> list:

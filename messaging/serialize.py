@@ -45,20 +45,18 @@ def profile(user: User):
         "location": user.location,
         "selfSignature": user.self_signature,
         "allowType": user.allow_type,
-        "profileCustomField": [{"key": key, "value": value} for key, value in sorted(user.profile_custom_field.items())],
+        "profileCustomField": custom_field_list(user.profile_custom_field),
     }
+
+
+DIRECTORY_FIELDS = ("userID", "nick", "avatar", "gender", "birthday", "selfSignature")
 
 
 def directory_profile(user: User):
-    """A directory search result: the SDK's searchCloudUsers profile (no custom fields)."""
-    return {
-        "userID": user.username,
-        "nick": user.nick,
-        "avatar": user.avatar,
-        "gender": user.gender,
-        "birthday": user.birthday,
-        "selfSignature": user.self_signature,
-    }
+    """A directory search result: the SDK's searchCloudUsers profile (``profile`` without
+    location, allowType and custom fields)."""
+    full = profile(user)
+    return {name: full[name] for name in DIRECTORY_FIELDS}
 
 
 def revoker_info(msg: Message):

@@ -3,7 +3,7 @@
 // FRIEND_LIST_UPDATED change ({upsert, remove}) fires the SDK's whole Friend[].
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { lastRequest, loadSDK, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
+import { lastRequest, loadSDK, loggedIn, plain, push, reconnect, reply, settle } from "./sdk-harness.js";
 
 const friend = (userID, remark = "") => ({ userID, remark, groupList: [], profile: { userID, nick: userID } });
 const ids = (list) => plain(list).map((f) => `${f.userID}:${f.remark}`);
@@ -93,10 +93,7 @@ test("after a reconnect the friend requests and the block list the page read are
   reply(socket, lastRequest(socket, "getBlacklist"), []);
   await blocked;
 
-  socket.onclose({ code: 1006 });
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  const next = sockets.at(-1);
-  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
+  const next = await reconnect(sockets, socket);
   const request = { userID: "bob", type: "Pendency_Type_ComeIn" };
   reply(next, lastRequest(next, "getFriendApplicationList"), { friendApplicationList: [request], unreadCount: 1 });
   reply(next, lastRequest(next, "getBlacklist"), ["mallory"]);
@@ -108,10 +105,7 @@ test("after a reconnect the friend requests and the block list the page read are
 
 test("a page that never read those lists does not fetch them after a reconnect", async () => {
   const { socket, sockets } = await loggedIn();
-  socket.onclose({ code: 1006 });
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  const next = sockets.at(-1);
-  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
+  const next = await reconnect(sockets, socket);
   await settle();
   assert.equal(lastRequest(next, "getFriendApplicationList"), undefined);
   assert.equal(lastRequest(next, "getBlacklist"), undefined);

@@ -2,16 +2,7 @@
 // the TYPES, and subscriptions made again after a reconnect.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { lastRequest, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
-
-async function reconnect(sockets, socket) {
-  socket.onclose({ code: 1006 });
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  const next = sockets.at(-1);
-  assert.notEqual(next, socket, "a new socket");
-  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
-  return next;
-}
+import { lastRequest, loggedIn, plain, push, reconnect, reply, settle } from "./sdk-harness.js";
 
 test("the status TYPES and event have the SDK's names", async () => {
   const { TIM } = await loggedIn();

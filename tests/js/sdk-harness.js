@@ -77,9 +77,20 @@ async function loggedIn(conversations = []) {
   return { TIM, chat, socket, sockets, events, window };
 }
 
+/** A reconnect: the socket closes, the SDK opens another (after its first backoff) and the
+ * server says hello on it. Returns the new socket. */
+async function reconnect(sockets, socket) {
+  socket.onclose({ code: 1006 });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const next = sockets.at(-1);
+  assert.notEqual(next, socket, "a new socket");
+  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
+  return next;
+}
+
 const listed = (events) => {
   const lists = events.onConversationListUpdated || [];
   return lists[lists.length - 1].map((c) => c.conversationID);
 };
 
-export { RULES, conversation, lastRequest, listed, loadSDK, loggedIn, plain, push, reply, settle };
+export { RULES, conversation, lastRequest, listed, loadSDK, loggedIn, plain, push, reconnect, reply, settle };

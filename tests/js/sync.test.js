@@ -2,7 +2,7 @@
 // what it emits from the answer, and the pushes that arrive meanwhile.
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
-import { conversation, lastRequest, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
+import { conversation, lastRequest, loggedIn, plain, push, reconnect, reply, settle } from "./sdk-harness.js";
 
 const message = (ID, sequence, extra = {}) => ({
   ID,
@@ -17,16 +17,6 @@ const message = (ID, sequence, extra = {}) => ({
 });
 const patch = (syncCursor, extra = {}) => ({ conversationID: "C2Cbob", type: "C2C", syncCursor, ...extra });
 const emitted = (events, name) => (events[name] || []).map((batch) => batch.map((m) => m.ID));
-
-/** A reconnect: the socket closes, the SDK opens another and says hello. */
-async function reconnect(sockets, socket) {
-  socket.onclose({ code: 1006 });
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  const next = sockets.at(-1);
-  assert.notEqual(next, socket, "a new socket");
-  push(next, { event: "hello", data: { userID: "alice", profile: { userID: "alice" } } });
-  return next;
-}
 
 test("a reconnect syncs from the listed cursors and emits what was missed, each once", async () => {
   const { socket, events, sockets } = await loggedIn([conversation("C2Cbob", 5, { syncCursor: 7 })]);

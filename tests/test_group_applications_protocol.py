@@ -491,3 +491,35 @@ async def test_an_application_cannot_be_agreed_once_the_applicant_is_banned_or_t
     await a.request("handleGroupApplication", handleAction="Reject", message={"ID": from_carol["ID"]})
     members = (await a.request("getGroupMemberList", groupID="g1"))["memberList"]
     assert [m["userID"] for m in members] == ["alice"]
+
+
+async def test_created_quit_and_custom_notice_events_applied_to_old_state_equal_a_fresh_fetch(open_tab, alice, bob, carol):
+    """The system conversation as a tab holds it (its list entry and history), with the
+    MESSAGE_RECEIVED and CONVERSATION_LIST_UPDATED of notices 6, 7, 255 and 8 applied, equals
+    what a fresh fetch returns."""
+    from tests.test_consumer import apply_patches
+
+    b = await open_tab(bob)
+
+    async def system_state():
+        listed = (await b.request("getConversationList"))["conversationList"]
+        entry = next((c for c in listed if c["conversationID"] == SYSTEM), None)
+        history = (await b.request("getMessageList", conversationID=SYSTEM))["messageList"] if entry else []
+        return listed, history
+
+    old_list, old_history = await system_state()
+    await database_sync_to_async(make_group)(alice, group_type="Public", members=["bob", "carol"])  # 7 to bob
+    await database_sync_to_async(actions.post_custom_notice)(alice, "g1", "Welcome")  # 255
+    await b.request("quitGroup", groupID="g1")  # 8
+
+    events = await b.drain(settle=0.3)
+    received = notices(events)
+    assert [m["payload"]["operationType"] for m in received] == [7, 255, 8]
+    patches = [p for p in events_named(events, "CONVERSATION_LIST_UPDATED")]
+    merged = apply_patches(old_list, patches)
+    fresh_list, fresh_history = await system_state()
+    [fresh_entry] = [c for c in fresh_list if c["conversationID"] == SYSTEM]
+    keys = ("unreadCount", "lastMessage", "type")
+    assert {k: merged[SYSTEM][k] for k in keys} == {k: fresh_entry[k] for k in keys}
+    assert [m["ID"] for m in old_history + received] == [m["ID"] for m in fresh_history]
+    assert [m["payload"] for m in old_history + received] == [m["payload"] for m in fresh_history]

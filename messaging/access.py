@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from messaging import conf, rules
+from messaging import rules, runtime
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Block, Conversation, Friend, Group, GroupMember, Message, Thread, Upload, User
 
@@ -44,7 +44,7 @@ def access_c2c_peer(sender: User, user_id) -> User:
     if not isinstance(user_id, str) or not user_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
     annotations = {"blocked_sender": Exists(Block.objects.filter(owner=OuterRef("pk"), blocked=sender.pk))}
-    check_friends = conf.get("FRIENDSHIP_CHECK")
+    check_friends = runtime.get("FRIENDSHIP_CHECK")
     if check_friends:
         annotations["has_sender"] = Exists(Friend.objects.filter(owner=OuterRef("pk"), friend=sender.pk))
         annotations["is_senders"] = Exists(Friend.objects.filter(owner=sender.pk, friend=OuterRef("pk")))

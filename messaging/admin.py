@@ -18,12 +18,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from messaging import actions as chat_actions
+from messaging import conf, runtime
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
+from messaging.actions.moderation import chat_settings as chat_settings_row
+from messaging.actions.moderation import check_banned_words
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupApplication, GroupMember, Message, Upload, User
+from messaging.models import (
+    AuditLogEntry,
+    ChatSettings,
+    Conversation,
+    Group,
+    GroupApplication,
+    GroupMember,
+    Message,
+    Upload,
+    User,
+)
 
 # Fields of the user's row that are Django's auth, saved by Django as usual.
 AUTH_FIELDS = ("first_name", "last_name", "email", "is_staff", "is_superuser", "last_login", "date_joined")
@@ -345,3 +360,95 @@ class GroupApplicationAdmin(ReadOnlyChatAdmin):
     list_filter = ("status",)
     list_select_related = ("group", "applicant", "handler")
     readonly_fields = [f.name for f in GroupApplication._meta.fields]
+
+
+# --- run-time settings and the audit log ----------------------------------------------------
+
+
+class ChatSettingsForm(forms.ModelForm):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log.")
+
+    class Meta:
+        model = ChatSettings
+        fields = (
+            "revoke_window",
+            "group_send_rate",
+            "friendship_check",
+            "banned_words",
+            "banned_words_action",
+            "max_image_bytes",
+            "max_audio_bytes",
+            "max_video_bytes",
+            "max_file_bytes",
+            "user_storage_quota",
+            "retention_days",
+            "open_signup",
+        )
+
+    def clean_banned_words(self):
+        value = self.cleaned_data.get("banned_words") or ""
+        try:
+            return check_banned_words(value)
+        except ChatError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+@admin.register(ChatSettings)
+class ChatSettingsAdmin(admin.ModelAdmin):
+    """One row, edited in place: the changelist opens it. An empty field is the
+    deployment's default (shown in its help text); saving goes through
+    ``update_chat_settings``, which logs the change and applies it in every process
+    within ``RUNTIME_SETTINGS_TTL`` seconds."""
+
+    form = ChatSettingsForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name, field_name in runtime.FIELDS.items():
+            field = form.base_fields.get(field_name)
+            if field is not None:
+                default = conf.get(name)
+                field.help_text = f"{field.help_text} Empty: the default ({default!r}).".strip()
+        return form
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return redirect(reverse("admin:messaging_chatsettings_change", args=[chat_settings_row().pk]))
+
+    def get_object(self, request, object_id, from_field=None):
+        return chat_settings_row() if str(object_id) == "1" else None
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "reason"}
+        try:
+            saved = chat_actions.update_chat_settings(request.user, changes, reason=form.cleaned_data.get("reason", ""))
+        except ChatError as error:
+            self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
+            return
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+
+@admin.register(AuditLogEntry)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Every moderator action, read-only: nobody edits or deletes the record."""
+
+    list_display = ("created_at", "actor_name", "action", "target_type", "target_id", "reason")
+    list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("actor_name", "target_id", "reason")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -27,6 +27,7 @@ from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
+from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
@@ -57,6 +58,7 @@ __all__ = [
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "record_audit",
     "post_custom_notice",
     "quit_group",
     "revoke_message",
@@ -68,6 +70,7 @@ __all__ = [
     "password_changed",
     "set_self_status",
     "set_user_active",
+    "update_chat_settings",
     "update_group_profile",
     "update_user_profile",
 ]

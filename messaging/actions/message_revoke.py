@@ -34,7 +34,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging import conf, rules, serialize
+from messaging import rules, runtime, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
 from messaging.actions.message_send import publish_change_to_others
 from messaging.errors import ChatError, ErrorCode
@@ -158,7 +158,7 @@ def check_may_revoke(user: User, message: Message, group, *, by_admin: bool, now
     if by_admin and group is not None:
         return
     if message.sender_id == user.pk:
-        if message.is_revoked or now - message.created_at <= timedelta(seconds=conf.get("REVOKE_WINDOW")):
+        if message.is_revoked or now - message.created_at <= timedelta(seconds=runtime.get("REVOKE_WINDOW")):
             return
         # An owner's or admin's own message too: their role covers others' messages only.
         code = ErrorCode.C2C_REVOKE_WINDOW_PASSED if group is None else ErrorCode.GROUP_REVOKE_WINDOW_PASSED

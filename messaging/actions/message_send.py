@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, ratelimit, rules, serialize, storage
+from messaging import conf, ratelimit, rules, runtime, serialize, storage
 from messaging.access import access_c2c_peer, access_group, access_membership, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
@@ -71,6 +71,22 @@ def check_body_size(payload, cloud_custom_data):
         raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is {limit // 1024} KB")
 
 
+def moderate(body, control: SendControl):
+    """Banned words in a text message (``messaging/banned_words.py``): 80001 when the
+    run-time setting says refuse, the words masked with ``*`` when it says mask. A message
+    sent with ``excludedFromContentModeration`` is not checked (the SDK's option)."""
+    if body.type != rules.TEXT or control.excluded_from_content_moderation:
+        return
+    words = runtime.banned_words()
+    if not words:
+        return
+    text = body.payload["text"]
+    if runtime.get("BANNED_WORDS_ACTION") == "mask":
+        body.payload["text"] = words.mask(text)
+    elif words.contains(text):
+        raise ChatError(ErrorCode.SENSITIVE_WORDS, "your message contains a word that is not allowed here")
+
+
 def send_message(
     sender: User,
     *,
@@ -100,7 +116,8 @@ def send_message(
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
     group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
     80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable,
-    10023 over the group's send rate for this priority (messaging/ratelimit.py).
+    10023 over the group's send rate for this priority (messaging/ratelimit.py), 80001 a
+    banned word while the run-time setting refuses them (masked otherwise: ``moderate``).
     Nothing is stored when it fails.
 
     The send options (the SDK's, SDK names): ``message_control_info`` a dict of
@@ -161,6 +178,7 @@ def send_message(
         if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly messages are text, custom, face or location messages")
         body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
+        moderate(body, fields["control"])
         check_body_size(body.payload, cloud_custom_data)
         return _send_online(sender, group or peer, body, **fields)
     if msg_id is not None:
@@ -181,6 +199,7 @@ def send_message(
             body = build_body(
                 sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list, forward=forward
             )
+            moderate(body, fields["control"])
             check_body_size(body.payload, cloud_custom_data)
             if group is None:
                 thread, target, counts_unread = c2c_thread(sender, peer), peer.username, True

@@ -84,6 +84,9 @@ DEFAULTS = {
     "PRESENCE_SWEEP": 1.0,
     # Where presence lives in Redis (when REDIS_URL is set).
     "PRESENCE_KEY_PREFIX": "chat:presence:",
+    # The server REST API (docs/API.md): requests per token, counted per process in
+    # Django's cache ("N/s", "N/m", "N/h"); the vendor's is 200 a second per API.
+    "API_RATE": "200/s",
 }
 
 

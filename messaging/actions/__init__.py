@@ -1,5 +1,6 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
+from messaging.actions.api_tokens import create_api_token, record_api_token_use, revoke_api_token
 from messaging.actions.conversations import delete_conversation, pin_conversation
 from messaging.actions.friends import (
     accept_friend_application,
@@ -30,7 +31,15 @@ from messaging.actions.message_send import send_message
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, end_session, password_changed, set_user_active, update_user_profile
+from messaging.actions.users import (
+    create_user,
+    end_session,
+    import_account,
+    import_accounts,
+    password_changed,
+    set_user_active,
+    update_user_profile,
+)
 
 __all__ = [
     "accept_friend_application",
@@ -45,12 +54,15 @@ __all__ = [
     "update_friend",
     "add_members",
     "change_group_owner",
+    "create_api_token",
     "create_group",
     "create_user",
     "delete_conversation",
     "delete_members",
     "dismiss_group",
     "handle_group_application",
+    "import_account",
+    "import_accounts",
     "join_group",
     "mark_read",
     "mute_member",
@@ -59,6 +71,8 @@ __all__ = [
     "pin_conversation",
     "post_custom_notice",
     "quit_group",
+    "record_api_token_use",
+    "revoke_api_token",
     "revoke_message",
     "send_message",
     "send_message_read_receipt",

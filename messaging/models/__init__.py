@@ -1,3 +1,4 @@
+from messaging.models.api_tokens import ApiToken
 from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation
 from messaging.models.friends import Block, Friend, FriendApplication
@@ -8,6 +9,7 @@ from messaging.models.uploads import Upload
 from messaging.models.users import User
 
 __all__ = [
+    "ApiToken",
     "Block",
     "Conversation",
     "Friend",

@@ -85,7 +85,7 @@ def import_accounts(request, data: schemas.MultiAccountImport):
 
 
 @users.get("/unread", auth=USERS, response=ok(schemas.Unread), summary="get_c2c_unread_msg_num")
-def unread(request, UserID: Query[schemas.UserID]):  # noqa: N803 (the vendor's name)
+def unread(request, UserID: Query[schemas.SomeUser]):  # noqa: N803 (the vendor's name)
     """A user's total unread count and the conversations that have unread messages."""
     user = access_account(UserID)
     return {"UserID": user.username, "TotalUnreadCount": get_total_unread_count(user), "Conversations": get_unread_map(user)}
@@ -171,8 +171,8 @@ def send_c2c_batch(request, data: schemas.C2CBatchSend):
 @c2c.get("/messages", auth=MESSAGES, response=ok(schemas.C2CHistory), by_alias=True, summary="admin_getroammsg")
 def c2c_history(
     request,
-    Operator_Account: Query[schemas.UserID],  # noqa: N803 (the vendor's names)
-    Peer_Account: Query[schemas.UserID],  # noqa: N803
+    Operator_Account: Query[schemas.SomeUser],  # noqa: N803 (the vendor's names)
+    Peer_Account: Query[schemas.OtherUser],  # noqa: N803
     Count: Query[int] = 15,  # noqa: N803
     NextReqMessageID: Query[schemas.MessageID | None] = None,  # noqa: N803
 ):
@@ -208,7 +208,7 @@ def send_group(request, data: schemas.GroupSend):
 @groups.get("/messages", auth=MESSAGES, response=ok(schemas.GroupHistory), by_alias=True, summary="group_msg_get_simple")
 def group_history(
     request,
-    GroupId: Query[schemas.GroupID],  # noqa: N803 (the vendor's names)
+    GroupId: Query[schemas.SomeGroup],  # noqa: N803 (the vendor's names)
     ReqMsgSeq: Query[int | None] = None,  # noqa: N803
     Count: Query[int] = MAX_ADMIN_PAGE,  # noqa: N803
 ):

@@ -22,11 +22,17 @@ MessageID = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,64}$")]
 # Free text: anything but NUL, which PostgreSQL refuses in text and JSON.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
+# The same, with an example (the OpenAPI schema's, and schemathesis's first guesses).
+SomeUser = Annotated[UserID, Field(examples=["alice"])]
+OtherUser = Annotated[UserID, Field(examples=["bob"])]
+SomeGroup = Annotated[GroupID, Field(examples=["g1"])]
 MAX_BATCH_TARGETS = 500  # the vendor's batchsendmsg: at most 500 To_Account (90011 beyond)
 
 
 class Body(Schema):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields and values of another JSON type ("5" for 5) are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -42,7 +48,7 @@ class Error(Schema):
 
 
 class AccountImport(Body):
-    UserID: UserID
+    UserID: Annotated[UserID, Field(examples=["erin"])]
     Nick: Annotated[Text, Field(max_length=64)] = ""
     FaceUrl: Annotated[Text, Field(max_length=500, description="an image on this site (an upload's URL)")] = ""
 
@@ -63,7 +69,7 @@ class MultiAccountImported(Schema):
 
 
 class Account(Body):
-    UserID: UserID
+    UserID: Annotated[UserID, Field(examples=["carol"])]
 
 
 class BanState(Schema):
@@ -131,13 +137,13 @@ RANDOM_DOC = "the caller's random: the same value from the same sender to the sa
 
 
 class MessageFields(Body):
-    From_Account: Annotated[UserID | None, Field(description=SENDER_DOC)] = None
+    From_Account: Annotated[UserID | None, Field(description=SENDER_DOC, examples=["alice"])] = None
     MsgBody: MsgBody
     CloudCustomData: Text = ""
 
 
 class C2CSend(MessageFields):
-    To_Account: UserID
+    To_Account: Annotated[UserID, Field(examples=["bob"])]
     MsgRandom: Annotated[Uint32, Field(description=RANDOM_DOC)]
 
 
@@ -147,7 +153,7 @@ class C2CBatchSend(MessageFields):
 
 
 class GroupSend(MessageFields):
-    GroupId: GroupID
+    GroupId: Annotated[GroupID, Field(examples=["g1"])]
     Random: Annotated[Uint32, Field(description=RANDOM_DOC)]
     Priority: Literal[tuple(rules.PRIORITIES)] = "Normal"
 
@@ -197,8 +203,8 @@ class BatchSent(Schema):
 
 
 class C2CRecall(Body):
-    From_Account: Annotated[UserID, Field(description="the message's sender")]
-    To_Account: Annotated[UserID, Field(description="the message's receiver")]
+    From_Account: Annotated[UserID, Field(description="the message's sender", examples=["alice"])]
+    To_Account: Annotated[UserID, Field(description="the message's receiver", examples=["bob"])]
     MsgKey: MessageID
 
 
@@ -227,8 +233,10 @@ class GroupHistory(Schema):
 
 
 class GroupCreate(Body):
-    Owner_Account: UserID
-    Type: Annotated[Literal["Private", "Public", "ChatRoom"], Field(description="Private: a Work group; ChatRoom: a Meeting group")]
+    Owner_Account: Annotated[UserID, Field(examples=["alice"])]
+    Type: Annotated[
+        Literal["Private", "Public", "ChatRoom"], Field(description="Private: a Work group; ChatRoom: a Meeting group")
+    ]
     Name: Annotated[Text, Field(min_length=1, max_length=30)]
     GroupId: GroupID | None = None
     MemberList: Annotated[list[UserID], Field(max_length=MAX_IMPORT_ACCOUNTS)] = []
@@ -247,7 +255,7 @@ class Group(Schema):
 
 
 class Members(Body):
-    GroupId: GroupID
+    GroupId: Annotated[GroupID, Field(examples=["g1"])]
     MemberList: Annotated[list[UserID], Field(min_length=1, max_length=MAX_IMPORT_ACCOUNTS)]
 
 
@@ -266,14 +274,14 @@ class MembersRemoved(Schema):
 
 
 class MemberRole(Body):
-    GroupId: GroupID
-    Member_Account: UserID
+    GroupId: Annotated[GroupID, Field(examples=["g1"])]
+    Member_Account: Annotated[UserID, Field(examples=["bob"])]
     Role: Literal["Admin", "Member"]
 
 
 class MemberMute(Body):
-    GroupId: GroupID
-    Member_Account: UserID
+    GroupId: Annotated[GroupID, Field(examples=["g1"])]
+    Member_Account: Annotated[UserID, Field(examples=["carol"])]
     MuteTime: Annotated[int, Field(ge=0, le=MAX_MUTE_SECONDS, description="seconds; 0 unmutes")]
 
 
@@ -285,5 +293,5 @@ class Member(Schema):
 
 
 class MuteAll(Body):
-    GroupId: GroupID
+    GroupId: Annotated[GroupID, Field(examples=["g1"])]
     MuteAllMember: bool

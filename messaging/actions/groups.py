@@ -261,8 +261,9 @@ def _operator_role(operator: User, group: Group, by_admin: bool):
 
 
 def _may_remove(group_type, operator_role, target_role):
+    """Nobody removes the owner (the app admin neither: transfer the group first)."""
     if group_type == Group.Type.WORK:
-        return operator_role == Role.OWNER
+        return operator_role == Role.OWNER and target_role != Role.OWNER
     if operator_role == Role.OWNER:
         return target_role != Role.OWNER
     if operator_role == Role.ADMIN:

@@ -162,6 +162,13 @@ def test_the_schema_is_served_without_a_token():
     assert schema["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
 
 
+def test_the_docs_page_loads_swagger_ui_from_the_sites_own_static_files():
+    page = Client().get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+
+
 def test_the_rate_per_token_answers_429_10006(api, settings):
     settings.CHAT = {**settings.CHAT, "API_RATE": "2/m"}
     ok(api.get("/users/unread", UserID="alice"))

@@ -429,6 +429,10 @@ def test_a_body_over_12_kb_is_80002(api, alice, bob):
     refused(api.post("/c2c/messages", {"To_Account": "bob", "MsgRandom": 1, "MsgBody": text_body("x" * 13_000)}), 400, 80002)
 
 
+def test_a_request_body_over_djangos_limit_is_413(api, alice, bob):
+    refused(api.post("/c2c/messages", {"To_Account": "bob", "MsgRandom": 1, "MsgBody": text_body("x" * 3_000_000)}), 413, 80002)
+
+
 def test_an_unknown_user_or_group_is_404(api, alice):
     refused(api.post("/c2c/messages", {"To_Account": "nobody", "MsgRandom": 1, "MsgBody": text_body("x")}), 404, 20003)
     refused(api.post("/groups/messages", {"GroupId": "nope", "Random": 1, "MsgBody": text_body("x")}), 404, 10010)

@@ -2,6 +2,7 @@
 with the SDK's / server API's code (``messaging.errors``) and an HTTP status that says
 the same (docs/API.md §Errors). Bad input is a 4xx, never a 500."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -27,7 +28,7 @@ FORBIDDEN = {
 CONFLICT = {ErrorCode.GROUP_ID_IN_USE, ErrorCode.ALREADY_MEMBER, ErrorCode.GROUP_FULL}
 TOO_MANY = {ErrorCode.GROUP_SEND_RATE_EXCEEDED, ErrorCode.FREQUENCY_LIMIT}
 # Documented on every operation (the OpenAPI schema lists them; schemathesis holds us to it).
-ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 429})
+ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 413, 429})
 # 70003: the vendor's "UserSig invalid", its refusal of a credential (TIM.md §8.3).
 BAD_CREDENTIAL = 70003
 
@@ -75,6 +76,11 @@ def install(api):
         if error.status_code == 400:  # django-ninja's "Cannot parse request body"
             return respond(request, ErrorCode.JSON_PARSE_ERROR, "the body is not valid JSON", 400)
         return respond(request, ErrorCode.INVALID_PARAMETERS, error.message, error.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, error):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE: refused by Django when django-ninja reads the body.
+        return respond(request, ErrorCode.BODY_TOO_LONG, "the request body is too large", 413)
 
     @api.exception_handler(Http404)
     def not_found(request, error):

@@ -12,6 +12,10 @@ Nothing is hard-deleted here (a deleted message would leave a hole in its thread
 sequence, a deleted membership a wrong member count, a deleted user other people's
 history): ban a user instead; recall and dismissal come with their own actions.
 Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
+
+Server API tokens (docs/API.md) are made here (``create_api_token``: the secret is shown
+once, in the message after saving, and only its hash is kept) and revoked here
+(``revoke_api_token``); a token is never edited.
 """
 
 from django import forms
@@ -23,12 +27,14 @@ from django.urls import reverse
 
 from messaging import actions as chat_actions
 from messaging import conf, runtime
+from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
 from messaging.actions.moderation import check_banned_words
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.errors import ChatError
 from messaging.models import (
+    ApiToken,
     AuditLogEntry,
     ChatSettings,
     Conversation,
@@ -452,3 +458,77 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- server API tokens ---------------------------------------------------------------------------
+
+
+class ApiTokenCreationForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, f"{scope}: {what}") for scope, what in SCOPES.items()], widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ("name", "identifier", "scopes")
+        help_texts = {
+            "identifier": "The app admin account the token acts as: the sender of messages that name no From_Account, "
+            "the operator in group tips, the revoker of recalls.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["identifier"].queryset = User.objects.filter(is_active=True).order_by("username")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
+    list_display = ("name", "prefix", "scopes", "identifier", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("identifier", "created_by")
+    readonly_fields = ("name", "prefix", "scopes", "identifier", "created_by", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke_tokens"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ApiTokenCreationForm.Meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_changeform_initial_data(self, request):
+        return {"identifier": request.user.pk}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is made and revoked, never edited
+
+    def save_model(self, request, obj, form, change):
+        """The token is made by ``create_api_token``; ``obj`` becomes that row, and the
+        secret is shown this once."""
+        new = chat_actions.create_api_token(
+            form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            identifier=form.cleaned_data["identifier"],
+            created_by=request.user,
+        )
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = (
+            new.token.pk,
+            new.token.prefix,
+            new.token.key_hash,
+            new.token.created_at,
+        )
+        obj._state.adding, obj._state.db = False, new.token._state.db
+        self.message_user(
+            request,
+            f"The token's secret, shown only this once (copy it now; only its hash is kept): {new.secret}",
+            level=messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected tokens (refused at once, for good)")
+    def revoke_tokens(self, request, queryset):
+        count = sum(chat_actions.revoke_api_token(token) for token in queryset)
+        self.message_user(request, f"Revoked {count} token(s).")

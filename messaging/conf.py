@@ -94,6 +94,9 @@ DEFAULTS = {
     "OPEN_SIGNUP": False,
     # Seconds each process keeps the ChatSettings row before reading it again.
     "RUNTIME_SETTINGS_TTL": 5.0,
+    # The server REST API (docs/API.md): requests per token, counted per process in
+    # Django's cache ("N/s", "N/m", "N/h"); the vendor's is 200 a second per API.
+    "API_RATE": "200/s",
 }
 
 

@@ -1,3 +1,4 @@
+from messaging.models.api_tokens import ApiToken
 from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation
 from messaging.models.friends import Block, Friend, FriendApplication
@@ -11,6 +12,7 @@ from messaging.models.users import User
 __all__ = [
     "AuditLogEntry",
     "ChatSettings",
+    "ApiToken",
     "Block",
     "Conversation",
     "Friend",

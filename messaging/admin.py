@@ -25,12 +25,12 @@ from django.urls import path, reverse
 
 from messaging import actions as chat_actions
 from messaging import conf, rules, runtime
-from messaging.actions.reports import can_delete_for_everyone
-from messaging.api.uploads import serve_upload
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
 from messaging.actions.moderation import check_banned_words
+from messaging.actions.reports import can_delete_for_everyone
 from messaging.actions.users import check_avatar_url, check_user_id
+from messaging.api.uploads import serve_upload
 from messaging.errors import ChatError
 from messaging.models import (
     AuditLogEntry,

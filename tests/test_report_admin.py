@@ -26,11 +26,6 @@ def page(report):
 
 
 @pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", nick="Boss", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
 def client(boss):
     client = Client()
     client.force_login(boss)

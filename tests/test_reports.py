@@ -177,11 +177,6 @@ def test_an_hour_later_the_reporter_may_report_again(alice, bob, settings):
     assert filed.is_update is False and MessageReport.objects.count() == 2
 
 
-@pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", is_superuser=True)
-
-
 def test_report_reasons_are_the_rules_reasons():
     assert tuple(MessageReport.Reason.values) == rules.REPORT_REASONS
     assert MessageReport._meta.get_field("description").max_length == rules.MAX_REPORT_DESCRIPTION

@@ -96,6 +96,11 @@ def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
 
 
+def op_report_message(user, args: schemas.ReportMessage, origin):
+    filed = actions.report_message(user, args.message.conversationID, args.message.ID, args.reason, args.description)
+    return {"report": serialize.message_report(filed.report, args.message.conversationID), "isUpdate": filed.is_update}
+
+
 def op_send_message_read_receipt(user, args: schemas.SendMessageReadReceipt, origin):
     actions.send_message_read_receipt(user, args.messageList, origin=origin)
     return {}
@@ -445,6 +450,7 @@ HANDLERS = {
     "getGroupOnlineMemberCount": op_get_group_online_member_count,
     "handleGroupApplication": op_handle_group_application,
     "getGroupApplicationList": op_get_group_application_list,
+    "reportMessage": op_report_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -446,6 +446,19 @@ def upload(upload: Upload) -> dict:
     return data
 
 
+def message_report(report, conversation_id: str) -> dict:
+    """A report as its reporter sees it (``reportMessage``'s reply)."""
+    return {
+        "reportID": str(report.pk),
+        "messageID": report.message.msg_id,
+        "conversationID": conversation_id,
+        "reason": report.reason,
+        "description": report.description,
+        "status": report.status,
+        "time": int(report.created_at.timestamp()),
+    }
+
+
 # --- frames ------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ gets a new one) without emptying the database.
 from dataclasses import dataclass, field
 
 from messaging import actions
+from messaging.actions import avatars
 from messaging.actions.system_notices import system_thread_key
 from messaging.models import Message, User
 from tests.media_helpers import png, upload
@@ -112,6 +113,7 @@ def build_world(suffix: str) -> World:
     actions.mute_member(owner, world.team, u["muted"].username, 3600)
     image = upload(owner, "image", png(), name="secret.png")
     world.upload_uuid = image.uuid.hex
+    world.avatar_path = avatars.make_avatar(owner, image.uuid.hex)["avatar"]
     world.pending_upload_uuid = upload(owner, "file", b"half a file", name="draft.txt", complete=False).uuid.hex
     sent = actions.send_message(
         owner, conversation_type="GROUP", to=world.team, msg_type="TIMImageElem", payload={"uuid": image.uuid.hex}

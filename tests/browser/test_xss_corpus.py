@@ -47,11 +47,11 @@ CORPUS = [
     "invoice\u202egnp.exe \u2066rtl\u2069 \u200fmark",
     "раураl.com аdmin gооgle.com",  # Cyrillic homoglyphs
     "<!--<img src=x onerror=window.__xss=1>-->",
-    "\"onmouseover=\"window.__xss=1\" x=\"",
+    '"onmouseover="window.__xss=1" x="',
     "<x onclick=window.__xss=1 class=xss-probe>click</x>" + "A" * 3000,  # a very long string
 ]
 # Payloads that fit the shortest fields (group name: 30 bytes; name card: 50).
-SHORT = ["<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "\"><script>alert(1)</script>"]
+SHORT = ["<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", '"><script>alert(1)</script>']
 
 # What would show that a payload became markup or ran, found by one walk of the DOM.
 INERT = """
@@ -218,3 +218,136 @@ def test_messages_of_every_kind_render_as_text(open_as, make_user):
     page.get_by_test_id("image-thumb").click()
     expect(page.get_by_test_id("lightbox")).to_be_visible()
     assert_inert(page, fired, "the image viewer")
+
+
+SEED_MALLORY = """
+async ([groupID, victim, p]) => {
+  const stored = {};
+  const me = (await chat.updateMyProfile({nick: p.nick, selfSignature: p.signature, location: p.location})).data;
+  Object.assign(stored, {nick: me.nick, signature: me.selfSignature, location: me.location});
+  await chat.createGroup({type: TIM.TYPES.GRP_PUBLIC, name: p.groupName, groupID, introduction: p.introduction,
+    notification: p.notification, memberList: [{userID: victim}]});
+  await chat.updateGroupProfile({groupID, groupCustomField: [{key: "topic", value: p.custom}]});
+  const card = (await chat.setGroupMemberNameCard({groupID, nameCard: p.nameCard})).data.member;
+  stored.nameCard = card.nameCard;
+  await chat.sendMessage(chat.createTextMessage({to: groupID, conversationType: TIM.TYPES.CONV_GROUP, payload: {text: "hello"}}));
+  const group = (await chat.updateGroupProfile({groupID, name: p.newGroupName})).data.group;
+  Object.assign(stored, {groupName: group.name, introduction: group.introduction, notification: group.notification});
+  await chat.sendMessage(chat.createTextMessage({to: victim, conversationType: TIM.TYPES.CONV_C2C, payload: {text: "hi"}}));
+  await chat.addFriend({to: victim, source: "AddSource_Type_Web", wording: p.wording});
+  return stored;
+}
+"""
+
+SEED_MAL2 = """
+async ([doorID, victim, p]) => {
+  const me = (await chat.updateMyProfile({nick: p.nick})).data;
+  await chat.joinGroup({groupID: doorID, applyMessage: p.applyMessage});
+  await chat.addFriend({to: victim, source: "AddSource_Type_Web", wording: p.wording});
+  return {nick: me.nick};
+}
+"""
+
+
+def test_names_profiles_requests_notices_and_search_render_as_text(open_as, make_user):
+    """Nicks, a profile's signature and location, a friend remark, a group's name (and the
+    tip that renames it), introduction and notification, a member's name card, a friend
+    request's words, a join request's message, the system notices, the people search and
+    the group directory: one page load of the victim, every payload inert."""
+    attacker, attacker2, victim = new_id("xn"), new_id("xo"), new_id("xw")
+    for user_id in (attacker, attacker2, victim):
+        make_user(user_id, nick=user_id.title())
+    group_id, door_id = new_id("xssg-"), new_id("xssd-")
+    victor = open_as(victim)
+    victor.page.evaluate(
+        "async (groupID) => { await chat.createGroup({type: TIM.TYPES.GRP_PUBLIC, name: 'Door', groupID, joinOption: 'NeedPermission'}); }",
+        door_id,
+    )
+    seeds = {
+        "nick": CORPUS[1],
+        "signature": CORPUS[13],
+        "location": "<svg/onload=1>",
+        "groupName": SHORT[0],
+        "newGroupName": "\u202e" + SHORT[1],
+        "introduction": CORPUS[13],
+        "notification": CORPUS[16],
+        "custom": CORPUS[0],
+        "nameCard": '"><svg onload=window.__xss=1 class=xss-probe>',
+        "wording": CORPUS[9],
+    }
+    stored = open_as(attacker).page.evaluate(SEED_MALLORY, [group_id, victim, seeds])
+    stored2 = open_as(attacker2).page.evaluate(
+        SEED_MAL2, [door_id, victim, {"nick": CORPUS[15], "applyMessage": CORPUS[7], "wording": CORPUS[6]}]
+    )
+    remark = victor.page.evaluate(
+        "async ([userID, remark]) => { await chat.acceptFriendApplication({userID, remark, type: TIM.TYPES.SNS_APPLICATION_AGREE_AND_ADD});"
+        " return (await chat.getFriendProfile({userIDList: [userID]})).data.friendList[0].remark; }",
+        [attacker, CORPUS[2]],
+    )
+    assert remark == CORPUS[2]
+    assert "\u202e" not in stored["groupName"], "bidi controls are dropped from group names"
+
+    page = victor.page
+    page.reload()
+    victor.wait_ready()
+    fired = watch_dialogs(page)
+    expect(conversation_item(page, f"GROUP{group_id}")).to_be_visible()
+    assert_inert(page, fired, "the conversation list")
+    assert_shown(page, f'[data-conversation-id="GROUP{group_id}"]', [stored["groupName"]], "the group's list entry")
+    assert_shown(page, f'[data-conversation-id="C2C{attacker}"]', [remark], "the remarked C2C entry")
+
+    # The group: its name, the renaming tip, the name card on the message, the notification.
+    conversation_item(page, f"GROUP{group_id}").click()
+    expect(page.get_by_test_id("chat-name")).to_have_text(stored["groupName"])
+    expect(page.get_by_test_id("message-list")).to_contain_text("hello")
+    assert_shown(page, '[data-testid="message-list"]', [stored["groupName"], stored["nameCard"]], "the group's history")
+    page.get_by_test_id("members-button").click()
+    expect(page.locator(f'[data-testid="member-item"][data-user-id="{attacker}"]')).to_be_visible()
+    assert_shown(page, '[data-testid="member-list"]', [stored["nameCard"]], "the member list")
+    assert_shown(page, '[data-testid="group-notification"]', [stored["notification"]], "the group's notification")
+    assert_inert(page, fired, "the group and its members")
+
+    # The attacker's profile card, from the C2C header.
+    conversation_item(page, f"C2C{attacker}").click()
+    page.get_by_test_id("chat-title").click()
+    card = page.get_by_test_id("profile-card")
+    expect(card.get_by_test_id("profile-signature")).to_be_visible()
+    assert_shown(page, '[data-testid="profile-card"]', [stored["signature"], stored["location"]], "the profile card")
+    assert_inert(page, fired, "the profile card")
+    page.keyboard.press("Escape")
+
+    # Friend requests (words and nick), join requests (message and nick), system notices.
+    page.get_by_test_id("contacts-button").click()
+    page.get_by_test_id("contacts-tab-requests").click()
+    requests = page.get_by_test_id("friend-request-list")
+    expect(requests).to_contain_text(CORPUS[6][:20])
+    assert_shown(page, '[data-testid="friend-request-list"]', [CORPUS[6], stored2["nick"]], "the friend requests")
+    assert_inert(page, fired, "the friend requests")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("requests-button").click()
+    item = page.locator(f'[data-testid="request-item"][data-group-id="{door_id}"]')
+    expect(item).to_be_visible()
+    assert_shown(page, '[data-testid="requests-dialog"]', [CORPUS[7], stored2["nick"]], "the join requests")
+    assert_inert(page, fired, "the join requests")
+    page.keyboard.press("Escape")
+    conversation_item(page, "@TIM#SYSTEM").click()
+    expect(page.locator('[data-testid="message-list"]')).to_contain_text("Door")
+    assert_shown(page, '[data-testid="message-list"]', [stored2["nick"]], "the system notices")
+    assert_inert(page, fired, "the system notices")
+
+    # The people search (typeahead) and the group directory.
+    page.get_by_test_id("new-menu-button").click()
+    page.get_by_test_id("new-chat-button").click()
+    page.get_by_test_id("new-chat-input").press_sequentially(attacker, delay=20)
+    option = page.locator(f'[data-testid="typeahead-option"][data-user-id="{attacker}"]')
+    expect(option).to_be_visible()
+    assert_shown(page, f'[data-testid="typeahead-option"][data-user-id="{attacker}"]', [stored["nick"]], "the people search")
+    assert_inert(page, fired, "the people search")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("new-menu-button").click()
+    page.get_by_test_id("browse-groups-button").click()
+    entry = page.locator(f'[data-testid="browse-group"][data-group-id="{group_id}"]')
+    expect(entry).to_be_visible()
+    assert_shown(page, f'[data-testid="browse-group"][data-group-id="{group_id}"]', [stored["groupName"]], "the group directory")
+    assert_inert(page, fired, "the group directory")

@@ -90,52 +90,37 @@ def build_world(suffix: str) -> World:
     owner, u = world.users["owner"], world.users
     world.team = f"team{suffix}"  # Public, joined by application: the target of most rows
     world.work = f"work{suffix}"  # Work: its members' only
-    actions.create_group(
-        owner,
-        group_type="Public",
-        name="Team",
-        group_id=world.team,
-        introduction="team introduction",
-        notification="team notification",
-        join_option="NeedPermission",
-        member_user_ids=[u[r].username for r in ("member", "muted", "removed", "banned", "logged_out")],
-    )
-    actions.create_group(
-        owner,
-        group_type="Private",
-        name="Work",
-        group_id=world.work,
-        introduction="work introduction",
-        notification="work notification",
-        member_user_ids=[u[r].username for r in ("member", "muted", "removed")],
-    )
+    for group_id, kind, members in (
+        (world.team, "Public", ("member", "muted", "removed", "banned", "logged_out")),
+        (world.work, "Private", ("member", "muted", "removed")),
+    ):
+        name = group_id.removesuffix(suffix).title()
+        actions.create_group(
+            owner,
+            group_type=kind,
+            name=name,
+            group_id=group_id,
+            introduction=f"{name.lower()} introduction",
+            notification=f"{name.lower()} notification",
+            join_option="NeedPermission" if kind == "Public" else None,
+            member_user_ids=[u[role].username for role in members],
+        )
     actions.update_group_profile(owner, world.team, custom_fields=[{"key": "secret", "value": "team custom"}])
     actions.mute_member(owner, world.team, u["muted"].username, 3600)
     image = upload(owner, "image", png(), name="secret.png")
     world.upload_uuid = image.uuid.hex
     world.avatar_path = avatars.make_avatar(owner, image.uuid.hex)["avatar"]
     world.pending_upload_uuid = upload(owner, "file", b"half a file", name="draft.txt", complete=False).uuid.hex
-    sent = actions.send_message(
-        owner, conversation_type="GROUP", to=world.team, msg_type="TIMImageElem", payload={"uuid": image.uuid.hex}
-    )
-    world.image_msg_id = sent.message.msg_id
-    sent = actions.send_message(
-        owner, conversation_type="GROUP", to=world.team, msg_type="TIMTextElem", payload={"text": "team secret"}
-    )
-    world.team_msg_id = sent.message.msg_id
-    sent = actions.send_message(
-        owner,
-        conversation_type="GROUP",
-        to=world.team,
-        msg_type="TIMTextElem",
-        payload={"text": "please read"},
-        need_read_receipt=True,
-    )
-    world.receipt_msg_id = sent.message.msg_id
-    sent = actions.send_message(
-        owner, conversation_type="C2C", to=u["muted"].username, msg_type="TIMTextElem", payload={"text": "c2c secret"}
-    )
-    world.c2c_msg_id = sent.message.msg_id
+
+    def send(to, msg_type, payload, conversation_type="GROUP", **options):
+        return actions.send_message(
+            owner, conversation_type=conversation_type, to=to, msg_type=msg_type, payload=payload, **options
+        ).message.msg_id
+
+    world.image_msg_id = send(world.team, "TIMImageElem", {"uuid": image.uuid.hex})
+    world.team_msg_id = send(world.team, "TIMTextElem", {"text": "team secret"})
+    world.receipt_msg_id = send(world.team, "TIMTextElem", {"text": "please read"}, need_read_receipt=True)
+    world.c2c_msg_id = send(u["muted"].username, "TIMTextElem", {"text": "c2c secret"}, conversation_type="C2C")
     # A friend request to the owner, and an application to join the Public group: the
     # owner's to handle, nobody else's.
     actions.add_friend(u["applicant"], owner.username, wording="let me in")

@@ -79,7 +79,7 @@ def na(why):
 
 @dataclass(frozen=True)
 class Op:
-    args: Callable  # world -> the request's args, aimed at the owner's Work group and objects
+    args: Callable  # world -> the request's args, aimed at the owner's Public group "team" and objects
     rows: dict  # actor -> Expect or a tuple of Expects
 
 
@@ -171,7 +171,7 @@ def only_own_applications(data, world):
 # --- the WebSocket table ---------------------------------------------------------------------------
 
 
-def text_to_work(w):
+def text_to_team(w):
     return {"message": {"to": w.team, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": "hi"}}}
 
 
@@ -187,9 +187,16 @@ def team_conversation(**extra):
     return lambda w: {"conversationID": w.team_conv, **extra}
 
 
+# One row per op: its arguments (aimed at the owner's Public group and objects), then what
+# each signed-in actor gets. A new op: add its row here, e.g.
+#     "getGroupFoo": op(team(), **members_only(), others=OWN_ONLY),
+# ``refused(code, why)`` also asserts that nothing was written; ``allowed(why, check)``
+# runs ``check(reply, world)`` on what the actor may see; ``na(why)`` is for the
+# others_object column of an op that names nothing of anyone else's. A tuple states
+# several cases for one actor (each may aim elsewhere with ``args=``).
 OP_MATRIX = {
     "sendMessage": op(
-        text_to_work,
+        text_to_team,
         non_member=refused(NOT_MEMBER, "not a member"),
         removed=refused(NOT_MEMBER, "removed"),
         muted=refused(MUTED_CODE, "muted"),

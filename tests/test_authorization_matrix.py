@@ -278,7 +278,10 @@ OP_MATRIX = {
     "revokeMessage": op(
         lambda w: {"message": w.group_message},
         **members_only(muted=refused(NOT_MEMBER, "an ordinary member recalls only their own")),
-        others=(refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message}),),
+        others=(
+            refused(NOT_MEMBER, "the owner's group message, as an ordinary member"),
+            refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message}),
+        ),
     ),
     "sendMessageReadReceipt": op(
         lambda w: {"messageList": [w.receipt_message]},
@@ -629,7 +632,6 @@ class Answer:
     to: str | None = None
     code: int | None = None
     writes: bool = False
-    check: Callable | None = None  # (response, world)
 
 
 @dataclass(frozen=True)
@@ -648,7 +650,7 @@ def request(method, path, *, data=None, content_type=None, sessionless, **rows):
     return Request(method, path, {**dict.fromkeys(SESSIONLESS, sessionless), **rows}, data, content_type)
 
 
-def to_login(path="/"):
+def to_login():
     return Answer(302, "log in first", to="/accounts/login/?next=")
 
 
@@ -815,7 +817,7 @@ def send(client, req: Request, world):
     return getattr(client, req.method.lower())(req.path(world), **kwargs)
 
 
-def check_answer(response, answer: Answer, world):
+def check_answer(response, answer: Answer):
     """None when the response is the stated answer, else what differs."""
     if response.status_code != answer.status:
         return f"expected {answer.status}, got {response.status_code} {response.content[:200]!r}"
@@ -841,7 +843,7 @@ def test_every_url_as_every_actor(url_name, media_root):
             before = full_snapshot()
             response = send(client, req, world)
             after = full_snapshot()
-            problem = check_answer(response, answer, world)
+            problem = check_answer(response, answer)
             if problem is None and after != before and not answer.writes:
                 problem = f"wrote to {changes(before, after)}"
             if problem:

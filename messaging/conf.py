@@ -92,6 +92,10 @@ DEFAULTS = {
     "RETENTION_DAYS": 0,
     # Anyone may create an account at /signup/ (off: accounts are made by an admin or the API).
     "OPEN_SIGNUP": False,
+    # Sign-up attempts (form posts) an hour from one address before 429 (views.signup).
+    "SIGNUP_ATTEMPTS_PER_HOUR": 10,
+    # Messages purged per transaction by `manage.py purge_history` (its --batch default).
+    "PURGE_BATCH_SIZE": 1000,
     # Seconds each process keeps the ChatSettings row before reading it again.
     "RUNTIME_SETTINGS_TTL": 5.0,
 }

@@ -31,7 +31,15 @@ from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, end_session, password_changed, set_user_active, update_user_profile
+from messaging.actions.retention import purge_history
+from messaging.actions.users import (
+    create_user,
+    delete_account,
+    end_session,
+    password_changed,
+    set_user_active,
+    update_user_profile,
+)
 
 __all__ = [
     "accept_friend_application",
@@ -48,6 +56,7 @@ __all__ = [
     "change_group_owner",
     "create_group",
     "create_user",
+    "delete_account",
     "delete_conversation",
     "delete_members",
     "dismiss_group",
@@ -58,6 +67,7 @@ __all__ = [
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "purge_history",
     "record_audit",
     "post_custom_notice",
     "quit_group",

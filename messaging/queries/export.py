@@ -45,8 +45,8 @@ class _Sink:
     def flush(self):
         pass
 
-    def drain(self, at_least=PIECE):
-        if self.size >= at_least and self.parts:
+    def drain(self, at_least=None):
+        if self.size >= (PIECE if at_least is None else at_least) and self.parts:
             data = b"".join(self.parts)
             self.parts, self.size = [], 0
             yield data

@@ -47,7 +47,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "open_signup": runtime.get("OPEN_SIGNUP")}
+        return {
+            **super().get_context_data(**kwargs),
+            "open_signup": runtime.get("OPEN_SIGNUP"),
+            "account_deleted": self.request.GET.get("deleted") == "1",
+        }
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

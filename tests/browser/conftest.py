@@ -101,6 +101,12 @@ def make_user(chat_site):
 
 
 @pytest.fixture(scope="session")
+def site_manage(chat_site):
+    """site_manage("shell", "-c", code): manage.py against the site's database."""
+    return lambda *args: manage(SITE_ENVS[chat_site], *args)
+
+
+@pytest.fixture(scope="session")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
 

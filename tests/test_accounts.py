@@ -11,8 +11,9 @@ from django.test import Client, TestCase
 
 from messaging import actions, runtime
 from messaging.actions.users import DELETED_USER_NICK
-from messaging.models import Group, GroupMember, Upload, User
+from messaging.models import Group, GroupApplication, GroupMember, Upload, User
 from messaging.queries.conversation_list import get_conversation_list
+from messaging.queries.friends import get_friend_application_list, get_friend_list
 from messaging.queries.groups import get_group_list
 from messaging.queries.message_list import get_message_list
 from tests.chat_helpers import fast_passwords, make_group, send_group_text, send_text, set_role  # noqa: F401
@@ -267,3 +268,19 @@ async def test_deleting_the_account_closes_its_sockets_and_tells_the_peers(alice
     profiles = await peer.wait_event("PROFILE_UPDATED")
     assert profiles[0]["userID"] == "alice" and profiles[0]["nick"] == DELETED_USER_NICK
     await peer.close()
+
+
+def test_a_deleted_user_leaves_friend_lists_and_their_pending_requests_go(alice, bob, carol, dave):
+    actions.set_allow_type(bob, "AllowType_Type_AllowAny")
+    actions.add_friend(alice, "bob")
+    actions.add_friend(carol, "alice")  # alice confirms requests: pending
+    actions.create_group(dave, group_type="Public", name="Door", group_id="door", join_option="NeedPermission")
+    actions.join_group(alice, "door")
+    assert [f["userID"] for f in get_friend_list(bob.pk)] == ["alice"]
+    assert GroupApplication.objects.filter(applicant=alice).exists()
+
+    actions.delete_account(alice)
+
+    assert get_friend_list(bob.pk) == [] and get_friend_list(alice.pk) == []
+    assert get_friend_application_list(carol.pk)["friendApplicationList"] == []
+    assert not GroupApplication.objects.filter(applicant=alice).exists()

@@ -182,10 +182,17 @@ def test_retention_zero_keeps_everything_and_the_command_uses_the_setting(histor
     assert result.messages > 0 and texts(bob, "C2Calice") == ["new 1", None, "new 2"]
 
 
-def test_the_command_purges_in_batches(history, bob):
+def test_the_command_purges_in_batches(alice, bob, monkeypatch):
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() - timedelta(days=3))
+    for n in range(5):
+        send_text(alice, "bob", f"old {n}")
+    monkeypatch.setattr(timezone, "now", real_now)
+    send_text(alice, "bob", "new")
     out = io.StringIO()
-    # --days 0 would keep everything: a retention of 1 day from a "now" after the cut-off
-    # needs the action; the command runs against the real clock, so nothing is a day old.
-    call_command("purge_history", "--days", "1", "--batch", "2", stdout=out)
-    assert "purged 0 message(s)" in out.getvalue()
-    assert texts(bob, "C2Calice")[0] == "old 1"
+
+    call_command("purge_history", "--days", "2", "--batch", "2", stdout=out)
+
+    assert out.getvalue().strip() == "purged 5 message(s) and 0 file(s) from 1 conversation(s) in 3 batch(es)"
+    assert texts(bob, "C2Calice") == ["new"]
+    assert by_id(get_conversation_list(bob))["C2Calice"]["unreadCount"] == 1

@@ -19,7 +19,7 @@ from django.utils import timezone
 from messaging import rules, serialize, storage
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
-from messaging.models import Conversation, Friend, FriendApplication, Group, GroupMember, Upload, User
+from messaging.models import Conversation, Friend, FriendApplication, Group, GroupApplication, GroupMember, Upload, User
 
 MAX_USER_ID_BYTES = 32  # the SDK's userID: printable ASCII, at most 32 bytes (TIM.md 7)
 MAX_NICK = 64
@@ -261,7 +261,7 @@ def delete_account(user: User) -> None:
       transferred (tip 6) to its oldest admin, or else its oldest member; a group with no
       other member is dismissed.
     - Friends: they leave their friends' lists and the pending requests to and from
-      them are dropped.
+      them are dropped, as are their pending requests to join groups.
     - Uploads no message refers to (avatars, unsent files) are removed from storage; the
       files of their sent messages stay: they are their peers' history too.
     - Every open socket gets KICKED_OUT (``accountDeleted``) and is closed with 4003.
@@ -295,6 +295,8 @@ def delete_account(user: User) -> None:
         if friend_ids:
             friends.delete_friend(user, friend_ids)
         FriendApplication.objects.filter(Q(applicant=user) | Q(target=user)).delete()
+        # Their pending requests to join groups: nobody is left to admit.
+        GroupApplication.objects.filter(applicant=user, status=GroupApplication.Status.PENDING).delete()
         User.objects.filter(pk=user.pk).update(
             is_active=False,
             deleted_at=timezone.now(),

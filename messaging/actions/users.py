@@ -17,6 +17,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from messaging import rules, serialize, storage
+from messaging.access import own_unsent_uploads
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
 from messaging.models import Conversation, Friend, FriendApplication, Group, GroupApplication, GroupMember, Upload, User
@@ -306,7 +307,7 @@ def delete_account(user: User) -> None:
             password=_unusable_password(),
         )
         user.is_active, user.email = False, ""
-        unsent = list(Upload.objects.filter(owner=user, messages__isnull=True).values_list("pk", "key", "variants"))
+        unsent = list(own_unsent_uploads(user).values_list("pk", "key", "variants"))
         Upload.objects.filter(pk__in=[pk for pk, _, _ in unsent]).delete()
         keys = retention.stored_keys(unsent)
         transaction.on_commit(lambda: [storage.discard(key) for key in keys])

@@ -49,11 +49,13 @@ def check_archive(archive, chats):
     assert names == {
         "README.txt",
         "profile.json",
+        "account.json",
         "messages/C2Cbob.json",
         "messages/GROUPa%2Fb.json",
         f"files/{mine.uuid.hex}/contract.txt",
     }
     assert json.loads(archive.read("profile.json"))["userID"] == "alice"
+    assert json.loads(archive.read("account.json"))["userID"] == "alice"
     c2c = json.loads(archive.read("messages/C2Cbob.json"))
     assert [(m["type"], m["from"], m["flow"], m["conversationID"]) for m in c2c] == [
         ("TIMTextElem", "alice", "out", "C2Cbob"),

@@ -1,6 +1,7 @@
 """A user's own data as a zip (``/account/export/``): what they may take with them.
 
-The archive holds ``profile.json`` (the SDK's Profile), ``messages/<conversationID>.json``
+The archive holds ``profile.json`` (the SDK's Profile), ``account.json`` (e-mail,
+dates), ``messages/<conversationID>.json``
 per conversation they wrote in (the messages they sent, oldest first, in the SDK's
 Message shape as they see them: ``flow: "out"``; a recalled one without its content,
 as everyone sees it) and ``files/<uuid>/<name>``: the files of those messages, from
@@ -26,6 +27,7 @@ PIECE = 64 * 1024
 README = """Your data from Chat, as of {now}.
 
 profile.json                    your profile
+account.json                    your account: e-mail, when it was made, the last sign-in
 messages/<conversationID>.json  the messages you sent, one file per conversation
 files/<id>/<name>               the files you sent in those messages
 """
@@ -60,6 +62,7 @@ def zip_stream(user: User):
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", README.format(now=timezone.now().isoformat(timespec="seconds")))
         archive.writestr("profile.json", json.dumps(serialize.profile(user), ensure_ascii=False, indent=1))
+        archive.writestr("account.json", json.dumps(_account(user), ensure_ascii=False, indent=1))
         for thread, to in _threads(user):
             conversation_id = rules.viewer_conversation_id(thread.kind, to, user.username, user.username)
             name = f"messages/{quote(conversation_id, safe='@#')}.json"
@@ -82,6 +85,18 @@ def zip_stream(user: User):
                         out.write(chunk)
                         yield from sink.drain()
     yield from sink.drain(at_least=0)
+
+
+def _account(user: User) -> dict:
+    def when(moment):
+        return moment.isoformat(timespec="seconds") if moment else None
+
+    return {
+        "userID": user.username,
+        "email": user.email,
+        "dateJoined": when(user.date_joined),
+        "lastLogin": when(user.last_login),
+    }
 
 
 def _threads(user: User):

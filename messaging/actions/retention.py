@@ -75,7 +75,9 @@ def purge_batch(cutoff, batch: int, result: PurgeResult) -> bool:
         through = {}
         for thread_id, seq in rows:
             through[thread_id] = max(seq, through.get(thread_id, 0))
-        threads = list(Thread.objects.select_for_update().filter(pk__in=through).select_related("group").order_by("pk"))
+        threads = list(
+            Thread.objects.select_for_update(of=("self",)).filter(pk__in=through).select_related("group").order_by("pk")
+        )
         doomed_uploads = set()
         for thread in threads:
             upto = through[thread.pk]

@@ -71,11 +71,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class SignupForm(forms.Form):
-    username = forms.CharField(max_length=64, strip=False)
-    nick = forms.CharField(max_length=users.MAX_NICK, required=False)
-    email = forms.EmailField(required=False)
-    password1 = forms.CharField(strip=False)
-    password2 = forms.CharField(strip=False)
+    username = forms.CharField(label="User ID", max_length=64, strip=False)
+    nick = forms.CharField(label="Name", max_length=users.MAX_NICK, required=False)
+    email = forms.EmailField(label="E-mail", required=False)
+    password1 = forms.CharField(label="Password", strip=False)
+    password2 = forms.CharField(label="Password again", strip=False)
 
     def clean(self):
         data = super().clean()

@@ -84,7 +84,7 @@ def test_signup_without_the_csrf_token_is_refused(open_signup):
         ({"username": "has space"}, "userID must be printable ASCII without spaces"),
         ({"username": "x" * 33}, "userID must be 1 to 32 bytes"),
         ({"username": "alice"}, "already exists"),
-        ({"password2": "other-pass"}, "The two passwords differ."),
+        ({"password2": "other-pass"}, "Password again: The two passwords differ."),
         ({"password1": "short", "password2": "short"}, "too short"),
     ],
 )

@@ -217,6 +217,13 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
     return upload if visible else None
 
 
+def own_unsent_uploads(user: User):
+    """``user``'s own uploads that no message refers to (pending, failed, or ready and
+    never sent), as a queryset: what is theirs alone, which deleting the account
+    removes (actions.delete_account)."""
+    return Upload.objects.filter(owner=user, messages__isnull=True)
+
+
 def access_own_upload(user: User, upload_uuid, *, kind=None) -> Upload:
     """An upload of ``user``'s own (of ``kind``, when given), or 2403: no such upload of yours.
 

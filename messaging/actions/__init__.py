@@ -33,8 +33,10 @@ from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
 from messaging.actions.reports import report_message, resolve_report
+from messaging.actions.retention import purge_history
 from messaging.actions.users import (
     create_user,
+    delete_account,
     end_session,
     import_account,
     import_accounts,
@@ -61,6 +63,7 @@ __all__ = [
     "create_api_token",
     "create_group",
     "create_user",
+    "delete_account",
     "delete_conversation",
     "delete_members",
     "dismiss_group",
@@ -73,6 +76,7 @@ __all__ = [
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "purge_history",
     "record_audit",
     "post_custom_notice",
     "quit_group",

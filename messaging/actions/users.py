@@ -13,12 +13,14 @@ conversation's ``userProfile`` patched (CONVERSATION_LIST_UPDATED).
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import IntegerField, Value
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
 
 from messaging import rules, serialize, storage
+from messaging.access import own_unsent_uploads
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
-from messaging.models import Conversation, GroupMember, User
+from messaging.models import Conversation, Friend, FriendApplication, Group, GroupApplication, GroupMember, Upload, User
 
 MAX_USER_ID_BYTES = 32  # the SDK's userID: printable ASCII, at most 32 bytes (TIM.md 7)
 MAX_NICK = 64
@@ -230,9 +232,13 @@ def password_changed(user: User) -> None:
 
 
 def set_user_active(user: User, active: bool) -> bool:
-    """Ban (``active=False``) or unban a user. Returns whether anything changed."""
+    """Ban (``active=False``) or unban a user. Returns whether anything changed. A deleted
+    account (``delete_account``) stays inactive: unbanning it changes nothing."""
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk).exclude(is_active=active).update(is_active=active)
+        rows = User.objects.filter(pk=user.pk).exclude(is_active=active)
+        if active:
+            rows = rows.filter(deleted_at__isnull=True)
+        changed = rows.update(is_active=active)
         user.is_active = active
         if changed and not active:
             kick_on_commit([user.pk], "banned")
@@ -280,3 +286,87 @@ def import_accounts(user_ids) -> dict:
             continue
         result["created" if created else "existing"].append(user_id)
     return result
+
+
+DELETED_USER_NICK = "Deleted user"
+
+
+def delete_account(user: User) -> None:
+    """The user deletes their own account; nobody else's history changes.
+
+    - The user row stays (their messages in other people's history name a sender, and
+      their C2C peers' conversations are ``C2C<userID>``): it is deactivated (logins
+      refused, sessions no longer authenticate) and anonymised: nick "Deleted user",
+      avatar, e-mail, names and the rest of the profile cleared, password unusable. The
+      userID is kept, so it is never given to someone else, who would inherit the peers'
+      conversations. Peers and co-members get PROFILE_UPDATED (and the C2C
+      conversations' ``userProfile``) as for any profile change.
+    - Groups: the user leaves each one with its quit tip. A group they own is first
+      transferred (tip 6) to its oldest admin, or else its oldest member; a group with no
+      other member is dismissed.
+    - Friends: they leave their friends' lists and the pending requests to and from
+      them are dropped, as are their pending requests to join groups.
+    - Uploads no message refers to (avatars, unsent files) are removed from storage; the
+      files of their sent messages stay: they are their peers' history too.
+    - Every open socket gets KICKED_OUT (``accountDeleted``) and is closed with 4003.
+    """
+    from messaging.actions import friends, group_admin, groups, retention
+
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.deleted_at is not None:
+            return
+        update_user_profile(
+            user,
+            nick=DELETED_USER_NICK,
+            avatar="",
+            self_signature="",
+            location="",
+            gender=GENDERS[0],
+            birthday=0,
+            profile_custom_field={key: "" for key in locked.profile_custom_field or {}},
+        )
+        for membership in GroupMember.objects.filter(user=user).select_related("group").order_by("group_id"):
+            group = membership.group
+            if membership.role == GroupMember.Role.OWNER:
+                heir = _heir(group, user)
+                if heir is None:
+                    group_admin.dismiss_group(user, group.group_id, by_admin=True)
+                    continue
+                group_admin.change_group_owner(user, group.group_id, heir.username, by_admin=True)
+            groups.quit_group(user, group.group_id)
+        friend_ids = list(Friend.objects.filter(owner=user).values_list("friend__username", flat=True))
+        if friend_ids:
+            friends.delete_friend(user, friend_ids)
+        FriendApplication.objects.filter(Q(applicant=user) | Q(target=user)).delete()
+        # Their pending requests to join groups: nobody is left to admit.
+        GroupApplication.objects.filter(applicant=user, status=GroupApplication.Status.PENDING).delete()
+        User.objects.filter(pk=user.pk).update(
+            is_active=False,
+            deleted_at=timezone.now(),
+            email="",
+            first_name="",
+            last_name="",
+            password=_unusable_password(),
+        )
+        user.is_active, user.email = False, ""
+        unsent = list(own_unsent_uploads(user).values_list("pk", "key", "variants"))
+        Upload.objects.filter(pk__in=[pk for pk, _, _ in unsent]).delete()
+        keys = retention.stored_keys(unsent)
+        transaction.on_commit(lambda: [storage.discard(key) for key in keys])
+        kick_on_commit([user.pk], "accountDeleted")
+
+
+def _heir(group: Group, user: User) -> User | None:
+    """Who gets a group its owner leaves by deleting their account: the oldest admin,
+    else the oldest member."""
+    candidates = GroupMember.objects.filter(group=group).exclude(user=user).select_related("user")
+    admin_first = Case(When(role=GroupMember.Role.ADMIN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    best = candidates.order_by(admin_first, "joined_at", "pk").first()
+    return best.user if best else None
+
+
+def _unusable_password() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(None)

@@ -85,6 +85,17 @@ def parse_args(argv=None):
     p.add_argument("--timeline", action="store_true", help="print latency per second of each run")
     p.add_argument("--profile-arg", action="append", default=[], help="extra py-spy record argument (e.g. --gil, --idle)")
     p.add_argument("--json", metavar="PATH", help="write all results as JSON")
+    vs = p.add_argument_group("ratio to the stack floor (--vs-floor; bench/vsfloor.py)")
+    vs.add_argument("--vs-floor", action="store_true", help="run the ratio bench: floor and product alternating")
+    vs.add_argument("--smoke", action="store_true", help="with --vs-floor: a few seconds of tiny loads (make test runs it)")
+    vs.add_argument("--vs-rates", default="50,100,150,200,250,300,400,500", help="C2C and mixed rates stepped through (msg/s)")
+    vs.add_argument("--vs-reps", type=int, default=3, help="runs per side at each rate / load")
+    vs.add_argument("--vs-servers", default="1,2", help="Daphne processes of the C2C loads")
+    vs.add_argument("--cpu-rate", type=float, default=100.0, help="the rate at which CPU per message is measured")
+    vs.add_argument("--fanout-messages", type=int, default=10, help="messages of the fan-out load (one a second)")
+    vs.add_argument("--idle-sockets", type=int, default=2000, help="sockets of the memory load")
+    vs.add_argument("--floor-database-url", default=os.environ.get("BENCH_FLOOR_DATABASE_URL", stack.DEFAULT_FLOOR_DATABASE_URL))
+    vs.add_argument("--floor-redis-url", default=os.environ.get("BENCH_FLOOR_REDIS_URL", stack.DEFAULT_FLOOR_REDIS_URL))
     return p.parse_args(argv)
 
 
@@ -429,6 +440,11 @@ def run_fanout(args):
 def main(argv=None):
     args = parse_args(argv)
     setup_django(args)
+    if args.vs_floor:
+        from bench import vsfloor
+
+        vsfloor.main(args)
+        return
     out = {"args": vars(args), "code": stack.git_state()}
     print(f"server code: {out['code']}")
     if args.only in (None, "load"):

@@ -5,7 +5,9 @@ Setup (in this process, through the ORM and ``messaging.actions``): N users
 and no password hashing), one Work group ``bench-load`` of ``group_size`` members,
 and a pool of C2C pairs whose threads are created beforehand by one ``send_message``
 each (so the run measures sends into existing conversations, as in a chat that is
-in use; ``--pairs 0`` draws every C2C pair at random instead, most of them new).
+in use; ``--pairs 0`` draws every C2C pair at random instead, most of them new;
+``LoadConfig.new_pairs`` sends every C2C message to a pair never messaged before, each
+message the first of its conversation).
 
 Run (asyncio + ``websockets``, in this process; Daphne is a subprocess): every
 client opens ``/ws/chat/`` with its ``sessionid`` cookie and an Origin on the

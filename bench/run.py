@@ -12,6 +12,23 @@ between runs. Each load run re-creates its own users and group, flushes Redis db
 starts fresh Daphne processes (``chatsite.settings``, DATABASE_URL/REDIS_URL set) on
 ports in 8500-8599, runs the load and stops them. Everything is bounded in time.
 
+The ratio to the stack floor (issue 10; bench/vsfloor.py, docs/PERFORMANCE.md):
+
+    python -m bench.run --vs-floor            # every load, 3 runs per side, on a quiet machine
+    python -m bench.run --vs-floor --smoke    # a few seconds of tiny loads (make test runs it)
+    python -m bench.run --vs-floor --vs-rates 100,200,300 --vs-reps 3 --vs-servers 1
+
+builds the stack floor (bench/floor.py: ``../shared/floor/``'s app plus a group op) in a
+temporary folder on its own database (``floor_bench``, Redis db 9, Daphne on 8600-8699),
+then for each load alternates floor and product runs (fresh Daphne processes each run):
+C2C to random peers (200 clients; existing conversations, then every pair new; 1 and 2
+Daphne) and the mixed load (half into a 50-member group) at rates stepping up until p99
+passes 250 ms; one message a second to a 1,000-member group; 2,000 idle sockets. It
+prints the commit measured, then one table, ``metric | floor | product | ratio``
+(product / floor, medians of ``--vs-reps`` runs per side). A figure resting on a run
+during which other jobs used more than ``--max-other`` % of a core is marked ``*`` and its
+ratio is refused; ``≥ R`` / ``< R``: the rates stepped through did not bracket the limit.
+
 The machine may be shared: before each run the bench waits for it to be quiet, and a
 run during which other processes used more than ``--max-other`` % of a core is repeated.
 ``--instrument``, ``--profile`` (py-spy) and ``--experiment`` are for finding where the

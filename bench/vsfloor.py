@@ -37,11 +37,13 @@ resting on a marked run is printed with ``*`` and its ratio is refused.
 """
 
 import asyncio
+import json
 import os
 import random
 import resource
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from bench import stack
 from bench.floor import FloorApp, FloorLoadRun, floor_seed
@@ -55,6 +57,7 @@ SIDES = ("floor", "product")
 @dataclass
 class Plan:
     clients: int = 200
+    pairs: int | None = None  # the pool of existing conversations (default one pair per client)
     rates: tuple = (50, 100, 150, 200, 250, 300, 400, 500)
     cpu_rate: float = 100.0
     reps: int = 3
@@ -72,7 +75,6 @@ class Plan:
     max_other: float = 25.0
     retries: int = 2
     smoke: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 SMOKE = {
@@ -86,8 +88,8 @@ SMOKE = {
     "group_size": 3,
     "fanout_members": 8,
     "fanout_messages": 2,
-    "idle_sockets": 20,
-    "warmup": 4,
+    "idle_sockets": 100,
+    "warmup": 10,
     "quiet_timeout": 0.0,
     "retries": 0,
     "smoke": True,
@@ -97,6 +99,7 @@ SMOKE = {
 def plan_from_args(args):
     plan = Plan(
         clients=args.clients,
+        pairs=args.pairs,
         rates=tuple(float(r) for r in args.vs_rates.split(",")),
         cpu_rate=args.cpu_rate,
         reps=args.vs_reps,
@@ -365,9 +368,8 @@ class Bench:
 
 
 def load_config(plan, **changes):
-    return LoadConfig(
-        **{"clients": plan.clients, "duration": plan.duration, "drain": plan.drain, "settle": plan.settle, **changes}
-    )
+    base = {"clients": plan.clients, "pairs": plan.pairs, "duration": plan.duration, "drain": plan.drain, "settle": plan.settle}
+    return LoadConfig(**{**base, **changes})
 
 
 def c2c_config(plan, rate, **changes):
@@ -492,6 +494,20 @@ def main(args):
         rows = all_rows(bench)
     finally:
         app.drop(drop_database=plan.smoke)
-    print("\nratio to the stack floor (product / floor; medians of " + f"{plan.reps} runs per side)")
+    print(f"\nratio to the stack floor (product / floor; medians of {plan.reps} runs per side)")
     print(render(rows, code, plan))
+    if args.json:
+        Path(args.json).write_text(json.dumps(as_json(rows, code, plan), indent=2))
+        print(f"\nresults written to {args.json}")
     return rows
+
+
+def as_json(rows, code, plan):
+    return {
+        "code": code,
+        "plan": asdict(plan),
+        "rows": [
+            {"metric": metric, **{s: asdict(f) for s, f in figs.items()}, "ratio": ratio(figs["floor"], figs["product"])}
+            for metric, figs in rows
+        ],
+    }

@@ -34,9 +34,9 @@ ROWS = [
     "fan-out, 1 message/s to 8 online members, 1 Daphne: p50 over deliveries (ms)",
     "fan-out, 1 message/s to 8 online members, 1 Daphne: p99 over deliveries (ms)",
     "fan-out, 1 message/s to 8 online members, 1 Daphne: to the last member, median over messages (ms)",
-    "RSS per idle socket, 20 sockets, 1 Daphne (KiB)",
+    "RSS per idle socket, 100 sockets, 1 Daphne (KiB)",
 ]
-FIGURE = re.compile(r"^(≥ |< )?\d+(\.\d+)?( \*)?$")
+FIGURE = re.compile(r"^(≥ |< )?-?\d+(\.\d+)?( \*)?$")  # RSS may shrink a little on a busy machine
 RATIO = re.compile(r"^(\d+\.\d\d|refused: machine not quiet|n/a: .+|-)$")
 
 
@@ -67,7 +67,7 @@ def test_the_ratio_bench_smoke_prints_every_row(postgres_url, redis_url):
         f"--floor-redis-url={with_db(redis_url, 9)}",
     ]
     try:
-        done = run_python(command, child_env(unset=("DATABASE_URL", "REDIS_URL")), timeout=240)
+        done = run_python(command, child_env(unset=("DATABASE_URL", "REDIS_URL")), timeout=280)
     finally:
         drop_database(postgres_url, product_db)
         drop_database(postgres_url, floor_db)
@@ -79,8 +79,8 @@ def test_the_ratio_bench_smoke_prints_every_row(postgres_url, redis_url):
     rows = table_rows(done.stdout)
     assert list(rows) == ROWS, done.stdout[-4000:]
     for metric, (floor, product, ratio) in rows.items():
-        assert FIGURE.match(floor) and FIGURE.match(product), (metric, floor, product)
-        assert RATIO.match(ratio), (metric, ratio)
+        assert FIGURE.match(floor) and FIGURE.match(product), (metric, floor, product, done.stdout[-6000:])
+        assert RATIO.match(ratio), (metric, ratio, done.stdout[-6000:])
         if floor.endswith("*") or product.endswith("*"):  # a disturbed run behind a figure: no ratio
             assert ratio in ("refused: machine not quiet", "-"), (metric, ratio)
     assert "Traceback" not in output, output[-4000:]

@@ -132,6 +132,14 @@ def test_the_table_marks_disturbed_figures_and_says_why_their_ratios_are_refused
     assert "| a rate    | 200    | 150     | 0.75" in text
     assert "| a latency | 40.0 * | 50.0    | refused: machine not quiet |" in text
     assert "1 ratio(s) refused; measure again on a quiet machine" in text
+    saved = json.loads(json.dumps(vsfloor.as_json(rows, "abc1234", vsfloor.Plan())))  # --json
+    assert saved["code"] == "abc1234" and saved["plan"]["reps"] == 3
+    assert saved["rows"][1] == {
+        "metric": "a latency",
+        "floor": {"value": 40.0, "disturbed": True, "bound": "", "digits": 1},
+        "product": {"value": 50.0, "disturbed": False, "bound": "", "digits": 1},
+        "ratio": "refused: machine not quiet",
+    }
 
 
 def test_cpu_per_message_is_cpu_seconds_over_acked_messages():

@@ -320,8 +320,10 @@ class Bench:
             f"reach {fmt(result['reach'], 2)} % errors {result['errors']} CPU % daphne {fmt(result['cpu'].get('daphne'))} "
             f"other {fmt(result['cpu'].get('other'))}"
             + (" DISTURBED" if result["disturbed"] else "")
-            + f" (seed {result['setup_s']:.1f} s, start {result['start_s']:.1f} s, all {result['total_s']:.1f} s)"
+            + f" (setup {result['setup_s']:.1f} s, Daphne start {result['start_s']:.1f} s, all {result['total_s']:.1f} s)"
         )
+        if result["errors"]:
+            print(f"    errors: {result['error_detail']}")
         if result["server_tracebacks"]:
             print(f"    {side_name} Daphne logged {result['server_tracebacks']} tracebacks")
         return result

@@ -37,6 +37,8 @@ ROWS = [
     "RSS per idle socket, 100 sockets, 1 Daphne (KiB)",
 ]
 FIGURE = re.compile(r"^(≥ |< )?-?\d+(\.\d+)?( \*)?$")  # RSS may shrink a little on a busy machine
+RUN = re.compile(r": (floor|product) +sent (\d+) acked (\d+) p99 \S+ ms reach ([\d.-]+) % errors (\d+)")
+IDLE = re.compile(r": (floor|product) +(\d+)/(\d+) sockets")
 RATIO = re.compile(r"^(\d+\.\d\d|refused: machine not quiet|n/a: .+|-)$")
 
 
@@ -83,5 +85,12 @@ def test_the_ratio_bench_smoke_prints_every_row(postgres_url, redis_url):
         assert RATIO.match(ratio), (metric, ratio, done.stdout[-6000:])
         if floor.endswith("*") or product.endswith("*"):  # a disturbed run behind a figure: no ratio
             assert ratio in ("refused: machine not quiet", "-"), (metric, ratio)
+    # Every run worked on both sides (a broken op would still print a figure: "< 10").
+    runs = RUN.findall(done.stdout)
+    assert len(runs) == 2 * (4 + 1 + 1), done.stdout[-6000:]  # 4 C2C loads, mixed, fan-out; each side once
+    for side, sent, acked, reach, errors in runs:
+        assert int(sent) > 0 and acked == sent and reach == "100.00" and errors == "0", (side, sent, acked, reach, errors)
+    idle = IDLE.findall(done.stdout)
+    assert sorted(side for side, _, _ in idle) == ["floor", "product"] and all(a == b for _, a, b in idle), idle
     assert "Traceback" not in output, output[-4000:]
     assert "tracebacks" not in done.stdout, done.stdout[-4000:]

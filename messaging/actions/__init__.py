@@ -25,13 +25,21 @@ from messaging.actions.group_admin import (
 )
 from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
+from messaging.actions.message_moderation import delete_message_for_everyone, recall_message_as_moderator
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, end_session, password_changed, set_user_active, update_user_profile
+from messaging.actions.users import (
+    create_user,
+    end_session,
+    password_changed,
+    reset_password,
+    set_user_active,
+    update_user_profile,
+)
 
 __all__ = [
     "accept_friend_application",
@@ -50,6 +58,7 @@ __all__ = [
     "create_user",
     "delete_conversation",
     "delete_members",
+    "delete_message_for_everyone",
     "dismiss_group",
     "handle_group_application",
     "join_group",
@@ -61,6 +70,8 @@ __all__ = [
     "record_audit",
     "post_custom_notice",
     "quit_group",
+    "recall_message_as_moderator",
+    "reset_password",
     "revoke_message",
     "send_message",
     "send_message_read_receipt",

@@ -1,16 +1,39 @@
 """The moderators' admin: a transport like the WebSocket, not a second write path.
 
 Every change of chat state made here goes through ``messaging.actions``, so that it
-is checked, written in one transaction, and announced (events, group tips) exactly
-as the same change made from a chat tab: a user's nick and avatar
-(``update_user_profile``), a new user (``create_user``), a ban (``set_user_active``),
-a group's profile and mute-all (``update_group_profile``, ``set_mute_all``), a
-member's role and mute (``set_member_role``, ``mute_member``). The Django admin is
-TIM's "app admin": it passes ``by_admin=True`` and has owner rights in every group.
+is checked, written in one transaction, audited, and announced (events, group tips)
+exactly as the same change made from a chat tab. The Django admin is TIM's "app admin":
+it passes ``by_admin=True`` and has owner rights in every group.
+
+- Users: search by userID, nick or e-mail; nick and avatar (``update_user_profile``), a
+  new user (``create_user``), ban and unban (``set_user_active``: the sockets close),
+  "Reset password" (``reset_password``: a random password shown once, the sockets
+  close); the user's page lists their groups and last 20 messages
+  (``queries.moderation``, one query each).
+- Groups: profile and mute-all (``update_group_profile``, ``set_mute_all``), the member
+  inline's role, mute and "Remove" (``set_member_role``, ``mute_member``,
+  ``delete_members``), "Transfer ownership to" (``change_group_owner``), the "Dismiss"
+  action (``dismiss_group``).
+- Messages: search by text, sender, message ID or conversation ID, filters by type,
+  kind, state and date, attachments as thumbnails; bulk "Recall" and "Delete for
+  everyone" after a confirmation that asks for the reason
+  (``actions.message_moderation``: any message, C2C or group, at any age).
+- Run-time settings (``update_chat_settings``) and the audit log (read-only) of every
+  change above: who, what, which target, why, when (``record_audit``, written by the
+  actions in the change's transaction).
+
+Who may do what is Django's permissions, held by the "Moderators" group
+(``actions.moderation.MODERATOR_PERMISSIONS``, made on every ``migrate``): the message
+actions need ``messaging.moderate_message``, the user and group actions ``change`` on
+their model; a plain staff user sees nothing of the chat. A moderator who is not a
+superuser sees staff accounts read-only and nobody's staff, superuser, group or
+permission fields (``access.access_moderated_user`` holds the actions to the same rule),
+and cannot use Django's set-password form (a superuser's use of it closes the user's
+sockets too).
 
 Nothing is hard-deleted here (a deleted message would leave a hole in its thread's
 sequence, a deleted membership a wrong member count, a deleted user other people's
-history): ban a user instead; recall and dismissal come with their own actions.
+history): ban a user instead; "Delete for everyone" keeps the message's row.
 Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
 """
 
@@ -455,6 +478,19 @@ def conversation_filter(conversation_id):
     return Q(thread__kind=Thread.Kind.SYSTEM)
 
 
+class TypeFilter(admin.SimpleListFilter):
+    """The SDK's message types, from the rules: no DISTINCT over every message to list them."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [(t, t) for t in (*rules.SENDABLE_TYPES, rules.GROUP_TIP, rules.GROUP_SYSTEM_NOTICE)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = "deleted by a moderator"
     parameter_name = "deleted"
@@ -476,7 +512,8 @@ class ModerationForm(forms.Form):
 class MessageAdmin(ReadOnlyChatAdmin):
     """Messages, read-only, newest first: search by text, userID or nick of the sender,
     message ID, or a conversation ID (``GROUP<id>``, ``C2C<user>``); filters by type,
-    conversation kind, recall and deletion, date. Attachments are shown as thumbnails
+    conversation kind, recall and deletion, date (``created_at__gte``/``__lt``). The page is
+    a fixed number of queries, none of them over every message but the page's COUNT. Attachments are shown as thumbnails
     (images) or links, which moderators may open (``access_upload_for_download``).
 
     Bulk "Recall" and "Delete for everyone" (``actions.message_moderation``) ask for a
@@ -484,7 +521,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
 
     list_display = ("msg_id", "conversation", "seq", "sender", "type", "preview", "files", "state", "created_at")
     list_filter = (
-        "type",
+        TypeFilter,
         ("thread__kind", admin.ChoicesFieldListFilter),
         "is_revoked",
         DeletedFilter,
@@ -494,7 +531,9 @@ class MessageAdmin(ReadOnlyChatAdmin):
     )
     search_fields = ("msg_id", "payload__text", "sender__username", "sender__nick")
     search_help_text = "Text, sender (userID or nick), message ID, or a conversation ID: GROUP<groupID>, C2C<userID>."
-    date_hierarchy = "created_at"
+    # Dates by the list filter (today, 7 days, month, year; or ?created_at__gte=...&
+    # created_at__lt=...), not date_hierarchy: its year/month/day links cost a DISTINCT
+    # over every message on each page.
     ordering = ("-created_at", "-pk")
     readonly_fields = ["conversation", "files", "state", *(f.name for f in Message._meta.fields)]
     list_select_related = ("thread", "thread__group", "thread__user_low", "thread__user_high", "sender", "revoker")

@@ -132,6 +132,33 @@ def test_a_moderator_can_recall_delete_and_ban_and_a_plain_staff_user_cannot(mod
     assert [row[:2] for row in audit()] == [("mod", "recall_message"), ("mod", "delete_message"), ("mod", "ban_user")]
 
 
+def test_viewing_messages_is_not_enough_to_recall_them(alice, bob):
+    from django.contrib.auth.models import Permission
+
+    viewer = make_staff("viewer", moderator=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_message"))
+    browser = logged_in(viewer)
+    message = send_text(alice, "bob", "hi")
+    listing = browser.get("/admin/messaging/message/")
+    assert listing.status_code == 200
+    assert not {"recall_messages", "delete_messages_for_everyone"} & set(
+        listing.context["cl"].model_admin.get_actions(listing.wsgi_request)
+    )
+    before = db_snapshot()
+    for action in ("recall_messages", "delete_messages_for_everyone"):
+        form = {"action": action, "_selected_action": [message.pk], "post": "yes"}
+        assert browser.post("/admin/messaging/message/", form).status_code in (200, 302)
+    assert db_snapshot() == before
+
+
+def test_the_app_admins_recall_through_revoke_message_is_audited_too(boss, alice, bob):  # noqa: F811
+    make_group(alice, group_type="Public", members=["bob"])
+    message = send_group_text(bob, "g1", "spam")
+    actions.revoke_message(boss, "GROUPg1", message.msg_id, by_admin=True)
+    actions.revoke_message(boss, "GROUPg1", message.msg_id, by_admin=True)
+    assert audit() == [("boss", "recall_message", "message", str(message.pk), "")]
+
+
 def test_the_actions_themselves_refuse_someone_without_the_permission(alice, bob):
     clerk = make_staff("clerk", moderator=False)
     message = send_text(alice, "bob", "hi")

@@ -6,7 +6,8 @@ Who may recall (docs/PROTOCOL.md §5, revokeMessage):
   10031 in a group);
 - in a group, its owner any member's or admin's message, and an admin an ordinary
   member's message (or that of someone who has left), at any time; the app admin
-  (``by_admin``, the Django admin) any message of any group at any time;
+  (``by_admin``) any message of any group at any time, audited (a moderator recalls any
+  message, C2C too, by its row: ``message_moderation.recall_message_as_moderator``);
 - nobody else: someone else's C2C message, or a group message without the role, is
   10007 (the SDK has no dedicated code for "not yours"; 10007 is its "no permission").
   Group tips and system notices are 10032. A message the user cannot see is 10030.
@@ -37,6 +38,7 @@ from django.utils import timezone
 from messaging import rules, runtime, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
 from messaging.actions.message_send import publish_change_to_others
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
@@ -82,7 +84,11 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         if message.is_revoked:
             base = serialize.message_base(message, thread, sender=message.sender, to=to)
             return RevokedMessage(message, base, peer_read_seq, changed=False)
-        return revoke_locked(user, message, thread, group, to, now=now, origin=origin)
+        revoked = revoke_locked(user, message, thread, group, to, now=now, origin=origin)
+        if by_admin:
+            details = {"ID": message.msg_id, "from": message.sender.username, "conversationID": conversation_id}
+            record_audit(user, "recall_message", "message", message.pk, details=details)
+    return revoked
 
 
 def revoke_locked(user: User, message: Message, thread: Thread, group, to, *, now, origin=None) -> RevokedMessage:

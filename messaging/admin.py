@@ -46,6 +46,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from messaging import actions as chat_actions
@@ -146,6 +147,14 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
         if obj is None:
             return ()
         return ("username",) if request.user.is_superuser else ("username", *SUPERUSER_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # No password hash and no set-password button: a moderator resets passwords with the
+        # audited "Reset password" action of the user list.
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]}) for name, options in fieldsets]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
@@ -491,6 +500,12 @@ class TypeFilter(admin.SimpleListFilter):
         return queryset.filter(type=self.value()) if self.value() else queryset
 
 
+class RecalledFilter(admin.BooleanFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "recalled"
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = "deleted by a moderator"
     parameter_name = "deleted"
@@ -519,11 +534,12 @@ class MessageAdmin(ReadOnlyChatAdmin):
     Bulk "Recall" and "Delete for everyone" (``actions.message_moderation``) ask for a
     reason first (kept in the audit log); both need ``messaging.moderate_message``."""
 
-    list_display = ("msg_id", "conversation", "seq", "sender", "type", "preview", "files", "state", "created_at")
+    list_display = ("sent", "conversation", "sender", "kind", "preview", "files", "state")
+    list_display_links = ("sent",)
     list_filter = (
         TypeFilter,
         ("thread__kind", admin.ChoicesFieldListFilter),
-        "is_revoked",
+        ("is_revoked", RecalledFilter),
         DeletedFilter,
         ("created_at", admin.DateFieldListFilter),
         SenderFilter,
@@ -552,6 +568,15 @@ class MessageAdmin(ReadOnlyChatAdmin):
 
     def has_moderate_permission(self, request):
         return request.user.has_perm(MODERATE_MESSAGE_PERMISSION)
+
+    @admin.display(description="sent", ordering="created_at")
+    def sent(self, message):
+        return timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="type", ordering="type")
+    def kind(self, message):
+        """The SDK's type without its ``TIM…Elem`` wrapping: ``Text``, ``Image``, ``GroupTip``."""
+        return message.type.removeprefix("TIM").removesuffix("Elem")
 
     @admin.display(description="conversation")
     def conversation(self, message):

@@ -392,6 +392,25 @@ def test_every_app_admin_group_change_is_audited(client, alice, bob):
     assert {e.actor_name for e in AuditLogEntry.objects.all()} == {"boss"}
 
 
+def test_a_moderator_manages_groups_as_the_app_admin(mod_client, alice, bob, carol):
+    make_group(alice, group_type="Public", members=["bob", "carol"])
+    group = Group.objects.get(group_id="g1")
+    url = f"/admin/messaging/group/{group.pk}/change/"
+    data = change_form(mod_client, url)
+    data.update(mute_all="on", transfer_to="bob")
+    data[f"members-{inline_index(data, 'carol')}-remove"] = "on"
+    post(mod_client, url, data)
+
+    group.refresh_from_db()
+    roles = dict(GroupMember.objects.filter(group=group).values_list("user__username", "role"))
+    assert (group.mute_all, group.owner, roles) == (True, bob, {"alice": "Member", "bob": "Owner"})
+    assert [(e.actor_name, e.action) for e in AuditLogEntry.objects.order_by("pk")] == [
+        ("mod", "update_group_profile"),
+        ("mod", "change_group_owner"),
+        ("mod", "delete_members"),
+    ]
+
+
 def test_a_members_own_group_changes_are_not_moderation(alice, bob):
     make_group(alice, group_type="Public", members=["bob"])
     actions.set_mute_all(alice, "g1", True)

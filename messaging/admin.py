@@ -441,12 +441,9 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
 # --- messages: read-only, recalled or deleted by moderators; conversations, uploads ----------
 
 
-class SenderFilter(admin.SimpleListFilter):
-    """``?sender=<userID>``: one user's messages (the user's page links here). Shown only
-    while it is set: a list of every user would not fit the sidebar."""
-
-    title = "sender"
-    parameter_name = "sender"
+class TypedInFilter(admin.SimpleListFilter):
+    """A filter set by its URL parameter (a link, or typed), shown only while it is set: a
+    list of every user or conversation would not fit the sidebar."""
 
     def lookups(self, request, model_admin):
         value = self.value()
@@ -454,28 +451,33 @@ class SenderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(sender__username=value) if value else queryset
+        return queryset.filter(self.matching(value)) if value else queryset
 
 
-class ConversationFilter(admin.SimpleListFilter):
+class SenderFilter(TypedInFilter):
+    """``?sender=<userID>``: one user's messages (the user's page links here)."""
+
+    title = "sender"
+    parameter_name = "sender"
+
+    def matching(self, user_id):
+        return Q(sender__username=user_id)
+
+
+class ConversationFilter(TypedInFilter):
     """``?conversation=GROUP<groupID>``: a group's messages; ``C2C<userID>``: every one-to-one
     message that user sent or received (typed in the search box, it filters the same)."""
 
     title = "conversation"
     parameter_name = "conversation"
 
-    def lookups(self, request, model_admin):
-        value = self.value()
-        return [(value, value)] if value else []
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(conversation_filter(value)) if value else queryset
+    def matching(self, conversation_id):
+        return conversation_filter(conversation_id)
 
 
 def conversation_filter(conversation_id):
-    """The messages of a conversation ID (``GROUP<id>``, ``C2C<user>``), or None for a term
-    that is not one."""
+    """The messages of a conversation ID (``GROUP<id>``, ``C2C<user>``, ``@TIM#SYSTEM``); none
+    for a term that is not one."""
     target = rules.parse_conversation_id(conversation_id)
     if target is None:
         return Q(pk__in=[])
@@ -526,7 +528,7 @@ class ModerationForm(forms.Form):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyChatAdmin):
     """Messages, read-only, newest first: search by text, userID or nick of the sender,
-    message ID, or a conversation ID (``GROUP<id>``, ``C2C<user>``); filters by type,
+    message ID, group ID, or a conversation ID (``GROUP<id>``, ``C2C<user>``); filters by type,
     conversation kind, recall and deletion, date (``created_at__gte``/``__lt``). The page is
     a fixed number of queries, none of them over every message but the page's COUNT. Attachments are shown as thumbnails
     (images) or links, which moderators may open (``access_upload_for_download``).
@@ -545,8 +547,8 @@ class MessageAdmin(ReadOnlyChatAdmin):
         SenderFilter,
         ConversationFilter,
     )
-    search_fields = ("msg_id", "payload__text", "sender__username", "sender__nick")
-    search_help_text = "Text, sender (userID or nick), message ID, or a conversation ID: GROUP<groupID>, C2C<userID>."
+    search_fields = ("msg_id", "payload__text", "sender__username", "sender__nick", "=thread__group__group_id")
+    search_help_text = "Text, sender (userID or nick), message ID, group ID, or a conversation ID: GROUP<groupID>, C2C<userID>."
     # Dates by the list filter (today, 7 days, month, year; or ?created_at__gte=...&
     # created_at__lt=...), not date_hierarchy: its year/month/day links cost a DISTINCT
     # over every message on each page.

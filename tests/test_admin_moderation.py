@@ -451,6 +451,7 @@ def test_messages_are_searched_by_text_sender_conversation_and_date(mod_client, 
     assert listed(mod_client, q="hello") == sorted([hello.msg_id, other.msg_id])
     assert listed(mod_client, sender="carol") == [other.msg_id]
     assert listed(mod_client, q="GROUPg1") == sorted({spam.msg_id} | tip_ids)
+    assert listed(mod_client, q="g1") == sorted({spam.msg_id} | tip_ids)
     assert listed(mod_client, conversation="GROUPg1", type="TIMTextElem") == [spam.msg_id]
     assert listed(mod_client, q="C2Calice") == [hello.msg_id]
     assert listed(mod_client, conversation="C2Cbob") == sorted([hello.msg_id, other.msg_id])

@@ -86,6 +86,8 @@ class Message(models.Model):
             models.Index(fields=["thread", "seq"], condition=models.Q(need_read_receipt=True), name="receipt_message_idx"),
             # The admin's message list, newest first, and its date filter.
             models.Index(fields=["created_at"], name="message_created_idx"),
+            # A user's last messages (the admin's user page: queries/moderation.py).
+            models.Index(fields=["sender", "created_at"], name="message_sender_created_idx"),
         ]
         permissions = [("moderate_message", "Can recall or delete any message for everyone")]
 

@@ -48,6 +48,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from messaging import actions as chat_actions
 from messaging import conf, rules, runtime, serialize
@@ -776,11 +777,23 @@ class ChatSettingsAdmin(admin.ModelAdmin):
 class AuditLogAdmin(admin.ModelAdmin):
     """Every moderator action, read-only: nobody edits or deletes the record."""
 
-    list_display = ("created_at", "actor_name", "action", "target_type", "target_id", "reason")
+    list_display = ("created_at", "actor_name", "action", "target_type", "target", "reason")
     list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_name", "target_id", "reason")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+    @admin.display(description="target", ordering="target_id")
+    def target(self, entry):
+        """The target, linked to its admin page or list (no query per row)."""
+        targets = {
+            "message": lambda: reverse("admin:messaging_message_change", args=[entry.target_id]),
+            "user": lambda: reverse("admin:messaging_user_changelist") + "?" + urlencode({"q": entry.target_id}),
+            "group": lambda: reverse("admin:messaging_group_changelist") + "?" + urlencode({"q": entry.target_id}),
+        }
+        if entry.target_type not in targets or (entry.target_type == "message" and not entry.target_id.isdigit()):
+            return entry.target_id
+        return format_html('<a href="{}">{}</a>', targets[entry.target_type](), entry.target_id)
 
     def has_add_permission(self, request):
         return False

@@ -674,3 +674,16 @@ async def test_deleting_a_groups_last_message_updates_every_members_last_message
         assert patches[0]["lastMessage"]["isRevoked"] and patches[0]["lastMessage"]["revoker"] == "mod"
     fresh = await state(c, "GROUPg1")
     assert fresh["total"] == 0 and fresh["conversations"][0]["groupAtInfoList"] == []
+
+
+def test_the_audit_log_links_each_target(mod_client, alice, bob):
+    mod = User.objects.get(username="mod")
+    message = send_text(alice, "bob", "spam")
+    actions.recall_message_as_moderator(mod, message, reason="spam")
+    actions.set_user_active(alice, False, moderator=mod)
+    page = mod_client.get("/admin/messaging/auditlogentry/", {"q": "spam"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'href="/admin/messaging/message/{message.pk}/change/"' in html
+    assert len(page.context["cl"].result_list) == 1
+    assert 'href="/admin/messaging/user/?q=alice"' in mod_client.get("/admin/messaging/auditlogentry/").content.decode()

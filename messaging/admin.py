@@ -26,15 +26,16 @@ Who may do what is Django's permissions, held by the "Moderators" group
 (``actions.moderation.MODERATOR_PERMISSIONS``, made on every ``migrate``): the message
 actions need ``messaging.moderate_message``, the user and group actions ``change`` on
 their model; a plain staff user sees nothing of the chat. A moderator who is not a
-superuser sees staff accounts read-only and nobody's staff, superuser, group or
-permission fields (``access.access_moderated_user`` holds the actions to the same rule),
+superuser adds no accounts, sees staff accounts read-only and nobody's password hash,
+staff, superuser, group or permission fields (``access.access_moderated_user`` holds the actions to the same rule),
 and cannot use Django's set-password form (a superuser's use of it closes the user's
 sockets too).
 
 Nothing is hard-deleted here (a deleted message would leave a hole in its thread's
 sequence, a deleted membership a wrong member count, a deleted user other people's
 history): ban a user instead; "Delete for everyone" keeps the message's row.
-Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
+Passwords, staff flags and permissions stay Django's: they are auth, not chat state
+(saved by Django, and a change of them by anyone here is in the audit log too).
 """
 
 from django import forms
@@ -182,7 +183,12 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
             self._create(obj, form)
             return
         changed = set(form.changed_data)
-        _save_auth_fields(obj, [name for name in AUTH_FIELDS if name in changed])
+        auth_changes = [name for name in AUTH_FIELDS if name in changed]
+        if auth_changes:
+            # Django's own fields, saved by Django; the record of who changed them is ours (the
+            # admin's change view runs in one transaction: the entry commits with the change).
+            _save_auth_fields(obj, auth_changes)
+            chat_actions.record_audit(request.user, "update_account", "user", obj.username, details={"fields": auth_changes})
         profile = {name: form.cleaned_data[name] for name in PROFILE if name in changed}
         if profile:
             chat_actions.update_user_profile(obj, moderator=request.user, **profile)

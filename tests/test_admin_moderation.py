@@ -218,10 +218,12 @@ def test_ban_and_unban_from_the_list_are_audited(mod_client, alice):
 def test_a_profile_edit_by_a_moderator_is_audited_with_old_and_new_values(mod_client, alice):
     url = f"/admin/messaging/user/{alice.pk}/change/"
     data = change_form(mod_client, url)
-    data["nick"] = "Ally"
+    data.update(nick="Ally", email="ally@example.com")
     post(mod_client, url, data)
-    [entry] = AuditLogEntry.objects.all()
-    assert (entry.action, entry.target_id, entry.details) == ("update_profile", "alice", {"nick": ["Alice", "Ally"]})
+    assert [(e.action, e.target_id, e.details) for e in AuditLogEntry.objects.order_by("pk")] == [
+        ("update_account", "alice", {"fields": ["email"]}),
+        ("update_profile", "alice", {"nick": ["Alice", "Ally"]}),
+    ]
 
 
 def test_reset_password_shows_a_new_password_once_logs_out_and_is_audited(mod_client, alice):

@@ -32,7 +32,7 @@ from tests.chat_helpers import (
     send_text,
 )
 from tests.media_helpers import png, stored_files, upload, use_filesystem_storage
-from tests.test_admin import boss, change_form, inline_index, post, published, tips  # noqa: F401
+from tests.test_admin import change_form, inline_index, post, published, tips  # noqa: F401
 from tests.test_message_revoke import later
 from tests.test_revoke_protocol import state, verify
 
@@ -54,7 +54,7 @@ def logged_in(user):
 
 
 @pytest.fixture
-def client(boss):  # noqa: F811 - the superuser's browser
+def client(boss):  # the superuser's browser
     return logged_in(boss)
 
 
@@ -151,14 +151,6 @@ def test_viewing_messages_is_not_enough_to_recall_them(alice, bob):
     assert db_snapshot() == before
 
 
-def test_the_app_admins_recall_through_revoke_message_is_audited_too(boss, alice, bob):  # noqa: F811
-    make_group(alice, group_type="Public", members=["bob"])
-    message = send_group_text(bob, "g1", "spam")
-    actions.revoke_message(boss, "GROUPg1", message.msg_id, by_admin=True)
-    actions.revoke_message(boss, "GROUPg1", message.msg_id, by_admin=True)
-    assert audit() == [("boss", "recall_message", "message", str(message.pk), "")]
-
-
 def test_the_actions_themselves_refuse_someone_without_the_permission(alice, bob):
     clerk = make_staff("clerk", moderator=False)
     message = send_text(alice, "bob", "hi")
@@ -169,7 +161,7 @@ def test_the_actions_themselves_refuse_someone_without_the_permission(alice, bob
     assert_refused(ErrorCode.PERMISSION_DENIED, actions.set_user_active, alice, False, moderator=clerk)
 
 
-def test_a_moderator_cannot_edit_superuser_flags_permissions_or_staff_accounts(mod, mod_client, alice, boss):  # noqa: F811
+def test_a_moderator_cannot_edit_superuser_flags_permissions_or_staff_accounts(mod, mod_client, alice, boss):
     url = f"/admin/messaging/user/{alice.pk}/change/"
     page = mod_client.get(url)
     form = page.context["adminform"].form
@@ -608,7 +600,7 @@ def test_a_moderator_recalls_any_old_message_and_a_second_recall_changes_nothing
 
     with later(30 * 86400), published() as events:
         assert_refused(ErrorCode.C2C_REVOKE_WINDOW_PASSED, actions.revoke_message, alice, "C2Cbob", message.msg_id)
-        first = actions.recall_message_as_moderator(mod, message, reason="abuse")
+        first = actions.recall_message_as_moderator(mod, message, "abuse")
         second = actions.recall_message_as_moderator(mod, message)
 
     assert (first.changed, second.changed) == (True, False)
@@ -689,3 +681,26 @@ def test_the_audit_log_links_each_target(mod_client, alice, bob):
     assert f'href="/admin/messaging/message/{message.pk}/change/"' in html
     assert len(page.context["cl"].result_list) == 1
     assert 'href="/admin/messaging/user/?q=alice"' in mod_client.get("/admin/messaging/auditlogentry/").content.decode()
+
+
+def test_a_moderator_deletes_a_reported_message_for_everyone_from_the_report(media_root, mod_client, alice, bob):
+    """The reports queue (actions/reports.py) calls ``delete_message_for_everyone``: the
+    content and files go, the report is resolved, both steps are in the audit log."""
+    from messaging.models import MessageReport
+
+    message, image = send_image(alice, "bob")
+    filed = actions.report_message(bob, "C2Calice", message.msg_id, "abuse").report
+    url = f"/admin/messaging/messagereport/{filed.pk}/change/"
+    assert "Delete message for everyone" in mod_client.get(url).content.decode()
+
+    response = mod_client.post(url, {"_resolve": "deleted", "note": "gore"})
+
+    assert response.status_code == 302
+    row = Message.objects.get(pk=message.pk)
+    assert (row.payload, row.revoker.username, row.deleted_at is not None) == ({}, "mod", True)
+    assert Upload.objects.get(pk=image.pk).status == Upload.Status.DELETED
+    assert MessageReport.objects.get(pk=filed.pk).action_taken == "deleted"
+    assert [(e.action, e.reason) for e in AuditLogEntry.objects.order_by("pk")] == [
+        ("delete_message", "gore"),
+        ("resolve_report", "gore"),
+    ]

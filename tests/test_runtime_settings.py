@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", is_superuser=True)
-
-
-@pytest.fixture
 def admin_client(boss):
     client = Client()
     client.force_login(boss)
@@ -190,3 +185,17 @@ async def test_the_socket_answers_80001(open_tab, alice, bob):
         message={"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": "so forbidden"}},
     )
     assert "not allowed" in error.message
+
+
+async def test_a_new_socket_reads_the_settings_row_off_the_event_loop(open_tab, alice):
+    """A process whose copy expired loads the row when a socket opens: in the database
+    thread (the hello frame carries the revoke window and upload limits), not in the
+    event loop, where Django refuses a query."""
+    from channels.db import database_sync_to_async
+
+    boss = await database_sync_to_async(make_user)("boss3")
+    await database_sync_to_async(actions.update_chat_settings)(boss, {"revoke_window": 42, "max_image_bytes": 1234})
+    runtime.forget()
+    tab = await open_tab(alice)
+    assert tab.hello["rules"]["revoke"]["window"] == 42
+    assert tab.hello["rules"]["limits"]["upload"]["image"] == 1234

@@ -1,5 +1,6 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
+from messaging.actions.api_tokens import create_api_token, record_api_token_use, revoke_api_token
 from messaging.actions.conversations import delete_conversation, pin_conversation
 from messaging.actions.friends import (
     accept_friend_application,
@@ -32,9 +33,12 @@ from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
+from messaging.actions.reports import report_message, resolve_report
 from messaging.actions.users import (
     create_user,
     end_session,
+    import_account,
+    import_accounts,
     password_changed,
     reset_password,
     set_user_active,
@@ -48,12 +52,15 @@ __all__ = [
     "delete_friend",
     "delete_friend_application",
     "refuse_friend_application",
+    "report_message",
+    "resolve_report",
     "remove_from_blacklist",
     "set_allow_type",
     "set_friend_application_read",
     "update_friend",
     "add_members",
     "change_group_owner",
+    "create_api_token",
     "create_group",
     "create_user",
     "delete_conversation",
@@ -61,6 +68,8 @@ __all__ = [
     "delete_message_for_everyone",
     "dismiss_group",
     "handle_group_application",
+    "import_account",
+    "import_accounts",
     "join_group",
     "mark_read",
     "mute_member",
@@ -70,6 +79,8 @@ __all__ = [
     "record_audit",
     "post_custom_notice",
     "quit_group",
+    "record_api_token_use",
+    "revoke_api_token",
     "recall_message_as_moderator",
     "reset_password",
     "revoke_message",

@@ -36,12 +36,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import rules, serialize
-from messaging.access import access_group, access_membership
+from messaging.access import access_group
 from messaging.actions import system_notices
 from messaging.actions.groups import (
     _audit_app_admin,
     _lock,
     _notify,
+    _operator_role,
     _post_to_group,
     _publish_group_list,
     _tip,
@@ -356,13 +357,6 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
         _publish_group_list(members)
         _audit_app_admin(by_admin, operator, "dismiss_group", group, {"memberCount": len(members)})
     return group
-
-
-def _operator_role(operator: User, group: Group, by_admin: bool):
-    """The operator's role in ``group``; the app admin counts as the owner. 10007 for a non-member."""
-    if by_admin:
-        return Role.OWNER
-    return access_membership(operator, group).role
 
 
 def _target(group: Group, user_id) -> GroupMember:

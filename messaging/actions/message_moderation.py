@@ -40,7 +40,7 @@ from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, Thread, Upload, User
 
 
-def recall_message_as_moderator(moderator: User, message: Message, *, reason="", origin=None) -> RevokedMessage:
+def recall_message_as_moderator(moderator: User, message: Message, reason="", *, origin=None) -> RevokedMessage:
     """Recall ``message`` (a Message or its pk) for everyone, whatever its age or thread.
     10007 without the permission, 10030 no such message, 10032 a group tip or notice.
     Recalling a recalled message changes nothing and logs nothing (``changed`` False)."""
@@ -55,7 +55,7 @@ def recall_message_as_moderator(moderator: User, message: Message, *, reason="",
     return revoked
 
 
-def delete_message_for_everyone(moderator: User, message: Message, *, reason="", origin=None) -> Message:
+def delete_message_for_everyone(moderator: User, message: Message, reason="", *, origin=None) -> Message:
     """Delete ``message`` (a Message or its pk) for everyone (see the module): recalled in
     the moderator's name if it was not, its content and files gone. Returns the row.
     Deleting a deleted message changes nothing and logs nothing. Codes as

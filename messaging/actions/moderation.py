@@ -102,6 +102,8 @@ MODERATOR_PERMISSIONS = (
     "view_chatsettings",
     "change_chatsettings",
     "view_auditlogentry",
+    "view_messagereport",
+    "change_messagereport",  # resolve reports (actions/reports.py)
 )
 
 

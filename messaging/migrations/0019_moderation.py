@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0016_moderation'),
+        ('messaging', '0018_message_reports'),
     ]
 
     operations = [

@@ -283,6 +283,15 @@ OP_MATRIX = {
             refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message}),
         ),
     ),
+    "reportMessage": op(
+        lambda w: {"message": w.group_message, "reason": "spam"},
+        **members_only(muted=allowed("a muted member still reads, and may report what they read")),
+        others=refused(
+            NO_MESSAGE,
+            "the owner's C2C message to someone else",
+            args=lambda w: {"message": w.private_message, "reason": "spam"},
+        ),
+    ),
     "sendMessageReadReceipt": op(
         lambda w: {"messageList": [w.receipt_message]},
         **members_only("a muted member still reads"),
@@ -752,6 +761,7 @@ URL_MATRIX = {
 # URLs covered as a family, each by its own test: the key as ``url_keys`` names it.
 URL_FAMILIES = {
     "admin:*": "test_admin_refuses_everyone_but_staff",
+    "api-v1:*": "test_the_server_api_refuses_every_session",
     "/static/": "test_static_and_media_families",  # not in the URLconf: served before it
     "/media/": "test_static_and_media_families",  # only /media/avatars/ is, as "avatar"
 }
@@ -766,13 +776,16 @@ def url_keys():
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 inner = pattern.namespace or namespace
-                if inner == "admin":
-                    keys.add("admin:*")
+                if inner in ("admin", "api-v1"):
+                    keys.add(f"{inner}:*")
                 else:
                     walk(pattern.url_patterns, inner)
             elif isinstance(pattern, URLPattern):
                 name = pattern.name or str(pattern.pattern)
                 keys.add(f"{namespace}:{name}" if namespace else name)
+                if name == "^api/v1/":  # the API's JSON 404 for any other path under it
+                    keys.discard(name)
+                    keys.add("api-v1:*")
 
     walk(get_resolver().url_patterns, None)
     return keys
@@ -916,6 +929,60 @@ def test_admin_refuses_everyone_but_staff():
     assert full_snapshot() == before
     assert clients["superuser"].get(reverse("admin:index")).status_code == 200
     assert clients["superuser"].get(reverse("admin:messaging_user_changelist")).status_code == 200
+
+
+# --- the server REST API, as one family ------------------------------------------------------------
+
+# The API's own documents, public as any API's schema is: they name operations, hold no data.
+API_DOCUMENTS = {"api-root", "openapi-json", "openapi-view"}
+
+
+def api_paths():
+    """(name, path, methods) of every URL under /api/v1/: the operations as the API's own
+    OpenAPI schema lists them (path parameters given a sample value), then its documents."""
+    from messaging.api.v1 import api
+
+    found = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        name = next(iter(operations.values()))["operationId"]
+        found.append((name, re.sub(r"\{\w+\}", "1", path), sorted(m.upper() for m in operations)))
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver) and pattern.namespace == "api-v1":
+            found += [(p.name, "/api/v1/" + str(p.pattern), ["GET"]) for p in pattern.url_patterns if p.name in API_DOCUMENTS]
+    return found
+
+
+@pytest.mark.django_db
+def test_the_server_api_refuses_every_session():
+    """Every operation under /api/v1/ (whoever adds one) answers 401 with the API's error
+    body to every actor a browser session can be (anonymous, banned, logged out, non-member,
+    removed, muted, a member with someone else's IDs): only a bearer token opens it, so a
+    cookie the browser adds by itself never acts (no CSRF). Nothing is written. The API's
+    own documents are public; any other path under it is the API's JSON 404."""
+    world = build_world("api")
+    paths = api_paths()
+    operations = [(name, path, methods) for name, path, methods in paths if name not in API_DOCUMENTS]
+    assert len(operations) >= 15 and {name for name, _, _ in paths} >= API_DOCUMENTS, paths
+    clients = {actor: client_as(actor, world) for actor in authz_world.ACTORS}
+    failures = []
+    before = full_snapshot()
+    for name, path, methods in operations:
+        assert methods, (name, path)
+        for actor, client in clients.items():
+            for method in methods:
+                body = {} if method == "GET" else {"data": "{}", "content_type": "application/json"}
+                response = getattr(client, method.lower())(path, **body)
+                body = response.json() if response.get("Content-Type", "").startswith("application/json") else {}
+                if response.status_code != 401 or body.get("ErrorCode") != 70003:
+                    failures.append(f"{method} {path} ({name}) as {actor}: {response.status_code} {response.content[:120]!r}")
+    assert not failures, "\n".join(failures)
+    assert full_snapshot() == before
+    anonymous = Client()
+    for name, path, _ in paths:
+        if name in API_DOCUMENTS:  # the bare root lists nothing (django-ninja's own 404)
+            assert anonymous.get(path).status_code == (404 if name == "api-root" else 200), (name, path)
+    missing = anonymous.get("/api/v1/no/such/thing")
+    assert missing.status_code == 404 and missing.json()["ErrorCode"] == 10003
 
 
 # --- /static/ and /media/, as families ------------------------------------------------------------

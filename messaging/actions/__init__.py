@@ -26,6 +26,7 @@ from messaging.actions.group_admin import (
 )
 from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
+from messaging.actions.message_moderation import delete_message_for_everyone, recall_message_as_moderator
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
@@ -41,6 +42,7 @@ from messaging.actions.users import (
     import_account,
     import_accounts,
     password_changed,
+    reset_password,
     set_user_active,
     update_user_profile,
 )
@@ -66,6 +68,7 @@ __all__ = [
     "delete_account",
     "delete_conversation",
     "delete_members",
+    "delete_message_for_everyone",
     "dismiss_group",
     "handle_group_application",
     "import_account",
@@ -82,6 +85,8 @@ __all__ = [
     "quit_group",
     "record_api_token_use",
     "revoke_api_token",
+    "recall_message_as_moderator",
+    "reset_password",
     "revoke_message",
     "send_message",
     "send_message_read_receipt",

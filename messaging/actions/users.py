@@ -11,13 +11,15 @@ conversation's ``userProfile`` patched (CONVERSATION_LIST_UPDATED).
 """
 
 import re
+import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from messaging import rules, serialize, storage
-from messaging.access import own_unsent_uploads
+from messaging.access import access_moderated_user, own_unsent_uploads
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
 from messaging.models import Conversation, Friend, FriendApplication, Group, GroupApplication, GroupMember, Upload, User
@@ -69,7 +71,7 @@ def check_user_id(username):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID must be printable ASCII without spaces")
 
 
-def update_user_profile(user: User, **fields) -> User:
+def update_user_profile(user: User, *, moderator: User | None = None, reason="", **fields) -> User:
     """Change the user's profile (the SDK's updateMyProfile; the admin's profile edits).
 
     ``fields`` are model names (``nick``, ``avatar``, ``gender``, ``birthday``,
@@ -89,6 +91,8 @@ def update_user_profile(user: User, **fields) -> User:
         # A right-to-left override in a name reverses what follows it in every list.
         fields["nick"] = rules.without_bidi_controls(fields["nick"])
     check_profile_fields(fields)
+    if moderator is not None:
+        access_moderated_user(moderator, user)
     names = list(PROFILE_FIELDS)
     with transaction.atomic():
         current = User.objects.select_for_update().values(*names).get(pk=user.pk)
@@ -105,6 +109,9 @@ def update_user_profile(user: User, **fields) -> User:
         if not changes:
             return user
         User.objects.filter(pk=user.pk).update(**changes)
+        if moderator is not None:
+            diff = {PROFILE_FIELDS[name]: [current[name], value] for name, value in changes.items()}
+            record_audit(moderator, "update_profile", "user", user.username, reason=reason, details=diff)
         for name, value in changes.items():
             setattr(user, name, value)
         peers, co_members = _profile_audience(user)
@@ -221,28 +228,57 @@ def end_session(user: User | None, session_key) -> None:
         kick_session(session_key, "userSigExpired")
 
 
-def password_changed(user: User) -> None:
+def password_changed(user: User, *, moderator: User | None = None) -> None:
     """The user's password changed: every socket opened before (any session, this
     browser's too, whose session key changed with it) gets KICKED_OUT
     (``passwordChanged``) and is closed with 4001, on every process. A stolen session's
     open socket does not outlive the change; the user's own tabs reload into the new
-    session."""
+    session. ``moderator``: a superuser set it in the admin (audited)."""
     with transaction.atomic():
         kick_on_commit([user.pk], "passwordChanged", code=4001)
+        if moderator is not None:
+            record_audit(moderator, "set_password", "user", user.username)
 
 
-def set_user_active(user: User, active: bool) -> bool:
+def set_user_active(user: User, active: bool, *, moderator: User | None = None, reason="") -> bool:
     """Ban (``active=False``) or unban a user. Returns whether anything changed. A deleted
-    account (``delete_account``) stays inactive: unbanning it changes nothing."""
+    account (``delete_account``) stays inactive: unbanning it changes nothing.
+    ``moderator``: a moderator's ban (``access_moderated_user``), written to the audit log
+    when it changed something."""
+    if moderator is not None:
+        access_moderated_user(moderator, user)
     with transaction.atomic():
         rows = User.objects.filter(pk=user.pk).exclude(is_active=active)
         if active:
             rows = rows.filter(deleted_at__isnull=True)
         changed = rows.update(is_active=active)
-        user.is_active = active
+        if changed:
+            user.is_active = active
         if changed and not active:
             kick_on_commit([user.pk], "banned")
+        if changed and moderator is not None:
+            record_audit(moderator, "unban_user" if active else "ban_user", "user", user.username, reason=reason)
     return bool(changed)
+
+
+# Length of a password ``reset_password`` makes (URL-safe characters: 16 of them, 96 bits).
+RESET_PASSWORD_BYTES = 12
+
+
+def reset_password(moderator: User, user: User, *, reason="") -> str:
+    """A moderator resets ``user``'s password to a new random one, returned once (the
+    caller shows it to the moderator; it is stored hashed and logged nowhere). As with
+    ``password_changed``, every socket of the user gets KICKED_OUT (``passwordChanged``)
+    and closes with 4001; their sessions no longer authenticate (Django's session hash
+    follows the password). Checked with ``access_moderated_user``; audited."""
+    access_moderated_user(moderator, user)
+    password = secrets.token_urlsafe(RESET_PASSWORD_BYTES)
+    user.set_password(password)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(password=user.password)
+        kick_on_commit([user.pk], "passwordChanged", code=4001)
+        record_audit(moderator, "reset_password", "user", user.username, reason=reason)
+    return password
 
 
 MAX_IMPORT_ACCOUNTS = 100  # the vendor's multiaccount_import takes at most 100 accounts

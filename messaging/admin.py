@@ -63,7 +63,6 @@ from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
 from messaging.actions.moderation import check_banned_words
-from messaging.actions.reports import can_delete_for_everyone
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.api.uploads import serve_upload
 from messaging.errors import ChatError
@@ -1078,15 +1077,7 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
         }
 
     def _resolutions(self, report):
-        group_message = report.message.thread.kind == Thread.Kind.GROUP
-        shown = []
-        for action, label in RESOLUTIONS:
-            if action == Resolution.RECALLED and not group_message:
-                continue  # a moderator recalls group messages only, for now (actions/reports.py)
-            if action == Resolution.DELETED and not can_delete_for_everyone():
-                continue
-            shown.append((action, label))
-        return shown
+        return list(RESOLUTIONS)
 
     def _resolve(self, request, report, action_taken, note=""):
         """Resolve one report; a refusal is shown to the moderator. Whether it was resolved."""

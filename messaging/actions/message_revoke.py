@@ -40,6 +40,7 @@ from django.utils import timezone
 from messaging import rules, runtime, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
 from messaging.actions.message_send import publish_change_to_others
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
@@ -60,13 +61,14 @@ class RevokedMessage:
 
 
 def revoke_message(
-    user: User, conversation_id, message_id, *, by_admin=False, viewer: User | None = None, origin=None
+    user: User, conversation_id, message_id, *, by_admin=False, viewer: User | None = None, origin=None, audit=None
 ) -> RevokedMessage:
     """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules).
 
     ``viewer`` (with ``by_admin`` only): whose conversation ``conversation_id`` is, when
     the app admin recalls a C2C message between two other users (``C2C<b>`` seen by
-    ``a``); ``user`` is still the revoker."""
+    ``a``); ``user`` is still the revoker. ``audit`` (a dict of details, e.g. the server
+    API's token): the recall is written to the audit log in its transaction, as ``user``'s."""
     if viewer is not None and not by_admin:
         raise ValueError("viewer is for the app admin only")
     viewer = viewer or user
@@ -94,6 +96,8 @@ def revoke_message(
         if message.is_revoked:
             base = serialize.message_base(message, thread, sender=message.sender, to=to)
             return RevokedMessage(message, base, peer_read_seq, changed=False)
+        if audit is not None:
+            record_audit(user, "recall_message", "message", message.msg_id, details={"thread": thread.key, **audit})
         return revoke_locked(user, message, thread, group, to, now=now, origin=origin)
 
 

@@ -240,13 +240,17 @@ def password_changed(user: User, *, moderator: User | None = None) -> None:
             record_audit(moderator, "set_password", "user", user.username)
 
 
-def set_user_active(user: User, active: bool, *, moderator: User | None = None, reason="") -> bool:
+def set_user_active(
+    user: User, active: bool, *, moderator: User | None = None, reason="", api_caller: User | None = None, audit=None
+) -> bool:
     """Ban (``active=False``) or unban a user. Returns whether anything changed. A deleted
     account (``delete_account``) stays inactive: unbanning it changes nothing.
     ``moderator``: a moderator's ban (``access_moderated_user``), written to the audit log
-    when it changed something."""
+    when it changed something. ``api_caller`` (with ``audit``, its details): the server
+    API's token acts, its scope checked by the API; audited as that account."""
     if moderator is not None:
         access_moderated_user(moderator, user)
+    auditor = moderator or api_caller
     with transaction.atomic():
         rows = User.objects.filter(pk=user.pk).exclude(is_active=active)
         if active:
@@ -256,8 +260,8 @@ def set_user_active(user: User, active: bool, *, moderator: User | None = None, 
             user.is_active = active
         if changed and not active:
             kick_on_commit([user.pk], "banned")
-        if changed and moderator is not None:
-            record_audit(moderator, "unban_user" if active else "ban_user", "user", user.username, reason=reason)
+        if changed and auditor is not None:
+            record_audit(auditor, "unban_user" if active else "ban_user", "user", user.username, reason=reason, details=audit)
     return bool(changed)
 
 

@@ -70,8 +70,11 @@ from messaging.errors import ChatError
 from messaging.models import (
     ApiToken,
     AuditLogEntry,
+    Block,
     ChatSettings,
     Conversation,
+    Friend,
+    FriendApplication,
     Group,
     GroupApplication,
     GroupMember,
@@ -705,6 +708,34 @@ class UploadAdmin(ReadOnlyChatAdmin):
     list_filter = ("kind", "status")
     list_select_related = ("owner",)
     readonly_fields = [f.name for f in Upload._meta.fields]
+
+
+@admin.register(Friend)
+class FriendAdmin(ReadOnlyChatAdmin):
+    """Who is in whose friend list (changed by the users, in the chat)."""
+
+    list_display = ("owner", "friend", "remark", "source", "created_at")
+    search_fields = ("owner__username", "friend__username")
+    list_select_related = ("owner", "friend")
+    readonly_fields = [f.name for f in Friend._meta.fields]
+
+
+@admin.register(FriendApplication)
+class FriendApplicationAdmin(ReadOnlyChatAdmin):
+    list_display = ("applicant", "target", "add_type", "source", "created_at")
+    search_fields = ("applicant__username", "target__username")
+    list_select_related = ("applicant", "target")
+    readonly_fields = [f.name for f in FriendApplication._meta.fields]
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyChatAdmin):
+    """Block lists: who blocked whom (a blocked user's C2C messages are refused with 20007)."""
+
+    list_display = ("owner", "blocked", "created_at")
+    search_fields = ("owner__username", "blocked__username")
+    list_select_related = ("owner", "blocked")
+    readonly_fields = [f.name for f in Block._meta.fields]
 
 
 @admin.register(GroupApplication)

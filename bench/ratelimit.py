@@ -44,11 +44,11 @@ def main():
     parser.add_argument("--checks", type=int, default=20000)
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    report("memory", timed_checks(ratelimit.GroupRateLimit(ratelimit.MemoryCounter()), args.checks))
+    report("memory", timed_checks(ratelimit.RateLimit(ratelimit.MemoryCounter()), args.checks))
     counter = ratelimit.RedisCounter(args.redis, f"bench_rl_{secrets.token_hex(4)}:")
     counter.client.ping()
-    timed_checks(ratelimit.GroupRateLimit(counter), 100)  # connect, load the script
-    report("redis", timed_checks(ratelimit.GroupRateLimit(counter), args.checks))
+    timed_checks(ratelimit.RateLimit(counter), 100)  # connect, load the script
+    report("redis", timed_checks(ratelimit.RateLimit(counter), args.checks))
 
 
 if __name__ == "__main__":

@@ -272,8 +272,9 @@ AXES_VERBOSE = False
 # one the proxy appended to X-Forwarded-For; directly, the socket's.
 # Over HTTPS the site is behind a proxy (CHAT_HTTPS says so): one, unless told otherwise;
 # counting the proxy's own address would let anyone lock anyone out.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+# The same address counts for the chat's rate limits (messaging/ratelimit.client_address).
+CHAT_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0"))
+AXES_CLIENT_IP_CALLABLE = "chatsite.security.client_ip"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

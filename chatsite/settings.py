@@ -313,9 +313,21 @@ CHAT = {}
 if os.environ.get("CHAT_GROUP_SEND_RATE"):
     CHAT["GROUP_SEND_RATE"] = int(os.environ["CHAT_GROUP_SEND_RATE"])
 # Deployments (and test runs) that share a Redis under different channel prefixes keep
-# their group send counters apart too.
+# their rate-limit counters apart too.
 if os.environ.get("CHAT_CHANNEL_PREFIX"):
-    CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"
+    CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":rate:"
+# A sender's budgets and the socket cap (messaging/ratelimit.py, messaging/conf.py), e.g.
+# CHAT_SEND_RATE_PER_USER=5 CHAT_MAX_SOCKETS_PER_USER=10; a rate of 0 turns a budget off.
+for _kind in ("SEND", "OP", "UPLOAD"):
+    for _per in ("USER", "ADDRESS"):
+        if os.environ.get(f"CHAT_{_kind}_RATE_PER_{_per}"):
+            CHAT[f"{_kind}_RATE_PER_{_per}"] = float(os.environ[f"CHAT_{_kind}_RATE_PER_{_per}"])
+        if os.environ.get(f"CHAT_{_kind}_BURST_PER_{_per}"):
+            CHAT[f"{_kind}_BURST_PER_{_per}"] = int(os.environ[f"CHAT_{_kind}_BURST_PER_{_per}"])
+if os.environ.get("CHAT_MAX_SOCKETS_PER_USER"):
+    CHAT["MAX_SOCKETS_PER_USER"] = int(os.environ["CHAT_MAX_SOCKETS_PER_USER"])
+if os.environ.get("CHAT_RATE_LIMIT_EXEMPT_ADDRESSES") is not None:
+    CHAT["RATE_LIMIT_EXEMPT_ADDRESSES"] = os.environ["CHAT_RATE_LIMIT_EXEMPT_ADDRESSES"].split()
 # C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
 if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
     CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")

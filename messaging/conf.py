@@ -79,7 +79,7 @@ DEFAULTS = {
     "UPLOAD_BURST_PER_ADDRESS": 200,
     # Addresses with no per-address budget: loopback, where the benches and tests put many
     # users, and where every client seems to be behind a proxy not declared with
-    # CHAT_PROXY_COUNT (docs/DEPLOY.md). Their users keep their own budgets.
+    # CHAT_PROXY_COUNT (README, Configuration). Their users keep their own budgets.
     "RATE_LIMIT_EXEMPT_ADDRESSES": ["127.0.0.1", "::1"],
     # Open sockets per user across every process (counted by messaging/presence.py); the
     # next one is closed with 4029 after a KICKED_OUT push (docs/PROTOCOL.md §1.2). 0: no cap.

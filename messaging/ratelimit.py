@@ -53,6 +53,12 @@ Redis when ``settings.REDIS_URL`` is set (every Daphne shares them: one Lua scri
 check, one EVALSHA) and in this process's memory otherwise (the embedded
 single-process default). If Redis cannot be reached, the request is admitted: the limits
 protect the service, they must not take sending down with them.
+
+Why not the ``limits`` library (which has token-less moving and sliding windows over
+Redis and memory): it checks one limit per call, so a group send from a socket would
+cost three Redis round trips instead of one, and each ``hit`` takes from its limit on its
+own, so a request that the second limit refuses has already used up the first. The
+group's window with its priority shares is not one of its strategies either.
 """
 
 import contextlib
@@ -123,7 +129,7 @@ class Bucket:
 
 class MemoryCounter:
     """Per-process counters: windows {key: (second, admitted)} and buckets {key: (tokens,
-    stamp)}. Thread-safe (database threads send)."""
+    stamp, when it is full again)}. Thread-safe (database threads send)."""
 
     PRUNE_ABOVE = 10_000
 
@@ -137,7 +143,7 @@ class MemoryCounter:
         with self._lock:
             levels = []
             for bucket in buckets:
-                level = bucket.level(*self._buckets.get(bucket.key, (None, 0.0)), now)
+                level = bucket.level(*self._buckets.get(bucket.key, (None, 0.0))[:2], now)
                 if level < 1:
                     return bucket
                 levels.append(level)
@@ -149,7 +155,7 @@ class MemoryCounter:
                     return window
                 self._counts[window.key] = (window.second, admitted + 1)
             for bucket, level in zip(buckets, levels, strict=True):
-                self._buckets[bucket.key] = (level - 1, now)
+                self._buckets[bucket.key] = (level - 1, now, now + bucket.ttl)
             self._prune(window, buckets, now)
             return None
 
@@ -157,8 +163,8 @@ class MemoryCounter:
         if window is not None and len(self._counts) > self.PRUNE_ABOVE:
             self._counts = {k: v for k, v in self._counts.items() if v[0] >= window.second}
         if buckets and len(self._buckets) > self.PRUNE_ABOVE:
-            # A bucket untouched for an hour is full for any sane rate: forgetting it changes nothing.
-            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 3600}
+            # A bucket that is full again is the same as no bucket: forget it.
+            self._buckets = {k: v for k, v in self._buckets.items() if v[2] > now}
 
     def take(self, key, second, threshold):
         """The group's window alone (tests and the bench)."""

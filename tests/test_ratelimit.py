@@ -415,3 +415,15 @@ async def test_a_user_past_max_sockets_is_kicked_with_4029_and_closing_one_makes
     assert json.loads(first["text"])["event"] == "hello"
     for communicator in [*opened, other, again]:
         await communicator.disconnect()
+
+
+def test_memory_counter_forgets_buckets_that_are_full_again(monkeypatch):
+    monkeypatch.setattr(ratelimit.MemoryCounter, "PRUNE_ABOVE", 3)
+    counter = ratelimit.MemoryCounter()
+    slow = ratelimit.Bucket("slow", 0.001, 2, what="user")  # full again 1,001 s after a take
+    counter.check(None, (slow,), 0.0)
+    for i in range(3):
+        counter.check(None, (ratelimit.Bucket(f"fast{i}", 10.0, 2, what="user"),), 0.0)
+    counter.check(None, (ratelimit.Bucket("last", 10.0, 2, what="user"),), 100.0)
+    assert set(counter._buckets) == {"slow", "last"}
+    assert counter.check(None, (slow,), 100.0) is None and counter.check(None, (slow,), 100.0) is slow

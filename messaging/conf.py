@@ -61,9 +61,10 @@ DEFAULTS = {
     # A sender's budgets (messaging/ratelimit.py), token buckets: BURST at once, then RATE a
     # second; over one, 10006 (HTTP 429) and nothing done. A rate of 0 turns a budget off.
     # WebSocket sends (every conversation, every priority) per user and per network address.
-    # Per user: a person pasting or forwarding a few dozen messages at once is not stopped.
+    # Per user: a person pasting or forwarding dozens of messages at once, or an outbox that
+    # sends what was queued offline when the socket comes back, is not stopped.
     "SEND_RATE_PER_USER": 10.0,
-    "SEND_BURST_PER_USER": 50,
+    "SEND_BURST_PER_USER": 100,
     # Per address: many people share one behind a NAT (an office, a campus), so it is wide.
     "SEND_RATE_PER_ADDRESS": 100.0,
     "SEND_BURST_PER_ADDRESS": 500,

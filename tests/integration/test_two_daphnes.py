@@ -191,13 +191,7 @@ async def test_the_socket_cap_counts_a_users_sockets_on_both_processes(cluster):
     gets KICKED_OUT "multipleAccount" and close code 4029; closing one on A lets one in on B."""
     async with cluster.tabs(*[("carol", cluster.a if i % 2 else cluster.b) for i in range(20)]) as tabs:
         for server in (cluster.a, cluster.b):
-            ws = await connect(
-                server.ws_url,
-                origin=server.origin,
-                additional_headers={"Cookie": f"sessionid={cluster.sessions['carol']}"},
-                proxy=None,
-                open_timeout=WAIT,
-            )
+            ws = await RemoteTab.connect(server, cluster.sessions["carol"])
             kicked = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
             assert kicked["event"] == "KICKED_OUT" and kicked["data"]["type"] == "multipleAccount", kicked
             assert kicked["data"]["limit"] == 20

@@ -271,9 +271,10 @@ class RemoteTab:
         self.hello = None
         self.pending = []
 
-    @classmethod
-    async def open(cls, server, session_id):
-        ws = await connect(
+    @staticmethod
+    async def connect(server, session_id):
+        """A bare WebSocket of the session on ``server``, as a browser opens it (no frame read)."""
+        return await connect(
             server.ws_url,
             origin=server.origin,
             additional_headers={"Cookie": f"sessionid={session_id}"},
@@ -281,7 +282,10 @@ class RemoteTab:
             open_timeout=WAIT,
             close_timeout=2,
         )
-        tab = cls(ws, server)
+
+    @classmethod
+    async def open(cls, server, session_id):
+        tab = cls(await cls.connect(server, session_id), server)
         frame = await tab.next_frame()
         assert frame.get("event") == "hello", frame
         tab.hello = frame["data"]

@@ -146,7 +146,15 @@ function kickedOutText(type, data) {
   return "Your session ended. Sign in again to keep chatting.";
 }
 
+let kickedOut = false;
+
+/** Whether the server has ended this page's session (the page shows why: KICKED_OUT). */
+export function wasKickedOut() {
+  return kickedOut;
+}
+
 export function onKickedOut(event) {
+  kickedOut = true;
   const data = event.data || {};
   if (data.limit) {
     showBlocker("Too many open tabs", kickedOutText(data.type, data), window.location.pathname);

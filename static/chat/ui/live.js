@@ -10,7 +10,7 @@
  *   failed to load while offline is loaded again.
  */
 
-import { markReadUpTo, sortHistory, upsertMessage } from "../history.js";
+import { markReadUpTo, removeDeleted, sortHistory, upsertMessage } from "../history.js";
 import { peerOf } from "../ids.js";
 import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
 import { $ } from "./dom.js";
@@ -77,6 +77,13 @@ export function onMessageRevoked(event) {
     if (known && known !== m) Object.assign(known, m);
   }
   if (state.current) renderMessages({ scroll: "auto" });
+}
+
+/** My own deleteMessage/clearHistoryMessage from another tab or device (tim.js MESSAGE_DELETED). */
+export function onMessageDeleted(event) {
+  const data = event.data || {};
+  const h = state.histories.get(data.conversationID);
+  if (h && removeDeleted(h, data) && data.conversationID === state.current) renderMessages({ scroll: "auto" });
 }
 
 const readCalls = new Map(); // conversationID -> "busy" | "again"

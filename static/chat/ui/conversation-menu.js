@@ -2,12 +2,11 @@
  * The open conversation's "⋮" menu: pin, group info, clear history, delete.
  */
 
-import { removeDeleted } from "../history.js";
 import { GROUP } from "../ids.js";
 import { conversationTitle, currentConversation } from "./conversations.js";
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { errorText } from "./errors.js";
-import { historyOf, renderMessages } from "./messages.js";
+import { dropDeleted } from "./messages.js";
 import { closeConversation } from "./navigation.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -56,6 +55,5 @@ export async function clearCurrentHistory() {
     toast(errorText(error, "The history couldn't be cleared."), { error: true });
     return;
   }
-  removeDeleted(historyOf(conv.conversationID), { clearedSequence: Infinity });
-  if (state.current === conv.conversationID) renderMessages({ scroll: "auto" });
+  dropDeleted(conv.conversationID, { clearedSequence: Infinity });
 }

@@ -10,13 +10,13 @@
  *   failed to load while offline is loaded again.
  */
 
-import { markReadUpTo, removeDeleted, sortHistory, upsertMessage } from "../history.js";
+import { markReadUpTo, sortHistory, upsertMessage } from "../history.js";
 import { peerOf } from "../ids.js";
 import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
 import { $ } from "./dom.js";
 import { closeMembersPanel, refreshMembersSoon } from "./members.js";
 import { noteMuteTip } from "./mute.js";
-import { isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
+import { dropDeleted, isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
 import { takeTypingSignals } from "./typing.js";
@@ -82,8 +82,7 @@ export function onMessageRevoked(event) {
 /** My own deleteMessage/clearHistoryMessage from another tab or device (tim.js MESSAGE_DELETED). */
 export function onMessageDeleted(event) {
   const data = event.data || {};
-  const h = state.histories.get(data.conversationID);
-  if (h && removeDeleted(h, data) && data.conversationID === state.current) renderMessages({ scroll: "auto" });
+  dropDeleted(data.conversationID, data);
 }
 
 const readCalls = new Map(); // conversationID -> "busy" | "again"

@@ -3,13 +3,13 @@
  * a right-click, or a long press on a touch screen.
  */
 
-import { isForwardable, removeDeleted } from "../history.js";
+import { isForwardable } from "../history.js";
 import { mayReport, mayRevoke } from "../rules.js";
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
-import { historyOf, renderMessages } from "./messages.js";
+import { dropDeleted, renderMessages } from "./messages.js";
 import { openReportDialog } from "./report.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
@@ -57,8 +57,7 @@ async function deleteForMe(m) {
     toast(errorText(error, "The message couldn't be deleted."), { error: true });
     return;
   }
-  removeDeleted(historyOf(m.conversationID), { messageIDList: [m.ID] });
-  if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
+  dropDeleted(m.conversationID, { messageIDList: [m.ID] });
 }
 
 /** My role in the message's group and its sender's, as far as the UI knows (the server decides). */

@@ -4,6 +4,8 @@ and nobody else's; refusals write nothing; my other tab's events applied to its 
 state equal a fresh fetch, and the peer's view is untouched."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from messaging import actions, rules
 from messaging.errors import ErrorCode
@@ -18,6 +20,7 @@ from tests.chat_helpers import (  # noqa: F401
     send_text,
 )
 from tests.test_revoke_protocol import apply_events, comparable, ref, state
+from tests.test_send_options import _make_avchatroom
 from tests.ws import events_named
 
 
@@ -122,6 +125,14 @@ def test_system_notices_cannot_be_deleted_2116(alice, bob):
         ErrorCode.SYSTEM_NOTICE_NOT_DELETABLE, actions.delete_messages, bob, [Ref(notice.msg_id, rules.SYSTEM_CONVERSATION_ID)]
     )
     assert_refused(ErrorCode.SYSTEM_NOTICE_NOT_DELETABLE, actions.clear_history, bob, rules.SYSTEM_CONVERSATION_ID)
+
+
+@pytest.mark.django_db
+def test_an_avchatrooms_messages_cannot_be_deleted_10035(alice, bob):
+    _make_avchatroom(alice)
+    sent = send_group_text(alice, "live", "live")
+    assert_refused(ErrorCode.AVCHATROOM_NOT_DELETABLE, actions.delete_messages, bob, [Ref(sent.msg_id, "GROUPlive")])
+    assert_refused(ErrorCode.AVCHATROOM_NOT_DELETABLE, actions.clear_history, bob, "GROUPlive")
 
 
 @pytest.mark.django_db
@@ -286,3 +297,22 @@ async def test_set_all_message_read_over_the_socket(open_tab, alice, bob, carol)
     assert comparable(apply_events(old, events)) == comparable(await state(b, "C2Calice"))
     assert events_named(events, "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED")[-1] == 0
     assert events_named(await a.drain(settle=0.3), "MESSAGE_READ_BY_PEER")
+
+
+@pytest.mark.django_db
+def test_sync_reads_deletions_in_one_more_query_only_when_a_cursor_is_behind_one(alice, bob):
+    sent = [send_text(alice, "bob", f"m{i}") for i in range(4)]
+    cursor = conv(bob, "C2Calice").thread.last_change
+    send_text(alice, "bob", "new")
+
+    def count(cursors):
+        with CaptureQueriesContext(connection) as captured:
+            sync.sync(bob, cursors)
+        return len(captured.captured_queries)
+
+    plain = count({"C2Calice": cursor})
+    actions.delete_messages(bob, [Ref(m.msg_id, "C2Calice") for m in sent])
+    assert count({"C2Calice": cursor}) == plain + 1
+    caught_up = conv(bob, "C2Calice").thread.last_change
+    send_text(alice, "bob", "newer")
+    assert count({"C2Calice": caught_up}) == plain, "a cursor past the deletion does not read them"

@@ -266,6 +266,21 @@ async def test_my_other_tab_follows_a_deletion_and_a_clear_the_peer_sees_nothing
 
 
 @pytestmark_ws
+async def test_clearing_a_deleted_conversation_does_not_bring_it_back(open_tab, alice, bob):
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.send_text("bob", "hi")
+    await b.wait_event("MESSAGE_RECEIVED")
+    await b.request("deleteConversation", conversationID="C2Calice")
+    await b.drain()
+
+    await b.request("clearHistoryMessage", conversationID="C2Calice")
+
+    [patch] = events_named(await b.drain(settle=0.3), "CONVERSATION_LIST_UPDATED")[0]
+    assert "lastMessage" not in patch and patch["unreadCount"] == 0
+    assert (await b.request("getConversationList"))["conversationList"] == []
+
+
+@pytestmark_ws
 async def test_refusals_over_the_socket(open_tab, alice, bob):
     a = await open_tab(alice)
     sent = await a.send_text("bob", "hi")

@@ -166,6 +166,10 @@ def _publish(user, conv, row, change, deleted):
     }
     if "clearedSequence" in deleted:
         patch["groupAtInfoList"] = []
+    if row.is_hidden:
+        # A deleted conversation (deleteConversation) stays out of the list: a patch with a
+        # lastMessage would bring it back in the SDK (docs/PROTOCOL.md §6.3).
+        del patch["lastMessage"]
     publish_on_commit("MESSAGE_DELETED", {"conversationID": conversation_id, **deleted}, [user.pk])
     publish_on_commit(
         "CONVERSATION_LIST_UPDATED",

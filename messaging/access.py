@@ -170,6 +170,20 @@ def access_conversation_state(user: User, conversation_id) -> ConversationState 
     return None
 
 
+def access_conversation_for_deletion(user: User, conversation_id) -> Conversation | None:
+    """The user's conversation in which they may delete messages for themselves
+    (deleteMessage, clearHistoryMessage): any conversation of theirs but an AVChatRoom's
+    (10035, as the SDK) and the system conversation (2116: "group system notices cannot be
+    deleted"). None for a C2C conversation with no message yet; a group the user is not in
+    raises as ``access_conversation`` does."""
+    conv = access_conversation(user, conversation_id)
+    if conv is not None and conv.thread.kind == Thread.Kind.SYSTEM:
+        raise ChatError(ErrorCode.SYSTEM_NOTICE_NOT_DELETABLE, "system notices cannot be deleted")
+    if conv is not None and conv.group_id and conv.group.type == Group.Type.AVCHATROOM:
+        raise ChatError(ErrorCode.AVCHATROOM_NOT_DELETABLE, "messages of an AVChatRoom cannot be deleted")
+    return conv
+
+
 def access_message(user: User, conversation_id, message_id) -> Message:
     """A message of a conversation ``user`` may see (sender selected), or 10030: from their
     ``min_seq`` on, and a targeted message only as its sender or a receiver."""
@@ -179,7 +193,7 @@ def access_message(user: User, conversation_id, message_id) -> Message:
     message = (
         Message.objects.visible_to(user)
         .select_related("sender")
-        .filter(thread_id=conv.thread_id, msg_id=message_id, seq__gte=conv.min_seq)
+        .filter(thread_id=conv.thread_id, msg_id=message_id, seq__gte=conv.first_seq)
         .first()
     )
     if message is None:
@@ -217,6 +231,7 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
             is_revoked=False,
             thread__conversations__user=user,
             seq__gte=F("thread__conversations__min_seq"),
+            seq__gt=F("thread__conversations__cleared_seq"),
         )
         .exists()
     )

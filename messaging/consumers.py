@@ -129,6 +129,19 @@ def op_set_message_read(user, args: schemas.ConversationArgs, origin):
     return {}
 
 
+def op_delete_message(user, args: schemas.DeleteMessage, origin):
+    deletion = actions.delete_messages(user, args.messageList, origin=origin)
+    return {"conversationID": deletion.conversation_id, "messageIDList": deletion.message_ids}
+
+
+def op_clear_history_message(user, args: schemas.ConversationArgs, origin):
+    return {"conversationID": actions.clear_history(user, args.conversationID, origin=origin).conversation_id}
+
+
+def op_set_all_message_read(user, args: schemas.SetAllMessageRead, origin):
+    return {"conversationIDList": actions.set_all_message_read(user, args.scope, origin=origin)}
+
+
 def op_get_conversation_list(user, args, origin):
     return {"conversationList": conversation_list.get_conversation_list(user), "isSyncCompleted": True}
 
@@ -453,6 +466,9 @@ HANDLERS = {
     "handleGroupApplication": op_handle_group_application,
     "getGroupApplicationList": op_get_group_application_list,
     "reportMessage": op_report_message,
+    "deleteMessage": op_delete_message,
+    "clearHistoryMessage": op_clear_history_message,
+    "setAllMessageRead": op_set_all_message_read,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -34,6 +34,9 @@ class ErrorCode(IntEnum):
     # (messaging/queries/sync.py); it refetches the conversation list and open histories.
     RESYNC_REQUIRED = 2290
     BAD_CONVERSATION_TYPE = 2106  # also: sending to the system conversation
+    DELETE_FAILED = 2111  # deleteMessage: more than 30 messages, or not all of one conversation
+    SET_ALL_READ_FAILED = 2112  # setAllMessageRead: a scope the SDK does not know
+    SYSTEM_NOTICE_NOT_DELETABLE = 2116  # deleteMessage/clearHistoryMessage in the system conversation
     NO_RECEIPT_NEEDED = 2114  # sendMessageReadReceipt: none of the messages asked for a receipt
     CONVERSATION_NOT_FOUND = 2500
     INVALID_CONVERSATION_ID = 2503
@@ -63,6 +66,7 @@ class ErrorCode(IntEnum):
     MESSAGE_NOT_FOUND = 10030  # no such message in a conversation the user may see
     GROUP_REVOKE_WINDOW_PASSED = 10031  # a group message's sender recalls it after the window
     MESSAGE_NOT_REVOCABLE = 10032  # a group tip or a system notice cannot be recalled
+    AVCHATROOM_NOT_DELETABLE = 10035  # deleteMessage/clearHistoryMessage in an AVChatRoom
     RECEIPT_INFO_NOT_FOUND = 10062  # getGroupMessageReadMemberList: not a group message that asked for receipts
     # Server: C2C
     INVALID_USER_ID = 20003  # C2C to a user that does not exist

@@ -288,6 +288,12 @@ def message_for_show(msg_type: str, payload: dict) -> str:
 
 # Messages of one conversation in one sendMessageReadReceipt or getMessageReadReceiptList.
 READ_RECEIPT_MAX_MESSAGES = 30
+DELETE_MAX_MESSAGES = 30  # deleteMessage: at most 30 messages of one conversation a call
+
+# setAllMessageRead's scopes: the SDK's TYPES.READ_ALL_C2C_MSG, READ_ALL_GROUP_MSG, READ_ALL_MSG.
+READ_ALL_C2C_MSG = "readAllC2CMessage"
+READ_ALL_GROUP_MSG = "readAllGroupMessage"
+READ_ALL_MSG = "readAllMessage"
 # getGroupMessageReadMemberList: userIDs in one page, and its ``filter`` values.
 READ_MEMBER_PAGE = 100
 

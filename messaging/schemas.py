@@ -191,6 +191,23 @@ ReceiptMessageList = described(
 )
 
 
+class DeleteMessage(Args):
+    messageList: described(
+        Annotated[list[MessageRef], Meta(min_length=1, max_length=rules.DELETE_MAX_MESSAGES)],
+        "1–30 messages (`{ID, conversationID}`) you see, all of one conversation",
+        code=ErrorCode.DELETE_FAILED,
+    )
+
+
+class SetAllMessageRead(Args):
+    scope: described(
+        Literal[rules.READ_ALL_MSG, rules.READ_ALL_C2C_MSG, rules.READ_ALL_GROUP_MSG],
+        f'`"{rules.READ_ALL_MSG}"` (C2C and group), `"{rules.READ_ALL_C2C_MSG}"` or `"{rules.READ_ALL_GROUP_MSG}"`'
+        " (the SDK's `TYPES.READ_ALL_*`)",
+        code=ErrorCode.SET_ALL_READ_FAILED,
+    ) = rules.READ_ALL_MSG
+
+
 class SendMessageReadReceipt(Args):
     messageList: ReceiptMessageList
 
@@ -579,6 +596,10 @@ OPS: dict[str, type[Args]] = {
     "getGroupApplicationList": NoArgs,
     # Reports to the moderators (issue 9).
     "reportMessage": ReportMessage,
+    # Delete for me and read everything (issue 11 item 2).
+    "deleteMessage": DeleteMessage,
+    "clearHistoryMessage": ConversationArgs,
+    "setAllMessageRead": SetAllMessageRead,
 }
 
 

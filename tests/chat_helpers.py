@@ -8,7 +8,17 @@ import pytest
 
 from messaging import actions, rules
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupApplication, GroupAtMention, GroupMember, Message, Thread, User
+from messaging.models import (
+    Conversation,
+    Group,
+    GroupApplication,
+    GroupAtMention,
+    GroupMember,
+    Message,
+    MessageDeletion,
+    Thread,
+    User,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -92,10 +102,19 @@ def db_snapshot():
             )
         ),
         "mentions": list(GroupAtMention.objects.order_by("pk").values_list("pk", "message_id", "user_id")),
-        "threads": list(Thread.objects.order_by("pk").values_list("pk", "key", "last_seq")),
+        "threads": list(Thread.objects.order_by("pk").values_list("pk", "key", "last_seq", "last_change")),
+        "deletions": list(MessageDeletion.objects.order_by("pk").values_list("pk", "message_id", "user_id")),
         "conversations": list(
             Conversation.objects.order_by("pk").values_list(
-                "pk", "user_id", "conversation_id", "unread_count", "last_read_seq", "last_message_id", "is_hidden"
+                "pk",
+                "user_id",
+                "conversation_id",
+                "unread_count",
+                "last_read_seq",
+                "last_message_id",
+                "is_hidden",
+                "cleared_seq",
+                "deleted_change",
             )
         ),
         "groups": list(

@@ -283,6 +283,18 @@ OP_MATRIX = {
             refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message}),
         ),
     ),
+    "deleteMessage": op(
+        lambda w: {"messageList": [w.group_message]},
+        **members_only("deletes it from the actor's own view only"),
+        others=(
+            allowed("the owner's group message, from the actor's own view only (the owner's stays)"),
+            refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"messageList": [w.private_message]}),
+        ),
+    ),
+    "clearHistoryMessage": op(
+        team_conversation(), **members_only("clears the actor's own view only"), others=CONVERSATION_IS_OWN
+    ),
+    "setAllMessageRead": op(lambda w: {}, **own_data("the actor's own conversations")),
     "reportMessage": op(
         lambda w: {"message": w.group_message, "reason": "spam"},
         **members_only(muted=allowed("a muted member still reads, and may report what they read")),

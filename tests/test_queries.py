@@ -22,6 +22,13 @@ pytestmark = pytest.mark.django_db
 SIZES = [3, 40]
 
 
+class MessageRef:
+    """A ``{ID, conversationID}`` as the op's schema hands it to an action."""
+
+    def __init__(self, message_id, conversation_id):
+        self.ID, self.conversationID = message_id, conversation_id
+
+
 def bulk_users(prefix, n):
     """Users without a password (no hashing: fast), made by the action."""
     return [actions.create_user(f"{prefix}{i:03d}", nick=f"{prefix.title()} {i}") for i in range(n)]
@@ -73,6 +80,27 @@ def test_group_message_list_is_3_queries(alice, bob, carol, django_assert_num_qu
         ("bob", ""),
         ("carol", "Cee"),
     }
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_deletions_for_me_add_no_query_to_history_nor_to_the_list(alice, bob, django_assert_num_queries, n):
+    """Deleted-for-me messages are left out by the same page query (``visible_to``'s NOT
+    EXISTS) and a clear by the conversation row's ``cleared_seq``: history stays 2 queries,
+    the list 1 (no group conversation: no mentions query)."""
+    sent = [send_text(alice, "bob", f"m{i}") for i in range(n)]
+    actions.delete_messages(bob, [MessageRef(m.msg_id, "C2Calice") for m in sent[-min(n, 30) :: 2]])
+
+    with django_assert_num_queries(2):
+        page = get_message_list(bob, "C2Calice")
+    with django_assert_num_queries(1):
+        listed = get_conversation_list(bob)
+
+    deleted = {m.msg_id for m in sent[-min(n, 30) :: 2]}
+    assert page["messageList"] and not deleted & {m["ID"] for m in page["messageList"]}
+    assert listed[0]["lastMessage"]["ID"] not in deleted
+    actions.clear_history(bob, "C2Calice")
+    with django_assert_num_queries(2):
+        assert get_message_list(bob, "C2Calice")["messageList"] == []
 
 
 def populate_conversations(user, n):

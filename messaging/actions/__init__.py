@@ -26,13 +26,14 @@ from messaging.actions.group_admin import (
 )
 from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
+from messaging.actions.message_delete import clear_history, delete_messages
 from messaging.actions.message_moderation import delete_message_for_everyone, recall_message_as_moderator
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
-from messaging.actions.read_state import mark_read
+from messaging.actions.read_state import mark_read, set_all_message_read
 from messaging.actions.reports import report_message, resolve_report
 from messaging.actions.retention import purge_history
 from messaging.actions.users import (
@@ -61,6 +62,9 @@ __all__ = [
     "set_friend_application_read",
     "update_friend",
     "add_members",
+    "clear_history",
+    "delete_messages",
+    "set_all_message_read",
     "change_group_owner",
     "create_api_token",
     "create_group",

@@ -125,10 +125,13 @@ def revoke_locked(user: User, message: Message, thread: Thread, group, to, *, no
         params += [message.sender_id, message.pk]
     with connection.cursor() as cursor:
         cursor.execute(
+            # Not for a viewer who deleted it for themselves: it left their count then.
             "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
-            " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
+            " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 AND NOT EXISTS"
+            " (SELECT 1 FROM messaging_messagedeletion d WHERE d.message_id = %s AND d.user_id = messaging_conversation.user_id)"
+            " THEN 1 ELSE 0 END"
             f" WHERE {where} RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
-            [counted, message.sender_id, message.seq, *params],
+            [counted, message.sender_id, message.seq, message.pk, *params],
         )
         viewers = cursor.fetchall()
     peer_read_seq = 0

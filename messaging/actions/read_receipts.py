@@ -27,11 +27,11 @@ from messaging.events import publish_on_commit
 from messaging.models import Conversation, Message, Thread, User
 
 
-def one_conversation(message_refs) -> str:
-    """The conversation every message of the list is in, or 10004."""
+def one_conversation(message_refs, *, code=ErrorCode.INVALID_PARAMETERS) -> str:
+    """The conversation every message of the list is in, or ``code`` (10004 by default)."""
     conversation_ids = {ref.conversationID for ref in message_refs}
     if len(conversation_ids) != 1:
-        raise ChatError(ErrorCode.INVALID_PARAMETERS, "the messages must all be in one conversation")
+        raise ChatError(code, "the messages must all be in one conversation")
     return conversation_ids.pop()
 
 

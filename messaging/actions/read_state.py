@@ -6,6 +6,7 @@ message is either before the cursor or counted.
 """
 
 from django.db import transaction
+from django.db.models import F, Q
 
 from messaging import rules, serialize
 from messaging.access import access_conversation
@@ -21,26 +22,61 @@ def mark_read(user: User, conversation_id, *, origin=None) -> bool:
     if conv is None:
         return False
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
-        old_seq, old_unread = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", "unread_count").get()
-        new_seq = max(old_seq, thread.last_seq)
-        if new_seq == old_seq and old_unread == 0:
-            return False
-        Conversation.objects.filter(pk=conv.pk).update(last_read_seq=new_seq, unread_count=0)
-        GroupAtMention.objects.filter(thread_id=thread.pk, user=user, seq__lte=new_seq).delete()
-        publish_on_commit(
-            "CONVERSATION_LIST_UPDATED",
-            # seenCursor: the conversation's change counter when it was read. A client that has
-            # applied a later change drops the patch: it arrived late, the count it has is newer.
-            [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": [], "seenCursor": thread.last_change}],
-            [user.pk],
-            # As of this read: after the thread's last change, before the next one (the
-            # thread is locked), so that a socket can tell it from an older count that
-            # arrives late (consumers.ChatConsumer.fresh_count).
-            meta={"unread": {str(user.pk): [conversation_id, 0, thread.last_change + 0.5]}},
-        )
-        if thread.kind == Thread.Kind.C2C and new_seq > old_seq:
-            publish_peer_read(user, conv, thread, old_seq, new_seq)
+        return _read(user, conv, conversation_id)
+
+
+# setAllMessageRead's scopes (the SDK's TYPES.READ_ALL_*) and the conversations they cover.
+READ_ALL_SCOPES = {
+    rules.READ_ALL_C2C_MSG: (Thread.Kind.C2C,),
+    rules.READ_ALL_GROUP_MSG: (Thread.Kind.GROUP,),
+    rules.READ_ALL_MSG: (Thread.Kind.C2C, Thread.Kind.GROUP),
+}
+
+
+def set_all_message_read(user: User, scope=rules.READ_ALL_MSG, *, origin=None) -> list:
+    """setAllMessageRead: every C2C and/or group conversation of ``user`` read, as
+    setMessageRead reads one (the system conversation keeps its own count, as it stays
+    out of the total). Returns the conversationIDs that changed. One transaction; a query
+    for the rows, then setMessageRead's statements for each conversation that had
+    anything unread, in thread order (the locks are taken in one order: no deadlock with
+    another setAllMessageRead)."""
+    kinds = READ_ALL_SCOPES[scope]
+    convs = (
+        Conversation.objects.filter(user=user, thread__kind__in=kinds)
+        .filter(Q(unread_count__gt=0) | Q(last_read_seq__lt=F("thread__last_seq")))
+        .select_related("peer")
+        .order_by("thread_id")
+    )
+    changed = []
+    with transaction.atomic():
+        for conv in convs:
+            if _read(user, conv, conv.conversation_id):
+                changed.append(conv.conversation_id)
+    return changed
+
+
+def _read(user, conv, conversation_id):
+    """mark_read's transaction body: ``conv``'s cursor to the thread's end, its count to 0."""
+    thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
+    old_seq, old_unread = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", "unread_count").get()
+    new_seq = max(old_seq, thread.last_seq)
+    if new_seq == old_seq and old_unread == 0:
+        return False
+    Conversation.objects.filter(pk=conv.pk).update(last_read_seq=new_seq, unread_count=0)
+    GroupAtMention.objects.filter(thread_id=thread.pk, user=user, seq__lte=new_seq).delete()
+    publish_on_commit(
+        "CONVERSATION_LIST_UPDATED",
+        # seenCursor: the conversation's change counter when it was read. A client that has
+        # applied a later change drops the patch: it arrived late, the count it has is newer.
+        [{"conversationID": conversation_id, "unreadCount": 0, "groupAtInfoList": [], "seenCursor": thread.last_change}],
+        [user.pk],
+        # As of this read: after the thread's last change, before the next one (the
+        # thread is locked), so that a socket can tell it from an older count that
+        # arrives late (consumers.ChatConsumer.fresh_count).
+        meta={"unread": {str(user.pk): [conversation_id, 0, thread.last_change + 0.5]}},
+    )
+    if thread.kind == Thread.Kind.C2C and new_seq > old_seq:
+        publish_peer_read(user, conv, thread, old_seq, new_seq)
     return True
 
 

@@ -16,6 +16,13 @@ class Conversation(models.Model):
     every other member with ``min_seq <= s <= receipt_seq`` (queries/receipts.py). One
     cursor per member, not a row per reader per message: a receipt is one UPDATE
     whatever the group's size.
+
+    Delete for me (actions/message_delete.py) is this row's too: ``cleared_seq`` is how far
+    ``clearHistoryMessage`` cleared the thread for this user (``first_seq`` is where their
+    history starts: it is not ``min_seq``, which receipts and recalls read as "was a member
+    then"), single messages are ``MessageDeletion`` rows, and ``deleted_change`` is the
+    thread's change number of the latest of either, so that ``sync`` knows whether a client
+    behind it needs them.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
@@ -29,6 +36,8 @@ class Conversation(models.Model):
     min_seq = models.BigIntegerField(default=1)
     unread_count = models.IntegerField(default=0)
     receipt_seq = models.BigIntegerField(default=0)
+    cleared_seq = models.BigIntegerField(default=0)
+    deleted_change = models.BigIntegerField(default=0)
     last_message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_time = models.DateTimeField(null=True, blank=True)
     is_pinned = models.BooleanField(default=False)
@@ -45,3 +54,9 @@ class Conversation(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.conversation_id}"
+
+    @property
+    def first_seq(self):
+        """The first sequence of this user's history: after what they cleared, and not
+        before what they may see (``min_seq``)."""
+        return max(self.min_seq, self.cleared_seq + 1)

@@ -11,9 +11,14 @@ class MessageQuerySet(models.QuerySet):
         through it (history, catch-up, recall, forward and merge, downloads, sync). Which
         part of a thread a user may see at all (``Conversation.min_seq``, membership) is
         the caller's. An EXISTS, not a join: no duplicate rows, the same SQL on SQLite
-        and PostgreSQL."""
+        and PostgreSQL.
+
+        A message ``user`` deleted for themselves (``MessageDeletion``, deleteMessage) is
+        not visible to them either: gone from every read of theirs, as the SDK's
+        ``isDeleted`` says, and nobody else's."""
         receives = MessageReceiver.objects.filter(message=OuterRef("pk"), user=user)
-        return self.filter(Q(is_targeted=False) | Q(sender=user) | Exists(receives))
+        deleted = MessageDeletion.objects.filter(message=OuterRef("pk"), user=user)
+        return self.filter(Q(is_targeted=False) | Q(sender=user) | Exists(receives)).exclude(Exists(deleted))
 
 
 class Message(models.Model):
@@ -106,6 +111,26 @@ class MessageReceiver(models.Model):
 
     def __str__(self):
         return f"{self.message_id} to {self.user_id}"
+
+
+class MessageDeletion(models.Model):
+    """A message ``user`` deleted for themselves (deleteMessage; actions/message_delete.py).
+
+    ``change`` is the thread's change number the deletion took, so that ``sync`` tells a
+    client of this user that missed the event (queries/sync.py); the other viewers' rows
+    and views are untouched."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deletions")
+    thread = models.ForeignKey("messaging.Thread", on_delete=models.CASCADE, related_name="+")
+    change = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="unique_message_deletion")]
+        indexes = [models.Index(fields=["user", "thread", "change"], name="message_deletion_sync_idx")]
+
+    def __str__(self):
+        return f"{self.message_id} deleted for {self.user_id}"
 
 
 class GroupAtMention(models.Model):

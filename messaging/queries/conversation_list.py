@@ -37,6 +37,7 @@ def group_at_info(user: User, group_conversations) -> dict:
         GroupAtMention.objects.filter(thread_id__in=cursors, seq__gt=min(cursors.values()))
         .filter(Q(user=user) | Q(user__isnull=True))
         .exclude(message__sender=user)
+        .exclude(message__deletions__user=user)  # an @all in a message deleted for the user
         .values_list("thread_id", "seq", "user_id", "message__msg_id")
         .order_by("seq")
     )

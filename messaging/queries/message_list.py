@@ -27,7 +27,9 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
     empty = {"messageList": [], "nextReqMessageID": "", "isCompleted": True}
     if conv is None:
         return empty
-    messages = Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.min_seq)
+    # From the first message the user may see and has not cleared (clearHistoryMessage);
+    # those they deleted are not visible to them (Message.visible_to).
+    messages = Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.first_seq)
     if next_req_message_id:
         if not isinstance(next_req_message_id, str):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "nextReqMessageID must be a string")

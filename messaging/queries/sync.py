@@ -7,14 +7,16 @@ order), and each message keeps the number of its last change (``Message.change``
 client names, per conversation, the last change it applied (``syncCursor``); the answer
 is every message changed after it, as it is now: those stored since (``messageList``,
 recalled ones without their content) apart from older ones changed since
-(``changedList``: recalls of messages the client may hold). A conversation the client does not name (new to it) brings its unread
+(``changedList``: recalls of messages the client may hold), and the user's own deletions
+for themselves since (``deletedList``, ``clearedSequence``). A conversation the client does not name (new to it) brings its unread
 messages, at most ``SYNC_NEW_CONVERSATION_MESSAGES``. The last page also carries the
 conversation list and the group list, the state of everything else (unread counts,
 read cursors, pins, memberships, profiles).
 
 Queries, whatever the number of conversations: the user's conversations with their
 threads, one for the named conversations' changes, one for the new conversations'
-messages (when there are any), one for the group messages' senders' name cards (when
+messages (when there are any), one for the user's deletions (when a named conversation
+has one after its cursor), one for the group messages' senders' name cards (when
 there are any: queries.name_cards), and on the last page the lists (getConversationList's
 and getGroupList's).
 """
@@ -27,7 +29,7 @@ from django.db.models import Q
 from messaging import conf, serialize
 from messaging.access import friend_remark_subquery, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import Conversation, Message, Thread, User
+from messaging.models import Conversation, Message, MessageDeletion, Thread, User
 from messaging.queries import conversation_list, groups
 from messaging.queries.name_cards import name_cards
 
@@ -81,15 +83,21 @@ def sync(user: User, cursors: dict) -> dict:
         (m.thread_id, m.sender_id) for m in (*changed, *unread) if m.sender_id and rows[m.thread_id].group_id is not None
     )
 
+    deleted = _deleted_messages(user, rows, named)
     result = [
-        _conversation_changes(rows[thread_id], messages, user, cards, caught_up=thread_id != cut, since=named[thread_id])
+        _conversation_changes(
+            rows[thread_id], messages, user, cards, caught_up=thread_id != cut, since=named[thread_id], deleted=deleted
+        )
         for thread_id, messages in by_thread.items()
     ]
     if changes_complete:
-        # Changes the user cannot see (before they joined, or targeted at others): only
-        # the cursor moves.
+        # Changes the user cannot see (before they joined, or targeted at others, or
+        # another user's deletion for themselves): only the cursor moves. The user's own
+        # deletions come with it.
         result.extend(
-            _conversation_changes(rows[t], [], user, cards, caught_up=True, since=0) for t in named if t not in by_thread
+            _conversation_changes(rows[t], [], user, cards, caught_up=True, since=named[t], deleted=deleted)
+            for t in named
+            if t not in by_thread
         )
     result.extend(
         _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, cards, caught_up=True, since=0)
@@ -108,7 +116,9 @@ def _changed_messages(user, rows, named, limit):
     then change."""
     if not named:
         return []
-    clauses = [Q(thread_id=thread_id, change__gt=cursor, seq__gte=rows[thread_id].min_seq) for thread_id, cursor in named.items()]
+    clauses = [
+        Q(thread_id=thread_id, change__gt=cursor, seq__gte=rows[thread_id].first_seq) for thread_id, cursor in named.items()
+    ]
     return list(
         Message.objects.visible_to(user)
         .filter(reduce(or_, clauses))
@@ -117,11 +127,27 @@ def _changed_messages(user, rows, named, limit):
     )
 
 
+def _deleted_messages(user, rows, named):
+    """thread id -> IDs of the messages ``user`` deleted for themselves after the named
+    cursors (deleteMessage). A query only when a named conversation has such a deletion
+    (``Conversation.deleted_change``), which the conversation rows already tell."""
+    behind = {t: cursor for t, cursor in named.items() if rows[t].deleted_change > cursor}
+    if not behind:
+        return {}
+    clauses = [Q(thread_id=t, change__gt=cursor) for t, cursor in behind.items()]
+    deleted = {}
+    for thread_id, msg_id in (
+        MessageDeletion.objects.filter(user=user).filter(reduce(or_, clauses)).values_list("thread_id", "message__msg_id")
+    ):
+        deleted.setdefault(thread_id, []).append(msg_id)
+    return deleted
+
+
 def _first_new_seq(conv):
     """The first sequence a conversation new to the client brings: after the read cursor,
     and no more than SYNC_NEW_CONVERSATION_MESSAGES back (sequences have no gaps; targeted
     messages to others make the page budget a bound, not an exact count)."""
-    return max(conv.last_read_seq, conv.min_seq - 1, conv.thread.last_seq - conf.get("SYNC_NEW_CONVERSATION_MESSAGES")) + 1
+    return max(conv.last_read_seq, conv.first_seq - 1, conv.thread.last_seq - conf.get("SYNC_NEW_CONVERSATION_MESSAGES")) + 1
 
 
 def _new_message_count(conv):
@@ -140,7 +166,7 @@ def _unread_messages(user, convs):
     )
 
 
-def _conversation_changes(conv, messages, user, cards, *, caught_up, since):
+def _conversation_changes(conv, messages, user, cards, *, caught_up, since, deleted=None):
     """One conversation's part of the answer: the messages stored after ``since`` (the
     client's cursor), by sequence, and those stored before it and changed since
     (recalled), by change, as the user sees them; and the new cursor (the last change
@@ -166,9 +192,15 @@ def _conversation_changes(conv, messages, user, cards, *, caught_up, since):
             for m in rows
         ]
 
-    return {
+    entry = {
         "conversationID": conv.conversation_id,
         "syncCursor": cursor,
         "messageList": shown(sorted((m for m in messages if m.created_change > since), key=lambda m: m.seq)),
         "changedList": shown(m for m in messages if m.created_change <= since),
     }
+    if since and conv.deleted_change > since:
+        # The user deleted messages for themselves since the cursor (on another device):
+        # what the client may hold and must drop (clearHistoryMessage: up to clearedSequence).
+        entry["deletedList"] = (deleted or {}).get(conv.thread_id, [])
+        entry["clearedSequence"] = conv.cleared_seq
+    return entry

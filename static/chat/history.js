@@ -79,6 +79,21 @@ export function removeMessage(h, id) {
   h.errors.delete(id);
 }
 
+/**
+ * Drop what the user deleted for themselves (deleteMessage, clearHistoryMessage; the
+ * SDK's MESSAGE_DELETED): the messages named, and every stored one up to
+ * `clearedSequence` (Infinity: all of them, as the clearing tab knows). Messages not
+ * stored yet stay. Returns how many left.
+ */
+export function removeDeleted(h, { messageIDList = [], clearedSequence = 0 } = {}) {
+  const gone = h.messages.filter(
+    (m) => messageIDList.includes(m.ID) || (clearedSequence && stored(m) && m.sequence && m.sequence <= clearedSequence),
+  );
+  for (const m of gone) removeMessage(h, m.ID);
+  if (clearedSequence === Infinity) h.isCompleted = true;
+  return gone.length;
+}
+
 export function mergeMessages(h, messages) {
   for (const m of messages) upsertMessage(h, m);
   sortHistory(h);

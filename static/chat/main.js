@@ -12,7 +12,7 @@
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
 import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
-import { deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
+import { clearCurrentHistory, deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
 import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog } from "./ui/dialogs.js";
 import { $, fillAvatar } from "./ui/dom.js";
@@ -23,6 +23,7 @@ import {
   markRead,
   onGroupListUpdated,
   onKickedOut,
+  onMessageDeleted,
   onMessageReadByPeer,
   onMessageReceived,
   onMessageRevoked,
@@ -59,6 +60,7 @@ const ACTIONS = {
   "join-group": openJoinGroupDialog,
   pin: togglePin,
   delete: deleteCurrentConversation,
+  "clear-history": clearCurrentHistory,
   members: openMembersPanel,
   settings: openSettings,
   "browse-groups": openBrowseGroups,
@@ -197,6 +199,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
+  chat.on(EVENT.MESSAGE_DELETED, onMessageDeleted);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));

@@ -22,7 +22,7 @@
  * IndexedDB for a media message (the outbox, below), so that after a reload
  * getMessageList returns it at its place in the history;
  * resendMessage sends it again with the same ID (the server stores it once), and
- * deleteMessage drops it (deleteMessage handles unsent messages only).
+ * deleteMessage drops it.
  *
  * Our extension to the vendor's API: chat.getServerRules() returns the rules the
  * server sent in its hello frame (null before the first one): {limits:
@@ -119,7 +119,11 @@
     USER_STATUS_UNKNOWN: 0,
     USER_STATUS_ONLINE: 1,
     USER_STATUS_OFFLINE: 2,
-    USER_STATUS_UNLOGINED: 3
+    USER_STATUS_UNLOGINED: 3,
+    // setAllMessageRead's scopes (messaging/rules.py READ_ALL_*)
+    READ_ALL_C2C_MSG: 'readAllC2CMessage',
+    READ_ALL_GROUP_MSG: 'readAllGroupMessage',
+    READ_ALL_MSG: 'readAllMessage'
   };
 
   var EVENT = {
@@ -129,6 +133,9 @@
     MESSAGE_RECEIVED: 'onMessageReceived',
     MESSAGE_MODIFIED: 'onMessageModified',
     MESSAGE_REVOKED: 'onMessageRevoked',
+    // Our extension: your own deleteMessage/clearHistoryMessage from another tab or device
+    // (docs/PROTOCOL.md §6.16). {conversationID, messageIDList, clearedSequence, messageList}.
+    MESSAGE_DELETED: 'onMessageDeleted',
     MESSAGE_READ_BY_PEER: 'onMessageReadByPeer',
     MESSAGE_READ_RECEIPT_RECEIVED: 'onMessageReadReceiptReceived',
     CONVERSATION_LIST_UPDATED: 'onConversationListUpdated',
@@ -520,6 +527,9 @@
       case 'CONVERSATION_LIST_UPDATED':
         this._applyConversationPatches(data);
         break;
+      case 'MESSAGE_DELETED':
+        this._onDeleted(data);
+        break;
       case 'TOTAL_UNREAD_MESSAGE_COUNT_UPDATED':
         if (this._totalUnread !== data) {
           this._totalUnread = data;
@@ -632,6 +642,9 @@
     var fresh = entry.messageList.filter(function (m) { return !self._sentIDs[m.ID]; });
     if (fresh.length) this._onMessages(fresh.map(wrapMessage));
     if (entry.changedList.length) this._onRevoked(entry.changedList.filter(function (m) { return m.isRevoked; }));
+    if (entry.deletedList) {
+      this._onDeleted({ conversationID: entry.conversationID, messageIDList: entry.deletedList, clearedSequence: entry.clearedSequence });
+    }
     this._cursors[entry.conversationID] = entry.syncCursor;
   };
 
@@ -1571,21 +1584,93 @@
   };
 
   /**
-   * The vendor's deleteMessage(messageList), for messages that were never stored (status
-   * 'fail'): they leave the outbox and are marked isDeleted. Deleting stored messages from
-   * the history is not supported by this server yet: 10004, and nothing is deleted.
+   * The vendor's deleteMessage(messageList): delete up to 30 messages of one conversation
+   * for yourself (docs/PROTOCOL.md §5.46). Stored ones are deleted on the server, from
+   * your history, your conversation's lastMessage and your unread count, on every device
+   * of yours (your other tabs get MESSAGE_DELETED); nobody else's view changes. Messages
+   * that were never stored (status 'fail') just leave the outbox. Resolves
+   * {code: 0, data: {messageList}}, the same Message objects marked isDeleted, or rejects
+   * with {code, message} (2111 more than 30 or several conversations, 10030 not a message
+   * you can see, 10035 AVChatRoom, 2116 system notices).
    */
   Chat.prototype.deleteMessage = function (messageList) {
+    var self = this;
     var list = Array.isArray(messageList) ? messageList : [];
     if (!list.length || list.some(function (m) { return !(m instanceof Message); })) {
       return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a list of Message instances is required'));
     }
-    if (list.some(function (m) { return m.status !== 'fail'; })) {
-      return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'only messages that were not sent can be deleted'));
+    var stored = list.filter(function (m) { return m.status !== 'fail'; });
+    var unsent = list.filter(function (m) { return stored.indexOf(m) < 0; });
+    var done = function () {
+      self._outbox.drop(unsent.map(function (m) { return m.ID; }));
+      list.forEach(function (m) { m.isDeleted = true; });
+      return ok({ messageList: list });
+    };
+    if (!stored.length) return Promise.resolve(done());
+    var refs = stored.map(function (m) { return { ID: m.ID, conversationID: m.conversationID }; });
+    return this._call('deleteMessage', { messageList: refs }).then(done);
+  };
+
+  /**
+   * The vendor's clearHistoryMessage(conversationID): clear the conversation's messages for
+   * yourself on every device of yours; the conversation stays, its unreadCount becomes 0 and
+   * its lastMessage empty (docs/PROTOCOL.md §5.47). Resolves {code: 0, data: {}}.
+   */
+  Chat.prototype.clearHistoryMessage = function (conversationID) {
+    var self = this;
+    return this._call('clearHistoryMessage', { conversationID: conversationID }).then(function () {
+      var conv = self._conversations[conversationID];
+      if (conv) {
+        conv.unreadCount = 0;
+        conv.lastMessage = {};
+        conv.groupAtInfoList = [];
+        self._emitConversations();
+      }
+      return ok({});
+    });
+  };
+
+  /**
+   * The vendor's setAllMessageRead({scope}): every conversation of the scope read
+   * (TYPES.READ_ALL_MSG, the default: C2C and group; READ_ALL_C2C_MSG; READ_ALL_GROUP_MSG).
+   * Resolves {code: 0, data: {}}; 2112 for an unknown scope (docs/PROTOCOL.md §5.48).
+   */
+  Chat.prototype.setAllMessageRead = function (options) {
+    var self = this;
+    var args = options && options.scope !== undefined ? { scope: options.scope } : {};
+    return this._call('setAllMessageRead', args).then(function (response) {
+      (response.data.conversationIDList || []).forEach(function (id) {
+        if (self._conversations[id]) self._conversations[id].unreadCount = 0;
+      });
+      self._emitConversations();
+      return ok({});
+    });
+  };
+
+  Chat.prototype._onDeleted = function (data) {
+    // Deletions for me, live (MESSAGE_DELETED) or from a sync: the held messages of the
+    // conversation marked isDeleted (by ID, or up to the cleared sequence) and forgotten.
+    var held = this._held || new Map();
+    var prefix = data.conversationID + '/';
+    var ids = data.messageIDList || [];
+    var upTo = data.clearedSequence || 0;
+    var deleted = [];
+    held.forEach(function (message, key) {
+      if (key.indexOf(prefix) !== 0) return;
+      if (ids.indexOf(message.ID) >= 0 || (upTo && message.sequence <= upTo)) {
+        message.isDeleted = true;
+        deleted.push(message);
+        held.delete(key);
+      }
+    });
+    if (ids.length || upTo) {
+      this._emit(EVENT.MESSAGE_DELETED, {
+        conversationID: data.conversationID,
+        messageIDList: ids,
+        clearedSequence: upTo,
+        messageList: deleted
+      });
     }
-    this._outbox.drop(list.map(function (m) { return m.ID; }));
-    list.forEach(function (m) { m.isDeleted = true; });
-    return Promise.resolve(ok({ messageList: list }));
   };
 
   /**

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, mergePage, newHistory, removeMessage, upsertMessage } from "../../static/chat/history.js";
+import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, mergePage, newHistory, removeDeleted, removeMessage, upsertMessage } from "../../static/chat/history.js";
 
 const stored = (ID, sequence, extra = {}) => ({ ID, sequence, time: 1000 + sequence, status: "success", flow: "in", ...extra });
 const ids = (h) => h.messages.map((m) => m.ID);
@@ -116,4 +116,17 @@ test("only stored, unrecalled messages other than tips can be forwarded", () => 
   assert.equal(isForwardable(stored("a", 1, { type: "TIMTextElem", isRevoked: true })), false);
   assert.equal(isForwardable({ ID: "a", type: "TIMTextElem", status: "unSend" }), false);
   assert.equal(isForwardable(null), false);
+});
+
+test("removeDeleted drops the named messages and the stored ones up to a cleared sequence, never an unsent one", () => {
+  const h = newHistory();
+  mergeMessages(h, [stored("a", 1), stored("b", 2), stored("c", 3), { ID: "unsent", status: "fail", time: 5 }]);
+  assert.equal(removeDeleted(h, { messageIDList: ["b"] }), 1);
+  assert.deepEqual(ids(h), ["a", "c", "unsent"]);
+  assert.equal(removeDeleted(h, { messageIDList: [], clearedSequence: 1 }), 1);
+  assert.deepEqual(ids(h), ["c", "unsent"]);
+  assert.equal(removeDeleted(h, { clearedSequence: Infinity }), 1);
+  assert.deepEqual(ids(h), ["unsent"]);
+  assert.equal(h.isCompleted, true, "nothing older to load after a clear");
+  assert.equal(h.byID.has("c"), false);
 });

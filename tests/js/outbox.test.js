@@ -236,16 +236,20 @@ test("an unsent message the server stored after all leaves the outbox when the h
   assert.equal(storage.items.size, 0);
 });
 
-test("deleteMessage drops an unsent message; a stored one or a resend of a sent one is refused", async () => {
+test("deleteMessage drops an unsent message locally and asks the server for a stored one; a resend of a sent one is refused", async () => {
   const storage = fakeStorage();
   const page = await login(storage);
   const failed = await failOne(page, "never mind");
   assert.equal(storage.items.size, 1);
   await assert.rejects(page.chat.resendMessage(text(page.chat, "new")), (e) => e.code === 10004);
   const stored = (await historyOf(page, {}, { messageList: [storedText("m1", 1, 1)], nextReqMessageID: "", isCompleted: true }))[0];
-  await assert.rejects(page.chat.deleteMessage([stored]), (e) => e.code === 10004);
-  const deleted = await page.chat.deleteMessage([failed]);
-  assert.equal(deleted.data.messageList[0].isDeleted, true);
+  const socket = page.sockets[page.sockets.length - 1];
+  const deleting = page.chat.deleteMessage([stored, failed]);
+  const [frame] = sentOps(socket, "deleteMessage");
+  assert.deepEqual(plain(frame.args), { messageList: [{ ID: "m1", conversationID: "C2Cbob" }] }, "only the stored one goes to the server");
+  reply(socket, frame, { conversationID: "C2Cbob", messageIDList: ["m1"] });
+  const deleted = await deleting;
+  assert.deepEqual(plain(deleted.data.messageList.map((m) => m.isDeleted)), [true, true]);
   assert.equal(storage.items.size, 0);
 });
 

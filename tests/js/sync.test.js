@@ -228,3 +228,32 @@ test("a socket refused with only an 'error' (a page policy) is treated as lost: 
   await new Promise((resolve) => setTimeout(resolve, 1200));
   assert.notEqual(sockets.at(-1), refused, "another attempt after the error alone");
 });
+
+test("my deletions from another tab, live or from a sync, mark the held messages and emit MESSAGE_DELETED", async () => {
+  const { chat, socket, events, sockets } = await loggedIn([conversation("C2Cbob", 5, { syncCursor: 5 })]);
+  const history = chat.getMessageList({ conversationID: "C2Cbob" });
+  reply(socket, lastRequest(socket, "getMessageList"), {
+    messageList: [message("b-3", 3), message("b-4", 4), message("b-5", 5)],
+    nextReqMessageID: "",
+    isCompleted: true,
+  });
+  const [three, four, five] = (await history).data.messageList;
+
+  push(socket, { event: "MESSAGE_DELETED", data: { conversationID: "C2Cbob", messageIDList: ["b-5"] } });
+  push(socket, { event: "CONVERSATION_LIST_UPDATED", data: [patch(6, { unreadCount: 0, lastMessage: { ID: "b-4", lastSequence: 4 } })] });
+  assert.equal(five.isDeleted, true);
+  assert.deepEqual(events.onMessageDeleted.map((d) => d.messageList.map((m) => m.ID)), [["b-5"]]);
+  assert.equal(events.onConversationListUpdated.at(-1)[0].lastMessage.ID, "b-4");
+  assert.equal(lastRequest(socket, "sync"), undefined, "the deletion's change number follows");
+
+  const next = await reconnect(sockets, socket);
+  reply(next, lastRequest(next, "sync"), {
+    conversations: [{ conversationID: "C2Cbob", syncCursor: 7, messageList: [], changedList: [], deletedList: [], clearedSequence: 5 }],
+    isSyncCompleted: true,
+    conversationList: [conversation("C2Cbob", 5, { syncCursor: 7, lastMessage: {} })],
+    groupList: [],
+  });
+  await settle();
+  assert.deepEqual(plain([three.isDeleted, four.isDeleted]), [true, true]);
+  assert.equal(events.onMessageDeleted.at(-1).clearedSequence, 5);
+});

@@ -1,11 +1,12 @@
 /*
- * The open conversation's "⋮" menu: pin, group info, delete.
+ * The open conversation's "⋮" menu: pin, group info, clear history, delete.
  */
 
 import { GROUP } from "../ids.js";
 import { conversationTitle, currentConversation } from "./conversations.js";
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { errorText } from "./errors.js";
+import { dropDeleted } from "./messages.js";
 import { closeConversation } from "./navigation.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -37,4 +38,22 @@ export async function deleteCurrentConversation() {
   } catch (error) {
     toast(errorText(error), { error: true });
   }
+}
+
+export async function clearCurrentHistory() {
+  const conv = currentConversation();
+  if (!conv) return;
+  const ok = await confirmAction({
+    title: "Clear chat history?",
+    text: "Every message in this chat disappears for you, on all your devices. The chat stays in your list, and others still see the messages.",
+    ok: "Clear history",
+  });
+  if (!ok) return;
+  try {
+    await chat.clearHistoryMessage(conv.conversationID);
+  } catch (error) {
+    toast(errorText(error, "The history couldn't be cleared."), { error: true });
+    return;
+  }
+  dropDeleted(conv.conversationID, { clearedSequence: Infinity });
 }

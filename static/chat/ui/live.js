@@ -16,7 +16,7 @@ import { chatIsShowing, findConversation, renderConversationList } from "./conve
 import { $ } from "./dom.js";
 import { closeMembersPanel, refreshMembersSoon } from "./members.js";
 import { noteMuteTip } from "./mute.js";
-import { isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
+import { dropDeleted, isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
 import { takeTypingSignals } from "./typing.js";
@@ -77,6 +77,12 @@ export function onMessageRevoked(event) {
     if (known && known !== m) Object.assign(known, m);
   }
   if (state.current) renderMessages({ scroll: "auto" });
+}
+
+/** My own deleteMessage/clearHistoryMessage from another tab or device (tim.js MESSAGE_DELETED). */
+export function onMessageDeleted(event) {
+  const data = event.data || {};
+  dropDeleted(data.conversationID, data);
 }
 
 const readCalls = new Map(); // conversationID -> "busy" | "again"

@@ -1,19 +1,19 @@
 /*
- * Message actions: copy, forward, select, retry, recall, report. Opened by the "…" button,
+ * Message actions: copy, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
 import { isForwardable } from "../history.js";
 import { mayReport, mayRevoke } from "../rules.js";
-import { closeMenus } from "./dialogs.js";
+import { closeMenus, confirmAction } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
-import { renderMessages } from "./messages.js";
+import { dropDeleted, renderMessages } from "./messages.js";
 import { openReportDialog } from "./report.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
-import { chat, revokeRules, state } from "./state.js";
+import { TYPES, chat, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
 
 const LONG_PRESS_MS = 550;
@@ -44,6 +44,22 @@ async function recall(m) {
   }
 }
 
+async function deleteForMe(m) {
+  const ok = await confirmAction({
+    title: "Delete this message for you?",
+    text: "It disappears from your history on all your devices. Others in the chat still see it.",
+    ok: "Delete for me",
+  });
+  if (!ok) return;
+  try {
+    await chat.deleteMessage([m]);
+  } catch (error) {
+    toast(errorText(error, "The message couldn't be deleted."), { error: true });
+    return;
+  }
+  dropDeleted(m.conversationID, { messageIDList: [m.ID] });
+}
+
 /** My role in the message's group and its sender's, as far as the UI knows (the server decides). */
 function groupRoles(m) {
   if (m.conversationType !== "GROUP") return {};
@@ -66,6 +82,9 @@ function messageActions(m) {
   const allowed = mayRevoke(m, { viewerID: state.me.userID, revoke: revokeRules(), nowMs: Date.now(), ...groupRoles(m) });
   if (allowed && typeof chat.revokeMessage === "function") {
     actions.push(["Recall", "recall", "recall-message", () => recall(m), true]);
+  }
+  if (m.status === "success" && m.conversationType !== TYPES.CONV_SYSTEM) {
+    actions.push(["Delete for me", "trash", "delete-message", () => deleteForMe(m), true]);
   }
   if (mayReport(m, state.me.userID) && typeof chat.reportMessage === "function") {
     actions.push(["Report", "flag", "report-message", () => openReportDialog(m), true]);

@@ -8,7 +8,7 @@
  */
 
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, receiptText, startOfDay, toDate } from "../format.js";
-import { isForwardable, lastOwnStoredID, mergePage, newHistory } from "../history.js";
+import { isForwardable, lastOwnStoredID, mergePage, newHistory, removeDeleted } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
 import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
@@ -27,6 +27,12 @@ import { toast } from "./toast.js";
 
 /** Messages of one sender less than this far apart are drawn as one run (one name, one avatar). */
 const GROUP_RUN_SECONDS = 5 * 60;
+
+/** Take what the user deleted for themselves out of a held history, and redraw it if open. */
+export function dropDeleted(conversationID, deletion) {
+  const h = state.histories.get(conversationID);
+  if (h && removeDeleted(h, deletion) && conversationID === state.current) renderMessages({ scroll: "auto" });
+}
 
 export function historyOf(conversationID) {
   let h = state.histories.get(conversationID);

@@ -191,6 +191,8 @@ export function renderChatHeader(conv) {
   menu("pin").textContent = conv.isPinned ? "Unpin" : "Pin to top";
   menu("members").hidden = !group;
   menu("delete").hidden = !state.conversations.some((c) => c.conversationID === conv.conversationID);
+  // System notices cannot be deleted (2116).
+  menu("clear-history").hidden = conv.type !== GROUP && conv.type !== C2C;
   updateComposerAvailability(conv);
   showPresence(conv);
 }

@@ -80,6 +80,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (WhiteNoise, made async for Daphne: chatsite/staticfiles.py), before
+    # sessions and the rest, which a static file does not need. CHAT_SERVE_STATIC=0 when
+    # the web server in front serves /static/ itself (deploy/nginx/chat.conf does).
+    *(["chatsite.staticfiles.StaticFilesMiddleware"] if env_bool("CHAT_SERVE_STATIC", True) else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,7 +193,10 @@ MEDIA_ROOT = Path(os.environ.get("CHAT_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py collectstatic` (run by `make run`, the tests' servers and a deployment)
+# copies every file here under a hashed name, compressed (chatsite/staticfiles.py).
+STATIC_ROOT = Path(os.environ.get("CHAT_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_STORAGE = {"BACKEND": "chatsite.staticfiles.StaticStorage"}
 
 CHAT_S3_BUCKET = os.environ.get("CHAT_S3_BUCKET", "")
 if CHAT_S3_BUCKET:
@@ -208,12 +215,12 @@ if CHAT_S3_BUCKET:
                 "default_acl": None,
             },
         },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": STATIC_STORAGE,
     }
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": STATIC_STORAGE,
     }
 
 

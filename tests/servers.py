@@ -43,6 +43,15 @@ from websockets.asyncio.client import connect
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Loopback services are reached directly, whatever proxy the environment names.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx is raised as an HTTPError: the server answered
+
+
+# For readiness: a server that redirects (to HTTPS, to a login) is up.
+READY_PROBE = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
 STARTUP_WAIT = 60  # seconds for a server to answer HTTP
 WAIT = 10  # seconds for any one WebSocket frame, reply or event
 TEST_LIMIT = 240  # seconds for one ``in_own_loop`` test, below pytest-timeout's 300
@@ -149,14 +158,14 @@ class Server:
 
 
 def answers_http(url, process, timeout):
-    """Wait until ``url`` answers HTTP with a status below 500; False if ``process`` exits
-    first or ``timeout`` seconds pass."""
+    """Wait until ``url`` answers HTTP with a status below 500 (a redirect is not followed);
+    False if ``process`` exits first or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            with DIRECT.open(url, timeout=2):
+            with READY_PROBE.open(url, timeout=2):
                 return True
         except urllib.error.HTTPError as error:
             if error.code < 500:
@@ -290,10 +299,13 @@ class RemoteTab:
 
     @classmethod
     async def open(cls, server, session_id):
+        """``server``: a ``Server``, or anything with ``name``, ``origin``, ``ws_url`` (and
+        ``ssl_context`` for ``wss://``, as tests/integration/test_nginx.py's proxy)."""
         ws = await connect(
             server.ws_url,
             origin=server.origin,
             additional_headers={"Cookie": f"sessionid={session_id}"},
+            ssl=getattr(server, "ssl_context", None),
             proxy=None,
             open_timeout=WAIT,
             close_timeout=2,

@@ -146,7 +146,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "messaging.User"
 
 # --- Channel layer -----------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# One Redis URL, or several separated by commas: channels-redis then spreads channels and
+# groups over them (a hash of each name picks its host; every Daphne must list the same
+# hosts in the same order). Presence and the rate counters live on the first one.
+REDIS_URLS = env_list("REDIS_URL", [])
+REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
 # Which channels-redis layer: "pubsub" (default) or "core". Chosen by measurement
 # (docs/PERFORMANCE.md): with pub/sub a group message is one PUBLISH that each
 # Daphne process receives once and hands to its local sockets; the core layer
@@ -160,7 +164,7 @@ if REDIS_URL and CHAT_CHANNEL_LAYER == "pubsub":
             # its Redis connection was lost and made again (events lost meanwhile).
             "BACKEND": "messaging.channel_layer.PubSubChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                "hosts": [{"address": url, "socket_connect_timeout": 5} for url in REDIS_URLS],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
             },
         }
@@ -173,7 +177,7 @@ elif REDIS_URL:
                 # channels-redis waits for a socket's next event with a 5 s blocking
                 # read; redis-py 8's default 5 s socket timeout would fire first and
                 # crash every idle socket (channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                "hosts": [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5} for url in REDIS_URLS],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
                 # The sockets of one Daphne process share one Redis list for their
                 # events, and a send over ``capacity`` is dropped: size it for a

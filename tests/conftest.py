@@ -25,15 +25,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def unhashed_static_files():
+def unhashed_static_files(tmp_path_factory):
     """Pages rendered in this process name static files unhashed: the hashed names need
     ``collectstatic``, which the tests' servers run (tests/servers.py) and this process
-    does not. The real storage is tested against a real server (tests/test_static_files.py)."""
+    does not (an empty STATIC_ROOT, which WhiteNoise would warn about were it missing).
+    The real storage is tested against a real server (tests/test_static_files.py)."""
     from django.conf import settings
     from django.test import override_settings
 
     storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    with override_settings(STORAGES=storages):
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path_factory.mktemp("static_root")):
         yield
 
 

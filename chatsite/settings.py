@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    "ninja",  # the server API's docs page: Swagger UI from its static files, not a CDN
     "messaging",
 ]
 

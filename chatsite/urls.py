@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from messaging import views
 from messaging.api import uploads
+from messaging.api.v1 import api as api_v1
+from messaging.api.v1.routes import unknown_api
 
 urlpatterns = [
     path("", views.chat_page, name="chat"),
@@ -18,5 +20,7 @@ urlpatterns = [
     path("files/<str:upload_uuid>/<str:variant>", uploads.download, name="file"),
     path("api/uploads/<str:upload_uuid>/avatar", uploads.make_avatar, name="upload-avatar"),
     path("media/avatars/<str:name>", uploads.avatar, name="avatar"),
+    path("api/v1/", api_v1.urls),
+    re_path(r"^api/v1/", unknown_api),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from messaging import conf, rules
+from messaging import rules, runtime
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Block, Conversation, Friend, Group, GroupMember, Message, Thread, Upload, User
 
@@ -34,17 +34,33 @@ def access_user(user_id) -> User:
         raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist") from None
 
 
-def access_c2c_peer(sender: User, user_id) -> User:
+def access_account(user_id) -> User:
+    """The account ``user_id``, banned or not (a ban is undone on it), or 70107."""
+    if not isinstance(user_id, str) or not user_id:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
+    user = User.objects.filter(username=user_id).first()
+    if user is None:
+        raise ChatError(ErrorCode.ACCOUNT_DOES_NOT_EXIST, f"account {user_id!r} does not exist")
+    return user
+
+
+def access_c2c_peer(sender: User, user_id, *, by_admin=False) -> User:
     """The C2C peer ``sender`` may send to, or the SDK's refusal: 20003 no such user,
     20007 the peer has blocked the sender, 20009 not two-way friends while
     ``FRIENDSHIP_CHECK`` is on. The block and friendship checks ride on the peer lookup
     as EXISTS subqueries: still one query, so a C2C send costs what it did before
     (tests/test_write_queries.py). Blocking acts on C2C only: group messages are not
-    checked (the SDK's behaviour)."""
+    checked (the SDK's behaviour). ``by_admin`` (the server API's send, TIM.md §9
+    openim/sendmsg) skips the block and friendship checks: only 20003 remains."""
     if not isinstance(user_id, str) or not user_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
+    if by_admin:
+        peer = User.objects.filter(username=user_id, is_active=True).first()
+        if peer is None:
+            raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
+        return peer
     annotations = {"blocked_sender": Exists(Block.objects.filter(owner=OuterRef("pk"), blocked=sender.pk))}
-    check_friends = conf.get("FRIENDSHIP_CHECK")
+    check_friends = runtime.get("FRIENDSHIP_CHECK")
     if check_friends:
         annotations["has_sender"] = Exists(Friend.objects.filter(owner=OuterRef("pk"), friend=sender.pk))
         annotations["is_senders"] = Exists(Friend.objects.filter(owner=sender.pk, friend=OuterRef("pk")))

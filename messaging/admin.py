@@ -12,18 +12,39 @@ Nothing is hard-deleted here (a deleted message would leave a hole in its thread
 sequence, a deleted membership a wrong member count, a deleted user other people's
 history): ban a user instead; recall and dismissal come with their own actions.
 Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
+
+Server API tokens (docs/API.md) are made here (``create_api_token``: the secret is shown
+once, in the message after saving, and only its hash is kept) and revoked here
+(``revoke_api_token``); a token is never edited.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from messaging import actions as chat_actions
+from messaging import conf, runtime
+from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
+from messaging.actions.moderation import chat_settings as chat_settings_row
+from messaging.actions.moderation import check_banned_words
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.errors import ChatError
-from messaging.models import Conversation, Group, GroupApplication, GroupMember, Message, Upload, User
+from messaging.models import (
+    ApiToken,
+    AuditLogEntry,
+    ChatSettings,
+    Conversation,
+    Group,
+    GroupApplication,
+    GroupMember,
+    Message,
+    Upload,
+    User,
+)
 
 # Fields of the user's row that are Django's auth, saved by Django as usual.
 AUTH_FIELDS = ("first_name", "last_name", "email", "is_staff", "is_superuser", "last_login", "date_joined")
@@ -345,3 +366,169 @@ class GroupApplicationAdmin(ReadOnlyChatAdmin):
     list_filter = ("status",)
     list_select_related = ("group", "applicant", "handler")
     readonly_fields = [f.name for f in GroupApplication._meta.fields]
+
+
+# --- run-time settings and the audit log ----------------------------------------------------
+
+
+class ChatSettingsForm(forms.ModelForm):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the audit log.")
+
+    class Meta:
+        model = ChatSettings
+        fields = (
+            "revoke_window",
+            "group_send_rate",
+            "friendship_check",
+            "banned_words",
+            "banned_words_action",
+            "max_image_bytes",
+            "max_audio_bytes",
+            "max_video_bytes",
+            "max_file_bytes",
+            "user_storage_quota",
+            "retention_days",
+            "open_signup",
+        )
+
+    def clean_banned_words(self):
+        value = self.cleaned_data.get("banned_words") or ""
+        try:
+            return check_banned_words(value)
+        except ChatError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+@admin.register(ChatSettings)
+class ChatSettingsAdmin(admin.ModelAdmin):
+    """One row, edited in place: the changelist opens it. An empty field is the
+    deployment's default (shown in its help text); saving goes through
+    ``update_chat_settings``, which logs the change and applies it in every process
+    within ``RUNTIME_SETTINGS_TTL`` seconds."""
+
+    form = ChatSettingsForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name, field_name in runtime.FIELDS.items():
+            field = form.base_fields.get(field_name)
+            if field is not None:
+                default = conf.get(name)
+                field.help_text = f"{field.help_text} Empty: the default ({default!r}).".strip()
+        return form
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return redirect(reverse("admin:messaging_chatsettings_change", args=[chat_settings_row().pk]))
+
+    def get_object(self, request, object_id, from_field=None):
+        return chat_settings_row() if str(object_id) == "1" else None
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "reason"}
+        try:
+            saved = chat_actions.update_chat_settings(request.user, changes, reason=form.cleaned_data.get("reason", ""))
+        except ChatError as error:
+            self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
+            return
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+
+@admin.register(AuditLogEntry)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Every moderator action, read-only: nobody edits or deletes the record."""
+
+    list_display = ("created_at", "actor_name", "action", "target_type", "target_id", "reason")
+    list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("actor_name", "target_id", "reason")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- server API tokens ---------------------------------------------------------------------------
+
+
+class ApiTokenCreationForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, f"{scope}: {what}") for scope, what in SCOPES.items()], widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ("name", "identifier", "scopes")
+        help_texts = {
+            "identifier": "The app admin account the token acts as: the sender of messages that name no From_Account, "
+            "the operator in group tips, the revoker of recalls.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["identifier"].queryset = User.objects.filter(is_active=True).order_by("username")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
+    list_display = ("name", "prefix", "scopes", "identifier", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("identifier", "created_by")
+    readonly_fields = ("name", "prefix", "scopes", "identifier", "created_by", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke_tokens"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ApiTokenCreationForm.Meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_changeform_initial_data(self, request):
+        return {"identifier": request.user.pk}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is made and revoked, never edited
+
+    def save_model(self, request, obj, form, change):
+        """The token is made by ``create_api_token``; ``obj`` becomes that row, and the
+        secret is shown this once."""
+        new = chat_actions.create_api_token(
+            form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            identifier=form.cleaned_data["identifier"],
+            created_by=request.user,
+        )
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = (
+            new.token.pk,
+            new.token.prefix,
+            new.token.key_hash,
+            new.token.created_at,
+        )
+        obj._state.adding, obj._state.db = False, new.token._state.db
+        self.message_user(
+            request,
+            f"The token's secret, shown only this once (copy it now; only its hash is kept): {new.secret}",
+            level=messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected tokens (refused at once, for good)")
+    def revoke_tokens(self, request, queryset):
+        count = sum(chat_actions.revoke_api_token(token) for token in queryset)
+        self.message_user(request, f"Revoked {count} token(s).")

@@ -84,6 +84,19 @@ DEFAULTS = {
     "PRESENCE_SWEEP": 1.0,
     # Where presence lives in Redis (when REDIS_URL is set).
     "PRESENCE_KEY_PREFIX": "chat:presence:",
+    # Run-time settings (messaging/runtime.py): the defaults of what moderators may change in
+    # the admin (ChatSettings). Text messages with a banned word are refused (80001) or masked.
+    "BANNED_WORDS_ACTION": "refuse",
+    # Messages and files older than this many days are purged by `manage.py purge_history`
+    # (0: kept for ever).
+    "RETENTION_DAYS": 0,
+    # Anyone may create an account at /signup/ (off: accounts are made by an admin or the API).
+    "OPEN_SIGNUP": False,
+    # Seconds each process keeps the ChatSettings row before reading it again.
+    "RUNTIME_SETTINGS_TTL": 5.0,
+    # The server REST API (docs/API.md): requests per token, counted per process in
+    # Django's cache ("N/s", "N/m", "N/h"); the vendor's is 200 a second per API.
+    "API_RATE": "200/s",
 }
 
 

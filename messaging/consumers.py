@@ -504,7 +504,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # Logging out closes this socket too (actions.end_session), on any process.
             self.session_group = session_group(session_key)
             await self.channel_layer.group_add(self.session_group, self.channel_name)
-        active, unread, thread_ids = await in_database_thread(session.load_session_state)(user)
+        active, unread, thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.close(code=4001)
             return
@@ -518,9 +518,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.join_threads(thread_ids)
         self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
         await presence.tracker().connect(user, self.channel_name)
-        await self.push(
-            "hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": rules.client_rules()}
-        )
+        await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": client_rules})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
     async def dispatch(self, message):

@@ -90,6 +90,7 @@ class ErrorCode(IntEnum):
     # Server: accounts
     ACCOUNT_DOES_NOT_EXIST = 70107  # getUserStatus / subscribeUserStatus: in failureUserList
     # Common
+    SENSITIVE_WORDS = 80001
     BODY_TOO_LONG = 80002
 
 

@@ -142,12 +142,19 @@ def one_image_at_a_time(func):
 
 @one_image_at_a_time
 def process_image(data: bytes) -> ProcessedImage:
-    """Check ``data`` is an image we serve, and make its upright, metadata-free variants."""
+    """Check ``data`` is an image we serve, and make its upright, metadata-free variants.
+
+    Memory: the decoded image is the only full-size copy. It is turned upright in place,
+    re-encoded as a baseline JPEG (a progressive one makes libjpeg hold every DCT
+    coefficient of the image: twice the decoded size again), and the variants are
+    scaled from it straight to their size (``reduce`` first, then resampling): no
+    full-size copy is made for them. A 49-megapixel RGB image peaks at about 1.1 × its
+    decoded size (``tests/test_image_memory.py``)."""
     image = _decode(data, IMAGE_FORMATS)
     image_format = image.format
     animated = getattr(image, "is_animated", False)
-    upright = ImageOps.exif_transpose(image)
-    width, height = upright.size
+    ImageOps.exif_transpose(image, in_place=True)
+    width, height = image.size
     result = ProcessedImage(
         width=width,
         height=height,
@@ -157,31 +164,63 @@ def process_image(data: bytes) -> ProcessedImage:
         original_ext=IMAGE_EXTENSIONS[IMAGE_MIME[image_format]],
     )
     if not (image_format == "GIF" and animated):
-        result.original = _encode(upright, image_format)
-    flat = upright.convert("RGBA") if _has_alpha(upright) else upright.convert("RGB")
-    for name, side in IMAGE_VARIANTS:
-        variant = flat.copy()
-        variant.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        result.original = _encode(image, image_format, large=True)
+    alpha = _has_alpha(image)
+    source = image
+    for name, side in IMAGE_VARIANTS:  # largest first: each is scaled from the one before
+        variant = _scaled(source, side)
+        if variant.mode != ("RGBA" if alpha else "RGB"):
+            variant = variant.convert("RGBA" if alpha else "RGB")
         fmt = "PNG" if variant.mode == "RGBA" else "JPEG"
         result.variants[name] = (_encode(variant, fmt), variant.width, variant.height, IMAGE_MIME[fmt])
+        source = variant
     return result
+
+
+def _scaled(image, side):
+    """``image`` scaled to fit ``side`` × ``side`` (never up), as a new image, without a
+    full-size copy of the source: ``thumbnail`` works in place (it would need a copy), and
+    Pillow's ``resize`` and ``reduce`` premultiply an RGBA image's alpha into a full-size
+    copy first. So a large image is first box-reduced by an integer factor a band of rows
+    at a time (the bands are aligned to the factor, so the result is the same), then
+    resampled from that small image."""
+    if image.width <= side and image.height <= side:
+        return image.copy()
+    ratio = min(side / image.width, side / image.height)
+    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+    mode = ("RGBA" if _has_alpha(image) else "RGB") if image.mode not in ("RGB", "RGBA", "L", "LA") else image.mode
+    factor = int(1 / ratio / 2)  # Pillow's reducing_gap=2.0: reduce to at least twice the size
+    if factor >= 2:
+        band = factor * 64
+        reduced = Image.new(mode, (-(-image.width // factor), -(-image.height // factor)))
+        for top in range(0, image.height, band):
+            strip = image.crop((0, top, image.width, min(top + band, image.height)))
+            if strip.mode != mode:
+                strip = strip.convert(mode)
+            reduced.paste(strip.reduce(factor), (0, top // factor))
+        image = reduced
+    elif image.mode != mode:
+        image = image.convert(mode)
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def _has_alpha(image):
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-def _encode(image, image_format) -> bytes:
-    """Re-encode with no metadata: ``save`` writes no EXIF/GPS unless asked to."""
+def _encode(image, image_format, *, large=False) -> bytes:
+    """Re-encode with no metadata: ``save`` writes no EXIF/GPS unless asked to. ``large``:
+    a full-size original, encoded as a baseline JPEG (see ``process_image``)."""
     out = io.BytesIO()
     if image_format == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=85, optimize=False, progressive=True)
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        rgb.save(out, "JPEG", quality=85, optimize=False, progressive=not large)
     elif image_format == "GIF":
         image.save(out, "GIF")
     elif image_format == "WEBP":
         image.save(out, "WEBP", quality=85)
     elif image_format == "BMP":
-        image.convert("RGB").save(out, "BMP")
+        (image if image.mode == "RGB" else image.convert("RGB")).save(out, "BMP")
     else:
         image.save(out, "PNG")
     return out.getvalue()

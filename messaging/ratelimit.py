@@ -39,7 +39,7 @@ import time
 import redis
 from django.conf import settings
 
-from messaging import conf
+from messaging import conf, runtime
 from messaging.errors import ChatError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def reset():
 
 def check_group_send(thread_id, priority):
     """Raise 10023 when the group has no room left this second for a message of ``priority``."""
-    rate = conf.get("GROUP_SEND_RATE")
+    rate = runtime.get("GROUP_SEND_RATE")
     if not group_rate_limit().admit(thread_id, priority, rate):
         raise ChatError(
             ErrorCode.GROUP_SEND_RATE_EXCEEDED,

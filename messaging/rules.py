@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from messaging import conf
+from messaging import conf, runtime
 
 # --- conversations (TIM.TYPES.CONV_*) ------------------------------------------------
 
@@ -333,17 +333,17 @@ def client_rules() -> dict:
             "maxFrameBytes": conf.get("MAX_FRAME_BYTES"),
             "maxGroupMembers": conf.get("MAX_GROUP_MEMBERS"),
             "upload": {
-                "image": conf.get("MAX_IMAGE_BYTES"),
-                "audio": conf.get("MAX_AUDIO_BYTES"),
-                "video": conf.get("MAX_VIDEO_BYTES"),
-                "file": conf.get("MAX_FILE_BYTES"),
+                "image": runtime.get("MAX_IMAGE_BYTES"),
+                "audio": runtime.get("MAX_AUDIO_BYTES"),
+                "video": runtime.get("MAX_VIDEO_BYTES"),
+                "file": runtime.get("MAX_FILE_BYTES"),
                 "chunkBytes": conf.get("UPLOAD_CHUNK_BYTES"),
             },
         },
         "groupTips": {"templates": TIP_TEMPLATES, "profileFields": list(TIP_PROFILE_FIELDS)},
         # The sender may recall their own message for ``window`` seconds; group owners and
         # admins recall members' messages at any time.
-        "revoke": {"template": REVOKED_TEMPLATE, "window": conf.get("REVOKE_WINDOW")},
+        "revoke": {"template": REVOKED_TEMPLATE, "window": runtime.get("REVOKE_WINDOW")},
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
         "presence": {

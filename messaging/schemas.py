@@ -115,7 +115,7 @@ class MessageControlInfo(Args):
     excludedFromLastMessage: described(
         bool, "stored, but no conversation's `lastMessage` (nor its place in the list) changes, the sender's included"
     ) = False
-    excludedFromContentModeration: described(bool, "stored; not checked against banned words (once they exist)") = False
+    excludedFromContentModeration: described(bool, "not checked against the banned words (no 80001, no mask)") = False
 
 
 class SendOptions(Args):

@@ -5,7 +5,7 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
-from messaging import actions, presence, ratelimit
+from messaging import actions, presence, ratelimit, runtime
 
 REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
 
@@ -52,6 +52,15 @@ def fresh_rate_limit():
     ratelimit.reset()
     yield
     ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
+def default_runtime_settings():
+    """Each test starts with the deployment's defaults for the run-time settings, read
+    without a query (messaging/runtime.py); a test changes them through the action."""
+    runtime.use_defaults()
+    yield
+    runtime.use_defaults()
 
 
 @pytest.fixture(autouse=True)

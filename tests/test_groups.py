@@ -404,3 +404,16 @@ def test_removing_a_non_member_changes_nothing(alice, bob, carol):
 
     assert result["userIDList"] == []
     assert db_snapshot() == before
+
+
+def test_the_app_admin_adds_and_removes_members_of_any_group_without_being_one(alice, bob, carol, dave):
+    make_group(alice, group_type="Private", members=["bob"])
+    assert_refused(10007, actions.add_members, dave, "g1", ["carol"])
+    assert actions.add_members(dave, "g1", ["carol"], by_admin=True)["successUserIDList"] == ["carol"]
+    assert_refused(10007, actions.delete_members, dave, "g1", ["bob"])
+    assert actions.delete_members(dave, "g1", ["bob", "carol"], by_admin=True)["userIDList"] == ["bob", "carol"]
+    assert members("g1") == {"alice": "Owner"}
+    tips = Message.objects.filter(thread__group__group_id="g1", type="TIMGroupTipElem").order_by("seq")
+    assert [(t.payload["operationType"], t.payload["operatorID"]) for t in tips][-2:] == [(1, "dave"), (3, "dave")]
+    # Not even the app admin removes the owner.
+    assert_refused(10007, actions.delete_members, dave, "g1", ["alice"], by_admin=True)

@@ -139,6 +139,24 @@ def test_the_app_admin_recalls_any_group_message_without_being_a_member(alice, b
         assert revoke(carol, "GROUPg1", message, by_admin=True).data["revoker"] == "carol"
 
 
+def test_the_app_admin_recalls_a_c2c_message_of_two_others_at_any_age_from_either_side(alice, bob, carol):
+    first, second = send_text(alice, "bob", "one"), send_text(bob, "alice", "two")
+    with later(3600):
+        assert_refused(ErrorCode.C2C_REVOKE_WINDOW_PASSED, revoke, alice, "C2Cbob", first)
+        recalled = revoke(carol, "C2Cbob", first, by_admin=True, viewer=alice)
+        assert (recalled.data["revoker"], recalled.data["from"], recalled.data["to"]) == ("carol", "alice", "bob")
+        assert revoke(carol, "C2Calice", second, by_admin=True, viewer=bob).data["to"] == "alice"
+    assert Message.objects.get(pk=first.pk).is_revoked and Message.objects.get(pk=second.pk).is_revoked
+    assert_refused(ErrorCode.MESSAGE_NOT_FOUND, revoke, carol, "C2Cdave", first, by_admin=True, viewer=alice)
+
+
+def test_only_the_app_admin_names_whose_conversation_it_is(alice, bob, carol):
+    message = send_text(alice, "bob")
+    with pytest.raises(ValueError):
+        revoke(carol, "C2Cbob", message, viewer=alice)
+    assert not Message.objects.get(pk=message.pk).is_revoked
+
+
 def test_group_tips_unknown_and_invisible_messages_are_refused(alice, bob, carol):
     make_group(alice, group_type="Public", members=["bob"])
     tip = Message.objects.filter(type=rules.GROUP_TIP).first()

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from messaging import actions
+from messaging.actions.message_send import random_message_id
 from messaging.errors import ChatError
 from messaging.models import Conversation, Message, Thread
 from messaging.queries.message_list import get_message_list
@@ -225,6 +226,39 @@ def test_muted_member_is_10017(alice, bob):
     mute("g1", bob, 600)
 
     assert_refused(10017, send_group_text, bob, "g1", "muted")
+
+
+def test_the_app_admins_send_skips_mutes_and_membership_but_not_the_rest(alice, bob, carol):
+    make_group(alice, group_type="Public", members=["bob"])
+    mute("g1", bob, 600)
+    actions.set_mute_all(alice, "g1", True)
+    assert send_group_text(bob, "g1", "muted, but the server speaks for me", by_admin=True).sender_id == bob.pk
+    # The app admin's own account posts in a group it is not in; other checks stay.
+    assert send_group_text(carol, "g1", "announcement", by_admin=True).sender_id == carol.pk
+    assert_refused(10010, send_group_text, carol, "nope", "x", by_admin=True)
+    assert_refused(80002, send_group_text, carol, "g1", "x" * 13_000, by_admin=True)
+
+
+def test_the_app_admins_c2c_send_skips_the_block_list_and_the_friendship_check(alice, bob, settings):
+    settings.CHAT = {**settings.CHAT, "FRIENDSHIP_CHECK": True}
+    actions.add_to_blacklist(bob, ["alice"])
+    assert_refused(20007, send_text, alice, "bob")
+    assert send_text(alice, "bob", "from the backend", by_admin=True).thread.key == Thread.c2c_key(alice.pk, bob.pk)
+    assert_refused(20003, send_text, alice, "nobody", by_admin=True)
+
+
+def test_a_random_message_id_is_one_per_sender_random_and_target(alice, bob, carol):
+    ids = {
+        random_message_id(sender.pk, kind, to, random)
+        for sender in (alice, bob)
+        for kind, to in (("C2C", "carol"), ("C2C", "dave"), ("GROUP", "carol"))
+        for random in (1, 2)
+    }
+    assert len(ids) == 12 and random_message_id(alice.pk, "C2C", "carol", 1) in ids
+    assert max(len(i) for i in ids) <= 64
+    first = send_text(alice, "bob", "once", msg_id=random_message_id(alice.pk, "C2C", "bob", 7))
+    again = send_text(alice, "bob", "twice", msg_id=random_message_id(alice.pk, "C2C", "bob", 7))
+    assert again.pk == first.pk and Message.objects.filter(sender=alice).count() == 1
 
 
 def test_expired_mute_allows_sending(alice, bob, monkeypatch):

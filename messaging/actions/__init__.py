@@ -1,5 +1,6 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
+from messaging.actions.api_tokens import create_api_token, record_api_token_use, revoke_api_token
 from messaging.actions.conversations import delete_conversation, pin_conversation
 from messaging.actions.friends import (
     accept_friend_application,
@@ -27,10 +28,19 @@ from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
+from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
-from messaging.actions.users import create_user, end_session, password_changed, set_user_active, update_user_profile
+from messaging.actions.users import (
+    create_user,
+    end_session,
+    import_account,
+    import_accounts,
+    password_changed,
+    set_user_active,
+    update_user_profile,
+)
 
 __all__ = [
     "accept_friend_application",
@@ -45,20 +55,26 @@ __all__ = [
     "update_friend",
     "add_members",
     "change_group_owner",
+    "create_api_token",
     "create_group",
     "create_user",
     "delete_conversation",
     "delete_members",
     "dismiss_group",
     "handle_group_application",
+    "import_account",
+    "import_accounts",
     "join_group",
     "mark_read",
     "mute_member",
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "record_audit",
     "post_custom_notice",
     "quit_group",
+    "record_api_token_use",
+    "revoke_api_token",
     "revoke_message",
     "send_message",
     "send_message_read_receipt",
@@ -68,6 +84,7 @@ __all__ = [
     "password_changed",
     "set_self_status",
     "set_user_active",
+    "update_chat_settings",
     "update_group_profile",
     "update_user_profile",
 ]

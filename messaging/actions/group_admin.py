@@ -36,9 +36,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import rules, serialize
-from messaging.access import access_group, access_membership
+from messaging.access import access_group
 from messaging.actions import system_notices
-from messaging.actions.groups import _lock, _notify, _post_to_group, _publish_group_list, _tip, check_join_option
+from messaging.actions.groups import (
+    _lock,
+    _notify,
+    _operator_role,
+    _post_to_group,
+    _publish_group_list,
+    _tip,
+    check_join_option,
+)
 from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, Message, User
@@ -343,13 +351,6 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
         Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)
         _publish_group_list(members)
     return group
-
-
-def _operator_role(operator: User, group: Group, by_admin: bool):
-    """The operator's role in ``group``; the app admin counts as the owner. 10007 for a non-member."""
-    if by_admin:
-        return Role.OWNER
-    return access_membership(operator, group).role
 
 
 def _target(group: Group, user_id) -> GroupMember:

@@ -200,14 +200,15 @@ def post_custom_notice(operator: User, group_id, text, *, by_admin=False) -> Gro
     return group
 
 
-def add_members(operator: User, group_id, user_ids, *, origin=None) -> dict:
-    """Invite users. Unknown users are listed as failures, members as existing."""
+def add_members(operator: User, group_id, user_ids, *, by_admin=False, origin=None) -> dict:
+    """Invite users. Unknown users are listed as failures, members as existing.
+    ``by_admin``: the app admin (the server API), with the owner's rights, member or not."""
     if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must be a non-empty list of user IDs")
     group = access_group(group_id)
     with transaction.atomic():
         group = _lock(group)
-        role = access_membership(operator, group).role
+        role = _operator_role(operator, group, by_admin)
         if group.type != Group.Type.WORK and role == Role.MEMBER:
             raise ChatError(ErrorCode.PERMISSION_DENIED, "only the owner or an admin may add members to this group")
         users = _resolve_users(user_ids)
@@ -227,14 +228,15 @@ def add_members(operator: User, group_id, user_ids, *, origin=None) -> dict:
     }
 
 
-def delete_members(operator: User, group_id, user_ids, *, reason="", origin=None) -> dict:
-    """Remove members. All or nothing: one target the operator may not remove refuses the call."""
+def delete_members(operator: User, group_id, user_ids, *, reason="", by_admin=False, origin=None) -> dict:
+    """Remove members. All or nothing: one target the operator may not remove refuses the call.
+    ``by_admin``: the app admin (the server API), with the owner's rights, member or not."""
     if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must be a non-empty list of user IDs")
     group = access_group(group_id)
     with transaction.atomic():
         group = _lock(group)
-        role = access_membership(operator, group).role
+        role = _operator_role(operator, group, by_admin)
         if role == Role.MEMBER or (group.type == Group.Type.WORK and role != Role.OWNER):
             raise ChatError(ErrorCode.PERMISSION_DENIED, "you may not remove members from this group")
         targets = list(GroupMember.objects.filter(group=group, user__username__in=user_ids).select_related("user"))
@@ -251,9 +253,17 @@ def delete_members(operator: User, group_id, user_ids, *, reason="", origin=None
     return {"userIDList": [u.username for u in removed], "group": group}
 
 
+def _operator_role(operator: User, group: Group, by_admin: bool):
+    """The operator's role in ``group``; the app admin counts as the owner. 10007 for a non-member."""
+    if by_admin:
+        return Role.OWNER
+    return access_membership(operator, group).role
+
+
 def _may_remove(group_type, operator_role, target_role):
+    """Nobody removes the owner (the app admin neither: transfer the group first)."""
     if group_type == Group.Type.WORK:
-        return operator_role == Role.OWNER
+        return operator_role == Role.OWNER and target_role != Role.OWNER
     if operator_role == Role.OWNER:
         return target_role != Role.OWNER
     if operator_role == Role.ADMIN:

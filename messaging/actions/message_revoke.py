@@ -6,7 +6,8 @@ Who may recall (docs/PROTOCOL.md §5, revokeMessage):
   10031 in a group);
 - in a group, its owner any member's or admin's message, and an admin an ordinary
   member's message (or that of someone who has left), at any time; the app admin
-  (``by_admin``, the Django admin) any message of any group at any time;
+  (``by_admin``: the Django admin, the server API) any message of any group at any
+  time, and any C2C message at any time, named from one party's side (``viewer``);
 - nobody else: someone else's C2C message, or a group message without the role, is
   10007 (the SDK has no dedicated code for "not yours"; 10007 is its "no permission").
   Group tips and system notices are 10032. A message the user cannot see is 10030.
@@ -34,7 +35,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging import conf, rules, serialize
+from messaging import rules, runtime, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
 from messaging.actions.message_send import publish_change_to_others
 from messaging.errors import ChatError, ErrorCode
@@ -54,9 +55,18 @@ class RevokedMessage:
     peer_read_seq: int = 0
 
 
-def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, origin=None) -> RevokedMessage:
-    """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules)."""
-    thread, group, min_seq, to, peer_read_seq = _thread_of(user, conversation_id, by_admin=by_admin)
+def revoke_message(
+    user: User, conversation_id, message_id, *, by_admin=False, viewer: User | None = None, origin=None
+) -> RevokedMessage:
+    """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules).
+
+    ``viewer`` (with ``by_admin`` only): whose conversation ``conversation_id`` is, when
+    the app admin recalls a C2C message between two other users (``C2C<b>`` seen by
+    ``a``); ``user`` is still the revoker."""
+    if viewer is not None and not by_admin:
+        raise ValueError("viewer is for the app admin only")
+    viewer = viewer or user
+    thread, group, min_seq, to, peer_read_seq = _thread_of(viewer, conversation_id, by_admin=by_admin)
     if not isinstance(message_id, str) or not message_id:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
@@ -76,7 +86,7 @@ def revoke_message(user: User, conversation_id, message_id, *, by_admin=False, o
         now = timezone.now()
         check_may_revoke(user, message, group, by_admin=by_admin, now=now)
         if thread.kind == Thread.Kind.C2C:
-            to = _c2c_receiver(user, message, to)
+            to = _c2c_receiver(viewer, message, to)
         if message.is_revoked:
             base = serialize.message_base(message, thread, sender=message.sender, to=to)
             return RevokedMessage(message, base, peer_read_seq)
@@ -155,10 +165,10 @@ def _c2c_receiver(user, message, peer_username):
 def check_may_revoke(user: User, message: Message, group, *, by_admin: bool, now):
     """Raise unless ``user`` may recall ``message`` now (the module's rules). A recalled
     message passes the window check again, so that recalling twice answers the same."""
-    if by_admin and group is not None:
+    if by_admin:
         return
     if message.sender_id == user.pk:
-        if message.is_revoked or now - message.created_at <= timedelta(seconds=conf.get("REVOKE_WINDOW")):
+        if message.is_revoked or now - message.created_at <= timedelta(seconds=runtime.get("REVOKE_WINDOW")):
             return
         # An owner's or admin's own message too: their role covers others' messages only.
         code = ErrorCode.C2C_REVOKE_WINDOW_PASSED if group is None else ErrorCode.GROUP_REVOKE_WINDOW_PASSED

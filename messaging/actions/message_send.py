@@ -15,6 +15,7 @@ targeted group message's ``receiverList`` are stored on the message and narrow t
 conversation UPDATE (``SendControl``).
 """
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging import conf, ratelimit, rules, serialize, storage
+from messaging import conf, ratelimit, rules, runtime, serialize, storage
 from messaging.access import access_c2c_peer, access_group, access_membership, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
@@ -62,6 +63,16 @@ def new_message_id(user_pk):
     return f"{user_pk}-{int(time.time())}-{secrets.randbelow(10**9)}"
 
 
+def random_message_id(sender_pk, conversation_type, to, random) -> str:
+    """The message ID of a server API send (docs/API.md): the sender, the caller's
+    ``random`` and a digest of the target. The same random from the same sender to the
+    same conversation is the same ID, so ``send_message``'s resend check returns the
+    stored message instead of storing it twice (the vendor's MsgRandom dedup, TIM.md §9);
+    the same random to another target is another message (a batch send uses one)."""
+    target = hashlib.blake2b(f"{conversation_type}:{to}".encode(), digest_size=6).hexdigest()
+    return f"{sender_pk}-r{random}-{target}"
+
+
 def check_body_size(payload, cloud_custom_data):
     """The SDK's fixed 12 KB limit on a message body, counted as ``rules.body_bytes`` says
     (the browser counts the same way, with the limit from the hello frame)."""
@@ -69,6 +80,22 @@ def check_body_size(payload, cloud_custom_data):
     limit = conf.get("MAX_BODY_BYTES")
     if size > limit:
         raise ChatError(ErrorCode.BODY_TOO_LONG, f"message body is {size} bytes; the limit is {limit // 1024} KB")
+
+
+def moderate(body, control: SendControl):
+    """Banned words in a text message (``messaging/banned_words.py``): 80001 when the
+    run-time setting says refuse, the words masked with ``*`` when it says mask. A message
+    sent with ``excludedFromContentModeration`` is not checked (the SDK's option)."""
+    if body.type != rules.TEXT or control.excluded_from_content_moderation:
+        return
+    words = runtime.banned_words()
+    if not words:
+        return
+    text = body.payload["text"]
+    if runtime.get("BANNED_WORDS_ACTION") == "mask":
+        body.payload["text"] = words.mask(text)
+    elif words.contains(text):
+        raise ChatError(ErrorCode.SENSITIVE_WORDS, "your message contains a word that is not allowed here")
 
 
 def send_message(
@@ -90,6 +117,7 @@ def send_message(
     receiver_list=(),
     online_user_only=False,
     need_read_receipt=False,
+    by_admin=False,
     origin=None,
 ) -> SentMessage:
     """Store and deliver one message from ``sender``.
@@ -100,7 +128,8 @@ def send_message(
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
     group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
     80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable,
-    10023 over the group's send rate for this priority (messaging/ratelimit.py).
+    10023 over the group's send rate for this priority (messaging/ratelimit.py), 80001 a
+    banned word while the run-time setting refuses them (masked otherwise: ``moderate``).
     Nothing is stored when it fails.
 
     The send options (the SDK's, SDK names): ``message_control_info`` a dict of
@@ -109,6 +138,10 @@ def send_message(
     A combination the SDK forbids is 10004. ``need_read_receipt`` asks for read receipts
     (actions/read_receipts.py): 10004 in an AVChatRoom and with ``online_user_only``
     (nothing stored, nothing to confirm).
+
+    ``by_admin`` is the server API's send (docs/API.md; TIM.md §9 openim/sendmsg and
+    send_group_msg): no block, friendship or mute checks, and in a group a sender who
+    is not a member (the app admin's account) may post. The WebSocket never passes it.
     """
     if conversation_type not in (Thread.Kind.C2C, Thread.Kind.GROUP):
         raise ChatError(ErrorCode.BAD_CONVERSATION_TYPE, 'conversationType must be "C2C" or "GROUP"')
@@ -127,15 +160,18 @@ def send_message(
     check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only)
 
     if conversation_type == Thread.Kind.C2C:
-        peer = access_c2c_peer(sender, to)
+        peer = access_c2c_peer(sender, to, by_admin=by_admin)
         if peer.pk == sender.pk:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
         group, name_card = None, ""
     else:
         peer, group = None, access_group(to)
-        membership = access_membership(sender, group)
-        check_may_send(membership, group)
-        name_card = membership.name_card
+        if by_admin:
+            membership = GroupMember.objects.filter(group=group, user=sender).first()
+        else:
+            membership = access_membership(sender, group)
+            check_may_send(membership, group)
+        name_card = membership.name_card if membership else ""
         if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
     if need_read_receipt and (online_user_only or not rules.receipts_supported(group.type if group else None)):
@@ -161,6 +197,7 @@ def send_message(
         if forward is not None or msg_type not in rules.ONLINE_ONLY_TYPES:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "onlineUserOnly messages are text, custom, face or location messages")
         body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
+        moderate(body, fields["control"])
         check_body_size(body.payload, cloud_custom_data)
         return _send_online(sender, group or peer, body, **fields)
     if msg_id is not None:
@@ -181,6 +218,7 @@ def send_message(
             body = build_body(
                 sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list, forward=forward
             )
+            moderate(body, fields["control"])
             check_body_size(body.payload, cloud_custom_data)
             if group is None:
                 thread, target, counts_unread = c2c_thread(sender, peer), peer.username, True

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from pathvalidate import sanitize_filename
 
-from messaging import conf, media, rules, storage
+from messaging import conf, media, rules, runtime, storage
 from messaging.access import access_own_upload
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Upload, User
@@ -32,7 +32,7 @@ LIMITS = {
 
 
 def limit_of(kind) -> int:
-    return conf.get(LIMITS[kind][0])
+    return runtime.get(LIMITS[kind][0])
 
 
 def clean_filename(name) -> str:
@@ -98,7 +98,7 @@ def _check_quota(owner: User, size: int):
         "MAX_PENDING_UPLOAD_BYTES"
     ):
         raise OverQuota(ErrorCode.FREQUENCY_LIMIT, "too many unfinished uploads: finish or wait for them first", 429)
-    quota = conf.get("USER_STORAGE_QUOTA")
+    quota = runtime.get("USER_STORAGE_QUOTA")
     if quota and totals["kept"] + size > quota:
         raise OverQuota(ErrorCode.FILE_UPLOAD_FAILED, "your file storage is full", 413)
 

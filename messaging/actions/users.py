@@ -237,3 +237,46 @@ def set_user_active(user: User, active: bool) -> bool:
         if changed and not active:
             kick_on_commit([user.pk], "banned")
     return bool(changed)
+
+
+MAX_IMPORT_ACCOUNTS = 100  # the vendor's multiaccount_import takes at most 100 accounts
+
+
+def import_account(user_id, *, nick="", avatar="") -> tuple[User, bool]:
+    """The server API's account_import: an account that cannot log in with a password
+    (the host's backend signs its users in), or the existing one unchanged: importing
+    twice is not an error. Returns (user, created). 10004 for a bad userID, nick or
+    avatar (``create_user``)."""
+    existing = User.objects.filter(username=user_id).first() if isinstance(user_id, str) else None
+    if existing is not None:
+        return existing, False
+    try:
+        return create_user(user_id, nick=nick, avatar=avatar), True
+    except ChatError:
+        existing = User.objects.filter(username=user_id).first()  # imported meanwhile by another call
+        if existing is None:
+            raise
+        return existing, False
+
+
+def import_accounts(user_ids) -> dict:
+    """The server API's multiaccount_import: each userID imported as ``import_account``
+    does, each on its own (a bad one is listed in ``failed`` and the others are made).
+    10005 for more than ``MAX_IMPORT_ACCOUNTS``, 10004 for an empty list."""
+    if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "Accounts must be a non-empty list of userIDs")
+    if len(user_ids) > MAX_IMPORT_ACCOUNTS:
+        raise ChatError(ErrorCode.TOO_MANY_ACCOUNTS, f"at most {MAX_IMPORT_ACCOUNTS} accounts at once")
+    wanted = list(dict.fromkeys(user_ids))
+    existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
+    result = {"created": [], "existing": sorted(existing), "failed": []}
+    for user_id in wanted:
+        if user_id in existing:
+            continue
+        try:
+            _, created = import_account(user_id)
+        except ChatError:
+            result["failed"].append(user_id)
+            continue
+        result["created" if created else "existing"].append(user_id)
+    return result

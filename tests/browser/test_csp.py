@@ -70,6 +70,20 @@ def test_login_and_admin_pages_hold_under_the_policy(browser, chat_site, make_us
     context.close()
 
 
+def test_the_server_api_docs_page_renders_under_the_policy(browser, chat_site):
+    context = browser.new_context(base_url=chat_site)
+    watch(context)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = page.goto("/api/v1/docs")
+    assert response.status == 200 and "content-security-policy" in response.headers
+    page.locator(".opblock-summary-path", has_text="/api/v1/c2c/messages/batch").wait_for()
+    assert page.locator(".opblock").count() == 18
+    assert violations(page) == [] and errors == []
+    context.close()
+
+
 def test_the_ui_modules_load_by_hashed_name_through_the_import_map(open_as):
     """The page's import map (chatsite/staticfiles.py) sends the UI's relative imports to
     the hashed files; the policy allows that one inline script by its hash, no other."""

@@ -300,3 +300,26 @@ def test_racing_join_applications_and_answers_keep_notices_gap_free_and_answer_o
     for applicant in applicants:
         [told] = Message.objects.filter(thread__key=f"system:{applicant.pk}")
         assert told.payload["operationType"] == (2 if applicant.username in accepted else 3)
+
+
+def test_racing_upload_creates_stop_at_the_pending_quota(people, settings):
+    """12 parallel creates against a quota of 5 unfinished uploads: exactly 5 pass (the
+    user's row lock orders them; an unlocked count would let them all see 0)."""
+    from messaging.actions.uploads import OverQuota, create_upload
+    from messaging.models import Upload
+
+    settings.CHAT = {**getattr(settings, "CHAT", {}), "MAX_PENDING_UPLOADS": 5}
+    alice = people["alice"]
+
+    def attempt(index):
+        def work():
+            try:
+                return create_upload(alice, kind="file", name=f"f{index}.txt", size=10).pk
+            except OverQuota as refusal:
+                return refusal.http_status
+
+        return work
+
+    results = run_together([attempt(i) for i in range(12)])
+    assert sorted(r for r in results if r == 429) == [429] * 7
+    assert Upload.objects.filter(owner=alice, status=Upload.Status.PENDING).count() == 5

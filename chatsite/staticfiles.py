@@ -21,7 +21,7 @@ manifest entry"; once a manifest exists, a name missing from it is still an erro
 ``StaticFilesMiddleware`` is WhiteNoise's middleware made async, for Daphne: WhiteNoise 6
 is synchronous, and under Django's ASGI handler a sync-only middleware puts every request
 (pages, uploads, the API) through a thread hop and back, while its file response is a
-sync iterator that Django warns about and reads into a list in a thread anyway. Here the
+sync iterator, which Django's ASGI handler reads into a list in a thread anyway. Here the
 lookup is a dict access on the event loop (the files were listed at start-up), other
 requests go straight on, and a static file is read in a worker thread: the event loop
 never waits for the disk (docs/DEPLOY.md, "Static files", has the measurement).

@@ -22,16 +22,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 
 from messaging import actions as chat_actions
-from messaging import conf, runtime
+from messaging import conf, rules, runtime
 from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
 from messaging.actions.moderation import check_banned_words
+from messaging.actions.reports import can_delete_for_everyone
 from messaging.actions.users import check_avatar_url, check_user_id
+from messaging.api.uploads import serve_upload
 from messaging.errors import ChatError
 from messaging.models import (
     ApiToken,
@@ -42,9 +46,12 @@ from messaging.models import (
     GroupApplication,
     GroupMember,
     Message,
+    MessageReport,
+    Thread,
     Upload,
     User,
 )
+from messaging.queries.reports import message_context
 
 # Fields of the user's row that are Django's auth, saved by Django as usual.
 AUTH_FIELDS = ("first_name", "last_name", "email", "is_staff", "is_superuser", "last_login", "date_joined")
@@ -532,3 +539,223 @@ class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
     def revoke_tokens(self, request, queryset):
         count = sum(chat_actions.revoke_api_token(token) for token in queryset)
         self.message_user(request, f"Revoked {count} token(s).")
+
+
+# --- reports: the moderators' queue ------------------------------------------------------------
+
+
+class ReportStatusFilter(admin.SimpleListFilter):
+    """The queue shows open reports unless asked for others ("All" shows every report)."""
+
+    title = "status"
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*MessageReport.Status.choices, (self.ALL, "All")]
+
+    def choices(self, changelist):
+        value = self.value() or MessageReport.Status.OPEN
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or MessageReport.Status.OPEN
+        return queryset if value == self.ALL else queryset.filter(status=value)
+
+
+PREVIEW_CHARS = 80
+Resolution = MessageReport.Action
+# (action_taken, button label): what a moderator may do with a report, in the order shown.
+RESOLUTIONS = (
+    (Resolution.RECALLED, "Recall message"),
+    (Resolution.DELETED, "Delete message for everyone"),
+    (Resolution.BANNED, "Ban sender"),
+    (Resolution.DISMISSED, "Dismiss"),
+)
+
+
+def message_text(message: Message) -> str:
+    """What a message says, for a moderator: a recalled message's kept content too."""
+    payload = message.payload or {}
+    if message.type == rules.TEXT:
+        return payload.get("text", "")
+    shown = rules.message_for_show(message.type, payload)
+    name = payload.get("fileName") or payload.get("description") or ""
+    return f"{shown} {name}".strip()
+
+
+def conversation_label(thread: Thread) -> str:
+    group = getattr(thread, "group", None)
+    if group is not None:
+        return f"{group.conversation_id} ({group.name})"
+    if thread.kind == Thread.Kind.C2C:
+        names = [u.username if u else "(deleted user)" for u in (thread.user_low, thread.user_high)]
+        return "C2C " + " ↔ ".join(names)
+    return str(thread)
+
+
+@admin.register(MessageReport)
+class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
+    """Reports of messages (``reportMessage``), open ones first. The change page shows the
+    message among its neighbours; its buttons resolve the report through
+    ``actions.resolve_report`` (the moderation step, every open report of that message
+    closed with it, an audit entry)."""
+
+    change_form_template = "admin/messaging/messagereport/change_form.html"
+    list_display = ("created_at", "reporter", "reason", "message_preview", "sender", "conversation", "status", "action_taken")
+    list_filter = (ReportStatusFilter, "reason", "action_taken")
+    list_select_related = (
+        "reporter",
+        "message__sender",
+        "message__thread__group",
+        "message__thread__user_low",
+        "message__thread__user_high",
+    )
+    search_fields = ("reporter__username", "message__sender__username", "description", "message__msg_id")
+    ordering = ("-created_at", "-pk")
+    fields = (
+        "reporter",
+        "reason",
+        "description",
+        "created_at",
+        "updated_at",
+        "status",
+        "action_taken",
+        "resolved_by",
+        "resolved_at",
+        "note",
+    )
+    readonly_fields = fields
+    actions = ["dismiss_reports", "recall_messages", "ban_senders"]
+
+    class Media:
+        css = {"all": ["moderation/reports.css"]}
+
+    def has_add_permission(self, request):
+        return False  # users report from the chat (reportMessage)
+
+    def save_model(self, request, obj, form, change):
+        """Every field is read-only: a report changes only by being resolved (``_resolve``)."""
+
+    @admin.display(description="message")
+    def message_preview(self, report):
+        text = message_text(report.message)
+        text = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+        return f"(recalled) {text}" if report.message.is_revoked else text
+
+    @admin.display(description="sender")
+    def sender(self, report):
+        return report.message.sender
+
+    @admin.display(description="conversation")
+    def conversation(self, report):
+        return conversation_label(report.message.thread)
+
+    def get_urls(self):
+        attachment = self.admin_site.admin_view(self.attachment_view)
+        return [
+            path("<path:object_id>/file/<str:upload_uuid>/<str:variant>/", attachment, name="messaging_messagereport_file"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self.get_object(request, object_id)
+        if report is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and "_resolve" in request.POST:
+            if not self.has_change_permission(request, report):
+                raise PermissionDenied
+            if self._resolve(request, report, request.POST["_resolve"], request.POST.get("note", "")):
+                return redirect(reverse("admin:messaging_messagereport_changelist"))
+            return redirect(request.path)
+        context = message_context(report.message)
+        extra = {
+            "context_rows": [self._row(report, m, m.pk == report.message_id) for m in context.messages],
+            "reported_conversation": conversation_label(report.message.thread),
+            "resolutions": self._resolutions(report) if self.has_change_permission(request, report) else [],
+            "is_open": report.status == MessageReport.Status.OPEN,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def attachment_view(self, request, object_id, upload_uuid, variant):
+        """A file of a message shown on the report's page (to whoever may view the report)."""
+        report = self.get_object(request, object_id)
+        if report is None:
+            raise Http404("no such report")
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        messages_shown = message_context(report.message).messages
+        upload = next(
+            (u for m in messages_shown for u in m.attachments.all() if u.uuid.hex == upload_uuid),
+            None,
+        )
+        if upload is None or upload.status != Upload.Status.READY:
+            raise Http404("no such file on this report's page")
+        return serve_upload(request, upload, variant)
+
+    def _row(self, report, message, reported):
+        files = []
+        for upload in message.attachments.all():
+            if upload.status != Upload.Status.READY:
+                continue
+
+            def url(variant, upload=upload):
+                return reverse("admin:messaging_messagereport_file", args=[report.pk, upload.uuid.hex, variant])
+
+            thumb = url("thumb") if upload.kind == Upload.Kind.IMAGE and "thumb" in upload.variants else ""
+            files.append({"name": upload.name, "kind": upload.kind, "size": upload.size, "url": url("original"), "thumb": thumb})
+        return {
+            "message": message,
+            "reported": reported,
+            "sender": message.sender.username if message.sender else "(system)",
+            "text": message_text(message),
+            "files": files,
+            "revoked_by": message.revoker.username if message.is_revoked and message.revoker else "",
+        }
+
+    def _resolutions(self, report):
+        group_message = report.message.thread.kind == Thread.Kind.GROUP
+        shown = []
+        for action, label in RESOLUTIONS:
+            if action == Resolution.RECALLED and not group_message:
+                continue  # a moderator recalls group messages only, for now (actions/reports.py)
+            if action == Resolution.DELETED and not can_delete_for_everyone():
+                continue
+            shown.append((action, label))
+        return shown
+
+    def _resolve(self, request, report, action_taken, note=""):
+        """Resolve one report; a refusal is shown to the moderator. Whether it was resolved."""
+        try:
+            chat_actions.resolve_report(request.user, report, action_taken, note)
+        except ChatError as error:
+            self.message_user(request, f"Report {report.pk} not resolved: {error.message} ({error.code})", level=messages.ERROR)
+            return False
+        self.message_user(request, f"Report {report.pk} resolved: {Resolution(action_taken).label}.")
+        return True
+
+    def _resolve_many(self, request, queryset, action_taken):
+        for report in queryset.filter(status=MessageReport.Status.OPEN):
+            if MessageReport.objects.filter(pk=report.pk, status=MessageReport.Status.OPEN).exists():
+                self._resolve(request, report, action_taken)  # an earlier one may have closed it with its message
+
+    @admin.action(description="Dismiss selected reports", permissions=["change"])
+    def dismiss_reports(self, request, queryset):
+        self._resolve_many(request, queryset, Resolution.DISMISSED)
+
+    @admin.action(description="Recall the reported group messages", permissions=["change"])
+    def recall_messages(self, request, queryset):
+        self._resolve_many(request, queryset, Resolution.RECALLED)
+
+    @admin.action(description="Ban the senders of the reported messages", permissions=["change"])
+    def ban_senders(self, request, queryset):
+        self._resolve_many(request, queryset, Resolution.BANNED)

@@ -92,6 +92,9 @@ DEFAULTS = {
     "RETENTION_DAYS": 0,
     # Anyone may create an account at /signup/ (off: accounts are made by an admin or the API).
     "OPEN_SIGNUP": False,
+    # reportMessage: reports one user may make in an hour (updating an open report is free);
+    # more answer 10006 (actions/reports.py).
+    "MAX_REPORTS_PER_HOUR": 20,
     # Seconds each process keeps the ChatSettings row before reading it again.
     "RUNTIME_SETTINGS_TTL": 5.0,
     # The server REST API (docs/API.md): requests per token, counted per process in

@@ -96,6 +96,11 @@ def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
 
 
+def op_report_message(user, args: schemas.ReportMessage, origin):
+    filed = actions.report_message(user, args.message.conversationID, args.message.ID, args.reason, args.description)
+    return {"report": serialize.message_report(filed.report, args.message.conversationID), "isUpdate": filed.is_update}
+
+
 def op_send_message_read_receipt(user, args: schemas.SendMessageReadReceipt, origin):
     actions.send_message_read_receipt(user, args.messageList, origin=origin)
     return {}
@@ -445,6 +450,7 @@ HANDLERS = {
     "getGroupOnlineMemberCount": op_get_group_online_member_count,
     "handleGroupApplication": op_handle_group_application,
     "getGroupApplicationList": op_get_group_application_list,
+    "reportMessage": op_report_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -482,6 +488,8 @@ def _run_op(handler, user, args, origin):
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    ended = False  # closed by the server (``end``)
+
     async def connect(self):
         """Accept, then close with an application code when the socket may not chat.
 
@@ -493,7 +501,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         await self.accept()
         if user is None or not user.is_authenticated:
-            await self.close(code=4001)
+            await self.end(4001)
             return
         # Follow the user's own group before reading the state, so that a membership
         # change committed meanwhile still reaches this socket as an event.
@@ -506,7 +514,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(self.session_group, self.channel_name)
         active, unread, thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
         if not active:
-            await self.close(code=4001)
+            await self.end(4001)
             return
         self.user = user
         self.unread = unread
@@ -527,6 +535,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         process it was the largest cost of a delivery. This consumer touches the
         database only through ``database_sync_to_async``, which closes stale
         connections in its own thread before and after each call."""
+        if self.ended and message["type"] != "websocket.disconnect":
+            return  # closed by the server: no frame is answered, no event is pushed (``end``)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -547,15 +557,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_kick(self, message):
         """The account was banned (4003) or the login session ended (4001): tell the tab
         and close (it must not reconnect)."""
-        if not hasattr(self, "user"):
+        if not hasattr(self, "user") or self.ended:
             return
         await self.push("KICKED_OUT", {"type": message.get("reason", "banned")})
-        await self.close(code=message.get("code", 4003))
+        await self.end(message.get("code", 4003))
 
     async def chat_resync(self, message):
         """The channel layer lost Redis for a while (messaging/channel_layer.py): events
         may have been missed. 4012: the client reconnects and syncs (docs/PROTOCOL.md §8)."""
-        await self.close(code=RESYNC_CLOSE_CODE)
+        await self.end(RESYNC_CLOSE_CODE)
+
+    async def end(self, code):
+        """Close the socket, and stop serving it at once: a frame the client sends after
+        the close (until its close reply reaches us, or a client that ignores the close)
+        is not answered, and no event is pushed. Without this a banned user's or a
+        logged-out session's socket still ran every op it sent in that window
+        (tests/test_authorization_matrix.py)."""
+        self.ended = True
+        await self.close(code=code)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Decode, validate, dispatch, reply, relay the committed events. Every malformed
@@ -598,7 +617,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await send_events(events)
             except Exception as error:  # Redis unreachable: the events are lost; the reply went
                 log.warning("events of %r not published (%s); closing the socket for a resync", frame.op, error)
-                await self.close(code=RESYNC_CLOSE_CODE)
+                await self.end(RESYNC_CLOSE_CODE)
 
     # --- pushes from the channel layer -----------------------------------------------
 

@@ -47,7 +47,7 @@ class ErrorCode(IntEnum):
     INTERNAL_ERROR = 10002
     BAD_API_NAME = 10003  # unknown op
     INVALID_PARAMETERS = 10004  # malformed or missing arguments, empty text
-    FREQUENCY_LIMIT = 10006  # too many operations (here: unfinished uploads) at once
+    FREQUENCY_LIMIT = 10006  # too many operations: unfinished uploads at once, reports in an hour
     TOO_MANY_ACCOUNTS = 10005  # more userIDs in one request than the op takes (presence ops)
     PERMISSION_DENIED = 10007  # not a member, or a role that may not do it
     OWNER_MAY_NOT_QUIT = 10009

@@ -320,6 +320,14 @@ def body_bytes(payload, cloud_custom_data: str = "") -> int:
     return len(encoded) + len(cloud_custom_data.encode("utf-8", "surrogatepass"))
 
 
+# --- reports to the moderators (reportMessage) ------------------------------------------
+
+# A report's reasons and the longest free text it carries (characters); the model
+# (MessageReport) and the UI's dialog use these.
+REPORT_REASONS = ("spam", "abuse", "illegal", "other")
+MAX_REPORT_DESCRIPTION = 500
+
+
 def client_rules() -> dict:
     """What the browser needs of these rules: sent once in the ``hello`` frame."""
     return {
@@ -352,6 +360,7 @@ def client_rules() -> dict:
             "maxSubscriptions": MAX_SUBSCRIPTIONS,
         },
         "groupNotices": {"templates": NOTICE_TEMPLATES},
+        "report": {"reasons": list(REPORT_REASONS), "maxDescription": MAX_REPORT_DESCRIPTION},
     }
 
 

@@ -174,6 +174,17 @@ class RevokeMessage(Args):
     message: described(MessageRef, "the message to recall: your own within the revoke window, or a member's as group owner/admin")
 
 
+class ReportMessage(Args):
+    """Our extension (the SDK has no report call): a user reports a message to the moderators."""
+
+    message: described(MessageRef, "a message you can see, sent by someone else (not a group tip or notice)")
+    reason: described(Literal[rules.REPORT_REASONS], '`"spam"`, `"abuse"`, `"illegal"` or `"other"`')
+    description: described(
+        Annotated[str, Meta(max_length=rules.MAX_REPORT_DESCRIPTION)],
+        "your words to the moderators, at most 500 characters (optional)",
+    ) = ""
+
+
 ReceiptMessageList = described(
     Annotated[list[MessageRef], Meta(min_length=1, max_length=rules.READ_RECEIPT_MAX_MESSAGES)],
     "1–30 messages (`{ID, conversationID}`), all of one conversation",
@@ -566,6 +577,8 @@ OPS: dict[str, type[Args]] = {
     # Join applications and the system conversation (issue 8 item 2).
     "handleGroupApplication": HandleGroupApplication,
     "getGroupApplicationList": NoArgs,
+    # Reports to the moderators (issue 9).
+    "reportMessage": ReportMessage,
 }
 
 

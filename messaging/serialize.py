@@ -153,8 +153,24 @@ def last_message(msg: Message | None, *, sender: User | None, peer_read_seq: int
     }
 
 
+# What only members see of a group: the notice board, the message counter (it tells how
+# busy the group is) and the custom fields. A stranger looking at a Public or Meeting
+# group, to decide whether to join it, gets the rest (``stranger_group_profile``).
+MEMBERS_ONLY_GROUP_FIELDS = ("notification", "nextMessageSeq", "groupCustomField")
+
+
+def stranger_group_profile(group: Group):
+    """The group as a non-member may see it (getGroupProfile, searchGroupByID, the group
+    directory): ``group_profile`` without ``MEMBERS_ONLY_GROUP_FIELDS`` nor ``selfInfo``."""
+    profile = group_profile(group)
+    for name in MEMBERS_ONLY_GROUP_FIELDS:
+        del profile[name]
+    return profile
+
+
 def group_profile(group: Group, *, self_role: str | None = None):
-    """Expects ``owner`` and ``thread`` selected (select_related), or it queries."""
+    """A member's view of the group. Expects ``owner`` and ``thread`` selected
+    (select_related), or it queries."""
     profile = {
         "groupID": group.group_id,
         "name": group.name,
@@ -444,6 +460,19 @@ def upload(upload: Upload) -> dict:
     if upload.kind == Upload.Kind.IMAGE and upload.status == Upload.Status.READY:
         data["image"] = image_payload(upload)
     return data
+
+
+def message_report(report, conversation_id: str) -> dict:
+    """A report as its reporter sees it (``reportMessage``'s reply)."""
+    return {
+        "reportID": str(report.pk),
+        "messageID": report.message.msg_id,
+        "conversationID": conversation_id,
+        "reason": report.reason,
+        "description": report.description,
+        "status": report.status,
+        "time": int(report.created_at.timestamp()),
+    }
 
 
 # --- frames ------------------------------------------------------------------------------

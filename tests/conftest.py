@@ -71,6 +71,12 @@ def fresh_presence():
     presence.reset()
 
 
+@pytest.fixture
+def boss(db):
+    """A superuser: the moderator of the admin tests (made by the action, as every user)."""
+    return actions.create_user("boss", password="pw-boss", nick="Boss", is_superuser=True)
+
+
 def make_user(username, nick=""):
     return actions.create_user(username, password="pw-" + username, nick=nick or username.title())
 

@@ -33,11 +33,6 @@ CHAT_MODELS = (Message, Conversation, Group, GroupMember, Thread, Upload, User)
 
 
 @pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", nick="Boss", is_superuser=True)
-
-
-@pytest.fixture
 def client(boss):
     client = Client()
     client.force_login(boss)

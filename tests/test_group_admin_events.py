@@ -16,11 +16,6 @@ from tests.ws import events_named
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", nick="Boss", is_superuser=True)
-
-
 async def state(tab, group_id="g1"):
     groups = (await tab.request("getGroupList"))["groupList"]
     members = (await tab.request("getGroupMemberList", groupID=group_id))["memberList"]

@@ -144,6 +144,9 @@ async def test_reject_adds_nobody_and_tells_the_applicant_who_may_apply_again(op
     [answer] = notices(await b.drain(settle=0.3))
     assert (answer["payload"]["operationType"], answer["payload"]["handleMessage"]) == (3, "not now")
     assert answer["messageForShow"] == "Your request to join Team was refused"
+    # Still a stranger: the group as a non-member sees it (no notification, counter, custom fields).
+    assert answer["payload"]["groupProfile"]["groupName"] == "Team"
+    assert not {"notification", "nextMessageSeq", "groupCustomField"} & set(answer["payload"]["groupProfile"])
     profile = (await a.request("getGroupProfile", groupID="g1"))["group"]
     assert profile["memberCount"] == 1
     assert await a.drain() == []

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def boss(db):
-    return actions.create_user("boss", password="pw-boss", is_superuser=True)
-
-
-@pytest.fixture
 def admin_client(boss):
     client = Client()
     client.force_login(boss)

@@ -32,6 +32,7 @@ from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
+from messaging.actions.reports import report_message, resolve_report
 from messaging.actions.users import (
     create_user,
     end_session,
@@ -49,6 +50,8 @@ __all__ = [
     "delete_friend",
     "delete_friend_application",
     "refuse_friend_application",
+    "report_message",
+    "resolve_report",
     "remove_from_blacklist",
     "set_allow_type",
     "set_friend_application_read",

@@ -96,6 +96,9 @@ def handle_group_application(operator: User, notice_id, handle_action, *, handle
         )
         outcome = system_notices.APPLICATION_ACCEPTED if handle_action == AGREE else system_notices.APPLICATION_REFUSED
         system_notices.post_notices(
-            [applicant], system_notices.notice_payload(outcome, operator, group, handle_message=handle_message)
+            [applicant],
+            system_notices.notice_payload(
+                outcome, operator, group, handle_message=handle_message, to_stranger=handle_action != AGREE
+            ),
         )
     return group

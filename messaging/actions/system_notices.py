@@ -51,12 +51,17 @@ def system_thread_key(user_pk) -> str:
     return f"system:{user_pk}"
 
 
-def notice_payload(operation_type, operator: User | None, group: Group, *, handle_message="", user_defined="") -> dict:
-    """A notice's payload. ``group`` needs ``thread`` selected (and ``owner``, or it queries once)."""
+def notice_payload(
+    operation_type, operator: User | None, group: Group, *, handle_message="", user_defined="", to_stranger=False
+) -> dict:
+    """A notice's payload. ``group`` needs ``thread`` selected (and ``owner``, or it queries once).
+    ``to_stranger``: the receivers are not members (a refused applicant): the group as a
+    non-member sees it (``serialize.stranger_group_profile``)."""
+    profile = serialize.stranger_group_profile(group) if to_stranger else serialize.group_profile(group)
     return {
         "operationType": operation_type,
         "operatorID": operator.username if operator else "",
-        "groupProfile": {**serialize.group_profile(group), "groupName": group.name},
+        "groupProfile": {**profile, "groupName": group.name},
         "handleMessage": handle_message,
         "userDefinedField": user_defined,
     }

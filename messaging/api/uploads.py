@@ -115,6 +115,12 @@ def download(request, upload_uuid, variant="original"):
     upload = access_upload_for_download(request.user, upload_uuid)
     if upload is None:
         return JsonResponse({"code": ErrorCode.PERMISSION_DENIED, "message": "no such file, or not yours to see"}, status=403)
+    return serve_upload(request, upload, variant)
+
+
+def serve_upload(request, upload, variant="original"):
+    """The bytes of ``upload``'s ``variant`` (a redirect to a signed URL on S3), to a caller
+    whose right to see it was checked: the chat's download above, the admin's report page."""
     if variant == "original":
         info = upload.variants.get("original") or {"key": upload.key, "content_type": upload.content_type}
     else:

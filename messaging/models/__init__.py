@@ -4,7 +4,7 @@ from messaging.models.conversations import Conversation
 from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
 from messaging.models.messages import GroupAtMention, Message, MessageReceiver
-from messaging.models.moderation import AuditLogEntry, ChatSettings
+from messaging.models.moderation import AuditLogEntry, ChatSettings, MessageReport
 from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
 from messaging.models.users import User
@@ -23,6 +23,7 @@ __all__ = [
     "GroupMember",
     "Message",
     "MessageReceiver",
+    "MessageReport",
     "Thread",
     "Upload",
     "User",

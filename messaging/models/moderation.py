@@ -9,10 +9,15 @@ behaves as configured and a moderator overrides only what they mean to. Read thr
 
 ``AuditLogEntry`` is append-only: who did what to which target, why and when, written by
 the moderation actions in the same transaction as the change it records.
+
+``MessageReport`` is a user's report of a message (``reportMessage``), queued for the
+moderators in the admin until one resolves it (``actions.reports``).
 """
 
 from django.conf import settings
 from django.db import models
+
+from messaging import rules
 
 
 class ChatSettings(models.Model):
@@ -71,3 +76,60 @@ class AuditLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor_name} {self.action} {self.target_type} {self.target_id}"
+
+
+MAX_REPORT_DESCRIPTION = rules.MAX_REPORT_DESCRIPTION
+
+
+class MessageReport(models.Model):
+    """A user's report of a message they can see. At most one open report per (reporter,
+    message): reporting again while it is open updates it (``actions.report_message``).
+    Written only by ``actions.report_message`` and ``actions.resolve_report``."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse or harassment"
+        ILLEGAL = "illegal", "Illegal content"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    class Action(models.TextChoices):
+        NONE = "none", "None"
+        RECALLED = "recalled", "Message recalled"
+        DELETED = "deleted", "Message deleted for everyone"
+        BANNED = "banned", "Sender banned"
+        DISMISSED = "dismissed", "Dismissed"
+
+    # The reporter's row may go (an account deleted): the report stays for the record.
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey("messaging.Message", on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    description = models.CharField(max_length=MAX_REPORT_DESCRIPTION, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    action_taken = models.CharField(max_length=16, choices=Action.choices, default=Action.NONE)
+    note = models.TextField(blank=True, help_text="The moderator's words on the resolution (kept in the audit log too).")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "message"], condition=models.Q(status="open"), name="one_open_report_per_reporter"
+            ),
+        ]
+        indexes = [
+            # The queue: open reports, newest first.
+            models.Index(fields=["status", "-created_at"], name="report_queue_idx"),
+            # The reporter's rate (reports made in the last hour).
+            models.Index(fields=["reporter", "created_at"], name="report_rate_idx"),
+        ]
+
+    def __str__(self):
+        return f"Report {self.pk} of message {self.message_id} ({self.get_reason_display()})"

@@ -79,7 +79,8 @@ def search_users(
 def get_public_group_list(viewer: User, *, cursor="", count=GROUP_PAGE_DEFAULT) -> dict:
     """``{"groupList", "cursor"}``: Public and Meeting groups that are not dismissed, in
     groupID order, each with ``selfInfo`` when the viewer is a member (so the UI shows
-    "Open" instead of "Join"). One query."""
+    "Open" instead of "Join"), as a stranger sees it otherwise
+    (``serialize.stranger_group_profile``). One query."""
     role = GroupMember.objects.filter(group=OuterRef("pk"), user=viewer).values("role")[:1]
     groups = (
         Group.objects.filter(type__in=PUBLIC_TYPES, dismissed_at__isnull=True)
@@ -92,6 +93,9 @@ def get_public_group_list(viewer: User, *, cursor="", count=GROUP_PAGE_DEFAULT) 
     more = len(rows) > count
     rows = rows[:count]
     return {
-        "groupList": [serialize.group_profile(g, self_role=g.viewer_role) for g in rows],
+        "groupList": [
+            serialize.group_profile(g, self_role=g.viewer_role) if g.viewer_role else serialize.stranger_group_profile(g)
+            for g in rows
+        ],
         "cursor": rows[-1].group_id if more else "",
     }

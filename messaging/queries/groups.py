@@ -1,5 +1,7 @@
 """getGroupList, getGroupProfile, getGroupMemberList, getGroupMemberProfile, searchGroupByID: fixed query counts."""
 
+from django.db.models import Exists, OuterRef
+
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.errors import ChatError, ErrorCode
@@ -22,12 +24,16 @@ def get_group_thread_ids(user: User) -> list:
 
 def get_group_profile(user: User, group_id) -> dict:
     """Any user may see the profile of a group that can be joined or searched (to join a
-    Public one); ``selfInfo`` for members. A Work group is its members' only: to anyone
-    else it is 10010, as if it did not exist (as ``search_group_by_id``). Two queries."""
+    Public one): to a non-member without the members' fields
+    (``serialize.stranger_group_profile``); ``selfInfo`` for members. A Work group is its
+    members' only: to anyone else it is 10010, as if it did not exist (as
+    ``search_group_by_id``). Two queries."""
     group = access_group(group_id)
     role = GroupMember.objects.filter(group=group, user=user).values_list("role", flat=True).first()
     if role is None and group.type == Group.Type.WORK:
         raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist")
+    if role is None:
+        return serialize.stranger_group_profile(group)
     return serialize.group_profile(group, self_role=role)
 
 
@@ -66,12 +72,19 @@ def get_group_member_profile(user: User, group_id, user_ids) -> dict:
 def search_group_by_id(user: User, group_id) -> dict:
     """The group's profile as a stranger may see it, to join it (no ``selfInfo``). A Work
     group cannot be searched (TIM.md 6.1): to a non-member it is 10010, as if it did not
-    exist, so a search reveals neither its existence nor its details. One query (two for
-    a Work group)."""
-    group = access_group(group_id)
-    if group.type == Group.Type.WORK and not GroupMember.objects.filter(group=group, user=user).exists():
+    exist, so a search reveals neither its existence nor its details. A non-member sees a
+    Public or Meeting group without the members' fields (``serialize.stranger_group_profile``).
+    One query (the caller's membership rides on it)."""
+    membership = GroupMember.objects.filter(group=OuterRef("pk"), user=user)
+    group = (
+        Group.objects.select_related("owner", "thread")
+        .annotate(viewer_is_member=Exists(membership))
+        .filter(group_id=group_id, dismissed_at__isnull=True)
+        .first()
+    )
+    if group is None or (group.type == Group.Type.WORK and not group.viewer_is_member):
         raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist")
-    return serialize.group_profile(group)
+    return serialize.group_profile(group) if group.viewer_is_member else serialize.stranger_group_profile(group)
 
 
 def _role_order():

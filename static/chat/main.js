@@ -43,6 +43,7 @@ import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
+import { wireReportDialog } from "./ui/report.js";
 import { wireRequests } from "./ui/requests.js";
 import { exitSelect, wireSelect } from "./ui/select.js";
 import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
@@ -168,6 +169,7 @@ function wireUI() {
   wireMerger();
   wireForwardDialog();
   wireLocation();
+  wireReportDialog();
   wireNewConversationDialogs();
   wireConfirmDialog();
   wireProfiles({ onMe: renderMe });

@@ -158,6 +158,18 @@ export function mayRevoke(message, { viewerID, role = "", senderRole = "Member",
 }
 
 /**
+ * Whether the viewer may report `message` to the moderators, as the server decides
+ * (reportMessage): a stored message someone else sent, not a group tip or a system notice,
+ * and not one already recalled (its content is gone from the viewer's screen).
+ */
+export function mayReport(message, viewerID) {
+  if (!message || message.isRevoked || message.status !== "success") return false;
+  if (message.type === "TIMGroupTipElem" || message.type === "TIMGroupSystemNoticeElem") return false;
+  if (message.conversationType === "@TIM#SYSTEM" || message.from === "@TIM#SYSTEM") return false;
+  return Boolean(message.from) && message.from !== viewerID;
+}
+
+/**
  * A group system notice in words (messaging/rules.py group_notice_text): the server's
  * sentence for its operationType (hello.rules.groupNotices) with {operator} named by
  * `nameOf` and {group} the group's name; "" when no sentence fits.

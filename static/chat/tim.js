@@ -1610,6 +1610,26 @@
     });
   };
 
+  /**
+   * Our extension (the vendor's SDK has no report call; docs/PROTOCOL.md §5.45):
+   * reportMessage({message, reason, description}) reports a message you can see, sent by
+   * someone else, to the site's moderators. reason: 'spam', 'abuse', 'illegal' or 'other'
+   * (chat.getServerRules().report.reasons); description: optional words, at most
+   * report.maxDescription characters. Resolves {code: 0, data: {report, isUpdate}}
+   * (isUpdate: your open report of it was replaced), or rejects with {code, message}
+   * (10030 not a message you can see, 10004 your own message, 10006 too many reports).
+   */
+  Chat.prototype.reportMessage = function (options) {
+    options = options || {};
+    var message = options.message;
+    if (!message || !message.ID || !message.conversationID) {
+      return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    }
+    var args = { message: { ID: message.ID, conversationID: message.conversationID }, reason: options.reason };
+    if (options.description) args.description = options.description;
+    return this._call('reportMessage', args);
+  };
+
   // --- read receipts (docs/PROTOCOL.md §5.22–5.24, §6.10) ------------------------------
 
   function receiptInfoOf(item) {

@@ -101,6 +101,17 @@ def make_user(chat_site):
 
 
 @pytest.fixture(scope="session")
+def site_shell(chat_site):
+    """site_shell(code): the standard output of ``manage.py shell -c code`` run against the
+    site's database, to observe what the browser did (writes go through the pages)."""
+
+    def run(code):
+        return manage(SITE_ENVS[chat_site], "shell", "-c", code)
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
 

@@ -106,6 +106,25 @@ test("revokeMessage rejects with the server's code", async () => {
   await assert.rejects(pending, (error) => error.code === 20016);
 });
 
+test("reportMessage sends the message's ID, conversation, reason and words, and resolves the server's reply", async () => {
+  const { chat, socket } = await loggedIn([conversation("C2Cbob", 50)]);
+  const message = { ID: "bob-1-1", conversationID: "C2Cbob", from: "bob", payload: { text: "spam" } };
+  const pending = chat.reportMessage({ message, reason: "spam", description: "selling things" });
+  const request = lastRequest(socket, "reportMessage");
+  assert.deepEqual(plain(request.args), { message: { ID: "bob-1-1", conversationID: "C2Cbob" }, reason: "spam", description: "selling things" });
+  const report = { reportID: "4", messageID: "bob-1-1", conversationID: "C2Cbob", reason: "spam", description: "selling things", status: "open", time: 50 };
+  reply(socket, request, { report, isUpdate: false });
+  const result = await pending;
+  assert.equal(result.code, 0);
+  assert.deepEqual(plain(result.data), { report, isUpdate: false });
+
+  const bare = chat.reportMessage({ message, reason: "other" });
+  assert.deepEqual(plain(lastRequest(socket, "reportMessage").args), { message: { ID: "bob-1-1", conversationID: "C2Cbob" }, reason: "other" });
+  push(socket, { id: lastRequest(socket, "reportMessage").id, ok: false, code: 10006, message: "at most 20 reports an hour" });
+  await assert.rejects(bare, (error) => error.code === 10006);
+  await assert.rejects(chat.reportMessage({ reason: "spam" }), (error) => error.code === 2105);
+});
+
 test("MESSAGE_REVOKED marks the held message, merges the patch, drops the @-flag and emits the messages", async () => {
   const at = { messageID: "bob-1-1", messageSequence: 51, atType: 1 };
   const { socket, events, chat } = await loggedIn([conversation("GROUPdemo", 50, { unreadCount: 1, groupAtInfoList: [at] })]);

@@ -26,7 +26,8 @@ let cached = null;
 
 /** hello.rules, as the server would send it with its default settings. */
 export function serverRules() {
-  if (!cached) cached = askPython("import json; from messaging.rules import client_rules; print(json.dumps(client_rules()))");
+  // The deployment defaults: no ChatSettings row is read (messaging/runtime.py).
+  if (!cached) cached = askPython("import json; from messaging import runtime; runtime.use_defaults(); from messaging.rules import client_rules; print(json.dumps(client_rules()))");
   return cached;
 }
 

@@ -110,6 +110,15 @@ function previewNodes(conv) {
   return [...nodes, ...lastMessageNodes(conv, last)];
 }
 
+/** One line about a message, for abstracts and the forward and report dialogs: "Hi there", "[Image]". */
+export function messageSummary(m) {
+  if (m.type === "TIMTextElem") {
+    const text = String((m.payload && m.payload.text) || "").replace(/\s+/g, " ").trim();
+    return text.length > 60 ? text.slice(0, 60) + "…" : text;
+  }
+  return previewLabel(m);
+}
+
 /** "[Image]", "[File] report.pdf" and the like (WeChat's style, with the detail that helps). */
 export function previewLabel(m) {
   const p = m.payload || {};

@@ -86,6 +86,7 @@ const ICONS = {
     ["path", { d: "M15.5 5.5v-.5a1.5 1.5 0 0 0-1.5-1.5H6A1.5 1.5 0 0 0 4.5 5v8A1.5 1.5 0 0 0 6 14.5h.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
   ],
   recall: [["path", { ...LINE, d: "M9 14L4.5 9.5 9 5M4.5 9.5H15a4.5 4.5 0 0 1 0 9h-3", "stroke-width": "1.8" }]],
+  flag: [["path", { ...LINE, d: "M6 21V4.5M6 4.5h10.5l-2 4 2 4H6", "stroke-width": "1.8" }]],
   mappin: [
     ["path", { d: "M12 22s-7-6.6-7-12a7 7 0 0 1 14 0c0 5.4-7 12-7 12z", fill: "currentColor" }],
     ["circle", { cx: "12", cy: "10", r: "2.8", fill: "#fff" }],

@@ -6,7 +6,7 @@
 
 import { messageCountText } from "../format.js";
 import { C2C, GROUP, isGroupConversation, peerOf } from "../ids.js";
-import { conversationAvatarInfo, conversationSubtitle, conversationTitle, currentConversation, matchingConversations, previewLabel, targetName } from "./conversations.js";
+import { conversationAvatarInfo, conversationSubtitle, conversationTitle, currentConversation, matchingConversations, messageSummary, targetName } from "./conversations.js";
 import { closeMenus, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
@@ -98,17 +98,8 @@ async function forwardMessages(messages, targetID) {
   return sent;
 }
 
-/** One line about a message, for abstracts and the forward dialog: "Hi there", "[Image]". */
-function summaryOf(m) {
-  if (m.type === "TIMTextElem") {
-    const text = String((m.payload && m.payload.text) || "").replace(/\s+/g, " ").trim();
-    return text.length > 60 ? text.slice(0, 60) + "…" : text;
-  }
-  return previewLabel(m);
-}
-
 export async function forwardOne(m) {
-  const target = await pickConversation({ title: "Forward to…", what: `${senderName(m)}: ${summaryOf(m)}` });
+  const target = await pickConversation({ title: "Forward to…", what: `${senderName(m)}: ${messageSummary(m)}` });
   if (!target) return;
   if (await forwardMessages([m], target)) toast(`Forwarded to ${targetName(target)}.`);
 }
@@ -143,7 +134,7 @@ export async function mergeSelected() {
       payload: {
         messageList: list,
         title,
-        abstractList: list.slice(0, 3).map((m) => `${senderName(m)}: ${summaryOf(m)}`),
+        abstractList: list.slice(0, 3).map((m) => `${senderName(m)}: ${messageSummary(m)}`),
         compatibleText: "[Chat history] Update your chat app to read these messages.",
       },
     });

@@ -1,15 +1,16 @@
 /*
- * Message actions: copy, forward, select, retry, recall. Opened by the "…" button,
+ * Message actions: copy, forward, select, retry, recall, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
 import { isForwardable } from "../history.js";
-import { mayRevoke } from "../rules.js";
+import { mayReport, mayRevoke } from "../rules.js";
 import { closeMenus } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
 import { renderMessages } from "./messages.js";
+import { openReportDialog } from "./report.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
 import { chat, revokeRules, state } from "./state.js";
@@ -65,6 +66,9 @@ function messageActions(m) {
   const allowed = mayRevoke(m, { viewerID: state.me.userID, revoke: revokeRules(), nowMs: Date.now(), ...groupRoles(m) });
   if (allowed && typeof chat.revokeMessage === "function") {
     actions.push(["Recall", "recall", "recall-message", () => recall(m), true]);
+  }
+  if (mayReport(m, state.me.userID) && typeof chat.reportMessage === "function") {
+    actions.push(["Report", "flag", "report-message", () => openReportDialog(m), true]);
   }
   return actions;
 }

@@ -15,8 +15,10 @@ The map is an inline script: the page's Content-Security-Policy names its SHA-25
 still refuses any other inline script.
 
 Before any ``collectstatic`` (no manifest at all: a bare ``daphne`` in a fresh
-checkout) URLs stay unhashed instead of every page failing with "Missing staticfiles
-manifest entry"; once a manifest exists, a name missing from it is still an error.
+checkout, the tests' in-process app) URLs stay unhashed instead of every page failing
+with "Missing staticfiles manifest entry", and the middleware serves the files from
+where they are written (``static/``, the apps' folders), cached for 60 s. Once a
+manifest exists, a name missing from it is an error again, and only STATIC_ROOT is served.
 
 ``StaticFilesMiddleware`` is WhiteNoise's middleware made async, for Daphne: WhiteNoise 6
 is synchronous, and under Django's ASGI handler a sync-only middleware puts every request
@@ -31,6 +33,7 @@ import base64
 import functools
 import hashlib
 import json
+import os
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
@@ -83,6 +86,10 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
         super().__init__(get_response)
         assert iscoroutinefunction(get_response), "Django hands an async-only middleware an async get_response"
         markcoroutinefunction(self)
+        if not self.use_finders and not os.path.exists(os.path.join(self.static_root or "", "staticfiles.json")):
+            # collectstatic never ran (see the module): the files where they are written.
+            self.use_finders = True
+            self.add_files_from_finders()
 
     async def __call__(self, request):
         if self.autorefresh:  # DEBUG: looks at the disk on each request

@@ -11,7 +11,7 @@ import re
 import brotli
 import pytest
 
-from tests.servers import child_env, collected_static, start_daphne
+from tests.servers import REPO_ROOT, child_env, collected_static, start_daphne
 
 ONE_YEAR = "max-age=31536000, public, immutable"
 
@@ -98,3 +98,22 @@ def test_conditional_and_head_requests(site):
     assert status == 304 and body == b""
     status, head, body = get(site, path, method="HEAD")
     assert status == 200 and body == b"" and head["content-length"] == headers["content-length"]
+
+
+def test_before_any_collectstatic_pages_and_files_are_served_unhashed(tmp_path):
+    """A bare ``daphne`` in a fresh checkout: no manifest, so unhashed names, served from
+    ``static/`` itself (briefly cached), instead of "Missing staticfiles manifest entry"."""
+    env = child_env(
+        unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "CHAT_SERVE_STATIC"},
+        DJANGO_SETTINGS_MODULE="chatsite.settings",
+        CHAT_SQLITE_PATH=tmp_path / "chat.sqlite3",
+        CHAT_MEDIA_ROOT=tmp_path / "media",
+        CHAT_STATIC_ROOT=tmp_path / "never-collected",
+    )
+    with start_daphne(env, tmp_path, name="daphne-uncollected") as daphne:
+        status, _, body = get(daphne, "/accounts/login/")
+        assert status == 200 and b'href="/static/chat/app.css"' in body
+        status, headers, body = get(daphne, "/static/chat/app.css")
+        assert status == 200 and headers["cache-control"] == "max-age=60, public"
+        assert body == (REPO_ROOT / "static" / "chat" / "app.css").read_bytes()
+        assert get(daphne, "/static/../chatsite/settings.py")[0] == 404

@@ -5,7 +5,9 @@ Setup (in this process, through the ORM and ``messaging.actions``): N users
 and no password hashing), one Work group ``bench-load`` of ``group_size`` members,
 and a pool of C2C pairs whose threads are created beforehand by one ``send_message``
 each (so the run measures sends into existing conversations, as in a chat that is
-in use; ``--pairs 0`` draws every C2C pair at random instead, most of them new).
+in use; ``--pairs 0`` draws every C2C pair at random instead, most of them new;
+``LoadConfig.new_pairs`` sends every C2C message to a pair never messaged before, each
+message the first of its conversation).
 
 Run (asyncio + ``websockets``, in this process; Daphne is a subprocess): every
 client opens ``/ws/chat/`` with its ``sessionid`` cookie and an Origin on the
@@ -44,8 +46,10 @@ class LoadConfig:
     group_size: int = 50
     group_share: float = 0.5  # fraction of the messages that go to the group
     pairs: int | None = None  # None: one pair per client
+    new_pairs: bool = False  # every C2C message to a pair not messaged before (no conversation exists)
     drain: float = 10.0
     connect_concurrency: int = 20
+    settle: float = 1.0  # seconds between the last socket opened and the first message
     seed: int = 7
 
 
@@ -116,9 +120,19 @@ def seed_load(cfg: LoadConfig) -> dict:
     else:
         members = []
 
+    pairs = pair_pool(cfg, rng)
+    for i, j in pairs:
+        actions.send_message(users[i], conversation_type="C2C", to=names[j], msg_type="TIMTextElem", payload={"text": "hello"})
+    return {"names": names, "session_keys": keys, "members": members, "pairs": pairs}
+
+
+def pair_pool(cfg: LoadConfig, rng) -> list:
+    """The C2C pairs (client indexes, low first) whose conversations exist before the run:
+    ``cfg.pairs`` of them (default one per client), none when ``cfg.pairs`` is 0 or
+    ``cfg.new_pairs`` is set. The floor's bench (bench/vsfloor.py) draws the same pool."""
     n_pairs = cfg.clients if cfg.pairs is None else cfg.pairs
     pairs = set()
-    if n_pairs and cfg.clients >= 2:
+    if n_pairs and cfg.clients >= 2 and not cfg.new_pairs:
         attempts = 0
         while len(pairs) < n_pairs and attempts < 100 * n_pairs:
             attempts += 1
@@ -126,11 +140,7 @@ def seed_load(cfg: LoadConfig) -> dict:
             j = rng.randrange(cfg.clients)
             if i != j:
                 pairs.add((min(i, j), max(i, j)))
-        for i, j in sorted(pairs):
-            actions.send_message(
-                users[i], conversation_type="C2C", to=names[j], msg_type="TIMTextElem", payload={"text": "hello"}
-            )
-    return {"names": names, "session_keys": keys, "members": members, "pairs": sorted(pairs)}
+    return sorted(pairs)
 
 
 # --- the run (asyncio, no Django) -------------------------------------------------------
@@ -171,6 +181,11 @@ class LoadRun:
         self.members = seeded["members"]
         self.pairs = seeded["pairs"]
         self.rng = random.Random(cfg.seed + 1)
+        self.fresh_pairs = []  # cfg.new_pairs: every pair once, in random order (popped from the end)
+        if cfg.new_pairs:
+            n = len(self.clients)
+            self.fresh_pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+            self.rng.shuffle(self.fresh_pairs)
         # i -> [send time, kind, set of recipients still expected]
         self.messages = {}
         self.unacked = {}  # request id -> send time
@@ -193,11 +208,36 @@ class LoadRun:
 
     # connections
 
-    async def _open(self, client, semaphore):
+    # The protocol: the product's here; bench/floor.py's FloorLoadRun speaks the floor's.
+
+    async def connect_client(self, client):
+        """Open ``client``'s socket; it is ready when the server's hello arrives."""
+        ws_url, origin = self.servers[client.idx % len(self.servers)]
+        return await connect_socket(ws_url, origin, client.session_key)
+
+    def frame(self, i, kind, target):
+        """The request of message ``i`` (``target``: the peer's client index, or None for the group)."""
+        to = self.clients[target].name if kind == "C2C" else GROUP_ID
+        message = {"to": to, "conversationType": kind, "type": "TIMTextElem", "payload": {"text": f"bench {i}"}}
+        return json.dumps({"id": i, "op": "sendMessage", "args": {"message": message}})
+
+    def on_frame(self, client, frame, now):
+        head = frame[:64]
+        if head.startswith('{"event":"'):
+            self.frames_by_event[head[10:].split('"', 1)[0]] += 1
+        if "MESSAGE_RECEIVED" in head:
+            for message in json.loads(frame)["data"]:
+                self._on_delivery(client, (message.get("payload") or {}).get("text") or "", now)
+        elif head.startswith('{"id"'):
+            reply = json.loads(frame)
+            self._on_ack(reply.get("id"), reply.get("ok"), reply.get("code"), now)
+        elif '"hello"' in head:
+            client.ready.set()
+
+    async def open_client(self, client, semaphore):
         async with semaphore:
-            ws_url, origin = self.servers[client.idx % len(self.servers)]
             try:
-                client.ws = await connect_socket(ws_url, origin, client.session_key)
+                client.ws = await self.connect_client(client)
             except Exception as error:  # refused, timeout: counted, the run goes on without it
                 self.errors[f"connect:{type(error).__name__}"] += 1
                 return
@@ -207,9 +247,9 @@ class LoadRun:
             except TimeoutError:
                 self.errors["connect:no-hello"] += 1
 
-    async def connect_all(self):
+    async def connect_all(self, clients=None):
         semaphore = asyncio.Semaphore(self.cfg.connect_concurrency)
-        await asyncio.gather(*(self._open(c, semaphore) for c in self.clients))
+        await asyncio.gather(*(self.open_client(c, semaphore) for c in (self.clients if clients is None else clients)))
         return sum(1 for c in self.clients if c.ready.is_set())
 
     async def close_all(self):
@@ -232,80 +272,66 @@ class LoadRun:
         ws = client.ws
         try:
             async for frame in ws:
-                now = time.perf_counter()
                 self.frames += 1
-                head = frame[:64]
-                if head.startswith('{"event":"'):
-                    self.frames_by_event[head[10:].split('"', 1)[0]] += 1
-                if "MESSAGE_RECEIVED" in head:
-                    self._on_message(client, json.loads(frame)["data"], now)
-                elif head.startswith('{"id"'):
-                    self._on_reply(json.loads(frame), now)
-                elif '"hello"' in head:
-                    client.ready.set()
+                self.on_frame(client, frame, time.perf_counter())
         except ConnectionClosed:
             pass
         if not self.closing:
             self.errors[f"disconnected:{ws.close_code}"] += 1
 
-    def _on_message(self, client, data, now):
-        for message in data:
-            text = (message.get("payload") or {}).get("text") or ""
-            if not text.startswith("bench "):
-                self.unexpected += 1
-                continue
-            entry = self.messages.get(int(text[6:]))
-            if entry is None or client.idx not in entry[2]:
-                self.unexpected += 1
-                continue
-            entry[2].discard(client.idx)
-            self.delivered[entry[1]] += 1
-            latency = 1000 * (now - entry[0])
-            self.latency[entry[1]].append(latency)
-            self.delivery_points.append((entry[0], latency))
+    def _on_delivery(self, client, text, now):
+        if not text.startswith("bench "):
+            self.unexpected += 1
+            return
+        entry = self.messages.get(int(text[6:]))
+        if entry is None or client.idx not in entry[2]:
+            self.unexpected += 1
+            return
+        entry[2].discard(client.idx)
+        self.delivered[entry[1]] += 1
+        latency = 1000 * (now - entry[0])
+        self.latency[entry[1]].append(latency)
+        self.delivery_points.append((entry[0], latency))
 
-    def _on_reply(self, reply, now):
-        sent_at = self.unacked.pop(reply.get("id"), None)
+    def _on_ack(self, request_id, ok, code, now):
+        sent_at = self.unacked.pop(request_id, None)
         if sent_at is None:
             self.errors["unknown-reply"] += 1
-        elif reply.get("ok"):
+        elif ok:
             self.acked += 1
             self.ack_latency.append(1000 * (now - sent_at))
             self.ack_points.append((sent_at, 1000 * (now - sent_at)))
         else:
-            self.errors[f"code:{reply.get('code')}"] += 1
+            self.errors[f"code:{code}"] += 1
 
     # sending
 
     def _pick(self, i):
-        """(sender, kind, to, recipients) of message i."""
+        """(sender, kind, target, recipients) of message i (target: the peer's index, None for the group)."""
         members = self.members
         if members and int((i + 1) * self.cfg.group_share) > int(i * self.cfg.group_share):
             sender = self.rng.choice(members)
-            return sender, "GROUP", GROUP_ID, set(members) - {sender}
-        if self.pairs:
+            return sender, "GROUP", None, set(members) - {sender}
+        if self.cfg.new_pairs and self.fresh_pairs:
+            a, b = self.fresh_pairs.pop()
+        elif self.cfg.new_pairs:
+            a, b = self.rng.sample(range(len(self.clients)), 2)
+            self.errors["pairs-exhausted"] += 1  # more messages than pairs: this one is not a first one
+        elif self.pairs:
             a, b = self.rng.choice(self.pairs)
         else:
             a, b = self.rng.sample(range(len(self.clients)), 2)
         if self.rng.random() < 0.5:
             a, b = b, a
-        return a, "C2C", self.clients[b].name, {b}
+        return a, "C2C", b, {b}
 
     async def _send(self, i, scheduled):
-        sender, kind, to, recipients = self._pick(i)
+        sender, kind, target, recipients = self._pick(i)
         client = self.clients[sender]
         if not client.ready.is_set():
             self.errors["sender-not-connected"] += 1
             return
-        frame = json.dumps(
-            {
-                "id": i,
-                "op": "sendMessage",
-                "args": {
-                    "message": {"to": to, "conversationType": kind, "type": "TIMTextElem", "payload": {"text": f"bench {i}"}},
-                },
-            }
-        )
+        frame = self.frame(i, kind, target)
         recipients = {r for r in recipients if self.clients[r].ready.is_set()}
         now = time.perf_counter()
         self.send_lag.append(1000 * (now - scheduled))
@@ -355,7 +381,7 @@ class LoadRun:
 
     async def run(self, cpu_meter=None, on_start=None):
         connected = await self.connect_all()
-        await asyncio.sleep(1)  # let the connection burst settle
+        await asyncio.sleep(self.cfg.settle)  # let the connection burst settle
         stop = asyncio.Event()
         monitor = asyncio.create_task(self._monitor(stop))
         if on_start:

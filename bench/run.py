@@ -12,6 +12,23 @@ between runs. Each load run re-creates its own users and group, flushes Redis db
 starts fresh Daphne processes (``chatsite.settings``, DATABASE_URL/REDIS_URL set) on
 ports in 8500-8599, runs the load and stops them. Everything is bounded in time.
 
+The ratio to the stack floor (issue 10; bench/vsfloor.py, docs/PERFORMANCE.md):
+
+    python -m bench.run --vs-floor            # every load, 3 runs per side, on a quiet machine
+    python -m bench.run --vs-floor --smoke    # a few seconds of tiny loads (make test runs it)
+    python -m bench.run --vs-floor --vs-rates 100,200,300 --vs-reps 3 --vs-servers 1
+
+builds the stack floor (bench/floor.py: ``../shared/floor/``'s app plus a group op) in a
+temporary folder on its own database (``floor_bench``, Redis db 9, Daphne on 8600-8699),
+then for each load alternates floor and product runs (fresh Daphne processes each run):
+C2C to random peers (200 clients; existing conversations, then every pair new; 1 and 2
+Daphne) and the mixed load (half into a 50-member group) at rates stepping up until p99
+passes 250 ms; one message a second to a 1,000-member group; 2,000 idle sockets. It
+prints the commit measured, then one table, ``metric | floor | product | ratio``
+(product / floor, medians of ``--vs-reps`` runs per side). A figure resting on a run
+during which other jobs used more than ``--max-other`` % of a core is marked ``*`` and its
+ratio is refused; ``≥ R`` / ``< R``: the rates stepped through did not bracket the limit.
+
 The machine may be shared: before each run the bench waits for it to be quiet, and a
 run during which other processes used more than ``--max-other`` % of a core is repeated.
 ``--instrument``, ``--profile`` (py-spy) and ``--experiment`` are for finding where the
@@ -85,6 +102,17 @@ def parse_args(argv=None):
     p.add_argument("--timeline", action="store_true", help="print latency per second of each run")
     p.add_argument("--profile-arg", action="append", default=[], help="extra py-spy record argument (e.g. --gil, --idle)")
     p.add_argument("--json", metavar="PATH", help="write all results as JSON")
+    vs = p.add_argument_group("ratio to the stack floor (--vs-floor; bench/vsfloor.py)")
+    vs.add_argument("--vs-floor", action="store_true", help="run the ratio bench: floor and product alternating")
+    vs.add_argument("--smoke", action="store_true", help="with --vs-floor: a few seconds of tiny loads (make test runs it)")
+    vs.add_argument("--vs-rates", default="50,100,150,200,250,300,400,500", help="C2C and mixed rates stepped through (msg/s)")
+    vs.add_argument("--vs-reps", type=int, default=3, help="runs per side at each rate / load")
+    vs.add_argument("--vs-servers", default="1,2", help="Daphne processes of the C2C loads")
+    vs.add_argument("--cpu-rate", type=float, default=100.0, help="the rate at which CPU per message is measured")
+    vs.add_argument("--fanout-messages", type=int, default=10, help="messages of the fan-out load (one a second)")
+    vs.add_argument("--idle-sockets", type=int, default=2000, help="sockets of the memory load")
+    vs.add_argument("--floor-database-url", default=os.environ.get("BENCH_FLOOR_DATABASE_URL", stack.DEFAULT_FLOOR_DATABASE_URL))
+    vs.add_argument("--floor-redis-url", default=os.environ.get("BENCH_FLOOR_REDIS_URL", stack.DEFAULT_FLOOR_REDIS_URL))
     return p.parse_args(argv)
 
 
@@ -429,6 +457,11 @@ def run_fanout(args):
 def main(argv=None):
     args = parse_args(argv)
     setup_django(args)
+    if args.vs_floor:
+        from bench import vsfloor
+
+        vsfloor.main(args)
+        return
     out = {"args": vars(args), "code": stack.git_state()}
     print(f"server code: {out['code']}")
     if args.only in (None, "load"):

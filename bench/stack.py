@@ -23,6 +23,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chat_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
+DEFAULT_FLOOR_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/floor_bench"  # bench/floor.py
+DEFAULT_FLOOR_REDIS_URL = "redis://127.0.0.1:6379/9"
 PORTS = range(8500, 8600)
 
 
@@ -76,8 +78,8 @@ def flush_redis(redis_url):
 # --- Daphne -----------------------------------------------------------------------------
 
 
-def free_port(exclude=()):
-    for port in PORTS:
+def free_port(exclude=(), ports=PORTS):
+    for port in ports:
         if port in exclude:
             continue
         with socket.socket() as s:
@@ -87,7 +89,7 @@ def free_port(exclude=()):
             except OSError:
                 continue
             return port
-    raise SystemExit("no free port in 8500-8599")
+    raise SystemExit(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 EXPERIMENTS = {
@@ -115,8 +117,13 @@ def experiment_env(experiments):
 class Daphne:
     """One Daphne process serving ``chatsite.asgi:application`` with the production engines."""
 
+    application = "chatsite.asgi:application"
+    ports = PORTS
+    ws_path = "/ws/chat/"
+
     def __init__(self, database_url, redis_url, *, port=None, extra_env=None, log_dir=None, experiments=(), instrument=False):
-        self.port = port or free_port()
+        self.port = port or free_port(ports=self.ports)
+        self.cwd = ROOT
         self.database_url = database_url
         self.redis_url = redis_url
         self.extra_env = extra_env or {}
@@ -133,7 +140,7 @@ class Daphne:
 
     @property
     def ws_url(self):
-        return f"ws://127.0.0.1:{self.port}/ws/chat/"
+        return f"ws://127.0.0.1:{self.port}{self.ws_path}"
 
     def env(self):
         env = dict(os.environ)
@@ -149,7 +156,10 @@ class Daphne:
         return env
 
     def start(self, timeout=30):
-        args = ["-b", "127.0.0.1", "-p", str(self.port), "chatsite.asgi:application"]
+        return self.spawn().wait_ready(timeout)
+
+    def spawn(self):
+        args = ["-b", "127.0.0.1", "-p", str(self.port), self.application]
         env = self.env()
         if not self.experiments and self.instrument_path is None:
             cmd = [str(Path(sys.executable).parent / "daphne"), *args]
@@ -160,7 +170,10 @@ class Daphne:
             if self.instrument_path is not None:
                 env["BENCH_INSTRUMENT_OUT"] = str(self.instrument_path)
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -272,16 +285,18 @@ def wait_until_quiet(threshold=30.0, timeout=300.0, log=print):
 class Servers:
     """``count`` Daphne processes on consecutive free ports (one per core is the usual deployment)."""
 
-    def __init__(self, count, database_url, redis_url, *, port=None, **options):
+    def __init__(self, count, database_url, redis_url, *, port=None, daphne_class=Daphne, **options):
         ports = []
         for _ in range(count):
-            ports.append(port + len(ports) if port else free_port(exclude=ports))
-        self.daphnes = [Daphne(database_url, redis_url, port=p, **options) for p in ports]
+            ports.append(port + len(ports) if port else free_port(exclude=ports, ports=daphne_class.ports))
+        self.daphnes = [daphne_class(database_url, redis_url, port=p, **options) for p in ports]
 
     def __enter__(self):
         try:
+            for daphne in self.daphnes:  # all start together, then each is waited for
+                daphne.spawn()
             for daphne in self.daphnes:
-                daphne.start()
+                daphne.wait_ready()
         except BaseException:
             self.stop()
             raise
@@ -330,4 +345,5 @@ class CpuMeter:
         total = after["machine"][1] - self.before["machine"][1]
         result["machine"] = 100 * os.cpu_count() * busy / max(1, total)
         result["other"] = max(0.0, result["machine"] - sum(result[k] for k in ("daphne", "postgres", "redis", "client")))
+        result["wall"] = wall
         return result

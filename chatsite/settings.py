@@ -289,6 +289,20 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if A
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# --- E-mail (password reset links) --------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP; without it, to the console (the log), so a
+# fresh checkout's "Forgot your password?" shows the link there.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chat@localhost")
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("CHAT_PASSWORD_RESET_SECONDS", str(3 * 24 * 3600)))
+
 # --- HTTPS (CHAT_HTTPS=1: the site is served over TLS, usually by a proxy in front) -----
 # The proxy must set X-Forwarded-Proto (docs/DEPLOY.md); then plain HTTP is redirected,
 # browsers are told to use HTTPS only (HSTS) and cookies never travel in clear.
@@ -330,6 +344,9 @@ if os.environ.get("CHAT_CHANNEL_PREFIX"):
 # C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
 if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
     CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")
+# Open sign-up at /signup/ by default (moderators still switch it in the admin's Chat settings).
+if os.environ.get("CHAT_OPEN_SIGNUP"):
+    CHAT["OPEN_SIGNUP"] = env_bool("CHAT_OPEN_SIGNUP")
 
 # Presence timings (messaging/conf.py), e.g. short ones for the integration tests.
 for _name in ("PRESENCE_GRACE", "PRESENCE_SOCKET_TTL", "PRESENCE_REFRESH", "PRESENCE_SWEEP"):

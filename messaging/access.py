@@ -193,7 +193,11 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
     Its owner may; so may every member of a conversation holding a message that
     refers to it (its own message, a forward or a merged message), from the first
     message that member may see. A recalled message gives no access (its owner keeps
-    theirs), nor does a targeted message to others. Two queries at most.
+    theirs), nor does a targeted message to others. Staff with the ``view_upload``
+    permission (the Moderators group) may download every ready file: the admin shows
+    attachments, recalled ones included, to the people who moderate them. A file
+    deleted by a moderator is no longer ready: nobody gets it. Two queries at most
+    (plus the staff user's permissions, once per request).
     """
     try:
         key = uuid_lib.UUID(str(upload_uuid))
@@ -203,6 +207,8 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
     if upload is None:
         return None
     if upload.owner_id == user.pk:
+        return upload
+    if user.is_staff and user.has_perm(VIEW_UPLOAD_PERMISSION):
         return upload
     visible = (
         Message.objects.visible_to(user)
@@ -215,6 +221,41 @@ def access_upload_for_download(user: User, upload_uuid) -> Upload | None:
         .exists()
     )
     return upload if visible else None
+
+
+def own_unsent_uploads(user: User):
+    """``user``'s own uploads that no message refers to (pending, failed, or ready and
+    never sent), as a queryset: what is theirs alone, which deleting the account
+    removes (actions.delete_account)."""
+    return Upload.objects.filter(owner=user, messages__isnull=True)
+
+
+# The Django permissions of moderation (the Moderators group holds them:
+# actions/moderation.py MODERATOR_PERMISSIONS).
+MODERATE_MESSAGE_PERMISSION = "messaging.moderate_message"
+VIEW_UPLOAD_PERMISSION = "messaging.view_upload"
+CHANGE_USER_PERMISSION = "messaging.change_user"
+
+
+def access_moderation(moderator: User, permission: str) -> User:
+    """``moderator`` if they are active staff holding the Django ``permission`` (a
+    superuser holds every one), else 10007. The moderation actions check it themselves,
+    so a transport that forgets (the admin, the REST API, a report's resolution) still
+    cannot act for someone without it."""
+    if moderator is None or not moderator.is_active or not moderator.is_staff or not moderator.has_perm(permission):
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"moderators only (the {permission} permission)")
+    return moderator
+
+
+def access_moderated_user(moderator: User, target: User) -> User:
+    """``target`` if ``moderator`` may ban, unban, reset the password of or edit the
+    profile of that account: a moderator with ``change_user`` may act on chat users; a
+    staff or superuser account only a superuser may touch (a moderator who could reset an
+    administrator's password could become one). 10007 otherwise."""
+    access_moderation(moderator, CHANGE_USER_PERMISSION)
+    if (target.is_staff or target.is_superuser) and not moderator.is_superuser:
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"only a superuser may change the staff account {target.username!r}")
+    return target
 
 
 def access_own_upload(user: User, upload_uuid, *, kind=None) -> Upload:

@@ -1,17 +1,41 @@
 """The moderators' admin: a transport like the WebSocket, not a second write path.
 
 Every change of chat state made here goes through ``messaging.actions``, so that it
-is checked, written in one transaction, and announced (events, group tips) exactly
-as the same change made from a chat tab: a user's nick and avatar
-(``update_user_profile``), a new user (``create_user``), a ban (``set_user_active``),
-a group's profile and mute-all (``update_group_profile``, ``set_mute_all``), a
-member's role and mute (``set_member_role``, ``mute_member``). The Django admin is
-TIM's "app admin": it passes ``by_admin=True`` and has owner rights in every group.
+is checked, written in one transaction, audited, and announced (events, group tips)
+exactly as the same change made from a chat tab. The Django admin is TIM's "app admin":
+it passes ``by_admin=True`` and has owner rights in every group.
+
+- Users: search by userID, nick or e-mail; nick and avatar (``update_user_profile``), a
+  new user (``create_user``), ban and unban (``set_user_active``: the sockets close),
+  "Reset password" (``reset_password``: a random password shown once, the sockets
+  close); the user's page lists their groups and last 20 messages
+  (``queries.moderation``, one query each).
+- Groups: profile and mute-all (``update_group_profile``, ``set_mute_all``), the member
+  inline's role, mute and "Remove" (``set_member_role``, ``mute_member``,
+  ``delete_members``), "Transfer ownership to" (``change_group_owner``), the "Dismiss"
+  action (``dismiss_group``).
+- Messages: search by text, sender, message ID or conversation ID, filters by type,
+  kind, state and date, attachments as thumbnails; bulk "Recall" and "Delete for
+  everyone" after a confirmation that asks for the reason
+  (``actions.message_moderation``: any message, C2C or group, at any age).
+- Run-time settings (``update_chat_settings``) and the audit log (read-only) of every
+  change above: who, what, which target, why, when (``record_audit``, written by the
+  actions in the change's transaction).
+
+Who may do what is Django's permissions, held by the "Moderators" group
+(``actions.moderation.MODERATOR_PERMISSIONS``, made on every ``migrate``): the message
+actions need ``messaging.moderate_message``, the user and group actions ``change`` on
+their model; a plain staff user sees nothing of the chat. A moderator who is not a
+superuser adds no accounts, sees staff accounts read-only and nobody's password hash,
+staff, superuser, group or permission fields (``access.access_moderated_user`` holds
+the actions to the same rule), and cannot use Django's set-password form (a superuser's use of it closes the user's
+sockets too).
 
 Nothing is hard-deleted here (a deleted message would leave a hole in its thread's
 sequence, a deleted membership a wrong member count, a deleted user other people's
-history): ban a user instead; recall and dismissal come with their own actions.
-Passwords, staff flags and permissions stay Django's: they are auth, not chat state.
+history): ban a user instead; "Delete for everyone" keeps the message's row.
+Passwords, staff flags and permissions stay Django's: they are auth, not chat state
+(saved by Django, and a change of them by anyone here is in the audit log too).
 
 Server API tokens (docs/API.md) are made here (``create_api_token``: the secret is shown
 once, in the message after saving, and only its hash is kept) and revoked here
@@ -23,17 +47,22 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from messaging import actions as chat_actions
-from messaging import conf, rules, runtime
+from messaging import conf, rules, runtime, serialize
+from messaging.access import MODERATE_MESSAGE_PERMISSION
 from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
 from messaging.actions.moderation import check_banned_words
-from messaging.actions.reports import can_delete_for_everyone
 from messaging.actions.users import check_avatar_url, check_user_id
 from messaging.api.uploads import serve_upload
 from messaging.errors import ChatError
@@ -51,6 +80,7 @@ from messaging.models import (
     Upload,
     User,
 )
+from messaging.queries import moderation as moderation_queries
 from messaging.queries.reports import message_context
 
 # Fields of the user's row that are Django's auth, saved by Django as usual.
@@ -100,33 +130,92 @@ class ChatUserCreationForm(AdminUserCreationForm):
         return username
 
 
+# The auth fields only a superuser changes: a moderator who could set them could make
+# themselves (or anyone) staff, superuser, or give any permission.
+SUPERUSER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions", "last_login", "date_joined")
+
+
 @admin.register(User)
 class ChatUserAdmin(NoHardDelete, UserAdmin):
+    """Users: search by userID, nick or e-mail; ban, unban and reset the password (bulk
+    actions); nick and avatar (``update_user_profile``); the user's groups and last
+    messages on their page (``queries.moderation``). Every change is audited. A moderator
+    (not a superuser) sees staff accounts read-only and the auth flags of everyone
+    read-only (``access.access_moderated_user`` says the same to the actions)."""
+
     add_form = ChatUserCreationForm
     form = ChatUserChangeForm
+    change_form_template = "admin/messaging/user/change_form.html"
     fieldsets = UserAdmin.fieldsets + (("Chat profile", {"fields": PROFILE}),)
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", *PROFILE, "usable_password", "password1", "password2")}),
     )
     list_display = ("username", "nick", "email", "is_active", "is_staff")
-    actions = ["ban_users", "unban_users"]
+    search_fields = ("username", "nick", "email")
+    actions = ["ban_users", "unban_users", "reset_passwords"]
 
     def get_readonly_fields(self, request, obj=None):
         # The username is the SDK's userID: other people's conversation IDs name it.
-        return ("username",) if obj is not None else ()
+        if obj is None:
+            return ()
+        return ("username",) if request.user.is_superuser else ("username", *SUPERUSER_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # No password hash and no set-password button: a moderator resets passwords with the
+        # audited "Reset password" action of the user list.
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]}) for name, options in fieldsets]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False  # a staff account: a superuser's to change
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        # A new account can be made staff only by a superuser; moderators moderate.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = self.get_object(request, object_id)
+        if user is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "chat_groups": moderation_queries.user_groups(user),
+                "recent_messages": moderation_queries.recent_messages(user),
+                "recent_limit": moderation_queries.RECENT_MESSAGES,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:
             self._create(obj, form)
             return
         changed = set(form.changed_data)
-        _save_auth_fields(obj, [name for name in AUTH_FIELDS if name in changed])
+        auth_changes = [name for name in AUTH_FIELDS if name in changed]
+        if auth_changes:
+            # Django's own fields, saved by Django; the record of who changed them is ours (the
+            # admin's change view runs in one transaction: the entry commits with the change).
+            _save_auth_fields(obj, auth_changes)
+            chat_actions.record_audit(request.user, "update_account", "user", obj.username, details={"fields": auth_changes})
         profile = {name: form.cleaned_data[name] for name in PROFILE if name in changed}
         if profile:
-            chat_actions.update_user_profile(obj, **profile)
+            chat_actions.update_user_profile(obj, moderator=request.user, **profile)
         if "is_active" in changed:
             # A ban or an unban: the action also closes the user's sockets.
-            chat_actions.set_user_active(obj, form.cleaned_data["is_active"])
+            chat_actions.set_user_active(obj, form.cleaned_data["is_active"], moderator=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's set-password form, for superusers only (a moderator resets passwords
+        with "Reset password", which is audited); a change made here also closes the
+        user's open sockets, as ``password_changed`` does for the user's own change."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            chat_actions.password_changed(self.get_object(request, id), moderator=request.user)
+        return response
 
     def _create(self, obj, form):
         """The add form: the user is made by ``create_user``; ``obj`` becomes that row."""
@@ -140,15 +229,40 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
         obj.pk, obj.password, obj.date_joined = created.pk, created.password, created.date_joined
         obj._state.adding, obj._state.db = False, created._state.db
 
-    @admin.action(description="Ban selected users (log them out everywhere)")
+    @admin.action(description="Ban selected users (log them out everywhere)", permissions=["change"])
     def ban_users(self, request, queryset):
-        count = sum(chat_actions.set_user_active(user, False) for user in queryset)
+        count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, False, moderator=request.user))
         self.message_user(request, f"Banned {count} user(s).")
 
-    @admin.action(description="Unban selected users")
+    @admin.action(description="Unban selected users", permissions=["change"])
     def unban_users(self, request, queryset):
-        count = sum(chat_actions.set_user_active(user, True) for user in queryset)
+        count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, True, moderator=request.user))
         self.message_user(request, f"Unbanned {count} user(s).")
+
+    @admin.action(description="Reset the password of selected users (log them out everywhere)", permissions=["change"])
+    def reset_passwords(self, request, queryset):
+        """A new random password each (``reset_password``), shown once on the page this
+        answers with, never stored in clear nor put in a cookie (the admin's messages)."""
+        reset = []
+        _each(self, request, queryset, lambda user: reset.append((user, chat_actions.reset_password(request.user, user))))
+        context = {**self.admin_site.each_context(request), "title": "New passwords", "opts": self.opts, "reset": reset}
+        response = TemplateResponse(request, "admin/messaging/user/reset_passwords.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _each(model_admin, request, queryset, action) -> int:
+    """Run ``action`` for each selected row; a refusal (ChatError) is shown to the
+    moderator and the others go on. Returns how many changed something."""
+    done = 0
+    for row in queryset:
+        try:
+            result = action(row)
+        except ChatError as error:
+            model_admin.message_user(request, f"Not changed: {row}: {error.message} ({error.code})", level=messages.ERROR)
+            continue
+        done += result is None or bool(result)
+    return done
 
 
 def _save_auth_fields(user: User, fields):
@@ -174,6 +288,13 @@ MUTE_CHOICES = [
 
 class GroupAdminForm(forms.ModelForm):
     """The profile limits are the action's (UTF-8 bytes, as the SDK counts them)."""
+
+    transfer_to = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Transfer ownership to",
+        help_text="The userID of a member (changeGroupOwner as the app admin: tip 6 with the new ownerID).",
+    )
 
     class Meta:
         model = Group
@@ -203,6 +324,7 @@ class GroupMemberForm(forms.ModelForm):
     """A member's row: the role (Admin/Member) and a mute, applied by the actions."""
 
     mute = forms.ChoiceField(choices=MUTE_CHOICES, required=False, label="Mute")
+    remove = forms.BooleanField(required=False, label="Remove", help_text="deleteGroupMember as the app admin")
 
     class Meta:
         model = GroupMember
@@ -214,6 +336,7 @@ class GroupMemberForm(forms.ModelForm):
         if member.pk and member.role == GroupMember.Role.OWNER:
             self.fields["role"].disabled = True
             self.fields["mute"].disabled = True
+            self.fields["remove"].disabled = True  # transfer the group first
         else:
             self.fields["role"].choices = [(r, r) for r in (GroupMember.Role.ADMIN, GroupMember.Role.MEMBER)]
         if member.pk and member.group.type == Group.Type.WORK:
@@ -235,7 +358,7 @@ class GroupMemberInline(admin.TabularInline):
     model = GroupMember
     form = GroupMemberForm
     extra = 0
-    fields = ("user", "role", "mute", "muted_until", "joined_at")
+    fields = ("user", "role", "mute", "muted_until", "joined_at", "remove")
     readonly_fields = ("user", "muted_until", "joined_at")
     can_delete = False
 
@@ -254,11 +377,14 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
     form = GroupAdminForm
     list_display = ("group_id", "name", "type", "owner", "member_count", "mute_all", "created_at", "dismissed_at")
     search_fields = ("group_id", "name")
+    list_filter = ("type", "mute_all", ("dismissed_at", admin.EmptyFieldListFilter))
+    list_select_related = ("owner",)
     actions = ["dismiss_groups"]
     fields = (
         "group_id",
         "type",
         "owner",
+        "transfer_to",
         "member_count",
         "name",
         "introduction",
@@ -286,17 +412,27 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
         if "mute_all" in changed:
             mute = form.cleaned_data["mute_all"]
             self._run(request, chat_actions.set_mute_all, request.user, obj.group_id, mute, by_admin=True)
+        new_owner = (form.cleaned_data.get("transfer_to") or "").strip()
+        if new_owner:
+            self._run(request, chat_actions.change_group_owner, request.user, obj.group_id, new_owner, by_admin=True)
 
     def save_formset(self, request, form, formset, change):
-        """Members' roles and mutes through ``set_member_role`` and ``mute_member``."""
+        """Members' roles and mutes through ``set_member_role`` and ``mute_member``; the
+        ticked "Remove" rows in one ``delete_members`` (one tip naming them all)."""
         if formset.model is not GroupMember:
             raise NotImplementedError("only the member inline is editable")
         # What formset.save() would have recorded, for the admin's change message.
         formset.new_objects, formset.deleted_objects = [], []
         formset.changed_objects = [(f.instance, f.changed_data) for f in formset.forms if f.changed_data]
+        removed = [f.instance.user.username for f in formset.forms if f.cleaned_data.get("remove")]
+        if removed:
+            group_id = form.instance.group_id
+            self._run(request, chat_actions.delete_members, request.user, group_id, removed, by_admin=True)
         for member_form in formset.forms:
             member = member_form.instance
             group_id, user_id = member.group.group_id, member.user.username
+            if user_id in removed:
+                continue
             if "role" in member_form.changed_data:
                 role = member_form.cleaned_data["role"]
                 self._run(request, chat_actions.set_member_role, request.user, group_id, user_id, role, by_admin=True)
@@ -304,7 +440,7 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
             if seconds is not None:
                 self._run(request, chat_actions.mute_member, request.user, group_id, user_id, seconds, by_admin=True)
 
-    @admin.action(description="Dismiss selected groups (as the app admin)")
+    @admin.action(description="Dismiss selected groups (as the app admin)", permissions=["change"])
     def dismiss_groups(self, request, queryset):
         """``dismiss_group`` with the app admin's rights: the only way a Work group is
         dismissed (TIM.md 6.1). Members keep the conversation and its history."""
@@ -319,34 +455,240 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
             self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
 
 
-# --- messages, conversations, uploads: read-only ----------------------------------------------
+# --- messages: read-only, recalled or deleted by moderators; conversations, uploads ----------
+
+
+class TypedInFilter(admin.SimpleListFilter):
+    """A filter set by its URL parameter (a link, or typed), shown only while it is set: a
+    list of every user or conversation would not fit the sidebar."""
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(self.matching(value)) if value else queryset
+
+
+class SenderFilter(TypedInFilter):
+    """``?sender=<userID>``: one user's messages (the user's page links here)."""
+
+    title = "sender"
+    parameter_name = "sender"
+
+    def matching(self, user_id):
+        return Q(sender__username=user_id)
+
+
+class ConversationFilter(TypedInFilter):
+    """``?conversation=GROUP<groupID>``: a group's messages; ``C2C<userID>``: every one-to-one
+    message that user sent or received (typed in the search box, it filters the same)."""
+
+    title = "conversation"
+    parameter_name = "conversation"
+
+    def matching(self, conversation_id):
+        return conversation_filter(conversation_id)
+
+
+def conversation_filter(conversation_id):
+    """The messages of a conversation ID (``GROUP<id>``, ``C2C<user>``, ``@TIM#SYSTEM``); none
+    for a term that is not one."""
+    target = rules.parse_conversation_id(conversation_id)
+    if target is None:
+        return Q(pk__in=[])
+    if target.kind == Thread.Kind.GROUP:
+        return Q(thread__group__group_id=target.target)
+    if target.kind == Thread.Kind.C2C:
+        party = Q(thread__user_low__username=target.target) | Q(thread__user_high__username=target.target)
+        return Q(thread__kind=Thread.Kind.C2C) & party
+    return Q(thread__kind=Thread.Kind.SYSTEM)
+
+
+class TypeFilter(admin.SimpleListFilter):
+    """The SDK's message types, from the rules: no DISTINCT over every message to list them."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [(t, t) for t in (*rules.SENDABLE_TYPES, rules.GROUP_TIP, rules.GROUP_SYSTEM_NOTICE)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
+class RecalledFilter(admin.BooleanFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "recalled"
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted by a moderator"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
+class ModerationForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyChatAdmin):
-    list_display = ("msg_id", "thread", "seq", "sender", "type", "created_at")
-    list_filter = ("type",)
-    readonly_fields = [f.name for f in Message._meta.fields]
-    list_select_related = ("thread", "sender")
-    actions = ["recall_messages"]
+    """Messages, read-only, newest first: search by text, userID or nick of the sender,
+    message ID, group ID, or a conversation ID (``GROUP<id>``, ``C2C<user>``); filters by type,
+    conversation kind, recall and deletion, date (``created_at__gte``/``__lt``). The page is
+    a fixed number of queries, none of them over every message but the page's COUNT. Attachments are shown as thumbnails
+    (images) or links, which moderators may open (``access_upload_for_download``).
 
-    @admin.action(description="Recall selected group messages (as the app admin)")
+    Bulk "Recall" and "Delete for everyone" (``actions.message_moderation``) ask for a
+    reason first (kept in the audit log); both need ``messaging.moderate_message``."""
+
+    list_display = ("sent", "conversation", "sender", "kind", "preview", "files", "state")
+    list_display_links = ("sent",)
+    list_filter = (
+        TypeFilter,
+        ("thread__kind", admin.ChoicesFieldListFilter),
+        ("is_revoked", RecalledFilter),
+        DeletedFilter,
+        ("created_at", admin.DateFieldListFilter),
+        SenderFilter,
+        ConversationFilter,
+    )
+    search_fields = ("msg_id", "payload__text", "sender__username", "sender__nick", "=thread__group__group_id")
+    search_help_text = "Text, sender (userID or nick), message ID, group ID, or a conversation ID: GROUP<groupID>, C2C<userID>."
+    # Dates by the list filter (today, 7 days, month, year; or ?created_at__gte=...&
+    # created_at__lt=...), not date_hierarchy: its year/month/day links cost a DISTINCT
+    # over every message on each page.
+    ordering = ("-created_at", "-pk")
+    readonly_fields = ["conversation", "files", "state", *(f.name for f in Message._meta.fields)]
+    list_select_related = ("thread", "thread__group", "thread__user_low", "thread__user_high", "sender", "revoker")
+    show_full_result_count = False  # one COUNT for the page, not a second over every message
+    actions = ["recall_messages", "delete_messages_for_everyone"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("attachments")
+
+    def get_search_results(self, request, queryset, search_term):
+        """A conversation ID alone filters by that conversation; anything else searches."""
+        term = search_term.strip()
+        if term.startswith((rules.GROUP, rules.C2C)) and " " not in term and rules.parse_conversation_id(term):
+            return queryset.filter(conversation_filter(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm(MODERATE_MESSAGE_PERMISSION)
+
+    @admin.display(description="sent", ordering="created_at")
+    def sent(self, message):
+        return timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="type", ordering="type")
+    def kind(self, message):
+        """The SDK's type without its ``TIM…Elem`` wrapping: ``Text``, ``Image``, ``GroupTip``."""
+        return message.type.removeprefix("TIM").removesuffix("Elem")
+
+    @admin.display(description="conversation")
+    def conversation(self, message):
+        return moderation_queries.conversation_label(message)
+
+    @admin.display(description="content")
+    def preview(self, message):
+        return moderation_queries.preview(message)
+
+    @admin.display(description="state")
+    def state(self, message):
+        return moderation_queries.state(message)
+
+    @admin.display(description="files")
+    def files(self, message):
+        """Thumbnails of images (the 198 px variant), links to other files."""
+        shown = []
+        for upload in message.attachments.all():  # prefetched
+            if upload.status != Upload.Status.READY:
+                shown.append(format_html("<span>{} ({})</span>", upload.name, upload.status))
+            elif upload.kind == Upload.Kind.IMAGE:
+                thumb = upload.variants.get("thumb", {})
+                width, height = _fit(thumb.get("width") or upload.width, thumb.get("height") or upload.height, THUMB_BOX)
+                shown.append(
+                    format_html(
+                        '<a href="{}"><img src="{}" alt="{}" width="{}" height="{}" loading="lazy"></a>',
+                        serialize.file_url(upload),
+                        serialize.file_url(upload, "thumb"),
+                        upload.name,
+                        width,
+                        height,
+                    )
+                )
+            else:
+                shown.append(format_html('<a href="{}">{}</a>', serialize.file_url(upload, download=True), upload.name))
+        return format_html_join(" ", "{}", ((item,) for item in shown)) if shown else "—"
+
+    @admin.action(description="Recall selected messages (as a moderator: any age, C2C or group)", permissions=["moderate"])
     def recall_messages(self, request, queryset):
-        """``revoke_message`` with the app admin's rights (``by_admin``: any group message, at
-        any time); every viewer's open tab gets MESSAGE_REVOKED. A C2C message is recalled by
-        its sender only for now: the admin is no party to the conversation it names."""
-        recalled = 0
-        for message in queryset.select_related("thread__group"):
-            group = getattr(message.thread, "group", None)
-            if group is None:
-                self.message_user(request, f"Not recalled: {message.msg_id} is not a group message.", level=messages.ERROR)
-                continue
-            try:
-                chat_actions.revoke_message(request.user, group.conversation_id, message.msg_id, by_admin=True)
-                recalled += 1
-            except ChatError as error:
-                self.message_user(request, f"Not recalled {message.msg_id}: {error.message} ({error.code})", level=messages.ERROR)
-        self.message_user(request, f"Recalled {recalled} message(s).")
+        """``recall_message_as_moderator`` for each: every viewer's open tab gets
+        MESSAGE_REVOKED at once."""
+
+        def recall(message, reason):
+            return chat_actions.recall_message_as_moderator(request.user, message, reason=reason).changed
+
+        return self._moderate(request, queryset, recall, "Recall", "Recalled")
+
+    @admin.action(description="Delete selected messages for everyone (content and files)", permissions=["moderate"])
+    def delete_messages_for_everyone(self, request, queryset):
+        """``delete_message_for_everyone`` for each: recalled in the moderator's name, the
+        content and the stored files gone, the row kept (the sequence stays whole)."""
+
+        def delete(message, reason):
+            return chat_actions.delete_message_for_everyone(request.user, message, reason=reason) is not None
+
+        return self._moderate(request, queryset, delete, "Delete for everyone", "Deleted")
+
+    def _moderate(self, request, queryset, run, verb, done_verb):
+        """First a page that lists the messages and asks for a reason (as Django's own
+        "delete selected" confirms), then the action for each, with that reason."""
+        form = ModerationForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            rows = [moderation_queries.message_row(m) for m in queryset[:MAX_CONFIRM_ROWS]]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{verb}: are you sure?",
+                "opts": self.opts,
+                "verb": verb,
+                "rows": rows,
+                "count": queryset.count(),
+                "form": form,
+                "action": request.POST.get("action"),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "deletes": verb == "Delete for everyone",
+            }
+            return TemplateResponse(request, "admin/messaging/message/moderate_confirmation.html", context)
+        reason = form.cleaned_data["reason"]
+        count = _each(self, request, queryset, lambda message: run(message, reason))
+        self.message_user(request, f"{done_verb} {count} message(s).")
+        return None
+
+
+THUMB_BOX = 96  # px: the longest side of a thumbnail in the message list
+MAX_CONFIRM_ROWS = 100  # messages listed on the confirmation page
+
+
+def _fit(width, height, box):
+    """(width, height) scaled to fit ``box`` (the image's ratio reserved before it loads)."""
+    if not width or not height:
+        return box, box
+    scale = min(1, box / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 @admin.register(Conversation)
@@ -451,11 +793,23 @@ class ChatSettingsAdmin(admin.ModelAdmin):
 class AuditLogAdmin(admin.ModelAdmin):
     """Every moderator action, read-only: nobody edits or deletes the record."""
 
-    list_display = ("created_at", "actor_name", "action", "target_type", "target_id", "reason")
+    list_display = ("created_at", "actor_name", "action", "target_type", "target", "reason")
     list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_name", "target_id", "reason")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+    @admin.display(description="target", ordering="target_id")
+    def target(self, entry):
+        """The target, linked to its admin page or list (no query per row)."""
+        targets = {
+            "message": lambda: reverse("admin:messaging_message_change", args=[entry.target_id]),
+            "user": lambda: reverse("admin:messaging_user_changelist") + "?" + urlencode({"q": entry.target_id}),
+            "group": lambda: reverse("admin:messaging_group_changelist") + "?" + urlencode({"q": entry.target_id}),
+        }
+        if entry.target_type not in targets or (entry.target_type == "message" and not entry.target_id.isdigit()):
+            return entry.target_id
+        return format_html('<a href="{}">{}</a>', targets[entry.target_type](), entry.target_id)
 
     def has_add_permission(self, request):
         return False
@@ -723,15 +1077,7 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
         }
 
     def _resolutions(self, report):
-        group_message = report.message.thread.kind == Thread.Kind.GROUP
-        shown = []
-        for action, label in RESOLUTIONS:
-            if action == Resolution.RECALLED and not group_message:
-                continue  # a moderator recalls group messages only, for now (actions/reports.py)
-            if action == Resolution.DELETED and not can_delete_for_everyone():
-                continue
-            shown.append((action, label))
-        return shown
+        return list(RESOLUTIONS)
 
     def _resolve(self, request, report, action_taken, note=""):
         """Resolve one report; a refusal is shown to the moderator. Whether it was resolved."""

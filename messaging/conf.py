@@ -95,6 +95,10 @@ DEFAULTS = {
     # reportMessage: reports one user may make in an hour (updating an open report is free);
     # more answer 10006 (actions/reports.py).
     "MAX_REPORTS_PER_HOUR": 20,
+    # Sign-up attempts (form posts) an hour from one address before 429 (views.signup).
+    "SIGNUP_ATTEMPTS_PER_HOUR": 10,
+    # Messages purged per transaction by `manage.py purge_history` (its --batch default).
+    "PURGE_BATCH_SIZE": 1000,
     # Seconds each process keeps the ChatSettings row before reading it again.
     "RUNTIME_SETTINGS_TTL": 5.0,
     # The server REST API (docs/API.md): requests per token, counted per process in

@@ -170,7 +170,7 @@ def test_profile_change_goes_through_update_user_profile(client, alice, bob, mon
     with published() as events:
         post(client, url, data)
 
-    assert [kwargs for _, kwargs in calls] == [{"nick": "Ally"}]
+    assert [kwargs for _, kwargs in calls] == [{"nick": "Ally", "moderator": User.objects.get(username="boss")}]
     row = User.objects.get(pk=alice.pk)
     # The username is the userID (read-only here); email is Django's auth and saved as usual.
     assert (row.username, row.nick, row.email) == ("alice", "Ally", "alice@example.com")
@@ -376,26 +376,26 @@ def test_moderators_still_see_every_list_and_row(client, alice, bob, model):
         assert client.get(f"/admin/messaging/{model}/{row.pk}/change/").status_code == 200
 
 
-def test_the_admin_recalls_group_messages_through_the_action_and_refuses_c2c(client, alice, bob, published):
+def test_the_admin_recalls_group_and_c2c_messages_through_the_action(client, alice, bob, published):
+    """After a confirmation page that asks for the reason (kept in the audit log)."""
     make_group(alice, group_type="Public", members=["bob"])
     group_message = send_group_text(bob, "g1", "spam")
     c2c = send_text(alice, "bob", "private")
+    selected = {"action": "recall_messages", "_selected_action": [group_message.pk, c2c.pk]}
 
+    confirm = client.post("/admin/messaging/message/", selected)
+    assert confirm.status_code == 200 and b"are you sure" in confirm.content
+    assert not Message.objects.filter(is_revoked=True).exists()
     with published() as events:
-        response = client.post(
-            "/admin/messaging/message/",
-            {"action": "recall_messages", "_selected_action": [group_message.pk, c2c.pk]},
-            follow=True,
-        )
+        response = client.post("/admin/messaging/message/", {**selected, "post": "yes", "reason": "spam"}, follow=True)
 
     assert response.status_code == 200
-    shown = [str(m) for m in response.context["messages"]]
-    assert "Recalled 1 message(s)." in shown
-    assert any("is not a group message" in m for m in shown)
+    assert "Recalled 2 message(s)." in [str(m) for m in response.context["messages"]]
     group_message.refresh_from_db()
     c2c.refresh_from_db()
-    assert (group_message.is_revoked, group_message.revoker.username, c2c.is_revoked) == (True, "boss", False)
-    assert [event for event, _, _ in events] == ["MESSAGE_REVOKED"]
+    assert (group_message.is_revoked, group_message.revoker.username) == (True, "boss")
+    assert (c2c.is_revoked, c2c.revoker.username) == (True, "boss")
+    assert [event for event, _, _ in events] == ["MESSAGE_REVOKED", "MESSAGE_REVOKED"]
 
 
 def test_the_admin_dismisses_a_work_group_through_the_action(client, alice, bob, published):

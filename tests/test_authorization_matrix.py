@@ -713,6 +713,43 @@ URL_MATRIX = {
     "password_change_done": request(
         "GET", lambda w: "/accounts/password_change/done/", sessionless=to_login(), **signed_in(Answer(200, "a page"))
     ),
+    # Hosting (issue 9 item 5): sign-up is closed by default; the reset pages are public
+    # (they say nothing of who has an account); delete and export act on the actor alone.
+    "signup": request(
+        "GET", lambda w: "/signup/", sessionless=Answer(404, "sign-up is closed"), **signed_in(Answer(404, "sign-up is closed"))
+    ),
+    "password_reset": request(
+        "POST",
+        lambda w: "/accounts/password_reset/",
+        data=lambda w: {"email": "nobody@example.com"},
+        sessionless=Answer(302, "the same answer whether the address exists", to="/accounts/password_reset/done/"),
+        **signed_in(Answer(302, "the same answer whether the address exists", to="/accounts/password_reset/done/")),
+    ),
+    "password_reset_done": request(
+        "GET", lambda w: "/accounts/password_reset/done/", sessionless=Answer(200, "a page"), **signed_in(Answer(200, "a page"))
+    ),
+    "password_reset_confirm": request(
+        "GET",
+        lambda w: "/accounts/reset/MQ/not-a-token/",
+        sessionless=Answer(200, "a made-up link is refused: the page says so"),
+        **signed_in(Answer(200, "a made-up link is refused: the page says so")),
+    ),
+    "password_reset_complete": request(
+        "GET", lambda w: "/accounts/reset/done/", sessionless=Answer(200, "a page"), **signed_in(Answer(200, "a page"))
+    ),
+    "account-delete": request(
+        "POST",
+        lambda w: "/account/delete/",
+        data=lambda w: {"password": "not the password"},
+        sessionless=to_login(),
+        **signed_in(Answer(403, "the actor's own account, and only with its password", code=NOT_MEMBER)),
+    ),
+    "account-export": request(
+        "GET",
+        lambda w: "/account/export/",
+        sessionless=to_login(),
+        **signed_in(Answer(200, "the actor's own data (tests/test_export.py: nothing of anyone else's)")),
+    ),
     "upload-create": request(
         "POST",
         lambda w: "/api/uploads/",

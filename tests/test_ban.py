@@ -37,7 +37,9 @@ def test_admin_unticking_active_bans_through_the_action(alice, bob, monkeypatch)
     calls = []
     real = actions.set_user_active
     monkeypatch.setattr(
-        actions, "set_user_active", lambda user, active: calls.append((user.username, active)) or real(user, active)
+        actions,
+        "set_user_active",
+        lambda user, active, **kwargs: calls.append((user.username, active)) or real(user, active, **kwargs),
     )
     admin = actions.create_user("boss", password="pw-boss", is_superuser=True)
     client = Client()

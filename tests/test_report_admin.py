@@ -11,9 +11,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from messaging import actions
+from messaging.errors import ChatError
 from messaging.models import AuditLogEntry, Message, MessageReport, User
 from messaging.queries.reports import message_context
-from tests.chat_helpers import fast_passwords, make_group, send_group_text, send_text  # noqa: F401
+from tests.chat_helpers import db_snapshot, fast_passwords, make_group, send_group_text, send_text  # noqa: F401
 from tests.media_helpers import png, upload, use_filesystem_storage
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +143,8 @@ def test_banning_the_sender_resolves_every_open_report_of_the_message_and_is_aud
         )
         assert closed.resolved_at is not None
     assert MessageReport.objects.get(pk=other.pk).status == "open"
-    [entry] = AuditLogEntry.objects.all()
+    ban, entry = AuditLogEntry.objects.order_by("pk")  # the ban's own entry, then the resolution's
+    assert (ban.actor, ban.action, ban.target_id, ban.reason) == (boss, "ban_user", "dave", "repeat offender")
     assert (entry.actor, entry.action, entry.target_type, entry.target_id, entry.reason) == (
         boss,
         "resolve_report",
@@ -155,7 +157,7 @@ def test_banning_the_sender_resolves_every_open_report_of_the_message_and_is_aud
     # A closed report has no buttons any more, and cannot be resolved twice.
     assert "Ban sender" not in client.get(page(first)).content.decode()
     client.post(page(first), {"_resolve": "dismissed"})
-    assert MessageReport.objects.get(pk=first.pk).action_taken == "banned" and AuditLogEntry.objects.count() == 1
+    assert MessageReport.objects.get(pk=first.pk).action_taken == "banned" and AuditLogEntry.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -191,37 +193,59 @@ async def test_recalling_through_a_report_reaches_open_tabs_as_message_revoked(o
             closed.status,
             closed.action_taken,
             closed.resolved_by.username,
-            AuditLogEntry.objects.get().details["action_taken"],
+            list(AuditLogEntry.objects.order_by("pk").values_list("action", flat=True)),
+            AuditLogEntry.objects.get(action="resolve_report").details["action_taken"],
         )
 
-    assert await database_sync_to_async(stored)() == ("resolved", "recalled", "boss", "recalled")
+    assert await database_sync_to_async(stored)() == (
+        "resolved",
+        "recalled",
+        "boss",
+        ["recall_message", "resolve_report"],
+        "recalled",
+    )
 
 
-def test_a_c2c_message_has_no_recall_and_a_refused_step_writes_nothing(client, alice, bob):
+def test_a_c2c_message_is_recalled_by_the_moderator_at_any_age(client, boss, alice, bob):
     filed = report(bob, send_text(alice, "bob", "rude"))
     body = client.get(page(filed)).content.decode()
-    assert "Recall message" not in body and "Ban sender" in body
+    assert "Recall message" in body and "Ban sender" in body and "Delete message for everyone" in body
 
-    response = client.post(page(filed), {"_resolve": "recalled"}, follow=True)
+    response = client.post(page(filed), {"_resolve": "recalled", "note": "rude"})
 
-    assert "only group messages can be recalled" in response.content.decode()
-    assert MessageReport.objects.get(pk=filed.pk).status == "open"
-    assert not Message.objects.get(pk=filed.message_id).is_revoked and AuditLogEntry.objects.count() == 0
+    assert response.status_code == 302
+    recalled = Message.objects.select_related("revoker").get(pk=filed.message_id)
+    assert recalled.is_revoked and recalled.revoker == boss
+    assert MessageReport.objects.get(pk=filed.pk).action_taken == "recalled"
 
 
-def test_delete_for_everyone_is_offered_only_when_the_action_exists(client, group, bob, dave, monkeypatch):
+def test_a_refused_step_writes_nothing(client, alice, bob, carol):
+    """A step the action refuses (here: staff without the moderation permission) leaves the
+    report open and writes nothing, not even an audit entry."""
+    filed = report(bob, send_text(alice, "bob", "rude"))
+    plain = actions.create_user("plainstaff", password="pw-plain", is_staff=True)
+    before = db_snapshot()
+    with pytest.raises(ChatError) as refused:
+        actions.resolve_report(plain, MessageReport.objects.get(pk=filed.pk), "recalled", "")
+    assert refused.value.code == 10007
+    assert db_snapshot() == before
+    assert MessageReport.objects.get(pk=filed.pk).status == "open" and AuditLogEntry.objects.count() == 0
+
+
+def test_delete_for_everyone_through_a_report(client, boss, group, bob, dave):
     spam = send_group_text(dave, "g1", "gross")
     filed = report(bob, spam)
-    if not hasattr(actions, "delete_message_for_everyone"):
-        assert "Delete message for everyone" not in client.get(page(filed)).content.decode()
-        client.post(page(filed), {"_resolve": "deleted"})
-        assert MessageReport.objects.get(pk=filed.pk).status == "open"
-    calls = []
-    monkeypatch.setattr(actions, "delete_message_for_everyone", lambda *args: calls.append(args), raising=False)
     assert "Delete message for everyone" in client.get(page(filed)).content.decode()
+
     client.post(page(filed), {"_resolve": "deleted", "note": "vile"})
-    assert [(m.pk, note) for _, m, note in calls] == [(spam.pk, "vile")]
+
+    deleted = Message.objects.get(pk=spam.pk)
+    assert deleted.is_revoked and deleted.deleted_at is not None and deleted.payload in ({}, None)
     assert MessageReport.objects.get(pk=filed.pk).action_taken == "deleted"
+    assert list(AuditLogEntry.objects.order_by("pk").values_list("action", "reason")) == [
+        ("delete_message", "vile"),
+        ("resolve_report", "vile"),
+    ]
 
 
 def test_the_bulk_dismiss_closes_the_selected_reports(client, boss, group, bob, carol, dave):

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from messaging import actions
-from messaging.models import ApiToken, Group, GroupMember, Message, User
+from messaging.models import ApiToken, AuditLogEntry, Group, GroupMember, Message, User
 from tests.chat_helpers import fast_passwords, make_group, mute, send_text  # noqa: F401
 from tests.ws import Tab
 
@@ -320,6 +320,13 @@ def test_recalling_any_group_message(api, alice, bob):
     assert result["Message"]["isRevoked"] is True
     assert Message.objects.get(pk=message.pk).revoker.username == "administrator"
     refused(api.post("/groups/messages/recall", {"GroupId": "nope", "MsgKey": message.msg_id}), 404, 10010)
+    entry = AuditLogEntry.objects.get()
+    assert (entry.actor_name, entry.action, entry.target_id, entry.details["via"]) == (
+        "administrator",
+        "recall_message",
+        message.msg_id,
+        "api",
+    )
 
 
 def test_c2c_history_as_one_user_sees_it(api, alice, bob):
@@ -390,6 +397,10 @@ def test_a_ban_and_an_unban(api, alice, system):
     assert User.objects.get(pk=alice.pk).is_active
     refused(api.post("/users/ban", {"UserID": "administrator"}), 400, 10004)
     refused(api.post("/users/ban", {"UserID": "nobody"}), 404, 70107)
+    # The audit log has each change (not the ban that changed nothing), as the token's account.
+    entries = list(AuditLogEntry.objects.order_by("pk").values_list("actor_name", "action", "target_id", "details"))
+    assert [entry[:3] for entry in entries] == [("administrator", "ban_user", "alice"), ("administrator", "unban_user", "alice")]
+    assert all(details["via"] == "api" and details["api_token"] for *_, details in entries)
 
 
 # --- bad input -----------------------------------------------------------------------------------

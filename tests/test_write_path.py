@@ -68,6 +68,9 @@ ALLOWED = {
     ("bench/lists.py", "_many_conversations"): "1,000 conversations for the list benchmark, in bulk",
     ("bench/lists.py", "seed"): "benchmark users made in bulk inside the seed's one transaction",
     ("bench/directory.py", "load_users"): "100,000 directory users in one INSERT ... SELECT generate_series, no password hashing",
+    ("bench/floor.py", "FloorApp.reset"): (
+        "the stack floor's own database (its floorapp tables, no chat model): emptied, threads made before a run"
+    ),
     ("bench/load.py", "reset_load_data"): "deletes what an earlier load run left in the benchmark database",
     ("bench/load.py", "seed_load"): "thousands of load-test users in one bulk insert, without password hashing",
     ("messaging/admin.py", "_save_auth_fields"): "Django's auth fields of a user (email, names, staff flags): not chat state",

@@ -26,6 +26,7 @@ from messaging.actions.group_admin import (
 )
 from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
+from messaging.actions.message_moderation import delete_message_for_everyone, recall_message_as_moderator
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
@@ -33,12 +34,15 @@ from messaging.actions.presence import set_self_status
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read
 from messaging.actions.reports import report_message, resolve_report
+from messaging.actions.retention import purge_history
 from messaging.actions.users import (
     create_user,
+    delete_account,
     end_session,
     import_account,
     import_accounts,
     password_changed,
+    reset_password,
     set_user_active,
     update_user_profile,
 )
@@ -61,8 +65,10 @@ __all__ = [
     "create_api_token",
     "create_group",
     "create_user",
+    "delete_account",
     "delete_conversation",
     "delete_members",
+    "delete_message_for_everyone",
     "dismiss_group",
     "handle_group_application",
     "import_account",
@@ -73,11 +79,14 @@ __all__ = [
     "set_member_custom_fields",
     "set_member_name_card",
     "pin_conversation",
+    "purge_history",
     "record_audit",
     "post_custom_notice",
     "quit_group",
     "record_api_token_use",
     "revoke_api_token",
+    "recall_message_as_moderator",
+    "reset_password",
     "revoke_message",
     "send_message",
     "send_message_read_receipt",

@@ -39,6 +39,7 @@ from messaging import rules, serialize
 from messaging.access import access_group
 from messaging.actions import system_notices
 from messaging.actions.groups import (
+    _audit_app_admin,
     _lock,
     _notify,
     _operator_role,
@@ -144,6 +145,7 @@ def update_group_profile(
                 new_profile["groupCustomField"] = changed
         if changes:
             _change_profile(group, operator, changes, new_profile)
+            _audit_app_admin(by_admin, operator, "update_group_profile", group, new_profile)
     return group
 
 
@@ -217,6 +219,7 @@ def set_member_role(operator: User, group_id, user_id, role, *, by_admin=False) 
         _publish_group_list([target.user])
         notice = system_notices.SET_ADMIN if role == Role.ADMIN else system_notices.CANCELED_ADMIN
         _notify([target.user], notice, operator, group)
+        _audit_app_admin(by_admin, operator, "set_member_role", group, {"userID": target.user.username, "role": role})
     return target
 
 
@@ -245,6 +248,7 @@ def mute_member(operator: User, group_id, user_id, seconds, *, by_admin=False) -
         GroupMember.objects.filter(pk=target.pk).update(muted_until=target.muted_until)
         member = {**serialize.user_profile(target.user), "muteTime": seconds}
         _tip(group, operator, rules.TIP_MEMBER_PROFILE_UPDATED, [target.user], member_list=[member])
+        _audit_app_admin(by_admin, operator, "mute_member", group, {"userID": target.user.username, "muteTime": seconds})
     return target
 
 
@@ -317,6 +321,7 @@ def change_group_owner(operator: User, group_id, new_owner_id, *, by_admin=False
         GroupMember.objects.filter(group=group, role=Role.OWNER).update(role=Role.MEMBER)
         GroupMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
         _change_profile(group, operator, {"owner": target.user}, {"ownerID": target.user.username}, [target.user])
+        _audit_app_admin(by_admin, operator, "change_group_owner", group, {"ownerID": target.user.username})
     return group
 
 
@@ -350,6 +355,7 @@ def dismiss_group(operator: User, group_id, *, by_admin=False) -> Group:
         group.dismissed_at, group.member_count = timezone.now(), 0
         Group.objects.filter(pk=group.pk).update(dismissed_at=group.dismissed_at, member_count=0)
         _publish_group_list(members)
+        _audit_app_admin(by_admin, operator, "dismiss_group", group, {"memberCount": len(members)})
     return group
 
 

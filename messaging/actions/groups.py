@@ -24,6 +24,7 @@ from messaging import conf, rules, serialize
 from messaging.access import access_group, access_membership
 from messaging.actions import system_notices
 from messaging.actions.message_send import new_message_id, post_message
+from messaging.actions.moderation import record_audit
 from messaging.actions.users import check_avatar_url
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
@@ -230,7 +231,8 @@ def add_members(operator: User, group_id, user_ids, *, by_admin=False, origin=No
 
 def delete_members(operator: User, group_id, user_ids, *, reason="", by_admin=False, origin=None) -> dict:
     """Remove members. All or nothing: one target the operator may not remove refuses the call.
-    ``by_admin``: the app admin (the server API), with the owner's rights, member or not."""
+    ``by_admin``: the app admin (the Django admin, the server API), with the owner's rights,
+    member or not; audited with ``reason``."""
     if not isinstance(user_ids, list) or not user_ids or not all(isinstance(u, str) for u in user_ids):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must be a non-empty list of user IDs")
     group = access_group(group_id)
@@ -250,7 +252,15 @@ def delete_members(operator: User, group_id, user_ids, *, reason="", by_admin=Fa
             _publish_group_list(removed)
             _publish_removed_conversation(group, removed)
             _notify(removed, system_notices.KICKED_OUT, operator, group)
+            _audit_app_admin(by_admin, operator, "delete_members", group, {"userIDList": [u.username for u in removed]}, reason)
     return {"userIDList": [u.username for u in removed], "group": group}
+
+
+def _audit_app_admin(by_admin, operator: User, action, group: Group, details, reason=""):
+    """The app admin's (the Django admin's) group changes go to the audit log, in the
+    change's transaction; a member's own changes are the group's tips, not moderation."""
+    if by_admin:
+        record_audit(operator, action, "group", group.group_id, reason=reason, details=details)
 
 
 def _operator_role(operator: User, group: Group, by_admin: bool):

@@ -7,7 +7,9 @@ Who may recall (docs/PROTOCOL.md §5, revokeMessage):
 - in a group, its owner any member's or admin's message, and an admin an ordinary
   member's message (or that of someone who has left), at any time; the app admin
   (``by_admin``: the Django admin, the server API) any message of any group at any
-  time, and any C2C message at any time, named from one party's side (``viewer``);
+  time, and any C2C message at any time, named from one party's side (``viewer``); a
+  moderator recalls any message by its row, audited:
+  ``message_moderation.recall_message_as_moderator``;
 - nobody else: someone else's C2C message, or a group message without the role, is
   10007 (the SDK has no dedicated code for "not yours"; 10007 is its "no permission").
   Group tips and system notices are 10032. A message the user cannot see is 10030.
@@ -38,6 +40,7 @@ from django.utils import timezone
 from messaging import rules, runtime, serialize
 from messaging.access import access_conversation, access_group, parse_conversation_id
 from messaging.actions.message_send import publish_change_to_others
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import GroupAtMention, GroupMember, Message, Thread, User
@@ -53,16 +56,19 @@ class RevokedMessage:
     data: dict
     # C2C: the receiver's read cursor, for the sender's view (``isPeerRead``); 0 in groups.
     peer_read_seq: int = 0
+    # False when it was recalled already (nothing written, nothing published).
+    changed: bool = True
 
 
 def revoke_message(
-    user: User, conversation_id, message_id, *, by_admin=False, viewer: User | None = None, origin=None
+    user: User, conversation_id, message_id, *, by_admin=False, viewer: User | None = None, origin=None, audit=None
 ) -> RevokedMessage:
     """Recall ``message_id`` of ``conversation_id`` as ``user`` (see the module's rules).
 
     ``viewer`` (with ``by_admin`` only): whose conversation ``conversation_id`` is, when
     the app admin recalls a C2C message between two other users (``C2C<b>`` seen by
-    ``a``); ``user`` is still the revoker."""
+    ``a``); ``user`` is still the revoker. ``audit`` (a dict of details, e.g. the server
+    API's token): the recall is written to the audit log in its transaction, as ``user``'s."""
     if viewer is not None and not by_admin:
         raise ValueError("viewer is for the app admin only")
     viewer = viewer or user
@@ -89,53 +95,64 @@ def revoke_message(
             to = _c2c_receiver(viewer, message, to)
         if message.is_revoked:
             base = serialize.message_base(message, thread, sender=message.sender, to=to)
-            return RevokedMessage(message, base, peer_read_seq)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE messaging_thread SET last_change = last_change + 1 WHERE id = %s RETURNING last_change", [thread.pk]
-            )
-            (change,) = cursor.fetchone()
-        Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now, change=change)
-        message.is_revoked, message.revoker, message.revoked_at, message.change = True, user, now, change
-        had_mentions = bool(message.at_user_list)
-        if had_mentions:
-            GroupAtMention.objects.filter(message_id=message.pk).delete()
-        counted = (group.counts_unread if group is not None else True) and not (
-            message.excluded_from_unread_count or message.is_targeted
+            return RevokedMessage(message, base, peer_read_seq, changed=False)
+        if audit is not None:
+            record_audit(user, "recall_message", "message", message.msg_id, details={"thread": thread.key, **audit})
+        return revoke_locked(user, message, thread, group, to, now=now, origin=origin)
+
+
+def revoke_locked(user: User, message: Message, thread: Thread, group, to, *, now, origin=None) -> RevokedMessage:
+    """Mark the locked, not yet recalled ``message`` recalled by ``user`` (its thread's next
+    change number, mentions, every viewer's unread count) and publish MESSAGE_REVOKED after
+    commit. The caller holds the transaction and has checked the permission; ``to`` is the
+    receiver's userID (C2C) or the groupID."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE messaging_thread SET last_change = last_change + 1 WHERE id = %s RETURNING last_change", [thread.pk]
         )
-        where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
-        if message.is_targeted:  # its viewers are its sender and receivers (Message.visible_to)
-            where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
-            params += [message.sender_id, message.pk]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
-                " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
-                f" WHERE {where} RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
-                [counted, message.sender_id, message.seq, *params],
-            )
-            viewers = cursor.fetchall()
-        if thread.kind == Thread.Kind.C2C:
-            # The receiver's cursor, read under the thread's conversation rows just updated.
-            peer_read_seq = max((cursor for pk, *_, cursor in viewers if pk != message.sender_id), default=0)
-        base = serialize.message_base(message, thread, sender=message.sender, to=to)
-        meta = {
-            "counts": {str(pk): unread for pk, unread, *_ in viewers},
-            "last": [str(pk) for pk, _, last_id, hidden, _ in viewers if last_id == message.pk and not hidden],
-            "mentions": had_mentions,
-        }
-        recipients = [pk for pk, *_ in viewers]
-        if message.is_targeted:
-            publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
-        via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
-        publish_on_commit(
-            "MESSAGE_REVOKED",
-            serialize.revocation(base, change, peer_read_seq=peer_read_seq),
-            recipients,
-            origin=origin,
-            meta=meta,
-            via_thread=via_thread,
+        (change,) = cursor.fetchone()
+    Message.objects.filter(pk=message.pk).update(is_revoked=True, revoker=user, revoked_at=now, change=change)
+    message.is_revoked, message.revoker, message.revoked_at, message.change = True, user, now, change
+    had_mentions = bool(message.at_user_list)
+    if had_mentions:
+        GroupAtMention.objects.filter(message_id=message.pk).delete()
+    counted = (group.counts_unread if group is not None else True) and not (
+        message.excluded_from_unread_count or message.is_targeted
+    )
+    where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
+    if message.is_targeted:  # its viewers are its sender and receivers (Message.visible_to)
+        where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
+        params += [message.sender_id, message.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE messaging_conversation SET unread_count = unread_count - CASE WHEN"
+            " %s AND user_id <> %s AND last_read_seq < %s AND unread_count > 0 THEN 1 ELSE 0 END"
+            f" WHERE {where} RETURNING user_id, unread_count, last_message_id, is_hidden, last_read_seq",
+            [counted, message.sender_id, message.seq, *params],
         )
+        viewers = cursor.fetchall()
+    peer_read_seq = 0
+    if thread.kind == Thread.Kind.C2C:
+        # The receiver's cursor, read under the thread's conversation rows just updated.
+        peer_read_seq = max((cursor for pk, *_, cursor in viewers if pk != message.sender_id), default=0)
+    base = serialize.message_base(message, thread, sender=message.sender, to=to)
+    meta = {
+        "counts": {str(pk): unread for pk, unread, *_ in viewers},
+        "last": [str(pk) for pk, _, last_id, hidden, _ in viewers if last_id == message.pk and not hidden],
+        "mentions": had_mentions,
+    }
+    recipients = [pk for pk, *_ in viewers]
+    if message.is_targeted:
+        publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
+    via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
+    publish_on_commit(
+        "MESSAGE_REVOKED",
+        serialize.revocation(base, change, peer_read_seq=peer_read_seq),
+        recipients,
+        origin=origin,
+        meta=meta,
+        via_thread=via_thread,
+    )
     return RevokedMessage(message, base, peer_read_seq)
 
 

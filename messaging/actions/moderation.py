@@ -79,3 +79,45 @@ def update_chat_settings(actor, changes: dict, *, reason="") -> ChatSettings:
         record_audit(actor, "update_settings", "settings", "chat", reason=reason, details=diff)
         transaction.on_commit(lambda: runtime.install(row))
     return row
+
+
+# --- the Moderators group -------------------------------------------------------------------
+
+MODERATORS_GROUP = "Moderators"
+# What moderation needs (codenames of the messaging app), and nothing of Django's auth: a
+# moderator cannot grant permissions, make staff or superusers, or change staff accounts
+# (access.access_moderated_user, the admin's read-only auth fields).
+MODERATOR_PERMISSIONS = (
+    "view_user",
+    "change_user",  # ban, unban, reset a password, nick and avatar: chat users only
+    "view_group",
+    "change_group",  # profile, mute all, transfer, remove members, dismiss
+    "view_groupmember",
+    "change_groupmember",  # roles and mutes in the member inline
+    "view_groupapplication",
+    "view_message",
+    "moderate_message",  # recall or delete any message for everyone
+    "view_conversation",
+    "view_upload",  # attachments in the admin, recalled ones too (access_upload_for_download)
+    "view_chatsettings",
+    "change_chatsettings",
+    "view_auditlogentry",
+    "view_messagereport",
+    "change_messagereport",  # resolve reports (actions/reports.py)
+)
+
+
+def ensure_moderators_group(*, using="default"):
+    """The auth Group "Moderators" with at least ``MODERATOR_PERMISSIONS`` (made on every
+    ``migrate``, from ``apps.py``'s post_migrate: a new permission reaches existing sites;
+    permissions an operator added to the group stay). Returns the group."""
+    from django.contrib.auth.models import Group as AuthGroup
+    from django.contrib.auth.models import Permission
+
+    group, _ = AuthGroup.objects.using(using).get_or_create(name=MODERATORS_GROUP)
+    wanted = Permission.objects.using(using).filter(content_type__app_label="messaging", codename__in=MODERATOR_PERMISSIONS)
+    missing = set(MODERATOR_PERMISSIONS) - {p.codename for p in wanted}
+    if missing:
+        raise RuntimeError(f"permissions missing for the Moderators group: {', '.join(sorted(missing))}")
+    group.permissions.add(*wanted)
+    return group

@@ -28,11 +28,10 @@ from django.utils import timezone
 
 from messaging import conf, rules
 from messaging.access import access_message
-from messaging.actions.message_revoke import revoke_message
 from messaging.actions.moderation import record_audit
 from messaging.actions.users import set_user_active
 from messaging.errors import ChatError, ErrorCode
-from messaging.models import MessageReport, Thread, User
+from messaging.models import MessageReport, User
 from messaging.models.moderation import MAX_REPORT_DESCRIPTION
 
 NOT_REPORTABLE = frozenset({rules.GROUP_TIP, rules.GROUP_SYSTEM_NOTICE})
@@ -121,29 +120,25 @@ def resolve_report(moderator: User, report: MessageReport, action_taken, note=""
 
 
 def _recall(moderator, message, note):
-    """A group message, recalled as the app admin: every open tab gets MESSAGE_REVOKED."""
-    group = getattr(message.thread, "group", None)
-    if message.thread.kind != Thread.Kind.GROUP or group is None:
-        # The moderator recall of C2C messages comes with the admin's message moderation.
-        raise ChatError(ErrorCode.PERMISSION_DENIED, "only group messages can be recalled from the admin")
-    revoke_message(moderator, group.conversation_id, message.msg_id, by_admin=True)
+    """Recalled in the moderator's name, C2C or group, at any age
+    (``recall_message_as_moderator``, audited): every open tab gets MESSAGE_REVOKED."""
+    from messaging.actions.message_moderation import recall_message_as_moderator
+
+    recall_message_as_moderator(moderator, message, reason=note)
 
 
 def _delete_for_everyone(moderator, message, note):
     """The message's content and files gone for everyone (``delete_message_for_everyone``,
-    the admin's message moderation). Refused while that action is not installed."""
-    from messaging import actions
+    audited)."""
+    from messaging.actions.message_moderation import delete_message_for_everyone
 
-    delete = getattr(actions, "delete_message_for_everyone", None)
-    if delete is None:
-        raise ChatError(ErrorCode.PERMISSION_DENIED, "deleting a message for everyone is not available")
-    delete(moderator, message, note)
+    delete_message_for_everyone(moderator, message, reason=note)
 
 
 def _ban_sender(moderator, message, note):
     if message.sender is None:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message has no sender to ban")
-    set_user_active(message.sender, False)
+    set_user_active(message.sender, False, moderator=moderator, reason=note)
 
 
 def _dismiss(moderator, message, note):
@@ -157,10 +152,3 @@ STEPS = {
     Action.BANNED: _ban_sender,
     Action.DISMISSED: _dismiss,
 }
-
-
-def can_delete_for_everyone() -> bool:
-    """Whether the "delete for everyone" step is installed (the admin shows it only then)."""
-    from messaging import actions
-
-    return hasattr(actions, "delete_message_for_everyone")

@@ -11,14 +11,18 @@ conversation's ``userProfile`` patched (CONVERSATION_LIST_UPDATED).
 """
 
 import re
+import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import IntegerField, Value
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
 
 from messaging import rules, serialize, storage
+from messaging.access import access_moderated_user, own_unsent_uploads
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import kick_on_commit, kick_session, publish_on_commit
-from messaging.models import Conversation, GroupMember, User
+from messaging.models import Conversation, Friend, FriendApplication, Group, GroupApplication, GroupMember, Upload, User
 
 MAX_USER_ID_BYTES = 32  # the SDK's userID: printable ASCII, at most 32 bytes (TIM.md 7)
 MAX_NICK = 64
@@ -67,7 +71,7 @@ def check_user_id(username):
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID must be printable ASCII without spaces")
 
 
-def update_user_profile(user: User, **fields) -> User:
+def update_user_profile(user: User, *, moderator: User | None = None, reason="", **fields) -> User:
     """Change the user's profile (the SDK's updateMyProfile; the admin's profile edits).
 
     ``fields`` are model names (``nick``, ``avatar``, ``gender``, ``birthday``,
@@ -87,6 +91,8 @@ def update_user_profile(user: User, **fields) -> User:
         # A right-to-left override in a name reverses what follows it in every list.
         fields["nick"] = rules.without_bidi_controls(fields["nick"])
     check_profile_fields(fields)
+    if moderator is not None:
+        access_moderated_user(moderator, user)
     names = list(PROFILE_FIELDS)
     with transaction.atomic():
         current = User.objects.select_for_update().values(*names).get(pk=user.pk)
@@ -103,6 +109,9 @@ def update_user_profile(user: User, **fields) -> User:
         if not changes:
             return user
         User.objects.filter(pk=user.pk).update(**changes)
+        if moderator is not None:
+            diff = {PROFILE_FIELDS[name]: [current[name], value] for name, value in changes.items()}
+            record_audit(moderator, "update_profile", "user", user.username, reason=reason, details=diff)
         for name, value in changes.items():
             setattr(user, name, value)
         peers, co_members = _profile_audience(user)
@@ -219,24 +228,61 @@ def end_session(user: User | None, session_key) -> None:
         kick_session(session_key, "userSigExpired")
 
 
-def password_changed(user: User) -> None:
+def password_changed(user: User, *, moderator: User | None = None) -> None:
     """The user's password changed: every socket opened before (any session, this
     browser's too, whose session key changed with it) gets KICKED_OUT
     (``passwordChanged``) and is closed with 4001, on every process. A stolen session's
     open socket does not outlive the change; the user's own tabs reload into the new
-    session."""
+    session. ``moderator``: a superuser set it in the admin (audited)."""
     with transaction.atomic():
         kick_on_commit([user.pk], "passwordChanged", code=4001)
+        if moderator is not None:
+            record_audit(moderator, "set_password", "user", user.username)
 
 
-def set_user_active(user: User, active: bool) -> bool:
-    """Ban (``active=False``) or unban a user. Returns whether anything changed."""
+def set_user_active(
+    user: User, active: bool, *, moderator: User | None = None, reason="", api_caller: User | None = None, audit=None
+) -> bool:
+    """Ban (``active=False``) or unban a user. Returns whether anything changed. A deleted
+    account (``delete_account``) stays inactive: unbanning it changes nothing.
+    ``moderator``: a moderator's ban (``access_moderated_user``), written to the audit log
+    when it changed something. ``api_caller`` (with ``audit``, its details): the server
+    API's token acts, its scope checked by the API; audited as that account."""
+    if moderator is not None:
+        access_moderated_user(moderator, user)
+    auditor = moderator or api_caller
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk).exclude(is_active=active).update(is_active=active)
-        user.is_active = active
+        rows = User.objects.filter(pk=user.pk).exclude(is_active=active)
+        if active:
+            rows = rows.filter(deleted_at__isnull=True)
+        changed = rows.update(is_active=active)
+        if changed:
+            user.is_active = active
         if changed and not active:
             kick_on_commit([user.pk], "banned")
+        if changed and auditor is not None:
+            record_audit(auditor, "unban_user" if active else "ban_user", "user", user.username, reason=reason, details=audit)
     return bool(changed)
+
+
+# Length of a password ``reset_password`` makes (URL-safe characters: 16 of them, 96 bits).
+RESET_PASSWORD_BYTES = 12
+
+
+def reset_password(moderator: User, user: User, *, reason="") -> str:
+    """A moderator resets ``user``'s password to a new random one, returned once (the
+    caller shows it to the moderator; it is stored hashed and logged nowhere). As with
+    ``password_changed``, every socket of the user gets KICKED_OUT (``passwordChanged``)
+    and closes with 4001; their sessions no longer authenticate (Django's session hash
+    follows the password). Checked with ``access_moderated_user``; audited."""
+    access_moderated_user(moderator, user)
+    password = secrets.token_urlsafe(RESET_PASSWORD_BYTES)
+    user.set_password(password)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(password=user.password)
+        kick_on_commit([user.pk], "passwordChanged", code=4001)
+        record_audit(moderator, "reset_password", "user", user.username, reason=reason)
+    return password
 
 
 MAX_IMPORT_ACCOUNTS = 100  # the vendor's multiaccount_import takes at most 100 accounts
@@ -280,3 +326,87 @@ def import_accounts(user_ids) -> dict:
             continue
         result["created" if created else "existing"].append(user_id)
     return result
+
+
+DELETED_USER_NICK = "Deleted user"
+
+
+def delete_account(user: User) -> None:
+    """The user deletes their own account; nobody else's history changes.
+
+    - The user row stays (their messages in other people's history name a sender, and
+      their C2C peers' conversations are ``C2C<userID>``): it is deactivated (logins
+      refused, sessions no longer authenticate) and anonymised: nick "Deleted user",
+      avatar, e-mail, names and the rest of the profile cleared, password unusable. The
+      userID is kept, so it is never given to someone else, who would inherit the peers'
+      conversations. Peers and co-members get PROFILE_UPDATED (and the C2C
+      conversations' ``userProfile``) as for any profile change.
+    - Groups: the user leaves each one with its quit tip. A group they own is first
+      transferred (tip 6) to its oldest admin, or else its oldest member; a group with no
+      other member is dismissed.
+    - Friends: they leave their friends' lists and the pending requests to and from
+      them are dropped, as are their pending requests to join groups.
+    - Uploads no message refers to (avatars, unsent files) are removed from storage; the
+      files of their sent messages stay: they are their peers' history too.
+    - Every open socket gets KICKED_OUT (``accountDeleted``) and is closed with 4003.
+    """
+    from messaging.actions import friends, group_admin, groups, retention
+
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.deleted_at is not None:
+            return
+        update_user_profile(
+            user,
+            nick=DELETED_USER_NICK,
+            avatar="",
+            self_signature="",
+            location="",
+            gender=GENDERS[0],
+            birthday=0,
+            profile_custom_field={key: "" for key in locked.profile_custom_field or {}},
+        )
+        for membership in GroupMember.objects.filter(user=user).select_related("group").order_by("group_id"):
+            group = membership.group
+            if membership.role == GroupMember.Role.OWNER:
+                heir = _heir(group, user)
+                if heir is None:
+                    group_admin.dismiss_group(user, group.group_id, by_admin=True)
+                    continue
+                group_admin.change_group_owner(user, group.group_id, heir.username, by_admin=True)
+            groups.quit_group(user, group.group_id)
+        friend_ids = list(Friend.objects.filter(owner=user).values_list("friend__username", flat=True))
+        if friend_ids:
+            friends.delete_friend(user, friend_ids)
+        FriendApplication.objects.filter(Q(applicant=user) | Q(target=user)).delete()
+        # Their pending requests to join groups: nobody is left to admit.
+        GroupApplication.objects.filter(applicant=user, status=GroupApplication.Status.PENDING).delete()
+        User.objects.filter(pk=user.pk).update(
+            is_active=False,
+            deleted_at=timezone.now(),
+            email="",
+            first_name="",
+            last_name="",
+            password=_unusable_password(),
+        )
+        user.is_active, user.email = False, ""
+        unsent = list(own_unsent_uploads(user).values_list("pk", "key", "variants"))
+        Upload.objects.filter(pk__in=[pk for pk, _, _ in unsent]).delete()
+        keys = retention.stored_keys(unsent)
+        transaction.on_commit(lambda: [storage.discard(key) for key in keys])
+        kick_on_commit([user.pk], "accountDeleted")
+
+
+def _heir(group: Group, user: User) -> User | None:
+    """Who gets a group its owner leaves by deleting their account: the oldest admin,
+    else the oldest member."""
+    candidates = GroupMember.objects.filter(group=group).exclude(user=user).select_related("user")
+    admin_first = Case(When(role=GroupMember.Role.ADMIN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    best = candidates.order_by(admin_first, "joined_at", "pk").first()
+    return best.user if best else None
+
+
+def _unusable_password() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(None)

@@ -44,6 +44,10 @@ class Message(models.Model):
     # moderation; serialize never sends it once ``is_revoked`` is set.
     revoker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When a moderator deleted it for everyone (actions.message_moderation): recalled in the
+    # moderator's name, content (payload, cloudCustomData) and stored files gone; the row
+    # stays, so the thread's sequence stays whole.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # The SDK's offlinePushInfo as the sender gave it (validated by the op schema). The web
     # has no push of its own; it is kept for a push gateway or the REST API to read.
     offline_push_info = models.JSONField(null=True, blank=True)
@@ -80,7 +84,12 @@ class Message(models.Model):
             models.Index(fields=["thread", "change"], name="message_change_idx"),
             # A receipt finds the senders of the messages its cursor passed (actions/read_receipts.py).
             models.Index(fields=["thread", "seq"], condition=models.Q(need_read_receipt=True), name="receipt_message_idx"),
+            # The admin's message list, newest first, and its date filter.
+            models.Index(fields=["created_at"], name="message_created_idx"),
+            # A user's last messages (the admin's user page: queries/moderation.py).
+            models.Index(fields=["sender", "created_at"], name="message_sender_created_idx"),
         ]
+        permissions = [("moderate_message", "Can recall or delete any message for everyone")]
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"

@@ -24,6 +24,10 @@ class Thread(models.Model):
     # Message keeps the value of its last change (``Message.change``), so "every change
     # after c" is one index range: what ``sync`` (queries/sync.py) answers.
     last_change = models.BigIntegerField(default=0)
+    # Retention (actions.purge_history): every message up to this sequence was purged.
+    # Reads start after it (each conversation's ``min_seq`` is raised with it), so the
+    # missing part of the history is intentional, never a gap to recover.
+    purged_seq = models.BigIntegerField(default=0)
     # For C2C: the two users, low pk first. Deleting one of them keeps the thread: its
     # messages are the other party's history too (SET_NULL, never CASCADE).
     user_low = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

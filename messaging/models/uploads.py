@@ -9,8 +9,9 @@ class Upload(models.Model):
 
     Life: ``pending`` (created; the bytes go to storage straight from the browser)
     → ``ready`` (the server checked size and type from the bytes and, for images,
-    made the thumbnails) or ``failed``. A message refers to ready uploads through
-    ``Message.attachments``; it never carries file bytes. ``variants`` holds the
+    made the thumbnails) or ``failed``; a ready file a moderator deleted is
+    ``deleted``. A message refers to ready uploads through ``Message.attachments``;
+    it never carries file bytes. ``variants`` holds the
     extra objects made from it: for images ``large`` (720 px) and ``thumb``
     (198 px), each ``{"key", "width", "height", "size", "content_type"}``.
     """
@@ -26,6 +27,9 @@ class Upload(models.Model):
         PENDING = "pending"
         READY = "ready"
         FAILED = "failed"
+        # Deleted by a moderator with the message that sent it (delete_message_for_everyone):
+        # the stored objects are gone; the row stays as the record.
+        DELETED = "deleted"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Deleting the owner's user row keeps the upload: messages of other people refer

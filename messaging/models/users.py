@@ -29,6 +29,10 @@ class User(AbstractUser):
     self_signature = models.CharField(max_length=500, blank=True)
     # Tag_Profile_Custom_* keys -> string values.
     profile_custom_field = models.JSONField(default=dict, blank=True)
+    # Set when the user deleted their own account (actions.delete_account): the row stays,
+    # inactive and anonymised, so that their messages in other people's history still
+    # name a sender ("Deleted user") and their userID is never given to someone else.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def user_id(self):

@@ -111,6 +111,11 @@ def site_shell(chat_site):
     return run
 
 
+def site_manage(chat_site):
+    """site_manage("shell", "-c", code): manage.py against the site's database."""
+    return lambda *args: manage(SITE_ENVS[chat_site], *args)
+
+
 @pytest.fixture(scope="session")
 def browser(chromium):
     from playwright.sync_api import sync_playwright

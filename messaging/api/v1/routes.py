@@ -97,7 +97,7 @@ def _set_banned(request, user_id, banned):
     user = access_account(user_id)
     if banned and user.pk == request.auth.identifier_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "this token's own identifier cannot be banned with it")
-    changed = actions.set_user_active(user, not banned)
+    changed = actions.set_user_active(user, not banned, api_caller=request.auth.identifier, audit=api_audit(request))
     return {"UserID": user.username, "Banned": banned, "Changed": changed}
 
 
@@ -111,6 +111,11 @@ def ban(request, data: schemas.Account):
 def unban(request, data: schemas.Account):
     """Lift a ban."""
     return _set_banned(request, data.UserID, False)
+
+
+def api_audit(request) -> dict:
+    """What the audit log keeps of a moderation call through the API: which token made it."""
+    return {"via": "api", "api_token": f"{request.auth.name} ({request.auth.prefix})"}
 
 
 # --- messages -----------------------------------------------------------------------------
@@ -192,7 +197,12 @@ def recall_c2c(request, data: schemas.C2CRecall):
     """Recall a one-to-one message, at any age: both users' open tabs get MESSAGE_REVOKED."""
     sender = access_account(data.From_Account)
     recalled = actions.revoke_message(
-        request.auth.identifier, rules.c2c_conversation_id(data.To_Account), data.MsgKey, by_admin=True, viewer=sender
+        request.auth.identifier,
+        rules.c2c_conversation_id(data.To_Account),
+        data.MsgKey,
+        by_admin=True,
+        viewer=sender,
+        audit=api_audit(request),
     )
     return {"Message": recalled.data}
 
@@ -223,7 +233,7 @@ def group_history(
 def recall_group(request, data: schemas.GroupRecall):
     """Recall any group message, at any age: every member's open tab gets MESSAGE_REVOKED."""
     recalled = actions.revoke_message(
-        request.auth.identifier, rules.group_conversation_id(data.GroupId), data.MsgKey, by_admin=True
+        request.auth.identifier, rules.group_conversation_id(data.GroupId), data.MsgKey, by_admin=True, audit=api_audit(request)
     )
     return {"Message": recalled.data}
 

@@ -138,6 +138,7 @@ function kickedOutText(type) {
   if (type === TYPES.KICKED_OUT_MULT_ACCOUNT || type === TYPES.KICKED_OUT_MULT_DEVICE) return "Your account signed in somewhere else, so this window was signed out.";
   if (type === TYPES.KICKED_OUT_USERSIG_EXPIRED) return "You signed out in another window, or your session expired. Sign in again to keep chatting.";
   if (type === "banned") return "This account has been deactivated. Contact your administrator.";
+  if (type === "accountDeleted") return "This account was deleted.";
   if (type === "passwordChanged") return "Your password was changed, so every open chat was signed out. Sign in again with the new password.";
   return "Your session ended. Sign in again to keep chatting.";
 }

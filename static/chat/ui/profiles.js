@@ -7,6 +7,7 @@
 
 import { birthdayToDate, changedFields, dateToBirthday, personLabel, replaceLastToken } from "../directory.js";
 import { C2C, c2cConversationID, groupConversationID, parseConversationID } from "../ids.js";
+import { wireAccount } from "./account.js";
 import { uploadAvatarFile } from "./avatar-upload.js";
 import { confirmAction, openDialog, setDialogError, wireDialog, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el, fillAvatar } from "./dom.js";
@@ -278,6 +279,7 @@ function wireSettings() {
     settingsAvatar("");
     $("settings-avatar-remove").hidden = true;
   });
+  wireAccount();
 }
 
 // --- browse groups ---------------------------------------------------------------------------

@@ -11,21 +11,28 @@ import re
 import brotli
 import pytest
 
-from tests.servers import REPO_ROOT, child_env, collected_static, start_daphne
+from tests.servers import REPO_ROOT, child_env, collected_static, manage, start_daphne
 
 ONE_YEAR = "max-age=31536000, public, immutable"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site_env(tmp_path_factory):
+    """A migrated SQLite database (the login page reads the run-time settings)."""
     tmp = tmp_path_factory.mktemp("static_site")
     env = child_env(
-        unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "CHAT_SERVE_STATIC"},
+        unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "CHAT_SERVE_STATIC", "CHAT_STATIC_ROOT"},
         DJANGO_SETTINGS_MODULE="chatsite.settings",
         CHAT_SQLITE_PATH=tmp / "chat.sqlite3",
         CHAT_MEDIA_ROOT=tmp / "media",
     )
-    with start_daphne(env, tmp, name="daphne-static") as daphne:
+    manage(env, "migrate", "--noinput", "-v", "0")
+    return env
+
+
+@pytest.fixture(scope="module")
+def site(site_env, tmp_path_factory):
+    with start_daphne(site_env, tmp_path_factory.mktemp("static_logs"), name="daphne-static") as daphne:
         yield daphne
         daphne.check_log()
 
@@ -100,16 +107,10 @@ def test_conditional_and_head_requests(site):
     assert status == 200 and body == b"" and head["content-length"] == headers["content-length"]
 
 
-def test_before_any_collectstatic_pages_and_files_are_served_unhashed(tmp_path):
+def test_before_any_collectstatic_pages_and_files_are_served_unhashed(site_env, tmp_path):
     """A bare ``daphne`` in a fresh checkout: no manifest, so unhashed names, served from
     ``static/`` itself (briefly cached), instead of "Missing staticfiles manifest entry"."""
-    env = child_env(
-        unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET", "CHAT_SERVE_STATIC"},
-        DJANGO_SETTINGS_MODULE="chatsite.settings",
-        CHAT_SQLITE_PATH=tmp_path / "chat.sqlite3",
-        CHAT_MEDIA_ROOT=tmp_path / "media",
-        CHAT_STATIC_ROOT=tmp_path / "never-collected",
-    )
+    env = {**site_env, "CHAT_STATIC_ROOT": str(tmp_path / "never-collected")}
     with start_daphne(env, tmp_path, name="daphne-uncollected") as daphne:
         status, _, body = get(daphne, "/accounts/login/")
         assert status == 200 and b'href="/static/chat/app.css"' in body

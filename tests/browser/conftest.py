@@ -111,6 +111,7 @@ def site_shell(chat_site):
     return run
 
 
+@pytest.fixture(scope="session")
 def site_manage(chat_site):
     """site_manage("shell", "-c", code): manage.py against the site's database."""
     return lambda *args: manage(SITE_ENVS[chat_site], *args)

@@ -1,6 +1,7 @@
-"""What the group send rate limit (messaging/ratelimit.py) adds to each group send:
-one check against the in-memory counter, and one against Redis (one EVALSHA round
-trip), timed one by one (docs/PERFORMANCE.md).
+"""What the rate limits (messaging/ratelimit.py) add to each send: the group's window
+alone (a group send from the REST API), and the group's window with the sender's two
+send budgets (a group send from a socket), against the in-memory counter and against
+Redis (one EVALSHA round trip either way), timed one by one (docs/PERFORMANCE.md).
 
     .venv/bin/python -m bench.ratelimit [--checks 20000] [--redis redis://127.0.0.1:6379/0]
 
@@ -21,12 +22,19 @@ django.setup()
 from messaging import ratelimit  # noqa: E402
 
 
-def timed_checks(limit, checks):
-    """Microseconds per ``admit``; rate high enough that nothing is shed (the common case)."""
+def timed_checks(limit, checks, budgets=False):
+    """Microseconds per check; rates high enough that nothing is refused (the common case).
+    With ``budgets``, each check also takes from a user's and an address's bucket."""
     times = []
     for i in range(checks):
+        buckets = []
+        if budgets:
+            buckets = [
+                ratelimit.Bucket(f"send:u{i % 200}", 1e9, 10**9, what="user"),
+                ratelimit.Bucket(f"send:a10.0.{i % 7}.1", 1e9, 10**9, what="address"),
+            ]
         start = time.perf_counter()
-        limit.admit(i % 50, "Normal", 10**9)
+        limit.check(buckets, thread_id=i % 50, priority="Normal", rate=10**9)
         times.append((time.perf_counter() - start) * 1e6)
     return times
 
@@ -35,7 +43,7 @@ def report(name, times):
     times = sorted(times)
     pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
     print(
-        f"{name:<8} mean {statistics.fmean(times):7.1f} µs   p50 {pick(0.5):7.1f}   p99 {pick(0.99):7.1f}   ({len(times)} checks)"
+        f"{name:<18} mean {statistics.fmean(times):7.1f} µs   p50 {pick(0.5):7.1f}   p99 {pick(0.99):7.1f}   ({len(times)} checks)"
     )
 
 
@@ -44,11 +52,13 @@ def main():
     parser.add_argument("--checks", type=int, default=20000)
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    report("memory", timed_checks(ratelimit.GroupRateLimit(ratelimit.MemoryCounter()), args.checks))
+    report("memory, group", timed_checks(ratelimit.RateLimit(ratelimit.MemoryCounter()), args.checks))
+    report("memory, +2 buckets", timed_checks(ratelimit.RateLimit(ratelimit.MemoryCounter()), args.checks, True))
     counter = ratelimit.RedisCounter(args.redis, f"bench_rl_{secrets.token_hex(4)}:")
     counter.client.ping()
-    timed_checks(ratelimit.GroupRateLimit(counter), 100)  # connect, load the script
-    report("redis", timed_checks(ratelimit.GroupRateLimit(counter), args.checks))
+    timed_checks(ratelimit.RateLimit(counter), 100)  # connect, load the script
+    report("redis, group", timed_checks(ratelimit.RateLimit(counter), args.checks))
+    report("redis, +2 buckets", timed_checks(ratelimit.RateLimit(counter), args.checks, True))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ database (axes' AccessAttempt): every Daphne process sees the same ones.
 
 from datetime import timedelta
 
+from messaging.ratelimit import request_address
+
 LOGIN_FAILURE_LIMIT = 5
 MAX_COOLOFF_MINUTES = 60
 
@@ -28,6 +30,12 @@ def login_cooloff(request) -> timedelta:
             or 0
         )
     return timedelta(minutes=min(MAX_COOLOFF_MINUTES, 2 ** max(0, failures - LOGIN_FAILURE_LIMIT)))
+
+
+def client_ip(request):
+    """The address axes counts failures by: the client's, behind CHAT_PROXY_COUNT proxies
+    too (the same address as the chat's rate limits, messaging/ratelimit.py)."""
+    return request_address(request)
 
 
 def lockout_response(request, original_response=None, credentials=None):

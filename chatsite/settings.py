@@ -284,8 +284,9 @@ AXES_VERBOSE = False
 # one the proxy appended to X-Forwarded-For; directly, the socket's.
 # Over HTTPS the site is behind a proxy (CHAT_HTTPS says so): one, unless told otherwise;
 # counting the proxy's own address would let anyone lock anyone out.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+# The same address counts for the chat's rate limits (messaging/ratelimit.client_address).
+CHAT_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0"))
+AXES_CLIENT_IP_CALLABLE = "chatsite.security.client_ip"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -338,9 +339,21 @@ CHAT = {}
 if os.environ.get("CHAT_GROUP_SEND_RATE"):
     CHAT["GROUP_SEND_RATE"] = int(os.environ["CHAT_GROUP_SEND_RATE"])
 # Deployments (and test runs) that share a Redis under different channel prefixes keep
-# their group send counters apart too.
+# their rate-limit counters apart too.
 if os.environ.get("CHAT_CHANNEL_PREFIX"):
-    CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":grouprate:"
+    CHAT["RATE_LIMIT_KEY_PREFIX"] = os.environ["CHAT_CHANNEL_PREFIX"] + ":rate:"
+# A sender's budgets and the socket cap (messaging/ratelimit.py, messaging/conf.py), e.g.
+# CHAT_SEND_RATE_PER_USER=5 CHAT_MAX_SOCKETS_PER_USER=10; a rate of 0 turns a budget off.
+for _kind in ("SEND", "OP", "UPLOAD"):
+    for _per in ("USER", "ADDRESS"):
+        if os.environ.get(f"CHAT_{_kind}_RATE_PER_{_per}"):
+            CHAT[f"{_kind}_RATE_PER_{_per}"] = float(os.environ[f"CHAT_{_kind}_RATE_PER_{_per}"])
+        if os.environ.get(f"CHAT_{_kind}_BURST_PER_{_per}"):
+            CHAT[f"{_kind}_BURST_PER_{_per}"] = int(os.environ[f"CHAT_{_kind}_BURST_PER_{_per}"])
+if os.environ.get("CHAT_MAX_SOCKETS_PER_USER"):
+    CHAT["MAX_SOCKETS_PER_USER"] = int(os.environ["CHAT_MAX_SOCKETS_PER_USER"])
+if os.environ.get("CHAT_RATE_LIMIT_EXEMPT_ADDRESSES") is not None:
+    CHAT["RATE_LIMIT_EXEMPT_ADDRESSES"] = os.environ["CHAT_RATE_LIMIT_EXEMPT_ADDRESSES"].split()
 # C2C only between two-way friends (20009 otherwise): messaging/conf.py FRIENDSHIP_CHECK.
 if os.environ.get("CHAT_FRIENDSHIP_CHECK"):
     CHAT["FRIENDSHIP_CHECK"] = env_bool("CHAT_FRIENDSHIP_CHECK")

@@ -50,6 +50,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -69,8 +70,11 @@ from messaging.errors import ChatError
 from messaging.models import (
     ApiToken,
     AuditLogEntry,
+    Block,
     ChatSettings,
     Conversation,
+    Friend,
+    FriendApplication,
     Group,
     GroupApplication,
     GroupMember,
@@ -706,6 +710,34 @@ class UploadAdmin(ReadOnlyChatAdmin):
     readonly_fields = [f.name for f in Upload._meta.fields]
 
 
+@admin.register(Friend)
+class FriendAdmin(ReadOnlyChatAdmin):
+    """Who is in whose friend list (changed by the users, in the chat)."""
+
+    list_display = ("owner", "friend", "remark", "source", "created_at")
+    search_fields = ("owner__username", "friend__username")
+    list_select_related = ("owner", "friend")
+    readonly_fields = [f.name for f in Friend._meta.fields]
+
+
+@admin.register(FriendApplication)
+class FriendApplicationAdmin(ReadOnlyChatAdmin):
+    list_display = ("applicant", "target", "add_type", "source", "created_at")
+    search_fields = ("applicant__username", "target__username")
+    list_select_related = ("applicant", "target")
+    readonly_fields = [f.name for f in FriendApplication._meta.fields]
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyChatAdmin):
+    """Block lists: who blocked whom (a blocked user's C2C messages are refused with 20007)."""
+
+    list_display = ("owner", "blocked", "created_at")
+    search_fields = ("owner__username", "blocked__username")
+    list_select_related = ("owner", "blocked")
+    readonly_fields = [f.name for f in Block._meta.fields]
+
+
 @admin.register(GroupApplication)
 class GroupApplicationAdmin(ReadOnlyChatAdmin):
     """Join applications, as the record of who asked and who answered (answered in the chat:
@@ -758,12 +790,22 @@ class ChatSettingsAdmin(admin.ModelAdmin):
     form = ChatSettingsForm
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        """Each field says what "empty" means on this site: the deployment's default, named in
+        the empty choice of a list and in the help text of a number."""
         form = super().get_form(request, obj, change=change, **kwargs)
         for name, field_name in runtime.FIELDS.items():
             field = form.base_fields.get(field_name)
-            if field is not None:
-                default = conf.get(name)
-                field.help_text = f"{field.help_text} Empty: the default ({default!r}).".strip()
+            if field is None:
+                continue
+            default = conf.get(name)
+            if isinstance(default, bool):
+                field.widget.choices = (("unknown", f"Default ({'on' if default else 'off'})"), ("true", "On"), ("false", "Off"))
+            elif hasattr(field, "choices"):
+                label = dict(field.choices).get(default, default)
+                field.choices = [("", f"Default ({label})")] + [c for c in field.choices if c[0] != ""]
+            else:
+                shown = filesizeformat(default) if field_name.endswith(("_bytes", "_quota")) and default else default
+                field.help_text = f"{field.help_text} Empty: the default ({shown}).".strip()
         return form
 
     def has_add_permission(self, request):

@@ -56,8 +56,35 @@ DEFAULTS = {
     # Group sends per second per group (the SDK's documented 40); over it, lower priorities
     # are shed with 10023 (messaging/ratelimit.py). Counted in Redis when REDIS_URL is set.
     "GROUP_SEND_RATE": 40,
-    # Where those counters live in Redis (one key per group per second).
-    "RATE_LIMIT_KEY_PREFIX": "chat:grouprate:",
+    # Where the rate-limit counters live in Redis (a key per group per second, a key per budget).
+    "RATE_LIMIT_KEY_PREFIX": "chat:rate:",
+    # A sender's budgets (messaging/ratelimit.py), token buckets: BURST at once, then RATE a
+    # second; over one, 10006 (HTTP 429) and nothing done. A rate of 0 turns a budget off.
+    # WebSocket sends (every conversation, every priority) per user and per network address.
+    # Per user: a person pasting or forwarding dozens of messages at once, or an outbox that
+    # sends what was queued offline when the socket comes back, is not stopped.
+    "SEND_RATE_PER_USER": 10.0,
+    "SEND_BURST_PER_USER": 100,
+    # Per address: many people share one behind a NAT (an office, a campus), so it is wide.
+    "SEND_RATE_PER_ADDRESS": 100.0,
+    "SEND_BURST_PER_ADDRESS": 500,
+    # The expensive ops (ratelimit.BUDGETED_OPS: directory searches, createGroup, joinGroup,
+    # addFriend), one budget per user; the people picker searches at most ~5 times a second.
+    "OP_RATE_PER_USER": 2.0,
+    "OP_BURST_PER_USER": 60,
+    # Upload creations (POST /api/uploads/), per user and per address, besides the
+    # pending-upload quota below (a drop of 50 files at once is fine).
+    "UPLOAD_RATE_PER_USER": 1.0,
+    "UPLOAD_BURST_PER_USER": 50,
+    "UPLOAD_RATE_PER_ADDRESS": 10.0,
+    "UPLOAD_BURST_PER_ADDRESS": 200,
+    # Addresses with no per-address budget: loopback, where the benches and tests put many
+    # users, and where every client seems to be behind a proxy not declared with
+    # CHAT_PROXY_COUNT (README, Configuration). Their users keep their own budgets.
+    "RATE_LIMIT_EXEMPT_ADDRESSES": ["127.0.0.1", "::1"],
+    # Open sockets per user across every process (counted by messaging/presence.py); the
+    # next one is closed with 4029 after a KICKED_OUT push (docs/PROTOCOL.md §1.2). 0: no cap.
+    "MAX_SOCKETS_PER_USER": 20,
     # sync: messages in one reply (the client asks again until isSyncCompleted).
     "SYNC_PAGE_SIZE": 200,
     # sync: a conversation more changes behind than this answers 2290 (refetch instead).
@@ -118,7 +145,10 @@ def validate():
     if unknown:
         raise ImproperlyConfigured(f"Unknown CHAT settings: {', '.join(sorted(unknown))}")
     for name, value in overrides.items():
-        if not isinstance(value, type(DEFAULTS[name])):
+        expected = type(DEFAULTS[name])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue  # a rate of 5 means 5.0
+        if not isinstance(value, expected):
             raise ImproperlyConfigured(f"CHAT[{name!r}] must be {type(DEFAULTS[name]).__name__}")
     # A process renews its sockets' expiry every PRESENCE_REFRESH seconds: a refresh
     # slower than the expiry would show live users offline between refreshes.

@@ -25,7 +25,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from messaging import actions, conf, presence, rules, schemas, serialize
+from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
 from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # Events were lost on the way: reconnect and sync. (1012 "service restart" would say
 # it, but Daphne closes only with 1000 or an application code, 3000–4999.)
 RESYNC_CLOSE_CODE = 4012
+# The user has too many sockets open (MAX_SOCKETS_PER_USER): do not reconnect.
+TOO_MANY_SOCKETS_CLOSE_CODE = 4029
 
 
 # --- ops: (user, args, origin) -> reply data; run in a database thread ------------------
@@ -476,13 +478,16 @@ def in_database_thread(func):
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
 
 
-async def run_op(handler, user, args, origin):
-    return await in_database_thread(_run_op)(handler, user, args, origin)
+async def run_op(handler, user, args, origin, op=None, client=None):
+    return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
 
 
-def _run_op(handler, user, args, origin):
-    """Run one op in a database thread; return (reply data, committed events)."""
-    with collect_events() as events:
+def _run_op(handler, user, args, origin, op=None, client=None):
+    """Run one op in a database thread; return (reply data, committed events). With a
+    ``client`` (the socket's user and address), the op is counted against its budgets
+    (messaging/ratelimit.py): the expensive ops here, the sends in ``send_message``."""
+    ratelimit.check_op(client, op)
+    with collect_events() as events, ratelimit.acting_as(client):
         data = handler(user, args, origin)
     return data, events
 
@@ -496,7 +501,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         Closing before accepting would reach the browser as an HTTP 403 (code 1006),
         and the SDK could not tell "log in again" from "network down". 4001: no
         session (or the account is inactive: Django then sees no user); 4003: the
-        account was banned while this socket was open (see ``chat_kick``).
+        account was banned while this socket was open (see ``chat_kick``); 4029: the
+        user has MAX_SOCKETS_PER_USER sockets open already (``refuse_extra_socket``).
         """
         user = self.scope.get("user")
         await self.accept()
@@ -516,7 +522,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not active:
             await self.end(4001)
             return
+        # Counted with the user's sockets on every process, or refused when they are too many.
+        if not await presence.tracker().connect(user, self.channel_name, max_sockets=conf.get("MAX_SOCKETS_PER_USER")):
+            await self.refuse_extra_socket()
+            return
         self.user = user
+        self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
+        self.client = ratelimit.Client(user.pk, ratelimit.socket_address(self.scope))
         self.unread = unread
         self.unread_total = sum(unread.values())
         self.counted_at = {}
@@ -524,8 +536,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.threads = set()
         self.receipts = ReceiptRelay(conf.get("READ_RECEIPT_WINDOW"), self.fetch_receipts, self.push_receipts)
         await self.join_threads(thread_ids)
-        self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
-        await presence.tracker().connect(user, self.channel_name)
         await self.push("hello", {"userID": user.username, "profile": serialize.user_profile(user), "rules": client_rules})
         await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
@@ -549,10 +559,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        if hasattr(self, "threads"):
             await self.join_threads(())
         if hasattr(self, "watching"):
             await presence.tracker().disconnect(self.user, self.channel_name)
             await self.unfollow(list(self.watching))
+
+    async def refuse_extra_socket(self):
+        """The user has MAX_SOCKETS_PER_USER sockets open already (on any process): this one
+        gets the SDK's KICKED_OUT for too many instances of one account, then 4029 (after
+        HTTP's 429), on which tim.js stops reconnecting. Closing another tab makes room."""
+        limit = conf.get("MAX_SOCKETS_PER_USER")
+        await self.push(
+            "KICKED_OUT",
+            {
+                "type": "multipleAccount",
+                "code": int(ErrorCode.FREQUENCY_LIMIT),
+                "message": f"this account has {limit} connections open already: close a tab or window first",
+                "limit": limit,
+            },
+        )
+        await self.close(code=TOO_MANY_SOCKETS_CLOSE_CODE)
 
     async def chat_kick(self, message):
         """The account was banned (4003) or the login session ended (4001): tell the tab
@@ -595,7 +622,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if handler is None:
                 raise ChatError(ErrorCode.BAD_API_NAME, f"unknown op {frame.op!r}")
             args = schemas.decode_args(frame.op, frame.args)
-            data, events = await run_op(handler, self.user, args, self.channel_name)
+            data, events = await run_op(handler, self.user, args, self.channel_name, frame.op, self.client)
             if isinstance(data, presence_queries.SubscriptionChange):
                 data = await self.apply_subscription(data)
         except ChatError as error:

@@ -74,9 +74,13 @@ class MemoryPresence:
         self._seen = {}
         self._names = {}
 
-    def connect(self, pk, user_id, socket, now, ttl):
-        """Register a socket; whether the user is to be announced online."""
+    def connect(self, pk, user_id, socket, now, ttl, max_sockets=0):
+        """Register a socket; whether the user is to be announced online, or None (nothing
+        registered) when the user has ``max_sockets`` live sockets already (0: no cap)."""
         with self._lock:
+            live = [s for s, expiry in self._sockets.get(pk, {}).items() if expiry > now and s != socket]
+            if max_sockets and len(live) >= max_sockets:
+                return None
             self._names[pk] = user_id
             lapsed = self._deadline.get(pk, 0) <= now
             expiry = now + ttl
@@ -148,8 +152,12 @@ class MemoryPresence:
                 self._custom.pop(pk, None)
 
 
-# KEYS: sockets(pk), deadline, announced, seen, names. ARGV: socket, expiry, pk, now, key ttl, userID.
+# KEYS: sockets(pk), deadline, announced, seen, names. ARGV: socket, expiry, pk, now, key ttl,
+# userID, max sockets (0: no cap). -1: refused (the user has that many live sockets already).
 CONNECT_SCRIPT = """
+local cap = tonumber(ARGV[7])
+if cap > 0 and not redis.call('ZSCORE', KEYS[1], ARGV[1])
+   and redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[4], '+inf') >= cap then return -1 end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[3])
 local lapsed = (not deadline) or tonumber(deadline) <= tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -224,9 +232,10 @@ class RedisPresence:
     def _sockets(self, pk):
         return f"{self.prefix}s:{pk}"
 
-    def connect(self, pk, user_id, socket, now, ttl):
+    def connect(self, pk, user_id, socket, now, ttl, max_sockets=0):
         keys = [self._sockets(pk), self._key("deadline"), self._key("announced"), self._key("seen"), self._key("names")]
-        return bool(self._connect(keys=keys, args=[socket, now + ttl, pk, now, int(ttl * 2) + 1, user_id]))
+        announce = self._connect(keys=keys, args=[socket, now + ttl, pk, now, int(ttl * 2) + 1, user_id, max_sockets])
+        return None if announce < 0 else bool(announce)
 
     def refresh(self, entries, now, ttl):
         if not entries:
@@ -337,21 +346,30 @@ class Tracker:
         self.task = None
         self.idle_since = None
 
-    async def connect(self, user, channel_name):
-        """Count the socket; announce the user online if they were not. Presence must not
-        take chatting down: if the store cannot be reached, the socket still opens, and
-        its user shows offline until they connect again."""
-        self.sockets[channel_name] = user.pk
-        self.idle_since = None
-        self._ensure_running()
+    async def connect(self, user, channel_name, max_sockets=0):
+        """Count the socket; announce the user online if they were not. False (nothing
+        counted) when the user has ``max_sockets`` live sockets already, on any process.
+        Presence must not take chatting down: if the store cannot be reached, the socket
+        still opens (uncapped), and its user shows offline until they connect again."""
         now = clock()
         try:
             ttl = conf.get("PRESENCE_SOCKET_TTL")
-            if await _off_loop(store().connect, user.pk, user.username, channel_name, now, ttl):
-                [status] = await _off_loop(store().statuses, [user.pk], now)
-                await _announce(user.pk, status_item(user.username, status))
+            announce = await _off_loop(store().connect, user.pk, user.username, channel_name, now, ttl, max_sockets)
         except Exception as error:
             log.warning("presence of %s not recorded (%s)", user.username, error)
+            announce = False
+        if announce is None:
+            return False
+        self.sockets[channel_name] = user.pk
+        self.idle_since = None
+        self._ensure_running()
+        if announce:
+            try:
+                [status] = await _off_loop(store().statuses, [user.pk], now)
+                await _announce(user.pk, status_item(user.username, status))
+            except Exception as error:
+                log.warning("presence of %s not announced (%s)", user.username, error)
+        return True
 
     async def disconnect(self, user, channel_name):
         if self.sockets.pop(channel_name, None) is None:

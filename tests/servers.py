@@ -297,11 +297,12 @@ class RemoteTab:
         self.hello = None
         self.pending = []
 
-    @classmethod
-    async def open(cls, server, session_id):
-        """``server``: a ``Server``, or anything with ``name``, ``origin``, ``ws_url`` (and
+    @staticmethod
+    async def connect(server, session_id):
+        """A bare WebSocket of the session on ``server``, as a browser opens it (no frame read).
+        ``server``: a ``Server``, or anything with ``name``, ``origin``, ``ws_url`` (and
         ``ssl_context`` for ``wss://``, as tests/integration/test_nginx.py's proxy)."""
-        ws = await connect(
+        return await connect(
             server.ws_url,
             origin=server.origin,
             additional_headers={"Cookie": f"sessionid={session_id}"},
@@ -310,7 +311,10 @@ class RemoteTab:
             open_timeout=WAIT,
             close_timeout=2,
         )
-        tab = cls(ws, server)
+
+    @classmethod
+    async def open(cls, server, session_id):
+        tab = cls(await cls.connect(server, session_id), server)
         frame = await tab.next_frame()
         assert frame.get("event") == "hello", frame
         tab.hello = frame["data"]

@@ -427,3 +427,14 @@ def test_join_applications_are_listed_read_only(client, alice, bob):
     assert listing.status_code == 200
     assert b"Pending" in listing.content
     assert client.get("/admin/messaging/groupapplication/add/").status_code == 403
+
+
+def test_friend_lists_requests_and_blocks_are_shown_read_only(client, alice, bob, carol, dave):
+    actions.add_friend(alice, "bob")  # bob confirms requests: a pending application
+    actions.add_friend(alice, "dave")
+    actions.accept_friend_application(dave, "alice")
+    actions.add_to_blacklist(carol, ["alice"])
+    for model, needle in (("friend", "dave"), ("friendapplication", "bob"), ("block", "carol")):
+        page = client.get(f"/admin/messaging/{model}/")
+        assert page.status_code == 200 and needle in page.content.decode(), model
+        assert client.get(f"/admin/messaging/{model}/add/").status_code == 403

@@ -81,13 +81,17 @@ def test_seed_demo_refuses_a_database_other_than_the_embedded_sqlite(db, monkeyp
 def test_over_https_the_login_throttle_counts_the_client_behind_one_proxy():
     """Counting the proxy's own address would let anyone lock anyone out (every client one
     address): with CHAT_HTTPS the throttle reads the client from X-Forwarded-For."""
-    script = "from django.conf import settings; print(settings.AXES_IPWARE_PROXY_COUNT)"
+    script = (
+        "from django.test import RequestFactory; from axes.helpers import get_client_ip_address; "
+        "print(get_client_ip_address(RequestFactory().get('/', REMOTE_ADDR='10.0.0.1', "
+        "HTTP_X_FORWARDED_FOR='6.6.6.6, 203.0.113.7, 10.0.0.2')))"
+    )
     key = secrets.token_urlsafe(50)
-    assert manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key, CHAT_HTTPS="1").stdout.strip() == "1"
-    assert manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key).stdout.strip() == "None"
+    assert manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key, CHAT_HTTPS="1").stdout.strip() == "10.0.0.2"
+    assert manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key).stdout.strip() == "10.0.0.1"
     assert (
         manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key, CHAT_HTTPS="1", CHAT_PROXY_COUNT="2").stdout.strip()
-        == "2"
+        == "203.0.113.7"
     )
 
 

@@ -63,3 +63,22 @@ def test_after_the_wait_the_right_password_works_and_resets_the_count(carol_acco
 
     assert attempt(PASSWORD).status_code == 302
     assert not AccessAttempt.objects.filter(username="carol").exists()
+
+
+def test_behind_a_proxy_the_lockout_is_the_clients_not_the_proxys(carol_account, settings):
+    """Every request comes from the proxy's address: counted by it, five wrong guesses by
+    anyone would lock carol out for everyone. Behind CHAT_PROXY_COUNT proxies the address
+    is the one the proxy saw (the last of X-Forwarded-For), whatever the client put before it."""
+    settings.CHAT_PROXY_COUNT = 1
+
+    def via_proxy(password, client):
+        forwarded = f"198.51.100.1, {client}"  # the client's own (forged) entry, then the proxy's
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/accounts/login/", {"username": "carol", "password": password}
+        )
+
+    for _ in range(security.LOGIN_FAILURE_LIMIT):
+        via_proxy("wrong", "203.0.113.7")
+    assert via_proxy(PASSWORD, "203.0.113.7").status_code == 429
+    assert via_proxy(PASSWORD, "203.0.113.8").status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}

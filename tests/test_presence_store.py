@@ -126,3 +126,22 @@ def test_a_refresh_slower_than_the_socket_expiry_is_refused_at_start_up(settings
         conf.validate()
     settings.CHAT = {"PRESENCE_REFRESH": 1.0, "PRESENCE_SOCKET_TTL": 3.0}
     conf.validate()
+
+
+def test_a_user_with_max_sockets_live_ones_is_refused_another_until_one_closes_or_lapses(store):
+    """MAX_SOCKETS_PER_USER: the cap counts live sockets on every process (one store);
+    a refused socket is not registered, a socket already counted may connect again, and
+    one that closes or lapses (its process died) makes room."""
+    assert store.connect(1, "alice", "s1", 100.0, TTL, max_sockets=2) is True
+    assert store.connect(1, "alice", "s2", 100.0, TTL, max_sockets=2) is False
+    assert store.connect(1, "alice", "s3", 100.0, TTL, max_sockets=2) is None
+    assert store.connect(2, "bob", "b1", 100.0, TTL, max_sockets=2) is True  # others have their own
+    assert store.connect(1, "alice", "s2", 101.0, TTL, max_sockets=2) is False  # already counted
+    store.disconnect(1, "s3", 101.0, GRACE)  # the refused one closes: it was never counted
+    assert store.connect(1, "alice", "s3", 101.0, TTL, max_sockets=2) is None
+    store.disconnect(1, "s1", 102.0, GRACE)
+    assert store.connect(1, "alice", "s3", 102.0, TTL, max_sockets=2) is False
+    assert store.connect(1, "alice", "s4", 102.0, TTL, max_sockets=2) is None
+    # s2 and s3 are never refreshed (their process was killed): after the TTL they do not count.
+    assert store.connect(1, "alice", "s4", 102.0 + TTL + 1, TTL, max_sockets=2) is True
+    assert store.connect(1, "alice", "s5", 102.0 + TTL + 1, TTL) is False  # 0: no cap

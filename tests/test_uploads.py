@@ -701,6 +701,34 @@ def test_unfinished_uploads_per_user_are_bounded_429(settings, client_of, alice,
     assert create(a, "file", "big.bin", 800).status_code == 429
 
 
+def test_starting_uploads_too_fast_is_429_10006_per_user_and_per_address(settings, client_of, alice, bob, carol):
+    """Besides the pending quota, upload creations have a rate (messaging/ratelimit.py):
+    UPLOAD_BURST_PER_USER at once, then UPLOAD_RATE_PER_USER a second; the same per address.
+    A refused creation makes no upload."""
+    from messaging.models import Upload
+
+    settings.CHAT = {"UPLOAD_BURST_PER_USER": 2, "UPLOAD_RATE_PER_USER": 0.01, "MAX_PENDING_UPLOADS": 100}
+    a = client_of(alice)
+    assert [create(a, "file", f"f{i}.bin", 10).status_code for i in range(2)] == [201, 201]
+    refused = create(a, "file", "f2.bin", 10)
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "code": 10006,
+        "message": "you are starting uploads too fast: at most 2 at once, then 0.01 a second",
+    }
+    assert Upload.objects.filter(owner=alice).count() == 2
+    assert create(client_of(bob), "file", "b.bin", 10).status_code == 201  # bob's own budget
+
+    settings.CHAT = {"UPLOAD_BURST_PER_ADDRESS": 2, "UPLOAD_RATE_PER_ADDRESS": 0.01}
+    same_address = [client_of(user) for user in (bob, carol)]
+    for client in same_address:
+        client.defaults["REMOTE_ADDR"] = "203.0.113.7"
+    assert create(same_address[0], "file", "b1.bin", 10).status_code == 201
+    assert create(same_address[1], "file", "c1.bin", 10).status_code == 201
+    assert create(same_address[1], "file", "c2.bin", 10).json()["code"] == 10006
+    assert create(client_of(carol), "file", "c3.bin", 10).status_code == 201  # from loopback: no address budget
+
+
 def test_a_storage_quota_refuses_files_past_it(settings, client_of, alice):
     settings.CHAT = {"USER_STORAGE_QUOTA": 250}
     a = client_of(alice)

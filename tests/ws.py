@@ -31,15 +31,19 @@ class Tab:
         self.bundled = 0
 
     @classmethod
-    async def open(cls, user, *, origin="http://localhost", cookie=None):
+    async def open(cls, user, *, origin="http://localhost", cookie=None, address=None, headers=()):
         """A tab of ``user`` with a new login session, or with the session ``cookie``
-        (a ``sessionid`` value) shared with other tabs of the same browser."""
+        (a ``sessionid`` value) shared with other tabs of the same browser; from the network
+        ``address`` (the scope's client) when given, with extra ``headers``."""
         cookie = cookie or await database_sync_to_async(session_cookie)(user)
         communicator = WebsocketCommunicator(
             application,
             "/ws/chat/",
-            headers=[(b"host", b"localhost"), (b"origin", origin.encode()), (b"cookie", f"sessionid={cookie}".encode())],
+            headers=[(b"host", b"localhost"), (b"origin", origin.encode()), (b"cookie", f"sessionid={cookie}".encode())]
+            + list(headers),
         )
+        if address is not None:
+            communicator.scope["client"] = [address, 50000]
         connected, _ = await communicator.connect()
         assert connected, "socket refused"
         tab = cls(communicator)

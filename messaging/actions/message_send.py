@@ -128,9 +128,9 @@ def send_message(
     conversation type or the system conversation, 20003 unknown user, 10010 unknown
     group, 10007 not a member, 10017 muted, 10004 bad arguments or empty text,
     80002 body over 12 KB, the upload codes (message_types), 2453 not forwardable,
-    10023 over the group's send rate for this priority (messaging/ratelimit.py), 80001 a
-    banned word while the run-time setting refuses them (masked otherwise: ``moderate``).
-    Nothing is stored when it fails.
+    10023 over the group's send rate for this priority, 10006 over the sending socket's
+    own budgets (messaging/ratelimit.py), 80001 a banned word while the run-time setting
+    refuses them (masked otherwise: ``moderate``). Nothing is stored when it fails.
 
     The send options (the SDK's, SDK names): ``message_control_info`` a dict of
     messageControlInfo flags; ``receiver_list`` userIDs of a targeted group message;
@@ -199,6 +199,7 @@ def send_message(
         body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
         moderate(body, fields["control"])
         check_body_size(body.payload, cloud_custom_data)
+        ratelimit.check_send()  # the sender's budgets only: the group's rate counts stored messages
         return _send_online(sender, group or peer, body, **fields)
     if msg_id is not None:
         stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
@@ -210,8 +211,9 @@ def send_message(
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
             return _already_stored(stored, sender, peer.username if group is None else group.group_id, name_card)
-    if group is not None:
-        ratelimit.check_group_send(group.thread_id, priority)  # after the resend check: a resend is not a new send
+    # After the resend check (a resend is not a new send), before any write: the group's
+    # window and the sending socket's budgets, one round trip (messaging/ratelimit.py).
+    ratelimit.check_send(group.thread_id if group is not None else None, priority)
     body = None
     try:
         with transaction.atomic():

@@ -17,7 +17,7 @@ from django.http import FileResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from messaging import conf, media, serialize, storage
+from messaging import conf, media, ratelimit, serialize, storage
 from messaging.access import access_upload_for_download
 from messaging.actions import avatars, uploads
 from messaging.errors import ChatError, ErrorCode
@@ -63,8 +63,10 @@ def api_login_required(view):
 @require_POST
 @api_login_required
 def create_upload(request):
-    """``{"kind": "image"|"audio"|"video"|"file", "name", "size"}`` → the upload and where to send it."""
+    """``{"kind": "image"|"audio"|"video"|"file", "name", "size"}`` → the upload and where to
+    send it. Over the user's or the address's upload rate (messaging/ratelimit.py): 429 10006."""
     try:
+        ratelimit.check_upload(ratelimit.Client(request.user.pk, ratelimit.request_address(request)))
         data = json_body(request)
         upload = uploads.create_upload(request.user, kind=data.get("kind"), name=data.get("name"), size=data.get("size"))
     except ChatError as error:

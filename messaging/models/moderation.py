@@ -34,8 +34,8 @@ class ChatSettings(models.Model):
     )
     banned_words = models.TextField(
         blank=True,
-        help_text="One word or phrase a line. Matched without regard to case or full/half width, inside words "
-        "and in Chinese, Japanese or Korean text.",
+        help_text="One word or phrase a line. Matched without regard to case or full/half width: a word of "
+        "Latin letters and digits as a whole word, anything else (Chinese, Japanese, Korean) anywhere in the text.",
     )
     banned_words_action = models.CharField(max_length=8, choices=BannedWordsAction.choices, blank=True)
     max_image_bytes = models.PositiveBigIntegerField(null=True, blank=True)

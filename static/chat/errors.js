@@ -37,6 +37,7 @@ const FIXED = {
   10019: "There's no user with that ID.",
   10021: "That group ID is already taken. Choose another one.",
   10023: "Too many messages in this group, try again.",
+  10006: "You're doing that too fast. Wait a moment, then try again.",
   20003: "There's no user with that ID.",
   20009: "You can only message your friends.",
   20012: "You're muted and can't send messages right now.",

@@ -30,6 +30,7 @@ import {
   onVisibilityChange,
   setGroups,
   showBlocker,
+  wasKickedOut,
 } from "./ui/live.js";
 import { wireLocation } from "./ui/location.js";
 import { isMentionListOpen } from "./ui/mention-list.js";
@@ -235,6 +236,7 @@ function start() {
   }, 800);
 
   chat.login({ userID: window.CHAT_USER_ID }).catch((error) => {
+    if (wasKickedOut()) return; // the KICKED_OUT screen already says why (e.g. too many tabs)
     const text = errorText(error, "The chat server refused the connection.") + " Reload the page to try again.";
     showBlocker("Couldn't sign in to chat", text, window.location.pathname + window.location.hash);
   });

@@ -154,8 +154,12 @@
     SEND_FAILED: 2100,
     MESSAGE_REQUIRED: 2105,
     BAD_CONVERSATION_TYPE: 2106,
-    INVALID_PARAMETERS: 10004
+    INVALID_PARAMETERS: 10004,
+    FREQUENCY_LIMIT: 10006
   };
+
+  // The KICKED_OUT type for a close that ends the login, when no push said it first.
+  var KICK_TYPES = { 4001: TYPES.KICKED_OUT_USERSIG_EXPIRED, 4003: 'banned', 4029: TYPES.KICKED_OUT_MULT_ACCOUNT };
 
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_BACKOFF_MS = 30000;
@@ -391,19 +395,22 @@
     this._socket = null;
     clearInterval(this._heartbeat);
     this._failPending(chatError(ERR.SEND_FAILED, 'the connection was lost'));
-    if (code === 4001 || code === 4003) {
-      // Session gone (logged out elsewhere) or the account is banned: do not retry.
+    if (code === 4001 || code === 4003 || code === 4029) {
+      // Session gone (logged out elsewhere), the account is banned, or it has too many
+      // connections open (4029, after a KICKED_OUT 'multipleAccount' push): do not retry.
       this._loggedOut = true;
       this._failQueued();
       this._setState(TYPES.NET_STATE_DISCONNECTED);
       if (this._loginWaiter) {
-        this._loginWaiter.reject(chatError(ERR.NOT_READY, 'not logged in'));
+        this._loginWaiter.reject(code === 4029
+          ? chatError(ERR.FREQUENCY_LIMIT, 'this account has too many connections open')
+          : chatError(ERR.NOT_READY, 'not logged in'));
         this._loginWaiter = null;
       }
       var wasReady = this._ready;
       this._ready = false;
       // A ban is announced by a KICKED_OUT push before the 4003 close: say it once.
-      if (!this._kicked) this._emit(EVENT.KICKED_OUT, { type: code === 4003 ? 'banned' : TYPES.KICKED_OUT_USERSIG_EXPIRED });
+      if (!this._kicked) this._emit(EVENT.KICKED_OUT, { type: KICK_TYPES[code] });
       this._kicked = false;
       if (wasReady) this._emit(EVENT.SDK_NOT_READY);
       return;

@@ -18,6 +18,7 @@ channels-redis layer the settings offer (``CHAT_CHANNEL_LAYER``: pubsub, core).
 
 import asyncio
 import contextlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from tests.servers import WAIT, RemoteTab, Server, in_own_loop, start_daphne, wh
 pytestmark = pytest.mark.integration
 
 IDLE_SECONDS = 12  # longer than channels-redis's 5 s blocking read, twice over
-USERS = ("alice", "bob")
+USERS = ("alice", "bob", "carol")  # carol: the socket cap's test alone
 
 
 @dataclass
@@ -182,6 +183,33 @@ async def test_the_group_send_rate_is_one_budget_for_both_processes(cluster):
         assert every.count(0) == 20, codes
         assert set(every) == {0, 10023}
         assert codes[0].count(0) and codes[1].count(0)  # both processes admitted some
+
+
+@in_own_loop
+async def test_the_socket_cap_counts_a_users_sockets_on_both_processes(cluster):
+    """MAX_SOCKETS_PER_USER (20) over both Daphnes: ten on each, then the 21st, on either,
+    gets KICKED_OUT "multipleAccount" and close code 4029; closing one on A lets one in on B."""
+    async with cluster.tabs(*[("carol", cluster.a if i % 2 else cluster.b) for i in range(20)]) as tabs:
+        for server in (cluster.a, cluster.b):
+            ws = await RemoteTab.connect(server, cluster.sessions["carol"])
+            kicked = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert kicked["event"] == "KICKED_OUT" and kicked["data"]["type"] == "multipleAccount", kicked
+            assert kicked["data"]["limit"] == 20
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), WAIT)
+            assert ws.close_code == 4029
+        on_a = next(tab for tab in tabs if tab.server is cluster.a)
+        await on_a.close()
+        deadline = time.monotonic() + WAIT
+        while True:  # A records the close a moment after the client sees it
+            try:
+                again = await RemoteTab.open(cluster.b, cluster.sessions["carol"])
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+        await again.close()
 
 
 @in_own_loop

@@ -19,6 +19,7 @@ test("the sizes in error texts are the server's limits", () => {
 test("errorText: ours for a known code, else the server's message as a sentence, else the fallback", () => {
   assert.equal(errorText({ code: 10017, message: "muted" }), "You're muted in this group.");
   assert.equal(errorText({ code: 10023, message: "too many messages in this group" }), "Too many messages in this group, try again.");
+  assert.equal(errorText({ code: 10006, message: "you are sending messages too fast" }), "You're doing that too fast. Wait a moment, then try again.");
   assert.equal(errorText({ code: 99999, message: "something odd happened" }), "Something odd happened.");
   assert.equal(errorText({ code: 99999, message: "Done!" }), "Done!");
   assert.equal(errorText({ code: 99999 }, "It failed."), "It failed. (error 99999)");

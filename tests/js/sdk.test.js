@@ -363,3 +363,18 @@ test("a group system notice fires MESSAGE_RECEIVED, then the legacy GROUP_SYSTEM
   push(socket, { event: "MESSAGE_RECEIVED", data: [{ ...notice, ID: "t1", type: TIM.TYPES.MSG_GRP_TIP, conversationType: "GROUP", conversationID: "GROUPg1" }] });
   assert.equal(events.receiveGroupSystemNotice.length, 1);
 });
+
+test("too many connections (4029 after a KICKED_OUT push): the login rejects with 10006, KICKED_OUT once, no reconnect", async () => {
+  const { TIM, sockets } = loadSDK();
+  const chat = TIM.create({ SDKAppID: 0 });
+  const kicked = [];
+  chat.on(TIM.EVENT.KICKED_OUT, (e) => kicked.push(plain(e.data)));
+  const login = chat.login({ userID: "alice" });
+  const socket = sockets[0];
+  push(socket, { event: "KICKED_OUT", data: { type: "multipleAccount", code: 10006, message: "too many", limit: 20 } });
+  socket.onclose({ code: 4029 });
+  await assert.rejects(login, (error) => error.code === 10006);
+  assert.deepEqual(kicked, [{ type: TIM.TYPES.KICKED_OUT_MULT_ACCOUNT, code: 10006, message: "too many", limit: 20 }]);
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  assert.equal(sockets.length, 1, "no reconnect");
+});

@@ -134,7 +134,10 @@ function retryFailedHistory() {
   if (h && h.loadError && !h.loading) loadOlder(state.current);
 }
 
-function kickedOutText(type) {
+function kickedOutText(type, data) {
+  if (type === TYPES.KICKED_OUT_MULT_ACCOUNT && data && data.limit) {
+    return `This account is open in too many tabs or windows (at most ${data.limit}). Close some of them, then reload this page.`;
+  }
   if (type === TYPES.KICKED_OUT_MULT_ACCOUNT || type === TYPES.KICKED_OUT_MULT_DEVICE) return "Your account signed in somewhere else, so this window was signed out.";
   if (type === TYPES.KICKED_OUT_USERSIG_EXPIRED) return "You signed out in another window, or your session expired. Sign in again to keep chatting.";
   if (type === "banned") return "This account has been deactivated. Contact your administrator.";
@@ -143,8 +146,21 @@ function kickedOutText(type) {
   return "Your session ended. Sign in again to keep chatting.";
 }
 
+let kickedOut = false;
+
+/** Whether the server has ended this page's session (the page shows why: KICKED_OUT). */
+export function wasKickedOut() {
+  return kickedOut;
+}
+
 export function onKickedOut(event) {
-  showBlocker("You've been signed out", kickedOutText(event.data && event.data.type));
+  kickedOut = true;
+  const data = event.data || {};
+  if (data.limit) {
+    showBlocker("Too many open tabs", kickedOutText(data.type, data), window.location.pathname);
+    return;
+  }
+  showBlocker("You've been signed out", kickedOutText(data.type, data));
 }
 
 /** A card over the whole page: the chat can't go on (signed out, the SDK didn't load). */

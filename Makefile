@@ -1,4 +1,4 @@
-# make run  : fresh machine -> .venv, install, migrate, demo users, Daphne on 127.0.0.1:8000
+# make run  : fresh machine -> .venv, install, migrate, demo users, static files, Daphne on 127.0.0.1:8000
 # make test : dev requirements + the whole suite (ruff, ESLint, node --test, pytest)
 PYTHON ?= python3
 VENV := .venv
@@ -27,6 +27,7 @@ install-js: node_modules/.package-lock.json
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
 

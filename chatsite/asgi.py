@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, ``/ws/chat/`` to the chat consumer.
+"""ASGI entry point: HTTP goes to Django (static files included, chatsite/staticfiles.py),
+``/ws/chat/`` to the chat consumer.
 
 The WebSocket stack checks the Origin against ALLOWED_HOSTS and authenticates
 with the Django session cookie.
@@ -15,18 +16,14 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = django_asgi_app
-if os.environ.get("CHAT_SERVE_STATIC", "1") == "1":
-    # `make run` serves /static/ itself; a deployment behind a web server turns this off.
-    http_app = ASGIStaticFilesHandler(django_asgi_app)
-
+# Static files are served by WhiteNoise, a middleware (chatsite/staticfiles.py), from
+# STATIC_ROOT as `collectstatic` filled it; not by Django's development handler.
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

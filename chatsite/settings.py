@@ -81,6 +81,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (WhiteNoise, made async for Daphne: chatsite/staticfiles.py), before
+    # sessions and the rest, which a static file does not need. CHAT_SERVE_STATIC=0 when
+    # the web server in front serves /static/ itself (deploy/nginx/chat.conf does).
+    *(["chatsite.staticfiles.StaticFilesMiddleware"] if env_bool("CHAT_SERVE_STATIC", True) else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,7 +147,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "messaging.User"
 
 # --- Channel layer -----------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# One Redis URL, or several separated by commas: channels-redis then spreads channels and
+# groups over them (a hash of each name picks its host; every Daphne must list the same
+# hosts in the same order). Presence and the rate counters live on the first one.
+REDIS_URLS = env_list("REDIS_URL", [])
+REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
 # Which channels-redis layer: "pubsub" (default) or "core". Chosen by measurement
 # (docs/PERFORMANCE.md): with pub/sub a group message is one PUBLISH that each
 # Daphne process receives once and hands to its local sockets; the core layer
@@ -157,7 +165,7 @@ if REDIS_URL and CHAT_CHANNEL_LAYER == "pubsub":
             # its Redis connection was lost and made again (events lost meanwhile).
             "BACKEND": "messaging.channel_layer.PubSubChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                "hosts": [{"address": url, "socket_connect_timeout": 5} for url in REDIS_URLS],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
             },
         }
@@ -170,7 +178,7 @@ elif REDIS_URL:
                 # channels-redis waits for a socket's next event with a 5 s blocking
                 # read; redis-py 8's default 5 s socket timeout would fire first and
                 # crash every idle socket (channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                "hosts": [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5} for url in REDIS_URLS],
                 "prefix": os.environ.get("CHAT_CHANNEL_PREFIX", "asgi"),
                 # The sockets of one Daphne process share one Redis list for their
                 # events, and a send over ``capacity`` is dropped: size it for a
@@ -190,7 +198,10 @@ MEDIA_ROOT = Path(os.environ.get("CHAT_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py collectstatic` (run by `make run`, the tests' servers and a deployment)
+# copies every file here under a hashed name, compressed (chatsite/staticfiles.py).
+STATIC_ROOT = Path(os.environ.get("CHAT_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_STORAGE = {"BACKEND": "chatsite.staticfiles.StaticStorage"}
 
 CHAT_S3_BUCKET = os.environ.get("CHAT_S3_BUCKET", "")
 if CHAT_S3_BUCKET:
@@ -209,12 +220,12 @@ if CHAT_S3_BUCKET:
                 "default_acl": None,
             },
         },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": STATIC_STORAGE,
     }
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": STATIC_STORAGE,
     }
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from chatsite.staticfiles import module_import_map
 from messaging import actions, conf, runtime, storage
 from messaging.actions import users
 from messaging.errors import ChatError, ErrorCode
@@ -26,9 +27,15 @@ from messaging.queries import export
 def chat_page(request):
     """The chat UI. It loads static/chat/tim.js (the SDK) and static/chat/main.js (the UI modules).
 
-    The CSRF cookie is set here: tim.js sends it with its upload requests.
+    The CSRF cookie is set here: tim.js sends it with its upload requests. The page's
+    import map (hashed module URLs, chatsite/staticfiles.py) is the one inline script
+    its Content-Security-Policy allows, by hash.
     """
-    return render(request, "chat/index.html", {"user_id": request.user.username})
+    import_map, import_map_source = module_import_map()
+    response = render(request, "chat/index.html", {"user_id": request.user.username, "import_map": import_map})
+    if import_map_source:
+        response._csp_update = {"script-src": [import_map_source]}  # as django-csp's @csp_update does
+    return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -24,6 +24,20 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def unhashed_static_files(tmp_path_factory):
+    """Pages rendered in this process name static files unhashed: the hashed names need
+    ``collectstatic``, which the tests' servers run (tests/servers.py) and this process
+    does not (an empty STATIC_ROOT, which WhiteNoise would warn about were it missing).
+    The real storage is tested against a real server (tests/test_static_files.py)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path_factory.mktemp("static_root")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test gets a new in-memory channel layer bound to its own event loop."""

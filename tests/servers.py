@@ -5,6 +5,8 @@
 - ``serve`` and ``start_daphne``: a server on a free loopback port, waited for until
   it answers HTTP and always terminated at exit (retried on another port when the
   chosen one was taken meanwhile); ``Server`` reads its log and finds tracebacks.
+  Every Daphne serves the static files ``collected_static`` made (``collectstatic``
+  once per test run: hashed, compressed names, as a deployment serves them).
 - ``RedisServer``: a ``redis-server`` of the test's own, to kill and start again.
 - ``RemoteTab``: the chat protocol's client over a real WebSocket (the ``websockets``
   package), with the session cookie and Origin a browser sends; ``whole_history``
@@ -17,14 +19,17 @@ The in-process client over Channels' communicator is ``tests/ws.py``.
 """
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -38,6 +43,15 @@ from websockets.asyncio.client import connect
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Loopback services are reached directly, whatever proxy the environment names.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx is raised as an HTTPError: the server answered
+
+
+# For readiness: a server that redirects (to HTTPS, to a login) is up.
+READY_PROBE = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
 STARTUP_WAIT = 60  # seconds for a server to answer HTTP
 WAIT = 10  # seconds for any one WebSocket frame, reply or event
 TEST_LIMIT = 240  # seconds for one ``in_own_loop`` test, below pytest-timeout's 300
@@ -144,14 +158,14 @@ class Server:
 
 
 def answers_http(url, process, timeout):
-    """Wait until ``url`` answers HTTP with a status below 500; False if ``process`` exits
-    first or ``timeout`` seconds pass."""
+    """Wait until ``url`` answers HTTP with a status below 500 (a redirect is not followed);
+    False if ``process`` exits first or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            with DIRECT.open(url, timeout=2):
+            with READY_PROBE.open(url, timeout=2):
                 return True
         except urllib.error.HTTPError as error:
             if error.code < 500:
@@ -193,13 +207,25 @@ def serve(name, command, *, log_dir, env=None, ready_path="/", timeout=STARTUP_W
     raise ServerDidNotStart(f"{name} did not answer {server.origin}{ready_path} within {timeout} s:\n{server.log_tail()}")
 
 
+@functools.cache
+def collected_static():
+    """A STATIC_ROOT filled by ``manage.py collectstatic`` (hashed names, .gz and .br
+    variants, the manifest), once per test run; removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="chat-static-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    env = child_env(unset={"DATABASE_URL", "REDIS_URL", "CHAT_S3_BUCKET"}, DJANGO_SETTINGS_MODULE="chatsite.settings")
+    manage({**env, "CHAT_STATIC_ROOT": str(root)}, "collectstatic", "--noinput", "-v", "0")
+    return root
+
+
 def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT, port=None):
-    """``serve`` Daphne with ``chatsite.asgi:application`` in ``env``; ready when the login page answers."""
+    """``serve`` Daphne with ``chatsite.asgi:application`` in ``env`` (and the collected
+    static files, unless ``env`` names a CHAT_STATIC_ROOT); ready when the login page answers."""
     return serve(
         name,
         lambda port: [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
         log_dir=log_dir,
-        env=env,
+        env={"CHAT_STATIC_ROOT": str(collected_static()), **(env or child_env())},
         ready_path="/accounts/login/",
         timeout=timeout,
         port=port,
@@ -273,11 +299,14 @@ class RemoteTab:
 
     @staticmethod
     async def connect(server, session_id):
-        """A bare WebSocket of the session on ``server``, as a browser opens it (no frame read)."""
+        """A bare WebSocket of the session on ``server``, as a browser opens it (no frame read).
+        ``server``: a ``Server``, or anything with ``name``, ``origin``, ``ws_url`` (and
+        ``ssl_context`` for ``wss://``, as tests/integration/test_nginx.py's proxy)."""
         return await connect(
             server.ws_url,
             origin=server.origin,
             additional_headers={"Cookie": f"sessionid={session_id}"},
+            ssl=getattr(server, "ssl_context", None),
             proxy=None,
             open_timeout=WAIT,
             close_timeout=2,

@@ -3,6 +3,7 @@ secret key to fall back on, and the demo accounts are never made on a real datab
 (issue 9 findings). Each case runs `manage.py` in a child process with its own
 environment, as a deployment would start."""
 
+import json
 import os
 import secrets
 import stat
@@ -92,3 +93,23 @@ def test_over_https_the_login_throttle_counts_the_client_behind_one_proxy():
         manage("shell", "--no-imports", "-c", script, DJANGO_SECRET_KEY=key, CHAT_HTTPS="1", CHAT_PROXY_COUNT="2").stdout.strip()
         == "203.0.113.7"
     )
+
+
+@pytest.mark.parametrize("layer", ["pubsub", "core"])
+def test_redis_url_may_list_several_hosts_for_the_channel_layer(layer):
+    """REDIS_URL="redis://a/0, redis://b/0": channels-redis shards over both (in the order
+    given, the same on every Daphne); presence and the rate counters use the first.
+    tests/integration/test_redis_shards.py runs two Daphnes on two Redis servers."""
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps([settings.REDIS_URL, [h['address'] for h in settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']]]))"
+    )
+    urls = "redis://10.0.0.1:6379/0, redis://10.0.0.2:6380/1,"
+    result = manage("shell", "--no-imports", "-c", script, REDIS_URL=urls, CHAT_CHANNEL_LAYER=layer)
+    assert result.returncode == 0, result.stderr
+    first, hosts = json.loads(result.stdout)
+    assert first == "redis://10.0.0.1:6379/0"
+    assert hosts == ["redis://10.0.0.1:6379/0", "redis://10.0.0.2:6380/1"]
+
+    result = manage("shell", "--no-imports", "-c", script, REDIS_URL="redis://10.0.0.1:6379/0", CHAT_CHANNEL_LAYER=layer)
+    assert json.loads(result.stdout) == ["redis://10.0.0.1:6379/0", ["redis://10.0.0.1:6379/0"]]

@@ -49,7 +49,7 @@ def site_env(tmp):
         CHAT_SQLITE_PATH=tmp / "chat.sqlite3",
         CHAT_MEDIA_ROOT=tmp / "media",
         CHAT_DEMO_PASSWORD=DEMO_PASSWORD,
-        CHAT_SERVE_STATIC="1",
+        CHAT_SERVE_STATIC="1",  # WhiteNoise, from tests/servers.py's collected_static()
         # A closed page's user goes offline 2 s later (not 10): tests/browser/test_presence_ui.py.
         CHAT_PRESENCE_GRACE="2",
         PYTHONUNBUFFERED="1",
@@ -111,6 +111,7 @@ def site_shell(chat_site):
     return run
 
 
+@pytest.fixture(scope="session")
 def site_manage(chat_site):
     """site_manage("shell", "-c", code): manage.py against the site's database."""
     return lambda *args: manage(SITE_ENVS[chat_site], *args)

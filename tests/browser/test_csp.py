@@ -2,6 +2,10 @@
 breaking one: the chat (also checked after every browser test, tests/browser/conftest.py),
 the login and lockout pages and the moderators' admin. An inline script is refused."""
 
+import base64
+import hashlib
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -78,3 +82,20 @@ def test_the_server_api_docs_page_renders_under_the_policy(browser, chat_site):
     assert page.locator(".opblock").count() == 18
     assert violations(page) == [] and errors == []
     context.close()
+
+
+def test_the_ui_modules_load_by_hashed_name_through_the_import_map(open_as):
+    """The page's import map (chatsite/staticfiles.py) sends the UI's relative imports to
+    the hashed files; the policy allows that one inline script by its hash, no other."""
+    alice = open_as("alice")
+    html = alice.page.request.get("/").text()
+    policy = alice.page.request.get("/").headers["content-security-policy"]
+    import_map = re.search(r'<script type="importmap">(.*?)</script>', html).group(1)
+    digest = base64.b64encode(hashlib.sha256(import_map.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
+
+    loaded = alice.page.evaluate("() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)")
+    modules = [path for path in loaded if path.startswith("/static/chat/") and path.endswith(".js")]
+    assert any(path.startswith("/static/chat/ui/") for path in modules), modules
+    unhashed = [path for path in modules if not re.search(r"\.[0-9a-f]{12}\.js$", path)]
+    assert unhashed == [], f"loaded by their unhashed names (cached 60 s only): {unhashed}"

@@ -1,0 +1,35 @@
+"""Rough edges a new user met on day one (issue 11, item 9), each pinned by what the page
+shows: sizes and boxes measured in the browser, where the focus is, what the texts say."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pages import send, start_chat
+
+pytestmark = pytest.mark.browser
+
+
+def box_inside(inner, outer, slack=0.5):
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
+
+
+def test_an_emoji_only_message_is_big_and_keeps_its_time_inside(open_as):
+    alice = open_as("alice")
+    start_chat(alice.page, "bob")
+    send(alice.page, "[微笑]")
+    big = alice.page.get_by_test_id("jumbo-emoji").last
+    expect(big).to_be_visible()
+    image = big.locator("img").first
+    image.evaluate("img => img.decode()")
+    size = image.evaluate("img => parseFloat(getComputedStyle(img).width)")
+    assert size >= 48, f"an emoji-only message's emoji is {size}px wide"
+    row_bubble = alice.page.locator('[data-testid="message-bubble"]', has=big)
+    meta = row_bubble.locator(".msg-meta")
+    expect(meta).to_be_visible()
+    assert box_inside(meta.bounding_box(), row_bubble.bounding_box()), (meta.bounding_box(), row_bubble.bounding_box())
+    alice.page.screenshot(path="/tmp/rough-jumbo.png")

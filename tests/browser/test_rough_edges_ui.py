@@ -33,3 +33,34 @@ def test_an_emoji_only_message_is_big_and_keeps_its_time_inside(open_as):
     expect(meta).to_be_visible()
     assert box_inside(meta.bounding_box(), row_bubble.bounding_box()), (meta.bounding_box(), row_bubble.bounding_box())
     alice.page.screenshot(path="/tmp/rough-jumbo.png")
+
+
+def test_start_chat_puts_the_focus_in_the_composer_and_esc_gives_it_back_to_the_opener(open_as):
+    alice = open_as("alice")
+    page = alice.page
+    start_chat(page, "bob")
+    expect(page.get_by_test_id("composer-input")).to_be_focused()
+
+    # Esc on a menu: the focus is back on the button that opened it.
+    opener = page.get_by_test_id("new-menu-button")
+    opener.click()
+    expect(page.get_by_test_id("new-chat-button")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#new-menu")).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    # Esc on a dialog opened from a menu: back on that menu's button, not lost with the menu item.
+    opener.click()
+    page.get_by_test_id("new-chat-button").click()
+    expect(page.get_by_test_id("new-chat-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("new-chat-dialog")).not_to_be_visible()
+    expect(opener).to_be_focused()
+
+    # The same from the conversation's menu, all by keyboard.
+    more = page.get_by_test_id("conversation-menu-button")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("pin-button")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(more).to_be_focused()

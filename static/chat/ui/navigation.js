@@ -20,7 +20,7 @@ import {
   renderConversationList,
   updateBackBadge,
 } from "./conversations.js";
-import { closeMenus } from "./dialogs.js";
+import { closeMenus, focusAfterDialog } from "./dialogs.js";
 import { $, el, fillAvatar, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { markRead } from "./live.js";
@@ -62,7 +62,7 @@ export async function openConversation(conversationID, { fromList = false, focus
   renderConversationList();
   renderChatHeader(conv);
   restoreDraft(conversationID);
-  if (focus || !NARROW.matches) $("composer-input").focus({ preventScroll: true });
+  if (focus || !NARROW.matches) focusAfterDialog($("composer-input")); // after "Start chat" closes its dialog
   await showHistory(conversationID, conv.unreadCount || 0);
 }
 

@@ -4,7 +4,7 @@ shows: sizes and boxes measured in the browser, where the focus is, what the tex
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import send, start_chat
+from tests.browser.pages import conversation_item, send, start_chat
 
 pytestmark = pytest.mark.browser
 
@@ -64,3 +64,32 @@ def test_start_chat_puts_the_focus_in_the_composer_and_esc_gives_it_back_to_the_
     expect(page.get_by_test_id("pin-button")).to_be_focused()
     page.keyboard.press("Escape")
     expect(more).to_be_focused()
+
+
+def test_more_unread_than_opening_loads_says_how_many_are_above_and_shows_them(open_as, make_user):
+    """15 a page, the latest and 6 more loaded on opening: of 120 unread, 15 are above."""
+    make_user("unread_sender")
+    make_user("unread_reader")
+    sender = open_as("unread_sender")
+    reader = open_as("unread_reader")
+    sender.page.evaluate(
+        """async (n) => {
+            for (let i = 1; i <= n; i++) {
+                await chat.sendMessage(chat.createTextMessage({to: 'unread_reader', conversationType: TIM.TYPES.CONV_C2C, payload: {text: 'Unread ' + i}}));
+            }
+        }""",
+        120,
+    )
+    item = conversation_item(reader.page, "C2Cunread_sender")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("99+")
+    item.click()
+    after_divider = reader.page.locator(
+        '[data-testid="new-messages-divider"] + .msg-row [data-testid="message-bubble"] .msg-text'
+    )
+    expect(after_divider).to_contain_text("Unread")
+    # The divider first sits above the oldest loaded one and says "15 more above" (a button
+    # that loads them); scrolling up loads them too. Either way it ends above the first.
+    reader.page.evaluate("() => { const b = document.querySelector('[data-testid=unread-above]'); if (b) b.click(); }")
+    expect(after_divider).to_have_text("Unread 1", timeout=15_000)
+    above = reader.page.get_by_test_id("unread-above")
+    expect(above).to_have_count(0)

@@ -8,7 +8,7 @@
  */
 
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, receiptText, startOfDay, toDate } from "../format.js";
-import { isForwardable, lastOwnStoredID, mergePage, newHistory, removeDeleted } from "../history.js";
+import { isForwardable, lastOwnStoredID, mergePage, newHistory, placeUnreadDivider, removeDeleted } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
 import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
@@ -61,6 +61,7 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
     const res = await chat.getMessageList(pageRequest(conversationID, h.loaded ? h.nextReqMessageID : ""));
     const data = res.data || {};
     mergePage(h, data.messageList || []);
+    if (h.unreadAbove && h.dividerBeforeID) moveDividerUp(h);
     h.nextReqMessageID = data.nextReqMessageID || "";
     h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
     h.loaded = true;
@@ -75,6 +76,42 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
     renderMessages({ scroll: "keep-bottom-offset" });
     fillViewport(conversationID);
   }
+}
+
+/** An older page came: the "New messages" divider moves up over the unread messages in it. */
+function moveDividerUp(h) {
+  const { beforeID, above } = placeUnreadDivider(h, h.unreadAbove, h.dividerBeforeID);
+  h.dividerBeforeID = beforeID;
+  h.unreadAbove = above;
+}
+
+/** "N more new messages above": older pages load until the divider is above the first unread one. */
+const MAX_JUMP_PAGES = 40;
+async function loadUnreadAbove(conversationID) {
+  const h = historyOf(conversationID);
+  for (let pages = 0; pages < MAX_JUMP_PAGES && h.unreadAbove && !h.isCompleted && !h.loadError; pages++) {
+    await loadOlder(conversationID, { initial: true });
+    if (state.current !== conversationID) return;
+  }
+  renderMessages({ scroll: "divider" });
+}
+
+function unreadDivider(h) {
+  const divider = el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator" }, "New messages");
+  if (h.unreadAbove > 0) {
+    const n = h.unreadAbove;
+    const conversationID = state.current;
+    const more = el("button", {
+      type: "button",
+      class: "unread-above",
+      "data-testid": "unread-above",
+      text: `${n} more above`,
+      "aria-label": `${n} more new ${n === 1 ? "message" : "messages"} above: show them`,
+      onclick: () => loadUnreadAbove(conversationID),
+    });
+    divider.append(more);
+  }
+  return divider;
 }
 
 /** Keep loading older pages until the pane can scroll (so scrolling up can load more). */
@@ -150,7 +187,7 @@ function historyNodes(h, conv, group) {
     }
     if (m.ID === h.dividerBeforeID) {
       endRun();
-      nodes.push(el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator", text: "New messages" }));
+      nodes.push(unreadDivider(h));
       breakRun = true;
     }
     if (isTipLike(m)) {

@@ -93,3 +93,51 @@ def test_more_unread_than_opening_loads_says_how_many_are_above_and_shows_them(o
     expect(after_divider).to_have_text("Unread 1", timeout=15_000)
     above = reader.page.get_by_test_id("unread-above")
     expect(above).to_have_count(0)
+
+
+def test_menus_and_the_emoji_picker_work_by_keyboard(open_as):
+    alice = open_as("alice")
+    page = alice.page
+    start_chat(page, "bob")
+
+    # A menu: arrows move between the items (wrapping), Enter activates one.
+    opener = page.get_by_test_id("new-menu-button")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("new-chat-button")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_test_id("new-group-button")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#new-menu .menu-item").last).to_be_focused()
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#dlg-new-group")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(opener).to_be_focused()
+
+    # The emoji picker: opened by keyboard, the focus is on the first emoji; arrows move,
+    # Enter puts the emoji in the composer and the picker stays for another; Esc closes it.
+    composer = page.get_by_test_id("composer-input")
+    composer.fill("Hi ")
+    page.locator("#emoji-btn").focus()
+    page.keyboard.press("Enter")
+    items = page.get_by_test_id("emoji-item")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    columns = page.evaluate(
+        "() => getComputedStyle(document.getElementById('picker-emoji')).gridTemplateColumns.split(' ').length"
+    )
+    expect(items.nth(1 + columns)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    second = items.nth(1).get_attribute("data-code")
+    expect(composer).to_have_value("Hi " + second)
+    expect(page.get_by_test_id("emoji-picker")).to_be_visible()
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("emoji-picker")).to_be_hidden()
+    expect(composer).to_be_focused()

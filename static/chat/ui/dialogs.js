@@ -5,6 +5,7 @@
  * it (a dialog opened from a menu item: the menu's button, since the item is hidden).
  */
 
+import { moveIndex } from "../keys.js";
 import { $ } from "./dom.js";
 import { errorText } from "./errors.js";
 
@@ -62,6 +63,19 @@ export function focusAfterDialog(el) {
   const open = [...document.querySelectorAll("dialog[open]")].find((d) => returnFocus.has(d));
   if (open) returnFocus.set(open, el);
   else el.focus({ preventScroll: true });
+}
+
+/** Arrow keys, Home and End move between the items of the open menu that has the focus. */
+export function wireMenuKeys() {
+  document.addEventListener("keydown", (e) => {
+    const menu = document.activeElement && document.activeElement.closest(".menu:not([hidden])");
+    if (!menu || e.altKey || e.ctrlKey || e.metaKey) return;
+    const items = [...menu.querySelectorAll(".menu-item")].filter((item) => !item.hidden && !item.disabled);
+    const to = moveIndex(e.key, items.indexOf(document.activeElement), items.length);
+    if (to < 0) return;
+    e.preventDefault();
+    items[to].focus();
+  });
 }
 
 export const isMenuOpen = () => Boolean(document.querySelector(".menu:not([hidden])"));

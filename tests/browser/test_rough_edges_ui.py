@@ -141,3 +141,31 @@ def test_menus_and_the_emoji_picker_work_by_keyboard(open_as):
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("emoji-picker")).to_be_hidden()
     expect(composer).to_be_focused()
+
+
+RING_INSIDE_SCROLLER = """el => {
+    const style = getComputedStyle(el);
+    const grow = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth);
+    const r = el.getBoundingClientRect();
+    let box = el.parentElement;
+    while (box && !/(auto|scroll|hidden)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+    const b = box.getBoundingClientRect();
+    return {
+        outline: style.outlineStyle,
+        inside: r.top - grow >= b.top && r.left - grow >= b.left && r.right + grow <= b.left + box.clientWidth,
+    };
+}"""
+
+
+def test_the_focus_ring_on_the_first_conversation_is_whole(open_as):
+    alice = open_as("alice")
+    page = alice.page
+    first = page.get_by_test_id("conversation-item").first
+    page.get_by_test_id("new-menu-button").focus()
+    for _ in range(10):
+        if page.evaluate("() => document.activeElement.dataset.testid") == "conversation-item":
+            break
+        page.keyboard.press("Tab")
+    expect(first).to_be_focused()
+    ring = first.evaluate(RING_INSIDE_SCROLLER)
+    assert ring["outline"] != "none" and ring["inside"], ring

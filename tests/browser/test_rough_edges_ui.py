@@ -169,3 +169,41 @@ def test_the_focus_ring_on_the_first_conversation_is_whole(open_as):
     expect(first).to_be_focused()
     ring = first.evaluate(RING_INSIDE_SCROLLER)
     assert ring["outline"] != "none" and ring["inside"], ring
+
+
+COVERED_TEXTS = """() => {
+    const hits = [];
+    for (const label of document.querySelectorAll('#messages .day-sep')) {
+        if (parseFloat(getComputedStyle(label).opacity) === 0) continue;
+        const l = label.getBoundingClientRect();
+        for (const text of document.querySelectorAll('#messages .msg-text')) {
+            const t = text.getBoundingClientRect();
+            if (t.bottom > l.top && t.top < l.bottom && t.right > l.left && t.left < l.right) hits.push(label.textContent + ' over ' + text.textContent);
+        }
+    }
+    return hits;
+}"""
+
+
+def test_the_sticky_day_label_does_not_cover_messages_at_rest(open_as, make_user):
+    make_user("sticky_writer")
+    make_user("sticky_reader")
+    writer = open_as("sticky_writer")
+    writer.page.evaluate(
+        """async (n) => {
+            for (let i = 1; i <= n; i++) {
+                await chat.sendMessage(chat.createTextMessage({to: 'sticky_reader', conversationType: TIM.TYPES.CONV_C2C, payload: {text: 'Line ' + i + ': a longer line of text, as people write them, that runs across the middle of the chat where the label sits'}}));
+            }
+        }""",
+        40,
+    )
+    page = writer.page
+    conversation_item(page, "C2Csticky_reader").click()
+    expect(page.locator("#messages .msg-text").last).to_contain_text("Line 40:")
+    box = page.locator("#messages")
+    for top in (0.5, 0.8):  # scrolled to the middle, then near the end: the label is stuck on top
+        box.evaluate(f"b => {{ b.scrollTop = (b.scrollHeight - b.clientHeight) * {top}; }}")
+        page.wait_for_timeout(1800)
+        assert page.evaluate(COVERED_TEXTS) == []
+        assert page.locator("#messages .day-sep.is-stuck").count() == 1
+    page.screenshot(path="/tmp/rough-sticky.png")

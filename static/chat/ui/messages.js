@@ -122,10 +122,26 @@ export function fillViewport(conversationID) {
   if (box.scrollHeight <= box.clientHeight + 40) loadOlder(conversationID);
 }
 
+/** The day label stuck at the top shows while the user scrolls (Telegram's), then fades: at rest it would cover a message. */
+const DAY_LABEL_REST_MS = 1200;
+let scrollRest = null;
+
 function onMessagesScroll() {
   const box = $("messages");
   if (state.current && box.scrollTop < 120) loadOlder(state.current);
   if (isNearBottom()) hideJump();
+  box.classList.add("is-scrolling");
+  clearTimeout(scrollRest);
+  scrollRest = setTimeout(() => box.classList.remove("is-scrolling"), DAY_LABEL_REST_MS);
+  markStuckDayLabels(box);
+}
+
+/** A day label is stuck when it is drawn over what follows it (sticky moves it down only). */
+function markStuckDayLabels(box) {
+  for (const label of box.querySelectorAll(".day-sep")) {
+    const next = label.nextElementSibling;
+    label.classList.toggle("is-stuck", Boolean(next) && next.getBoundingClientRect().top < label.getBoundingClientRect().bottom);
+  }
 }
 
 export function isNearBottom() {
@@ -221,6 +237,7 @@ export function renderMessages({ scroll = "auto" } = {}) {
   const h = historyOf(conversationID);
   box.replaceChildren(...historyNodes(h, findConversation(conversationID), isGroupConversation(conversationID)));
   afterRender(box, h.messages);
+  requestAnimationFrame(() => markStuckDayLabels(box));
 
   if (scroll === "bottom" || (scroll === "auto" && wasNearBottom)) box.scrollTop = box.scrollHeight;
   else if (scroll === "keep-bottom-offset") box.scrollTop = box.scrollHeight - fromBottom;

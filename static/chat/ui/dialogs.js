@@ -51,7 +51,11 @@ export function showDialog(dialog) {
     () => {
       const target = returnFocus.get(dialog);
       returnFocus.delete(dialog);
-      if (target && target.isConnected && !document.querySelector("dialog[open]")) target.focus({ preventScroll: true });
+      // Unless the code that closed it has put the focus somewhere already (the browser
+      // itself puts it back on the opener, or nowhere when that was a menu item).
+      const now = document.activeElement;
+      const untouched = !now || now === document.body || now === opener || dialog.contains(now);
+      if (target && target.isConnected && untouched && !document.querySelector("dialog[open]")) target.focus({ preventScroll: true });
     },
     { once: true },
   );

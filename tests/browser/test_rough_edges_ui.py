@@ -95,6 +95,7 @@ def test_more_unread_than_opening_loads_says_how_many_are_above_and_shows_them(o
     # that loads them); scrolling up loads them too. Either way it ends above the first.
     reader.page.evaluate("() => { const b = document.querySelector('[data-testid=unread-above]'); if (b) b.click(); }")
     expect(after_divider).to_have_text("Unread 1", timeout=15_000)
+    expect(reader.page.get_by_test_id("new-messages-divider")).to_be_in_viewport()
     above = reader.page.get_by_test_id("unread-above")
     expect(above).to_have_count(0)
 

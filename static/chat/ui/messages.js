@@ -61,7 +61,6 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
     const res = await chat.getMessageList(pageRequest(conversationID, h.loaded ? h.nextReqMessageID : ""));
     const data = res.data || {};
     mergePage(h, data.messageList || []);
-    if (h.unreadAbove && h.dividerBeforeID) moveDividerUp(h);
     h.nextReqMessageID = data.nextReqMessageID || "";
     h.isCompleted = Boolean(data.isCompleted) || !h.nextReqMessageID;
     h.loaded = true;
@@ -72,10 +71,21 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
   } finally {
     h.loading = false;
   }
+  // The divider in sight moves up over the unread messages of the page, and the view with it.
+  const follow = Boolean(h.unreadAbove && h.dividerBeforeID) && !initial && state.current === conversationID && dividerInView();
+  if (h.unreadAbove && h.dividerBeforeID) moveDividerUp(h);
   if (!initial && state.current === conversationID) {
-    renderMessages({ scroll: "keep-bottom-offset" });
+    renderMessages({ scroll: follow ? "divider" : "keep-bottom-offset" });
     fillViewport(conversationID);
   }
+}
+
+function dividerInView() {
+  const divider = $("messages").querySelector('[data-testid="new-messages-divider"]');
+  if (!divider) return false;
+  const box = $("messages").getBoundingClientRect();
+  const at = divider.getBoundingClientRect();
+  return at.bottom > box.top && at.top < box.bottom;
 }
 
 /** An older page came: the "New messages" divider moves up over the unread messages in it. */

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import login, logout, password_validation
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
@@ -48,9 +49,26 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form in the page's words: the field is "User ID" (Django's
+    messages say "username"), and each empty field says so."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That User ID and password don't match. Both are case-sensitive.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "User ID"
+        self.fields["username"].error_messages["required"] = "Enter your User ID."
+        self.fields["password"].error_messages["required"] = "Enter your password."
+
+
 class LoginView(auth_views.LoginView):
     """Django's login; the page links to /signup/ only while open sign-up is on."""
 
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):

@@ -108,6 +108,24 @@ def test_signup_is_limited_per_address(open_signup, settings):
     assert Client(REMOTE_ADDR="10.0.0.9").post("/signup/", SIGNUP).status_code == 302
 
 
+# --- login --------------------------------------------------------------------------------
+
+
+def login_page_error(data):
+    """The text of the login page's error box after posting ``data`` ('' when none)."""
+    page = Client().post("/accounts/login/", data).content.decode()
+    box = re.search(r'data-testid="login-error">(.*?)<form', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box.group(1))).strip() if box else ""
+
+
+def test_the_login_form_says_what_is_missing_and_calls_the_id_user_id(db, alice):
+    empty = login_page_error({"username": "", "password": ""})
+    assert "Enter your User ID." in empty and "Enter your password." in empty
+    assert login_page_error({"username": "alice", "password": ""}) == "Enter your password."
+    wrong = login_page_error({"username": "alice", "password": "not-it"})
+    assert "User ID" in wrong and "username" not in wrong.lower(), wrong
+
+
 # --- password reset ----------------------------------------------------------------------
 
 

@@ -125,6 +125,25 @@ def test_pin_puts_a_conversation_first(alice, bob, carol):
     assert listed_ids(bob) == ["C2Ccarol", "C2Calice"]
 
 
+def test_a_deleted_conversation_loses_its_pin_and_comes_back_unpinned(alice, bob, carol):
+    """Deleting a chat takes it off the list with its pin (as in the SDK, where the
+    conversation is gone): reopened, or shown again by a new message, it is not pinned."""
+    from messaging.queries.conversation_list import get_conversation_profile
+
+    send_text(alice, "bob")
+    send_text(carol, "bob")
+    actions.pin_conversation(bob, "C2Calice", True)
+    actions.delete_conversation(bob, "C2Calice")
+
+    assert conv(bob, "C2Calice").is_pinned is False
+    assert get_conversation_profile(bob, "C2Calice")["isPinned"] is False
+    send_text(alice, "bob")
+    assert listed_ids(bob) == ["C2Calice", "C2Ccarol"]
+    assert get_conversation_list(bob)[0]["isPinned"] is False
+    send_text(carol, "bob")
+    assert listed_ids(bob) == ["C2Ccarol", "C2Calice"]
+
+
 @pytest.mark.parametrize("is_pinned", ["yes", 1, None])
 def test_pin_with_a_non_boolean_is_10004(alice, bob, is_pinned):
     send_text(alice, "bob")

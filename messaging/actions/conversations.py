@@ -10,7 +10,7 @@ from messaging.models import Conversation, Thread, User
 
 
 def delete_conversation(user: User, conversation_id, *, origin=None) -> str:
-    """Hide the conversation from the user's list; its messages remain.
+    """Hide the conversation from the user's list, unpinned; its messages remain.
 
     The conversation counts as read (it is out of sight); a new message shows it
     again with that message unread. As with setMessageRead, a C2C peer is told
@@ -22,7 +22,10 @@ def delete_conversation(user: User, conversation_id, *, origin=None) -> str:
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
         old_seq = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", flat=True).get()
-        Conversation.objects.filter(pk=conv.pk).update(is_hidden=True, unread_count=0, last_read_seq=thread.last_seq)
+        # The pin goes with it: a chat reopened or shown again by a new message is not pinned.
+        Conversation.objects.filter(pk=conv.pk).update(
+            is_hidden=True, is_pinned=False, unread_count=0, last_read_seq=thread.last_seq
+        )
         if thread.kind == Thread.Kind.C2C and thread.last_seq > old_seq:
             publish_peer_read(user, conv, thread, old_seq, thread.last_seq)
         publish_on_commit(

@@ -7,7 +7,6 @@ import { formatLimit } from "./format.js";
 
 const FIXED = {
   2024: "You're not signed in any more. Reload the page to sign in again.",
-  2100: "The message couldn't be sent. Check your connection, then retry.",
   2106: "You can't send messages to this conversation.",
   2500: "That conversation doesn't exist.",
   2503: "That conversation doesn't exist.",
@@ -72,9 +71,21 @@ export function knownErrorText(code, limits = {}) {
   return sized || "";
 }
 
-/** {code, message} from the SDK in words: ours for a known code, else the server's message as a sentence. */
-export function errorText(error, fallback = "Something went wrong.", limits = {}) {
+const DEFAULT_FALLBACK = "Something went wrong.";
+/** The SDK's code for a request the connection lost (any op, not only a send). */
+const CONNECTION_LOST = 2100;
+
+/**
+ * {code, message} from the SDK in words: ours for a known code, else the server's message
+ * as a sentence. A lost connection says what failed (the fallback: "Messages couldn't be
+ * loaded.") and what to do.
+ */
+export function errorText(error, fallback = DEFAULT_FALLBACK, limits = {}) {
   if (!error) return fallback;
+  if (error.code === CONNECTION_LOST) {
+    const what = fallback === DEFAULT_FALLBACK ? "The server couldn't be reached." : fallback;
+    return `${what} Check your connection, then retry.`;
+  }
   const known = knownErrorText(error.code, limits);
   if (known) return known;
   if (error.message && typeof error.message === "string") {

@@ -4,7 +4,16 @@
  * "today" take `now` (a Date) so they can be tested.
  */
 
-const fmtTime = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+/**
+ * The clock for `locale` (the browser's when undefined): "2:12 AM" on a 12-hour clock,
+ * "02:12" on a 24-hour one. Intl's "2-digit" hour gives "02:12 AM", which no chat app shows.
+ */
+export function clockFormat(locale) {
+  const { hourCycle } = new Intl.DateTimeFormat(locale, { hour: "numeric" }).resolvedOptions();
+  const twelve = hourCycle === "h11" || hourCycle === "h12";
+  return new Intl.DateTimeFormat(locale, { hour: twelve ? "numeric" : "2-digit", minute: "2-digit" });
+}
+const fmtTime = clockFormat();
 const fmtWeekday = new Intl.DateTimeFormat(undefined, { weekday: "long" });
 const fmtWeekdayShort = new Intl.DateTimeFormat(undefined, { weekday: "short" });
 const fmtDayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long" });

@@ -17,6 +17,7 @@ export function newHistory() {
     loading: false,
     loaded: false,
     dividerBeforeID: null,
+    unreadAbove: 0, // unread messages older than the loaded ones (the divider says how many)
     errors: new Map(),
     order: 0,
   };
@@ -102,18 +103,29 @@ export function mergeMessages(h, messages) {
 /** How many messages in the history someone else sent. */
 export const countIncoming = (h) => h.messages.reduce((n, m) => n + (m.flow === "out" ? 0 : 1), 0);
 
-/** The ID of the first of the last `unreadCount` incoming messages (where "New messages" goes). */
-export function firstUnreadID(h, unreadCount) {
+/**
+ * Where "New messages" goes: {beforeID, above}. beforeID: the first of the last `unread`
+ * incoming messages before `endBeforeID` (the end when null), or the first incoming one
+ * when fewer are loaded; above: how many of the `unread` are older than the loaded ones
+ * (0 once the history is complete). Called again with (above, beforeID) after an older
+ * page loads, it moves the divider up: counting back from it, not from the end, so that
+ * the messages read since the chat was opened do not count.
+ */
+export function placeUnreadDivider(h, unread, endBeforeID = null) {
+  const at = endBeforeID ? h.messages.findIndex((m) => m.ID === endBeforeID) : -1;
+  const end = at >= 0 ? at : h.messages.length;
   let seen = 0;
-  for (let i = h.messages.length - 1; i >= 0; i--) {
-    const m = h.messages[i];
-    if (m.flow === "out") continue;
+  let beforeID = at >= 0 ? endBeforeID : null;
+  for (let i = end - 1; i >= 0 && seen < unread; i--) {
+    if (h.messages[i].flow === "out") continue;
     seen += 1;
-    if (seen >= unreadCount) return m.ID;
+    beforeID = h.messages[i].ID;
   }
-  const firstIn = h.messages.find((m) => m.flow !== "out");
-  return firstIn ? firstIn.ID : null;
+  return { beforeID, above: h.isCompleted ? 0 : Math.max(0, unread - seen) };
 }
+
+/** The ID of the first of the last `unreadCount` incoming messages (where "New messages" goes). */
+export const firstUnreadID = (h, unreadCount) => placeUnreadDivider(h, unreadCount).beforeID;
 
 /** My latest message when it is the last one (tips aside), stored and not recalled: it carries "Sent"/"Read". */
 export function lastOwnStoredID(h) {

@@ -14,7 +14,7 @@ import { closeComposerPops, wireComposer } from "./ui/composer.js";
 import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
 import { clearCurrentHistory, deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
-import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog } from "./ui/dialogs.js";
+import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog, wireMenuKeys } from "./ui/dialogs.js";
 import { $, fillAvatar } from "./ui/dom.js";
 import { errorText } from "./ui/errors.js";
 import { wireForwardDialog } from "./ui/forward.js";
@@ -145,6 +145,7 @@ function wireMenus() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") onEscape();
   });
+  wireMenuKeys();
 }
 
 function wirePage() {

@@ -4,10 +4,12 @@
  * "now" take it (a Date) so they can be tested.
  */
 
+import { clockFormat } from "./format.js";
+
 const ONLINE = 1;
 const OFFLINE = 2;
 
-const fmtTime = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const fmtTime = clockFormat();
 const fmtWeekday = new Intl.DateTimeFormat(undefined, { weekday: "long" });
 const fmtDayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long" });
 const fmtFull = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" });

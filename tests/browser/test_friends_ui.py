@@ -70,6 +70,7 @@ def test_a_friend_request_accepted_in_the_ui_then_a_block_refuses_the_blocked_us
     # "Message" opens the chat with the friend.
     friend_row(ann_dialog, ben.user_id).get_by_test_id("friend-message").click()
     expect(ann_dialog).not_to_be_visible()
+    expect(ann.page.get_by_test_id("composer-input")).to_be_focused()  # not back on the Contacts button
     send(ann.page, "hello friend")
     expect(conversation_item(ben.page, f"C2C{ann.user_id}")).to_contain_text("hello friend")
 

@@ -26,3 +26,12 @@ test("errorText: ours for a known code, else the server's message as a sentence,
   assert.equal(errorText(null, "It failed."), "It failed.");
   assert.equal(errorText(undefined), "Something went wrong.");
 });
+
+test("a lost connection (2100, whatever the op) says what failed, not always 'couldn't send'", () => {
+  const offline = { code: 2100, message: "not connected" };
+  assert.equal(errorText(offline, "Messages couldn't be loaded."), "Messages couldn't be loaded. Check your connection, then retry.");
+  assert.equal(errorText(offline, "The message couldn't be sent."), "The message couldn't be sent. Check your connection, then retry.");
+  assert.equal(errorText(offline, "The group couldn't be created."), "The group couldn't be created. Check your connection, then retry.");
+  assert.equal(errorText(offline), "The server couldn't be reached. Check your connection, then retry.");
+  assert.ok(!errorText(offline, "The member list couldn't be loaded.").includes("sent"));
+});

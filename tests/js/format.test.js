@@ -5,6 +5,7 @@ import { test } from "node:test";
 import {
   badgeText,
   chunks,
+  clockFormat,
   customDataText,
   dayLabel,
   fileKind,
@@ -36,13 +37,22 @@ test("dayLabel: Today, Yesterday, the weekday within a week, then the date (with
 });
 
 test("listTime: the clock today, Yesterday, a short weekday, then a short date", () => {
-  const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  const clock = clockFormat();
   assert.equal(listTime(at(2025, 5, 11, 9, 5), NOW), clock.format(new Date(2025, 5, 11, 9, 5)));
   assert.equal(listTime(at(2025, 5, 10, 9, 5), NOW), "Yesterday");
   assert.equal(listTime(at(2025, 5, 6, 9, 5), NOW), weekday(new Date(2025, 5, 6), "short"));
   assert.ok(!listTime(at(2025, 0, 6, 9, 5), NOW).includes("25"));
   assert.ok(listTime(at(2022, 0, 6, 9, 5), NOW).includes("22"));
   assert.equal(listTime(0, NOW), "");
+});
+
+test("clockFormat: no leading zero on a 12-hour clock, the locale's own 24-hour clock otherwise", () => {
+  const twelveTwelve = new Date(2025, 5, 11, 2, 12);
+  const plain = (locale) => clockFormat(locale).format(twelveTwelve).replace(/\s/gu, " ");
+  assert.equal(plain("en-US"), "2:12 AM");
+  assert.equal(plain("en-US-u-hc-h23"), "02:12");
+  assert.equal(plain("de-DE"), "02:12");
+  assert.equal(clockFormat("en-US").format(new Date(2025, 5, 11, 14, 5)).replace(/\s/gu, " "), "2:05 PM");
 });
 
 test("formatBytes", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { countIncoming, firstUnreadID, isForwardable, lastOwnStoredID, markReadUpTo, mergeMessages, mergePage, newHistory, removeDeleted, removeMessage, upsertMessage } from "../../static/chat/history.js";
+import { countIncoming, firstUnreadID, isForwardable, placeUnreadDivider, lastOwnStoredID, markReadUpTo, mergeMessages, mergePage, newHistory, removeDeleted, removeMessage, upsertMessage } from "../../static/chat/history.js";
 
 const stored = (ID, sequence, extra = {}) => ({ ID, sequence, time: 1000 + sequence, status: "success", flow: "in", ...extra });
 const ids = (h) => h.messages.map((m) => m.ID);
@@ -87,6 +87,27 @@ test("the unread divider goes before the first of the last n incoming messages",
   assert.equal(firstUnreadID(h, 2), "c");
   assert.equal(firstUnreadID(h, 3), "b");
   assert.equal(firstUnreadID(h, 10), "a");
+});
+
+test("200 unread, 105 loaded: the divider says how many more are above, and moves up as older pages load", () => {
+  const h = newHistory();
+  const note = (i) => stored(`n${i}`, i);
+  mergePage(h, Array.from({ length: 105 }, (_, k) => note(96 + k)));
+  h.isCompleted = false;
+  assert.deepEqual(placeUnreadDivider(h, 200), { beforeID: "n96", above: 95 });
+
+  // An older page: counted back from where the divider was, not from the end (newer
+  // messages that came in since the chat was opened were read there and then).
+  mergePage(h, Array.from({ length: 50 }, (_, k) => note(46 + k)));
+  mergeMessages(h, [stored("later", 500)]);
+  assert.deepEqual(placeUnreadDivider(h, 95, "n96"), { beforeID: "n46", above: 45 });
+  mergePage(h, Array.from({ length: 45 }, (_, k) => note(1 + k)));
+  assert.deepEqual(placeUnreadDivider(h, 45, "n46"), { beforeID: "n1", above: 0 });
+
+  // The whole history loaded and fewer incoming than the count: the first incoming, nothing above.
+  h.isCompleted = true;
+  assert.deepEqual(placeUnreadDivider(h, 999), { beforeID: "n1", above: 0 });
+  assert.deepEqual(placeUnreadDivider({ ...newHistory(), isCompleted: true }, 3), { beforeID: null, above: 0 });
 });
 
 test("Sent/Read goes under my last message only while it is the latest (tips aside)", () => {

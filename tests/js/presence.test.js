@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { isOnline, lastSeenText, mergeStatuses, onlineCountText, presenceLine, presenceText, statusBytes } from "../../static/chat/presence.js";
+import { clockFormat } from "../../static/chat/format.js";
 
 const NOW = new Date(2025, 5, 11, 15, 30); // Wednesday 11 June 2025, 15:30 local time
 const at = (...parts) => new Date(...parts).getTime() / 1000;
-const clock = (d) => new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(d);
+const clock = (d) => clockFormat().format(d);
 const weekday = (d) => new Intl.DateTimeFormat(undefined, { weekday: "long" }).format(d);
 const nowSeconds = NOW.getTime() / 1000;
 

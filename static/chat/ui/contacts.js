@@ -9,7 +9,7 @@
 
 import { SENT_BY_ME, SENT_TO_ME, addFriendResult, friendName, requestBadge, sortedFriends, splitRequests } from "../friends.js";
 import { C2C } from "../ids.js";
-import { closeMenus, confirmAction, setDialogError, wireDialog, wireDialogClose } from "./dialogs.js";
+import { closeMenus, confirmAction, setDialogError, showDialog, wireDialog, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
@@ -137,7 +137,7 @@ function editRemark(friend) {
   $("dlg-remark-title").textContent = `Remark for ${(friend.profile && friend.profile.nick) || friend.userID}`;
   const input = dialog.querySelector("input[name=remark]");
   input.value = friend.remark || "";
-  dialog.showModal();
+  showDialog(dialog);
   input.focus();
   input.select();
 }
@@ -215,7 +215,7 @@ export function openContacts(tab) {
   closeMenus();
   render();
   selectTab(TABS.includes(tab) ? tab : contacts.unreadCount > 0 ? "requests" : contacts.tab);
-  $("dlg-contacts").showModal();
+  showDialog($("dlg-contacts"));
   $(`contacts-tab-${contacts.tab}`).focus();
   markRequestsRead();
 }

@@ -18,7 +18,7 @@ export async function togglePin() {
   try {
     await chat.pinConversation({ conversationID: conv.conversationID, isPinned: !conv.isPinned });
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, conv.isPinned ? "The chat couldn't be unpinned." : "The chat couldn't be pinned."), { error: true });
   }
 }
 
@@ -36,7 +36,7 @@ export async function deleteCurrentConversation() {
     state.histories.delete(conv.conversationID);
     closeConversation();
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, "The conversation couldn't be deleted."), { error: true });
   }
 }
 

@@ -1,11 +1,18 @@
 /*
  * Menus and dialogs: one menu open at a time, dialogs with a form whose submit
  * handler throws the sentence to show (or an SDK error), a confirm dialog, and Esc
- * (which <dialog> handles itself).
+ * (which <dialog> handles itself). Closing either gives the focus back to what opened
+ * it (a dialog opened from a menu item: the menu's button, since the item is hidden).
  */
 
+import { moveIndex } from "../keys.js";
 import { $ } from "./dom.js";
 import { errorText } from "./errors.js";
+
+// What had the focus when the open menu opened: it gets it back when the menu closes.
+let menuOpener = null;
+// An open dialog -> the element to focus when it closes.
+const returnFocus = new WeakMap();
 
 export function toggleMenu(button, menu) {
   const open = menu.hidden;
@@ -13,26 +20,78 @@ export function toggleMenu(button, menu) {
   if (!open) return;
   menu.hidden = false;
   button.setAttribute("aria-expanded", "true");
+  menuOpened(menu, button);
+}
+
+/** A menu has just been shown: remember its opener and focus its first item. */
+export function menuOpened(menu, opener) {
+  menuOpener = opener;
   const first = menu.querySelector(".menu-item:not([hidden])");
   if (first) first.focus();
 }
 
+/** Close every menu; the focus, if it was in one, goes back to the menu's opener. */
 export function closeMenus() {
+  const hadFocus = Boolean(document.activeElement && document.activeElement.closest(".menu:not([hidden])"));
   for (const menu of document.querySelectorAll(".menu")) menu.hidden = true;
   for (const button of document.querySelectorAll('[aria-haspopup="menu"]')) button.setAttribute("aria-expanded", "false");
+  const opener = menuOpener;
+  menuOpener = null;
+  if (hadFocus && opener && opener.isConnected) opener.focus({ preventScroll: true });
+}
+
+/** Show a modal dialog; when it closes, the focus returns to what opened it. */
+export function showDialog(dialog) {
+  const active = document.activeElement;
+  const opener = active && active.closest && active.closest(".menu") ? menuOpener : active;
+  closeMenus();
+  returnFocus.set(dialog, opener);
+  dialog.addEventListener(
+    "close",
+    () => {
+      const target = returnFocus.get(dialog);
+      returnFocus.delete(dialog);
+      // Unless the code that closed it has put the focus somewhere already (the browser
+      // itself puts it back on the opener, or nowhere when that was a menu item).
+      const now = document.activeElement;
+      const untouched = !now || now === document.body || now === opener || dialog.contains(now);
+      if (target && target.isConnected && untouched && !document.querySelector("dialog[open]")) target.focus({ preventScroll: true });
+    },
+    { once: true },
+  );
+  dialog.showModal();
+}
+
+/** Focus el now, or when the open dialog closes (a modal dialog keeps the focus inside itself). */
+export function focusAfterDialog(el) {
+  const open = [...document.querySelectorAll("dialog[open]")].find((d) => returnFocus.has(d));
+  if (open) returnFocus.set(open, el);
+  else el.focus({ preventScroll: true });
+}
+
+/** Arrow keys, Home and End move between the items of the open menu that has the focus. */
+export function wireMenuKeys() {
+  document.addEventListener("keydown", (e) => {
+    const menu = document.activeElement && document.activeElement.closest(".menu:not([hidden])");
+    if (!menu || e.altKey || e.ctrlKey || e.metaKey) return;
+    const items = [...menu.querySelectorAll(".menu-item")].filter((item) => !item.hidden && !item.disabled);
+    const to = moveIndex(e.key, items.indexOf(document.activeElement), items.length);
+    if (to < 0) return;
+    e.preventDefault();
+    items[to].focus();
+  });
 }
 
 export const isMenuOpen = () => Boolean(document.querySelector(".menu:not([hidden])"));
 
 /** Open a dialog with its form reset; onOpen(dialog) prepares anything else. */
 export function openDialog(id, onOpen) {
-  closeMenus();
   const dialog = $(id);
   dialog.querySelector("form").reset();
   setDialogError(dialog, "");
   setBusy(dialog, false);
   if (onOpen) onOpen(dialog);
-  dialog.showModal();
+  showDialog(dialog);
   const first = dialog.querySelector("input[type=text]");
   if (first) first.focus();
   return dialog;
@@ -89,7 +148,6 @@ export function confirmAction({ title, text, ok }) {
   $("dlg-confirm-title").textContent = title;
   $("dlg-confirm-text").textContent = text;
   $("dlg-confirm-ok").textContent = ok;
-  closeMenus();
   return new Promise((resolve) => {
     const form = dialog.querySelector("form");
     const done = (value) => {
@@ -105,7 +163,7 @@ export function confirmAction({ title, text, ok }) {
     dialog.returnValue = "";
     form.addEventListener("submit", onSubmit);
     dialog.addEventListener("close", onClose);
-    dialog.showModal();
+    showDialog(dialog);
     $("dlg-confirm-ok").focus();
   });
 }

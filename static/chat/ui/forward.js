@@ -7,7 +7,7 @@
 import { messageCountText } from "../format.js";
 import { C2C, GROUP, isGroupConversation, peerOf } from "../ids.js";
 import { conversationAvatarInfo, conversationSubtitle, conversationTitle, currentConversation, matchingConversations, messageSummary, targetName } from "./conversations.js";
-import { closeMenus, wireDialogClose } from "./dialogs.js";
+import { closeMenus, showDialog, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { senderName } from "./names.js";
@@ -83,7 +83,7 @@ function pickConversation({ title, what }) {
     input.addEventListener("keydown", onFilterKeydown);
     dialog.addEventListener("close", onClose);
     draw();
-    dialog.showModal();
+    showDialog(dialog);
     input.focus();
   });
 }

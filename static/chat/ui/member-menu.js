@@ -5,7 +5,7 @@
  * far as the UI knows them; the server decides, and a refusal is shown in words.
  */
 
-import { closeMenus, confirmAction } from "./dialogs.js";
+import { closeMenus, confirmAction, menuOpened } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { reloadMembers } from "./members.js";
@@ -102,19 +102,7 @@ export function memberMenuButton(m, actions) {
     const rect = menu.getBoundingClientRect();
     menu.style.left = Math.max(8, Math.min(at.right - rect.width, window.innerWidth - rect.width - 8)) + "px";
     menu.style.top = Math.max(8, at.bottom + rect.height + 8 > window.innerHeight ? at.top - rect.height - 4 : at.bottom + 4) + "px";
-    menu.onkeydown = (key) => moveInMenu(key, menu, button);
-    menu.querySelector(".menu-item").focus();
+    menuOpened(menu, button);
   });
   return button;
-}
-
-/** Up and Down move between the items; Esc (which closes every menu) gives the focus back. */
-function moveInMenu(e, menu, button) {
-  const items = [...menu.querySelectorAll(".menu-item")];
-  const at = items.indexOf(document.activeElement);
-  if (e.key === "Escape") button.focus();
-  else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-    e.preventDefault();
-    items[(at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length].focus();
-  }
 }

@@ -83,7 +83,7 @@ async function loadMoreMembers() {
     state.members.offset = res.data.offset || 0;
     renderMembersPanel();
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, "The member list couldn't be loaded."), { error: true });
   }
 }
 
@@ -187,7 +187,7 @@ async function addMembers(e) {
     input.value = failed.join(", ");
     await reloadMembers();
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, "The members couldn't be added."), { error: true });
   } finally {
     button.disabled = false;
   }
@@ -204,7 +204,7 @@ async function removeMember(member) {
     toast(`${display} was removed.`);
     await reloadMembers();
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, "The member couldn't be removed."), { error: true });
   }
 }
 
@@ -223,7 +223,7 @@ async function leaveGroup() {
     if (state.current === conversationID) closeConversation();
     state.histories.delete(conversationID);
   } catch (error) {
-    toast(errorText(error), { error: true });
+    toast(errorText(error, "You couldn't leave the group."), { error: true });
   }
 }
 

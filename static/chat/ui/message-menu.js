@@ -5,7 +5,7 @@
 
 import { isForwardable } from "../history.js";
 import { mayReport, mayRevoke } from "../rules.js";
-import { closeMenus, confirmAction } from "./dialogs.js";
+import { closeMenus, confirmAction, menuOpened } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
@@ -101,6 +101,7 @@ function menuItem([label, iconName, testid, action, danger]) {
 }
 
 export function openMessageMenu(m, x, y) {
+  const opener = document.activeElement;
   closeMenus();
   const items = messageActions(m).map(menuItem);
   if (!items.length) return;
@@ -111,7 +112,7 @@ export function openMessageMenu(m, x, y) {
   const rect = menu.getBoundingClientRect();
   menu.style.left = Math.max(8, Math.min(x, vw - rect.width - 8)) + "px";
   menu.style.top = Math.max(8, Math.min(y, vh - rect.height - 8)) + "px";
-  menu.querySelector(".menu-item").focus();
+  menuOpened(menu, opener);
 }
 
 export function wireMessageMenu() {

@@ -8,7 +8,7 @@
  */
 
 import { badgeText, clockTime, dayLabel, fullTime, hueFor, receiptText, startOfDay, toDate } from "../format.js";
-import { isForwardable, lastOwnStoredID, mergePage, newHistory, removeDeleted } from "../history.js";
+import { isForwardable, lastOwnStoredID, mergePage, newHistory, placeUnreadDivider, removeDeleted } from "../history.js";
 import { GROUP, isGroupConversation } from "../ids.js";
 import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
@@ -71,10 +71,57 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
   } finally {
     h.loading = false;
   }
+  // The divider in sight moves up over the unread messages of the page, and the view with it.
+  const follow = Boolean(h.unreadAbove && h.dividerBeforeID) && !initial && state.current === conversationID && dividerInView();
+  if (h.unreadAbove && h.dividerBeforeID) moveDividerUp(h);
   if (!initial && state.current === conversationID) {
-    renderMessages({ scroll: "keep-bottom-offset" });
+    renderMessages({ scroll: follow ? "divider" : "keep-bottom-offset" });
     fillViewport(conversationID);
   }
+}
+
+function dividerInView() {
+  const divider = $("messages").querySelector('[data-testid="new-messages-divider"]');
+  if (!divider) return false;
+  const box = $("messages").getBoundingClientRect();
+  const at = divider.getBoundingClientRect();
+  return at.bottom > box.top && at.top < box.bottom;
+}
+
+/** An older page came: the "New messages" divider moves up over the unread messages in it. */
+function moveDividerUp(h) {
+  const { beforeID, above } = placeUnreadDivider(h, h.unreadAbove, h.dividerBeforeID);
+  h.dividerBeforeID = beforeID;
+  h.unreadAbove = above;
+}
+
+/** "N more new messages above": older pages load until the divider is above the first unread one. */
+const MAX_JUMP_PAGES = 40;
+async function loadUnreadAbove(conversationID) {
+  const h = historyOf(conversationID);
+  for (let pages = 0; pages < MAX_JUMP_PAGES && h.unreadAbove && !h.isCompleted && !h.loadError; pages++) {
+    await loadOlder(conversationID, { initial: true });
+    if (state.current !== conversationID) return;
+  }
+  renderMessages({ scroll: "divider" });
+}
+
+function unreadDivider(h) {
+  const divider = el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator" }, "New messages");
+  if (h.unreadAbove > 0) {
+    const n = h.unreadAbove;
+    const conversationID = state.current;
+    const more = el("button", {
+      type: "button",
+      class: "unread-above",
+      "data-testid": "unread-above",
+      text: `${n} more above`,
+      "aria-label": `${n} more new ${n === 1 ? "message" : "messages"} above: show them`,
+      onclick: () => loadUnreadAbove(conversationID),
+    });
+    divider.append(more);
+  }
+  return divider;
 }
 
 /** Keep loading older pages until the pane can scroll (so scrolling up can load more). */
@@ -85,10 +132,26 @@ export function fillViewport(conversationID) {
   if (box.scrollHeight <= box.clientHeight + 40) loadOlder(conversationID);
 }
 
+/** The day label stuck at the top shows while the user scrolls (Telegram's), then fades: at rest it would cover a message. */
+const DAY_LABEL_REST_MS = 1200;
+let scrollRest = null;
+
 function onMessagesScroll() {
   const box = $("messages");
   if (state.current && box.scrollTop < 120) loadOlder(state.current);
   if (isNearBottom()) hideJump();
+  box.classList.add("is-scrolling");
+  clearTimeout(scrollRest);
+  scrollRest = setTimeout(() => box.classList.remove("is-scrolling"), DAY_LABEL_REST_MS);
+  markStuckDayLabels(box);
+}
+
+/** A day label is stuck when it is drawn over what follows it (sticky moves it down only). */
+function markStuckDayLabels(box) {
+  for (const label of box.querySelectorAll(".day-sep")) {
+    const next = label.nextElementSibling;
+    label.classList.toggle("is-stuck", Boolean(next) && next.getBoundingClientRect().top < label.getBoundingClientRect().bottom);
+  }
 }
 
 export function isNearBottom() {
@@ -150,7 +213,7 @@ function historyNodes(h, conv, group) {
     }
     if (m.ID === h.dividerBeforeID) {
       endRun();
-      nodes.push(el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator", text: "New messages" }));
+      nodes.push(unreadDivider(h));
       breakRun = true;
     }
     if (isTipLike(m)) {
@@ -184,6 +247,7 @@ export function renderMessages({ scroll = "auto" } = {}) {
   const h = historyOf(conversationID);
   box.replaceChildren(...historyNodes(h, findConversation(conversationID), isGroupConversation(conversationID)));
   afterRender(box, h.messages);
+  requestAnimationFrame(() => markStuckDayLabels(box));
 
   if (scroll === "bottom" || (scroll === "auto" && wasNearBottom)) box.scrollTop = box.scrollHeight;
   else if (scroll === "keep-bottom-offset") box.scrollTop = box.scrollHeight - fromBottom;

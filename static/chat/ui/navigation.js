@@ -8,7 +8,7 @@
  *   on a narrow screen "back" returns from the chat screen to the list.
  */
 
-import { countIncoming, firstUnreadID } from "../history.js";
+import { countIncoming, placeUnreadDivider } from "../history.js";
 import { C2C, GROUP, peerOf } from "../ids.js";
 import { closeComposerPops, restoreDraft, saveDraft } from "./composer.js";
 import {
@@ -20,7 +20,7 @@ import {
   renderConversationList,
   updateBackBadge,
 } from "./conversations.js";
-import { closeMenus } from "./dialogs.js";
+import { closeMenus, focusAfterDialog } from "./dialogs.js";
 import { $, el, fillAvatar, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { markRead } from "./live.js";
@@ -62,7 +62,7 @@ export async function openConversation(conversationID, { fromList = false, focus
   renderConversationList();
   renderChatHeader(conv);
   restoreDraft(conversationID);
-  if (focus || !NARROW.matches) $("composer-input").focus({ preventScroll: true });
+  if (focus || !NARROW.matches) focusAfterDialog($("composer-input")); // after "Start chat" closes its dialog
   await showHistory(conversationID, conv.unreadCount || 0);
 }
 
@@ -93,7 +93,9 @@ async function showHistory(conversationID, unreadAtOpen) {
     await loadOlder(conversationID, { initial: true });
     if (state.current !== conversationID) return;
   }
-  h.dividerBeforeID = unreadAtOpen > 0 ? firstUnreadID(h, unreadAtOpen) : null;
+  const divider = placeUnreadDivider(h, unreadAtOpen);
+  h.dividerBeforeID = unreadAtOpen > 0 ? divider.beforeID : null;
+  h.unreadAbove = unreadAtOpen > 0 ? divider.above : 0;
   renderMessages({ scroll: h.dividerBeforeID ? "divider" : "bottom" });
   fillViewport(conversationID);
   markRead(conversationID);
@@ -105,7 +107,10 @@ function leaveConversation() {
   closeComposerPops();
   cancelRecording();
   const h = state.histories.get(state.current);
-  if (h) h.dividerBeforeID = null;
+  if (h) {
+    h.dividerBeforeID = null;
+    h.unreadAbove = 0;
+  }
   state.jumpCount = 0;
   closeMembersPanel();
 }

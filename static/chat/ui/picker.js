@@ -3,6 +3,7 @@
  * sticker is sent at once as a face message {index, data: sticker name}.
  */
 
+import { moveIndex } from "../keys.js";
 import { assets } from "./assets.js";
 import { closeMenus } from "./dialogs.js";
 import { $, el } from "./dom.js";
@@ -14,7 +15,7 @@ import { NARROW, chat, state } from "./state.js";
 function emojiButton(e) {
   const img = el("img", { alt: "", draggable: "false", loading: "lazy", width: "28", height: "28" });
   img.src = assets.emojiUrl + e.file;
-  return el("button", { type: "button", class: "picker-emoji", title: `${e.label} ${e.code}`, "aria-label": e.label, "data-testid": "emoji-item", "data-code": e.code, onclick: () => insertEmoji(e.code) }, img);
+  return el("button", { type: "button", class: "picker-emoji", title: `${e.label} ${e.code}`, "aria-label": e.label, "data-testid": "emoji-item", "data-code": e.code, onclick: (ev) => insertEmoji(e.code, ev.detail === 0) }, img);
 }
 
 function stickerButton(st) {
@@ -33,11 +34,32 @@ export function renderPicker() {
   stickerGrid.replaceChildren(...(assets.stickers.length ? assets.stickers.map(stickerButton) : [pickerEmpty("Stickers")]));
 }
 
-function openPicker() {
+/** byKeyboard: the focus goes to the first item of the open tab (else it stays in the composer). */
+function openPicker(byKeyboard) {
   closeMentionList();
   closeMenus();
   $("picker").hidden = false;
   $("emoji-btn").setAttribute("aria-expanded", "true");
+  if (byKeyboard) focusGridItem(visibleGrid(), 0);
+}
+
+const visibleGrid = () => ($("picker-emoji").hidden ? $("picker-stickers") : $("picker-emoji"));
+const gridItems = (grid) => [...grid.querySelectorAll("button")];
+
+function focusGridItem(grid, index) {
+  const item = gridItems(grid)[index];
+  if (item) item.focus({ preventScroll: false });
+}
+
+/** Arrow keys, Home and End in the emoji and sticker grids (as many columns as CSS draws). */
+function onGridKey(e) {
+  const grid = e.currentTarget;
+  const items = gridItems(grid);
+  const columns = getComputedStyle(grid).gridTemplateColumns.split(" ").length;
+  const to = moveIndex(e.key, items.indexOf(document.activeElement), items.length, columns);
+  if (to < 0) return;
+  e.preventDefault();
+  focusGridItem(grid, to);
 }
 
 export function closePicker() {
@@ -54,13 +76,14 @@ function showPickerTab(tab) {
   $("picker-stickers").hidden = tab !== "stickers";
 }
 
-function insertEmoji(code) {
+/** Put an emoji in the composer; chosen by keyboard, the focus stays in the picker for another. */
+function insertEmoji(code, byKeyboard = false) {
   const input = $("composer-input");
   const start = input.selectionStart ?? input.value.length;
   const end = input.selectionEnd ?? input.value.length;
   input.setRangeText(code, start, end, "end");
   onComposerInput();
-  if (!NARROW.matches) input.focus({ preventScroll: true });
+  if (!NARROW.matches && !byKeyboard) input.focus({ preventScroll: true });
 }
 
 async function sendSticker(sticker) {
@@ -74,9 +97,10 @@ async function sendSticker(sticker) {
 export function wirePicker() {
   $("emoji-btn").addEventListener("click", (e) => {
     e.stopPropagation();
-    if ($("picker").hidden) openPicker();
+    if ($("picker").hidden) openPicker(e.detail === 0);
     else closePicker();
   });
+  for (const grid of [$("picker-emoji"), $("picker-stickers")]) grid.addEventListener("keydown", onGridKey);
   for (const tab of document.querySelectorAll(".picker-tab")) tab.addEventListener("click", () => showPickerTab(tab.dataset.tab));
   document.addEventListener("pointerdown", (e) => {
     if (!$("picker").hidden && !e.target.closest("#picker, #emoji-btn")) closePicker();

@@ -157,7 +157,7 @@ function wireProfileCard() {
       await chat.addToBlacklist({ userIDList: [userID] });
       toast(`${name} is blocked.`);
     } catch (error) {
-      toast(errorText(error), { error: true });
+      toast(errorText(error, "The user couldn't be blocked."), { error: true });
     }
   });
   $("profile-edit").addEventListener("click", () => {

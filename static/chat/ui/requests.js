@@ -8,7 +8,7 @@
  */
 
 import { listTime } from "../format.js";
-import { wireDialogClose } from "./dialogs.js";
+import { showDialog, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
@@ -101,7 +101,7 @@ async function answer(application, handleAction, buttons) {
 export function openRequests() {
   const dialog = $("dlg-requests");
   render();
-  dialog.showModal();
+  showDialog(dialog);
   const first = $("requests-list").querySelector("button:not([disabled])");
   (first || $("requests-close")).focus();
   refreshRequests();

@@ -26,6 +26,7 @@ export function insertOutgoing(conversationID, message) {
   if (!message.time) message.time = Math.floor(Date.now() / 1000);
   const h = historyOf(conversationID);
   h.dividerBeforeID = null;
+  h.unreadAbove = 0;
   mergeMessages(h, [message]);
   if (state.current === conversationID && h.loaded) renderMessages({ scroll: "bottom" });
 }

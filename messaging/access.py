@@ -249,6 +249,7 @@ def own_unsent_uploads(user: User):
 # actions/moderation.py MODERATOR_PERMISSIONS).
 MODERATE_MESSAGE_PERMISSION = "messaging.moderate_message"
 VIEW_UPLOAD_PERMISSION = "messaging.view_upload"
+VIEW_MESSAGE_PERMISSION = "messaging.view_message"
 CHANGE_USER_PERMISSION = "messaging.change_user"
 
 

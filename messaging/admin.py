@@ -59,7 +59,7 @@ from django.utils.http import urlencode
 
 from messaging import actions as chat_actions
 from messaging import conf, rules, runtime, serialize
-from messaging.access import MODERATE_MESSAGE_PERMISSION
+from messaging.access import MODERATE_MESSAGE_PERMISSION, VIEW_MESSAGE_PERMISSION, VIEW_UPLOAD_PERMISSION
 from messaging.actions.api_tokens import SCOPES
 from messaging.actions.group_admin import MAX_MUTE_SECONDS, PROFILE_FIELDS
 from messaging.actions.moderation import chat_settings as chat_settings_row
@@ -925,15 +925,28 @@ class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
             new.token.created_at,
         )
         obj._state.adding, obj._state.db = False, new.token._state.db
-        self.message_user(
-            request,
-            f"The token's secret, shown only this once (copy it now; only its hash is kept): {new.secret}",
-            level=messages.WARNING,
-        )
+        request._new_token_secret = new.secret
 
-    @admin.action(description="Revoke selected tokens (refused at once, for good)")
+    def response_add(self, request, obj, post_url_continue=None):
+        """The secret, shown this once on a page of its own that nothing keeps: not in the
+        admin's messages, which travel in a cookie (as ``reset_passwords`` does)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "New API token",
+            "opts": self.opts,
+            "token": obj,
+            "secret": request._new_token_secret,
+        }
+        response = TemplateResponse(request, "admin/messaging/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def has_revoke_permission(self, request):
+        return request.user.is_superuser
+
+    @admin.action(description="Revoke selected tokens (refused at once, for good)", permissions=["revoke"])
     def revoke_tokens(self, request, queryset):
-        count = sum(chat_actions.revoke_api_token(token) for token in queryset)
+        count = sum(chat_actions.revoke_api_token(token, by=request.user) for token in queryset)
         self.message_user(request, f"Revoked {count} token(s).")
 
 
@@ -1070,8 +1083,15 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
                 return redirect(reverse("admin:messaging_messagereport_changelist"))
             return redirect(request.path)
         context = message_context(report.message)
+        # The reported message is the report's; its neighbours are messages, its files uploads:
+        # each shown to those who may view those in the admin (the Moderators group may).
+        shown = [m for m in context.messages if m.pk == report.message_id or request.user.has_perm(VIEW_MESSAGE_PERMISSION)]
+        rows = [self._row(report, m, m.pk == report.message_id) for m in shown]
+        if not request.user.has_perm(VIEW_UPLOAD_PERMISSION):
+            for row in rows:
+                row["files"] = []
         extra = {
-            "context_rows": [self._row(report, m, m.pk == report.message_id) for m in context.messages],
+            "context_rows": rows,
             "reported_conversation": conversation_label(report.message.thread),
             "resolutions": self._resolutions(report) if self.has_change_permission(request, report) else [],
             "is_open": report.status == MessageReport.Status.OPEN,
@@ -1083,11 +1103,12 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def attachment_view(self, request, object_id, upload_uuid, variant):
-        """A file of a message shown on the report's page (to whoever may view the report)."""
+        """A file of a message shown on the report's page (to whoever may view the report and
+        uploads)."""
         report = self.get_object(request, object_id)
         if report is None:
             raise Http404("no such report")
-        if not self.has_view_permission(request, report):
+        if not self.has_view_permission(request, report) or not request.user.has_perm(VIEW_UPLOAD_PERMISSION):
             raise PermissionDenied
         messages_shown = message_context(report.message).messages
         upload = next(

@@ -108,3 +108,30 @@ def test_memory_stays_bounded_pieces_are_handed_out_as_they_are_written(alice, b
 def test_anonymous_users_are_sent_to_log_in(db):
     response = Client().get("/account/export/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_file_forwarded_or_only_in_recalled_messages_is_not_exported(alice, bob, carol, media_root):
+    """Bob's file that alice forwarded is bob's, not her data; alice's own file whose only
+    message was recalled left her history with it."""
+    bobs = upload(bob, "file", b"bob's file", name="bob.txt")
+    sent = actions.send_message(bob, conversation_type="C2C", to="alice", msg_type="TIMFileElem", payload={"uuid": bobs.uuid.hex})
+    actions.send_message(
+        alice,
+        conversation_type="C2C",
+        to="carol",
+        msg_type="",
+        payload={},
+        forward={"ID": sent.message.msg_id, "conversationID": "C2Cbob"},
+    )
+    recalled = upload(alice, "file", b"oops", name="oops.txt")
+    oops = actions.send_message(
+        alice, conversation_type="C2C", to="bob", msg_type="TIMFileElem", payload={"uuid": recalled.uuid.hex}
+    )
+    actions.revoke_message(alice, "C2Cbob", oops.message.msg_id)
+    kept = upload(alice, "file", b"mine", name="mine.txt")
+    actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMFileElem", payload={"uuid": kept.uuid.hex})
+
+    names = zipfile.ZipFile(io.BytesIO(b"".join(export.zip_stream(alice)))).namelist()
+
+    files = sorted(n for n in names if n.startswith("files/"))
+    assert files == [f"files/{kept.uuid.hex}/mine.txt"]

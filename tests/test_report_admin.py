@@ -272,3 +272,31 @@ def test_a_staff_user_who_may_only_view_reports_cannot_resolve_them(group, bob, 
     assert "bad" in body and "Ban sender" not in body
     assert client.post(page(filed), {"_resolve": "banned"}).status_code == 403
     assert User.objects.get(username="dave").is_active and MessageReport.objects.get().status == "open"
+
+
+def test_a_report_shows_neighbours_and_files_only_to_who_may_view_messages_and_uploads(settings, tmp_path, alice, bob):
+    """Staff given only "view message report" see the reported message, not the messages
+    around it nor any file: those are the message and upload permissions' (the Moderators
+    group has all three)."""
+    use_filesystem_storage(settings, tmp_path)
+    send_text(alice, "bob", "earlier, private")
+    image = upload(alice, "image", png(40, 30), "cat.png")
+    sent = actions.send_message(
+        alice, conversation_type="C2C", to="bob", msg_type="TIMImageElem", payload={"uuid": image.uuid.hex}
+    )
+    filed = report(bob, sent.message)
+    viewer = actions.create_user("triage", password="pw-triage", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_messagereport"))
+    client = Client()
+    client.force_login(viewer)
+
+    response = client.get(page(filed))
+
+    [row] = response.context["context_rows"]
+    assert row["files"] == [] and "earlier, private" not in response.content.decode()
+    assert client.get(f"{CHANGELIST}{filed.pk}/file/{image.uuid.hex}/original/").status_code == 403
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_message", "view_upload"]))
+    client.force_login(User.objects.get(pk=viewer.pk))  # permissions are cached on the user object
+    response = client.get(page(filed))
+    assert len(response.context["context_rows"]) == 2 and "earlier, private" in response.content.decode()
+    assert client.get(f"{CHANGELIST}{filed.pk}/file/{image.uuid.hex}/original/").status_code == 200

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.actions.moderation import record_audit
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import ApiToken, User
 
@@ -62,15 +63,23 @@ def create_api_token(name, *, scopes, identifier: User, created_by: User | None 
             identifier=identifier,
             created_by=created_by,
         )
+        if created_by is not None:
+            record_audit(
+                created_by, "create_api_token", "api_token", token.prefix, details={"name": token.name, "scopes": token.scopes}
+            )
     return NewApiToken(token, secret)
 
 
-def revoke_api_token(token: ApiToken) -> bool:
-    """Revoke ``token`` for good. Returns whether it was active."""
+def revoke_api_token(token: ApiToken, *, by: User | None = None) -> bool:
+    """Revoke ``token`` for good. Returns whether it was active. ``by``: who revoked it,
+    in the audit log."""
     now = timezone.now()
-    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
-    if changed:
-        token.revoked_at = now
+    with transaction.atomic():
+        changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if changed:
+            token.revoked_at = now
+            if by is not None:
+                record_audit(by, "revoke_api_token", "api_token", token.prefix, details={"name": token.name})
     return bool(changed)
 
 

@@ -250,6 +250,10 @@ def set_user_active(
     API's token acts, its scope checked by the API; audited as that account."""
     if moderator is not None:
         access_moderated_user(moderator, user)
+    if api_caller is not None and (user.is_staff or user.is_superuser):
+        # The API's moderation scope acts on chat users, as a moderator does: a staff
+        # account is the site's administrators' to change, in the admin.
+        raise ChatError(ErrorCode.PERMISSION_DENIED, f"{user.username!r} is a staff account: ban it in the admin")
     auditor = moderator or api_caller
     with transaction.atomic():
         rows = User.objects.filter(pk=user.pk).exclude(is_active=active)

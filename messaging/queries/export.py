@@ -130,9 +130,11 @@ def _sent_messages(user: User, thread: Thread):
 
 
 def sent_uploads(user: User):
-    """The ready uploads of the messages ``user`` sent, each once."""
+    """The ready uploads ``user`` made and sent in a message that still shows it, each once:
+    not a file of someone else's that they forwarded (nor a merged message's stored list,
+    which holds other people's messages), not one only in recalled messages."""
     return (
-        Upload.objects.filter(messages__sender=user, status=Upload.Status.READY)
+        Upload.objects.filter(owner=user, messages__sender=user, messages__is_revoked=False, status=Upload.Status.READY)
         .distinct()
         .order_by("pk")
         .only("uuid", "name", "key", "variants")

@@ -245,6 +245,13 @@ def own_unsent_uploads(user: User):
     return Upload.objects.filter(owner=user, messages__isnull=True)
 
 
+def own_sent_uploads(user: User):
+    """``user``'s own ready uploads that a message of theirs still shows (not recalled), as
+    a queryset: their files in their data export. Not a file of someone else's that they
+    forwarded, nor one left only in recalled messages."""
+    return Upload.objects.filter(owner=user, messages__sender=user, messages__is_revoked=False, status=Upload.Status.READY)
+
+
 # The Django permissions of moderation (the Moderators group holds them:
 # actions/moderation.py MODERATOR_PERMISSIONS).
 MODERATE_MESSAGE_PERMISSION = "messaging.moderate_message"

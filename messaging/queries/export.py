@@ -20,7 +20,8 @@ import zipfile
 from urllib.parse import quote
 
 from messaging import rules, serialize, storage
-from messaging.models import Message, Thread, Upload, User
+from messaging.access import own_sent_uploads
+from messaging.models import Message, Thread, User
 
 EXPORT_PAGE = 500
 PIECE = 64 * 1024
@@ -130,15 +131,8 @@ def _sent_messages(user: User, thread: Thread):
 
 
 def sent_uploads(user: User):
-    """The ready uploads ``user`` made and sent in a message that still shows it, each once:
-    not a file of someone else's that they forwarded (nor a merged message's stored list,
-    which holds other people's messages), not one only in recalled messages."""
-    return (
-        Upload.objects.filter(owner=user, messages__sender=user, messages__is_revoked=False, status=Upload.Status.READY)
-        .distinct()
-        .order_by("pk")
-        .only("uuid", "name", "key", "variants")
-    )
+    """The files of the export: ``access.own_sent_uploads``, each once."""
+    return own_sent_uploads(user).distinct().order_by("pk").only("uuid", "name", "key", "variants")
 
 
 def _file_name(name: str) -> str:

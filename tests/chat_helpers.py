@@ -133,3 +133,13 @@ def db_snapshot():
             GroupApplication.objects.order_by("pk").values_list("pk", "group_id", "applicant_id", "status", "handler_id")
         ),
     }
+
+
+class FakeClock:
+    """A clock (seconds) that moves only when the test sets ``now``."""
+
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now

@@ -6,6 +6,7 @@ from channels.layers import channel_layers
 from django.test import Client
 
 from messaging import actions, presence, ratelimit, runtime
+from tests.chat_helpers import FakeClock
 
 REQUIRE_SERVICES = os.environ.get("CHAT_REQUIRE_SERVICES") == "1"
 
@@ -130,3 +131,13 @@ def session_cookie(user):
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+def frozen_rate_clock(monkeypatch):
+    """The process's rate limit on a fresh memory counter and a clock the test moves, so
+    that sends never straddle two of the group's one-second windows."""
+    clock = FakeClock()
+    limit = ratelimit.RateLimit(ratelimit.MemoryCounter(), clock=clock)
+    monkeypatch.setattr(ratelimit, "rate_limit", lambda: limit)
+    return clock

@@ -14,6 +14,7 @@ from messaging import ratelimit
 from messaging.errors import ChatError
 from messaging.models import Message
 from tests.chat_helpers import (
+    FakeClock,
     assert_refused,
     fast_passwords,  # noqa: F401
     make_group,
@@ -26,21 +27,9 @@ from tests.ws import events_named
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
 
 
-class FakeClock:
-    def __init__(self, now=1_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    """The process's limit on a fresh memory counter and a clock the test moves."""
-    clock = FakeClock()
-    limit = ratelimit.RateLimit(ratelimit.MemoryCounter(), clock=clock)
-    monkeypatch.setattr(ratelimit, "rate_limit", lambda: limit)
-    return clock
+def clock(frozen_rate_clock):
+    return frozen_rate_clock
 
 
 def admitted_in_one_window(limit, priorities, rate=40):

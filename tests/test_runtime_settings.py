@@ -93,7 +93,7 @@ def test_friendship_check_set_at_run_time_refuses_strangers(boss, alice, bob):
     assert_refused(ErrorCode.NOT_FRIENDS, send_text, alice, "bob", "after")
 
 
-def test_the_group_rate_set_at_run_time_sheds_messages(boss, alice):
+def test_the_group_rate_set_at_run_time_sheds_messages(boss, alice, frozen_rate_clock):
     make_group(alice, group_type="Public")
     actions.update_chat_settings(boss, {"group_send_rate": 2})
     send_group_text(alice, "g1", "1")

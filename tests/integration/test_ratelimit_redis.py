@@ -8,8 +8,8 @@ import pytest
 import redis
 
 from messaging import ratelimit
+from tests.chat_helpers import FakeClock
 from tests.integration.conftest import delete_redis_keys, unique_name
-from tests.test_ratelimit import FakeClock
 
 pytestmark = pytest.mark.integration
 

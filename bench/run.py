@@ -17,6 +17,7 @@ The ratio to the stack floor (issue 10; bench/vsfloor.py, docs/PERFORMANCE.md):
     python -m bench.run --vs-floor            # every load, 3 runs per side, on a quiet machine
     python -m bench.run --vs-floor --smoke    # a few seconds of tiny loads (make test runs it)
     python -m bench.run --vs-floor --vs-rates 100,200,300 --vs-reps 3 --vs-servers 1
+    python -m bench.run --vs-floor --vs-loads fanout,memory   # some of the loads only
 
 builds the stack floor (bench/floor.py: ``../shared/floor/``'s app plus a group op) in a
 temporary folder on its own database (``floor_bench``, Redis db 9, Daphne on 8600-8699),
@@ -108,6 +109,7 @@ def parse_args(argv=None):
     vs.add_argument("--vs-rates", default="50,100,150,200,250,300,400,500", help="C2C and mixed rates stepped through (msg/s)")
     vs.add_argument("--vs-reps", type=int, default=3, help="runs per side at each rate / load")
     vs.add_argument("--vs-servers", default="1,2", help="Daphne processes of the C2C loads")
+    vs.add_argument("--vs-loads", default="c2c,new,mixed,fanout,memory", help="the loads to run (a partial table)")
     vs.add_argument("--cpu-rate", type=float, default=100.0, help="the rate at which CPU per message is measured")
     vs.add_argument("--fanout-messages", type=int, default=10, help="messages of the fan-out load (one a second)")
     vs.add_argument("--idle-sockets", type=int, default=2000, help="sockets of the memory load")

@@ -54,6 +54,7 @@ from bench.stats import fmt, median, table
 
 LIMIT_MS = 250.0
 SIDES = ("floor", "product")
+LOADS = ("c2c", "new", "mixed", "fanout", "memory")
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Plan:
     max_other: float = 25.0
     retries: int = 2
     smoke: bool = False
+    loads: tuple = LOADS  # which of the loads to run (--vs-loads)
 
 
 SMOKE = {
@@ -116,8 +118,18 @@ def plan_from_args(args):
         quiet_timeout=args.quiet_timeout,
         max_other=args.max_other,
         retries=args.retries,
+        loads=loads_from(args.vs_loads),
     )
     return replace(plan, **SMOKE) if args.smoke else plan
+
+
+def loads_from(text):
+    """The loads named in ``--vs-loads`` (comma-separated, of LOADS), in LOADS's order."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = names - set(LOADS)
+    if unknown or not names:
+        raise SystemExit(f"--vs-loads: choose among {','.join(LOADS)} (got {text!r})")
+    return tuple(name for name in LOADS if name in names)
 
 
 # --- decisions (pure; tests/test_bench_vsfloor.py) ------------------------------------------
@@ -446,18 +458,23 @@ def all_rows(bench):
     rows = []
     for count in plan.servers:
         daphnes = f"{count} Daphne"
-        rows += stepped_rows(bench, f"C2C, existing pairs, {daphnes}", lambda rate: c2c_config(plan, rate), count, True)
-        rows += stepped_rows(
-            bench, f"C2C, every pair new, {daphnes}", lambda rate: c2c_config(plan, rate, new_pairs=True), count, True
-        )
+        if "c2c" in plan.loads:
+            rows += stepped_rows(bench, f"C2C, existing pairs, {daphnes}", lambda rate: c2c_config(plan, rate), count, True)
+        if "new" in plan.loads:
+            rows += stepped_rows(
+                bench, f"C2C, every pair new, {daphnes}", lambda rate: c2c_config(plan, rate, new_pairs=True), count, True
+            )
 
     def mixed(rate):
         return load_config(plan, rate=rate, group_size=plan.group_size, group_share=0.5)
 
     members = min(plan.group_size, plan.clients)
-    rows += stepped_rows(bench, f"mixed, half into a {members}-member group, 1 Daphne", mixed, 1, False)
-    rows += fanout_rows(bench)
-    rows += memory_rows(bench)
+    if "mixed" in plan.loads:
+        rows += stepped_rows(bench, f"mixed, half into a {members}-member group, 1 Daphne", mixed, 1, False)
+    if "fanout" in plan.loads:
+        rows += fanout_rows(bench)
+    if "memory" in plan.loads:
+        rows += memory_rows(bench)
     return rows
 
 

@@ -218,3 +218,22 @@ def test_the_floor_is_the_shared_floor_plus_the_group_op(tmp_path):
                 continue  # the lines this copy changes (bench/floor.py's docstring)
             if line.startswith("        ") and not line.strip().startswith(("root", "(root", "for name", '"""')):
                 assert line.strip() in "".join(FLOOR_FILES.values()), line
+
+
+# --- a partial table (--vs-loads) ---------------------------------------------------------------
+
+
+def test_only_the_loads_asked_for_are_run(monkeypatch):
+    ran = []
+    monkeypatch.setattr(vsfloor, "stepped_rows", lambda bench, title, *rest: ran.append(title) or [(title, {})])
+    monkeypatch.setattr(vsfloor, "fanout_rows", lambda bench: ran.append("fanout") or [])
+    monkeypatch.setattr(vsfloor, "memory_rows", lambda bench: ran.append("memory") or [])
+
+    class Bench:
+        plan = vsfloor.Plan(servers=(1, 2), loads=vsfloor.loads_from("memory, c2c"))
+
+    vsfloor.all_rows(Bench())
+    assert ran == ["C2C, existing pairs, 1 Daphne", "C2C, existing pairs, 2 Daphne", "memory"]
+    assert vsfloor.loads_from("fanout,c2c,new,mixed,memory") == vsfloor.LOADS
+    with pytest.raises(SystemExit, match="choose among"):
+        vsfloor.loads_from("c2c,speed")

@@ -154,7 +154,7 @@ function conversationItem(conv) {
   const unread = selected && chatIsShowing(id) ? 0 : conv.unreadCount || 0;
   const last = conv.lastMessage || {};
   const trailing = [];
-  if (unread > 0) trailing.push(el("span", { class: "badge", "data-testid": "unread-badge", "aria-label": `${unread} unread`, text: badgeText(unread) }));
+  if (unread > 0) trailing.push(el("span", { class: "badge", "data-testid": "unread-badge", role: "img", "aria-label": `${unread} unread`, text: badgeText(unread) }));
   else if (conv.isPinned) trailing.push(icon("pin", "pin-mark"));
   return el(
     "li",
@@ -234,6 +234,8 @@ export function updateBackBadge() {
   const badge = $("back-badge");
   badge.hidden = others === 0;
   badge.textContent = badgeText(others);
+  // The badge is drawn for the eye; the button's name says it (and holds its text, for voice control).
+  $("back-btn").setAttribute("aria-label", others ? `Back to conversations, ${badgeText(others)} unread` : "Back to conversations");
 }
 
 export function updateTitle() {

@@ -297,7 +297,7 @@ function messageMeta(m, { group }) {
     // A recall notice carries no ticks: there is nothing left to have been read.
     const read = Boolean(m.isPeerRead);
     const label = read ? "Read" : "Sent";
-    meta.append(el("span", { class: read ? "is-read" : "", title: label, "aria-label": label, "data-testid": "message-status", "data-status": read ? "read" : "sent" }, icon(read ? "checks" : "check", read ? "is-read" : "")));
+    meta.append(el("span", { class: read ? "is-read" : "", role: "img", title: label, "aria-label": label, "data-testid": "message-status", "data-status": read ? "read" : "sent" }, icon(read ? "checks" : "check", read ? "is-read" : "")));
   }
   return meta;
 }

@@ -161,6 +161,8 @@ function choiceRow(name, checked) {
 async function deleteList(name) {
   try {
     await chat.deleteConversationGroup(name);
+    // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
+    state.conversationGroups = state.conversationGroups.filter((other) => other !== name);
     renderChoices();
   } catch (error) {
     toast(errorText(error, "The list couldn't be deleted."), { error: true });

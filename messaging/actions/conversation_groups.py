@@ -134,30 +134,27 @@ def rename_conversation_group(user: User, old_name, new_name, *, origin=None) ->
 
 
 def add_conversations_to_group(user: User, name, conversation_ids, *, origin=None) -> dict:
-    _conversation_ids(conversation_ids)
-    with transaction.atomic():
-        _lock(user)
-        _group(user, name)
-        rows, failures = access_own_conversations(user, conversation_ids)
-        added = [conv for conv in rows if name not in conv.group_names]
-        if added and len(_members(user, name)) + len(added) > rules.MAX_CONVERSATIONS_PER_GROUP:
-            raise ChatError(
-                ErrorCode.CONVERSATION_GROUP_FULL, f"at most {rules.MAX_CONVERSATIONS_PER_GROUP} conversations in a group"
-            )
-        for conv in added:
-            conv.group_names = [*conv.group_names, name]
-        _save_groups(user, added)
-    return _result(rows, failures)
+    return _move(user, name, conversation_ids, into=True)
 
 
 def delete_conversations_from_group(user: User, name, conversation_ids, *, origin=None) -> dict:
+    return _move(user, name, conversation_ids, into=False)
+
+
+def _move(user: User, name, conversation_ids, *, into: bool) -> dict:
+    """Put those of ``conversation_ids`` that are the user's into group ``name`` (or take
+    them out of it). One already in (or out) is a success that changes nothing."""
     _conversation_ids(conversation_ids)
     with transaction.atomic():
         _lock(user)
         _group(user, name)
         rows, failures = access_own_conversations(user, conversation_ids)
-        removed = [conv for conv in rows if name in conv.group_names]
-        for conv in removed:
-            conv.group_names = [n for n in conv.group_names if n != name]
-        _save_groups(user, removed)
+        changed = [conv for conv in rows if (name in conv.group_names) != into]
+        if into and changed and len(_members(user, name)) + len(changed) > rules.MAX_CONVERSATIONS_PER_GROUP:
+            raise ChatError(
+                ErrorCode.CONVERSATION_GROUP_FULL, f"at most {rules.MAX_CONVERSATIONS_PER_GROUP} conversations in a group"
+            )
+        for conv in changed:
+            conv.group_names = [*conv.group_names, name] if into else [n for n in conv.group_names if n != name]
+        _save_groups(user, changed)
     return _result(rows, failures)

@@ -170,6 +170,28 @@ def access_conversation_state(user: User, conversation_id) -> ConversationState 
     return None
 
 
+def access_own_conversations(user: User, conversation_ids, *, for_update=False):
+    """The rows of ``user``'s conversations among ``conversation_ids`` (one query), in the
+    list's order, and a failure entry ``{conversationID, code, message}`` for each of the
+    others (2500: not one of the user's conversations, whoever else has it). A malformed
+    ID raises 2503 before anything is read. For the ops on a list of conversations
+    (markConversation, the conversation-group ops), which answer per conversation."""
+    ids = list(dict.fromkeys(conversation_ids))
+    for conversation_id in ids:
+        parse_conversation_id(conversation_id)
+    queryset = Conversation.objects.filter(user=user, conversation_id__in=ids).order_by("pk")
+    if for_update:
+        queryset = queryset.select_for_update()
+    by_id = {conv.conversation_id: conv for conv in queryset.only("pk", "conversation_id", "marks", "group_names")}
+    rows = [by_id[conversation_id] for conversation_id in ids if conversation_id in by_id]
+    failures = [
+        {"conversationID": conversation_id, "code": int(ErrorCode.CONVERSATION_NOT_FOUND), "message": "conversation not found"}
+        for conversation_id in ids
+        if conversation_id not in by_id
+    ]
+    return rows, failures
+
+
 def access_conversation_for_deletion(user: User, conversation_id) -> Conversation | None:
     """The user's conversation in which they may delete messages for themselves
     (deleteMessage, clearHistoryMessage): any conversation of theirs but an AVChatRoom's

@@ -32,6 +32,7 @@ from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import collect_events, presence_group, send_events, session_group, thread_group, user_group
 from messaging.queries import (
+    conversation_groups,
     conversation_list,
     directory,
     friends,
@@ -156,6 +157,45 @@ def op_delete_conversation(user, args: schemas.ConversationArgs, origin):
 
 def op_pin_conversation(user, args: schemas.PinConversation, origin):
     return {"conversationID": actions.pin_conversation(user, args.conversationID, args.isPinned, origin=origin)}
+
+
+def op_set_conversation_draft(user, args: schemas.SetConversationDraft, origin):
+    return {"conversationID": actions.set_conversation_draft(user, args.conversationID, args.draftText, origin=origin)}
+
+
+def op_mark_conversation(user, args: schemas.MarkConversation, origin):
+    return actions.mark_conversation(user, list(args.conversationIDList), args.markType, args.enableMark, origin=origin)
+
+
+def op_set_message_remind_type(user, args: schemas.SetMessageRemindType, origin):
+    user_ids = list(args.userIDList) if args.userIDList is not None else None
+    return actions.set_message_remind_type(
+        user, user_ids=user_ids, group_id=args.groupID, remind_type=args.messageRemindType, origin=origin
+    )
+
+
+def op_create_conversation_group(user, args: schemas.CreateConversationGroup, origin):
+    return actions.create_conversation_group(user, args.groupName, list(args.conversationIDList), origin=origin)
+
+
+def op_delete_conversation_group(user, args: schemas.ConversationGroupArgs, origin):
+    return {"groupName": actions.delete_conversation_group(user, args.groupName, origin=origin)}
+
+
+def op_rename_conversation_group(user, args: schemas.RenameConversationGroup, origin):
+    return {"groupName": actions.rename_conversation_group(user, args.oldName, args.newName, origin=origin)}
+
+
+def op_add_conversations_to_group(user, args: schemas.ConversationGroupMembers, origin):
+    return actions.add_conversations_to_group(user, args.groupName, list(args.conversationIDList), origin=origin)
+
+
+def op_delete_conversations_from_group(user, args: schemas.ConversationGroupMembers, origin):
+    return actions.delete_conversations_from_group(user, args.groupName, list(args.conversationIDList), origin=origin)
+
+
+def op_get_conversation_group_list(user, args, origin):
+    return {"groupList": conversation_groups.get_conversation_group_list(user)}
 
 
 def op_get_total_unread(user, args, origin):
@@ -469,6 +509,15 @@ HANDLERS = {
     "deleteMessage": op_delete_message,
     "clearHistoryMessage": op_clear_history_message,
     "setAllMessageRead": op_set_all_message_read,
+    "setConversationDraft": op_set_conversation_draft,
+    "markConversation": op_mark_conversation,
+    "setMessageRemindType": op_set_message_remind_type,
+    "createConversationGroup": op_create_conversation_group,
+    "deleteConversationGroup": op_delete_conversation_group,
+    "renameConversationGroup": op_rename_conversation_group,
+    "addConversationsToGroup": op_add_conversations_to_group,
+    "deleteConversationsFromGroup": op_delete_conversations_from_group,
+    "getConversationGroupList": op_get_conversation_group_list,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -93,6 +93,11 @@ class ErrorCode(IntEnum):
 
     # Server: accounts
     ACCOUNT_DOES_NOT_EXIST = 70107  # getUserStatus / subscribeUserStatus: in failureUserList
+    # Server: conversation groups (createConversationGroup and the others)
+    CONVERSATION_GROUP_FULL = 51008  # more than 1,000 conversations in one group
+    CONVERSATION_GROUP_NOT_FOUND = 51009
+    CONVERSATION_GROUP_LIMIT = 51010  # more than 20 conversation groups
+    CONVERSATION_GROUP_BAD_NAME = 51011  # empty, longer than 32 bytes, or (ours) already taken
     # Common
     SENSITIVE_WORDS = 80001
     BODY_TOO_LONG = 80002

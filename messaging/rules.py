@@ -334,6 +334,52 @@ REPORT_REASONS = ("spam", "abuse", "illegal", "other")
 MAX_REPORT_DESCRIPTION = 500
 
 
+# --- conversation management (drafts, marks, conversation groups, receive options) --------
+
+# markConversation's standard marks (the SDK's TYPES.CONV_MARK_TYPE_*: bit flags, as the
+# native V2TIM_CONVERSATION_MARK_TYPE_* are). Extended marks are 2**n with 32 <= n < 63
+# (the SDK allows n < 64; 2**63 does not fit the signed 64-bit column).
+MARK_STAR = 1
+MARK_UNREAD = 2
+MARK_FOLD = 4
+MARK_HIDE = 8
+STANDARD_MARKS = (MARK_STAR, MARK_UNREAD, MARK_FOLD, MARK_HIDE)
+MIN_EXTENDED_MARK_BIT = 32
+MAX_EXTENDED_MARK_BIT = 62
+MAX_MARK_CONVERSATIONS = 100  # conversationIDList of markConversation and the group ops
+
+# setMessageRemindType's options (TYPES.MSG_REMIND_*), the first the default.
+REMIND_ACCEPT_AND_NOTIFY = "AcceptAndNotify"
+REMIND_ACCEPT_NOT_NOTIFY = "AcceptNotNotify"
+REMIND_DISCARD = "Discard"
+REMIND_TYPES = (REMIND_ACCEPT_AND_NOTIFY, REMIND_ACCEPT_NOT_NOTIFY, REMIND_DISCARD)
+MAX_REMIND_USER_IDS = 30  # setMessageRemindType's userIDList, as the SDK
+
+# Conversation groups (createConversationGroup...): at most 20 per user (51010), names of
+# 1 to 32 UTF-8 bytes (51011), at most 1,000 conversations in one group (51008).
+MAX_CONVERSATION_GROUPS = 20
+MAX_CONVERSATION_GROUP_NAME_BYTES = 32
+MAX_CONVERSATIONS_PER_GROUP = 1000
+
+# setConversationDraft: the draft is text the composer holds; as long as a message may be.
+MAX_DRAFT_CHARS = 12 * 1024
+
+
+def mark_list(marks: int) -> list:
+    """The conversation's ``markList``: its marks' values, smallest first."""
+    return [1 << bit for bit in range(63) if marks >> bit & 1]
+
+
+def is_mark_type(mark_type) -> bool:
+    """A standard mark, or an extended one (2**n, 32 <= n <= 62)."""
+    if not isinstance(mark_type, int) or isinstance(mark_type, bool) or mark_type <= 0:
+        return False
+    if mark_type in STANDARD_MARKS:
+        return True
+    bit = mark_type.bit_length() - 1
+    return mark_type == 1 << bit and MIN_EXTENDED_MARK_BIT <= bit <= MAX_EXTENDED_MARK_BIT
+
+
 def client_rules() -> dict:
     """What the browser needs of these rules: sent once in the ``hello`` frame."""
     return {
@@ -367,6 +413,12 @@ def client_rules() -> dict:
         },
         "groupNotices": {"templates": NOTICE_TEMPLATES},
         "report": {"reasons": list(REPORT_REASONS), "maxDescription": MAX_REPORT_DESCRIPTION},
+        "conversationGroups": {
+            "max": MAX_CONVERSATION_GROUPS,
+            "maxNameBytes": MAX_CONVERSATION_GROUP_NAME_BYTES,
+            "maxConversations": MAX_CONVERSATIONS_PER_GROUP,
+        },
+        "maxDraftChars": MAX_DRAFT_CHARS,
     }
 
 

@@ -161,6 +161,65 @@ class PinConversation(ConversationArgs):
     isPinned: described(bool, "required; JSON `true` or `false`")
 
 
+# --- conversation management (issue 11 item 6) -------------------------------------------
+
+ConversationIDList = described(
+    Annotated[list[ConversationID], Meta(min_length=1, max_length=rules.MAX_MARK_CONVERSATIONS)],
+    "1–100 conversationIDs of yours; one that is not yours (or unknown) is reported in `failureConversationIDList` (2500)",
+    code=ErrorCode.INVALID_CONVERSATION_ID,
+)
+ConversationGroupName = described(
+    str,
+    f"1–{rules.MAX_CONVERSATION_GROUP_NAME_BYTES} bytes of UTF-8 (else 51011)",
+    code=ErrorCode.CONVERSATION_GROUP_BAD_NAME,
+)
+
+
+class SetConversationDraft(ConversationArgs):
+    draftText: described(
+        Annotated[str, Meta(max_length=rules.MAX_DRAFT_CHARS)],
+        f'the draft, at most {rules.MAX_DRAFT_CHARS} characters; `""` (the default) clears it',
+    ) = ""
+
+
+class MarkConversation(Args):
+    conversationIDList: ConversationIDList
+    markType: described(
+        Annotated[int, Meta(ge=1, le=2**62)],
+        "`TYPES.CONV_MARK_TYPE_STAR` (1), `_UNREAD` (2), `_FOLD` (4), `_HIDE` (8), or an extended mark 2^n, 32 ≤ n ≤ 62",
+    )
+    enableMark: described(bool, "required; `true` sets the mark, `false` clears it")
+
+
+class ConversationGroupArgs(Args):
+    groupName: ConversationGroupName
+
+
+class CreateConversationGroup(ConversationGroupArgs):
+    conversationIDList: ConversationIDList
+
+
+class ConversationGroupMembers(ConversationGroupArgs):
+    conversationIDList: ConversationIDList
+
+
+class RenameConversationGroup(Args):
+    oldName: described(str, "the group's name now (51009 if there is none)", code=ErrorCode.CONVERSATION_GROUP_NOT_FOUND)
+    newName: ConversationGroupName
+
+
+class SetMessageRemindType(Args):
+    messageRemindType: described(
+        Literal[rules.REMIND_TYPES],
+        "`TYPES.MSG_REMIND_ACPT_AND_NOTE` (`AcceptAndNotify`), `_ACPT_NOT_NOTE` (`AcceptNotNotify`) or `_DISCARD` (`Discard`)",
+    )
+    groupID: described(GroupID | None, "a group of yours; or give `userIDList`", code=ErrorCode.BAD_GROUP_ID) = None
+    userIDList: described(
+        list[UserID] | None,
+        f"C2C peers, at most {rules.MAX_REMIND_USER_IDS} (more: 10005); or give `groupID`",
+    ) = None
+
+
 class DownloadMergerMessage(Args):
     message: described(MessageRef, "the merged message, a message you may see")
     downloadKey: described(
@@ -600,6 +659,16 @@ OPS: dict[str, type[Args]] = {
     "deleteMessage": DeleteMessage,
     "clearHistoryMessage": ConversationArgs,
     "setAllMessageRead": SetAllMessageRead,
+    # Conversation management (issue 11 item 6).
+    "setConversationDraft": SetConversationDraft,
+    "markConversation": MarkConversation,
+    "setMessageRemindType": SetMessageRemindType,
+    "createConversationGroup": CreateConversationGroup,
+    "deleteConversationGroup": ConversationGroupArgs,
+    "renameConversationGroup": RenameConversationGroup,
+    "addConversationsToGroup": ConversationGroupMembers,
+    "deleteConversationsFromGroup": ConversationGroupMembers,
+    "getConversationGroupList": NoArgs,
 }
 
 

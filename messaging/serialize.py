@@ -209,7 +209,10 @@ def conversation(conv: Conversation, viewer: User, *, peer_read_seq: int = 0, gr
         # The viewer's remark for the C2C peer (a friend's), annotated by the query.
         "remark": getattr(conv, "friend_remark", "") or "",
         "isPinned": conv.is_pinned,
-        "messageRemindType": "AcceptAndNotify",
+        "messageRemindType": conv.remind_type,
+        "draftText": conv.draft_text,
+        "markList": rules.mark_list(conv.marks),
+        "conversationGroupList": list(conv.group_names),
         "peerReadSequence": peer_read_seq,
         # Our extension: the thread's change counter as of this read (docs/PROTOCOL.md §8).
         "syncCursor": conv.thread.last_change,

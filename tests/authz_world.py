@@ -128,6 +128,9 @@ def build_world(suffix: str) -> World:
     world.application_notice_id = (
         Message.objects.filter(thread__key=system_thread_key(owner.pk)).order_by("-seq").values_list("msg_id", flat=True).first()
     )
+    # The owner's conversation group: a name only the owner's ops find (groups are per user).
+    world.conversation_group = f"Owner's {suffix}"
+    actions.create_conversation_group(owner, world.conversation_group, [world.team_conv])
     actions.delete_members(owner, world.team, [u["removed"].username])
     actions.delete_members(owner, world.work, [u["removed"].username])
     actions.set_user_active(u["banned"], False)

@@ -109,6 +109,12 @@ def members_only(muted_note="a muted member still reads", *, muted=None):
     }
 
 
+def not_their_group():
+    """A conversation-group op aimed at the owner's group: to anyone else there is no such group (51009)."""
+    why = "the owner's conversation group: groups are per user, the actor has none of that name"
+    return {key: refused(51009, why) for key in ("non_member", "removed", "muted", "others")}
+
+
 def own_data(why="the actor's own data", check=None):
     """An op open to every logged-in user on their own data."""
     return {"non_member": allowed(why, check), "removed": allowed(why, check), "muted": allowed(why, check), "others": OWN_ONLY}
@@ -129,6 +135,21 @@ def no_conversation_of_the_groups(data, world):
     member's system notice may name the group: they were told they were removed)."""
     ids = {c["conversationID"] for c in data.get("conversationList", data.get("conversations", []))}
     assert not ids & {world.team_conv, "GROUP" + world.work}, ids
+
+
+def team_conversation_not_theirs(data, world):
+    """A list op on the team's conversation by someone not in the team: it is not theirs."""
+    assert data["successConversationIDList"] == [], data
+    assert [f["conversationID"] for f in data["failureConversationIDList"]] == [world.team_conv], data
+    assert {f["code"] for f in data["failureConversationIDList"]} == {2500}, data
+
+
+def team_conversation_done(data, world):
+    assert data["successConversationIDList"] == [world.team_conv], data
+
+
+def not_the_owners_groups(data, world):
+    assert world.conversation_group not in data["groupList"], data
 
 
 def stranger_view_of_public_group(data, world):
@@ -224,6 +245,34 @@ OP_MATRIX = {
     "deleteConversation": op(team_conversation(), **members_only("hides the actor's own row"), others=CONVERSATION_IS_OWN),
     "pinConversation": op(team_conversation(isPinned=True), **members_only("the actor's own row"), others=CONVERSATION_IS_OWN),
     "getTotalUnreadMessageCount": op(lambda w: {}, **own_data()),
+    # Conversation management (§5.49): each names only the actor's own conversations and groups.
+    "setConversationDraft": op(
+        team_conversation(draftText="hi"), **members_only("the actor's own row"), others=CONVERSATION_IS_OWN
+    ),
+    "markConversation": op(
+        lambda w: {"conversationIDList": [w.team_conv], "markType": 1, "enableMark": True},
+        non_member=allowed("not the actor's conversation: a failure (2500), nothing marked", team_conversation_not_theirs),
+        removed=allowed("the conversation went with the membership: a failure (2500)", team_conversation_not_theirs),
+        muted=allowed("the actor's own row", team_conversation_done),
+        others=CONVERSATION_IS_OWN,
+    ),
+    "setMessageRemindType": op(team(messageRemindType="AcceptNotNotify"), **members_only("the actor's own row"), others=OWN_ONLY),
+    "getConversationGroupList": op(lambda w: {}, **own_data("the actor's own groups", not_the_owners_groups)),
+    "createConversationGroup": op(
+        lambda w: {"groupName": w.conversation_group, "conversationIDList": [w.team_conv]},
+        non_member=allowed("a group of the actor's own (names are per user), without the team", team_conversation_not_theirs),
+        removed=allowed("a group of the actor's own, without the team", team_conversation_not_theirs),
+        muted=allowed("a group of the actor's own with their own row", team_conversation_done),
+        others=OWN_ONLY,
+    ),
+    "deleteConversationGroup": op(lambda w: {"groupName": w.conversation_group}, **not_their_group()),
+    "renameConversationGroup": op(lambda w: {"oldName": w.conversation_group, "newName": "Mine"}, **not_their_group()),
+    "addConversationsToGroup": op(
+        lambda w: {"groupName": w.conversation_group, "conversationIDList": [w.team_conv]}, **not_their_group()
+    ),
+    "deleteConversationsFromGroup": op(
+        lambda w: {"groupName": w.conversation_group, "conversationIDList": [w.team_conv]}, **not_their_group()
+    ),
     "createGroup": op(lambda w: {"name": "Mine", "type": "Public"}, **own_data("a new group of the actor's own")),
     "joinGroup": op(
         team(applyMessage="hi"),

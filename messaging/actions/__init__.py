@@ -1,6 +1,14 @@
 """The only code that changes chat state. Transports call these; nothing else writes."""
 
 from messaging.actions.api_tokens import create_api_token, record_api_token_use, revoke_api_token
+from messaging.actions.conversation_groups import (
+    add_conversations_to_group,
+    create_conversation_group,
+    delete_conversation_group,
+    delete_conversations_from_group,
+    rename_conversation_group,
+)
+from messaging.actions.conversation_settings import mark_conversation, set_conversation_draft, set_message_remind_type
 from messaging.actions.conversations import delete_conversation, pin_conversation
 from messaging.actions.friends import (
     accept_friend_application,
@@ -49,6 +57,14 @@ from messaging.actions.users import (
 )
 
 __all__ = [
+    "add_conversations_to_group",
+    "create_conversation_group",
+    "delete_conversation_group",
+    "delete_conversations_from_group",
+    "mark_conversation",
+    "rename_conversation_group",
+    "set_conversation_draft",
+    "set_message_remind_type",
     "accept_friend_application",
     "add_friend",
     "add_to_blacklist",

@@ -58,8 +58,20 @@ def set_all_message_read(user: User, scope=rules.READ_ALL_MSG, *, origin=None) -
 def _read(user, conv, conversation_id):
     """mark_read's transaction body: ``conv``'s cursor to the thread's end, its count to 0."""
     thread = Thread.objects.select_for_update().get(pk=conv.thread_id)
-    old_seq, old_unread = Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", "unread_count").get()
+    old_seq, old_unread, marks = (
+        Conversation.objects.filter(pk=conv.pk).values_list("last_read_seq", "unread_count", "marks").get()
+    )
     new_seq = max(old_seq, thread.last_seq)
+    if marks & rules.MARK_UNREAD:
+        # Reading the conversation clears the user's "mark as unread" (markConversation),
+        # on every device: a patch of its own, which no seenCursor can make a client drop.
+        marks &= ~rules.MARK_UNREAD
+        Conversation.objects.filter(pk=conv.pk).update(marks=marks)
+        publish_on_commit(
+            "CONVERSATION_LIST_UPDATED", [{"conversationID": conversation_id, "markList": rules.mark_list(marks)}], [user.pk]
+        )
+        if new_seq == old_seq and old_unread == 0:
+            return True
     if new_seq == old_seq and old_unread == 0:
         return False
     Conversation.objects.filter(pk=conv.pk).update(last_read_seq=new_seq, unread_count=0)

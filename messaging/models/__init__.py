@@ -1,6 +1,6 @@
 from messaging.models.api_tokens import ApiToken
 from messaging.models.applications import GroupApplication
-from messaging.models.conversations import Conversation
+from messaging.models.conversations import Conversation, ConversationGroup
 from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
 from messaging.models.messages import GroupAtMention, Message, MessageDeletion, MessageReceiver
@@ -15,6 +15,7 @@ __all__ = [
     "ApiToken",
     "Block",
     "Conversation",
+    "ConversationGroup",
     "Friend",
     "FriendApplication",
     "Group",

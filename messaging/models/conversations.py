@@ -42,6 +42,17 @@ class Conversation(models.Model):
     last_time = models.DateTimeField(null=True, blank=True)
     is_pinned = models.BooleanField(default=False)
     is_hidden = models.BooleanField(default=False)
+    # The user's settings of the conversation (actions/conversation_settings.py): the
+    # composer's draft, kept for every device (setConversationDraft); the marks
+    # (markConversation), a bit mask of the SDK's CONV_MARK_TYPE_* values; the receive
+    # option (setMessageRemindType: AcceptAndNotify, AcceptNotNotify, Discard).
+    draft_text = models.TextField(blank=True, default="")
+    marks = models.BigIntegerField(default=0)
+    remind_type = models.CharField(max_length=16, default="AcceptAndNotify")
+    # The names of the user's conversation groups (ConversationGroup) this conversation is
+    # in. Kept on the row, not in a join table: getConversationList reads it with the row
+    # (its query count stays fixed); the group ops, rare, rewrite the few rows they touch.
+    group_names = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -60,3 +71,19 @@ class Conversation(models.Model):
         """The first sequence of this user's history: after what they cleared, and not
         before what they may see (``min_seq``)."""
         return max(self.min_seq, self.cleared_seq + 1)
+
+
+class ConversationGroup(models.Model):
+    """One of a user's conversation groups (createConversationGroup): a named filter of
+    their conversation list, at most 20 per user. The members are the conversations whose
+    ``group_names`` hold the name (actions/conversation_groups.py keeps both in step)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_groups")
+    name = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="unique_user_conversation_group")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.name}"

@@ -12,7 +12,17 @@
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
 import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
-import { clearCurrentHistory, deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
+import {
+  clearCurrentHistory,
+  deleteCurrentConversation,
+  markCurrentUnread,
+  openCurrentLists,
+  toggleCurrentFold,
+  toggleCurrentMuted,
+  toggleCurrentStar,
+  togglePin,
+} from "./ui/conversation-menu.js";
+import { setConversationGroups, wireListsDialog } from "./ui/conversation-lists.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
 import { closeMenus, isMenuOpen, toggleMenu, wireConfirmDialog, wireMenuKeys } from "./ui/dialogs.js";
 import { $, fillAvatar } from "./ui/dom.js";
@@ -59,6 +69,11 @@ const ACTIONS = {
   "new-group": openNewGroupDialog,
   "join-group": openJoinGroupDialog,
   pin: togglePin,
+  "mark-unread": markCurrentUnread,
+  star: toggleCurrentStar,
+  fold: toggleCurrentFold,
+  "mute-notifications": toggleCurrentMuted,
+  "conversation-lists": openCurrentLists,
   delete: deleteCurrentConversation,
   "clear-history": clearCurrentHistory,
   members: openMembersPanel,
@@ -89,6 +104,10 @@ async function onReady() {
     renderConversationList();
     toast(errorText(error, "Your conversations couldn't be loaded."), { error: true });
   }
+  chat
+    .getConversationGroupList()
+    .then((res) => setConversationGroups(res.data, renderConversationList))
+    .catch(() => {});
   chat
     .getMyProfile()
     .then((res) => {
@@ -164,6 +183,7 @@ function wireUI() {
   wireMembersPanel();
   wireMessagesPane();
   wireComposer();
+  wireListsDialog();
   wireAttachments();
   wirePicker();
   wireVoice();
@@ -204,6 +224,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
+  chat.on(EVENT.CONVERSATION_GROUP_LIST_UPDATED, (event) => setConversationGroups(event.data, renderConversationList));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {
     state.totalUnread = Number(event.data) || 0;
     updateTitle();

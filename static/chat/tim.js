@@ -123,7 +123,12 @@
     // setAllMessageRead's scopes (messaging/rules.py READ_ALL_*)
     READ_ALL_C2C_MSG: 'readAllC2CMessage',
     READ_ALL_GROUP_MSG: 'readAllGroupMessage',
-    READ_ALL_MSG: 'readAllMessage'
+    READ_ALL_MSG: 'readAllMessage',
+    // markConversation's marks: bit flags (docs/PROTOCOL.md §5.49.2)
+    CONV_MARK_TYPE_STAR: 1,
+    CONV_MARK_TYPE_UNREAD: 2,
+    CONV_MARK_TYPE_FOLD: 4,
+    CONV_MARK_TYPE_HIDE: 8
   };
 
   var EVENT = {
@@ -140,6 +145,7 @@
     MESSAGE_READ_RECEIPT_RECEIVED: 'onMessageReadReceiptReceived',
     CONVERSATION_LIST_UPDATED: 'onConversationListUpdated',
     TOTAL_UNREAD_MESSAGE_COUNT_UPDATED: 'onTotalUnreadMessageCountUpdated',
+    CONVERSATION_GROUP_LIST_UPDATED: 'onConversationGroupListUpdated',
     GROUP_LIST_UPDATED: 'onGroupListUpdated',
     GROUP_SYSTEM_NOTICE_RECEIVED: 'receiveGroupSystemNotice',
     GROUP_ATTRIBUTES_UPDATED: 'groupAttributesUpdated',
@@ -529,6 +535,10 @@
         break;
       case 'MESSAGE_DELETED':
         this._onDeleted(data);
+        break;
+      case 'CONVERSATION_GROUP_LIST_UPDATED':
+        this._conversationGroups = data;
+        if (this._ready) this._emit(EVENT.CONVERSATION_GROUP_LIST_UPDATED, data);
         break;
       case 'TOTAL_UNREAD_MESSAGE_COUNT_UPDATED':
         if (this._totalUnread !== data) {
@@ -1847,6 +1857,71 @@
 
   Chat.prototype.pinConversation = function (options) {
     return this._call('pinConversation', { conversationID: options.conversationID, isPinned: !!options.isPinned });
+  };
+
+  // --- conversation management (docs/PROTOCOL.md §5.49) ---------------------------------
+  // Each change comes back to every tab of the user, this one included, as
+  // CONVERSATION_LIST_UPDATED patches (and CONVERSATION_GROUP_LIST_UPDATED): the list
+  // held here is updated by them, not by the replies.
+
+  /** setConversationDraft({conversationID, draftText}): '' clears the draft. */
+  Chat.prototype.setConversationDraft = function (options) {
+    options = options || {};
+    return this._call('setConversationDraft', { conversationID: options.conversationID, draftText: options.draftText || '' });
+  };
+
+  /** markConversation({conversationIDList, markType, enableMark}): resolves
+   *  {successConversationIDList, failureConversationIDList}. */
+  Chat.prototype.markConversation = function (options) {
+    options = options || {};
+    return this._call('markConversation', {
+      conversationIDList: options.conversationIDList,
+      markType: options.markType,
+      enableMark: options.enableMark
+    });
+  };
+
+  /** setMessageRemindType({groupID | userIDList, messageRemindType}). */
+  Chat.prototype.setMessageRemindType = function (options) {
+    options = options || {};
+    var args = { messageRemindType: options.messageRemindType };
+    if (options.groupID !== undefined) args.groupID = options.groupID;
+    if (options.userIDList !== undefined) args.userIDList = options.userIDList;
+    return this._call('setMessageRemindType', args);
+  };
+
+  /** getConversationGroupList(): resolves {code: 0, data: [name, ...]}, as the SDK. */
+  Chat.prototype.getConversationGroupList = function () {
+    var self = this;
+    return this._call('getConversationGroupList', {}).then(function (response) {
+      self._conversationGroups = response.data.groupList;
+      response.data = response.data.groupList.slice();
+      return response;
+    });
+  };
+
+  Chat.prototype.createConversationGroup = function (options) {
+    options = options || {};
+    return this._call('createConversationGroup', { groupName: options.groupName, conversationIDList: options.conversationIDList });
+  };
+
+  Chat.prototype.deleteConversationGroup = function (groupName) {
+    return this._call('deleteConversationGroup', { groupName: groupName });
+  };
+
+  Chat.prototype.renameConversationGroup = function (options) {
+    options = options || {};
+    return this._call('renameConversationGroup', { oldName: options.oldName, newName: options.newName });
+  };
+
+  Chat.prototype.addConversationsToGroup = function (options) {
+    options = options || {};
+    return this._call('addConversationsToGroup', { groupName: options.groupName, conversationIDList: options.conversationIDList });
+  };
+
+  Chat.prototype.deleteConversationsFromGroup = function (options) {
+    options = options || {};
+    return this._call('deleteConversationsFromGroup', { groupName: options.groupName, conversationIDList: options.conversationIDList });
   };
 
   Chat.prototype.getTotalUnreadMessageCount = function () {

@@ -1,5 +1,5 @@
 /*
- * The composer: drafts per conversation, the size counter, Enter to send and
+ * The composer: drafts per conversation (kept on the server for every device), the size counter, Enter to send and
  * Shift+Enter for a new line.
  *
  * A text's size is counted as the server counts it (rules.bodyBytes of the payload
@@ -13,6 +13,7 @@ import { bodyBytes, textPayload } from "../rules.js";
 import { pickedMentions } from "../text.js";
 import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
+import { draftOf, findConversation } from "./conversations.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
 import { closePicker } from "./picker.js";
 import { addressOf, createAndSend } from "./sending.js";
@@ -29,15 +30,49 @@ export function closeComposerPops() {
   closeMentionList();
 }
 
+/** How long the composer waits after the last keystroke before it saves the draft. */
+const DRAFT_SAVE_DELAY_MS = 1200;
+let draftTimer = null;
+
+/**
+ * Keep the composer's text as the conversation's draft: at once in this tab (the list
+ * shows "[Draft] …"), and on the server (setConversationDraft) for the user's other tabs
+ * and devices. Called when the user leaves the conversation, and debounced while typing.
+ */
 export function saveDraft() {
+  clearTimeout(draftTimer);
+  draftTimer = null;
   if (!state.current) return;
   const text = $("composer-input").value;
-  if (text.trim()) state.drafts.set(state.current, text);
-  else state.drafts.delete(state.current);
+  storeDraft(state.current, text.trim() ? text : "");
+}
+
+function storeDraft(conversationID, text) {
+  const conv = findConversation(conversationID);
+  const saved = (conv && conv.draftText) || "";
+  if (text === saved) {
+    state.drafts.delete(conversationID);
+    return;
+  }
+  state.drafts.set(conversationID, text);
+  if (!conv || !state.conversations.includes(conv)) return; // a new chat: no row on the server yet (2500)
+  chat
+    .setConversationDraft({ conversationID, draftText: text })
+    .then(() => {
+      // The server's patch (CONVERSATION_LIST_UPDATED) carries it from now on.
+      if (state.drafts.get(conversationID) === text) state.drafts.delete(conversationID);
+    })
+    .catch(() => {}); // kept in this tab; the next save tries again
+}
+
+function scheduleDraftSave() {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(saveDraft, DRAFT_SAVE_DELAY_MS);
 }
 
 export function restoreDraft(conversationID) {
-  $("composer-input").value = state.drafts.get(conversationID) || "";
+  const conv = findConversation(conversationID);
+  $("composer-input").value = conv ? draftOf(conv) : state.drafts.get(conversationID) || "";
   onComposerInput();
 }
 
@@ -94,7 +129,8 @@ function submitComposer() {
   }
   input.value = "";
   signalTyping(conversationID, false);
-  state.drafts.delete(conversationID);
+  clearTimeout(draftTimer);
+  storeDraft(conversationID, ""); // sent: the draft is gone on every device
   state.mentions.delete(conversationID);
   closeComposerPops();
   onComposerInput();
@@ -112,6 +148,7 @@ export function wireComposer() {
   const input = $("composer-input");
   input.addEventListener("input", () => {
     onComposerInput();
+    scheduleDraftSave();
     updateMentionList();
     signalTyping(state.current, Boolean(input.value.trim()));
   });

@@ -1,8 +1,10 @@
 /*
- * The open conversation's "⋮" menu: pin, group info, clear history, delete.
+ * The open conversation's "⋮" menu: pin, mark as unread, star, fold, mute, lists,
+ * group info, clear history, delete.
  */
 
 import { GROUP } from "../ids.js";
+import { markUnread, openListsDialog, toggleFold, toggleMuted, toggleStar } from "./conversation-lists.js";
 import { conversationTitle, currentConversation } from "./conversations.js";
 import { closeMenus, confirmAction } from "./dialogs.js";
 import { errorText } from "./errors.js";
@@ -21,6 +23,20 @@ export async function togglePin() {
     toast(errorText(error, conv.isPinned ? "The chat couldn't be unpinned." : "The chat couldn't be pinned."), { error: true });
   }
 }
+
+/** The menu's conversation-management items, on the open conversation (docs/PROTOCOL.md §5.49). */
+function onCurrent(action) {
+  return () => {
+    const conv = currentConversation();
+    if (conv) action(conv);
+  };
+}
+
+export const markCurrentUnread = onCurrent(markUnread);
+export const toggleCurrentStar = onCurrent(toggleStar);
+export const toggleCurrentFold = onCurrent(toggleFold);
+export const toggleCurrentMuted = onCurrent(toggleMuted);
+export const openCurrentLists = onCurrent(openListsDialog);
 
 export async function deleteCurrentConversation() {
   const conv = currentConversation();

@@ -7,6 +7,7 @@ import { badgeText, formatDuration, listTime, memberCountText } from "../format.
 import { C2C, GROUP, peerOf } from "../ids.js";
 import { richText, stickerFor } from "./assets.js";
 import { $, avatar, el, icon } from "./dom.js";
+import { MARK, conversationsInTab, hasMark, isMuted, renderListTabs } from "./conversation-lists.js";
 import { isDice } from "./bodies.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { markRead } from "./live.js";
@@ -103,11 +104,17 @@ function previewNodes(conv) {
   const nodes = [];
   const flag = atFlag(conv);
   if (flag) nodes.push(flag);
-  const draft = state.current !== conv.conversationID && state.drafts.get(conv.conversationID);
-  if (draft) return [...nodes, el("span", { class: "draft", text: "Draft: " }), ...richText(oneLine(draft))];
+  const draft = state.current !== conv.conversationID && draftOf(conv);
+  if (draft && draft.trim()) return [...nodes, el("span", { class: "draft", "data-testid": "draft-label", text: "[Draft] " }), ...richText(oneLine(draft))];
   const last = conv.lastMessage || {};
   if (!last.messageForShow && !last.lastTime) return [...nodes, "No messages yet"];
   return [...nodes, ...lastMessageNodes(conv, last)];
+}
+
+/** The composer's text for the conversation: this tab's unsaved text, else the draft kept on the server. */
+export function draftOf(conv) {
+  const local = state.drafts.get(conv.conversationID);
+  return local !== undefined ? local : conv.draftText || "";
 }
 
 /** One line about a message, for abstracts and the forward and report dialogs: "Hi there", "[Image]". */
@@ -153,13 +160,17 @@ function conversationItem(conv) {
   const selected = id === state.current;
   const unread = selected && chatIsShowing(id) ? 0 : conv.unreadCount || 0;
   const last = conv.lastMessage || {};
+  const markedUnread = hasMark(conv, MARK.UNREAD) && !(selected && chatIsShowing(id));
+  const muted = isMuted(conv);
   const trailing = [];
+  if (muted) trailing.push(marker(icon("bellOff", "muted-mark"), "muted-mark", "Notifications off"));
   if (unread > 0) trailing.push(el("span", { class: "badge", "data-testid": "unread-badge", role: "img", "aria-label": `${unread} unread`, text: badgeText(unread) }));
+  else if (markedUnread) trailing.push(el("span", { class: "unread-dot", role: "img", "aria-label": "Marked as unread", "data-testid": "unread-mark" }));
   else if (conv.isPinned) trailing.push(icon("pin", "pin-mark"));
   return el(
     "li",
     {
-      class: "conv" + (unread > 0 ? " has-unread" : ""),
+      class: "conv" + (unread > 0 || markedUnread ? " has-unread" : "") + (muted ? " is-muted" : ""),
       role: "option",
       tabindex: "0",
       "aria-selected": selected ? "true" : "false",
@@ -182,11 +193,17 @@ function conversationItem(conv) {
         { class: "conv-row" },
         conv.type === GROUP ? icon("people", "conv-kind") : null,
         el("span", { class: "conv-name", "data-testid": "conversation-name", text: conversationTitle(conv) }),
+        hasMark(conv, MARK.STAR) ? marker(icon("star", "star-mark"), "star-mark", "Starred") : null,
         el("span", { class: "conv-time", text: listTime(last.lastTime) }),
       ),
       el("div", { class: "conv-row" }, el("span", { class: "conv-preview", "data-testid": "conversation-preview" }, previewNodes(conv)), trailing),
     ),
   );
+}
+
+/** An icon with words for screen readers, findable by tests. */
+function marker(svg, testid, label) {
+  return el("span", { class: "conv-marker", role: "img", "aria-label": label, title: label, "data-testid": testid }, svg);
 }
 
 /** The server's list, plus a chat just started from "New chat" at the top while it is open. */
@@ -199,7 +216,8 @@ function listedConversations() {
 export function renderConversationList() {
   const filter = state.filter.trim().toLowerCase();
   const all = listedConversations();
-  const shown = matchingConversations(all, filter);
+  renderListTabs(renderConversationList);
+  const shown = matchingConversations(filter ? all : conversationsInTab(all), filter);
   $("conv-list").replaceChildren(...shown.map(conversationItem));
 
   const booting = !state.conversationsLoaded;
@@ -208,7 +226,8 @@ export function renderConversationList() {
   const none = !booting && all.length === 0;
   $("placeholder-title").textContent = none ? "Welcome to Chat" : "Select a conversation";
   $("placeholder-text").textContent = none ? "Message a colleague by their user ID, create a group, or join one by its ID." : "Pick one on the left, or start something new.";
-  $("conv-nomatch").hidden = !(filter && all.length > 0 && shown.length === 0);
+  $("conv-nomatch").hidden = !(all.length > 0 && shown.length === 0);
+  $("conv-nomatch").textContent = filter ? "No conversations match your search." : "No chats here yet.";
 }
 
 export function setConversations(list) {

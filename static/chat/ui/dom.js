@@ -67,6 +67,11 @@ const ICONS = {
   retry: [["path", { ...LINE, d: "M4.5 12a7.5 7.5 0 1 0 2.3-5.4M4.5 4.5v4h4", "stroke-width": "2" }]],
   close: [["path", { d: "M6 6l12 12M18 6L6 18", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round" }]],
   pin: [["path", { ...LINE, d: "M9 4h6l-1 5 3 3v2H7v-2l3-3-1-5zM12 14v6", "stroke-width": "1.7" }]],
+  star: [["path", { d: "M12 3.6l2.6 5.3 5.8.8-4.2 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.2-4.1 5.8-.8z", fill: "currentColor" }]],
+  bellOff: [
+    ["path", { ...LINE, d: "M6.5 16.5h11l-1.5-2v-4a4 4 0 0 0-6.3-3.3M8 10.5v4l-1.5 2M10.3 19a1.9 1.9 0 0 0 3.4 0", "stroke-width": "1.7" }],
+    ["path", { ...LINE, d: "M4 4l16 16", "stroke-width": "1.7" }],
+  ],
   people: [["path", { d: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM2.5 20a6.5 6.5 0 0 1 13 0M16 4.3a3.5 3.5 0 0 1 0 6.4M18 14.2a6.5 6.5 0 0 1 3.5 5.8", fill: "none", stroke: "currentColor", "stroke-width": "1.9", "stroke-linecap": "round" }]],
   more: [
     ["circle", { cx: "5.5", cy: "12", r: "1.7", fill: "currentColor" }],

@@ -10,6 +10,7 @@
  *   failed to load while offline is loaded again.
  */
 
+import { MARK, hasMark } from "./conversation-lists.js";
 import { markReadUpTo, sortHistory, upsertMessage } from "../history.js";
 import { peerOf } from "../ids.js";
 import { chatIsShowing, findConversation, renderConversationList } from "./conversations.js";
@@ -96,7 +97,8 @@ const readCalls = new Map(); // conversationID -> "busy" | "again"
 export function markRead(conversationID, { force = false } = {}) {
   if (!conversationID || !state.ready || !chatIsShowing(conversationID)) return;
   const conv = findConversation(conversationID);
-  if (!force && !(conv && conv.unreadCount > 0)) return;
+  // Opening a chat also clears its "mark as unread" (the server does it with the read).
+  if (!force && !(conv && (conv.unreadCount > 0 || hasMark(conv, MARK.UNREAD)))) return;
   if (readCalls.has(conversationID)) {
     readCalls.set(conversationID, "again");
     return;

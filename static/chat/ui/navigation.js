@@ -27,6 +27,7 @@ import { markRead } from "./live.js";
 import { closeMembersPanel, openMembersPanel } from "./members.js";
 import { learnSelfMute, muteNoticeFor, onMuteChange } from "./mute.js";
 import { fillViewport, historyOf, loadOlder, renderMessages } from "./messages.js";
+import { MARK, hasMark, isMuted } from "./conversation-lists.js";
 import { showPresence } from "./presence.js";
 import { exitSelect, updateSelectBar } from "./select.js";
 import { NARROW, chat, state } from "./state.js";
@@ -194,6 +195,13 @@ export function renderChatHeader(conv) {
   $("chat-title").title = group ? "Group info" : conv.type === C2C ? "Profile" : "";
   const menu = (action) => document.querySelector(`#more-menu [data-action="${action}"]`);
   menu("pin").textContent = conv.isPinned ? "Unpin" : "Pin to top";
+  // The user's own settings of a conversation they have (a new chat has no row yet: 2500).
+  const held = state.conversations.some((c) => c.conversationID === conv.conversationID);
+  for (const action of ["mark-unread", "star", "fold", "conversation-lists"]) menu(action).hidden = !held;
+  menu("mute-notifications").hidden = !held || (conv.type !== GROUP && conv.type !== C2C);
+  menu("star").textContent = hasMark(conv, MARK.STAR) ? "Unstar" : "Star";
+  menu("fold").textContent = hasMark(conv, MARK.FOLD) ? "Unfold" : "Fold";
+  menu("mute-notifications").textContent = isMuted(conv) ? "Unmute notifications" : "Mute notifications";
   menu("members").hidden = !group;
   menu("delete").hidden = !state.conversations.some((c) => c.conversationID === conv.conversationID);
   // System notices cannot be deleted (2116).

@@ -21,8 +21,10 @@ export const state = {
   groupsLoaded: false,
   current: null,
   histories: new Map(),
-  drafts: new Map(),
+  drafts: new Map(), // conversationID -> the composer's text not yet saved on the server (setConversationDraft)
   filter: "",
+  listTab: "all", // the conversation list's tab: all, unread, starred, folded, or "list:<name>" (a conversation group)
+  conversationGroups: [], // the names of the user's conversation groups (getConversationGroupList)
   totalUnread: 0,
   members: { groupID: null, list: [], offset: 0, profile: null, loading: false },
   jumpCount: 0,

@@ -1,0 +1,202 @@
+/*
+ * Conversation management in the list: the tabs above it (All, Unread, Starred, the
+ * user's lists, Folded), the marks, the muted bell, and the "Lists" dialog.
+ *
+ * The state is the server's: markList, messageRemindType and conversationGroupList on
+ * each conversation, the list names from getConversationGroupList and
+ * CONVERSATION_GROUP_LIST_UPDATED. Every change goes through the SDK and comes back to
+ * every tab of the user as an event, which re-renders (docs/PROTOCOL.md §5.49).
+ */
+
+import { $, el } from "./dom.js";
+import { closeMenus, openDialog, wireDialog } from "./dialogs.js";
+import { errorText } from "./errors.js";
+import { chat, serverRules, state, TYPES } from "./state.js";
+import { toast } from "./toast.js";
+
+// The SDK's TYPES.CONV_MARK_TYPE_* (bit flags), with the values as a fallback.
+export const MARK = {
+  get STAR() {
+    return TYPES.CONV_MARK_TYPE_STAR || 1;
+  },
+  get UNREAD() {
+    return TYPES.CONV_MARK_TYPE_UNREAD || 2;
+  },
+  get FOLD() {
+    return TYPES.CONV_MARK_TYPE_FOLD || 4;
+  },
+  get HIDE() {
+    return TYPES.CONV_MARK_TYPE_HIDE || 8;
+  },
+};
+
+export const hasMark = (conv, mark) => Boolean(conv && Array.isArray(conv.markList) && conv.markList.includes(mark));
+
+/** Notifications are off for AcceptNotNotify and Discard (the desktop notifier reads the same field). */
+export const isMuted = (conv) => Boolean(conv && conv.messageRemindType && conv.messageRemindType !== "AcceptAndNotify");
+
+export const listsOf = (conv) => (conv && Array.isArray(conv.conversationGroupList) ? conv.conversationGroupList : []);
+
+const LIST_PREFIX = "list:";
+
+/** Which conversations a tab shows. "All" leaves out the folded and hidden ones. */
+function inTab(conv, tab) {
+  if (tab === "unread") return (conv.unreadCount || 0) > 0 || hasMark(conv, MARK.UNREAD);
+  if (tab === "starred") return hasMark(conv, MARK.STAR);
+  if (tab === "folded") return hasMark(conv, MARK.FOLD);
+  if (tab.startsWith(LIST_PREFIX)) return listsOf(conv).includes(tab.slice(LIST_PREFIX.length));
+  return !hasMark(conv, MARK.FOLD) && !hasMark(conv, MARK.HIDE);
+}
+
+/** The conversations of the current tab (the open one stays, so that it never vanishes under the cursor). */
+export function conversationsInTab(list) {
+  const tab = currentTab(list);
+  return list.filter((conv) => conv.conversationID === state.current || inTab(conv, tab));
+}
+
+/** The selected tab, or "all" when its list was deleted or nothing is folded any more. */
+function currentTab(list) {
+  const tab = state.listTab;
+  if (tab.startsWith(LIST_PREFIX) && !state.conversationGroups.includes(tab.slice(LIST_PREFIX.length))) return "all";
+  if (tab === "folded" && !list.some((c) => hasMark(c, MARK.FOLD))) return "all";
+  return tab;
+}
+
+function tabButton(tab, label, count, onSelect) {
+  const selected = tab === currentTab(state.conversations);
+  return el(
+    "button",
+    {
+      type: "button",
+      role: "tab",
+      class: "conv-tab",
+      "aria-selected": selected ? "true" : "false",
+      "data-testid": "conversation-tab",
+      "data-tab": tab,
+      title: label,
+      onclick: () => onSelect(tab),
+    },
+    label,
+    count ? el("span", { class: "tab-count", text: String(count) }) : null,
+  );
+}
+
+/** The tabs above the list; ``onSelect`` re-renders it. Hidden while there is nothing to choose. */
+export function renderListTabs(onSelect) {
+  const list = state.conversations;
+  const select = (tab) => {
+    state.listTab = tab;
+    onSelect();
+  };
+  const folded = list.filter((c) => hasMark(c, MARK.FOLD)).length;
+  const tabs = [
+    tabButton("all", "All", 0, select),
+    tabButton("unread", "Unread", 0, select),
+    tabButton("starred", "Starred", 0, select),
+    ...state.conversationGroups.map((name) => tabButton(LIST_PREFIX + name, name, 0, select)),
+  ];
+  if (folded) tabs.push(tabButton("folded", "Folded", folded, select));
+  $("conv-tabs").replaceChildren(...tabs);
+  $("conv-tabs").hidden = list.length === 0;
+}
+
+export function setConversationGroups(names, rerender) {
+  state.conversationGroups = Array.isArray(names) ? names.slice() : [];
+  rerender();
+}
+
+// --- the conversation menu's items ----------------------------------------------------------
+
+async function setMark(conv, markType, enableMark, failure) {
+  closeMenus();
+  try {
+    await chat.markConversation({ conversationIDList: [conv.conversationID], markType, enableMark });
+  } catch (error) {
+    toast(errorText(error, failure), { error: true });
+  }
+}
+
+export const toggleStar = (conv) => setMark(conv, MARK.STAR, !hasMark(conv, MARK.STAR), "The chat couldn't be starred.");
+export const toggleFold = (conv) => setMark(conv, MARK.FOLD, !hasMark(conv, MARK.FOLD), "The chat couldn't be folded.");
+export const markUnread = (conv) => setMark(conv, MARK.UNREAD, true, "The chat couldn't be marked as unread.");
+
+export async function toggleMuted(conv) {
+  closeMenus();
+  const id = conv.conversationID;
+  const messageRemindType = isMuted(conv) ? TYPES.MSG_REMIND_ACPT_AND_NOTE : TYPES.MSG_REMIND_ACPT_NOT_NOTE;
+  const target = conv.type === TYPES.CONV_GROUP ? { groupID: id.slice("GROUP".length) } : { userIDList: [id.slice("C2C".length)] };
+  try {
+    const res = await chat.setMessageRemindType({ ...target, messageRemindType });
+    const failed = res.data && res.data.failureUserIDList && res.data.failureUserIDList[0];
+    if (failed) throw failed;
+  } catch (error) {
+    toast(errorText(error, "Notifications couldn't be changed for this chat."), { error: true });
+  }
+}
+
+// --- the "Lists" dialog -----------------------------------------------------------------------
+
+let editing = null; // the conversation whose lists the dialog shows
+
+function choiceRow(name, checked) {
+  return el(
+    "li",
+    {},
+    el(
+      "label",
+      {},
+      el("input", { type: "checkbox", name: "list", value: name, checked, "data-testid": "list-choice" }),
+      el("span", { class: "list-name", text: name }),
+    ),
+    el("button", {
+      type: "button",
+      class: "btn list-delete",
+      text: "Delete",
+      "aria-label": `Delete the list ${name}`,
+      onclick: () => deleteList(name),
+    }),
+  );
+}
+
+async function deleteList(name) {
+  try {
+    await chat.deleteConversationGroup(name);
+    // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
+    state.conversationGroups = state.conversationGroups.filter((other) => other !== name);
+    renderChoices();
+  } catch (error) {
+    toast(errorText(error, "The list couldn't be deleted."), { error: true });
+  }
+}
+
+function renderChoices() {
+  const mine = new Set(listsOf(editing));
+  $("dlg-lists-choices").replaceChildren(...state.conversationGroups.map((name) => choiceRow(name, mine.has(name))));
+  const { max } = (serverRules() && serverRules().conversationGroups) || { max: 20 };
+  $("dlg-lists-intro").textContent = state.conversationGroups.length
+    ? "Tick the lists this chat belongs to. Each list is a tab above your chats."
+    : `Lists are tabs above your chats. Make one for this chat (up to ${max}).`;
+}
+
+export function openListsDialog(conv) {
+  closeMenus();
+  editing = conv;
+  openDialog("dlg-lists", renderChoices);
+}
+
+async function saveLists(form) {
+  const id = editing.conversationID;
+  const had = new Set(listsOf(editing));
+  const wanted = new Set([...form.querySelectorAll("input[name=list]:checked")].map((input) => input.value));
+  const newName = form.elements.newList.value.trim();
+  const conversationIDList = [id];
+  for (const name of state.conversationGroups) {
+    if (wanted.has(name) && !had.has(name)) await chat.addConversationsToGroup({ groupName: name, conversationIDList });
+    if (!wanted.has(name) && had.has(name)) await chat.deleteConversationsFromGroup({ groupName: name, conversationIDList });
+  }
+  if (newName) await chat.createConversationGroup({ groupName: newName, conversationIDList });
+}
+
+export function wireListsDialog() {
+  wireDialog("dlg-lists", saveLists);
+}

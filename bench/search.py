@@ -70,17 +70,18 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def load_search_world(messages):
+def load_search_world(messages, threads=THREADS):
     """Users ``s0``..``s999``, the C2C threads of each user with the next ten, both
     conversation rows of each, and ``messages`` messages round-robin over the threads
-    (seq gap-free in each), newest last."""
+    (seq gap-free in each), newest last. Fewer ``threads`` make long conversations (the
+    PostgreSQL test of the index, tests/integration/test_message_search_pg.py)."""
     from django.db import connection
     from django.utils import timezone
 
     from messaging.models import Conversation, Message, Thread, User
 
     now = timezone.now()
-    params = {"now": now, "users": USERS, "threads": THREADS, "messages": messages}
+    params = {"now": now, "users": USERS, "threads": threads, "messages": messages}
     user_cols, user_exprs = generated_columns(
         User,
         {"username": "'s' || g", "nick": "'Search ' || g", "password": "'!'", "is_active": "true", "date_joined": "%(now)s"},
@@ -93,8 +94,8 @@ def load_search_world(messages):
         {
             "kind": "'C2C'",
             "key": "'c2c:' || least(ua.id, ub.id) || ':' || greatest(ua.id, ub.id)",
-            "last_seq": f"(%(messages)s - 1 - g) / {THREADS} + 1",
-            "last_change": f"(%(messages)s - 1 - g) / {THREADS} + 1",
+            "last_seq": f"(%(messages)s - 1 - g) / {threads} + 1",
+            "last_change": f"(%(messages)s - 1 - g) / {threads} + 1",
             "user_low_id": "least(ua.id, ub.id)",
             "user_high_id": "greatest(ua.id, ub.id)",
             "created_at": "%(now)s",
@@ -117,15 +118,15 @@ def load_search_world(messages):
     message_cols, message_exprs = generated_columns(
         Message,
         {
-            "thread_id": f"t0 + g %% {THREADS}",
-            "seq": f"g / {THREADS} + 1",
+            "thread_id": f"t0 + g %% {threads}",
+            "seq": f"g / {threads} + 1",
             "msg_id": "'b' || g",
             "sender_id": "CASE WHEN g %% 2 = 0 THEN tl.user_low_id ELSE tl.user_high_id END",
             "type": "'TIMTextElem'",
             "payload": f"jsonb_build_object('text', {text} || {rare})",
             "created_at": "%(now)s - make_interval(secs => %(messages)s - g)",
-            "change": f"g / {THREADS} + 1",
-            "created_change": f"g / {THREADS} + 1",
+            "change": f"g / {threads} + 1",
+            "created_change": f"g / {threads} + 1",
         },
         params,
     )
@@ -148,7 +149,7 @@ def load_search_world(messages):
         cursor.execute(
             f"INSERT INTO {Message._meta.db_table} ({', '.join(message_cols)}) "
             f"SELECT {', '.join(message_exprs)} FROM (SELECT g, random() AS r FROM generate_series(0, %(messages)s - 1) AS g) AS s "
-            f"JOIN {Thread._meta.db_table} tl ON tl.id = %(t0)s + g %% {THREADS}",
+            f"JOIN {Thread._meta.db_table} tl ON tl.id = %(t0)s + g %% {threads}",
             params,
         )
         conv_cols, conv_exprs = generated_columns(

@@ -34,7 +34,9 @@ def found_ids(result):
 
 def texts_in(user, conversation_id, *keywords, **kwargs):
     result = search(user, *keywords, conversation_id=conversation_id, **kwargs)
-    return [m["payload"].get("text", m["payload"].get("description")) for r in result["searchResultList"] for m in r["messageList"]]
+    return [
+        m["payload"].get("text", m["payload"].get("description")) for r in result["searchResultList"] for m in r["messageList"]
+    ]
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -42,7 +44,14 @@ def texts_in(user, conversation_id, *keywords, **kwargs):
 
 @pytest.mark.django_db
 def test_cjk_substrings_and_latin_words_are_found(alice, bob):
-    for text in ("我说你好世界", "今天天气真好", "明日は会議があります", "안녕하세요 반갑습니다", "The Meeting is at noon", "100% sure_thing"):
+    for text in (
+        "我说你好世界",
+        "今天天气真好",
+        "明日は会議があります",
+        "안녕하세요 반갑습니다",
+        "The Meeting is at noon",
+        "100% sure_thing",
+    ):
         send_text(alice, "bob", text)
     assert texts_in(bob, "C2Calice", "你好") == ["我说你好世界"]
     assert texts_in(bob, "C2Calice", "好") == ["今天天气真好", "我说你好世界"]  # one character, newest first

@@ -6,6 +6,7 @@ targeted at others, recalled, or deleted for them. Query counts pinned at two si
 The plan on PostgreSQL (the bigram index) is tests/integration/test_message_search_pg.py's."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,7 +14,6 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.errors import ErrorCode
-from messaging.models import Message
 from messaging.queries.message_search import search_cloud_messages
 from tests.chat_helpers import make_group, send_group_text, send_text
 
@@ -70,7 +70,9 @@ def test_cjk_substrings_and_latin_words_are_found(alice, bob):
 @pytest.mark.django_db
 def test_and_or_sender_types_and_time(alice, bob, carol):
     make_group(alice, group_id="g1", members=["bob", "carol"])
-    send_group_text(alice, "g1", "lunch at noon")
+    three_days_ago = timezone.now() - timedelta(days=3)
+    with mock.patch("django.utils.timezone.now", return_value=three_days_ago):
+        send_group_text(alice, "g1", "lunch at noon")
     send_group_text(bob, "g1", "coffee at noon")
     send_group_text(carol, "g1", "lunch and coffee")
     actions.send_message(
@@ -84,8 +86,6 @@ def test_and_or_sender_types_and_time(alice, bob, carol):
     # No keyword: a sender or a type is enough (the vendor's rule).
     assert texts_in(bob, "GROUPg1", senders=["carol"]) == ["lunch and coffee"]
     # Time: timePosition (seconds, 0 = now) back timePeriod seconds.
-    old = Message.objects.get(payload__text="lunch at noon")
-    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
     assert texts_in(bob, "GROUPg1", "noon", time_period=86400) == ["coffee at noon"]
     two_days_ago = int((timezone.now() - timedelta(days=2)).timestamp())
     assert texts_in(bob, "GROUPg1", "noon", time_position=two_days_ago) == ["lunch at noon"]

@@ -16,13 +16,11 @@ table and index sizes, median and p95 (ms) overall and by keyword kind, and the 
 of a search (``--explain``).
 """
 
-import argparse
-import os
 import random
 import time
 
 from bench import stack
-from bench.directory import drop_database, setup_django
+from bench.directory import on_scratch_database, scratch_parser
 from bench.sql import generated_columns
 from bench.stats import percentile
 
@@ -58,15 +56,15 @@ KEYWORDS = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m bench.search", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    p = scratch_parser(
+        "bench.search",
+        __doc__,
+        "BENCH_SEARCH_DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        seed=11,
+        explain_help="print the plan of each keyword kind's first search",
     )
-    p.add_argument("--database-url", default=os.environ.get("BENCH_SEARCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     p.add_argument("--messages", type=int, default=1_000_000)
-    p.add_argument("--searches", type=int, default=200)
-    p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--explain", action="store_true", help="print the plan of each keyword kind's first search")
     return p.parse_args(argv)
 
 
@@ -232,20 +230,16 @@ def measure(searches, seed, explain=False):
 
 def main(argv=None):
     args = parse_args(argv)
-    setup_django(args.database_url)
-    try:
+
+    def work():
         start = time.perf_counter()
         load_search_world(args.messages)
         print(f"loaded {args.messages:,} messages and built the index in {time.perf_counter() - start:.0f} s")
         table, index, count = sizes()
         print(f"messages: {count:,}; table {table}; trigram index {index}")
         measure(args.searches, args.seed, explain=args.explain)
-    finally:
-        if not args.keep:
-            from django.db import connections
 
-            connections.close_all()
-            drop_database(args.database_url)
+    on_scratch_database(args.database_url, args.keep, work)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,9 @@ captures the SQL that ``queries.message_search.search_cloud_messages`` runs for 
 keyword and prints each query's plan as JSON.
 """
 
-import json
-
 import pytest
 
-from tests.integration.conftest import fresh_database
-from tests.integration.test_directory_pg import index_names
-from tests.servers import child_env, manage
+from tests.integration.test_directory_pg import index_names, shell_on_migrated_database
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +39,7 @@ print("PLANS=" + json.dumps({"plans": plans, "cjk": cjk}))
 
 
 def test_the_search_uses_the_trigram_index(postgres_url):
-    with fresh_database(postgres_url) as database_url:
-        env = child_env(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="bench.settings", CHAT_DB_POOL_MAX=2)
-        env.pop("REDIS_URL", None)
-        manage(env, "migrate", "--noinput")
-        output = manage(env, "shell", "-c", EXPLAIN_SEARCH, timeout=600)
-    report = json.loads(output.rsplit("PLANS=", 1)[1])
+    report = shell_on_migrated_database(postgres_url, EXPLAIN_SEARCH, timeout=600)
     assert len(report["plans"]) == 2
     for entry in report["plans"]:
         used = index_names(entry["plan"][0]["Plan"])

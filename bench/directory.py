@@ -36,16 +36,27 @@ LAST = (
 ).split()
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m bench.directory", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DIRECTORY_DATABASE_URL", DEFAULT_DATABASE_URL))
-    p.add_argument("--users", type=int, default=100_000)
+def scratch_parser(module, doc, database_env, default_database_url, *, seed, explain_help):
+    """The arguments every search benchmark on its own database takes; the caller adds its size."""
+    p = argparse.ArgumentParser(prog=f"python -m {module}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database-url", default=os.environ.get(database_env, default_database_url))
     p.add_argument("--searches", type=int, default=200)
-    p.add_argument("--seed", type=int, default=8)
+    p.add_argument("--seed", type=int, default=seed)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--explain", action="store_true", help="print the plan of a 1-letter search")
+    p.add_argument("--explain", action="store_true", help=explain_help)
+    return p
+
+
+def parse_args(argv=None):
+    p = scratch_parser(
+        "bench.directory",
+        __doc__,
+        "BENCH_DIRECTORY_DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        seed=8,
+        explain_help="print the plan of a 1-letter search",
+    )
+    p.add_argument("--users", type=int, default=100_000)
     return p.parse_args(argv)
 
 
@@ -155,20 +166,29 @@ def drop_database(database_url):
     print(f"dropped database {name}")
 
 
+def on_scratch_database(database_url, keep, work):
+    """Run ``work()`` on a freshly migrated ``database_url``, dropped afterwards unless ``keep``."""
+    setup_django(database_url)
+    try:
+        work()
+    finally:
+        if not keep:
+            from django.db import connections
+
+            connections.close_all()
+            drop_database(database_url)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    setup_django(args.database_url)
-    try:
+
+    def work():
         start = time.perf_counter()
         load_users(args.users)
         print(f"loaded {args.users} users in {time.perf_counter() - start:.1f} s")
         measure(args.searches, args.seed, explain=args.explain)
-    finally:
-        if not args.keep:
-            from django.db import connections
 
-            connections.close_all()
-            drop_database(args.database_url)
+    on_scratch_database(args.database_url, args.keep, work)
 
 
 if __name__ == "__main__":

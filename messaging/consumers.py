@@ -39,6 +39,7 @@ from messaging.queries import (
     group_applications,
     groups,
     message_list,
+    message_search,
     receipts,
     session,
     sync,
@@ -336,6 +337,21 @@ def op_search_cloud_users(user, args: schemas.SearchCloudUsers, origin):
     )
 
 
+def op_search_cloud_messages(user, args: schemas.SearchCloudMessages, origin):
+    return message_search.search_cloud_messages(
+        user,
+        list(args.keywordList),
+        match=args.keywordListMatchType,
+        senders=list(args.senderUserIDList),
+        types=list(args.messageTypeList),
+        conversation_id=args.conversationID or None,
+        time_position=args.timePosition,
+        time_period=args.timePeriod,
+        cursor=args.cursor,
+        count=args.count,
+    )
+
+
 def op_get_public_group_list(user, args: schemas.GetPublicGroupList, origin):
     return directory.get_public_group_list(user, cursor=args.cursor, count=args.count)
 
@@ -484,6 +500,7 @@ HANDLERS = {
     "updateMyProfile": op_update_my_profile,
     "searchCloudUsers": op_search_cloud_users,
     "getPublicGroupList": op_get_public_group_list,
+    "searchCloudMessages": op_search_cloud_messages,
     "getFriendList": op_get_friend_list,
     "addFriend": op_add_friend,
     "deleteFriend": op_delete_friend,

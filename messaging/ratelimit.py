@@ -86,7 +86,9 @@ KEY_TTL_SECONDS = 5
 
 # The ops that share one per-user budget on the socket (OP_RATE_PER_USER): each costs a
 # search over many rows, or creates rows other people see (groups, requests).
-BUDGETED_OPS = frozenset({"searchCloudUsers", "getPublicGroupList", "searchGroupByID", "createGroup", "joinGroup", "addFriend"})
+BUDGETED_OPS = frozenset(
+    {"searchCloudUsers", "searchCloudMessages", "getPublicGroupList", "searchGroupByID", "createGroup", "joinGroup", "addFriend"}
+)
 
 
 def priority_threshold(rate, priority):

@@ -484,6 +484,47 @@ class SearchCloudUsers(Args):
     count: described(Annotated[int, Meta(ge=1, le=100)], "1–100 results a page") = 20
 
 
+class SearchCloudMessages(Args):
+    """The SDK's searchCloudMessages: messages by text across the user's conversations or in one (§5)."""
+
+    keywordList: described(
+        Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=5)],
+        "0–5 keywords of at most 64 characters, each a case-insensitive substring of the text (any script); "
+        "required when neither `senderUserIDList` nor `messageTypeList` is given",
+    ) = []
+    keywordListMatchType: described(Literal["or", "and"], "`or`: any keyword matches; `and`: every keyword") = "or"
+    senderUserIDList: described(
+        Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]], Meta(max_length=5)],
+        "only messages of these senders (at most 5)",
+    ) = []
+    messageTypeList: described(
+        Annotated[
+            list[
+                Literal[
+                    "TIMTextElem",
+                    "TIMImageElem",
+                    "TIMSoundElem",
+                    "TIMVideoFileElem",
+                    "TIMFileElem",
+                    "TIMCustomElem",
+                    "TIMFaceElem",
+                    "TIMLocationElem",
+                    "TIMRelayElem",
+                ]
+            ],
+            Meta(max_length=9),
+        ],
+        "only these message types (`TIM.TYPES.MSG_*`); empty: every type people send",
+    ) = []
+    conversationID: described(
+        str, 'search this conversation only; `""`: every conversation', code=ErrorCode.INVALID_CONVERSATION_ID
+    ) = ""
+    timePosition: described(UInt32, "seconds since the epoch: messages up to then; 0: now") = 0
+    timePeriod: described(UInt32, "seconds back from `timePosition`; 0: no limit") = 0
+    cursor: described(str, 'the `cursor` of the previous page; `""`: the first page') = ""
+    count: described(Annotated[int, Meta(ge=1, le=100)], "our extension: 1–100 results a page") = 20
+
+
 class GetPublicGroupList(Args):
     """Our extension (the SDK has no browse list): Public and Meeting groups one may join."""
 
@@ -629,6 +670,7 @@ OPS: dict[str, type[Args]] = {
     "updateMyProfile": UpdateMyProfile,
     "searchCloudUsers": SearchCloudUsers,
     "getPublicGroupList": GetPublicGroupList,
+    "searchCloudMessages": SearchCloudMessages,
     # the relationship chain
     "getFriendList": NoArgs,
     "addFriend": AddFriend,

@@ -115,6 +115,11 @@ def not_their_group():
     return {key: refused(51009, why) for key in ("non_member", "removed", "muted", "others")}
 
 
+def SEARCH_ALL(w):  # noqa: N802  (an args factory, as the rows' lambdas)
+    """searchCloudMessages across every conversation of the actor's, for the group's words."""
+    return {"keywordList": ["secret", "please", "notification"]}
+
+
 def own_data(why="the actor's own data", check=None):
     """An op open to every logged-in user on their own data."""
     return {"non_member": allowed(why, check), "removed": allowed(why, check), "muted": allowed(why, check), "others": OWN_ONLY}
@@ -344,6 +349,23 @@ OP_MATRIX = {
         team_conversation(), **members_only("clears the actor's own view only"), others=CONVERSATION_IS_OWN
     ),
     "setAllMessageRead": op(lambda w: {}, **own_data("the actor's own conversations")),
+    "searchCloudMessages": op(
+        lambda w: {"keywordList": ["secret", "please", "notification"], "conversationID": w.team_conv},
+        non_member=(
+            refused(NOT_MEMBER, "not a member: the group's conversation is not theirs to search"),
+            allowed("every conversation of the actor's: none of the groups'", leaks_nothing_of_the_groups, args=SEARCH_ALL),
+        ),
+        removed=(
+            refused(NOT_MEMBER, "removed: no longer a member"),
+            allowed(
+                "every conversation of the actor's: the group's went with the membership",
+                leaks_nothing_of_the_groups,
+                args=SEARCH_ALL,
+            ),
+        ),
+        muted=allowed("a muted member still reads, and searches what they read"),
+        others=CONVERSATION_IS_OWN,
+    ),
     "reportMessage": op(
         lambda w: {"message": w.group_message, "reason": "spam"},
         **members_only(muted=allowed("a muted member still reads, and may report what they read")),

@@ -68,6 +68,9 @@ ALLOWED = {
     ("bench/lists.py", "_many_conversations"): "1,000 conversations for the list benchmark, in bulk",
     ("bench/lists.py", "seed"): "benchmark users made in bulk inside the seed's one transaction",
     ("bench/directory.py", "load_users"): "100,000 directory users in one INSERT ... SELECT generate_series, no password hashing",
+    ("bench/search.py", "load_search_world"): (
+        "1,000,000 messages with their users, threads and conversations in INSERT ... SELECT generate_series"
+    ),
     ("bench/floor.py", "FloorApp.reset"): (
         "the stack floor's own database (its floorapp tables, no chat model): emptied, threads made before a run"
     ),

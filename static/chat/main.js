@@ -48,6 +48,7 @@ import { isMentionListOpen } from "./ui/mention-list.js";
 import { wireMessageMenu } from "./ui/message-menu.js";
 import { closeMembersPanel, isMembersPanelOpen, openMembersPanel, wireMembersPanel } from "./ui/members.js";
 import { wireMerger } from "./ui/merger.js";
+import { wireMessageSearch } from "./ui/message-search.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
@@ -179,6 +180,7 @@ function wirePage() {
 function wireUI() {
   wireMenus();
   wireConversationList();
+  wireMessageSearch();
   wireChatHeader();
   wireMembersPanel();
   wireMessagesPane();

@@ -2146,6 +2146,15 @@
     return this._call('searchCloudUsers', args);
   };
 
+  /** The SDK's searchCloudMessages({keywordList, keywordListMatchType, senderUserIDList, messageTypeList,
+   * conversationID, timePosition, timePeriod, cursor}): {totalCount, searchResultList, cursor} (§5.50). */
+  Chat.prototype.searchCloudMessages = function (options) {
+    options = options || {};
+    var args = {};
+    for (var key in options) if (options[key] !== undefined) args[key] = options[key];
+    return this._call('searchCloudMessages', args);
+  };
+
   /** Our extension: Public and Meeting groups one may join, a page at a time: {groupList, cursor}. */
   Chat.prototype.getPublicGroupList = function (options) {
     options = options || {};

@@ -45,13 +45,18 @@ def index_names(node):
     return names
 
 
-def test_the_prefix_search_uses_the_upper_text_pattern_ops_indexes(postgres_url):
+def shell_on_migrated_database(postgres_url, code, *, timeout):
+    """``code``'s ``PLANS=`` output (JSON) from a child ``manage.py shell`` on a fresh, migrated database."""
     with fresh_database(postgres_url) as database_url:
         env = child_env(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="bench.settings", CHAT_DB_POOL_MAX=2)
         env.pop("REDIS_URL", None)
         manage(env, "migrate", "--noinput")
-        output = manage(env, "shell", "-c", EXPLAIN_SEARCH, timeout=300)
-    plans = json.loads(output.rsplit("PLANS=", 1)[1])
+        output = manage(env, "shell", "-c", code, timeout=timeout)
+    return json.loads(output.rsplit("PLANS=", 1)[1])
+
+
+def test_the_prefix_search_uses_the_upper_text_pattern_ops_indexes(postgres_url):
+    plans = shell_on_migrated_database(postgres_url, EXPLAIN_SEARCH, timeout=300)
     assert len(plans) == 6  # two queries (count, page) per search
     for entry in plans:
         used = index_names(entry["plan"][0]["Plan"])

@@ -11,6 +11,7 @@
 
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
+import { endEdit, wireEditing } from "./ui/editing.js";
 import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
 import { clearCurrentHistory, deleteCurrentConversation, togglePin } from "./ui/conversation-menu.js";
 import { findConversation, renderConversationList, setConversations, updateTitle, wireConversationList } from "./ui/conversations.js";
@@ -26,6 +27,7 @@ import {
   onMessageDeleted,
   onMessageReadByPeer,
   onMessageReceived,
+  onMessageModified,
   onMessageRevoked,
   onNetStateChange,
   onVisibilityChange,
@@ -121,7 +123,10 @@ function onEscape() {
     closeComposerPops();
     $("composer-input").focus();
   } else if (isRecording()) stopRecording(false);
-  else if (state.select.active) exitSelect();
+  else if (state.editing) {
+    endEdit();
+    $("composer-input").focus();
+  } else if (state.select.active) exitSelect();
   else if (isMembersPanelOpen()) closeMembersPanel();
   else if (NARROW.matches && $("app").dataset.view === "chat") goBack();
 }
@@ -164,6 +169,7 @@ function wireUI() {
   wireMembersPanel();
   wireMessagesPane();
   wireComposer();
+  wireEditing();
   wireAttachments();
   wirePicker();
   wireVoice();
@@ -200,6 +206,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
+  chat.on(EVENT.MESSAGE_MODIFIED, onMessageModified);
   chat.on(EVENT.MESSAGE_DELETED, onMessageDeleted);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);

@@ -14,6 +14,7 @@ import { pickedMentions } from "../text.js";
 import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
+import { endEdit, saveEdit } from "./editing.js";
 import { closePicker } from "./picker.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
@@ -30,13 +31,14 @@ export function closeComposerPops() {
 }
 
 export function saveDraft() {
-  if (!state.current) return;
+  if (!state.current || state.editing) return; // while editing, the draft was saved when it began
   const text = $("composer-input").value;
   if (text.trim()) state.drafts.set(state.current, text);
   else state.drafts.delete(state.current);
 }
 
 export function restoreDraft(conversationID) {
+  if (state.editing && state.editing.conversationID !== conversationID) endEdit({ restore: false });
   $("composer-input").value = state.drafts.get(conversationID) || "";
   onComposerInput();
 }
@@ -75,6 +77,7 @@ export function onComposerInput() {
 
 function onComposerKeydown(e) {
   if (onMentionKeydown(e)) return;
+
   if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
   if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
   e.preventDefault();
@@ -90,6 +93,10 @@ function submitComposer() {
   const max = limits().maxBodyBytes;
   if (max && bytes > max) {
     toast(knownErrorText(80002), { error: true });
+    return;
+  }
+  if (state.editing) {
+    saveEdit(text);
     return;
   }
   input.value = "";

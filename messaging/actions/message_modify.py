@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from messaging import rules, runtime, serialize
 from messaging.access import access_conversation
-from messaging.actions.message_send import ORDINARY, SendControl, check_body_size, moderate, publish_change_to_others
+from messaging.actions.message_revoke import publish_to_viewers, viewers_clause
+from messaging.actions.message_send import ORDINARY, SendControl, check_body_size, moderate
 from messaging.actions.message_types import BUILDERS
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import publish_on_commit
 from messaging.models import Group, Message, MessageEdit, Thread, User
 
 
@@ -136,24 +136,12 @@ def _conflict(latest: Message, thread, to, user, peer_read_seq) -> ChatError:
 def _publish(message, thread, base, change, to, peer_read_seq, origin):
     """MESSAGE_MODIFIED to the message's viewers (every socket but ``origin``), with each
     one's conversation patch (``lastMessage`` when it is their last message). One query:
-    the viewers' conversation rows (a targeted message's: its sender's and receivers')."""
-    where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
-    if message.is_targeted:
-        where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
-        params += [message.sender_id, message.pk]
+    the viewers' conversation rows."""
+    where, params = viewers_clause(thread, message)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT user_id, last_message_id, is_hidden FROM messaging_conversation WHERE {where}", params)
         viewers = cursor.fetchall()
-    recipients = [pk for pk, *_ in viewers]
     meta = {"last": [str(pk) for pk, last_id, hidden in viewers if last_id == message.pk and not hidden]}
-    if message.is_targeted:
-        publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
-    via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
-    publish_on_commit(
-        "MESSAGE_MODIFIED",
-        serialize.modification(base, change, peer_read_seq=peer_read_seq),
-        recipients,
-        origin=origin,
-        meta=meta,
-        via_thread=via_thread,
-    )
+    data = serialize.modification(base, change, peer_read_seq=peer_read_seq)
+    recipients = [pk for pk, *_ in viewers]
+    publish_to_viewers("MESSAGE_MODIFIED", data, message, thread, to, change, recipients, meta=meta, origin=origin)

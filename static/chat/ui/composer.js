@@ -120,7 +120,7 @@ export function wireComposer() {
   input.addEventListener("input", () => {
     onComposerInput();
     updateMentionList();
-    signalTyping(state.current, Boolean(input.value.trim()));
+    signalTyping(state.current, Boolean(input.value.trim()) && !state.editing); // editing is not typing a new message
   });
   input.addEventListener("click", updateMentionList);
   input.addEventListener("blur", () =>

@@ -79,6 +79,7 @@ from messaging.models import (
     GroupApplication,
     GroupMember,
     Message,
+    MessageEdit,
     MessageReport,
     Thread,
     Upload,
@@ -546,6 +547,36 @@ class ModerationForm(forms.Form):
     reason = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
+class MessageEditInline(admin.TabularInline):
+    """The versions of a message that its sender's edits replaced (modifyMessage), oldest
+    first: for moderators only, read-only (clients never see them)."""
+
+    model = MessageEdit
+    verbose_name = "previous version"
+    verbose_name_plural = "previous versions (edits by the sender)"
+    extra = 0
+    fields = ("version", "text", "payload", "cloud_custom_data", "replaced_at")
+    readonly_fields = fields
+    can_delete = False
+
+    @admin.display(description="text")
+    def text(self, edit):
+        return edit.payload.get("text") or edit.payload.get("data") or ""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may open the message's page sees what it said before.
+        return request.user.has_perm("messaging.view_message")
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyChatAdmin):
     """Messages, read-only, newest first: search by text, userID or nick of the sender,
@@ -578,6 +609,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
     list_select_related = ("thread", "thread__group", "thread__user_low", "thread__user_high", "sender", "revoker")
     show_full_result_count = False  # one COUNT for the page, not a second over every message
     actions = ["recall_messages", "delete_messages_for_everyone"]
+    inlines = [MessageEditInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("attachments")
@@ -759,6 +791,7 @@ class ChatSettingsForm(forms.ModelForm):
         model = ChatSettings
         fields = (
             "revoke_window",
+            "edit_window",
             "group_send_rate",
             "friendship_check",
             "banned_words",

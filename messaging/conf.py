@@ -49,6 +49,8 @@ DEFAULTS = {
     # revokeMessage: how long (seconds) a sender may recall their own message (the SDK's
     # default 2 minutes). Group owners and admins may recall members' messages at any time.
     "REVOKE_WINDOW": 120,
+    # modifyMessage: how long (seconds) a sender may edit their own text or custom message.
+    "EDIT_WINDOW": 24 * 3600,
     # MESSAGE_READ_RECEIPT_RECEIVED: a sender's tab sends at most one frame per this many
     # seconds, with the latest counts of every message read meanwhile (50 members reading
     # at once is one frame, not 50). The first receipt after a quiet spell goes at once.

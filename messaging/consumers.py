@@ -100,6 +100,20 @@ def op_revoke_message(user, args: schemas.RevokeMessage, origin):
     return {"message": serialize.for_viewer(revoked.data, user.username, peer_read_seq=revoked.peer_read_seq)}
 
 
+def op_modify_message(user, args: schemas.ModifyMessage, origin):
+    edit = args.message
+    modified = actions.modify_message(
+        user,
+        edit.conversationID,
+        edit.ID,
+        version=edit.version,
+        payload=edit.payload,
+        cloud_custom_data=edit.cloudCustomData,
+        origin=origin,
+    )
+    return {"message": serialize.for_viewer(modified.data, user.username, peer_read_seq=modified.peer_read_seq)}
+
+
 def op_report_message(user, args: schemas.ReportMessage, origin):
     filed = actions.report_message(user, args.message.conversationID, args.message.ID, args.reason, args.description)
     return {"report": serialize.message_report(filed.report, args.message.conversationID), "isUpdate": filed.is_update}
@@ -535,6 +549,7 @@ HANDLERS = {
     "addConversationsToGroup": op_add_conversations_to_group,
     "deleteConversationsFromGroup": op_delete_conversations_from_group,
     "getConversationGroupList": op_get_conversation_group_list,
+    "modifyMessage": op_modify_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 
@@ -708,7 +723,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if isinstance(data, presence_queries.SubscriptionChange):
                 data = await self.apply_subscription(data)
         except ChatError as error:
-            await self.reply_error(request_id, error.code, error.message)
+            await self.reply_error(request_id, error.code, error.message, error.data)
             return
         except Exception:
             log.exception("op %r failed", getattr(locals().get("frame"), "op", None))
@@ -750,6 +765,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if event == "MESSAGE_REVOKED":
             await self.deliver_revocation(message, data, meta)
+            return
+        if event == "MESSAGE_MODIFIED":
+            await self.deliver_modification(message, data, meta)
             return
         if event == "MESSAGE_READ_RECEIPT_RECEIVED":
             self.receipts.add(data)  # throttled: see receipt_relay
@@ -807,6 +825,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             data, username, mine, is_last=pk in meta.get("last", ()), had_mentions=bool(meta.get("mentions"))
         )
         await self.send_delivery(message, patch, total_changed, serialize.revoke_frame, data)
+
+    async def deliver_modification(self, message, data, meta):
+        """MESSAGE_MODIFIED as one frame (the edited message, its conversation's patch); the
+        tab that asked gets only the patch. ``data`` is ``serialize.modification()``."""
+        patch = serialize.revoke_patch(
+            data, self.user.username, None, is_last=str(self.user.pk) in meta.get("last", ()), had_mentions=False
+        )
+        await self.send_delivery(message, patch, False, serialize.modify_frame, data)
 
     async def send_delivery(self, message, patch, total_changed, make_frame, data):
         """The tab whose request caused it gets only the conversation patch (it has the
@@ -921,5 +947,5 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def push(self, event, data):
         await self.send(text_data=serialize.event_frame(event, data))
 
-    async def reply_error(self, request_id, code, text):
-        await self.send(text_data=serialize.error_frame(request_id, code, text))
+    async def reply_error(self, request_id, code, text, data=None):
+        await self.send(text_data=serialize.error_frame(request_id, code, text, data))

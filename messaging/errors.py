@@ -38,6 +38,8 @@ class ErrorCode(IntEnum):
     SET_ALL_READ_FAILED = 2112  # setAllMessageRead: a scope the SDK does not know
     SYSTEM_NOTICE_NOT_DELETABLE = 2116  # deleteMessage/clearHistoryMessage in the system conversation
     NO_RECEIPT_NEEDED = 2114  # sendMessageReadReceipt: none of the messages asked for a receipt
+    MODIFY_CONFLICT = 2480  # modifyMessage: the message changed since the version named (data: the current one)
+    MODIFY_NOT_SUPPORTED = 2481  # modifyMessage: this message cannot be edited (type, recalled, window, AVChatRoom)
     CONVERSATION_NOT_FOUND = 2500
     INVALID_CONVERSATION_ID = 2503
     BAD_GROUP_TYPE = 2600
@@ -106,10 +108,16 @@ class ErrorCode(IntEnum):
 class ChatError(Exception):
     """Raised by access checks and actions; transports turn it into an error reply."""
 
-    def __init__(self, code: ErrorCode, message: str):
+    def __init__(self, code: ErrorCode, message: str, data=None):
         super().__init__(message)
         self.code = int(code)
         self.message = message
+        # What the error reply carries besides code and message (None: nothing), e.g. the
+        # current version of a message that a modifyMessage conflicted with.
+        self.data = data
 
     def as_reply(self):
-        return {"code": self.code, "message": self.message}
+        reply = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            reply["data"] = self.data
+        return reply

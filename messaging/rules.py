@@ -77,6 +77,9 @@ GROUP_SYSTEM_NOTICE = "TIMGroupSystemNoticeElem"
 
 SENDABLE_TYPES = (TEXT, IMAGE, AUDIO, VIDEO, FILE, CUSTOM, FACE, LOCATION, MERGER)
 NOT_FORWARDABLE = frozenset({GROUP_TIP, GROUP_SYSTEM_NOTICE})
+# What modifyMessage edits (the sender's text, a custom message's data); the SDK also
+# edits location and face messages, which this UI never changes.
+MODIFIABLE_TYPES = (TEXT, CUSTOM)
 PRIORITIES = ("High", "Normal", "Low", "Lowest")
 MAX_RECEIVERS = 50  # a targeted group message's receiverList (TIM.md §7)
 # onlineUserOnly messages are not stored, so they carry no file: a download needs a stored
@@ -404,6 +407,8 @@ def client_rules() -> dict:
         # The sender may recall their own message for ``window`` seconds; group owners and
         # admins recall members' messages at any time.
         "revoke": {"template": REVOKED_TEMPLATE, "window": runtime.get("REVOKE_WINDOW")},
+        # The sender may edit their own message of these types for ``window`` seconds.
+        "modify": {"types": list(MODIFIABLE_TYPES), "window": runtime.get("EDIT_WINDOW")},
         "atAll": AT_ALL,
         "readReceipt": {"maxMessages": READ_RECEIPT_MAX_MESSAGES, "memberPage": READ_MEMBER_PAGE},
         "presence": {

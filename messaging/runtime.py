@@ -20,6 +20,7 @@ from messaging.banned_words import NONE, BannedWords
 # Setting name (as in messaging.conf) -> ChatSettings field. Empty fields fall back to conf.
 FIELDS = {
     "REVOKE_WINDOW": "revoke_window",
+    "EDIT_WINDOW": "edit_window",
     "GROUP_SEND_RATE": "group_send_rate",
     "FRIENDSHIP_CHECK": "friendship_check",
     "BANNED_WORDS_ACTION": "banned_words_action",

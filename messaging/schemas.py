@@ -233,6 +233,20 @@ class RevokeMessage(Args):
     message: described(MessageRef, "the message to recall: your own within the revoke window, or a member's as group owner/admin")
 
 
+class EditedMessage(MessageRef):
+    """A message with its new content, as the SDK's ``modifyMessage(message)`` passes it."""
+
+    version: described(SafeInt, "the `version` of the message you edited (from the message you hold); another: 2480")
+    payload: described(
+        dict[str, Any], "the new payload: `{text}` for `TIMTextElem`, `{data, description, extension}` for `TIMCustomElem`"
+    )
+    cloudCustomData: described(str | None, "the new cloudCustomData; `null` or absent keeps it") = None
+
+
+class ModifyMessage(Args):
+    message: described(EditedMessage, "your own text or custom message, within the edit window, with its new content")
+
+
 class ReportMessage(Args):
     """Our extension (the SDK has no report call): a user reports a message to the moderators."""
 
@@ -711,6 +725,7 @@ OPS: dict[str, type[Args]] = {
     "addConversationsToGroup": ConversationGroupMembers,
     "deleteConversationsFromGroup": ConversationGroupMembers,
     "getConversationGroupList": NoArgs,
+    "modifyMessage": ModifyMessage,
 }
 
 

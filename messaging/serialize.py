@@ -110,7 +110,9 @@ def message_base(msg: Message, thread: Thread, *, sender: User | None, to: str, 
         "revokerInfo": revoked_by,
         "isPeerRead": False,
         "isDeleted": False,
-        "isModified": False,
+        "isModified": msg.version > 0,
+        # Our extension: the edit counter that modifyMessage names (docs/PROTOCOL.md §5.51).
+        "version": msg.version,
         "atUserList": at_user_list,
         "cloudCustomData": cloud_custom_data,
         "needReadReceipt": msg.need_read_receipt,
@@ -338,6 +340,19 @@ def revocation(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
     return event
 
 
+def modification(base: dict, change: int, *, peer_read_seq: int = 0) -> dict:
+    """An edited message as the channel layer carries MESSAGE_MODIFIED: the same fields as a
+    recall's (each audience's message JSON and ``lastMessage``), with the new content;
+    each socket adds its patch with ``revoke_patch`` (no unread count: an edit changes none)."""
+    return revocation(base, change, peer_read_seq=peer_read_seq)
+
+
+def modify_frame(modification: dict, viewer_id: str, patch: str, total: int | None) -> str:
+    """MESSAGE_MODIFIED as one frame: the edited message as the viewer sees it and its
+    conversation's patch (§6.18)."""
+    return _event_with_patch("MESSAGE_MODIFIED", modification, viewer_id, patch, total)
+
+
 def cursor_patch(conversation_id: str, change: int) -> dict:
     """A conversation patch that only moves the client's ``syncCursor``: a change the
     viewer may not see (a targeted message to others, or its recall)."""
@@ -485,8 +500,11 @@ def reply_frame(request_id, data) -> str:
     return dumps({"id": request_id, "ok": True, "data": data})
 
 
-def error_frame(request_id, code, message) -> str:
-    return dumps({"id": request_id, "ok": False, "code": int(code), "message": message})
+def error_frame(request_id, code, message, data=None) -> str:
+    frame = {"id": request_id, "ok": False, "code": int(code), "message": message}
+    if data is not None:
+        frame["data"] = data  # e.g. modifyMessage's conflict: the current version (§5.51)
+    return dumps(frame)
 
 
 def event_frame(event, data) -> str:

@@ -704,3 +704,18 @@ def test_a_moderator_deletes_a_reported_message_for_everyone_from_the_report(med
         ("delete_message", "gore"),
         ("resolve_report", "gore"),
     ]
+
+
+def test_a_messages_previous_versions_are_shown_read_only_to_moderators(mod_client, alice, bob):
+    message = send_text(alice, "bob", "first words")
+    actions.modify_message(alice, "C2Cbob", message.msg_id, version=0, payload={"text": "second words"})
+    actions.modify_message(alice, "C2Cbob", message.msg_id, version=1, payload={"text": "final words"})
+
+    page = mod_client.get(f"/admin/messaging/message/{message.pk}/change/").content.decode()
+
+    assert "Previous versions (edits by the sender)" in page
+    assert "final words" in page, "the current version, in the message's fields"
+    assert page.index("first words") < page.index("second words"), "the previous versions, oldest first"
+    assert 'name="edits-0-payload"' not in page, "read-only"
+    listing = mod_client.get("/admin/messaging/message/").content.decode()
+    assert "edited (2×)" in listing and "final words" in listing

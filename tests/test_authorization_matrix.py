@@ -100,6 +100,11 @@ OWN_ONLY = na("names only the actor's own data")
 CONVERSATION_IS_OWN = na("a conversationID is always the viewer's own conversation")
 
 
+def edited(message):
+    """``message`` (``{ID, conversationID}``) with new content, as modifyMessage takes it."""
+    return {**message, "version": 0, "payload": {"text": "changed"}}
+
+
 def members_only(muted_note="a muted member still reads", *, muted=None):
     """The usual row of a group read: 10007 for a non-member and a removed member."""
     return {
@@ -335,6 +340,14 @@ OP_MATRIX = {
         others=(
             refused(NOT_MEMBER, "the owner's group message, as an ordinary member"),
             refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message}),
+        ),
+    ),
+    "modifyMessage": op(
+        lambda w: {"message": edited(w.group_message)},
+        **members_only(muted=refused(NOT_MEMBER, "only the sender edits a message")),
+        others=(
+            refused(NOT_MEMBER, "the owner's group message: only its sender edits it"),
+            refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": edited(w.private_message)}),
         ),
     ),
     "deleteMessage": op(

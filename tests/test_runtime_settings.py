@@ -29,7 +29,7 @@ def admin_client(boss):
 
 def settings_form(**values):
     fields = (
-        "revoke_window group_send_rate friendship_check banned_words banned_words_action max_image_bytes "
+        "revoke_window edit_window group_send_rate friendship_check banned_words banned_words_action max_image_bytes "
         "max_audio_bytes max_video_bytes max_file_bytes user_storage_quota retention_days open_signup"
     ).split()
     form = {name: "" for name in fields}
@@ -111,6 +111,17 @@ def test_the_revoke_window_set_at_run_time_applies(boss, alice, bob):
     sent = send_text(alice, "bob", "oops")
     actions.update_chat_settings(boss, {"revoke_window": 0})
     assert_refused(ErrorCode.C2C_REVOKE_WINDOW_PASSED, actions.revoke_message, alice, "C2Cbob", sent.msg_id)
+
+
+def test_the_edit_window_set_at_run_time_applies(boss, alice, bob, admin_client):
+    sent = send_text(alice, "bob", "helo")
+    assert runtime.get("EDIT_WINDOW") == 24 * 3600
+    admin_client.post("/admin/messaging/chatsettings/1/change/", settings_form(edit_window=0, reason="no edits"))
+    assert runtime.get("EDIT_WINDOW") == 0
+    edit = {"version": 0, "payload": {"text": "hello"}}
+    assert_refused(ErrorCode.MODIFY_NOT_SUPPORTED, actions.modify_message, alice, "C2Cbob", sent.msg_id, **edit)
+    actions.update_chat_settings(boss, {"edit_window": None})
+    assert actions.modify_message(alice, "C2Cbob", sent.msg_id, **edit).message.version == 1
 
 
 def test_the_audit_log_is_read_only_in_the_admin(boss, admin_client):

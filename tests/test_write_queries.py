@@ -415,3 +415,28 @@ def test_deleting_many_friends_is_a_fixed_number_of_queries(alice, django_assert
         result = actions.delete_friend(alice, [u.username for u in friends])
 
     assert len(result["successUserIDList"]) == n
+
+
+# modifyMessage: the conversation; the message; S; compare-and-set UPDATE; the thread's change
+# UPDATE ... RETURNING; the message's change UPDATE; the replaced version INSERT; the viewers'
+# conversation rows (the event's recipients and whose lastMessage it is); R.
+MODIFY = 9
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_c2c_edit_is_a_fixed_number_of_queries(alice, bob, django_assert_num_queries, n):
+    for i in range(n):
+        send_text(alice, "bob", f"m{i}")
+    message = send_text(alice, "bob", "helo")
+
+    with django_assert_num_queries(MODIFY):
+        actions.modify_message(alice, "C2Cbob", message.msg_id, version=0, payload={"text": "hello"})
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_edit_is_a_fixed_number_of_queries(alice, django_assert_num_queries, n):
+    group_of(alice, n)
+    message = send_group_text(alice, "g1", "helo")
+
+    with django_assert_num_queries(MODIFY):
+        actions.modify_message(alice, "GROUPg1", message.msg_id, version=0, payload={"text": "hello"})

@@ -13,10 +13,11 @@ from tests.conftest import session_cookie
 
 
 class ProtocolError(Exception):
-    def __init__(self, code, message):
+    def __init__(self, code, message, data=None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.data = data
 
 
 class Tab:
@@ -63,7 +64,7 @@ class Tab:
         if self.pending:
             return self.pending.pop(0)
         frame = json.loads(await self.communicator.receive_from(timeout=timeout))
-        if frame.get("event") in ("MESSAGE_RECEIVED", "MESSAGE_REVOKED") and "conversation" in frame:
+        if frame.get("event") in ("MESSAGE_RECEIVED", "MESSAGE_REVOKED", "MESSAGE_MODIFIED") and "conversation" in frame:
             self.bundled += 1
             self.pending.append({"event": "CONVERSATION_LIST_UPDATED", "data": [frame.pop("conversation")]})
             if "totalUnreadCount" in frame:
@@ -89,7 +90,7 @@ class Tab:
                 continue
             assert frame["id"] == request_id
             if not frame["ok"]:
-                raise ProtocolError(frame["code"], frame["message"])
+                raise ProtocolError(frame["code"], frame["message"], frame.get("data"))
             return frame["data"]
 
     async def expect_error(self, code, op, **args):

@@ -36,6 +36,7 @@ from messaging.actions.group_applications import handle_group_application
 from messaging.actions.groups import add_members, create_group, delete_members, join_group, post_custom_notice, quit_group
 from messaging.actions.message_delete import clear_history, delete_messages
 from messaging.actions.message_moderation import delete_message_for_everyone, recall_message_as_moderator
+from messaging.actions.message_modify import modify_message
 from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
@@ -80,6 +81,7 @@ __all__ = [
     "add_members",
     "clear_history",
     "delete_messages",
+    "modify_message",
     "set_all_message_read",
     "change_group_owner",
     "create_api_token",

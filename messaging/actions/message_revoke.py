@@ -119,10 +119,7 @@ def revoke_locked(user: User, message: Message, thread: Thread, group, to, *, no
     counted = (group.counts_unread if group is not None else True) and not (
         message.excluded_from_unread_count or message.is_targeted
     )
-    where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
-    if message.is_targeted:  # its viewers are its sender and receivers (Message.visible_to)
-        where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
-        params += [message.sender_id, message.pk]
+    where, params = viewers_clause(thread, message)
     with connection.cursor() as cursor:
         cursor.execute(
             # Not for a viewer who deleted it for themselves: it left their count then.
@@ -144,19 +141,39 @@ def revoke_locked(user: User, message: Message, thread: Thread, group, to, *, no
         "last": [str(pk) for pk, _, last_id, hidden, _ in viewers if last_id == message.pk and not hidden],
         "mentions": had_mentions,
     }
-    recipients = [pk for pk, *_ in viewers]
+    publish_to_viewers(
+        "MESSAGE_REVOKED",
+        serialize.revocation(base, change, peer_read_seq=peer_read_seq),
+        message,
+        thread,
+        to,
+        change,
+        [pk for pk, *_ in viewers],
+        meta=meta,
+        origin=origin,
+    )
+    return RevokedMessage(message, base, peer_read_seq)
+
+
+def viewers_clause(thread: Thread, message: Message):
+    """(SQL condition, params) on ``messaging_conversation`` for the rows of whoever may see
+    ``message``: from their ``min_seq`` on; a targeted message's sender and receivers only
+    (``Message.visible_to``)."""
+    where, params = "thread_id = %s AND min_seq <= %s", [thread.pk, message.seq]
+    if message.is_targeted:
+        where += " AND (user_id = %s OR user_id IN (SELECT user_id FROM messaging_messagereceiver WHERE message_id = %s))"
+        params += [message.sender_id, message.pk]
+    return where, params
+
+
+def publish_to_viewers(event, data, message: Message, thread: Thread, to, change, recipients, *, meta, origin):
+    """``event`` about a changed ``message`` (a recall, an edit) to its viewers'
+    ``recipients`` after commit (a group's through its thread's channel-layer group); a
+    targeted message's other members get its change number alone."""
     if message.is_targeted:
         publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
     via_thread = thread.pk if thread.kind == Thread.Kind.GROUP else None
-    publish_on_commit(
-        "MESSAGE_REVOKED",
-        serialize.revocation(base, change, peer_read_seq=peer_read_seq),
-        recipients,
-        origin=origin,
-        meta=meta,
-        via_thread=via_thread,
-    )
-    return RevokedMessage(message, base, peer_read_seq)
+    publish_on_commit(event, data, recipients, origin=origin, meta=meta, via_thread=via_thread)
 
 
 def _thread_of(user, conversation_id, *, by_admin):

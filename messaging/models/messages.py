@@ -68,6 +68,12 @@ class Message(models.Model):
     is_targeted = models.BooleanField(default=False)
     receiver_list = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
+    # Edits by the sender (modifyMessage, actions/message_modify.py): ``version`` counts
+    # them (0: never edited; the SDK's ``isModified`` is ``version > 0``), and an edit
+    # names the version it replaces, so that two concurrent edits cannot both win.
+    # The versions replaced are kept for moderators (MessageEdit).
+    version = models.PositiveIntegerField(default=0)
+    modified_at = models.DateTimeField(null=True, blank=True)
     # The thread's change counter (Thread.last_change) when this message was stored, and at
     # its last change (a recall): sync tells new messages from changed ones by them.
     created_change = models.BigIntegerField(default=0)
@@ -98,6 +104,25 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.thread_id}#{self.seq} {self.type}"
+
+
+class MessageEdit(models.Model):
+    """A version of a message that an edit replaced (modifyMessage): its content as it was,
+    kept for moderators (read-only in the admin's message page); never sent to clients."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    version = models.PositiveIntegerField()
+    payload = models.JSONField(default=dict)
+    cloud_custom_data = models.TextField(blank=True)
+    # When this version was replaced (it was current from the previous edit, or the send).
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "version"], name="unique_message_edit_version")]
+        ordering = ["message", "version"]
+
+    def __str__(self):
+        return f"{self.message_id} v{self.version}"
 
 
 class MessageReceiver(models.Model):

@@ -26,6 +26,9 @@ class ChatSettings(models.Model):
         MASK = "mask", "Mask the words with *"
 
     revoke_window = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds a sender may recall their own message.")
+    edit_window = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds a sender may edit their own text or custom message."
+    )
     group_send_rate = models.PositiveIntegerField(
         null=True, blank=True, help_text="Messages a second per group before lower priorities are shed (10023)."
     )

@@ -90,6 +90,6 @@ def preview(message: Message) -> str:
 
 def state(message: Message) -> str:
     if not message.is_revoked:
-        return ""
+        return f"edited ({message.version}×)" if message.version else ""
     who = message.revoker.username if message.revoker_id and message.revoker else "?"
     return f"deleted by {who}" if message.deleted_at is not None else f"recalled by {who}"

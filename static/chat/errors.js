@@ -26,6 +26,8 @@ const FIXED = {
   10030: "That message no longer exists.",
   10031: "The time to recall this message has passed.",
   20016: "The time to recall this message has passed.",
+  2480: "This message was changed on another device. Check it and edit it again.",
+  2481: "This message can't be edited any more.",
   10007: "You don't have permission to do that here (or you're not a member of this group).",
   10009: "The owner can't leave this group.",
   10010: "There's no group with that ID, or it was dismissed.",

@@ -11,6 +11,7 @@
 
 import { loadAssets } from "./ui/assets.js";
 import { closeComposerPops, wireComposer } from "./ui/composer.js";
+import { endEdit, wireEditing } from "./ui/editing.js";
 import { listenToContacts, loadContacts, wireContacts } from "./ui/contacts.js";
 import {
   clearCurrentHistory,
@@ -36,6 +37,7 @@ import {
   onMessageDeleted,
   onMessageReadByPeer,
   onMessageReceived,
+  onMessageModified,
   onMessageRevoked,
   onNetStateChange,
   onVisibilityChange,
@@ -141,7 +143,10 @@ function onEscape() {
     closeComposerPops();
     $("composer-input").focus();
   } else if (isRecording()) stopRecording(false);
-  else if (state.select.active) exitSelect();
+  else if (state.editing) {
+    endEdit();
+    $("composer-input").focus();
+  } else if (state.select.active) exitSelect();
   else if (isMembersPanelOpen()) closeMembersPanel();
   else if (NARROW.matches && $("app").dataset.view === "chat") goBack();
 }
@@ -186,6 +191,7 @@ function wireUI() {
   wireMessagesPane();
   wireComposer();
   wireListsDialog();
+  wireEditing();
   wireAttachments();
   wirePicker();
   wireVoice();
@@ -222,6 +228,7 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_RECEIVED, onMessageReceived);
   chat.on(EVENT.MESSAGE_READ_BY_PEER, onMessageReadByPeer);
   chat.on(EVENT.MESSAGE_REVOKED, onMessageRevoked);
+  chat.on(EVENT.MESSAGE_MODIFIED, onMessageModified);
   chat.on(EVENT.MESSAGE_DELETED, onMessageDeleted);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);

@@ -158,6 +158,17 @@ export function mayRevoke(message, { viewerID, role = "", senderRole = "Member",
 }
 
 /**
+ * Whether the viewer may edit `message` now, as the server decides (modifyMessage): their
+ * own stored message of a type the server edits (`modify.types`: text and custom), not
+ * recalled, within `modify.window` seconds of its time.
+ */
+export function mayModify(message, { viewerID, modify, nowMs }) {
+  if (!message || !modify || message.isRevoked || message.status !== "success" || message.from !== viewerID) return false;
+  if (!(modify.types || []).includes(message.type)) return false;
+  return nowMs / 1000 - (message.time || 0) <= modify.window;
+}
+
+/**
  * Whether the viewer may report `message` to the moderators, as the server decides
  * (reportMessage): a stored message someone else sent, not a group tip or a system notice,
  * and not one already recalled (its content is gone from the viewer's screen).

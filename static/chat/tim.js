@@ -203,6 +203,12 @@
     return { code: code, message: message };
   }
 
+  function withData(error, data) {
+    // An error reply that carries data, e.g. modifyMessage's conflict: {message} (the current version).
+    error.data = data;
+    return error;
+  }
+
   function randomInt() {
     return Math.floor(Math.random() * 4294967295);
   }
@@ -456,7 +462,7 @@
     delete this._pending[frame.id];
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.data);
-    else pending.reject(chatError(frame.code, frame.message));
+    else pending.reject(frame.data === undefined ? chatError(frame.code, frame.message) : withData(chatError(frame.code, frame.message), frame.data));
   };
 
   Chat.prototype._failPending = function (error) {
@@ -511,6 +517,12 @@
         // Laid out as MESSAGE_RECEIVED: the recalled messages, their conversation's patch,
         // the new total. The messages this SDK handed out are marked in place.
         this._onRevoked(data);
+        this._applyFramePatch(frame);
+        break;
+      case 'MESSAGE_MODIFIED':
+        // Laid out as MESSAGE_REVOKED: the edited messages (the held ones updated in place),
+        // then their conversation's patch (the new lastMessage when it is the last one).
+        this._onModified(data, false);
         this._applyFramePatch(frame);
         break;
       case 'GROUP_LIST_UPDATED':
@@ -651,7 +663,10 @@
     var self = this;
     var fresh = entry.messageList.filter(function (m) { return !self._sentIDs[m.ID]; });
     if (fresh.length) this._onMessages(fresh.map(wrapMessage));
-    if (entry.changedList.length) this._onRevoked(entry.changedList.filter(function (m) { return m.isRevoked; }));
+    if (entry.changedList.length) {
+      this._onRevoked(entry.changedList.filter(function (m) { return m.isRevoked; }));
+      this._onModified(entry.changedList.filter(function (m) { return !m.isRevoked; }), true);
+    }
     if (entry.deletedList) {
       this._onDeleted({ conversationID: entry.conversationID, messageIDList: entry.deletedList, clearedSequence: entry.clearedSequence });
     }
@@ -735,7 +750,19 @@
     if (news.length) this._emit(EVENT.MESSAGE_REVOKED, news.map(this._markRevoked, this));
   };
 
+  Chat.prototype._onModified = function (list, heldOnly) {
+    // Edits, live or from a sync (heldOnly: a changed message only matters to whoever holds
+    // it): the held messages updated in place, each version told once.
+    var self = this;
+    var news = list.filter(function (data) {
+      var held = self._held && self._held.get(data.conversationID + '/' + data.ID);
+      return held ? !held.isRevoked && (held.version || 0) < data.version : !heldOnly;
+    });
+    if (news.length) this._emit(EVENT.MESSAGE_MODIFIED, news.map(this._markRevoked, this));
+  };
+
   Chat.prototype._markRevoked = function (data) {
+    // The held Message updated in place with a newer state of it (recalled or edited).
     var key = data.conversationID + '/' + data.ID;
     var held = this._held && this._held.get(key);
     if (!held) return this._hold(wrapMessage(data));
@@ -1695,21 +1722,59 @@
     if (!message || !message.ID || !message.conversationID) {
       return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
     }
-    var target = message;
-    return this._call('revokeMessage', { message: { ID: target.ID, conversationID: target.conversationID } }).then(function (response) {
-      var revoked = self._markRevoked(response.data.message);
-      if (revoked !== target) {
-        for (var key in response.data.message) {
-          if (Object.prototype.hasOwnProperty.call(response.data.message, key)) target[key] = response.data.message[key];
-        }
-      }
-      var conv = self._conversations[target.conversationID];
-      if (conv && conv.lastMessage && conv.lastMessage.ID === target.ID) {
-        conv.lastMessage = lastMessageOf(target);
-        self._emitConversations();
-      }
-      return ok({ message: target });
+    return this._call('revokeMessage', { message: { ID: message.ID, conversationID: message.conversationID } }).then(function (response) {
+      return ok({ message: self._updateHeld(message, response.data.message) });
     });
+  };
+
+  /**
+   * The vendor's modifyMessage(message): the message with its new content (payload.text,
+   * a custom message's payload.data/description/extension, cloudCustomData), as held.
+   * Resolves {code: 0, data: {message}} with the held Message updated (isModified, the
+   * new version); rejects with {code, message}: 2480 when someone edited it first, with
+   * data.message the current version (the held Message, brought up to it), 2481 when it
+   * cannot be edited (type, recalled, after chat.getServerRules().modify.window seconds),
+   * 10007 not yours, 80001 a banned word. Like revokeMessage, this instance gets the
+   * promise; its other tabs and every other viewer get MESSAGE_MODIFIED.
+   */
+  Chat.prototype.modifyMessage = function (message) {
+    var self = this;
+    if (!message || !message.ID || !message.conversationID) {
+      return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    }
+    var args = {
+      ID: message.ID,
+      conversationID: message.conversationID,
+      version: message.version || 0,
+      payload: message.payload || {},
+      cloudCustomData: typeof message.cloudCustomData === 'string' ? message.cloudCustomData : null
+    };
+    return this._call('modifyMessage', { message: args }).then(
+      function (response) {
+        return ok({ message: self._updateHeld(message, response.data.message) });
+      },
+      function (error) {
+        if (error.data && error.data.message) error.data.message = self._updateHeld(message, error.data.message);
+        throw error;
+      }
+    );
+  };
+
+  Chat.prototype._updateHeld = function (target, data) {
+    // The server's state of a message this instance asked about: into the held object and
+    // into `target` (when the application passed a copy), and the conversation's lastMessage.
+    var held = this._markRevoked(data);
+    if (held !== target) {
+      for (var key in data) {
+        if (Object.prototype.hasOwnProperty.call(data, key)) target[key] = data[key];
+      }
+    }
+    var conv = this._conversations[target.conversationID];
+    if (conv && conv.lastMessage && conv.lastMessage.ID === target.ID) {
+      conv.lastMessage = lastMessageOf(target);
+      this._emitConversations();
+    }
+    return target;
   };
 
   /**

@@ -15,6 +15,7 @@ import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
 import { draftOf, findConversation } from "./conversations.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
+import { endEdit, saveEdit } from "./editing.js";
 import { closePicker } from "./picker.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
@@ -42,7 +43,7 @@ let draftTimer = null;
 export function saveDraft() {
   clearTimeout(draftTimer);
   draftTimer = null;
-  if (!state.current) return;
+  if (!state.current || state.editing) return; // while editing, the draft was saved when it began
   const text = $("composer-input").value;
   storeDraft(state.current, text.trim() ? text : "");
 }
@@ -71,6 +72,7 @@ function scheduleDraftSave() {
 }
 
 export function restoreDraft(conversationID) {
+  if (state.editing && state.editing.conversationID !== conversationID) endEdit({ restore: false });
   const conv = findConversation(conversationID);
   $("composer-input").value = conv ? draftOf(conv) : state.drafts.get(conversationID) || "";
   onComposerInput();
@@ -110,6 +112,7 @@ export function onComposerInput() {
 
 function onComposerKeydown(e) {
   if (onMentionKeydown(e)) return;
+
   if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
   if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
   e.preventDefault();
@@ -125,6 +128,10 @@ function submitComposer() {
   const max = limits().maxBodyBytes;
   if (max && bytes > max) {
     toast(knownErrorText(80002), { error: true });
+    return;
+  }
+  if (state.editing) {
+    saveEdit(text);
     return;
   }
   input.value = "";
@@ -150,7 +157,7 @@ export function wireComposer() {
     onComposerInput();
     scheduleDraftSave();
     updateMentionList();
-    signalTyping(state.current, Boolean(input.value.trim()));
+    signalTyping(state.current, Boolean(input.value.trim()) && !state.editing); // editing is not typing a new message
   });
   input.addEventListener("click", updateMentionList);
   input.addEventListener("blur", () =>

@@ -90,6 +90,7 @@ const ICONS = {
     ["rect", { x: "8.5", y: "8.5", width: "11", height: "11", rx: "2", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
     ["path", { d: "M15.5 5.5v-.5a1.5 1.5 0 0 0-1.5-1.5H6A1.5 1.5 0 0 0 4.5 5v8A1.5 1.5 0 0 0 6 14.5h.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
   ],
+  edit: [["path", { ...LINE, d: "M4.5 19.5h4l10-10-4-4-10 10v4zM13 7l4 4", "stroke-width": "1.7" }]],
   recall: [["path", { ...LINE, d: "M9 14L4.5 9.5 9 5M4.5 9.5H15a4.5 4.5 0 0 1 0 9h-3", "stroke-width": "1.8" }]],
   flag: [["path", { ...LINE, d: "M6 21V4.5M6 4.5h10.5l-2 4 2 4H6", "stroke-width": "1.8" }]],
   trash: [["path", { ...LINE, d: "M4.5 7h15M9.5 7V4.5h5V7M6.5 7l1 12.5h9l1-12.5M10.5 11v5M13.5 11v5", "stroke-width": "1.7" }]],

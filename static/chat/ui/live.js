@@ -80,6 +80,9 @@ export function onMessageRevoked(event) {
   if (state.current) renderMessages({ scroll: "auto" });
 }
 
+/** An edit (MESSAGE_MODIFIED): tim.js updates the messages it handed out, as for a recall. */
+export const onMessageModified = onMessageRevoked;
+
 /** My own deleteMessage/clearHistoryMessage from another tab or device (tim.js MESSAGE_DELETED). */
 export function onMessageDeleted(event) {
   const data = event.data || {};

@@ -1,5 +1,5 @@
 /*
- * Message actions: copy, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
+ * Message actions: copy, edit, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
@@ -9,6 +9,7 @@ import { closeMenus, confirmAction, menuOpened } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
+import { mayEdit, startEdit } from "./editing.js";
 import { dropDeleted, renderMessages } from "./messages.js";
 import { openReportDialog } from "./report.js";
 import { enterSelect } from "./select.js";
@@ -74,6 +75,7 @@ function groupRoles(m) {
 function messageActions(m) {
   const actions = [];
   if (m.type === "TIMTextElem" && !m.isRevoked) actions.push(["Copy text", "copy", "copy-message", () => copyText(m)]);
+  if (mayEdit(m)) actions.push(["Edit", "edit", "edit-message", () => startEdit(m)]);
   if (isForwardable(m)) {
     actions.push(["Forward", "forward", "forward-message", () => forwardOne(m)]);
     actions.push(["Select", "select", "select-message", () => enterSelect(m)]);

@@ -260,7 +260,7 @@ export function renderMessages({ scroll = "auto" } = {}) {
 /** The row for a message, rebuilt only when something it shows has changed. */
 function cachedRow(h, m, options) {
   const sig = [
-    m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
+    m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.version || 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
     options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
     m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo),
   ].join("|");
@@ -290,7 +290,9 @@ function chatIntro(conv, empty) {
 /** The time, and for my messages a clock (sending), an alert (failed) or the ticks (sent, read). */
 function messageMeta(m, { group }) {
   const out = m.flow === "out";
-  const meta = el("span", { class: "msg-meta" }, el("time", { datetime: new Date((m.time || 0) * 1000).toISOString(), text: clockTime(messageTime(m)) }));
+  const meta = el("span", { class: "msg-meta" });
+  if (m.isModified && !m.isRevoked) meta.append(el("span", { class: "msg-edited", "data-testid": "message-edited", text: "edited" }));
+  meta.append(el("time", { datetime: new Date((m.time || 0) * 1000).toISOString(), text: clockTime(messageTime(m)) }));
   if (out && m.status === "fail") meta.append(icon("alert"));
   else if (out && m.status === "unSend") meta.append(icon("clock"));
   else if (out && !group && !m.isRevoked) {

@@ -32,6 +32,7 @@ export const state = {
   memberCache: new Map(), // groupID -> {list, at}: members for @-mentions
   mentions: new Map(), // conversationID -> [{userID, label}] picked in the composer
   select: { active: false, ids: new Set() },
+  editing: null, // the Message whose text is in the composer to be edited (ui/editing.js), or null
   recalledTexts: new Map(), // message ID -> the text this tab recalled (for "Re-edit"; never from the server)
   assetsVersion: 0,
 };
@@ -68,6 +69,11 @@ export function atAllID() {
 }
 
 /** hello.rules.revoke: {template, window}; null before the first hello. */
+export function modifyRules() {
+  const rules = serverRules();
+  return (rules && rules.modify) || null;
+}
+
 export function revokeRules() {
   const rules = serverRules();
   return (rules && rules.revoke) || null;

@@ -124,6 +124,16 @@ def op_get_message_list(user, args: schemas.GetMessageList, origin):
     )
 
 
+def op_get_message_list_hopping(user, args: schemas.GetMessageListHopping, origin):
+    return message_list.get_message_list_hopping(
+        user, args.conversationID, sequence=args.sequence, time=args.time, count=args.count, direction=args.direction
+    )
+
+
+def op_find_message(user, args: schemas.FindMessage, origin):
+    return message_list.find_message(user, args.conversationID, args.messageID)
+
+
 def op_set_message_read(user, args: schemas.ConversationArgs, origin):
     actions.mark_read(user, args.conversationID, origin=origin)
     return {}
@@ -469,6 +479,8 @@ HANDLERS = {
     "deleteMessage": op_delete_message,
     "clearHistoryMessage": op_clear_history_message,
     "setAllMessageRead": op_set_all_message_read,
+    "getMessageListHopping": op_get_message_list_hopping,
+    "findMessage": op_find_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -15,6 +15,7 @@ import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
 import { closePicker } from "./picker.js";
+import { cancelReply, renderReplyBar, takeReplyData } from "./reply.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -38,6 +39,7 @@ export function saveDraft() {
 
 export function restoreDraft(conversationID) {
   $("composer-input").value = state.drafts.get(conversationID) || "";
+  renderReplyBar();
   onComposerInput();
 }
 
@@ -75,6 +77,11 @@ export function onComposerInput() {
 
 function onComposerKeydown(e) {
   if (onMentionKeydown(e)) return;
+  if (e.key === "Escape" && cancelReply()) {
+    e.preventDefault();
+    e.stopPropagation();
+    return;
+  }
   if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
   if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
   e.preventDefault();
@@ -98,12 +105,13 @@ function submitComposer() {
   state.mentions.delete(conversationID);
   closeComposerPops();
   onComposerInput();
-  sendText(conversationID, payload);
+  sendText(conversationID, payload, takeReplyData(conversationID));
 }
 
 /** A text message (with its @mentions, createTextAtMessage) to a conversation. */
-function sendText(conversationID, payload) {
+function sendText(conversationID, payload, cloudCustomData = "") {
   const options = { ...addressOf(conversationID), payload };
+  if (cloudCustomData) options.cloudCustomData = cloudCustomData;
   const create = payload.atUserList ? () => chat.createTextAtMessage(options) : () => chat.createTextMessage(options);
   return createAndSend(conversationID, create, "The message couldn't be created.");
 }

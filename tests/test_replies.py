@@ -214,16 +214,9 @@ async def test_ops_over_the_socket_with_access_checks(open_tab, alice, bob, caro
     await c.expect_error(ErrorCode.MESSAGE_NOT_FOUND, "findMessage", conversationID="C2Cbob", messageID=first["ID"])
     empty = await c.request("getMessageListHopping", conversationID="C2Cbob", sequence=1, direction=1)
     assert empty["messageList"] == [], "carol's own (empty) chat with bob"
+    text = {"to": "bob", "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": "x"}}
     error = await c.expect_error(
-        ErrorCode.INVALID_PARAMETERS,
-        "sendMessage",
-        message={
-            "to": "bob",
-            "conversationType": "C2C",
-            "type": "TIMTextElem",
-            "payload": {"text": "x"},
-            "cloudCustomData": reply_data(first["ID"]),
-        },
+        ErrorCode.INVALID_PARAMETERS, "sendMessage", message={**text, "cloudCustomData": reply_data(first["ID"])}
     )
     assert "first" not in error.message
 

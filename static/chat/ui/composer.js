@@ -15,7 +15,7 @@ import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
 import { closePicker } from "./picker.js";
-import { cancelReply, renderReplyBar, takeReplyData } from "./reply.js";
+import { cancelReply, renderReplyBar, replyData, takeReplyData } from "./reply.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -48,10 +48,10 @@ function mentionedIn(conversationID, text) {
   return isGroupConversation(conversationID) ? pickedMentions(state.mentions.get(conversationID), text) : [];
 }
 
-/** The payload the server will store for this text, and its size as the server counts it. */
+/** The payload the server will store for this text, and its size as the server counts it (with a reply's quote). */
 function composedText(text) {
   const payload = textPayload(text, mentionedIn(state.current, text));
-  return { payload, bytes: bodyBytes(payload) };
+  return { payload, bytes: bodyBytes(payload, replyData(state.current)) };
 }
 
 const kilobytes = (bytes) => (bytes / 1024).toFixed(1);

@@ -55,13 +55,17 @@ export function renderReplyBar() {
   );
 }
 
-/** The cloudCustomData for the text about to be sent in `conversationID` ("" when no reply), and the reply ends. */
-export function takeReplyData(conversationID) {
+/** The cloudCustomData of the reply being written in `conversationID` ("" when none). */
+export function replyData(conversationID) {
   const m = replyTo.get(conversationID);
-  if (!m) return "";
-  replyTo.delete(conversationID);
-  if (conversationID === state.current) renderReplyBar();
-  return buildReplyData(m, senderName(m));
+  return m ? buildReplyData(m, senderName(m)) : "";
+}
+
+/** replyData, and the reply ends (its text is being sent). */
+export function takeReplyData(conversationID) {
+  const data = replyData(conversationID);
+  if (replyTo.delete(conversationID) && conversationID === state.current) renderReplyBar();
+  return data;
 }
 
 /** "recalled", "missing" or "" for a reply's original, as far as this tab knows. */

@@ -140,6 +140,16 @@ def op_get_message_list(user, args: schemas.GetMessageList, origin):
     )
 
 
+def op_get_message_list_hopping(user, args: schemas.GetMessageListHopping, origin):
+    return message_list.get_message_list_hopping(
+        user, args.conversationID, sequence=args.sequence, time=args.time, count=args.count, direction=args.direction
+    )
+
+
+def op_find_message(user, args: schemas.FindMessage, origin):
+    return message_list.find_message(user, args.conversationID, args.messageID)
+
+
 def op_set_message_read(user, args: schemas.ConversationArgs, origin):
     actions.mark_read(user, args.conversationID, origin=origin)
     return {}
@@ -550,6 +560,8 @@ HANDLERS = {
     "deleteConversationsFromGroup": op_delete_conversations_from_group,
     "getConversationGroupList": op_get_conversation_group_list,
     "modifyMessage": op_modify_message,
+    "getMessageListHopping": op_get_message_list_hopping,
+    "findMessage": op_find_message,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

@@ -96,7 +96,9 @@ def _type_name(kind) -> str:
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return " or ".join(_type_name(arg) for arg in typing.get_args(kind))
     if origin is typing.Literal:
-        return "string: " + ", ".join(f"`{json.dumps(v)}`" for v in typing.get_args(kind))
+        values = typing.get_args(kind)
+        what = "int" if all(isinstance(v, int) for v in values) else "string"
+        return f"{what}: " + ", ".join(f"`{json.dumps(v)}`" for v in values)
     if origin is list:
         (item,) = typing.get_args(kind)
         return f"array of {_type_name(item)}"

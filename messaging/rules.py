@@ -317,6 +317,36 @@ def receipts_supported(group_type: str | None) -> bool:
     return group_type != "AVChatRoom"
 
 
+# --- replies (the vendor's TUIKit) -------------------------------------------------------
+
+# A reply is an ordinary message whose cloudCustomData holds, as TUIKit writes it,
+# {"messageReply": {"messageID", "messageAbstract", "messageSender", "messageType",
+# "messageTime", "messageSequence", "version": 1}} (docs/PROTOCOL.md §4.8). The server
+# reads only messageID; the rest is the client's own text and is delivered as sent.
+MESSAGE_REPLY_KEY = "messageReply"
+MESSAGE_REPLY_VERSION = 1
+
+
+def replied_message_id(cloud_custom_data: str) -> str | None:
+    """The ``messageID`` a reply's cloudCustomData names, or None when it is no reply
+    (empty, not JSON, not an object, or no ``messageReply``: cloudCustomData stays the
+    sender's own opaque string). A ``messageReply`` that is not an object with a
+    non-empty string ``messageID`` is a ValueError."""
+    if not cloud_custom_data or MESSAGE_REPLY_KEY not in cloud_custom_data:
+        return None
+    try:
+        data = json.loads(cloud_custom_data)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or MESSAGE_REPLY_KEY not in data:
+        return None
+    reply = data[MESSAGE_REPLY_KEY]
+    message_id = reply.get("messageID") if isinstance(reply, dict) else None
+    if not isinstance(message_id, str) or not message_id:
+        raise ValueError("cloudCustomData.messageReply must be an object with a messageID string")
+    return message_id
+
+
 # --- limits ------------------------------------------------------------------------------
 
 

@@ -149,6 +149,24 @@ class GetMessageList(ConversationArgs):
     ) = conf.DEFAULTS["MESSAGE_PAGE_SIZE"]
 
 
+class GetMessageListHopping(ConversationArgs):
+    sequence: described(
+        Annotated[int, Meta(ge=1, lt=MAX_SAFE_INT)] | None,
+        "where to start: a message's `sequence` (that message is included); give this or `time`",
+    ) = None
+    time: described(
+        Annotated[int, Meta(ge=0, lt=MAX_SAFE_INT)] | None, "where to start: a server time in seconds; give this or `sequence`"
+    ) = None
+    count: described(
+        Annotated[int, Meta(ge=1, lt=MAX_SAFE_INT)], "at least 1; values above 15 (`MESSAGE_PAGE_SIZE`) are cut to 15"
+    ) = conf.DEFAULTS["MESSAGE_PAGE_SIZE"]
+    direction: described(Literal[0, 1], "`0`: up, older messages (the default); `1`: down, newer ones") = 0
+
+
+class FindMessage(ConversationArgs):
+    messageID: described(Annotated[str, Meta(min_length=1)], "the message's `ID`")
+
+
 class Sync(Args):
     cursors: described(
         Annotated[dict[Annotated[str, Meta(max_length=64)], SafeInt], Meta(max_length=SYNC_MAX_CURSORS)],
@@ -726,6 +744,8 @@ OPS: dict[str, type[Args]] = {
     "deleteConversationsFromGroup": ConversationGroupMembers,
     "getConversationGroupList": NoArgs,
     "modifyMessage": ModifyMessage,
+    "getMessageListHopping": GetMessageListHopping,
+    "findMessage": FindMessage,
 }
 
 

@@ -358,6 +358,24 @@ OP_MATRIX = {
             refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"messageList": [w.private_message]}),
         ),
     ),
+    "getMessageListHopping": op(
+        team_conversation(sequence=1, direction=1),
+        **members_only(),
+        others=allowed(
+            "a hop in the actor's own C2C chat with the owner shows nothing of the owner's other chats",
+            leaks_nothing_of_the_groups,
+            args=lambda w: {"conversationID": "C2C" + w.owner, "sequence": 1, "direction": 1},
+        ),
+    ),
+    "findMessage": op(
+        lambda w: {"conversationID": w.team_conv, "messageID": w.team_msg_id},
+        **members_only(),
+        others=refused(
+            NO_MESSAGE,
+            "the owner's C2C message to someone else, looked up in the actor's own chat with the owner",
+            args=lambda w: {"conversationID": "C2C" + w.owner, "messageID": w.c2c_msg_id},
+        ),
+    ),
     "clearHistoryMessage": op(
         team_conversation(), **members_only("clears the actor's own view only"), others=CONVERSATION_IS_OWN
     ),

@@ -10,6 +10,8 @@ blocks, nested in the test's transaction (on a request of their own they are
 BEGIN/COMMIT, which Django does not count).
 """
 
+import json
+
 import pytest
 
 from messaging import actions, rules
@@ -72,6 +74,19 @@ def test_c2c_send_is_a_fixed_number_of_queries(alice, bob, django_assert_num_que
 
     with django_assert_num_queries(SEND_C2C):
         actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_reply_costs_one_query_more(alice, bob, django_assert_num_queries, n):
+    """A reply (cloudCustomData.messageReply, docs/PROTOCOL.md §4.8) checks its original in
+    one EXISTS query, whatever the history's size; a send that is no reply pays nothing."""
+    sent = [send_text(alice if i % 2 else bob, "bob" if i % 2 else "alice", f"m{i}") for i in range(n)]
+    reply = json.dumps({"messageReply": {"messageID": sent[0].msg_id, "messageAbstract": "m0", "version": 1}})
+
+    with django_assert_num_queries(SEND_C2C + 1):
+        actions.send_message(
+            alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"}, cloud_custom_data=reply
+        )
 
 
 @pytest.mark.parametrize("check", [False, True])

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from messaging import conf, ratelimit, rules, runtime, serialize, storage
@@ -199,6 +200,8 @@ def send_message(
         body = build_body(sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list)
         moderate(body, fields["control"])
         check_body_size(body.payload, cloud_custom_data)
+        if not by_admin:
+            check_reply(sender, cloud_custom_data, group.thread_id if group else None, peer)
         ratelimit.check_send()  # the sender's budgets only: the group's rate counts stored messages
         return _send_online(sender, group or peer, body, **fields)
     if msg_id is not None:
@@ -211,6 +214,8 @@ def send_message(
             if not same_target:
                 raise ChatError(ErrorCode.INVALID_PARAMETERS, "this message ID was already used in another conversation")
             return _already_stored(stored, sender, peer.username if group is None else group.group_id, name_card)
+    if not by_admin:
+        check_reply(sender, cloud_custom_data, group.thread_id if group else None, peer)
     # After the resend check (a resend is not a new send), before any write: the group's
     # window and the sending socket's budgets, one round trip (messaging/ratelimit.py).
     ratelimit.check_send(group.thread_id if group is not None else None, priority)
@@ -248,6 +253,38 @@ def send_message(
         if body is not None and body.created_upload is not None:
             storage.delete(body.created_upload.key)
         raise
+
+
+def check_reply(sender: User, cloud_custom_data: str, group_thread_id: int | None, peer: User | None):
+    """A reply (cloudCustomData.messageReply, TUIKit's shape: rules.replied_message_id)
+    must name a message of this same conversation that ``sender`` may read: from their
+    first visible sequence on (joined, cleared), not hidden from them. Else 10004, and
+    the same answer whether the message exists elsewhere or not at all, so a reply
+    cannot probe for messages. The server adds nothing from the original to the reply:
+    the abstract and sender in it are the client's text. One query, only for a reply."""
+    try:
+        message_id = rules.replied_message_id(cloud_custom_data)
+    except ValueError as error:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, str(error)) from None
+    if message_id is None:
+        return
+    if group_thread_id is not None:
+        in_thread = {"thread_id": group_thread_id}
+    else:
+        in_thread = {"thread__key": Thread.c2c_key(sender.pk, peer.pk)}
+    readable = (
+        Message.objects.visible_to(sender)
+        .filter(
+            msg_id=message_id,
+            thread__conversations__user=sender,
+            seq__gte=F("thread__conversations__min_seq"),
+            seq__gt=F("thread__conversations__cleared_seq"),
+            **in_thread,
+        )
+        .exists()
+    )
+    if not readable:
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "messageReply.messageID is not a message of this conversation you can read")
 
 
 def _already_stored(stored: Message, sender: User, to: str, name_card: str) -> SentMessage:

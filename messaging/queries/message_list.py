@@ -9,6 +9,8 @@ Queries: the conversation (with the peer's read cursor), the cursor message when
 senders' name cards: at most 4, never OFFSET.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from messaging import conf, serialize
 from messaging.access import access_conversation, access_group
 from messaging.errors import ChatError, ErrorCode
@@ -46,6 +48,17 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
     is_completed = len(page) <= count
     page = page[:count]
     page.reverse()
+    message_list = _as_seen_by(user, conv, page)
+    return {
+        "messageList": message_list,
+        "nextReqMessageID": message_list[0]["ID"] if message_list and not is_completed else "",
+        "isCompleted": is_completed,
+    }
+
+
+def _as_seen_by(user: User, conv, page) -> list[dict]:
+    """``page`` (messages of ``conv``'s thread) as ``user`` sees them; in a group one more
+    query, for the senders' name cards."""
     thread = conv.thread
     cards = {}
     if thread.kind == Thread.Kind.GROUP:
@@ -53,7 +66,7 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         cards = name_cards((m.thread_id, m.sender_id) for m in page if m.sender_id)
     else:
         to_for = lambda m: conv.peer.username if m.sender_id == user.pk else user.username  # noqa: E731
-    message_list = [
+    return [
         serialize.for_viewer(
             serialize.message_base(m, thread, sender=m.sender, to=to_for(m), name_card=cards.get((m.thread_id, m.sender_id), "")),
             user.username,
@@ -61,11 +74,79 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         )
         for m in page
     ]
+
+
+def _readable(user: User, conv):
+    """The messages of ``conv`` that ``user`` may read: from their first visible sequence
+    (joined, cleared) on, and not hidden from them (Message.visible_to)."""
+    return Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.first_seq)
+
+
+HOP_UP, HOP_DOWN = 0, 1  # the SDK's direction: 0 older messages, 1 newer ones
+
+
+def get_message_list_hopping(user: User, conversation_id, *, sequence=None, time=None, count=None, direction=HOP_UP) -> dict:
+    """getMessageListHopping: a page of history from a position, not from the newest end,
+    to open the chat at an old message (a reply's original, a search result).
+
+    The position is ``sequence`` (the thread's ``seq``; the vendor names it for groups,
+    here every conversation has one) or ``time`` (server seconds; the vendor's C2C
+    cursor); one of them, not both. ``direction`` 0 (up): the ``count`` newest messages
+    at or before the position; 1 (down): the ``count`` oldest at or after it. The message
+    at the position is included, so that hopping to it shows it. Oldest first, as
+    getMessageList. ``isCompleted``: nothing more in that direction; ``nextMessageSeq`` /
+    ``nextMessageTime``: where the next hop in the same direction starts (0 when
+    complete). Only what getMessageList would show: nothing before the user's first
+    visible sequence, nothing hidden from them. Queries: the conversation, one page, in a
+    group the page's name cards: at most 3.
+    """
+    page_size = conf.get("MESSAGE_PAGE_SIZE")
+    count = page_size if count is None else min(count, page_size)
+    if (sequence is None) == (time is None):
+        raise ChatError(ErrorCode.INVALID_PARAMETERS, "give one of sequence and time")
+    conv = access_conversation(user, conversation_id)
+    if conv is None:
+        return {"messageList": [], "isCompleted": True, "nextMessageSeq": 0, "nextMessageTime": 0}
+    messages = _readable(user, conv)
+    if sequence is not None:
+        messages = messages.filter(seq__lte=sequence) if direction == HOP_UP else messages.filter(seq__gte=sequence)
+    else:
+        at = datetime.fromtimestamp(time, tz=UTC)
+        if direction == HOP_UP:
+            messages = messages.filter(created_at__lt=at + timedelta(seconds=1))
+        else:
+            messages = messages.filter(created_at__gte=at)
+    order = "-seq" if direction == HOP_UP else "seq"
+    page = list(messages.select_related("sender", "revoker").order_by(order)[: count + 1])
+    is_completed = len(page) <= count
+    page = page[:count]
+    if direction == HOP_UP:
+        page.reverse()
+    message_list = _as_seen_by(user, conv, page)
+    edge = None if is_completed or not message_list else message_list[0 if direction == HOP_UP else -1]
+    step = -1 if direction == HOP_UP else 1
     return {
         "messageList": message_list,
-        "nextReqMessageID": message_list[0]["ID"] if message_list and not is_completed else "",
         "isCompleted": is_completed,
+        "nextMessageSeq": edge["sequence"] + step if edge else 0,
+        "nextMessageTime": edge["time"] if edge else 0,
     }
+
+
+def find_message(user: User, conversation_id, message_id) -> dict:
+    """findMessage, asked of the server: the message ``message_id`` of the conversation as
+    ``user`` sees it, with its ``sequence`` to hop to (a reply's original that is not
+    loaded). 10030 when the user may not read it: another conversation's, before their
+    first visible sequence, hidden from them, or none; a group they are not in answers
+    10007 (access_conversation). Queries: the conversation, the message, in a group its
+    sender's name card: at most 3."""
+    conv = access_conversation(user, conversation_id)
+    if conv is None:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    message = _readable(user, conv).filter(msg_id=message_id).select_related("sender", "revoker").first()
+    if message is None:
+        raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
+    return {"message": _as_seen_by(user, conv, [message])[0]}
 
 
 MAX_ADMIN_PAGE = 20  # the vendor's group_msg_get_simple returns at most 20 messages a call

@@ -1877,6 +1877,46 @@
     });
   };
 
+  // getMessageListHopping({conversationID, sequence | time, count?, direction?}): a page from
+  // a position (direction 0 older, 1 newer; the message at the position included), to
+  // open a chat at an old message. Resolves {messageList, isCompleted, nextMessageSeq,
+  // nextMessageTime} (docs/PROTOCOL.md §5.52); the messages are held like getMessageList's.
+  Chat.prototype.getMessageListHopping = function (options) {
+    var self = this;
+    options = options || {};
+    var args = { conversationID: options.conversationID };
+    ['sequence', 'time', 'count', 'direction'].forEach(function (name) {
+      if (options[name] !== undefined && options[name] !== null) args[name] = options[name];
+    });
+    return this._call('getMessageListHopping', args).then(function (response) {
+      response.data.messageList = response.data.messageList.map(function (data) { return self._hold(wrapMessage(data)); });
+      return response;
+    });
+  };
+
+  // findMessage(messageID): as the vendor's, a look in what this SDK holds (messages it
+  // returned or received): the Message, or null. Synchronous.
+  Chat.prototype.findMessage = function (messageID) {
+    var found = null;
+    (this._held || new Map()).forEach(function (message) {
+      if (message.ID === messageID) found = message;
+    });
+    return found;
+  };
+
+  // findCloudMessage({conversationID, messageID}): the server's findMessage (docs/PROTOCOL.md
+  // §5.53): the message as the user may see it, with its sequence to hop to; 10030 when
+  // the user may not read it. Resolves {code: 0, data: {message}}.
+  Chat.prototype.findCloudMessage = function (options) {
+    var self = this;
+    options = options || {};
+    var args = { conversationID: options.conversationID, messageID: options.messageID };
+    return this._call('findMessage', args).then(function (response) {
+      response.data.message = self._hold(wrapMessage(response.data.message));
+      return response;
+    });
+  };
+
   Chat.prototype.setMessageRead = function (options) {
     var self = this;
     var id = options && options.conversationID;

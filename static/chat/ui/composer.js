@@ -17,6 +17,7 @@ import { draftOf, findConversation } from "./conversations.js";
 import { closeMentionList, onMentionKeydown, updateMentionList } from "./mention-list.js";
 import { endEdit, saveEdit } from "./editing.js";
 import { closePicker } from "./picker.js";
+import { cancelReply, renderReplyBar, replyData, takeReplyData } from "./reply.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
@@ -75,6 +76,7 @@ export function restoreDraft(conversationID) {
   if (state.editing && state.editing.conversationID !== conversationID) endEdit({ restore: false });
   const conv = findConversation(conversationID);
   $("composer-input").value = conv ? draftOf(conv) : state.drafts.get(conversationID) || "";
+  renderReplyBar();
   onComposerInput();
 }
 
@@ -83,10 +85,10 @@ function mentionedIn(conversationID, text) {
   return isGroupConversation(conversationID) ? pickedMentions(state.mentions.get(conversationID), text) : [];
 }
 
-/** The payload the server will store for this text, and its size as the server counts it. */
+/** The payload the server will store for this text, and its size as the server counts it (with a reply's quote). */
 function composedText(text) {
   const payload = textPayload(text, mentionedIn(state.current, text));
-  return { payload, bytes: bodyBytes(payload) };
+  return { payload, bytes: bodyBytes(payload, replyData(state.current)) };
 }
 
 const kilobytes = (bytes) => (bytes / 1024).toFixed(1);
@@ -112,7 +114,11 @@ export function onComposerInput() {
 
 function onComposerKeydown(e) {
   if (onMentionKeydown(e)) return;
-
+  if (e.key === "Escape" && cancelReply()) {
+    e.preventDefault();
+    e.stopPropagation();
+    return;
+  }
   if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
   if (e.isComposing || e.keyCode === 229) return; // an IME is composing: Enter picks a candidate
   e.preventDefault();
@@ -141,12 +147,13 @@ function submitComposer() {
   state.mentions.delete(conversationID);
   closeComposerPops();
   onComposerInput();
-  sendText(conversationID, payload);
+  sendText(conversationID, payload, takeReplyData(conversationID));
 }
 
 /** A text message (with its @mentions, createTextAtMessage) to a conversation. */
-function sendText(conversationID, payload) {
+function sendText(conversationID, payload, cloudCustomData = "") {
   const options = { ...addressOf(conversationID), payload };
+  if (cloudCustomData) options.cloudCustomData = cloudCustomData;
   const create = payload.atUserList ? () => chat.createTextAtMessage(options) : () => chat.createTextMessage(options);
   return createAndSend(conversationID, create, "The message couldn't be created.");
 }

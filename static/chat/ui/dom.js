@@ -82,6 +82,7 @@ const ICONS = {
   pause: [["path", { d: "M8 5.5v13M16 5.5v13", stroke: "currentColor", "stroke-width": "3.4", "stroke-linecap": "round" }]],
   download: [["path", { ...LINE, d: "M12 4v11M7 10l5 5 5-5M5 20h14", "stroke-width": "2" }]],
   forward: [["path", { ...LINE, d: "M13 5l7 7-7 7M20 12H9a5 5 0 0 0-5 5v2", "stroke-width": "1.8" }]],
+  reply: [["path", { ...LINE, d: "M10 5L3 12l7 7M3 12h11a6 6 0 0 1 6 6v1", "stroke-width": "1.8" }]],
   select: [
     ["circle", { cx: "12", cy: "12", r: "8.5", fill: "none", stroke: "currentColor", "stroke-width": "1.7" }],
     ["path", { ...LINE, d: "M8.3 12.3l2.6 2.5 4.9-5.3", "stroke-width": "1.8" }],

@@ -19,6 +19,7 @@ import { closeMembersPanel, refreshMembersSoon } from "./members.js";
 import { noteMuteTip } from "./mute.js";
 import { dropDeleted, isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
+import { noteRecalled } from "./reply.js";
 import { TYPES, chat, state } from "./state.js";
 import { takeTypingSignals } from "./typing.js";
 
@@ -76,6 +77,7 @@ export function onMessageRevoked(event) {
     const known = h && h.byID.get(m.ID);
     // tim.js marks the Message objects it handed out; a copy the UI made is marked here.
     if (known && known !== m) Object.assign(known, m);
+    if (!known) noteRecalled(m.ID);
   }
   if (state.current) renderMessages({ scroll: "auto" });
 }

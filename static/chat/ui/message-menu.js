@@ -1,5 +1,5 @@
 /*
- * Message actions: copy, edit, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
+ * Message actions: reply, copy, edit, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
@@ -12,6 +12,7 @@ import { forwardOne } from "./forward.js";
 import { mayEdit, startEdit } from "./editing.js";
 import { dropDeleted, renderMessages } from "./messages.js";
 import { openReportDialog } from "./report.js";
+import { startReply, wireReplySwipe } from "./reply.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
 import { TYPES, chat, revokeRules, state } from "./state.js";
@@ -74,6 +75,9 @@ function groupRoles(m) {
 /** [label, icon, testid, action, danger] for what can be done with a message. */
 function messageActions(m) {
   const actions = [];
+  if (m.status === "success" && !m.isRevoked && m.conversationType !== TYPES.CONV_SYSTEM && m.type !== "TIMGroupTipElem") {
+    actions.push(["Reply", "reply", "reply-message", () => startReply(m)]);
+  }
   if (m.type === "TIMTextElem" && !m.isRevoked) actions.push(["Copy text", "copy", "copy-message", () => copyText(m)]);
   if (mayEdit(m)) actions.push(["Edit", "edit", "edit-message", () => startEdit(m)]);
   if (isForwardable(m)) {
@@ -126,6 +130,7 @@ export function wireMessageMenu() {
     e.preventDefault();
     openMessageMenu(m, e.clientX, e.clientY);
   });
+  wireReplySwipe(box, messageFromNode);
   let pressTimer = null;
   box.addEventListener("pointerdown", (e) => {
     if (e.pointerType !== "touch" || state.select.active) return;

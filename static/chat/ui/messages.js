@@ -20,6 +20,7 @@ import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { discard, resend } from "./sending.js";
 import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
+import { quoteNode, quoteSignature } from "./reply.js";
 import { openRequests } from "./requests.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
@@ -224,7 +225,7 @@ function historyNodes(h, conv, group) {
     }
     const first = breakRun || !prev || prev.from !== m.from || prev.flow !== m.flow || (m.time || 0) - (prev.time || 0) > GROUP_RUN_SECONDS;
     if (first) endRun();
-    prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID), selecting: state.select.active });
+    prevRow = cachedRow(h, m, { group, first, showReceipt: !group && m.ID === lastOutID, error: h.errors.get(m.ID), selecting: state.select.active, history: h });
     markSelected(prevRow, m);
     nodes.push(prevRow);
     prev = m;
@@ -262,7 +263,7 @@ function cachedRow(h, m, options) {
   const sig = [
     m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.version || 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
     options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
-    m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo),
+    m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo), quoteSignature(h, m),
   ].join("|");
   let cached = h.rows.get(m.ID);
   if (!cached || cached.sig !== sig || cached.message !== m) {
@@ -319,6 +320,7 @@ function messageBubble(m, name, options) {
       "data-flow": m.flow,
       title: fullTime(messageTime(m)),
     },
+    m.isRevoked ? null : quoteNode(options.history, m),
     body.node,
     messageMeta(m, options),
   );

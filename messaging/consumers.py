@@ -38,6 +38,7 @@ from messaging.queries import (
     group_applications,
     groups,
     message_list,
+    reactions,
     receipts,
     session,
     sync,
@@ -402,6 +403,24 @@ def op_handle_group_application(user, args: schemas.HandleGroupApplication, orig
     return {"group": groups.get_group_profile(user, group.group_id)}
 
 
+def op_add_message_reaction(user, args: schemas.MessageReactionArgs, origin):
+    ref = args.message
+    return actions.add_message_reaction(user, ref.conversationID, ref.ID, args.reactionID, origin=origin)
+
+
+def op_remove_message_reaction(user, args: schemas.MessageReactionArgs, origin):
+    ref = args.message
+    return actions.remove_message_reaction(user, ref.conversationID, ref.ID, args.reactionID, origin=origin)
+
+
+def op_get_message_reactions(user, args: schemas.GetMessageReactions, origin):
+    return reactions.get_message_reactions(user, args.messageList, args.maxUserCountPerReaction)
+
+
+def op_get_all_user_list_of_message_reaction(user, args: schemas.GetAllUserListOfMessageReaction, origin):
+    return reactions.get_all_user_list_of_message_reaction(user, args.message, args.reactionID, args.nextSeq, args.count)
+
+
 def op_get_group_application_list(user, args, origin):
     return group_applications.get_group_application_list(user)
 
@@ -469,6 +488,10 @@ HANDLERS = {
     "deleteMessage": op_delete_message,
     "clearHistoryMessage": op_clear_history_message,
     "setAllMessageRead": op_set_all_message_read,
+    "addMessageReaction": op_add_message_reaction,
+    "removeMessageReaction": op_remove_message_reaction,
+    "getMessageReactions": op_get_message_reactions,
+    "getAllUserListOfMessageReaction": op_get_all_user_list_of_message_reaction,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

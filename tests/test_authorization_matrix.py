@@ -96,6 +96,7 @@ NO_MESSAGE = 10030
 MUTED_CODE = 10017
 NO_UPLOAD = 2403
 NO_FRIEND_REQUEST = 30614
+NOT_REACTED = 23008
 OWN_ONLY = na("names only the actor's own data")
 CONVERSATION_IS_OWN = na("a conversationID is always the viewer's own conversation")
 
@@ -302,6 +303,48 @@ OP_MATRIX = {
             NO_MESSAGE,
             "the owner's C2C message to someone else",
             args=lambda w: {"message": w.private_message, "reason": "spam"},
+        ),
+    ),
+    "addMessageReaction": op(
+        lambda w: {"message": w.group_message, "reactionID": "🎉"},
+        **members_only(muted=allowed("a muted member may react: a reaction is not a message (the vendor's mute)")),
+        others=(
+            allowed("the owner's group message: any member reacts"),
+            refused(
+                NO_MESSAGE,
+                "the owner's C2C message to someone else",
+                args=lambda w: {"message": w.private_message, "reactionID": "🎉"},
+            ),
+        ),
+    ),
+    "removeMessageReaction": op(
+        lambda w: {"message": w.group_message, "reactionID": "👍"},
+        **members_only(muted=refused(NOT_REACTED, "only one's own reaction is taken back; the owner's stays")),
+        others=(
+            refused(NOT_REACTED, "the owner's 👍 on their message is the owner's: nobody else takes it back"),
+            refused(
+                NO_MESSAGE,
+                "the owner's C2C message to someone else",
+                args=lambda w: {"message": w.private_message, "reactionID": "👍"},
+            ),
+        ),
+    ),
+    "getMessageReactions": op(
+        lambda w: {"messageList": [w.group_message]},
+        **members_only(),
+        others=allowed(
+            "the owner's C2C message to someone else is left out",
+            lambda data, w: data == {"resultList": []},
+            args=lambda w: {"messageList": [w.private_message]},
+        ),
+    ),
+    "getAllUserListOfMessageReaction": op(
+        lambda w: {"message": w.group_message, "reactionID": "👍"},
+        **members_only(),
+        others=refused(
+            NO_MESSAGE,
+            "the owner's C2C message to someone else",
+            args=lambda w: {"message": w.private_message, "reactionID": "👍"},
         ),
     ),
     "sendMessageReadReceipt": op(

@@ -3,7 +3,7 @@ from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation
 from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
-from messaging.models.messages import GroupAtMention, Message, MessageDeletion, MessageReceiver
+from messaging.models.messages import GroupAtMention, Message, MessageDeletion, MessageReaction, MessageReceiver
 from messaging.models.moderation import AuditLogEntry, ChatSettings, MessageReport
 from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
@@ -23,6 +23,7 @@ __all__ = [
     "MessageDeletion",
     "GroupMember",
     "Message",
+    "MessageReaction",
     "MessageReceiver",
     "MessageReport",
     "Thread",

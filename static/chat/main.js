@@ -44,6 +44,7 @@ import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConv
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
+import { onReactionsNetState, onReactionsUpdated, wireReactions } from "./ui/reactions.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { wireReportDialog } from "./ui/report.js";
 import { wireRequests } from "./ui/requests.js";
@@ -181,6 +182,9 @@ function wireUI() {
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
+  wireReactions((conversationID) => {
+    if (conversationID === state.current) renderMessages({ scroll: "auto" });
+  });
   wirePage();
   wirePresence();
 }
@@ -203,6 +207,8 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_DELETED, onMessageDeleted);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
+  chat.on(EVENT.MESSAGE_REACTIONS_UPDATED, onReactionsUpdated);
+  chat.on(EVENT.NET_STATE_CHANGE, onReactionsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {
     state.totalUnread = Number(event.data) || 0;

@@ -1,5 +1,5 @@
 /*
- * Message actions: copy, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
+ * Message actions: a quick row of reactions, then copy, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
@@ -10,6 +10,7 @@ import { $, el, icon } from "./dom.js";
 import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
 import { dropDeleted, renderMessages } from "./messages.js";
+import { quickReactionRow } from "./reactions.js";
 import { openReportDialog } from "./report.js";
 import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
@@ -104,6 +105,8 @@ export function openMessageMenu(m, x, y) {
   const opener = document.activeElement;
   closeMenus();
   const items = messageActions(m).map(menuItem);
+  const reactions = quickReactionRow(m, x, y);
+  if (reactions) items.unshift(reactions);
   if (!items.length) return;
   const menu = $("msg-menu");
   menu.replaceChildren(...items);

@@ -32,6 +32,7 @@ const asked = new Set(); // conversationID/ID whose reactions were requested
 const waiting = new Map(); // conversationID -> messages to ask for
 let flushTimer = null;
 let connected = null;
+let whoChip = null; // the chip whose "who reacted" is shown
 
 const key = (m) => `${m.conversationID}/${m.ID}`;
 const maxMessages = () => (serverRules() && serverRules().reactions && serverRules().reactions.maxMessages) || 20;
@@ -46,6 +47,7 @@ export const reactionsSignature = (m) =>
 
 /** After a render: ask once for the reactions of drawn messages that have none yet. */
 export function afterRenderReactions(messages) {
+  if (whoChip && !whoChip.isConnected) hideWho(); // its row was redrawn under the pointer
   for (const m of messages) {
     if (!takesReactions(m) || asked.has(key(m)) || Array.isArray(m.reactionList)) continue;
     asked.add(key(m));
@@ -122,9 +124,11 @@ function showWho(chip, reaction) {
   tip.style.left = Math.max(8, Math.min(rect.left + rect.width / 2 - box.width / 2, window.innerWidth - box.width - 8)) + "px";
   tip.style.top = (rect.top - box.height - 8 < 8 ? rect.bottom + 8 : rect.top - box.height - 8) + "px";
   chip.setAttribute("aria-describedby", "reaction-who");
+  whoChip = chip;
 }
 
 function hideWho() {
+  whoChip = null;
   const tip = $("reaction-who");
   if (tip) tip.remove();
 }

@@ -110,6 +110,21 @@ def members_only(muted_note="a muted member still reads", *, muted=None):
     }
 
 
+def others_c2c_message(**extra):
+    """10030: the owner's C2C message to someone else, named by a third user (with ``extra`` args)."""
+    return refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message, **extra})
+
+
+def reaction_op(reaction_id, *, muted, others):
+    """add/removeMessageReaction's row: the owner's group message (the owner has a 👍 on it);
+    the owner's C2C message to someone else is out of sight (10030)."""
+    return op(
+        lambda w: {"message": w.group_message, "reactionID": reaction_id},
+        **members_only(muted=muted),
+        others=(others, others_c2c_message(reactionID=reaction_id)),
+    )
+
+
 def own_data(why="the actor's own data", check=None):
     """An op open to every logged-in user on their own data."""
     return {"non_member": allowed(why, check), "removed": allowed(why, check), "muted": allowed(why, check), "others": OWN_ONLY}
@@ -299,35 +314,17 @@ OP_MATRIX = {
     "reportMessage": op(
         lambda w: {"message": w.group_message, "reason": "spam"},
         **members_only(muted=allowed("a muted member still reads, and may report what they read")),
-        others=refused(
-            NO_MESSAGE,
-            "the owner's C2C message to someone else",
-            args=lambda w: {"message": w.private_message, "reason": "spam"},
-        ),
+        others=others_c2c_message(reason="spam"),
     ),
-    "addMessageReaction": op(
-        lambda w: {"message": w.group_message, "reactionID": "🎉"},
-        **members_only(muted=allowed("a muted member may react: a reaction is not a message (the vendor's mute)")),
-        others=(
-            allowed("the owner's group message: any member reacts"),
-            refused(
-                NO_MESSAGE,
-                "the owner's C2C message to someone else",
-                args=lambda w: {"message": w.private_message, "reactionID": "🎉"},
-            ),
-        ),
+    "addMessageReaction": reaction_op(
+        "🎉",
+        muted=allowed("a muted member may react: a reaction is not a message (the vendor's mute)"),
+        others=allowed("the owner's group message: any member reacts"),
     ),
-    "removeMessageReaction": op(
-        lambda w: {"message": w.group_message, "reactionID": "👍"},
-        **members_only(muted=refused(NOT_REACTED, "only one's own reaction is taken back; the owner's stays")),
-        others=(
-            refused(NOT_REACTED, "the owner's 👍 on their message is the owner's: nobody else takes it back"),
-            refused(
-                NO_MESSAGE,
-                "the owner's C2C message to someone else",
-                args=lambda w: {"message": w.private_message, "reactionID": "👍"},
-            ),
-        ),
+    "removeMessageReaction": reaction_op(
+        "👍",
+        muted=refused(NOT_REACTED, "only one's own reaction is taken back; the owner's stays"),
+        others=refused(NOT_REACTED, "the owner's 👍 on their message is the owner's: nobody else takes it back"),
     ),
     "getMessageReactions": op(
         lambda w: {"messageList": [w.group_message]},
@@ -341,11 +338,7 @@ OP_MATRIX = {
     "getAllUserListOfMessageReaction": op(
         lambda w: {"message": w.group_message, "reactionID": "👍"},
         **members_only(),
-        others=refused(
-            NO_MESSAGE,
-            "the owner's C2C message to someone else",
-            args=lambda w: {"message": w.private_message, "reactionID": "👍"},
-        ),
+        others=others_c2c_message(reactionID="👍"),
     ),
     "sendMessageReadReceipt": op(
         lambda w: {"messageList": [w.receipt_message]},

@@ -14,7 +14,7 @@ import { $, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { emojiGridItems, onGridKey } from "./picker.js";
 import { displayName, rememberName } from "./names.js";
-import { TYPES, chat, serverRules, state } from "./state.js";
+import { TYPES, chat, onReconnected, serverRules, state } from "./state.js";
 import { toast } from "./toast.js";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
@@ -31,7 +31,6 @@ let rerender = () => {};
 const asked = new Set(); // conversationID/ID whose reactions were requested
 const waiting = new Map(); // conversationID -> messages to ask for
 let flushTimer = null;
-let connected = null;
 let whoChip = null; // the chip whose "who reacted" is shown
 
 const key = (m) => `${m.conversationID}/${m.ID}`;
@@ -77,14 +76,10 @@ export function onReactionsUpdated(event) {
 }
 
 /** NET_STATE_CHANGE: changes made while the socket was down were not pushed; ask again. */
-export function onReactionsNetState(event) {
-  const now = ((event.data && event.data.state) || event.data) === TYPES.NET_STATE_CONNECTED;
-  if (now && connected === false) {
-    asked.clear();
-    if (state.current) rerender(state.current);
-  }
-  connected = now;
-}
+export const onReactionsNetState = onReconnected(() => {
+  asked.clear();
+  if (state.current) rerender(state.current);
+});
 
 // --- drawing ----------------------------------------------------------------------------------
 

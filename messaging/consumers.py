@@ -40,6 +40,7 @@ from messaging.queries import (
     groups,
     message_list,
     message_search,
+    reactions,
     receipts,
     session,
     sync,
@@ -482,6 +483,24 @@ def op_handle_group_application(user, args: schemas.HandleGroupApplication, orig
     return {"group": groups.get_group_profile(user, group.group_id)}
 
 
+def op_add_message_reaction(user, args: schemas.MessageReactionArgs, origin):
+    ref = args.message
+    return actions.add_message_reaction(user, ref.conversationID, ref.ID, args.reactionID, origin=origin)
+
+
+def op_remove_message_reaction(user, args: schemas.MessageReactionArgs, origin):
+    ref = args.message
+    return actions.remove_message_reaction(user, ref.conversationID, ref.ID, args.reactionID, origin=origin)
+
+
+def op_get_message_reactions(user, args: schemas.GetMessageReactions, origin):
+    return reactions.get_message_reactions(user, args.messageList, args.maxUserCountPerReaction)
+
+
+def op_get_all_user_list_of_message_reaction(user, args: schemas.GetAllUserListOfMessageReaction, origin):
+    return reactions.get_all_user_list_of_message_reaction(user, args.message, args.reactionID, args.nextSeq, args.count)
+
+
 def op_get_group_application_list(user, args, origin):
     return group_applications.get_group_application_list(user)
 
@@ -562,6 +581,10 @@ HANDLERS = {
     "modifyMessage": op_modify_message,
     "getMessageListHopping": op_get_message_list_hopping,
     "findMessage": op_find_message,
+    "addMessageReaction": op_add_message_reaction,
+    "removeMessageReaction": op_remove_message_reaction,
+    "getMessageReactions": op_get_message_reactions,
+    "getAllUserListOfMessageReaction": op_get_all_user_list_of_message_reaction,
 }
 assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handler"
 

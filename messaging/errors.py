@@ -93,6 +93,11 @@ class ErrorCode(IntEnum):
     PENDENCY_NOT_FOUND = 30614  # no such friend application
     DEL_NONFRIEND = 31704  # deleteFriend: not a friend (in failureUserIDList)
 
+    # Server: message reactions (the vendor's codes: addMessageReaction's documentation)
+    TOO_MANY_REACTIONS = 23005  # the message has rules.MAX_REACTIONS_PER_MESSAGE distinct reactions
+    ALREADY_REACTED = 23007  # addMessageReaction: the reaction already holds you
+    NOT_REACTED = 23008  # removeMessageReaction: the reaction does not hold you (the vendor's next code; unverified)
+
     # Server: accounts
     ACCOUNT_DOES_NOT_EXIST = 70107  # getUserStatus / subscribeUserStatus: in failureUserList
     # Server: conversation groups (createConversationGroup and the others)

@@ -6,9 +6,13 @@ the ``hello`` frame (``client_rules()``), so the UI never keeps a copy of its ow
 the byte count of a body, the group-tip sentences and the limits are the server's.
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+import emoji
 
 from messaging import conf, runtime
 
@@ -359,6 +363,41 @@ def body_bytes(payload, cloud_custom_data: str = "") -> int:
     return len(encoded) + len(cloud_custom_data.encode("utf-8", "surrogatepass"))
 
 
+# --- message reactions (addMessageReaction; docs/PROTOCOL.md §5.54-§5.57, §6.19) ---------
+
+# A reactionID is one emoji (a Unicode emoji, ZWJ sequences and skin tones included) or the
+# code of one of the site's own emoji (static/chat/emoji/emoji.json, "[微笑]"), at most
+# REACTION_ID_MAX_LENGTH characters. The vendor leaves the ID to the app; these bounds are ours.
+REACTION_ID_MAX_LENGTH = 32
+# Distinct reactionIDs on one message: one more is 23005 (the vendor's "too many reactions
+# on the message"; its limit is not published, 20 is ours).
+MAX_REACTIONS_PER_MESSAGE = 20
+# getMessageReactions: messages of one conversation a call, and users per reaction (the
+# vendor's ranges, [1, 20] and [0, 10]). MESSAGE_REACTIONS_UPDATED carries as many users.
+REACTION_MAX_MESSAGES = 20
+REACTION_MAX_PARTIAL_USERS = 10
+# getAllUserListOfMessageReaction: users a page (the vendor's [0, 100], 100 by default).
+REACTION_USER_PAGE = 100
+CUSTOM_EMOJI_FILE = Path(__file__).resolve().parent.parent / "static" / "chat" / "emoji" / "emoji.json"
+
+
+@functools.cache
+def custom_reaction_ids() -> frozenset:
+    """The codes of the site's own emoji set, read once from the file the UI loads."""
+    try:
+        entries = json.loads(CUSTOM_EMOJI_FILE.read_text("utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(e["code"] for e in entries if isinstance(e, dict) and isinstance(e.get("code"), str))
+
+
+def is_reaction_id(value) -> bool:
+    """Whether ``value`` may be a reactionID: one emoji, or one code of the custom set."""
+    if not isinstance(value, str) or not 0 < len(value) <= REACTION_ID_MAX_LENGTH:
+        return False
+    return value in custom_reaction_ids() or emoji.is_emoji(value)
+
+
 # --- reports to the moderators (reportMessage) ------------------------------------------
 
 # A report's reasons and the longest free text it carries (characters); the model
@@ -454,6 +493,12 @@ def client_rules() -> dict:
             "maxConversations": MAX_CONVERSATIONS_PER_GROUP,
         },
         "maxDraftChars": MAX_DRAFT_CHARS,
+        "reactions": {
+            "maxIDLength": REACTION_ID_MAX_LENGTH,
+            "maxPerMessage": MAX_REACTIONS_PER_MESSAGE,
+            "maxMessages": REACTION_MAX_MESSAGES,
+            "maxPartialUsers": REACTION_MAX_PARTIAL_USERS,
+        },
     }
 
 

@@ -318,6 +318,34 @@ class GetGroupMessageReadMemberList(Args):
     )
 
 
+ReactionID = described(
+    Annotated[str, Meta(min_length=1, max_length=rules.REACTION_ID_MAX_LENGTH)],
+    "one emoji (Unicode, or a code of the site's emoji set such as `[微笑]`), at most 32 characters",
+)
+
+
+class MessageReactionArgs(Args):
+    message: described(MessageRef, "a message you can see (not recalled, not a group tip or notice)")
+    reactionID: ReactionID
+
+
+class GetMessageReactions(Args):
+    messageList: described(
+        Annotated[list[MessageRef], Meta(min_length=1, max_length=rules.REACTION_MAX_MESSAGES)],
+        "1–20 messages (`{ID, conversationID}`), all of one conversation",
+    )
+    maxUserCountPerReaction: described(
+        Annotated[int, Meta(ge=0, le=rules.REACTION_MAX_PARTIAL_USERS)], "0–10 users listed per reaction"
+    ) = rules.REACTION_MAX_PARTIAL_USERS
+
+
+class GetAllUserListOfMessageReaction(Args):
+    message: described(MessageRef, "a message you can see")
+    reactionID: ReactionID
+    nextSeq: described(SafeInt, "`0` for the first page, then the `nextSeq` of the previous page") = 0
+    count: described(Annotated[int, Meta(ge=1, le=rules.REACTION_USER_PAGE)], "1–100 users a page") = rules.REACTION_USER_PAGE
+
+
 class MemberRef(Args):
     userID: described(UserID, "a user to add")
 
@@ -746,6 +774,10 @@ OPS: dict[str, type[Args]] = {
     "modifyMessage": ModifyMessage,
     "getMessageListHopping": GetMessageListHopping,
     "findMessage": FindMessage,
+    "addMessageReaction": MessageReactionArgs,
+    "removeMessageReaction": MessageReactionArgs,
+    "getMessageReactions": GetMessageReactions,
+    "getAllUserListOfMessageReaction": GetAllUserListOfMessageReaction,
 }
 
 

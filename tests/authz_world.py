@@ -120,6 +120,8 @@ def build_world(suffix: str) -> World:
     world.image_msg_id = send(world.team, "TIMImageElem", {"uuid": image.uuid.hex})
     world.team_msg_id = send(world.team, "TIMTextElem", {"text": "team secret"})
     world.receipt_msg_id = send(world.team, "TIMTextElem", {"text": "please read"}, need_read_receipt=True)
+    # The owner's own reaction: nobody else may take it back (removeMessageReaction).
+    actions.add_message_reaction(owner, "GROUP" + world.team, world.team_msg_id, "👍")
     world.c2c_msg_id = send(u["muted"].username, "TIMTextElem", {"text": "c2c secret"}, conversation_type="C2C")
     # A friend request to the owner, and an application to join the Public group: the
     # owner's to handle, nobody else's.

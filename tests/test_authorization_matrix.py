@@ -96,6 +96,7 @@ NO_MESSAGE = 10030
 MUTED_CODE = 10017
 NO_UPLOAD = 2403
 NO_FRIEND_REQUEST = 30614
+NOT_REACTED = 23008
 OWN_ONLY = na("names only the actor's own data")
 CONVERSATION_IS_OWN = na("a conversationID is always the viewer's own conversation")
 
@@ -123,6 +124,21 @@ def not_their_group():
 def SEARCH_ALL(w):  # noqa: N802  (an args factory, as the rows' lambdas)
     """searchCloudMessages across every conversation of the actor's, for the group's words."""
     return {"keywordList": ["secret", "please", "notification"]}
+
+
+def others_c2c_message(**extra):
+    """10030: the owner's C2C message to someone else, named by a third user (with ``extra`` args)."""
+    return refused(NO_MESSAGE, "the owner's C2C message to someone else", args=lambda w: {"message": w.private_message, **extra})
+
+
+def reaction_op(reaction_id, *, muted, others):
+    """add/removeMessageReaction's row: the owner's group message (the owner has a 👍 on it);
+    the owner's C2C message to someone else is out of sight (10030)."""
+    return op(
+        lambda w: {"message": w.group_message, "reactionID": reaction_id},
+        **members_only(muted=muted),
+        others=(others, others_c2c_message(reactionID=reaction_id)),
+    )
 
 
 def own_data(why="the actor's own data", check=None):
@@ -400,11 +416,31 @@ OP_MATRIX = {
     "reportMessage": op(
         lambda w: {"message": w.group_message, "reason": "spam"},
         **members_only(muted=allowed("a muted member still reads, and may report what they read")),
-        others=refused(
-            NO_MESSAGE,
-            "the owner's C2C message to someone else",
-            args=lambda w: {"message": w.private_message, "reason": "spam"},
+        others=others_c2c_message(reason="spam"),
+    ),
+    "addMessageReaction": reaction_op(
+        "🎉",
+        muted=allowed("a muted member may react: a reaction is not a message (the vendor's mute)"),
+        others=allowed("the owner's group message: any member reacts"),
+    ),
+    "removeMessageReaction": reaction_op(
+        "👍",
+        muted=refused(NOT_REACTED, "only one's own reaction is taken back; the owner's stays"),
+        others=refused(NOT_REACTED, "the owner's 👍 on their message is the owner's: nobody else takes it back"),
+    ),
+    "getMessageReactions": op(
+        lambda w: {"messageList": [w.group_message]},
+        **members_only(),
+        others=allowed(
+            "the owner's C2C message to someone else is left out",
+            lambda data, w: data == {"resultList": []},
+            args=lambda w: {"messageList": [w.private_message]},
         ),
+    ),
+    "getAllUserListOfMessageReaction": op(
+        lambda w: {"message": w.group_message, "reactionID": "👍"},
+        **members_only(),
+        others=others_c2c_message(reactionID="👍"),
     ),
     "sendMessageReadReceipt": op(
         lambda w: {"messageList": [w.receipt_message]},

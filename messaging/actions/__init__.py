@@ -41,6 +41,7 @@ from messaging.actions.message_revoke import revoke_message
 from messaging.actions.message_send import send_message
 from messaging.actions.moderation import record_audit, update_chat_settings
 from messaging.actions.presence import set_self_status
+from messaging.actions.reactions import add_message_reaction, remove_message_reaction
 from messaging.actions.read_receipts import send_message_read_receipt
 from messaging.actions.read_state import mark_read, set_all_message_read
 from messaging.actions.reports import report_message, resolve_report
@@ -66,6 +67,8 @@ __all__ = [
     "rename_conversation_group",
     "set_conversation_draft",
     "set_message_remind_type",
+    "add_message_reaction",
+    "remove_message_reaction",
     "accept_friend_application",
     "add_friend",
     "add_to_blacklist",

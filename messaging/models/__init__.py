@@ -3,7 +3,14 @@ from messaging.models.applications import GroupApplication
 from messaging.models.conversations import Conversation, ConversationGroup
 from messaging.models.friends import Block, Friend, FriendApplication
 from messaging.models.groups import Group, GroupMember
-from messaging.models.messages import GroupAtMention, Message, MessageDeletion, MessageEdit, MessageReceiver
+from messaging.models.messages import (
+    GroupAtMention,
+    Message,
+    MessageDeletion,
+    MessageEdit,
+    MessageReaction,
+    MessageReceiver,
+)
 from messaging.models.moderation import AuditLogEntry, ChatSettings, MessageReport
 from messaging.models.threads import Thread
 from messaging.models.uploads import Upload
@@ -25,6 +32,7 @@ __all__ = [
     "GroupMember",
     "Message",
     "MessageEdit",
+    "MessageReaction",
     "MessageReceiver",
     "MessageReport",
     "Thread",

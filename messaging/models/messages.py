@@ -176,3 +176,23 @@ class GroupAtMention(models.Model):
 
     def __str__(self):
         return f"@{self.user_id or 'all'} in {self.thread_id}#{self.seq}"
+
+
+class MessageReaction(models.Model):
+    """One user's reaction to a message (addMessageReaction; actions/reactions.py): one row
+    per (message, user, reactionID). The counts are a grouped query over these rows
+    (queries/reactions.py), never a stored counter: nothing to drift."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reaction_id = models.CharField(max_length=64)
+    created = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "reaction_id"], name="unique_message_reaction"),
+        ]
+        indexes = [models.Index(fields=["message", "reaction_id", "created"], name="message_reaction_order_idx")]
+
+    def __str__(self):
+        return f"{self.reaction_id} on {self.message_id} by {self.user_id}"

@@ -57,6 +57,7 @@ import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConv
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
+import { onReactionsNetState, onReactionsUpdated, wireReactions } from "./ui/reactions.js";
 import { onReadReceiptReceived, onReceiptsNetState, wireReceipts } from "./ui/receipts.js";
 import { wireReportDialog } from "./ui/report.js";
 import { wireRequests } from "./ui/requests.js";
@@ -209,6 +210,9 @@ function wireUI() {
   wireReceipts((conversationID) => {
     if (conversationID === state.current) renderMessages({ scroll: "auto" });
   });
+  wireReactions((conversationID) => {
+    if (conversationID === state.current) renderMessages({ scroll: "auto" });
+  });
   wirePage();
   wirePresence();
 }
@@ -232,6 +236,8 @@ function listenToSDK() {
   chat.on(EVENT.MESSAGE_DELETED, onMessageDeleted);
   chat.on(EVENT.MESSAGE_READ_RECEIPT_RECEIVED, onReadReceiptReceived);
   chat.on(EVENT.NET_STATE_CHANGE, onReceiptsNetState);
+  chat.on(EVENT.MESSAGE_REACTIONS_UPDATED, onReactionsUpdated);
+  chat.on(EVENT.NET_STATE_CHANGE, onReactionsNetState);
   chat.on(EVENT.CONVERSATION_LIST_UPDATED, (event) => setConversations(event.data));
   chat.on(EVENT.CONVERSATION_GROUP_LIST_UPDATED, (event) => setConversationGroups(event.data, renderConversationList));
   chat.on(EVENT.TOTAL_UNREAD_MESSAGE_COUNT_UPDATED, (event) => {

@@ -143,6 +143,9 @@
     MESSAGE_DELETED: 'onMessageDeleted',
     MESSAGE_READ_BY_PEER: 'onMessageReadByPeer',
     MESSAGE_READ_RECEIPT_RECEIVED: 'onMessageReadReceiptReceived',
+    // {conversationID, messageID, operatorID, operation, reactionList}: the changed reaction only
+    // (docs/PROTOCOL.md §6.19); the held message's reactionList is updated first.
+    MESSAGE_REACTIONS_UPDATED: 'onMessageReactionsUpdated',
     CONVERSATION_LIST_UPDATED: 'onConversationListUpdated',
     TOTAL_UNREAD_MESSAGE_COUNT_UPDATED: 'onTotalUnreadMessageCountUpdated',
     CONVERSATION_GROUP_LIST_UPDATED: 'onConversationGroupListUpdated',
@@ -551,6 +554,9 @@
       case 'CONVERSATION_GROUP_LIST_UPDATED':
         this._conversationGroups = data;
         if (this._ready) this._emit(EVENT.CONVERSATION_GROUP_LIST_UPDATED, data);
+        break;
+      case 'MESSAGE_REACTIONS_UPDATED':
+        this._onReactions(data);
         break;
       case 'TOTAL_UNREAD_MESSAGE_COUNT_UPDATED':
         if (this._totalUnread !== data) {
@@ -1860,6 +1866,121 @@
     if (options.cursor) args.cursor = options.cursor;
     if (options.count !== undefined) args.count = options.count;
     return this._call('getGroupMessageReadMemberList', args);
+  };
+
+  // --- reactions (docs/PROTOCOL.md §5.54–5.57, §6.19) ---------------------------------
+
+  /**
+   * A message's reactionList after one reaction changed: replaced where it was, appended
+   * when new, dropped at totalUserCount 0. reactedByMyself: `mine` when given (the change
+   * is this user's), else what the list said.
+   */
+  function withReaction(list, change, mine) {
+    var next = (list || []).slice();
+    var index = -1;
+    next.forEach(function (item, i) { if (item.reactionID === change.reactionID) index = i; });
+    var before = index >= 0 ? next[index] : null;
+    var item = {
+      reactionID: change.reactionID,
+      totalUserCount: change.totalUserCount,
+      partialUserList: change.partialUserList || [],
+      reactedByMyself: mine === undefined ? Boolean(before && before.reactedByMyself) : mine
+    };
+    if (change.totalUserCount <= 0) {
+      if (index >= 0) next.splice(index, 1);
+    } else if (index >= 0) {
+      next[index] = item;
+    } else {
+      next.push(item);
+    }
+    return next;
+  }
+
+  Chat.prototype._setReactions = function (conversationID, messageID, apply) {
+    var held = this._held && this._held.get(conversationID + '/' + messageID);
+    if (held) held.reactionList = apply(held.reactionList);
+    return held;
+  };
+
+  Chat.prototype._onReactions = function (data) {
+    var mine = data.operatorID === this._userID ? data.operation === 'add' : undefined;
+    this._setReactions(data.conversationID, data.messageID, function (list) {
+      return data.reactionList.reduce(function (acc, change) { return withReaction(acc, change, mine); }, list);
+    });
+    this._emit(EVENT.MESSAGE_REACTIONS_UPDATED, data);
+  };
+
+  function reactionArgs(options) {
+    options = options || {};
+    var message = options.message;
+    if (!message || !message.ID || !message.conversationID) return null;
+    return { message: { ID: message.ID, conversationID: message.conversationID }, reactionID: options.reactionID };
+  }
+
+  Chat.prototype._changeReaction = function (op, options) {
+    var self = this;
+    var args = reactionArgs(options);
+    if (!args) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    return this._call(op, args).then(function (response) {
+      var data = response.data;
+      var apply = function (list) {
+        return data.reactionList.reduce(function (acc, change) { return withReaction(acc, change, change.reactedByMyself); }, list);
+      };
+      if (!self._setReactions(data.conversationID, data.messageID, apply)) options.message.reactionList = apply(options.message.reactionList);
+      return response;
+    });
+  };
+
+  /**
+   * The vendor's addMessageReaction({message, reactionID}): reactionID is one emoji (a
+   * Unicode emoji or a code of the site's set, '[微笑]'). Resolves {code: 0, data:
+   * {conversationID, messageID, reactionList}} (the changed reaction); rejects with 23007
+   * (already), 23005 (too many kinds), 10030 (not a message you can see), 10004.
+   */
+  Chat.prototype.addMessageReaction = function (options) {
+    return this._changeReaction('addMessageReaction', options);
+  };
+
+  /** The vendor's removeMessageReaction({message, reactionID}); 23008 when you had not reacted. */
+  Chat.prototype.removeMessageReaction = function (options) {
+    return this._changeReaction('removeMessageReaction', options);
+  };
+
+  /**
+   * The vendor's getMessageReactions({messageList, maxUserCountPerReaction}): 1–20 messages
+   * of one conversation. Resolves {code: 0, data: {resultList: [{messageID, reactionList}]}}
+   * and sets reactionList on the messages given (and on the ones this SDK holds).
+   */
+  Chat.prototype.getMessageReactions = function (options) {
+    var self = this;
+    options = options || {};
+    var refs = messageRefs(options.messageList);
+    if (!refs) return Promise.reject(chatError(ERR.INVALID_PARAMETERS, 'messageList must be a non-empty array of messages'));
+    var args = { messageList: refs };
+    if (options.maxUserCountPerReaction !== undefined) args.maxUserCountPerReaction = options.maxUserCountPerReaction;
+    return this._call('getMessageReactions', args).then(function (response) {
+      var byID = {};
+      response.data.resultList.forEach(function (item) { byID[item.messageID] = item.reactionList; });
+      options.messageList.forEach(function (message) {
+        var list = byID[message.ID];
+        if (!list) return;
+        message.reactionList = list;
+        self._setReactions(message.conversationID, message.ID, function () { return list; });
+      });
+      return response;
+    });
+  };
+
+  /**
+   * The vendor's getAllUserListOfMessageReaction({message, reactionID, nextSeq, count}):
+   * resolves {code: 0, data: {userList, nextSeq, isCompleted}}; pass nextSeq back for more.
+   */
+  Chat.prototype.getAllUserListOfMessageReaction = function (options) {
+    var args = reactionArgs(options);
+    if (!args) return Promise.reject(chatError(ERR.MESSAGE_REQUIRED, 'a Message instance is required'));
+    if (options.nextSeq !== undefined) args.nextSeq = options.nextSeq;
+    if (options.count !== undefined) args.count = options.count;
+    return this._call('getAllUserListOfMessageReaction', args);
   };
 
   Chat.prototype.getMessageList = function (options) {

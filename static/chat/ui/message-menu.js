@@ -1,5 +1,5 @@
 /*
- * Message actions: reply, copy, edit, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
+ * Message actions: a quick row of reactions, then reply, copy, edit, forward, select, retry, recall, delete for me, report. Opened by the "…" button,
  * a right-click, or a long press on a touch screen.
  */
 
@@ -11,6 +11,7 @@ import { errorText } from "./errors.js";
 import { forwardOne } from "./forward.js";
 import { mayEdit, startEdit } from "./editing.js";
 import { dropDeleted, renderMessages } from "./messages.js";
+import { quickReactionRow } from "./reactions.js";
 import { openReportDialog } from "./report.js";
 import { startReply, wireReplySwipe } from "./reply.js";
 import { enterSelect } from "./select.js";
@@ -110,6 +111,8 @@ export function openMessageMenu(m, x, y) {
   const opener = document.activeElement;
   closeMenus();
   const items = messageActions(m).map(menuItem);
+  const reactions = quickReactionRow(m, x, y);
+  if (reactions) items.unshift(reactions);
   if (!items.length) return;
   const menu = $("msg-menu");
   menu.replaceChildren(...items);

@@ -19,6 +19,7 @@ import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { discard, resend } from "./sending.js";
+import { afterRenderReactions, reactionsNode, reactionsSignature } from "./reactions.js";
 import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
 import { quoteNode, quoteSignature } from "./reply.js";
 import { openRequests } from "./requests.js";
@@ -248,6 +249,7 @@ export function renderMessages({ scroll = "auto" } = {}) {
   const h = historyOf(conversationID);
   box.replaceChildren(...historyNodes(h, findConversation(conversationID), isGroupConversation(conversationID)));
   afterRender(box, h.messages);
+  afterRenderReactions(h.messages);
   requestAnimationFrame(() => markStuckDayLabels(box));
 
   if (scroll === "bottom" || (scroll === "auto" && wasNearBottom)) box.scrollTop = box.scrollHeight;
@@ -263,7 +265,7 @@ function cachedRow(h, m, options) {
   const sig = [
     m.status, m.isPeerRead ? 1 : 0, m.isRevoked ? 1 : 0, m.version || 0, m.sequence || 0, m.time || 0, m.nick || "", m.avatar || "",
     options.group ? 1 : 0, options.first ? 1 : 0, options.showReceipt ? 1 : 0, options.error || "", options.selecting ? 1 : 0, state.assetsVersion,
-    m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo), quoteSignature(h, m),
+    m.needReadReceipt ? 1 : 0, receiptText(m.readReceiptInfo), quoteSignature(h, m), reactionsSignature(m),
   ].join("|");
   let cached = h.rows.get(m.ID);
   if (!cached || cached.sig !== sig || cached.message !== m) {
@@ -379,6 +381,8 @@ function messageColumn(m, name, options) {
   if (Array.isArray(m.receiverList) && m.receiverList.length) {
     col.append(el("div", { class: "msg-receivers", "data-testid": "message-receivers", text: receiversNote(m.receiverList, state.me.userID, displayName) }));
   }
+  const reactions = reactionsNode(m);
+  if (reactions) col.append(reactions);
   if (m.status === "fail") col.append(failedNote(m, options.error));
   if (options.showReceipt) {
     const read = Boolean(m.isPeerRead);

@@ -24,6 +24,16 @@ function stickerButton(st) {
   return el("button", { type: "button", class: "picker-sticker", title: st.label, "aria-label": `Send the “${st.label}” sticker`, "data-testid": "sticker-item", "data-name": st.name, onclick: () => sendSticker(st) }, img);
 }
 
+/** The site's own emoji as grid buttons that call onPick(code): the reaction picker's second half. */
+export function emojiGridItems(onPick) {
+  return assets.emojiList.map((e) => {
+    const button = emojiButton(e);
+    button.onclick = () => onPick(e.code);
+    button.dataset.testid = "reaction-picker-item";
+    return button;
+  });
+}
+
 const pickerEmpty = (what) => el("p", { class: "picker-empty", text: `${what} couldn't be loaded. Reload the page to try again.` });
 
 export function renderPicker() {
@@ -52,7 +62,7 @@ function focusGridItem(grid, index) {
 }
 
 /** Arrow keys, Home and End in the emoji and sticker grids (as many columns as CSS draws). */
-function onGridKey(e) {
+export function onGridKey(e) {
   const grid = e.currentTarget;
   const items = gridItems(grid);
   const columns = getComputedStyle(grid).gridTemplateColumns.split(" ").length;

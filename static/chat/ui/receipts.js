@@ -12,7 +12,7 @@ import { openDialog, setDialogError, wireDialogClose } from "./dialogs.js";
 import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
-import { TYPES, chat, serverRules, state } from "./state.js";
+import { chat, onReconnected, serverRules, state } from "./state.js";
 
 const FLUSH_MS = 300;
 const maxMessages = () => (serverRules() && serverRules().readReceipt && serverRules().readReceipt.maxMessages) || 30;
@@ -119,18 +119,12 @@ export function onReadReceiptReceived(event) {
   for (const conversationID of conversations) rerender(conversationID);
 }
 
-let connected = null;
-
 /** NET_STATE_CHANGE: receipts that came while the socket was down were not pushed (sync
  * carries messages, not counts), so after a reconnect the counts are fetched again. */
-export function onReceiptsNetState(event) {
-  const now = ((event.data && event.data.state) || event.data) === TYPES.NET_STATE_CONNECTED;
-  if (now && connected === false) {
-    asked.clear();
-    if (state.current) rerender(state.current);
-  }
-  connected = now;
-}
+export const onReceiptsNetState = onReconnected(() => {
+  asked.clear();
+  if (state.current) rerender(state.current);
+});
 
 // --- who read it ------------------------------------------------------------------------
 

@@ -79,4 +79,15 @@ export function revokeRules() {
   return (rules && rules.revoke) || null;
 }
 
+/** A NET_STATE_CHANGE handler that calls onBack() when the socket is up again after a drop:
+ * what was pushed meanwhile is lost (sync carries messages, not counts), so it is asked again. */
+export function onReconnected(onBack) {
+  let connected = null;
+  return (event) => {
+    const now = ((event.data && event.data.state) || event.data) === TYPES.NET_STATE_CONNECTED;
+    if (now && connected === false) onBack();
+    connected = now;
+  };
+}
+
 export const isMe = (userID) => Boolean(userID) && userID === state.me.userID;

@@ -41,6 +41,7 @@ import { wireMerger } from "./ui/merger.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
+import { wireNotifications } from "./ui/notifications.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
@@ -183,6 +184,7 @@ function wireUI() {
   });
   wirePage();
   wirePresence();
+  wireNotifications();
 }
 
 async function showAssets() {

@@ -11,6 +11,7 @@ import { isDice } from "./bodies.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { markRead } from "./live.js";
 import { openConversation, renderChatHeader } from "./navigation.js";
+import { showUnreadCount } from "./notifications.js";
 import { NARROW, TYPES, isMe, state } from "./state.js";
 
 const GROUP_TYPE_LABEL = { Private: "Work group", Public: "Public group", ChatRoom: "Meeting group", AVChatRoom: "Live group", Community: "Community" };
@@ -236,8 +237,9 @@ export function updateBackBadge() {
   badge.textContent = badgeText(others);
 }
 
+/** The total unread count in the page title and on the favicon. */
 export function updateTitle() {
-  document.title = state.totalUnread > 0 ? `(${state.totalUnread}) Chat` : "Chat";
+  showUnreadCount(state.totalUnread);
 }
 
 export function wireConversationList() {

@@ -78,7 +78,7 @@ function textBody(m) {
   const text = (m.payload && m.payload.text) || "";
   const jumbo = jumboParts(text);
   if (jumbo) return { node: el("span", { class: "msg-text jumbo", "data-testid": "jumbo-emoji" }, jumbo.map((part) => emojiImage(part, "emoji emoji-jumbo"))), kind: "sticker" };
-  return { node: el("span", { class: "msg-text" }, richText(text, messageMentionRules(m))), kind: "text" };
+  return { node: el("span", { class: "msg-text" }, richText(text, messageMentionRules(m), { links: true })), kind: "text" };
 }
 
 /** The original (type 0), thumbnail (type 1) and large (type 2) of an image message. */

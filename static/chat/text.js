@@ -220,3 +220,30 @@ export function mentionOptions(members, query, { viewerID, atAll }) {
   options.push(...matches.slice(0, 50).map((x) => x.option));
   return options;
 }
+
+// After a name, a letter, digit, "_" or "-" (or "." before one: "@bob.smith") means a longer word.
+const WORD_GOES_ON = /^(?:[\p{L}\p{N}_-]|\.[\p{L}\p{N}_-])/u;
+
+/**
+ * The members an "@Name" typed by hand (not picked from the @ list) names: at an "@"
+ * that starts a word, the longest of a member's name card, nick or user ID that follows
+ * and ends there (at a space, punctuation or the end) counts; the viewer is left out,
+ * and so is "@all" (picking "Everyone" is a choice, a typed "@all" may be a word).
+ * members: [{userID, nick, nameCard}]. Returns user IDs, each once, in text order.
+ */
+export function typedMentions(text, members, { viewerID } = {}) {
+  const names = [];
+  for (const m of members || []) {
+    if (!m || !m.userID || m.userID === viewerID) continue;
+    for (const name of new Set([m.nameCard, m.nick, m.userID])) if (name) names.push({ name, userID: m.userID });
+  }
+  if (!names.length || !text) return [];
+  names.sort((a, b) => b.name.length - a.name.length);
+  const ids = [];
+  for (const match of String(text).matchAll(/(^|[\s(（,，])@/gu)) {
+    const at = match.index + match[0].length;
+    const found = names.find(({ name }) => text.startsWith(name, at) && !WORD_GOES_ON.test(text.slice(at + name.length, at + name.length + 2)));
+    if (found && !ids.includes(found.userID)) ids.push(found.userID);
+  }
+  return ids;
+}

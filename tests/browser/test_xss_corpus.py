@@ -69,7 +69,7 @@ INERT = """
       }
     }
   }
-  for (const a of document.querySelectorAll("a[target]")) {
+  for (const a of document.querySelectorAll("a[target][href]")) {
     if (!/\\bnoopener\\b/.test(a.rel) || !/\\bnoreferrer\\b/.test(a.rel)) bad.push(`a link to a new tab without rel=noopener noreferrer: ${a.href}`);
     if (!/^https?:/.test(a.href) && !a.href.startsWith(own)) bad.push(`a link that is not http(s): ${a.href}`);
   }

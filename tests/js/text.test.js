@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { jumboEmoji, linkHref, mentionOptions, mentionQuery, mentionRules, mentionsViewer, parseText, pickedMentions, splitLinks, textSegments } from "../../static/chat/text.js";
+import { jumboEmoji, linkHref, mentionOptions, mentionQuery, mentionRules, mentionsViewer, parseText, pickedMentions, splitLinks, textSegments, typedMentions } from "../../static/chat/text.js";
 
 const AT_ALL = "__kImSDK_MesssageAtALL__";
 const emoji = { map: { "[呲牙]": "emoji_1.svg", "[下雨]": "emoji_2.svg", "[微笑]": "emoji_0.svg" }, url: "/e/" };
@@ -155,4 +155,30 @@ test("links come before mentions, and only when asked for (bodies, not previews)
   assert.equal(withLinks[2].text, "https://x.example/@Alice");
   const plain = textSegments("look https://x.example/", emoji, [], {});
   assert.deepEqual(plain, [{ kind: "text", text: "look https://x.example/" }]);
+});
+
+// --- "@name" typed by hand (issue 11 item 8) ---
+
+test("an @name typed by hand names the member whose name, nick or ID it is", () => {
+  const members = [
+    { userID: "alice", nick: "Alice" },
+    { userID: "bob", nick: "Bob" },
+    { userID: "carol", nick: "Carol", nameCard: "Carol Chen" },
+    { userID: "bobby", nick: "Bobby Tables" },
+  ];
+  const opts = { viewerID: "alice" };
+  assert.deepEqual(typedMentions("@bob can you look?", members, opts), ["bob"]);
+  assert.deepEqual(typedMentions("hi @Bob, and @Carol Chen: ok", members, opts), ["bob", "carol"]);
+  assert.deepEqual(typedMentions("@Bobby Tables and @bobby", members, opts), ["bobby"]); // the longest name wins, each once
+  assert.deepEqual(typedMentions("@Carol too", members, opts), ["carol"]);
+  assert.deepEqual(typedMentions("thanks @bob.", members, opts), ["bob"]);
+  // Not a mention: inside a word or an address, a longer word, the viewer, nobody by that name.
+  assert.deepEqual(typedMentions("mail bob@bob.example", members, opts), []);
+  assert.deepEqual(typedMentions("@bobcat @Bob_x @bob.x", members, opts), []);
+  assert.deepEqual(typedMentions("@alice @Alice", members, opts), []);
+  assert.deepEqual(typedMentions("@dave", members, opts), []);
+  assert.deepEqual(typedMentions("@bob", [], opts), []);
+  assert.deepEqual(typedMentions("@bob", undefined, opts), []);
+  // After CJK punctuation and at the start of a line.
+  assert.deepEqual(typedMentions("好的，@Bob\n@carol", members, opts), ["bob", "carol"]);
 });

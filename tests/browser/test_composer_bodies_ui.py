@@ -2,16 +2,14 @@
 preview before files are sent (several images, remove, caption, cancel), audio files that
 play in place."""
 
-import io
-import struct
 import uuid
-import wave
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.pages import bubble, confirm_send_files, conversation_item, send, start_chat, unique
+from tests.media_helpers import wav
 
 pytestmark = pytest.mark.browser
 
@@ -97,22 +95,12 @@ def test_files_are_previewed_with_a_caption_before_they_are_sent(open_as, make_u
     expect(bob.page.get_by_test_id("file-name").filter(has_text=notes.name)).to_have_count(0)
 
 
-def wav_bytes(seconds=0.3, rate=8000):
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<h", (i * 500) % 3000) for i in range(int(seconds * rate))))
-    return out.getvalue()
-
-
 def test_an_audio_file_plays_in_the_chat(open_as, make_user, tmp_path):
     alice, bob = pair(open_as, make_user)
     start_chat(alice.page, bob.user_id)
     name = f"{unique('memo').replace(' ', '-')}.wav"
     path = tmp_path / name
-    path.write_bytes(wav_bytes())
+    path.write_bytes(wav(seconds=0.3))
     alice.page.get_by_test_id("file-input").set_input_files(str(path))
     confirm_send_files(alice.page)
     conversation_item(bob.page, f"C2C{alice.user_id}").click()

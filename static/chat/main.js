@@ -54,6 +54,7 @@ import { wireMessageSearch } from "./ui/message-search.js";
 import { renderMessages, wireMessagesPane } from "./ui/messages.js";
 import { goBack, openConversation, renderChatHeader, routeFromHash, wireChatHeader } from "./ui/navigation.js";
 import { openJoinGroupDialog, openNewChatDialog, openNewGroupDialog, wireNewConversationDialogs } from "./ui/new-conversation.js";
+import { wireNotifications } from "./ui/notifications.js";
 import { isPickerOpen, renderPicker, wirePicker } from "./ui/picker.js";
 import { listenToPresence, wirePresence } from "./ui/presence.js";
 import { onProfileUpdated, openBrowseGroups, openSettings, wireProfiles } from "./ui/profiles.js";
@@ -215,6 +216,7 @@ function wireUI() {
   });
   wirePage();
   wirePresence();
+  wireNotifications();
 }
 
 async function showAssets() {

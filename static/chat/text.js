@@ -1,7 +1,8 @@
 /*
- * Message text: emoji codes ("[微笑]", the seed docs' emojiMap names) and @mentions.
- * Text is cut into segments ({kind: "text" | "emoji" | "mention"}) that the UI turns
- * into text nodes and elements, never HTML. Pure: no DOM, importable by Node.
+ * Message text: emoji codes ("[微笑]", the seed docs' emojiMap names), links and
+ * @mentions. Text is cut into segments ({kind: "text" | "emoji" | "link" | "mention"})
+ * that the UI turns into text nodes and elements, never HTML. Pure: no DOM, importable
+ * by Node.
  */
 
 /** What an @all mention may be written as in the text. */
@@ -66,16 +67,70 @@ export function splitMentions(text, rules) {
   return segments;
 }
 
+// A web address as people type it: http(s)://… or www.…, up to a space or a character
+// that cannot be in a URL as typed (quotes, angle brackets); trailing punctuation is cut
+// off afterwards (linkEnd).
+const LINK_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"'`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+/giu;
+const TRAILING = /[.,;:!?…]$/u;
+const PAIRS = { ")": "(", "]": "[", "}": "{" };
+
+/** Where a matched link really ends: sentence punctuation and an unpaired closing bracket stay text. */
+function linkEnd(candidate) {
+  let link = candidate;
+  for (;;) {
+    const last = link.at(-1);
+    if (TRAILING.test(link)) link = link.slice(0, -1);
+    else if (PAIRS[last] && link.split(PAIRS[last]).length <= link.split(last).length - 1) link = link.slice(0, -1);
+    else return link;
+  }
+}
+
+/**
+ * The href for a link's text, or null: http and https only (a "www." address gets
+ * https://), with a host; anything else (javascript:, data:, a bare "http://") stays text.
+ */
+export function linkHref(text) {
+  const withScheme = /^www\./i.test(text) ? "https://" + text : text;
+  try {
+    const url = new URL(withScheme);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname && !url.username && !url.password ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Text cut at its web addresses: [{kind: "text", text} | {kind: "link", text, href}]. */
+export function splitLinks(text) {
+  if (!text) return [];
+  const segments = [];
+  let last = 0;
+  for (const match of text.matchAll(LINK_PATTERN)) {
+    const linkText = linkEnd(match[0]);
+    const href = linkText.length > match[0].indexOf("//") + 2 && linkHref(linkText);
+    if (!href) continue;
+    if (match.index > last) segments.push({ kind: "text", text: text.slice(last, match.index) });
+    segments.push({ kind: "link", text: linkText, href });
+    last = match.index + linkText.length;
+  }
+  if (last < text.length) segments.push({ kind: "text", text: text.slice(last) });
+  return segments;
+}
+
 /**
  * A text as segments: emoji codes found in emoji.map become {kind: "emoji", code,
- * src}; the text between them is cut at the mention tokens (mentionRules).
+ * src}; the text between them is cut at web addresses when `links` ({kind: "link",
+ * text, href}: message bodies, not the one-line previews, which are links themselves),
+ * and the rest at the mention tokens (mentionRules).
  * emoji: {map: {"[微笑]": "emoji_0.svg"}, url: "/static/chat/emoji/"}.
  */
-export function textSegments(text, emoji, rules) {
+export function textSegments(text, emoji, rules, { links = false } = {}) {
   const segments = [];
   let buffer = "";
   const flush = () => {
-    segments.push(...splitMentions(buffer, rules));
+    for (const part of links ? splitLinks(buffer) : [{ kind: "text", text: buffer }]) {
+      if (part.kind === "link") segments.push(part);
+      else segments.push(...splitMentions(part.text, rules));
+    }
     buffer = "";
   };
   for (const part of parseText({ text }, emoji.map, emoji.url)) {
@@ -164,4 +219,31 @@ export function mentionOptions(members, query, { viewerID, atAll }) {
   matches.sort((a, b) => a.rank - b.rank || a.option.label.localeCompare(b.option.label));
   options.push(...matches.slice(0, 50).map((x) => x.option));
   return options;
+}
+
+// After a name, a letter, digit, "_" or "-" (or "." before one: "@bob.smith") means a longer word.
+const WORD_GOES_ON = /^(?:[\p{L}\p{N}_-]|\.[\p{L}\p{N}_-])/u;
+
+/**
+ * The members an "@Name" typed by hand (not picked from the @ list) names: at an "@"
+ * that starts a word, the longest of a member's name card, nick or user ID that follows
+ * and ends there (at a space, punctuation or the end) counts; the viewer is left out,
+ * and so is "@all" (picking "Everyone" is a choice, a typed "@all" may be a word).
+ * members: [{userID, nick, nameCard}]. Returns user IDs, each once, in text order.
+ */
+export function typedMentions(text, members, { viewerID } = {}) {
+  const names = [];
+  for (const m of members || []) {
+    if (!m || !m.userID || m.userID === viewerID) continue;
+    for (const name of new Set([m.nameCard, m.nick, m.userID])) if (name) names.push({ name, userID: m.userID });
+  }
+  if (!names.length || !text) return [];
+  names.sort((a, b) => b.name.length - a.name.length);
+  const ids = [];
+  for (const match of String(text).matchAll(/(^|[\s(（,，])@/gu)) {
+    const at = match.index + match[0].length;
+    const found = names.find(({ name }) => text.startsWith(name, at) && !WORD_GOES_ON.test(text.slice(at + name.length, at + name.length + 2)));
+    if (found && !ids.includes(found.userID)) ids.push(found.userID);
+  }
+  return ids;
 }

@@ -153,9 +153,15 @@ def open_as(browser, chat_site):
     contexts = []
     pages = []
 
-    def open_page(user_id, *, viewport=None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, base_url=chat_site)
+    def open_page(user_id, *, viewport=None, init_script=None, permissions=None):
+        """init_script: JavaScript run before every page of the context (add_init_script);
+        permissions: what the browser grants the site, e.g. ["notifications"]."""
+        context = browser.new_context(
+            viewport=viewport or {"width": 1280, "height": 800}, base_url=chat_site, permissions=permissions or []
+        )
         context.set_default_timeout(10_000)
+        if init_script:
+            context.add_init_script(init_script)
         contexts.append(context)
         user = UserPage(context.new_page(), user_id)
         pages.append(user)

@@ -32,6 +32,16 @@ def send(page, text):
     composer.press("Enter")
 
 
+def confirm_send_files(page, caption=""):
+    """Files picked, pasted or dropped are shown first (static/chat/ui/file-preview.js): Send them."""
+    dialog = page.get_by_test_id("send-files-dialog")
+    expect(dialog).to_be_visible()
+    if caption:
+        dialog.get_by_test_id("send-files-caption").fill(caption)
+    dialog.get_by_test_id("send-files-submit").click()
+    expect(dialog).not_to_be_visible()
+
+
 def start_chat(page, user_id):
     page.get_by_test_id("new-menu-button").click()
     page.get_by_test_id("new-chat-button").click()

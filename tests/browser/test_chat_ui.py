@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import SDK_DOC_EXAMPLE, bubble, conversation_item, send, start_chat, unique
+from tests.browser.pages import SDK_DOC_EXAMPLE, bubble, confirm_send_files, conversation_item, send, start_chat, unique
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +171,7 @@ def test_attached_image_reaches_the_peer_with_its_shape(open_as, tmp_path):
 
     start_chat(alice.page, "carol")
     alice.page.get_by_test_id("file-input").set_input_files(str(picture))
+    confirm_send_files(alice.page)
     mine = (
         alice.page.locator('[data-testid="message-bubble"][data-flow="out"]').filter(has=alice.page.locator(".media-frame")).last
     )

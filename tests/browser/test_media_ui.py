@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import conversation_item, unique
+from tests.browser.pages import confirm_send_files, conversation_item, unique
 
 pytestmark = pytest.mark.browser
 
@@ -270,6 +270,7 @@ def test_image_by_picker_and_paste_with_progress_thumbnail_and_viewer(open_as, t
     held = []
     alice.page.route(HOLD_UPLOADS, lambda route: held.append(route))
     alice.page.get_by_test_id("file-input").set_input_files(save_png(tmp_path / "tall.png", 300, 600, (219, 102, 58)))
+    confirm_send_files(alice.page)
     mine = bubbles(alice.page, "out").last
     expect(mine.get_by_test_id("upload-progress")).to_be_visible()
     expect(mine).to_have_attribute("data-status", "unSend")
@@ -300,6 +301,7 @@ def test_image_by_picker_and_paste_with_progress_thumbnail_and_viewer(open_as, t
             input.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
         }"""
     )
+    confirm_send_files(alice.page)
     pasted = bubbles(alice.page, "out").last
     expect(pasted).to_have_attribute("data-status", "fail", timeout=20_000)
     failed = alice.page.get_by_test_id("send-failed").last

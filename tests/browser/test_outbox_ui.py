@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+from tests.browser.pages import bubble, confirm_send_files, conversation_item, send, start_chat, unique
 
 pytestmark = pytest.mark.browser
 
@@ -149,6 +149,7 @@ def test_an_image_unsent_at_a_reload_comes_back_with_its_preview_and_a_resend_up
     switch.go_offline()
     expect(erin.page.get_by_test_id("net-state")).to_be_visible()
     erin.page.get_by_test_id("file-input").set_input_files(png(320, 200, (219, 102, 58)))
+    confirm_send_files(erin.page)
     outgoing = erin.page.locator('[data-testid="message-bubble"][data-flow="out"]')
     expect(outgoing.last.get_by_test_id("image-thumb")).to_be_visible()
     expect(outgoing.last).to_have_attribute("data-status", "unSend")

@@ -49,6 +49,9 @@ CORPUS = [
     "<!--<img src=x onerror=window.__xss=1>-->",
     '"onmouseover="window.__xss=1" x="',
     "<x onclick=window.__xss=1 class=xss-probe>click</x>" + "A" * 3000,  # a very long string
+    # Links are drawn as <a> in message bodies (issue 11 item 8): the payload around one stays text.
+    'https://evil.example/"onmouseover="window.__xss=1"<img src=x onerror=window.__xss=1 class=xss-probe>',
+    "www.evil.example/<svg onload=window.__xss=1 class=xss-probe> http://javascript:window.__xss=1@x",
 ]
 # Payloads that fit the shortest fields (group name: 30 bytes; name card: 50).
 SHORT = ["<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", '"><script>alert(1)</script>']
@@ -65,6 +68,10 @@ INERT = """
         bad.push(`${node.tagName} ${attr.name}=${attr.value.slice(0, 60)}`);
       }
     }
+  }
+  for (const a of document.querySelectorAll("a[target][href]")) {
+    if (!/\\bnoopener\\b/.test(a.rel) || !/\\bnoreferrer\\b/.test(a.rel)) bad.push(`a link to a new tab without rel=noopener noreferrer: ${a.href}`);
+    if (!/^https?:/.test(a.href) && !a.href.startsWith(own)) bad.push(`a link that is not http(s): ${a.href}`);
   }
   for (const script of document.querySelectorAll("script")) {
     const external = script.src && new URL(script.src).origin === own;

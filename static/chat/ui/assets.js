@@ -77,13 +77,21 @@ export function emojiPart(code) {
 
 function segmentNode(segment) {
   if (segment.kind === "emoji") return emojiImage(segment);
+  if (segment.kind === "link") {
+    // A new tab that cannot reach back to this page (noopener) nor learn where the link
+    // was (noreferrer); the text shown is the text sent.
+    return el("a", { class: "msg-link", href: segment.href, target: "_blank", rel: "noopener noreferrer", "data-testid": "message-link", text: segment.text });
+  }
   if (segment.kind === "mention") return el("span", { class: "mention" + (segment.me ? " is-me" : ""), "data-testid": "mention", text: segment.text });
   return segment.text;
 }
 
-/** Text with emoji codes as images and @mentions marked: text nodes and elements only. */
-export function richText(text, rules) {
-  return textSegments(text, emojiSet(), rules).map(segmentNode);
+/**
+ * Text with emoji codes as images and @mentions marked, and web addresses as links when
+ * `links` (message bodies): text nodes and elements only.
+ */
+export function richText(text, rules, { links = false } = {}) {
+  return textSegments(text, emojiSet(), rules, { links }).map(segmentNode);
 }
 
 /** A text of one to three emoji and nothing else: their parts (shown big), else null. */

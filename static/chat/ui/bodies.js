@@ -78,7 +78,7 @@ function textBody(m) {
   const text = (m.payload && m.payload.text) || "";
   const jumbo = jumboParts(text);
   if (jumbo) return { node: el("span", { class: "msg-text jumbo", "data-testid": "jumbo-emoji" }, jumbo.map((part) => emojiImage(part, "emoji emoji-jumbo"))), kind: "sticker" };
-  return { node: el("span", { class: "msg-text" }, richText(text, messageMentionRules(m))), kind: "text" };
+  return { node: el("span", { class: "msg-text" }, richText(text, messageMentionRules(m), { links: true })), kind: "text" };
 }
 
 /** The original (type 0), thumbnail (type 1) and large (type 2) of an image message. */
@@ -246,7 +246,9 @@ function fileBody(m) {
   if (href) {
     card.append(el("a", { class: "file-download", href, download: p.fileName || "", "aria-label": `Download ${p.fileName || "the file"}`, title: "Download", "data-testid": "file-download" }, icon("download")));
   }
-  return { node: el("div", { class: "card-body file-body" }, card, uploadProgress(m)), kind: "card" };
+  // An audio file plays in place (the browser's own player; nothing loads until Play).
+  const player = href && kind.label === "Audio" ? el("audio", { class: "file-audio", controls: true, preload: "none", src: href, "aria-label": `Play ${p.fileName || "the audio"}`, "data-testid": "file-audio" }) : null;
+  return { node: el("div", { class: "card-body file-body" }, card, player, uploadProgress(m)), kind: "card" };
 }
 
 function locationBody(m) {

@@ -8,9 +8,9 @@
  */
 
 import { formatLimit } from "../format.js";
-import { isGroupConversation } from "../ids.js";
+import { isGroupConversation, peerOf } from "../ids.js";
 import { bodyBytes, textPayload } from "../rules.js";
-import { pickedMentions } from "../text.js";
+import { pickedMentions, typedMentions } from "../text.js";
 import { $ } from "./dom.js";
 import { knownErrorText } from "./errors.js";
 import { draftOf, findConversation } from "./conversations.js";
@@ -80,9 +80,17 @@ export function restoreDraft(conversationID) {
   onComposerInput();
 }
 
-/** The user IDs picked from the @ list whose "@Name" is still in the text (groups only). */
+/**
+ * The user IDs picked from the @ list whose "@Name" is still in the text, then those an
+ * "@Name" typed by hand names (the members the @ list loaded; typing "@" loads them).
+ * Groups only.
+ */
 function mentionedIn(conversationID, text) {
-  return isGroupConversation(conversationID) ? pickedMentions(state.mentions.get(conversationID), text) : [];
+  if (!isGroupConversation(conversationID)) return [];
+  const picked = pickedMentions(state.mentions.get(conversationID), text);
+  const cached = state.memberCache.get(peerOf(conversationID));
+  const typed = typedMentions(text, cached && cached.list, { viewerID: state.me.userID });
+  return [...picked, ...typed.filter((id) => !picked.includes(id))];
 }
 
 /** The payload the server will store for this text, and its size as the server counts it (with a reply's quote). */

@@ -12,6 +12,7 @@ import { isDice } from "./bodies.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
 import { markRead } from "./live.js";
 import { openConversation, renderChatHeader } from "./navigation.js";
+import { showUnreadCount } from "./notifications.js";
 import { NARROW, TYPES, isMe, state } from "./state.js";
 
 const GROUP_TYPE_LABEL = { Private: "Work group", Public: "Public group", ChatRoom: "Meeting group", AVChatRoom: "Live group", Community: "Community" };
@@ -257,8 +258,9 @@ export function updateBackBadge() {
   $("back-btn").setAttribute("aria-label", others ? `Back to conversations, ${badgeText(others)} unread` : "Back to conversations");
 }
 
+/** The total unread count in the page title and on the favicon. */
 export function updateTitle() {
-  document.title = state.totalUnread > 0 ? `(${state.totalUnread}) Chat` : "Chat";
+  showUnreadCount(state.totalUnread);
 }
 
 export function wireConversationList() {

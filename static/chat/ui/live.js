@@ -20,6 +20,7 @@ import { noteMuteTip } from "./mute.js";
 import { dropDeleted, isNearBottom, loadOlder, renderMessages, showJump } from "./messages.js";
 import { rerenderChatHeader } from "./navigation.js";
 import { noteRecalled } from "./reply.js";
+import { notifyArrivals } from "./notifications.js";
 import { TYPES, chat, state } from "./state.js";
 import { takeTypingSignals } from "./typing.js";
 
@@ -45,6 +46,7 @@ export function onMessageReceived(event) {
     if (isTip(m)) state.memberCache.delete(peerOf(m.conversationID));
   }
   for (const h of state.histories.values()) sortHistory(h);
+  notifyArrivals(messages);
   const current = state.current && state.histories.get(state.current);
   if (!current || !messages.some((m) => m && m.conversationID === state.current)) return;
   if (hiddenArrival && !current.dividerBeforeID) current.dividerBeforeID = hiddenArrival.ID;

@@ -16,6 +16,7 @@ import { isMembersPanelOpen, refreshMembersSoon } from "./members.js";
 import { renderMessages } from "./messages.js";
 import { renderConversationList } from "./conversations.js";
 import { openConversation, rerenderChatHeader } from "./navigation.js";
+import { refreshNotificationControls } from "./notifications.js";
 import { addMemberChip } from "./new-conversation.js";
 import { rememberName } from "./names.js";
 import { TYPES, chat, state } from "./state.js";
@@ -200,6 +201,7 @@ export async function openSettings() {
     settings.avatar = undefined;
     settings.edited = false;
     fillSettings(state.me);
+    refreshNotificationControls();
   });
   try {
     // The profile as it is now; what the user already typed is never overwritten.

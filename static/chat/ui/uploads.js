@@ -1,7 +1,9 @@
 /*
- * Attachments: the clip button, paste and drag-and-drop. Each file becomes an image,
- * video or file message shown at once with its progress bar and sent in the
- * background, so the composer stays free. The size limits are the server's.
+ * Attachments: the clip button, paste and drag-and-drop. The files are shown first
+ * (ui/file-preview.js: thumbnails, remove, a caption, cancel); on Send each becomes an
+ * image, video or file message shown at once with its progress bar and sent in the
+ * background, one after the other, so the composer stays free; the caption follows as a
+ * text message. The size limits are the server's.
  */
 
 import { formatLimit } from "../format.js";
@@ -11,8 +13,9 @@ import { conversationTitle, findConversation } from "./conversations.js";
 import { closeMenus, toggleMenu } from "./dialogs.js";
 import { $ } from "./dom.js";
 import { errorText } from "./errors.js";
+import { previewFiles, wireFilePreview } from "./file-preview.js";
 import { openLocationDialog } from "./location.js";
-import { addressOf, deliver, insertOutgoing } from "./sending.js";
+import { addressOf, createAndSend, deliver, insertOutgoing } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
 
@@ -49,18 +52,31 @@ function refusal(file) {
   return "";
 }
 
-async function sendFiles(conversationID, files) {
+/** Files picked, pasted or dropped: the ones that can go are shown for a look first. */
+function sendFiles(conversationID, files) {
   const list = Array.from(files || []).filter((f) => f && typeof f.size === "number");
   if (!conversationID || !list.length) return;
+  const ok = [];
   for (const file of list) {
     const refused = refusal(file);
-    if (refused) {
-      toast(refused, { error: true });
-      continue;
-    }
+    if (refused) toast(refused, { error: true });
+    else ok.push(file);
+  }
+  if (ok.length) previewFiles(conversationID, ok, (chosen, caption) => sendChosen(conversationID, chosen, caption));
+}
+
+/** The files (shown in the order picked, uploaded side by side), then the caption once they are stored. */
+async function sendChosen(conversationID, files, caption) {
+  const sends = [];
+  for (const file of files) {
     const kind = uploadKindOf(file);
     const size = kind === "image" ? await readImageSize(file) : null;
-    await sendUpload(conversationID, kind, file, { size });
+    sends.push(await sendUpload(conversationID, kind, file, { size }));
+  }
+  await Promise.all(sends.map((s) => s && s.sent));
+  if (caption) {
+    const options = { ...addressOf(conversationID), payload: { text: caption } };
+    await createAndSend(conversationID, () => chat.createTextMessage(options), "The caption couldn't be sent.");
   }
 }
 
@@ -83,7 +99,8 @@ export async function sendUpload(conversationID, kind, file, { size = null, seco
   if (size) localSizes.set(message.ID, size);
   if (kind === "audio" && second && message.payload && !message.payload.second) message.payload.second = second;
   insertOutgoing(conversationID, message);
-  deliver(conversationID, message, () => chat.sendMessage(message));
+  // Not awaited here: the caller may wait for the send ({sent} resolves when it is stored).
+  return { sent: deliver(conversationID, message, () => chat.sendMessage(message)) };
 }
 
 function onComposerPaste(e) {
@@ -151,4 +168,5 @@ export function wireAttachments() {
     });
   }
   wireDropZone();
+  wireFilePreview();
 }

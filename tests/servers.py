@@ -93,7 +93,7 @@ def run_python(args, env, *, timeout):
     )
 
 
-def manage(env, *args, timeout=180):
+def manage(env, *args, timeout=600):
     """Run ``manage.py`` with ``env``; returns its standard output, fails the test if it fails."""
     result = run_python(["manage.py", *args], env, timeout=timeout)
     assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"

@@ -10,7 +10,7 @@ from messaging.actions import message_modify
 from messaging.errors import ChatError
 from messaging.models import Message, MessageEdit
 from tests.chat_helpers import fast_passwords, make_group  # noqa: F401
-from tests.test_revoke_protocol import comparable, state
+from tests.test_revoke_protocol import comparable, early_and_late, state
 from tests.ws import events_named
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,13 +208,7 @@ async def test_group_edit_events_applied_to_the_old_state_equal_a_refetch_and_sy
 
 
 async def test_c2c_edit_of_an_earlier_message_leaves_the_last_message_alone(open_tab, alice, bob):
-    a, b = await open_tab(alice), await open_tab(bob)
-    early = await a.send_text("bob", "early")
-    await a.send_text("bob", "late")
-    await b.wait_event("MESSAGE_RECEIVED")
-    await b.wait_event("MESSAGE_RECEIVED")
-    await a.drain()
-    await b.drain()
+    a, b, early = await early_and_late(open_tab, alice, bob)
     old_b = await state(b, "C2Calice")
 
     await a.request("modifyMessage", message=edit(early, "earlier"))

@@ -91,6 +91,19 @@ async def test_a_group_recall_by_an_admin_corrects_every_members_unread_and_at_f
 # --- the events applied to the old state equal a fresh fetch -------------------------------------
 
 
+async def early_and_late(open_tab, alice, bob):
+    """alice's and bob's tabs after alice sent bob "early" then "late" (both delivered, both
+    tabs drained): (a, b, the "early" message)."""
+    a, b = await open_tab(alice), await open_tab(bob)
+    early = await a.send_text("bob", "early")
+    await a.send_text("bob", "late")
+    await b.wait_event("MESSAGE_RECEIVED")
+    await b.wait_event("MESSAGE_RECEIVED")
+    await a.drain()
+    await b.drain()
+    return a, b, early
+
+
 async def state(tab, conversation_id):
     conversations = (await tab.request("getConversationList"))["conversationList"]
     history = (await tab.request("getMessageList", conversationID=conversation_id))["messageList"]
@@ -177,13 +190,7 @@ async def test_group_recall_events_applied_to_the_old_state_equal_a_refetch(open
 
 
 async def test_c2c_recall_of_an_earlier_message_applied_to_the_old_state_equals_a_refetch(open_tab, alice, bob):
-    a, b = await open_tab(alice), await open_tab(bob)
-    early = await a.send_text("bob", "early")
-    await a.send_text("bob", "late")
-    await b.wait_event("MESSAGE_RECEIVED")
-    await b.wait_event("MESSAGE_RECEIVED")
-    await a.drain()
-    await b.drain()
+    a, b, early = await early_and_late(open_tab, alice, bob)
     old_a, old_b = await state(a, "C2Cbob"), await state(b, "C2Calice")
 
     reply = await a.request("revokeMessage", message=ref(early))

@@ -28,7 +28,9 @@ def test_search_in_english_and_chinese_opens_the_chat_at_the_message(open_as, ma
     make_user(a, nick="Finder")
     make_user(b, nick="Seeker")
     english, chinese = f"Quarterly budget review {tag}", f"我说你好世界 {tag}"
-    fillers = [f"filler number {i}" for i in range(40)]  # both matches are pages back
+    # both matches are pages back; each filler ends in a word, so that "filler 3" followed by
+    # its time label "9:26 PM" never reads as "filler 39"
+    fillers = [f"filler {i} here" for i in range(40)]
     site_shell(f"A, B, TEXTS = {a!r}, {b!r}, {json.dumps([english, chinese, *fillers])}\n{ARRANGE}")
     seeker = open_as(b)
     page = seeker.page
@@ -48,7 +50,7 @@ def test_search_in_english_and_chinese_opens_the_chat_at_the_message(open_as, ma
     expect(result.locator("mark")).to_have_text("你好")
     result.click()
     expect(bubble(page, chinese)).to_be_in_viewport()
-    expect(bubble(page, "filler number 39")).not_to_be_in_viewport()
+    expect(bubble(page, "filler 39 here")).not_to_be_in_viewport()
 
     search.fill("nothing like this anywhere")
     expect(page.get_by_test_id("message-search")).to_contain_text("No messages match.")

@@ -5,6 +5,8 @@
     python -m bench.run --only load --runs 3 --servers 2                          # one Daphne per core
     python -m bench.run --only lists [--reseed] [--explain]
     python -m bench.run --only fanout-receipts [--members 1000]                  # recall + receipts, one big group
+    python -m bench.run --only storm [--storm-clients 2000] [--storm-rate 50]    # one of 2 Daphne restarted (bench/scale.py)
+    python -m bench.run --only liveroom [--room-sockets 5000] [--room-rate 2]    # one room over 2 Daphne (bench/scale.py)
 
 The database ``chat_bench`` (PostgreSQL on 127.0.0.1) is created when missing and
 rebuilt with ``--reseed``; it is migrated on every run. The large list seed is kept
@@ -65,8 +67,12 @@ def parse_args(argv=None):
     )
     p.add_argument("--runs", type=int, default=1, help="load runs (each with a fresh Daphne); medians are printed")
     p.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late replies and deliveries")
-    p.add_argument("--only", choices=("load", "lists", "fanout-receipts"), help="run only one part")
+    p.add_argument("--only", choices=("load", "lists", "fanout-receipts", "storm", "liveroom"), help="run only one part")
     p.add_argument("--members", type=int, default=1000, help="fanout-receipts: members of the group, one socket each")
+    p.add_argument("--storm-clients", type=int, default=2000, help="storm: sockets over 2 Daphne, one restarted")
+    p.add_argument("--storm-rate", type=float, default=50.0, help="storm: C2C messages a second from the kept Daphne's clients")
+    p.add_argument("--room-sockets", type=int, default=5000, help="liveroom: members of the room, one socket each, 2 Daphne")
+    p.add_argument("--room-rate", type=float, default=2.0, help="liveroom: messages a second into the room")
     p.add_argument("--reseed", action="store_true", help="drop and rebuild the bench database and the list seed")
     p.add_argument("--thread-messages", type=int, default=1_000_000)
     p.add_argument("--conversations", type=int, default=1000)
@@ -453,6 +459,72 @@ def run_fanout(args):
     return result
 
 
+# --- the reconnect storm and the live room (bench/scale.py) ----------------------------------
+
+
+def run_scale(args):
+    from bench import scale
+
+    t = time.monotonic()
+    storm = args.only == "storm"
+    seeded = scale.seed_storm(args.storm_clients) if storm else scale.seed_room(args.room_sockets)
+    print(f"\n{args.only}: setup {time.monotonic() - t:.1f} s")
+    if args.quiet_timeout > 0:
+        stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout)
+    stack.flush_redis(args.redis_url)
+    extra_env = dict(item.split("=", 1) for item in args.server_env)
+    with stack.Servers(2, args.database_url, args.redis_url, port=args.port, extra_env=extra_env) as servers:
+        meter = stack.CpuMeter(servers.pids)
+        meter.start()
+        endpoints = [(d.ws_url, d.origin) for d in servers.daphnes]
+        budget = 600
+        if storm:
+            victim = servers.daphnes[0]
+
+            def restart():
+                victim.stop()
+                victim.start()
+
+            run = scale.StormRun(seeded, endpoints, rate=args.storm_rate, duration=args.duration, restart=restart)
+        else:
+            run = scale.RoomRun(seeded, endpoints, rate=args.room_rate, duration=args.duration)
+        try:
+            result = asyncio.run(asyncio.wait_for(run.run(), budget))
+        except TimeoutError:
+            raise SystemExit(f"{args.only} did not finish within {budget} s") from None
+        result["cpu"] = meter.stop()
+        result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
+    result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
+    if storm:
+        print(
+            f"{result['clients']} clients ({result['connected']} connected) over 2 Daphne; "
+            f"{result['acked']}/{result['sent']} messages acked at {args.storm_rate:g}/s; Daphne A restarted in "
+            f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync: "
+            f"{result['caught_up']} in {fmt(result['storm_s'], 2)} s (target <= 10 s)"
+        )
+        print(
+            f"deliveries to Daphne B's clients meanwhile: {result['b_deliveries_during']}, p50 "
+            f"{fmt(result['b_p50_during'])} ms, p99 {fmt(result['b_p99_during'])} ms (target <= 250; before the "
+            f"restart p99 {fmt(result['b_p99_before'])} ms); acked messages missing at their receiver: {result['missing']} "
+            f"({result['from_sync']} of them reached their receiver through a sync page, not live)"
+        )
+    else:
+        print(
+            f"{result['sockets']} sockets ({result['connected']} connected in {fmt(result['connect_s'], 1)} s) over 2 "
+            f"Daphne, one Meeting group; {result['messages']} messages at {args.room_rate:g}/s: to the last member p50 "
+            f"{fmt(result['last_p50'])} ms, p99 {fmt(result['last_p99'])} ms, max {fmt(result['last_max'])} ms "
+            f"(target p99 <= 1000); every delivery p50 {fmt(result['delivery_p50'])} / p99 {fmt(result['delivery_p99'])} ms; "
+            f"reach {fmt(result['reach'], 2)} %"
+        )
+    print(
+        f"errors: {result['errors'] or 'none'}; Daphne tracebacks: {result['server_tracebacks']}; CPU % of a core: "
+        f"daphne {fmt(result['cpu']['daphne'])}, postgres {fmt(result['cpu']['postgres'])}, client "
+        f"{fmt(result['cpu']['client'])}, other {fmt(result['cpu'].get('other'))}"
+        + (f"; DISTURBED (other jobs > {args.max_other:g} % of a core)" if result["disturbed"] else "")
+    )
+    return result
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -483,6 +555,8 @@ def main(argv=None):
         )
     if args.only == "fanout-receipts":
         out["fanout"] = run_fanout(args)
+    if args.only in ("storm", "liveroom"):
+        out[args.only] = run_scale(args)
     if args.only in (None, "lists"):
         lists_out = run_lists(args)
         out["lists"] = lists_out

@@ -1,0 +1,360 @@
+"""Two loads of issue 10's targets at scale: the reconnect storm and the live room.
+
+    python -m bench.run --only storm [--storm-clients 2000] [--storm-rate 50] [--duration 20]
+    python -m bench.run --only liveroom [--room-sockets 5000] [--room-rate 2] [--duration 20]
+
+**Reconnect storm.** ``--storm-clients`` users, one socket each, spread over 2 Daphne
+(socket i on Daphne i % 2), each with one C2C conversation that exists (bench/load.py's
+pair pool). Every socket syncs at its ``hello`` (``sync`` from empty cursors, §5.21) and
+keeps its cursors from then on: from each ``sync`` page, and from the conversation patch
+of each ``MESSAGE_RECEIVED`` while it is not syncing. The clients of Daphne B send C2C
+messages to their peers, ``--storm-rate`` a second in all, for ``--duration`` seconds.
+A third of the way in, Daphne A is restarted (SIGTERM, then started again on its port).
+Its clients reconnect as ``tim.js`` does (§8.3: a 500 ms base doubling up to 30 s, a
+random wait between half the base and the base) and sync until ``isSyncCompleted``.
+Measured: from the restart to the last client of A caught up (target ≤ 10 s); the
+delivery latency to the clients of B while that lasts (target: p99 ≤ 250 ms); and every
+acked message's text checked at its receiver, live or from a sync page (target: none
+missing).
+
+**Live room.** ``--room-sockets`` users in one Meeting group (``ChatRoom``; an
+AVChatRoom is not made by ``createGroup`` here), one socket each over 2
+Daphne; ``--room-rate`` messages a second from random members for ``--duration``
+seconds. Measured: per message, the latency to its last receiver; p50/p99 over
+messages (target p99 ≤ 1 s) and reach (every member's socket but the sender's gets
+every message: target 100 %).
+
+Setup runs in this process through the ORM (bench/load.py's ``seed_load``); the run is
+asyncio with ``websockets``; everything is on loopback and bounded in time.
+"""
+
+import asyncio
+import json
+import random
+import time
+
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from bench.load import GROUP_ID, LoadConfig, connect_socket, seed_load
+from bench.stats import percentile
+
+ROOM_ID = GROUP_ID + "-room"
+
+
+class Socket:
+    def __init__(self, idx, name, session_key, server):
+        self.idx = idx
+        self.name = name
+        self.session_key = session_key
+        self.server = server  # index into the run's servers
+        self.ws = None
+        self.hello = asyncio.Event()
+        self.replies = {}
+        self.next_id = 0
+        self.cursors = {}
+        self.syncing = False
+        self.received = set()  # texts
+
+
+class SocketRun:
+    """Sockets that answer requests by ``id`` and hand events to ``on_event``."""
+
+    def __init__(self, names, session_keys, servers):
+        self.servers = list(servers)  # (ws_url, origin)
+        self.sockets = [Socket(i, n, k, i % len(self.servers)) for i, (n, k) in enumerate(zip(names, session_keys, strict=True))]
+        self.errors = {}
+
+    def count(self, what):
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+    async def connect(self, socket, timeout=60):
+        ws_url, origin = self.servers[socket.server]
+        socket.hello.clear()
+        socket.ws = await connect_socket(ws_url, origin, socket.session_key, open_timeout=timeout)
+        socket.reader = asyncio.create_task(self.read(socket, socket.ws))
+        await asyncio.wait_for(socket.hello.wait(), timeout)
+
+    async def read(self, socket, ws):
+        try:
+            async for frame in ws:
+                now = time.perf_counter()
+                data = json.loads(frame)
+                event = data.get("event")
+                if event is None:
+                    future = socket.replies.pop(data.get("id"), None)
+                    if future is not None and not future.done():
+                        future.set_result(data)
+                elif event == "hello":
+                    socket.hello.set()
+                else:
+                    self.on_event(socket, event, data, now)
+        except ConnectionClosed:
+            pass
+        finally:
+            for future in socket.replies.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("closed"))
+            socket.replies.clear()
+            self.on_closed(socket, ws)
+
+    def on_event(self, socket, event, data, now):
+        pass
+
+    def on_closed(self, socket, ws):
+        pass
+
+    async def request(self, socket, op, timeout=30, **args):
+        socket.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        socket.replies[socket.next_id] = future
+        await socket.ws.send(json.dumps({"id": socket.next_id, "op": op, "args": args}))
+        reply = await asyncio.wait_for(future, timeout)
+        if not reply["ok"]:
+            raise RuntimeError(f"{op}: {reply['code']} {reply['message']}")
+        return reply["data"]
+
+    async def connect_all(self, concurrency=20):
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(socket):
+            async with semaphore:
+                try:
+                    await self.connect(socket)
+                except Exception as error:
+                    self.count(f"connect:{type(error).__name__}")
+
+        await asyncio.gather(*(one(s) for s in self.sockets))
+        return sum(1 for s in self.sockets if s.hello.is_set())
+
+    async def close_all(self):
+        for socket in self.sockets:
+            if socket.ws is not None:
+                await socket.ws.close()
+
+
+async def wait_until(condition, timeout, step=0.01):
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
+async def paced(rate, duration):
+    """1, 2, 3, … at ``rate`` a second (open loop: on schedule, whatever the replies do) for ``duration`` seconds."""
+    t0 = time.perf_counter()
+    n = 0
+    while (now := time.perf_counter()) - t0 < duration:
+        due = t0 + n / rate
+        if due > now:
+            await asyncio.sleep(due - now)
+        n += 1
+        yield n
+
+
+# --- the reconnect storm ----------------------------------------------------------------------
+
+
+class StormRun(SocketRun):
+    def __init__(self, seeded, servers, *, rate, duration, restart, seed=7):
+        super().__init__(seeded["names"], seeded["session_keys"], servers)
+        self.pairs = seeded["pairs"]
+        self.rate = rate
+        self.duration = duration
+        self.restart = restart  # a blocking callable: restart Daphne A (server 0)
+        self.rng = random.Random(seed)
+        self.sent = {}  # text -> (send time, receiver idx)
+        self.acked = set()
+        self.deliveries = []  # (send time, receiver server, latency ms)
+        self.caught_up = {}  # socket idx -> time its first complete sync after the restart returned
+        self.restart_at = None
+        self.restarted_at = None
+        self.stopping = False
+        self.from_sync = 0  # sent messages a receiver got from a sync page, not live
+
+    def on_event(self, socket, event, data, now):
+        if event != "MESSAGE_RECEIVED":
+            return
+        for message in data["data"]:
+            if message.get("flow") != "in":
+                continue
+            text = (message.get("payload") or {}).get("text") or ""
+            socket.received.add(text)
+            sent = self.sent.get(text)
+            if sent is not None:
+                self.deliveries.append((sent[0], socket.server, 1000 * (now - sent[0])))
+        patch = data.get("conversation") or {}
+        if not socket.syncing and "syncCursor" in patch:
+            cid = patch["conversationID"]
+            socket.cursors[cid] = max(socket.cursors.get(cid, 0), patch["syncCursor"])
+
+    async def sync(self, socket):
+        """``sync`` until ``isSyncCompleted`` (§8.3), the texts of its messages counted as received."""
+        socket.syncing = True
+        try:
+            while True:
+                page = await self.request(socket, "sync", cursors=socket.cursors)
+                for conversation in page["conversations"]:
+                    socket.cursors[conversation["conversationID"]] = conversation["syncCursor"]
+                    for message in conversation["messageList"]:
+                        text = (message.get("payload") or {}).get("text") or ""
+                        if message.get("flow") == "in" and text not in socket.received:
+                            socket.received.add(text)
+                            self.from_sync += text in self.sent
+                if page["isSyncCompleted"]:
+                    return
+        finally:
+            socket.syncing = False
+
+    def on_closed(self, socket, ws):
+        if not self.stopping and socket.ws is ws:
+            socket.reconnect = asyncio.get_running_loop().create_task(self.reconnect(socket))
+
+    async def reconnect(self, socket):
+        """tim.js's backoff (§8.3): a random wait between half the base and the base; the
+        base starts at 500 ms and doubles on each failure, up to 30 s."""
+        base = 0.5
+        while not self.stopping:
+            await asyncio.sleep(self.rng.uniform(base / 2, base))
+            try:
+                await self.connect(socket, timeout=10)
+                await self.sync(socket)
+            except (OSError, ConnectionError, InvalidStatus, TimeoutError, RuntimeError, ConnectionClosed):
+                base = min(30.0, base * 2)
+                continue
+            if self.restart_at is not None and socket.idx not in self.caught_up:
+                self.caught_up[socket.idx] = time.perf_counter()
+            return
+
+    async def send_loop(self):
+        senders = [(i, j) if i % 2 else (j, i) for i, j in self.pairs if i % 2 or j % 2]  # the sender is on B
+        async for n in paced(self.rate, self.duration):
+            i, j = self.rng.choice(senders)
+            text = f"storm {n}"
+            self.sent[text] = (time.perf_counter(), j)
+            asyncio.get_running_loop().create_task(self.send(self.sockets[i], j, text))
+
+    async def send(self, socket, receiver, text):
+        message = {"to": self.sockets[receiver].name, "conversationType": "C2C", "type": "TIMTextElem", "payload": {"text": text}}
+        try:
+            await self.request(socket, "sendMessage", message=message)
+            self.acked.add(text)
+        except Exception as error:
+            self.count(f"send:{type(error).__name__}")
+
+    async def restart_after(self, delay):
+        await asyncio.sleep(delay)
+        self.restart_at = time.perf_counter()
+        await asyncio.get_running_loop().run_in_executor(None, self.restart)
+        self.restarted_at = time.perf_counter()
+
+    async def run(self):
+        connected = await self.connect_all()
+        await asyncio.gather(*(self.sync(s) for s in self.sockets if s.hello.is_set()))
+        victims = [s.idx for s in self.sockets if s.server == 0]
+        await asyncio.gather(self.send_loop(), self.restart_after(self.duration / 3))
+        storm_done = await wait_until(lambda: all(i in self.caught_up for i in victims), 60)
+        await asyncio.sleep(3)  # late deliveries
+        # Whatever a socket has not seen live, one more sync brings (as the 5-minute sync would).
+        self.stopping = True
+        missing = [t for t in self.acked if t not in self.sockets[self.sent[t][1]].received]
+        end = max(self.caught_up.values(), default=self.restart_at)
+        during = [ms for sent, server, ms in self.deliveries if server == 1 and self.restart_at <= sent <= end]
+        before = [ms for sent, server, ms in self.deliveries if server == 1 and sent < self.restart_at]
+        await self.close_all()
+        return {
+            "clients": len(self.sockets),
+            "connected": connected,
+            "sent": len(self.sent),
+            "acked": len(self.acked),
+            "restart_s": self.restarted_at - self.restart_at,
+            "restarted_clients": len(victims),
+            "caught_up": len(self.caught_up),
+            "all_caught_up": storm_done,
+            "storm_s": (end - self.restart_at) if storm_done else None,
+            "b_p50_during": percentile(during, 50),
+            "b_p99_during": percentile(during, 99),
+            "b_p99_before": percentile(before, 99),
+            "b_deliveries_during": len(during),
+            "missing": len(missing),
+            "from_sync": self.from_sync,
+            "errors": dict(self.errors),
+        }
+
+
+# --- the live room -----------------------------------------------------------------------------
+
+
+class RoomRun(SocketRun):
+    def __init__(self, seeded, servers, *, rate, duration, seed=7):
+        super().__init__(seeded["names"], seeded["session_keys"], servers)
+        self.rate = rate
+        self.duration = duration
+        self.rng = random.Random(seed)
+        self.sent = {}  # text -> (send time, sender idx)
+        self.arrivals = {}  # text -> [latency ms]
+
+    def on_event(self, socket, event, data, now):
+        if event != "MESSAGE_RECEIVED":
+            return
+        for message in data["data"]:
+            text = (message.get("payload") or {}).get("text") or ""
+            sent = self.sent.get(text)
+            if sent is not None and sent[1] != socket.idx:
+                self.arrivals.setdefault(text, []).append(1000 * (now - sent[0]))
+
+    async def send(self, socket, text):
+        message = {"to": ROOM_ID, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": text}}
+        try:
+            await self.request(socket, "sendMessage", message=message)
+        except Exception as error:
+            self.count(f"send:{type(error).__name__}")
+
+    async def run(self):
+        t = time.perf_counter()
+        connected = await self.connect_all()
+        connect_s = time.perf_counter() - t
+        async for n in paced(self.rate, self.duration):
+            sender = self.rng.randrange(len(self.sockets))
+            text = f"room {n}"
+            self.sent[text] = (time.perf_counter(), sender)
+            asyncio.get_running_loop().create_task(self.send(self.sockets[sender], text))
+        others = connected - 1
+        await wait_until(lambda: all(len(self.arrivals.get(t, ())) >= others for t in self.sent), 30)
+        await self.close_all()
+        to_last = [max(self.arrivals[t]) for t in self.sent if len(self.arrivals.get(t, ())) >= others]
+        every = [ms for values in self.arrivals.values() for ms in values]
+        return {
+            "sockets": len(self.sockets),
+            "connected": connected,
+            "connect_s": connect_s,
+            "messages": len(self.sent),
+            "reach": 100.0 * sum(len(v) for v in self.arrivals.values()) / max(1, others * len(self.sent)),
+            "complete_messages": len(to_last),
+            "last_p50": percentile(to_last, 50),
+            "last_p99": percentile(to_last, 99),
+            "last_max": max(to_last) if to_last else None,
+            "delivery_p50": percentile(every, 50),
+            "delivery_p99": percentile(every, 99),
+            "errors": dict(self.errors),
+        }
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def seed_storm(clients: int) -> dict:
+    return seed_load(LoadConfig(clients=clients, group_size=0))
+
+
+def seed_room(sockets: int, group_type: str = "ChatRoom") -> dict:
+    """``sockets`` users and one group of them all, made by ``create_group`` as the host's
+    backend would (one tip, one system notice each)."""
+    from messaging import actions
+    from messaging.models import User
+
+    seeded = seed_load(LoadConfig(clients=sockets, group_size=0, pairs=0))
+    owner = User.objects.get(username=seeded["names"][0])
+    actions.create_group(owner, group_type=group_type, name="bench room", group_id=ROOM_ID, member_user_ids=seeded["names"][1:])
+    return seeded

@@ -499,14 +499,17 @@ def run_scale(args):
         print(
             f"{result['clients']} clients ({result['connected']} connected) over 2 Daphne; "
             f"{result['acked']}/{result['sent']} messages acked at {args.storm_rate:g}/s; Daphne A restarted in "
-            f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync: "
+            f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync "
+            f"(after {result['failed_attempts']} failed attempts): "
             f"{result['caught_up']} in {fmt(result['storm_s'], 2)} s (target <= 10 s)"
         )
         print(
             f"deliveries to Daphne B's clients meanwhile: {result['b_deliveries_during']}, p50 "
             f"{fmt(result['b_p50_during'])} ms, p99 {fmt(result['b_p99_during'])} ms (target <= 250; before the "
             f"restart p99 {fmt(result['b_p99_before'])} ms); acked messages missing at their receiver: {result['missing']} "
-            f"({result['from_sync']} of them reached their receiver through a sync page, not live)"
+            f"({result['from_sync']} of them reached it through a sync page, not live; syncs on a skipped change: "
+            f"{result['gap_syncs']}; missing before the last sync, as tim.js's 5-minute sync would make it: "
+            f"{result['missing_before_last_sync']}, {result['missing_on_a']} of them to A's clients)"
         )
     else:
         print(

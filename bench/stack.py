@@ -114,6 +114,15 @@ def experiment_env(experiments):
     return env
 
 
+# What precedes a traceback that is not a failure of its own: a chained one, or
+# channels_redis cleaning up after an application instance cancelled at shutdown.
+SHUTDOWN_NOISE = (
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+    "Unexpected exception while cleaning-up channel",
+)
+
+
 class Daphne:
     """One Daphne process serving ``chatsite.asgi:application`` with the production engines."""
 
@@ -202,10 +211,20 @@ class Daphne:
         self.proc = None
 
     def tracebacks(self):
+        """Tracebacks in the log, a chained one counted once, and not channels_redis's
+        "Unexpected exception while cleaning-up channel" of a socket whose application
+        was cancelled at shutdown (a restart with sockets open prints one per socket)."""
         try:
-            return self.log_path.read_text(errors="replace").count("Traceback")
+            lines = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return 0
+        count, previous = 0, ""
+        for line in lines:
+            if line.startswith("Traceback (most recent call last)") and not previous.startswith(SHUTDOWN_NOISE):
+                count += 1
+            if line.strip():
+                previous = line
+        return count
 
     def log_tail(self, lines=30):
         try:

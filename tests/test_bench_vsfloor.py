@@ -237,3 +237,16 @@ def test_only_the_loads_asked_for_are_run(monkeypatch):
     assert vsfloor.loads_from("fanout,c2c,new,mixed,memory") == vsfloor.LOADS
     with pytest.raises(SystemExit, match="choose among"):
         vsfloor.loads_from("c2c,speed")
+
+
+def test_a_daphne_logs_tracebacks_are_counted_once_each_without_shutdown_cleanup_noise(tmp_path):
+    from bench.stack import Daphne
+
+    daphne = Daphne("postgres://x/y", "redis://x/0", port=8599, log_dir=tmp_path)
+    failure = "Traceback (most recent call last):\n  File x\nValueError: bad\n"
+    chained = failure + "\nDuring handling of the above exception, another exception occurred:\n\n" + failure
+    noise = "Unexpected exception while cleaning-up channel:\n" + failure.replace("ValueError: bad", "CancelledError")
+    daphne.log_path.write_text("started\n" + noise + chained + noise + failure)
+    assert daphne.tracebacks() == 2
+    daphne.log_path.unlink()
+    assert daphne.tracebacks() == 0

@@ -71,6 +71,7 @@ def parse_args(argv=None):
     p.add_argument("--members", type=int, default=1000, help="fanout-receipts: members of the group, one socket each")
     p.add_argument("--storm-clients", type=int, default=2000, help="storm: sockets over 2 Daphne, one restarted")
     p.add_argument("--storm-rate", type=float, default=50.0, help="storm: C2C messages a second from the kept Daphne's clients")
+    p.add_argument("--storm-pinned", action="store_true", help="storm: no failover to B (each client waits for its Daphne)")
     p.add_argument("--room-sockets", type=int, default=5000, help="liveroom: members of the room, one socket each, 2 Daphne")
     p.add_argument("--room-rate", type=float, default=2.0, help="liveroom: messages a second into the room")
     p.add_argument("--reseed", action="store_true", help="drop and rebuild the bench database and the list seed")
@@ -485,7 +486,9 @@ def run_scale(args):
                 victim.stop()
                 victim.start()
 
-            run = scale.StormRun(seeded, endpoints, rate=args.storm_rate, duration=args.duration, restart=restart)
+            run = scale.StormRun(
+                seeded, endpoints, rate=args.storm_rate, duration=args.duration, restart=restart, failover=not args.storm_pinned
+            )
         else:
             run = scale.RoomRun(seeded, endpoints, rate=args.room_rate, duration=args.duration)
         try:
@@ -500,8 +503,11 @@ def run_scale(args):
             f"{result['clients']} clients ({result['connected']} connected) over 2 Daphne; "
             f"{result['acked']}/{result['sent']} messages acked at {args.storm_rate:g}/s; Daphne A restarted in "
             f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync "
-            f"(after {result['failed_attempts']} failed attempts): "
-            f"{result['caught_up']} in {fmt(result['storm_s'], 2)} s (target <= 10 s)"
+            f"(after {result['failed_attempts']} failed attempts; "
+            f"{'through failover, ' + str(result['moved_to_b']) + ' of them now on B' if result['failover'] else 'pinned to A'}): "
+            f"{result['caught_up']} in {fmt(result['storm_s'], 2)} s (target <= 10 s; half of them in "
+            f"{fmt(result['caught_up_p50_s'], 2)} s, 90 % in {fmt(result['caught_up_p90_s'], 2)} s;"
+            f" hello p50 {fmt(result['hello_p50_s'], 2)} s, p90 {fmt(result['hello_p90_s'], 2)} s; failures {result['failure_kinds']})"
         )
         print(
             f"deliveries to Daphne B's clients meanwhile: {result['b_deliveries_during']}, p50 "

@@ -12,6 +12,10 @@ messages to their peers, ``--storm-rate`` a second in all, for ``--duration`` se
 A third of the way in, Daphne A is restarted (SIGTERM, then started again on its port).
 Its clients reconnect as ``tim.js`` does (§8.3: a 500 ms base doubling up to 30 s, a
 random wait between half the base and the base) and sync until ``isSyncCompleted``.
+As behind the deployment's nginx (deploy/nginx/chat.conf: ``least_conn``, and
+``proxy_next_upstream`` on connection errors, nginx's default), an attempt that A
+refuses goes on to B in the same attempt; ``--storm-pinned`` keeps each client on its
+own Daphne (no proxy: it waits for A to come back).
 Measured: from the restart to the last client of A caught up (target ≤ 10 s); the
 delivery latency to the clients of B while that lasts (target: p99 ≤ 250 ms); and every
 acked message's text checked at its receiver, live or from a sync page (target: none
@@ -33,9 +37,9 @@ import json
 import random
 import time
 
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 
-from bench.load import GROUP_ID, LoadConfig, connect_socket, seed_load
+from bench.load import GROUP_ID, LoadConfig, analyze, connect_socket, seed_load
 from bench.stats import percentile
 
 ROOM_ID = GROUP_ID + "-room"
@@ -161,12 +165,13 @@ async def paced(rate, duration):
 
 
 class StormRun(SocketRun):
-    def __init__(self, seeded, servers, *, rate, duration, restart, seed=7):
+    def __init__(self, seeded, servers, *, rate, duration, restart, failover=True, seed=7):
         super().__init__(seeded["names"], seeded["session_keys"], servers)
         self.pairs = seeded["pairs"]
         self.rate = rate
         self.duration = duration
         self.restart = restart  # a blocking callable: restart Daphne A (server 0)
+        self.failover = failover  # a reconnection refused by A goes to B, as through deploy/nginx
         self.rng = random.Random(seed)
         self.sent = {}  # text -> (send time, receiver idx)
         self.acked = set()
@@ -178,6 +183,8 @@ class StormRun(SocketRun):
         self.from_sync = 0  # sent messages a receiver got from a sync page, not live
         self.gap_syncs = 0  # syncs started by a skipped change number
         self.failed_attempts = 0  # reconnections refused or cut while Daphne A was down or busy
+        self.failures = {}  # their kinds
+        self.hellos = {}  # socket idx -> time of its last hello
 
     def on_event(self, socket, event, data, now):
         if event != "MESSAGE_RECEIVED":
@@ -189,7 +196,7 @@ class StormRun(SocketRun):
             socket.received.add(text)
             sent = self.sent.get(text)
             if sent is not None:
-                self.deliveries.append((sent[0], socket.server, 1000 * (now - sent[0])))
+                self.deliveries.append((sent[0], socket.idx % 2, 1000 * (now - sent[0])))
         patch = data.get("conversation") or {}
         if not socket.syncing and "syncCursor" in patch:
             # tim.js's _followCursor (§8.1): the next number moves the cursor; a skipped
@@ -248,10 +255,20 @@ class StormRun(SocketRun):
         while not self.stopping:
             await asyncio.sleep(self.rng.uniform(base / 2, base))
             try:
-                await self.connect(socket, timeout=10)
+                try:
+                    await self.connect(socket, timeout=10)
+                except (OSError, InvalidMessage):
+                    if not self.failover:
+                        raise
+                    # nginx's proxy_next_upstream (on by default for connection errors):
+                    # the same attempt goes to the other Daphne.
+                    socket.server = 1 - socket.server
+                    await self.connect(socket, timeout=10)
+                self.hellos[socket.idx] = time.perf_counter()
                 await self.sync(socket)
-            except Exception:  # refused, reset, timed out, closed again, an error reply: back off
+            except Exception as error:  # refused, reset, timed out, closed again, an error reply: back off
                 self.failed_attempts += 1
+                self.failures[type(error).__name__] = self.failures.get(type(error).__name__, 0) + 1
                 base = min(30.0, base * 2)
                 continue
             if self.restart_at is not None and socket.idx not in self.caught_up:
@@ -305,6 +322,7 @@ class StormRun(SocketRun):
         await asyncio.sleep(3)  # late deliveries
         self.stopping = True
         missing = [t for t in self.acked if t not in self.sockets[self.sent[t][1]].received]
+        moved = sum(1 for i in victims if self.sockets[i].server == 1)
         # The last change of a conversation lost on the way shows no gap: tim.js's sync every
         # 5 minutes brings it. One more sync of each socket that misses something, as that would.
         short = {self.sent[t][1] for t in missing}
@@ -324,14 +342,21 @@ class StormRun(SocketRun):
             "caught_up": len(self.caught_up),
             "all_caught_up": storm_done,
             "storm_s": (end - self.restart_at) if storm_done else None,
+            "caught_up_p50_s": percentile([t - self.restart_at for t in self.caught_up.values()], 50),
+            "caught_up_p90_s": percentile([t - self.restart_at for t in self.caught_up.values()], 90),
             "b_p50_during": percentile(during, 50),
             "b_p99_during": percentile(during, 99),
             "b_p99_before": percentile(before, 99),
             "b_deliveries_during": len(during),
             "missing_before_last_sync": len(missing),
-            "missing_on_a": sum(1 for t in missing if self.sent[t][1] % 2 == 0),
+            "missing_on_a": sum(1 for t in missing if self.sent[t][1] % 2 == 0),  # (by the socket's first Daphne)
             "gap_syncs": self.gap_syncs,
             "failed_attempts": self.failed_attempts,
+            "failover": self.failover,
+            "moved_to_b": moved,
+            "failure_kinds": self.failures,
+            "hello_p50_s": percentile([self.hellos[i] - self.restart_at for i in victims if i in self.hellos], 50),
+            "hello_p90_s": percentile([self.hellos[i] - self.restart_at for i in victims if i in self.hellos], 90),
             "missing": len(missing_after),
             "missing_examples": [(t, self.sockets[self.sent[t][1]].name) for t in sorted(missing_after)[:10]],
             "from_sync": self.from_sync,
@@ -414,4 +439,5 @@ def seed_room(sockets: int, group_type: str = "ChatRoom") -> dict:
     seeded = seed_load(LoadConfig(clients=sockets, group_size=0, pairs=0))
     owner = User.objects.get(username=seeded["names"][0])
     actions.create_group(owner, group_type=group_type, name="bench room", group_id=ROOM_ID, member_user_ids=seeded["names"][1:])
+    analyze()
     return seeded

@@ -15,7 +15,9 @@ viewer's fields and keeps the viewer's unread counts (absolute values from the
 server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 """
 
+import asyncio
 import logging
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
@@ -610,7 +612,27 @@ def in_database_thread(func):
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
 
 
+# The reads that a reconnecting client makes once and that cost the most (the state at
+# connect, the catch-up, the lists). In a reconnect storm hundreds of sockets ask them at
+# once; queued ahead of everything in the database threads, they held each send of the
+# process's other sockets for seconds (bench/scale.py's storm). At most DB_THREADS - 1
+# of them run at a time, so one database thread is always free for the other ops.
+CATCH_UP_OPS = frozenset({"sync", "getConversationList", "getGroupList"})
+_catch_up_slots = weakref.WeakKeyDictionary()  # event loop -> its semaphore (tests run several loops)
+
+
+def catch_up_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _catch_up_slots.get(loop)
+    if slots is None:
+        slots = _catch_up_slots[loop] = asyncio.Semaphore(max(1, conf.get("DB_THREADS") - 1))
+    return slots
+
+
 async def run_op(handler, user, args, origin, op=None, client=None):
+    if op in CATCH_UP_OPS:
+        async with catch_up_slots():
+            return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
     return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
 
 
@@ -650,7 +672,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # Logging out closes this socket too (actions.end_session), on any process.
             self.session_group = session_group(session_key)
             await self.channel_layer.group_add(self.session_group, self.channel_name)
-        active, unread, thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
+        async with catch_up_slots():
+            active, unread, thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.end(4001)
             return

@@ -606,3 +606,42 @@ async def test_a_new_member_gets_messages_sent_right_after_the_add(open_tab, ali
     third = await a.send_text("now", "third words", conversation_type="GROUP")
     [got] = await c.wait_event("MESSAGE_RECEIVED")
     assert got["ID"] == third["ID"]
+
+
+def test_catch_up_reads_leave_a_database_thread_free_for_the_other_ops(monkeypatch, settings):
+    """In a reconnect storm hundreds of syncs arrive at once: at most DB_THREADS - 1 of
+    them hold a database thread, and a send that comes after them does not wait behind
+    them all (consumers.run_op, CATCH_UP_OPS)."""
+    import asyncio
+
+    from messaging import conf, consumers
+
+    threads = conf.get("DB_THREADS")
+    running = {"now": 0, "most": 0}
+    order = []
+
+    def fake_thread(func):
+        async def run(handler, user, args, origin, op, client):
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
+            await asyncio.sleep(0.02 if op == "sync" else 0)
+            running["now"] -= 1
+            order.append(op)
+            return None, []
+
+        return run
+
+    monkeypatch.setattr(consumers, "in_database_thread", fake_thread)
+
+    async def storm():
+        syncs = [asyncio.create_task(consumers.run_op(None, None, {}, "", "sync")) for _ in range(40)]
+        await asyncio.sleep(0)
+        await consumers.run_op(None, None, {}, "", "sendMessage")
+        sends_done_after = order.count("sync")
+        await asyncio.gather(*syncs)
+        return sends_done_after
+
+    syncs_before_the_send = asyncio.run(storm())
+    assert running["most"] == threads  # DB_THREADS - 1 syncs and the send
+    assert syncs_before_the_send < threads  # the send did not queue behind the 40 syncs
+    assert order.count("sync") == 40

@@ -10,18 +10,20 @@ from messaging import conf, rules, serialize
 from messaging.access import access_conversation, friend_remark_subquery, parse_conversation_id, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Friend, GroupAtMention, Thread, User
+from messaging.queries import joins_in_written_order
 
 SELECTED = ("thread", "peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
 
 def get_conversation_list(user: User) -> list:
     """Up to 100 visible conversations: pinned first, then the most recent."""
-    rows = list(
-        Conversation.objects.filter(user=user, is_hidden=False)
-        .select_related(*SELECTED)
-        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
-        .order_by("-is_pinned", "-last_time", "-pk")[: conf.get("CONVERSATION_LIST_LIMIT")]
-    )
+    with joins_in_written_order():
+        rows = list(
+            Conversation.objects.filter(user=user, is_hidden=False)
+            .select_related(*SELECTED)
+            .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
+            .order_by("-is_pinned", "-last_time", "-pk")[: conf.get("CONVERSATION_LIST_LIMIT")]
+        )
     at_info = group_at_info(user, [c for c in rows if c.group_id])
     return [
         serialize.conversation(c, user, peer_read_seq=c.peer_read_seq, group_at_info=at_info.get(c.thread_id, [])) for c in rows

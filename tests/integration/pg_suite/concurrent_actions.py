@@ -323,3 +323,36 @@ def test_racing_upload_creates_stop_at_the_pending_quota(people, settings):
     results = run_together([attempt(i) for i in range(12)])
     assert sorted(r for r in results if r == 429) == [429] * 7
     assert Upload.objects.filter(owner=alice, status=Upload.Status.PENDING).count() == 5
+
+
+def test_the_conversation_list_is_planned_in_written_join_order_and_the_setting_does_not_stay(people):
+    """queries.joins_in_written_order: the conversation list's query runs with
+    join_collapse_limit 1 (PostgreSQL spent ~8 ms choosing an order of its ten joins);
+    the connection has the server's default again afterwards, also when the query fails."""
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.queries import joins_in_written_order
+    from messaging.queries.conversation_list import get_conversation_list
+
+    alice, bob = people["alice"], people["bob"]
+    actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "hi"})
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW join_collapse_limit")
+            return cursor.fetchone()[0]
+
+    default = setting()
+    assert default != "1"
+    with CaptureQueriesContext(connection) as captured:
+        listed = get_conversation_list(bob)
+    assert [c["conversationID"] for c in listed] == ["C2Calice"]
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert statements[0] == "SET join_collapse_limit = 1" and statements[2] == "RESET join_collapse_limit"
+    assert statements[1].startswith('SELECT "messaging_conversation"')
+    assert setting() == default
+
+    with pytest.raises(ZeroDivisionError), joins_in_written_order():
+        assert setting() == "1"
+        1 / 0  # noqa: B018
+    assert setting() == default

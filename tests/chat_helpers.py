@@ -5,6 +5,7 @@ is used here only to observe results (tests/test_write_path.py keeps it so).
 """
 
 import pytest
+from django.db import connection
 
 from messaging import actions, rules
 from messaging.errors import ChatError
@@ -19,6 +20,10 @@ from messaging.models import (
     Thread,
     User,
 )
+
+# The statements that give a message its thread's next seq and change number and insert it
+# (messaging/actions/message_send.insert_numbered): one on PostgreSQL (a CTE), two elsewhere.
+NUMBERED_INSERT = 1 if connection.vendor == "postgresql" else 2
 
 
 @pytest.fixture(autouse=True)

@@ -21,9 +21,14 @@ from messaging.models import (
     User,
 )
 
-# The statements that give a message its thread's next seq and change number and insert it
-# (messaging/actions/message_send.insert_numbered): one on PostgreSQL (a CTE), two elsewhere.
-NUMBERED_INSERT = 1 if connection.vendor == "postgresql" else 2
+# The send path joins some statements into one CTE on PostgreSQL (messaging/actions/message_send.py):
+# the pinned query counts differ by backend (DATABASE_URL runs the tests on PostgreSQL).
+ON_POSTGRESQL = connection.vendor == "postgresql"
+# A message's next seq and change number (the thread's UPDATE ... RETURNING) and its INSERT
+# (message_send.insert_numbered): one statement on PostgreSQL, two elsewhere.
+NUMBERED_INSERT = 1 if ON_POSTGRESQL else 2
+# A new C2C thread and its two conversation rows (message_send.c2c_thread): likewise.
+NEW_C2C_THREAD = 1 if ON_POSTGRESQL else 2
 
 
 @pytest.fixture(autouse=True)

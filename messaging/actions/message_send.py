@@ -402,30 +402,68 @@ def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
     read); None looks once more.
 
     The first message makes it with ``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING``,
-    no savepoint: on PostgreSQL a concurrent first send waits for the other's commit and
-    inserts nothing, and the thread is then read by its key; only the inserting send
-    makes the two conversation rows."""
+    no savepoint: a concurrent first send waits for the other's commit and inserts
+    nothing, and the thread is then read by its key; only the inserting send makes the
+    two conversation rows (on PostgreSQL in the same statement, a CTE)."""
     key = Thread.c2c_key(user_a.pk, user_b.pk)
     low, high = sorted((user_a, user_b), key=lambda u: u.pk)
     if thread_id is not None:
         return Thread(pk=thread_id, kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
+    thread_params = [Thread.Kind.C2C, key, low.pk, high.pk, timezone.now()]
+    rows = [
+        Conversation(user=low, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
+        Conversation(user=high, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
-            " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id",
-            [Thread.Kind.C2C, key, low.pk, high.pk, timezone.now()],
-        )
-        row = cursor.fetchone()
-    if row is None:
+        if connection.vendor == "postgresql":
+            # One statement: the conversation rows are selected from the thread INSERT's
+            # RETURNING, so they exist exactly when this send made the thread.
+            selects, params = [], thread_params
+            for row in rows:
+                columns, exprs, row_params = insert_select(row, {"thread_id": "t.id"}, typed=True)
+                selects.append(f"SELECT {', '.join(exprs)} FROM t")
+                params += row_params
+            cursor.execute(
+                f"WITH t AS ({NEW_C2C_THREAD}) INSERT INTO messaging_conversation ({', '.join(columns)})"
+                f" {' UNION ALL '.join(selects)} RETURNING thread_id",
+                params,
+            )
+        else:
+            cursor.execute(NEW_C2C_THREAD, thread_params)
+        made = cursor.fetchone()
+    if made is None:
         return Thread.objects.get(key=key)
-    thread = Thread(pk=row[0], kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
-    Conversation.objects.bulk_create(
-        [
-            Conversation(user=low, thread=thread, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
-            Conversation(user=high, thread=thread, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
-        ]
-    )
+    thread = Thread(pk=made[0], kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
+    if connection.vendor != "postgresql":
+        for row in rows:
+            row.thread = thread
+        Conversation.objects.bulk_create(rows)
     return thread
+
+
+NEW_C2C_THREAD = (
+    "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
+    " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
+def insert_select(instance, computed: dict, *, typed=False):
+    """(quoted columns, SELECT expressions, parameters) of an INSERT ... SELECT of the unsaved
+    ``instance``: every concrete column but the primary key, its value as Django would save
+    it, or the SQL expression ``computed`` gives for that column (a CTE's RETURNING).
+    ``typed`` casts each parameter to its column's type (a UNION ALL of SELECTs types its
+    columns from its first SELECT, where a NULL would be text)."""
+    columns, exprs, params = [], [], []
+    for field in type(instance)._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in computed:
+            exprs.append(computed[field.column])
+        else:
+            exprs.append(f"CAST(%s AS {field.cast_db_type(connection)})" if typed else "%s")
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    return columns, exprs, params
 
 
 def post_message(
@@ -509,21 +547,12 @@ def insert_numbered(thread: Thread, message: Message):
         message.seq, message.created_change, message.change = seq, change, change
         message.save(force_insert=True)
     else:
-        columns, values, params = [], [], [thread.pk]
-        for field in Message._meta.concrete_fields:
-            if field.primary_key:
-                continue
-            columns.append(connection.ops.quote_name(field.column))
-            if field.column in NUMBERED:
-                values.append(f"n.{NUMBERED[field.column]}")
-            else:
-                values.append("%s")
-                params.append(field.get_db_prep_save(field.pre_save(message, True), connection))
+        columns, values, params = insert_select(message, {column: f"n.{name}" for column, name in NUMBERED.items()})
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH n AS ({NEXT_NUMBERS}) INSERT INTO messaging_message ({', '.join(columns)})"
                 f" SELECT {', '.join(values)} FROM n RETURNING id, seq, change",
-                params,
+                [thread.pk, *params],
             )
             message.pk, seq, change = cursor.fetchone()
         message.seq, message.created_change, message.change = seq, change, change

@@ -4,7 +4,11 @@ A send is, in one transaction: one UPDATE of the thread (the next ``seq``, under
 row lock that orders every send to the thread), one INSERT of the message, and one
 UPDATE of every conversation row of the thread (unread +1, last message, shown
 again) whose RETURNING gives each viewer's absolute unread count. That is O(1)
-statements for a group of any size. Events go out after commit.
+statements for a group of any size. Events go out after commit. On PostgreSQL the
+thread's UPDATE and the INSERT are one statement (``insert_numbered``), and the checks
+before the transaction are one query (the peer with the pair's thread, or the
+membership with its group): a send is 5 statements, BEGIN and COMMIT included, and a
+pair's first message 6 (docs/PERFORMANCE.md "Send path statements").
 
 Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
 events, so that a transport answers the sender without serialising it again.

@@ -7,6 +7,7 @@ import uuid as uuid_lib
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,18 +45,23 @@ def access_account(user_id) -> User:
     return user
 
 
-def access_c2c_peer(sender: User, user_id, *, by_admin=False) -> User:
+def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False) -> User:
     """The C2C peer ``sender`` may send to, or the SDK's refusal: 20003 no such user,
     20007 the peer has blocked the sender, 20009 not two-way friends while
     ``FRIENDSHIP_CHECK`` is on. The block and friendship checks ride on the peer lookup
     as EXISTS subqueries: still one query, so a C2C send costs what it did before
     (tests/test_write_queries.py). Blocking acts on C2C only: group messages are not
     checked (the SDK's behaviour). ``by_admin`` (the server API's send, TIM.md §9
-    openim/sendmsg) skips the block and friendship checks: only 20003 remains."""
+    openim/sendmsg) skips the block and friendship checks: only 20003 remains.
+    ``with_thread`` (the send) also gives the pair's C2C thread as ``peer.c2c_thread_id``
+    (None before their first message), in the same query: the send looks nothing up twice."""
     if not isinstance(user_id, str) or not user_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
     if by_admin:
-        peer = User.objects.filter(username=user_id, is_active=True).first()
+        queryset = User.objects.filter(username=user_id, is_active=True)
+        if with_thread:
+            queryset = queryset.annotate(**c2c_thread_annotations(sender))
+        peer = queryset.first()
         if peer is None:
             raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
         return peer
@@ -64,6 +70,8 @@ def access_c2c_peer(sender: User, user_id, *, by_admin=False) -> User:
     if check_friends:
         annotations["has_sender"] = Exists(Friend.objects.filter(owner=OuterRef("pk"), friend=sender.pk))
         annotations["is_senders"] = Exists(Friend.objects.filter(owner=sender.pk, friend=OuterRef("pk")))
+    if with_thread:
+        annotations.update(c2c_thread_annotations(sender))
     peer = User.objects.filter(username=user_id, is_active=True).annotate(**annotations).first()
     if peer is None:
         raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
@@ -73,6 +81,17 @@ def access_c2c_peer(sender: User, user_id, *, by_admin=False) -> User:
         if check_friends and not (peer.has_sender and peer.is_senders):
             raise ChatError(ErrorCode.NOT_FRIENDS, f"you and {user_id} are not friends: only friends can message each other")
     return peer
+
+
+def c2c_thread_annotations(sender: User) -> dict:
+    """The annotation of a User query giving the ID of the C2C thread of ``sender`` and
+    that user as ``c2c_thread_id`` (NULL when there is none): the thread looked up by the
+    pair's ``Thread.c2c_key`` (low pk first; the unique index), the key made in SQL. Raw
+    SQL (a few lines the ORM would spend more CPU compiling than the send spends on it)."""
+    user = f"{User._meta.db_table}.{User._meta.pk.column}"
+    key = f"CASE WHEN {user} < %s THEN 'c2c:' || {user} || ':' || %s ELSE 'c2c:' || %s || ':' || {user} END"
+    sql = f"SELECT id FROM {Thread._meta.db_table} WHERE key = ({key})"
+    return {"c2c_thread_id": RawSQL(sql, [sender.pk, str(sender.pk), str(sender.pk)])}
 
 
 def friend_remark_subquery():
@@ -100,6 +119,24 @@ def access_membership(user: User, group: Group) -> GroupMember:
         return GroupMember.objects.get(group=group, user=user)
     except GroupMember.DoesNotExist:
         raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {group.group_id!r}") from None
+
+
+def access_group_membership(user: User, group_id) -> tuple[Group, GroupMember]:
+    """``access_group`` and ``access_membership`` in one query (the group, owner and thread
+    selected through the membership): the group and the user's membership, or 10010 /
+    10007 as they answer (a second query tells which, only when refusing)."""
+    if not isinstance(group_id, str) or not group_id:
+        raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID is required")
+    membership = (
+        GroupMember.objects.select_related("group__owner", "group__thread")
+        .filter(group__group_id=group_id, group__dismissed_at__isnull=True, user=user)
+        .first()
+    )
+    if membership is None:  # 10010 or 10007 (a membership made just now is taken)
+        group = access_group(group_id)
+        membership = access_membership(user, group)
+        membership.group = group
+    return membership.group, membership
 
 
 def check_may_send(member: GroupMember, group: Group):

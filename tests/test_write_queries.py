@@ -19,6 +19,8 @@ from messaging.models import Message
 from messaging.queries import receipts
 from messaging.schemas import MessageRef
 from tests.chat_helpers import (
+    NEW_C2C_THREAD,
+    NUMBERED_INSERT,
     fast_passwords,  # noqa: F401
     make_group,
     send_group_text,
@@ -29,17 +31,23 @@ pytestmark = pytest.mark.django_db
 
 SIZES = [3, 40]
 
-# The pinned counts (SQLite, the test database), with the statements they are.
-# S/R: the SAVEPOINT and RELEASE of the action's transaction.
-SEND_C2C = 7  # peer; S; thread by key; seq UPDATE ... RETURNING; message INSERT; conversations UPDATE ... RETURNING; R
-FIRST_C2C_SEND = 14  # the same + the thread's get_or_create (lookup, S, INSERT, R), both conversations INSERT, their S/R
-SEND_GROUP = 7  # group; membership; S; seq UPDATE; message INSERT; conversations UPDATE ... RETURNING; R
-SEND_GROUP_TARGETED = 10  # SEND_GROUP + the receivers' memberships + the receivers INSERT (the UPDATE names them)
-#                            + the other members (their change number alone)
+# The pinned counts (SQLite, the test database, or PostgreSQL with DATABASE_URL), with the
+# statements they are. S/R: the SAVEPOINT and RELEASE of the action's transaction.
+# NUMBERED_INSERT, NEW_C2C_THREAD (chat_helpers): 1 statement on PostgreSQL (a CTE), else 2.
+SEND_C2C = 4 + NUMBERED_INSERT  # peer with the pair's thread ID; S; numbered INSERT; conversations UPDATE ... RETURNING; R
+#                                 Was 7 (the thread looked up by key, the seq UPDATE apart from the INSERT): PG 5.
+FIRST_C2C_SEND = SEND_C2C + NEW_C2C_THREAD  # the same + the thread's INSERT ... ON CONFLICT DO NOTHING RETURNING and
+#                                            both conversations INSERT (no savepoint, no second lookup). Was 14: PG 6.
+SEND_GROUP = 4 + NUMBERED_INSERT  # group with the membership (one query); S; numbered INSERT; conversations UPDATE; R
+#                                   Was 7 (group, then membership): PG 5.
+SEND_GROUP_TARGETED = SEND_GROUP + 3  # + the receivers' memberships + the receivers INSERT (the UPDATE names them)
+#                                       + the other members (their change number alone)
 SEND_ONLINE_C2C = 1  # peer; nothing written
-SEND_ONLINE_GROUP = 3  # group; membership; the members (the event's recipients); nothing written
-ADD_MEMBERS = 22  # group; S; lock; operator's role; users; existing members; members INSERT; conversations DELETE +
-#                   INSERT; member_count UPDATE; the tip (seq UPDATE, INSERT, conversations UPDATE); R
+SEND_ONLINE_GROUP = 2  # group with membership; the members (the event's recipients); nothing written
+# A group tip (post_message): the numbered INSERT and the conversations UPDATE ... RETURNING (was 3).
+TIP = NUMBERED_INSERT + 1
+ADD_MEMBERS = 19 + TIP  # group; S; lock; operator's role; users; existing members; members INSERT; conversations
+#                   DELETE + INSERT; member_count UPDATE; the tip; R
 #                   Was 14; +8 with the invited notice (7) to the new members' system conversations: the group's
 #                   owner (the notice's groupProfile), NOTICE_FIRST (these users' first notice) and NOTICE.
 # A group system notice to any number of users (actions/system_notices.post_notices): their system threads
@@ -50,8 +58,8 @@ MARK_READ_C2C = 8  # conversation; S; thread lock; cursor; conversation UPDATE; 
 MARK_READ_GROUP = 7  # the same without the peer's read event
 DELETE_CONVERSATION_C2C = 7  # conversation; S; thread lock; cursor; conversation UPDATE; messages read (event); R
 DELETE_CONVERSATION_GROUP = 6  # the same without the peer's read event
-CREATE_GROUP = 17 + 2 * NOTICE_FIRST  # users; S; group ID check; thread INSERT; group INSERT; owner's and members'
-#                    rows (member INSERT, conversations DELETE + INSERT, member_count UPDATE: twice); the tip (3); R;
+CREATE_GROUP = 14 + TIP + 2 * NOTICE_FIRST  # users; S; group ID check; thread INSERT; group INSERT; owner's and members'
+#                    rows (member INSERT, conversations DELETE + INSERT, member_count UPDATE: twice); the tip; R;
 #                    + "You created" (6) to the owner and "added you" (7) to the members (each their first notice here)
 
 
@@ -280,10 +288,10 @@ def test_receipt_reads_are_a_fixed_number_of_queries(alice, django_assert_num_qu
     assert len(page["unreadUserIDList"]) == min(n - 2, 100)
 
 
-CHANGE_GROUP_OWNER = 13  # group; S; lock; operator's role; new owner's membership; the two role UPDATEs; group UPDATE;
-#                          the tip (seq UPDATE, INSERT, conversations UPDATE); the members (GROUP_LIST_UPDATED); R
-DISMISS_GROUP = 12 + NOTICE  # group; S; lock; operator's role; the members; the owner (notice's profile); the
-#                     notice (seq UPDATE, INSERT, conversations UPDATE); memberships DELETE; group UPDATE; R
+CHANGE_GROUP_OWNER = 10 + TIP  # group; S; lock; operator's role; new owner's membership; the two role UPDATEs;
+#                          group UPDATE; the tip; the members (GROUP_LIST_UPDATED); R
+DISMISS_GROUP = 9 + TIP + NOTICE  # group; S; lock; operator's role; the members; the owner (notice's profile); the
+#                     notice (a tip); memberships DELETE; group UPDATE; R
 #                     Was 12; + the dismissed notice (5) to every other member's system conversation (which they
 #                     have since the group was made: "added you").
 
@@ -304,8 +312,7 @@ def test_dismiss_group_is_a_fixed_number_of_queries(alice, django_assert_num_que
         actions.dismiss_group(alice, "g1")
 
 
-SET_NAME_CARD = 10  # group; S; lock; operator's role; the target's membership; its UPDATE; the tip (seq UPDATE,
-#                     INSERT, conversations UPDATE); R
+SET_NAME_CARD = 7 + TIP  # group; S; lock; operator's role; the target's membership; its UPDATE; the tip; R
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -317,8 +324,8 @@ def test_set_member_name_card_is_a_fixed_number_of_queries(alice, django_assert_
 
 
 SET_MEMBER_CUSTOM_FIELDS = SET_NAME_CARD  # the same steps: the target's custom fields in its one UPDATE
-UPDATE_GROUP_CUSTOM_FIELDS = 10  # group; S; lock; operator's role; the group UPDATE; the tip (seq UPDATE, INSERT,
-#                                  conversations UPDATE); the members (their group lists are refreshed); R
+UPDATE_GROUP_CUSTOM_FIELDS = 7 + TIP  # group; S; lock; operator's role; the group UPDATE; the tip; the members
+#                                  (their group lists are refreshed); R
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -341,9 +348,9 @@ def test_group_custom_fields_are_a_fixed_number_of_queries(alice, django_assert_
 
 APPLY = 9 + NOTICE  # group; S; lock; membership; pending application; application INSERT; the owner (the
 #                     notice's groupProfile); the owner and admins; the notice to them all; R
-HANDLE = 18 + NOTICE  # the notice (conversation; message); group; S; lock; handler's role; the application; the
+HANDLE = 15 + TIP + NOTICE  # the notice (conversation; message); group; S; lock; handler's role; the application; the
 #                        applicant's membership; members INSERT; conversations DELETE + INSERT; member_count UPDATE; the
-#                        tip (seq UPDATE, INSERT, conversations UPDATE); application UPDATE; the owner (the answer's
+#                        tip; application UPDATE; the owner (the answer's
 #                        groupProfile); the answer to the applicant; R
 
 

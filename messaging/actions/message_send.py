@@ -4,7 +4,11 @@ A send is, in one transaction: one UPDATE of the thread (the next ``seq``, under
 row lock that orders every send to the thread), one INSERT of the message, and one
 UPDATE of every conversation row of the thread (unread +1, last message, shown
 again) whose RETURNING gives each viewer's absolute unread count. That is O(1)
-statements for a group of any size. Events go out after commit.
+statements for a group of any size. Events go out after commit. On PostgreSQL the
+thread's UPDATE and the INSERT are one statement (``insert_numbered``), and the checks
+before the transaction are one query (the peer with the pair's thread, or the
+membership with its group): a send is 5 statements, BEGIN and COMMIT included, and a
+pair's first message 6 (docs/PERFORMANCE.md "Send path statements").
 
 Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
 events, so that a transport answers the sender without serialising it again.
@@ -25,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from messaging import conf, ratelimit, rules, runtime, serialize, storage
-from messaging.access import access_c2c_peer, access_group, access_membership, check_may_send
+from messaging.access import access_c2c_peer, access_group, access_group_membership, check_may_send
 from messaging.actions.message_types import build_body
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
@@ -161,17 +165,18 @@ def send_message(
     check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only)
 
     if conversation_type == Thread.Kind.C2C:
-        peer = access_c2c_peer(sender, to, by_admin=by_admin)
+        peer = access_c2c_peer(sender, to, by_admin=by_admin, with_thread=True)
         if peer.pk == sender.pk:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
         group, name_card = None, ""
-    else:
+    elif by_admin:
         peer, group = None, access_group(to)
-        if by_admin:
-            membership = GroupMember.objects.filter(group=group, user=sender).first()
-        else:
-            membership = access_membership(sender, group)
-            check_may_send(membership, group)
+        membership = GroupMember.objects.filter(group=group, user=sender).first()
+    else:
+        peer = None
+        group, membership = access_group_membership(sender, to)
+        check_may_send(membership, group)
+    if group is not None:
         name_card = membership.name_card if membership else ""
         if group.type == Group.Type.AVCHATROOM and (receiver_list or online_user_only):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "receiverList and onlineUserOnly are not allowed in an AVChatRoom")
@@ -228,7 +233,7 @@ def send_message(
             moderate(body, fields["control"])
             check_body_size(body.payload, cloud_custom_data)
             if group is None:
-                thread, target, counts_unread = c2c_thread(sender, peer), peer.username, True
+                thread, target, counts_unread = c2c_thread(sender, peer, peer.c2c_thread_id), peer.username, True
             else:
                 thread, target, counts_unread = group.thread, group.group_id, group.counts_unread
             return post_message(
@@ -394,25 +399,75 @@ def new_message_row(
     )
 
 
-def c2c_thread(user_a: User, user_b: User) -> Thread:
-    """The C2C thread of the pair, with both conversation rows; created on first use."""
+def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
+    """The C2C thread of the pair, with both conversation rows; created on first use.
+    Call inside a transaction. ``thread_id``: the thread the peer lookup found
+    (``access_c2c_peer(with_thread=True)``), used as is (only its pk, kind and key are
+    read); None looks once more.
+
+    The first message makes it with ``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING``,
+    no savepoint: a concurrent first send waits for the other's commit and inserts
+    nothing, and the thread is then read by its key; only the inserting send makes the
+    two conversation rows (on PostgreSQL in the same statement, a CTE)."""
     key = Thread.c2c_key(user_a.pk, user_b.pk)
-    thread = Thread.objects.filter(key=key).first()
-    if thread is not None:
-        return thread
     low, high = sorted((user_a, user_b), key=lambda u: u.pk)
-    with transaction.atomic():
-        thread, created = Thread.objects.get_or_create(
-            key=key, defaults={"kind": Thread.Kind.C2C, "user_low": low, "user_high": high}
-        )
-        if created:
-            Conversation.objects.bulk_create(
-                [
-                    Conversation(user=low, thread=thread, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
-                    Conversation(user=high, thread=thread, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
-                ]
+    if thread_id is not None:
+        return Thread(pk=thread_id, kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
+    thread_params = [Thread.Kind.C2C, key, low.pk, high.pk, timezone.now()]
+    rows = [
+        Conversation(user=low, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
+        Conversation(user=high, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: the conversation rows are selected from the thread INSERT's
+            # RETURNING, so they exist exactly when this send made the thread.
+            selects, params = [], thread_params
+            for row in rows:
+                columns, exprs, row_params = insert_select(row, {"thread_id": "t.id"}, typed=True)
+                selects.append(f"SELECT {', '.join(exprs)} FROM t")
+                params += row_params
+            cursor.execute(
+                f"WITH t AS ({NEW_C2C_THREAD}) INSERT INTO messaging_conversation ({', '.join(columns)})"
+                f" {' UNION ALL '.join(selects)} RETURNING thread_id",
+                params,
             )
+        else:
+            cursor.execute(NEW_C2C_THREAD, thread_params)
+        made = cursor.fetchone()
+    if made is None:
+        return Thread.objects.get(key=key)
+    thread = Thread(pk=made[0], kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
+    if connection.vendor != "postgresql":
+        for row in rows:
+            row.thread = thread
+        Conversation.objects.bulk_create(rows)
     return thread
+
+
+NEW_C2C_THREAD = (
+    "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
+    " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
+def insert_select(instance, computed: dict, *, typed=False):
+    """(quoted columns, SELECT expressions, parameters) of an INSERT ... SELECT of the unsaved
+    ``instance``: every concrete column but the primary key, its value as Django would save
+    it, or the SQL expression ``computed`` gives for that column (a CTE's RETURNING).
+    ``typed`` casts each parameter to its column's type (a UNION ALL of SELECTs types its
+    columns from its first SELECT, where a NULL would be text)."""
+    columns, exprs, params = [], [], []
+    for field in type(instance)._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in computed:
+            exprs.append(computed[field.column])
+        else:
+            exprs.append(f"CAST(%s AS {field.cast_db_type(connection)})" if typed else "%s")
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    return columns, exprs, params
 
 
 def post_message(
@@ -441,20 +496,11 @@ def post_message(
     fields the message keeps as sent (``new_message_row``: priority,
     cloudCustomData, random, clientTime, offlinePushInfo, needReadReceipt).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE messaging_thread SET last_seq = last_seq + 1, last_change = last_change + 1"
-            " WHERE id = %s RETURNING last_seq, last_change",
-            [thread.pk],
-        )
-        seq, change = cursor.fetchone()
-    thread.last_seq, thread.last_change = seq, change
     now = timezone.now()
     message = new_message_row(
-        thread, seq, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
+        thread, None, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
     )
-    message.created_change = message.change = change
-    message.save(force_insert=True)
+    insert_numbered(thread, message)
     if attachments:
         message.attachments.add(*attachments)
     if at_user_list:
@@ -469,11 +515,11 @@ def post_message(
     base = serialize.message_base(message, thread, sender=sender, to=to, name_card=name_card)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
-    delivery = serialize.delivery(base, change, last_message=not control.excluded_from_last_message)
+    delivery = serialize.delivery(base, message.change, last_message=not control.excluded_from_last_message)
     meta = {"counts": {str(pk): unread for pk, _, unread in viewers}}
     recipients = [user_pk for user_pk, _, _ in viewers]
     if control.receiver_pks:
-        publish_change_to_others(thread, rules.group_conversation_id(to), change, recipients)
+        publish_change_to_others(thread, rules.group_conversation_id(to), message.change, recipients)
     if thread.kind == Thread.Kind.GROUP:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta, via_thread=thread.pk)
         if direct_to:
@@ -482,6 +528,40 @@ def post_message(
     else:
         publish_on_commit("MESSAGE_RECEIVED", delivery, recipients, origin=origin, meta=meta)
     return SentMessage(message, base)
+
+
+# The thread's next sequence and change number, under its row lock (the UPDATE's).
+NEXT_NUMBERS = (
+    "UPDATE messaging_thread SET last_seq = last_seq + 1, last_change = last_change + 1"
+    " WHERE id = %s RETURNING last_seq, last_change"
+)
+# The Message columns that take the thread's new numbers.
+NUMBERED = {"seq": "last_seq", "change": "last_change", "created_change": "last_change"}
+
+
+def insert_numbered(thread: Thread, message: Message):
+    """Give ``message`` the thread's next ``seq`` and change number and insert it: on
+    PostgreSQL one statement (the UPDATE ... RETURNING of the thread in a CTE, whose row
+    lock orders the thread's sends as before, and the INSERT ... SELECT from it), else the
+    UPDATE and the INSERT. Sets the numbers on ``message`` and ``thread``."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(NEXT_NUMBERS, [thread.pk])
+            seq, change = cursor.fetchone()
+        message.seq, message.created_change, message.change = seq, change, change
+        message.save(force_insert=True)
+    else:
+        columns, values, params = insert_select(message, {column: f"n.{name}" for column, name in NUMBERED.items()})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH n AS ({NEXT_NUMBERS}) INSERT INTO messaging_message ({', '.join(columns)})"
+                f" SELECT {', '.join(values)} FROM n RETURNING id, seq, change",
+                [thread.pk, *params],
+            )
+            message.pk, seq, change = cursor.fetchone()
+        message.seq, message.created_change, message.change = seq, change, change
+        message._state.adding, message._state.db = False, connection.alias
+    thread.last_seq, thread.last_change = message.seq, message.change
 
 
 def publish_change_to_others(thread: Thread, conversation_id, change, viewers):

@@ -1,0 +1,135 @@
+"""The send path's SQL: statements and CPU per send, in-process, on PostgreSQL.
+
+    python -m bench.sendpath [--sends 200] [--runs 5] [--members 50] [--smoke] [--keep]
+
+Makes its own database (``chat_bench_sendpath`` on the bench server, dropped at the
+end unless ``--keep``), migrates it, and calls ``actions.send_message`` (no socket, no
+Daphne) for three paths:
+
+- ``c2c``: a C2C message between two users who already have a thread;
+- ``first``: a C2C message to a user the sender never wrote to (the thread and both
+  conversation rows are made by the send);
+- ``group``: a message to a Public group of ``--members`` members.
+
+Per path it prints the statements of one send (``CaptureQueriesContext``: every
+statement Django sends, the transaction's BEGIN and COMMIT included: each is a round
+trip) and the process CPU time per send (the median of
+``--runs`` runs of ``--sends`` sends each). The group's send-rate window is emptied
+between sends (outside the timing) so that no send is shed. ``--smoke`` runs 3 sends
+in 1 run (the test's form, tests/test_bench_sendpath.py).
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+from bench import stack
+
+DEFAULT_DATABASE_URL = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/chat_bench_sendpath"
+PATHS = ("c2c", "first", "group")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m bench.sendpath", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--database-url", default=os.environ.get("BENCH_SENDPATH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    p.add_argument("--sends", type=int, default=200)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--members", type=int, default=50)
+    p.add_argument("--smoke", action="store_true", help="3 sends, 1 run")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.sends, args.runs = 3, 1
+    return args
+
+
+class World:
+    """The users and group the sends go between; ``first`` uses a fresh peer per send."""
+
+    def __init__(self, members, fresh):
+        from messaging import actions
+
+        self.sender = actions.create_user("sp_sender")
+        self.peer = actions.create_user("sp_peer")
+        self.fresh = iter([actions.create_user(f"sp_new{i:05d}") for i in range(fresh)])
+        others = [actions.create_user(f"sp_member{i:03d}") for i in range(members - 1)]
+        actions.create_group(
+            self.sender, group_type="Public", name="Bench", group_id="sp_group", member_user_ids=[u.username for u in others]
+        )
+        self.send("c2c")  # the pair's thread exists before the first measured C2C send
+
+    def send(self, path):
+        from messaging import actions
+
+        if path == "group":
+            kind, to = "GROUP", "sp_group"
+        elif path == "first":
+            kind, to = "C2C", next(self.fresh).username
+        else:
+            kind, to = "C2C", self.peer.username
+        return actions.send_message(self.sender, conversation_type=kind, to=to, msg_type="TIMTextElem", payload={"text": "hi"})
+
+
+def statements(world, path):
+    """The SQL of one send of ``path``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging import ratelimit
+
+    ratelimit.reset()
+    with CaptureQueriesContext(connection) as captured:
+        world.send(path)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def cpu_ms_per_send(world, path, sends):
+    from messaging import ratelimit
+
+    spent = 0.0
+    for _ in range(sends):
+        ratelimit.reset()
+        start = time.process_time()
+        world.send(path)
+        spent += time.process_time() - start
+    return spent * 1000 / sends
+
+
+def measure(args):
+    world = World(args.members, fresh=args.sends * args.runs + 1)
+    results = {}
+    for path in PATHS:
+        sql = statements(world, path)
+        runs = [cpu_ms_per_send(world, path, args.sends) for _ in range(args.runs)]
+        results[path] = {"statements": len(sql), "sql": sql, "cpu_ms": statistics.median(runs)}
+    return results
+
+
+def report(results, args, verbose=False):
+    print(f"commit {stack.git_state()}; {args.sends} sends x {args.runs} runs; group of {args.members}")
+    print(f"{'path':<8} {'statements':>10} {'CPU ms/send':>12}")
+    for path, result in results.items():
+        print(f"{path:<8} {result['statements']:>10} {result['cpu_ms']:>12.2f}")
+        if verbose:
+            for sql in result["sql"]:
+                print(f"    {sql[:160]}")
+
+
+def main(argv=None):
+    from bench.directory import on_scratch_database
+
+    args = parse_args(argv)
+    if not args.database_url.rsplit("/", 1)[-1].startswith("chat_bench"):
+        raise SystemExit("the bench database name must start with chat_bench")
+
+    def work():
+        report(measure(args), args, verbose=os.environ.get("BENCH_SQL") == "1")
+
+    on_scratch_database(args.database_url, args.keep, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ import { $, avatar, el, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName } from "./names.js";
 import { chat } from "./state.js";
+import { t } from "../i18n.js";
 
 /** The histories opened, outermost first; the last one is showing. */
 const mergerStack = [];
@@ -30,13 +31,13 @@ async function mergedMessages(m) {
   const list = Array.isArray(p.messageList) ? p.messageList : [];
   if (!p.downloadKey || list.length) return list;
   const body = $("merger-body");
-  body.replaceChildren(loadingEdge("Loading the messages…"));
+  body.replaceChildren(loadingEdge(t("Loading the messages…")));
   try {
     if (!m.conversationID) throw { code: 2451, message: "This part of the history can only be opened where it was first sent." };
     await chat.downloadMergerMessage(m);
     return Array.isArray(m.payload.messageList) ? m.payload.messageList : [];
   } catch (error) {
-    if (showing() === m) body.replaceChildren(el("div", { class: "merger-error", role: "alert", text: errorText(error, "The messages couldn't be loaded.") }));
+    if (showing() === m) body.replaceChildren(el("div", { class: "merger-error", role: "alert", text: errorText(error, t("The messages couldn't be loaded.")) }));
     return null;
   }
 }

@@ -16,6 +16,7 @@ import { emojiGridItems, onGridKey } from "./picker.js";
 import { displayName, rememberName } from "./names.js";
 import { TYPES, chat, onReconnected, serverRules, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 // The full picker: common Unicode emoji first, then the site's own set (assets.emojiList).
@@ -172,7 +173,7 @@ function reactionChip(m, reaction) {
 export function reactionsNode(m) {
   const list = (takesReactions(m) && m.reactionList) || [];
   if (!list.length) return null;
-  const add = el("button", { type: "button", class: "reaction-chip reaction-add", "aria-label": "Add a reaction", title: "Add a reaction", "data-testid": "reaction-add", text: "+" });
+  const add = el("button", { type: "button", class: "reaction-chip reaction-add", "aria-label": t("Add a reaction"), title: t("Add a reaction"), "data-testid": "reaction-add", text: "+" });
   add.addEventListener("click", (e) => {
     e.stopPropagation();
     const rect = add.getBoundingClientRect();
@@ -192,7 +193,7 @@ export async function toggleReaction(m, reactionID) {
   try {
     await (remove ? chat.removeMessageReaction({ message: m, reactionID }) : chat.addMessageReaction({ message: m, reactionID }));
   } catch (error) {
-    toast(errorText(error, remove ? "Your reaction couldn't be taken back." : "The reaction couldn't be added."), { error: true });
+    toast(errorText(error, remove ? t("Your reaction couldn't be taken back.") : t("The reaction couldn't be added.")), { error: true });
   }
   rerender(m.conversationID);
 }
@@ -207,12 +208,12 @@ export function quickReactionRow(m, x, y) {
   const buttons = QUICK_REACTIONS.map((reactionID) =>
     el("button", { type: "button", role: "menuitem", class: "quick-reaction" + (mineOf(m, reactionID) ? " is-mine" : ""), "data-testid": "quick-reaction", "data-reaction-id": reactionID, "aria-label": `React with ${reactionID}`, title: reactionID, onclick: () => pick(reactionID), text: reactionID }),
   );
-  const more = el("button", { type: "button", role: "menuitem", class: "quick-reaction quick-more", "data-testid": "reaction-more", "aria-label": "More reactions", title: "More reactions", text: "+" });
+  const more = el("button", { type: "button", role: "menuitem", class: "quick-reaction quick-more", "data-testid": "reaction-more", "aria-label": t("More reactions"), title: t("More reactions"), text: "+" });
   more.addEventListener("click", (e) => {
     e.stopPropagation();
     openReactionPicker(m, x, y);
   });
-  return el("div", { class: "menu-reactions", role: "group", "aria-label": "React" }, ...buttons, more);
+  return el("div", { class: "menu-reactions", role: "group", "aria-label": t("React") }, ...buttons, more);
 }
 
 /** The full picker, next to (x, y): common emoji and the site's own set. */
@@ -228,7 +229,7 @@ export function openReactionPicker(m, x, y, opener = document.activeElement) {
   );
   const grid = el("div", { class: "picker-grid reaction-grid" }, ...unicode, ...emojiGridItems(pick));
   grid.addEventListener("keydown", onGridKey);
-  menu.replaceChildren(el("div", { class: "menu-label", text: "React with…" }), grid);
+  menu.replaceChildren(el("div", { class: "menu-label", text: t("React with…") }), grid);
   menu.hidden = false;
   const rect = menu.getBoundingClientRect();
   menu.style.left = Math.max(8, Math.min(x, window.innerWidth - rect.width - 8)) + "px";

@@ -10,6 +10,7 @@ import { forwardSelected, mergeSelected } from "./forward.js";
 import { renderMessages } from "./messages.js";
 import { limits, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 export function enterSelect(m) {
   state.select.active = true;
@@ -45,7 +46,7 @@ function toggleSelected(messageID) {
   const max = limits().maxMergedMessages;
   if (state.select.ids.has(messageID)) state.select.ids.delete(messageID);
   else if (max && state.select.ids.size >= max) {
-    toast(`You can select up to ${max} messages.`);
+    toast(t("You can select up to %(max)s messages.", { max }));
     return;
   } else state.select.ids.add(messageID);
   const row = document.querySelector(`.msg-row[data-row-id="${CSS.escape(messageID)}"]`);

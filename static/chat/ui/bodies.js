@@ -125,7 +125,7 @@ function videoBody(m) {
   const frame = mediaBox(el("div", { class: "media-frame video-frame", "data-testid": "video-player" }), p.snapshotWidth, p.snapshotHeight, VIDEO_MAX_W, VIDEO_MAX_H);
   const src = safeUrl(p.videoUrl);
   const poster = safeUrl(p.snapshotUrl);
-  const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : "Video" });
+  const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : t("Video") });
   if (src) {
     // No poster (a local preview): let the browser show the first frame.
     const video = el("video", { preload: poster && p.videoSecond ? "none" : "metadata", playsinline: true });
@@ -262,7 +262,7 @@ function locationBody(m) {
     "span",
     { class: "location-info" },
     el("span", { class: "card-title", text: p.description || t("Shared location") }),
-    el("span", { class: "location-coords", "data-testid": "location-coords", text: valid ? `${formatCoordinate(lat, "N", "S")}, ${formatCoordinate(lon, "E", "W")}` : "No coordinates" }),
+    el("span", { class: "location-coords", "data-testid": "location-coords", text: valid ? `${formatCoordinate(lat, "N", "S")}, ${formatCoordinate(lon, "E", "W")}` : t("No coordinates") }),
   );
   const card = el(valid ? "a" : "div", { class: "location-card", "data-testid": "location-card" }, art, info);
   if (valid) {

@@ -16,7 +16,7 @@ import { displayName, rememberName } from "./names.js";
 import { openConversation } from "./navigation.js";
 import { EVENT, TYPES, chat } from "./state.js";
 import { toast } from "./toast.js";
-import { t } from "../i18n.js";
+import { nt, t } from "../i18n.js";
 
 const contacts = { friends: [], applications: [], unreadCount: 0, blacklist: [], tab: "friends", editing: null };
 const TABS = ["friends", "requests", "blocked"];
@@ -84,7 +84,7 @@ function renderBadges() {
     $(id).textContent = text;
     $(id).hidden = !text;
   }
-  $("contacts-btn").setAttribute("aria-label", text ? `Contacts, ${text} new friend request${text === "1" ? "" : "s"}` : "Contacts");
+  $("contacts-btn").setAttribute("aria-label", text ? nt("Contacts, %(count)s new friend request", "Contacts, %(count)s new friend requests", Number(text) || 0, { count: text }) : t("Contacts"));
 }
 
 function render() {

@@ -232,10 +232,10 @@ export function renderConversationList() {
   $("app").classList.toggle("is-booting", booting);
   $("conv-empty").hidden = booting || all.length > 0;
   const none = !booting && all.length === 0;
-  $("placeholder-title").textContent = none ? "Welcome to Chat" : "Select a conversation";
-  $("placeholder-text").textContent = none ? "Message a colleague by their user ID, create a group, or join one by its ID." : "Pick one on the left, or start something new.";
+  $("placeholder-title").textContent = none ? t("Welcome to Chat") : t("Select a conversation");
+  $("placeholder-text").textContent = none ? t("Message a colleague by their user ID, create a group, or join one by its ID.") : t("Pick one on the left, or start something new.");
   $("conv-nomatch").hidden = !(all.length > 0 && shown.length === 0);
-  $("conv-nomatch").textContent = filter ? "No conversations match your search." : "No chats here yet.";
+  $("conv-nomatch").textContent = filter ? t("No conversations match your search.") : t("No chats here yet.");
 }
 
 export function setConversations(list) {
@@ -262,7 +262,7 @@ export function updateBackBadge() {
   badge.hidden = others === 0;
   badge.textContent = badgeText(others);
   // The badge is drawn for the eye; the button's name says it (and holds its text, for voice control).
-  $("back-btn").setAttribute("aria-label", others ? `Back to conversations, ${badgeText(others)} unread` : "Back to conversations");
+  $("back-btn").setAttribute("aria-label", others ? t("Back to conversations, %(count)s unread", { count: badgeText(others) }) : t("Back to conversations"));
 }
 
 /** The total unread count in the page title and on the favicon. */

@@ -139,7 +139,7 @@ export function onNetStateChange(event) {
     const offline = s === TYPES.NET_STATE_DISCONNECTED;
     bar.hidden = false;
     bar.dataset.state = offline ? "disconnected" : "connecting";
-    $("netbar-text").textContent = offline ? "You're offline. Trying to reconnect…" : state.everConnected ? "Reconnecting…" : "Connecting…";
+    $("netbar-text").textContent = offline ? t("You're offline. Trying to reconnect…") : state.everConnected ? t("Reconnecting…") : t("Connecting…");
   }
   state.netState = s;
 }

@@ -193,7 +193,7 @@ export function renderChatHeader(conv) {
   $("chat-sub").classList.toggle("is-typing", typing);
   $("members-btn").hidden = !group;
   $("chat-title").disabled = conv.type !== GROUP && conv.type !== C2C;
-  $("chat-title").title = group ? "Group info" : conv.type === C2C ? "Profile" : "";
+  $("chat-title").title = group ? t("Group info") : conv.type === C2C ? t("Profile") : "";
   const menu = (action) => document.querySelector(`#more-menu [data-action="${action}"]`);
   menu("pin").textContent = conv.isPinned ? t("Unpin") : t("Pin to top");
   // The user's own settings of a conversation they have (a new chat has no row yet: 2500).

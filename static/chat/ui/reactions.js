@@ -16,7 +16,7 @@ import { emojiGridItems, onGridKey } from "./picker.js";
 import { displayName, rememberName } from "./names.js";
 import { TYPES, chat, onReconnected, serverRules, state } from "./state.js";
 import { toast } from "./toast.js";
-import { t } from "../i18n.js";
+import { nt, t } from "../i18n.js";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 // The full picker: common Unicode emoji first, then the site's own set (assets.emojiList).
@@ -96,12 +96,12 @@ function reactionFace(reactionID, size = 18) {
 /** "You, Alice and 3 others": who reacted, as far as the chip knows. */
 export function whoReacted(reaction, myID, nameOf) {
   const users = reaction.partialUserList || [];
-  const names = users.map((u) => (u.userID === myID ? "You" : nameOf(u)));
-  if (reaction.reactedByMyself && !users.some((u) => u.userID === myID)) names.unshift("You");
+  const names = users.map((u) => (u.userID === myID ? t("You") : nameOf(u)));
+  if (reaction.reactedByMyself && !users.some((u) => u.userID === myID)) names.unshift(t("You"));
   const others = Math.max(0, reaction.totalUserCount - names.length);
-  if (others) names.push(`${others} ${others === 1 ? "other" : "others"}`);
+  if (others) names.push(nt("%(count)s other", "%(count)s others", others));
   if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return t("%(names)s and %(last)s", { names: names.slice(0, -1).join(t(", ")), last: names[names.length - 1] });
 }
 
 const nameOf = (u) => {
@@ -113,7 +113,7 @@ function showWho(chip, reaction) {
   hideWho();
   const label = assets.emojiLabels[reaction.reactionID] || reaction.reactionID;
   const tip = el("div", { class: "reaction-who", role: "tooltip", id: "reaction-who", "data-testid": "reaction-who" });
-  tip.append(reactionFace(reaction.reactionID, 28), el("div", { class: "reaction-who-text" }, el("strong", { text: whoReacted(reaction, state.me.userID, nameOf) }), el("span", { text: `reacted with ${label}` })));
+  tip.append(reactionFace(reaction.reactionID, 28), el("div", { class: "reaction-who-text" }, el("strong", { text: whoReacted(reaction, state.me.userID, nameOf) }), el("span", { text: t("reacted with %(emoji)s", { emoji: label }) })));
   document.body.append(tip);
   const rect = chip.getBoundingClientRect();
   const box = tip.getBoundingClientRect();
@@ -139,7 +139,7 @@ function reactionChip(m, reaction) {
       "data-testid": "reaction-chip",
       "data-reaction-id": reaction.reactionID,
       "aria-pressed": String(Boolean(reaction.reactedByMyself)),
-      "aria-label": `${label}: ${reaction.totalUserCount}. ${reaction.reactedByMyself ? "Take back your reaction" : "React with it too"}`,
+      "aria-label": `${label}: ${reaction.totalUserCount}. ${reaction.reactedByMyself ? t("Take back your reaction") : t("React with it too")}`,
     },
     reactionFace(reaction.reactionID),
     el("span", { class: "reaction-count", "data-testid": "reaction-count", text: String(reaction.totalUserCount) }),

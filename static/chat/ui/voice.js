@@ -117,8 +117,8 @@ function showRecorder(on) {
   $("recorder").hidden = !on;
   $("recorder-time").textContent = "0:00";
   $("send-btn").disabled = !on && !$("composer-input").value.trim();
-  $("send-btn").setAttribute("aria-label", on ? "Send voice message" : "Send");
-  $("send-btn").title = on ? "Stop and send" : "Send (Enter)";
+  $("send-btn").setAttribute("aria-label", on ? t("Send voice message") : t("Send"));
+  $("send-btn").title = on ? t("Stop and send") : t("Send (Enter)");
   if (on) $("send-btn").focus();
 }
 

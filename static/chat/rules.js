@@ -8,6 +8,8 @@
  * Pure: no DOM, importable by Node.
  */
 
+import { nt, t } from "./i18n.js";
+
 const TIP_MEMBER_JOIN = 1;
 const TIP_GROUP_PROFILE_UPDATED = 6;
 const TIP_MEMBER_PROFILE_UPDATED = 7;
@@ -67,8 +69,8 @@ export function durationText(seconds) {
 /** "Alice", "Alice and Bob", "Alice, Bob and Carol", "Alice, Bob, Carol and 2 others". */
 export function listNames(names) {
   if (names.length <= 1) return names.join("");
-  if (names.length <= 4) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-  return `${names.slice(0, 3).join(", ")} and ${names.length - 3} others`;
+  if (names.length <= 4) return t("%(names)s and %(last)s", { names: names.slice(0, -1).join(t(", ")), last: names[names.length - 1] });
+  return t("%(names)s and %(last)s", { names: names.slice(0, 3).join(t(", ")), last: nt("%(count)s other", "%(count)s others", names.length - 3) });
 }
 
 /**
@@ -77,7 +79,7 @@ export function listNames(names) {
  */
 export function receiversNote(receiverList, viewerID, nameOf) {
   const others = receiverList.filter((id) => id !== viewerID).map(nameOf);
-  return `Only visible to ${listNames(receiverList.includes(viewerID) ? ["you", ...others] : others)}`;
+  return t("Only visible to %(names)s", { names: listNames(receiverList.includes(viewerID) ? [t("you"), ...others] : others) });
 }
 
 function fillTemplate(template, values) {

@@ -358,5 +358,5 @@ export function messageBody(m) {
   if (draw) return draw(m);
   if (m.type === "TIMGroupTipElem") return { node: el("span", { class: "msg-text msg-muted", text: tipSentence(m) }), kind: "text" };
   const p = m.payload || {};
-  return { node: el("span", { class: "msg-text", text: m.messageForShow || p.text || "[Message]" }), kind: "text" };
+  return { node: el("span", { class: "msg-text", text: m.messageForShow || p.text || t("[Message]") }), kind: "text" };
 }

@@ -44,7 +44,10 @@ export async function deleteCurrentConversation() {
   if (!conv) return;
   const ok = await confirmAction({
     title: t("Delete this conversation?"),
-    text: `It disappears from your list. The messages are kept, and it comes back when ${conv.type === GROUP ? "someone writes in the group" : conversationTitle(conv) + " writes to you"}.`,
+    text:
+      conv.type === GROUP
+        ? t("It disappears from your list. The messages are kept, and it comes back when someone writes in the group.")
+        : t("It disappears from your list. The messages are kept, and it comes back when %(name)s writes to you.", { name: conversationTitle(conv) }),
     ok: t("Delete"),
   });
   if (!ok) return;

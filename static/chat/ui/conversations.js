@@ -140,18 +140,18 @@ export function previewLabel(m) {
   const withDetail = (label, detail) => (detail ? `${label} ${detail}` : label);
   switch (m.type) {
     case "TIMImageElem":
-      return "[Image]";
+      return t("[Image]");
     case "TIMVideoFileElem":
-      return withDetail("[Video]", p.videoSecond ? formatDuration(p.videoSecond) : "");
+      return withDetail(t("[Video]"), p.videoSecond ? formatDuration(p.videoSecond) : "");
     case "TIMSoundElem":
-      return withDetail("[Voice]", p.second ? formatDuration(p.second) : "");
+      return withDetail(t("[Voice]"), p.second ? formatDuration(p.second) : "");
     case "TIMFileElem":
-      return withDetail("[File]", p.fileName);
+      return withDetail(t("[File]"), p.fileName);
     case "TIMLocationElem":
-      return withDetail("[Location]", p.description);
+      return withDetail(t("[Location]"), p.description);
     case "TIMFaceElem": {
       const sticker = stickerFor(p);
-      return withDetail("[Sticker]", sticker && sticker.label);
+      return withDetail(t("[Sticker]"), sticker && sticker.label);
     }
     case "TIMRelayElem":
       return withDetail("[Chat history]", p.title);

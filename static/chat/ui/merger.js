@@ -33,7 +33,7 @@ async function mergedMessages(m) {
   const body = $("merger-body");
   body.replaceChildren(loadingEdge(t("Loading the messages…")));
   try {
-    if (!m.conversationID) throw { code: 2451, message: "This part of the history can only be opened where it was first sent." };
+    if (!m.conversationID) throw { code: 2451, message: t("This part of the history can only be opened where it was first sent.") };
     await chat.downloadMergerMessage(m);
     return Array.isArray(m.payload.messageList) ? m.payload.messageList : [];
   } catch (error) {
@@ -63,7 +63,7 @@ async function drawMerger() {
   if (!list || showing() !== m) return;
   $("merger-sub").textContent = mergerSubtitle(list);
   if (!list.length) {
-    body.replaceChildren(el("p", { class: "merger-error", text: p.compatibleText || "There are no messages in this history." }));
+    body.replaceChildren(el("p", { class: "merger-error", text: p.compatibleText || t("There are no messages in this history.") }));
     return;
   }
   let prevDay = null;
@@ -81,7 +81,7 @@ async function drawMerger() {
 }
 
 function mergerItem(item) {
-  const name = item.nick || displayName(item.from) || "Someone";
+  const name = item.nick || displayName(item.from) || t("Someone");
   const content = item.type === "TIMRelayElem" ? mergerBody(item, () => openMerger(item, { nested: true })) : messageBody(item);
   return el(
     "div",

@@ -60,7 +60,7 @@ let shownCount = -1;
 /** "(3) Chat" and a red "3" on the favicon; nothing when all is read. */
 export function showUnreadCount(count) {
   const n = Math.max(0, Number(count) || 0);
-  document.title = titleWithCount(n);
+  document.title = titleWithCount(n, t("Chat"));
   if (n === shownCount) return;
   shownCount = n;
   const link = document.querySelector("link[rel~='icon']");

@@ -16,7 +16,7 @@ from messaging.management.commands.jsmessages import js_messages
 
 LC_MESSAGES = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 DOMAINS = ("django", "djangojs")
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")  # the UI's, and the server's sentences' ({operator})
 # {% translate "…" %} and {% translate '…' %} in the templates
 TEMPLATE_TEXT = re.compile(r"""\{% translate (?:"([^"]*)"|'([^']*)') %\}""")
 TEMPLATE_BLOCK = re.compile(r"\{% blocktranslate trimmed %\}(.*?)\{% endblocktranslate %\}", re.S)
@@ -66,7 +66,8 @@ def test_the_compiled_catalog_is_the_po(domain):
 
 
 def test_every_ui_text_is_in_the_js_catalog():
-    """t("…"), nt("…", "…") and tlater("…") in static/chat/ ↔ djangojs.po (`manage.py jsmessages`)."""
+    """t("…"), nt("…", "…") and tlater("…") in static/chat/, and the server's sentences the UI
+    fills in (group tips and notices, a recalled message) ↔ djangojs.po (`manage.py jsmessages`)."""
     marked = set(js_messages())
     in_po = {e["msgid"] for e in entries("djangojs")}
     assert not marked - in_po, f"not in djangojs.po (run make messages): {sorted(marked - in_po)}"

@@ -26,10 +26,19 @@ def js_string(literal):
     return json.loads('"' + literal.replace("\\'", "'") + '"')
 
 
+def server_sentences():
+    """The server's sentences the UI fills in itself (hello.rules: group tips, group notices,
+    a recalled message): the UI looks each up in the catalog as it is (static/chat/rules.js)."""
+    from messaging import rules
+
+    return [*rules.TIP_TEMPLATES.values(), *rules.NOTICE_TEMPLATES.values(), rules.REVOKED_TEMPLATE]
+
+
 def js_messages(root=None):
-    """{msgid: msgid_plural or None} of every text marked in static/chat/**/*.js, in file order."""
+    """{msgid: msgid_plural or None} of every text marked in static/chat/**/*.js, in file
+    order, and the server's sentences the UI translates (server_sentences)."""
     root = Path(root or settings.BASE_DIR / "static" / "chat")
-    found = {}
+    found = dict.fromkeys(server_sentences())
     for path in sorted(root.rglob("*.js")):
         source = path.read_text(encoding="utf-8")
         for match in PLURAL.finditer(source):

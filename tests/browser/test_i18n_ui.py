@@ -71,7 +71,10 @@ def test_the_chat_in_chinese_then_switched_to_english_in_the_settings(open_as, m
     bubble(page, text).click(button="right")
     expect(page.get_by_test_id("recall-message")).to_have_text("撤回")
     expect(page.get_by_test_id("reply-message")).to_have_text("回复")
-    page.keyboard.press("Escape")
+    # Recalled: the server's sentence, translated by the UI ("{revoker} recalled a message").
+    page.get_by_test_id("recall-message").click()
+    expect(page.get_by_test_id("revoked-message").last).to_contain_text("你 撤回了一条消息")
+    expect(page.get_by_test_id("reedit-message")).to_have_text("重新编辑")
 
     # The error texts are in the page's catalog (the UI translates by code; the wire stays English).
     assert page.evaluate("() => gettext('The time to recall this message has passed.')") == "已超过可撤回时间。"

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev install-js bench clean
+.PHONY: run test lint format install install-dev install-js bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ lint: install-dev install-js
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The translations (locale/zh_Hans/LC_MESSAGES): collect the texts of the templates and
+# Python (makemessages) and of the UI's modules (jsmessages), then, after translating the
+# .po files, compile the .mo files (GNU gettext's msgfmt: apt-get install gettext), which
+# are committed. tests/test_i18n.py fails on an untranslated text or a stale .mo.
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans -d django --no-location --ignore=.venv --ignore=node_modules \
+		--ignore=static --ignore=tests --ignore=bench --ignore=deploy --ignore=staticfiles --ignore=media
+	$(BIN)/python manage.py jsmessages
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=node_modules
 
 bench: install-dev
 	$(BIN)/python -m bench.run

@@ -86,6 +86,9 @@ MIDDLEWARE = [
     # the web server in front serves /static/ itself (deploy/nginx/chat.conf does).
     *(["chatsite.staticfiles.StaticFilesMiddleware"] if env_bool("CHAT_SERVE_STATIC", True) else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the language cookie (the settings' switch, django.views.i18n.set_language),
+    # else the browser's Accept-Language, else English (docs/ARCHITECTURE.md "Languages").
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -320,7 +323,15 @@ if CHAT_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# English and Simplified Chinese (the SDK's own users read Chinese): templates through
+# {% translate %}, the UI's modules through the JavaScript catalog (static/chat/i18n.js).
+# Translations: locale/zh_Hans/LC_MESSAGES/django.po and djangojs.po, with their compiled .mo
+# committed (tests/test_i18n.py fails on an untranslated entry or a stale .mo).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from messaging import views
 from messaging.api import uploads
@@ -31,4 +32,8 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     re_path(r"^api/v1/", unknown_api),
     path("admin/", admin.site.urls),
+    # The UI's translations as an external script (the CSP allows no inline one), and the
+    # settings' language switch (a form posting here sets the language cookie).
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("i18n/setlang/", set_language, name="set_language"),
 ]

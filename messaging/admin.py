@@ -56,6 +56,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from messaging import actions as chat_actions
 from messaging import conf, rules, runtime, serialize
@@ -234,23 +235,23 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
         obj.pk, obj.password, obj.date_joined = created.pk, created.password, created.date_joined
         obj._state.adding, obj._state.db = False, created._state.db
 
-    @admin.action(description="Ban selected users (log them out everywhere)", permissions=["change"])
+    @admin.action(description=_("Ban selected users (log them out everywhere)"), permissions=["change"])
     def ban_users(self, request, queryset):
         count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, False, moderator=request.user))
         self.message_user(request, f"Banned {count} user(s).")
 
-    @admin.action(description="Unban selected users", permissions=["change"])
+    @admin.action(description=_("Unban selected users"), permissions=["change"])
     def unban_users(self, request, queryset):
         count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, True, moderator=request.user))
         self.message_user(request, f"Unbanned {count} user(s).")
 
-    @admin.action(description="Reset the password of selected users (log them out everywhere)", permissions=["change"])
+    @admin.action(description=_("Reset the password of selected users (log them out everywhere)"), permissions=["change"])
     def reset_passwords(self, request, queryset):
         """A new random password each (``reset_password``), shown once on the page this
         answers with, never stored in clear nor put in a cookie (the admin's messages)."""
         reset = []
         _each(self, request, queryset, lambda user: reset.append((user, chat_actions.reset_password(request.user, user))))
-        context = {**self.admin_site.each_context(request), "title": "New passwords", "opts": self.opts, "reset": reset}
+        context = {**self.admin_site.each_context(request), "title": _("New passwords"), "opts": self.opts, "reset": reset}
         response = TemplateResponse(request, "admin/messaging/user/reset_passwords.html", context)
         response["Cache-Control"] = "no-store"
         return response
@@ -307,7 +308,7 @@ class GroupAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        for field, (_, limit) in PROFILE_FIELDS.items():
+        for field, (_kind, limit) in PROFILE_FIELDS.items():
             value = cleaned.get(field)
             if isinstance(value, str) and len(value.encode()) > limit:
                 self.add_error(field, f"At most {limit} bytes (UTF-8).")
@@ -445,7 +446,7 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
             if seconds is not None:
                 self._run(request, chat_actions.mute_member, request.user, group_id, user_id, seconds, by_admin=True)
 
-    @admin.action(description="Dismiss selected groups (as the app admin)", permissions=["change"])
+    @admin.action(description=_("Dismiss selected groups (as the app admin)"), permissions=["change"])
     def dismiss_groups(self, request, queryset):
         """``dismiss_group`` with the app admin's rights: the only way a Work group is
         dismissed (TIM.md 6.1). Members keep the conversation and its history."""
@@ -559,7 +560,7 @@ class MessageEditInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def text(self, edit):
         return edit.payload.get("text") or edit.payload.get("data") or ""
 
@@ -624,28 +625,28 @@ class MessageAdmin(ReadOnlyChatAdmin):
     def has_moderate_permission(self, request):
         return request.user.has_perm(MODERATE_MESSAGE_PERMISSION)
 
-    @admin.display(description="sent", ordering="created_at")
+    @admin.display(description=_("sent"), ordering="created_at")
     def sent(self, message):
         return timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
 
-    @admin.display(description="type", ordering="type")
+    @admin.display(description=_("type"), ordering="type")
     def kind(self, message):
         """The SDK's type without its ``TIM…Elem`` wrapping: ``Text``, ``Image``, ``GroupTip``."""
         return message.type.removeprefix("TIM").removesuffix("Elem")
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation(self, message):
         return moderation_queries.conversation_label(message)
 
-    @admin.display(description="content")
+    @admin.display(description=_("content"))
     def preview(self, message):
         return moderation_queries.preview(message)
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, message):
         return moderation_queries.state(message)
 
-    @admin.display(description="files")
+    @admin.display(description=_("files"))
     def files(self, message):
         """Thumbnails of images (the 198 px variant), links to other files."""
         shown = []
@@ -669,7 +670,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
                 shown.append(format_html('<a href="{}">{}</a>', serialize.file_url(upload, download=True), upload.name))
         return format_html_join(" ", "{}", ((item,) for item in shown)) if shown else "—"
 
-    @admin.action(description="Recall selected messages (as a moderator: any age, C2C or group)", permissions=["moderate"])
+    @admin.action(description=_("Recall selected messages (as a moderator: any age, C2C or group)"), permissions=["moderate"])
     def recall_messages(self, request, queryset):
         """``recall_message_as_moderator`` for each: every viewer's open tab gets
         MESSAGE_REVOKED at once."""
@@ -679,7 +680,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
 
         return self._moderate(request, queryset, recall, "Recall", "Recalled")
 
-    @admin.action(description="Delete selected messages for everyone (content and files)", permissions=["moderate"])
+    @admin.action(description=_("Delete selected messages for everyone (content and files)"), permissions=["moderate"])
     def delete_messages_for_everyone(self, request, queryset):
         """``delete_message_for_everyone`` for each: recalled in the moderator's name, the
         content and the stored files gone, the row kept (the sequence stays whole)."""
@@ -874,7 +875,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
 
-    @admin.display(description="target", ordering="target_id")
+    @admin.display(description=_("target"), ordering="target_id")
     def target(self, entry):
         """The target, linked to its admin page or list (no query per row)."""
         targets = {
@@ -965,7 +966,7 @@ class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
         admin's messages, which travel in a cookie (as ``reset_passwords`` does)."""
         context = {
             **self.admin_site.each_context(request),
-            "title": "New API token",
+            "title": _("New API token"),
             "opts": self.opts,
             "token": obj,
             "secret": request._new_token_secret,
@@ -977,7 +978,7 @@ class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
     def has_revoke_permission(self, request):
         return request.user.is_superuser
 
-    @admin.action(description="Revoke selected tokens (refused at once, for good)", permissions=["revoke"])
+    @admin.action(description=_("Revoke selected tokens (refused at once, for good)"), permissions=["revoke"])
     def revoke_tokens(self, request, queryset):
         count = sum(chat_actions.revoke_api_token(token, by=request.user) for token in queryset)
         self.message_user(request, f"Revoked {count} token(s).")
@@ -1084,17 +1085,17 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Every field is read-only: a report changes only by being resolved (``_resolve``)."""
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def message_preview(self, report):
         text = message_text(report.message)
         text = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
         return f"(recalled) {text}" if report.message.is_revoked else text
 
-    @admin.display(description="sender")
+    @admin.display(description=_("sender"))
     def sender(self, report):
         return report.message.sender
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation(self, report):
         return conversation_label(report.message.thread)
 
@@ -1190,14 +1191,14 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
             if MessageReport.objects.filter(pk=report.pk, status=MessageReport.Status.OPEN).exists():
                 self._resolve(request, report, action_taken)  # an earlier one may have closed it with its message
 
-    @admin.action(description="Dismiss selected reports", permissions=["change"])
+    @admin.action(description=_("Dismiss selected reports"), permissions=["change"])
     def dismiss_reports(self, request, queryset):
         self._resolve_many(request, queryset, Resolution.DISMISSED)
 
-    @admin.action(description="Recall the reported group messages", permissions=["change"])
+    @admin.action(description=_("Recall the reported group messages"), permissions=["change"])
     def recall_messages(self, request, queryset):
         self._resolve_many(request, queryset, Resolution.RECALLED)
 
-    @admin.action(description="Ban the senders of the reported messages", permissions=["change"])
+    @admin.action(description=_("Ban the senders of the reported messages"), permissions=["change"])
     def ban_senders(self, request, queryset):
         self._resolve_many(request, queryset, Resolution.BANNED)

@@ -12,6 +12,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_POST
@@ -55,14 +56,14 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That User ID and password don't match. Both are case-sensitive.",
+        "invalid_login": _("That User ID and password don't match. Both are case-sensitive."),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "User ID"
-        self.fields["username"].error_messages["required"] = "Enter your User ID."
-        self.fields["password"].error_messages["required"] = "Enter your password."
+        self.fields["username"].label = _("User ID")
+        self.fields["username"].error_messages["required"] = _("Enter your User ID.")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
 
 
 class LoginView(auth_views.LoginView):
@@ -96,17 +97,17 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class SignupForm(forms.Form):
-    username = forms.CharField(label="User ID", max_length=64, strip=False)
-    nick = forms.CharField(label="Name", max_length=users.MAX_NICK, required=False)
-    email = forms.EmailField(label="E-mail", required=False)
-    password1 = forms.CharField(label="Password", strip=False)
-    password2 = forms.CharField(label="Password again", strip=False)
+    username = forms.CharField(label=_("User ID"), max_length=64, strip=False)
+    nick = forms.CharField(label=_("Name"), max_length=users.MAX_NICK, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password1 = forms.CharField(label=_("Password"), strip=False)
+    password2 = forms.CharField(label=_("Password again"), strip=False)
 
     def clean(self):
         data = super().clean()
         password = data.get("password1")
         if password and data.get("password2") != password:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif password:
             try:
                 password_validation.validate_password(password)

@@ -4,6 +4,9 @@
  * "today" take `now` (a Date) so they can be tested.
  */
 
+import { nt, t, tlater, uiLocale } from "./i18n.js";
+
+
 /**
  * The clock for `locale` (the browser's when undefined): "2:12 AM" on a 12-hour clock,
  * "02:12" on a 24-hour one. Intl's "2-digit" hour gives "02:12 AM", which no chat app shows.
@@ -13,14 +16,15 @@ export function clockFormat(locale) {
   const twelve = hourCycle === "h11" || hourCycle === "h12";
   return new Intl.DateTimeFormat(locale, { hour: twelve ? "numeric" : "2-digit", minute: "2-digit" });
 }
-const fmtTime = clockFormat();
-const fmtWeekday = new Intl.DateTimeFormat(undefined, { weekday: "long" });
-const fmtWeekdayShort = new Intl.DateTimeFormat(undefined, { weekday: "short" });
-const fmtDayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long" });
-const fmtDayMonthShort = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
-const fmtFull = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" });
-const fmtFullShort = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "2-digit" });
-const fmtTooltip = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const LOCALE = uiLocale();
+const fmtTime = clockFormat(LOCALE);
+const fmtWeekday = new Intl.DateTimeFormat(LOCALE, { weekday: "long" });
+const fmtWeekdayShort = new Intl.DateTimeFormat(LOCALE, { weekday: "short" });
+const fmtDayMonth = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long" });
+const fmtDayMonthShort = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short" });
+const fmtFull = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long", year: "numeric" });
+const fmtFullShort = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "2-digit" });
+const fmtTooltip = new Intl.DateTimeFormat(LOCALE, { dateStyle: "full", timeStyle: "short" });
 
 /** A message time (seconds since the epoch) as a Date. */
 export const toDate = (seconds) => new Date((seconds || 0) * 1000);
@@ -36,8 +40,8 @@ export const fullTime = (seconds) => fmtTooltip.format(toDate(seconds));
 export function dayLabel(seconds, now = new Date()) {
   const d = toDate(seconds);
   const ago = daysBetween(d, now);
-  if (ago === 0) return "Today";
-  if (ago === 1) return "Yesterday";
+  if (ago === 0) return t("Today");
+  if (ago === 1) return t("Yesterday");
   if (ago > 1 && ago < 7) return fmtWeekday.format(d);
   return d.getFullYear() === now.getFullYear() ? fmtDayMonth.format(d) : fmtFull.format(d);
 }
@@ -48,7 +52,7 @@ export function listTime(seconds, now = new Date()) {
   const d = toDate(seconds);
   const ago = daysBetween(d, now);
   if (ago <= 0) return fmtTime.format(d);
-  if (ago === 1) return "Yesterday";
+  if (ago === 1) return t("Yesterday");
   if (ago < 7) return fmtWeekdayShort.format(d);
   return d.getFullYear() === now.getFullYear() ? fmtDayMonthShort.format(d) : fmtFullShort.format(d);
 }
@@ -88,23 +92,23 @@ export function fileExtension(name) {
 }
 
 const FILE_KINDS = [
-  [/^pdf$/, "PDF document", "#e5484d"],
-  [/^(docx?|odt|rtf|pages)$/, "Document", "#3a66db"],
-  [/^(xlsx?|ods|csv|tsv|numbers)$/, "Spreadsheet", "#2f9e5b"],
-  [/^(pptx?|odp|key)$/, "Presentation", "#e8762c"],
-  [/^(zip|rar|7z|gz|tgz|bz2|xz|tar)$/, "Archive", "#8e6cf0"],
-  [/^(png|jpe?g|gif|webp|bmp|svg|heic|tiff?)$/, "Image", "#12a1a1"],
-  [/^(mp3|wav|m4a|ogg|oga|flac|aac|opus|amr)$/, "Audio", "#d6409f"],
-  [/^(mp4|mov|mkv|avi|webm|m4v)$/, "Video", "#c2410c"],
-  [/^(txt|md|log|json|xml|ya?ml|ini|toml)$/, "Text", "#5f6b7d"],
-  [/^(py|js|ts|go|rs|java|c|h|cpp|rb|php|sh|html|css|sql)$/, "Code", "#0f766e"],
+  [/^pdf$/, tlater("PDF document"), "#e5484d"],
+  [/^(docx?|odt|rtf|pages)$/, tlater("Document"), "#3a66db"],
+  [/^(xlsx?|ods|csv|tsv|numbers)$/, tlater("Spreadsheet"), "#2f9e5b"],
+  [/^(pptx?|odp|key)$/, tlater("Presentation"), "#e8762c"],
+  [/^(zip|rar|7z|gz|tgz|bz2|xz|tar)$/, tlater("Archive"), "#8e6cf0"],
+  [/^(png|jpe?g|gif|webp|bmp|svg|heic|tiff?)$/, tlater("Image"), "#12a1a1"],
+  [/^(mp3|wav|m4a|ogg|oga|flac|aac|opus|amr)$/, tlater("Audio"), "#d6409f"],
+  [/^(mp4|mov|mkv|avi|webm|m4v)$/, tlater("Video"), "#c2410c"],
+  [/^(txt|md|log|json|xml|ya?ml|ini|toml)$/, tlater("Text"), "#5f6b7d"],
+  [/^(py|js|ts|go|rs|java|c|h|cpp|rb|php|sh|html|css|sql)$/, tlater("Code"), "#0f766e"],
 ];
 
 /** {ext: "PDF", label: "PDF document", color} for a file card. */
 export function fileKind(name) {
   const ext = fileExtension(name);
   const found = FILE_KINDS.find(([re]) => re.test(ext));
-  return { ext: ext ? ext.toUpperCase() : "FILE", label: found ? found[1] : ext ? `${ext.toUpperCase()} file` : "File", color: found ? found[2] : "#6f7787" };
+  return { ext: ext ? ext.toUpperCase() : "FILE", label: found ? t(found[1]) : ext ? t("%(ext)s file", { ext: ext.toUpperCase() }) : t("File"), color: found ? found[2] : "#6f7787" };
 }
 
 /**
@@ -178,10 +182,10 @@ export function splitIDs(text) {
 }
 
 /** "1 member" / "4 members" */
-export const memberCountText = (n) => (n === 1 ? "1 member" : `${n} members`);
+export const memberCountText = (n) => nt("%(count)s member", "%(count)s members", n);
 
 /** "1 message" / "3 messages" */
-export const messageCountText = (n) => (n === 1 ? "1 message" : `${n} messages`);
+export const messageCountText = (n) => nt("%(count)s message", "%(count)s messages", n);
 
 /** A badge's number: "7", "99+". */
 export const badgeText = (n) => (n > 99 ? "99+" : String(n));
@@ -193,7 +197,7 @@ export const badgeText = (n) => (n > 99 ? "99+" : String(n));
  */
 export function receiptText(info) {
   if (!info || (info.readCount || 0) + (info.unreadCount || 0) === 0) return "";
-  return info.unreadCount === 0 ? "All read" : `${info.readCount} read`;
+  return info.unreadCount === 0 ? t("All read") : nt("%(count)s read", "%(count)s read", info.readCount);
 }
 
 /** `items` in lists of at most `size` (the SDK takes 30 messages per receipt call). */

@@ -3,6 +3,8 @@
  * a friend, and which friend requests are whose. No DOM: tested with node --test.
  */
 
+import { t } from "./i18n.js";
+
 export const SENT_TO_ME = "Pendency_Type_ComeIn";
 export const SENT_BY_ME = "Pendency_Type_SendOut";
 
@@ -33,5 +35,5 @@ export function requestBadge(unreadCount) {
 
 /** What addFriend's result means, in words: friends now, or a request waiting for them. */
 export function addFriendResult(result, name) {
-  return result && result.code === 0 ? `${name} is now your friend.` : `Friend request sent to ${name}.`;
+  return result && result.code === 0 ? t("%(name)s is now your friend.", { name }) : t("Friend request sent to %(name)s.", { name });
 }

@@ -67,6 +67,7 @@ import { EVENT, NARROW, TYPES, chat, state, useSDK } from "./ui/state.js";
 import { toast } from "./ui/toast.js";
 import { wireAttachments } from "./ui/uploads.js";
 import { isRecording, stopRecording, wireVoice } from "./ui/voice.js";
+import { t } from "./i18n.js";
 
 /** Menu items and buttons with data-action="…". */
 const ACTIONS = {
@@ -107,7 +108,7 @@ async function onReady() {
   } catch (error) {
     state.conversationsLoaded = true;
     renderConversationList();
-    toast(errorText(error, "Your conversations couldn't be loaded."), { error: true });
+    toast(errorText(error, t("Your conversations couldn't be loaded.")), { error: true });
   }
   chat
     .getConversationGroupList()
@@ -251,7 +252,7 @@ function listenToSDK() {
   chat.on(EVENT.NET_STATE_CHANGE, onNetStateChange);
   chat.on(EVENT.KICKED_OUT, onKickedOut);
   listenToContacts();
-  chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, "Something went wrong with the connection."), { error: true }));
+  chat.on(EVENT.ERROR, (event) => toast(errorText(event.data || {}, t("Something went wrong with the connection.")), { error: true }));
   listenToPresence();
   wireRequests(); // join requests: its button, dialog and the SDK events it follows
 }
@@ -264,7 +265,7 @@ function start() {
   renderConversationList();
   const SDK = window.TIM || window.TencentCloudChat;
   if (!SDK) {
-    showBlocker("Chat couldn't start", "The chat library didn't load. Check your connection and reload the page.", window.location.pathname);
+    showBlocker(t("Chat couldn't start"), t("The chat library didn't load. Check your connection and reload the page."), window.location.pathname);
     return;
   }
   useSDK(SDK, SDK.create({ SDKAppID: 0 }));
@@ -279,8 +280,8 @@ function start() {
 
   chat.login({ userID: window.CHAT_USER_ID }).catch((error) => {
     if (wasKickedOut()) return; // the KICKED_OUT screen already says why (e.g. too many tabs)
-    const text = errorText(error, "The chat server refused the connection.") + " Reload the page to try again.";
-    showBlocker("Couldn't sign in to chat", text, window.location.pathname + window.location.hash);
+    const text = errorText(error, t("The chat server refused the connection.")) + " " + t("Reload the page to try again.");
+    showBlocker(t("Couldn't sign in to chat"), text, window.location.pathname + window.location.hash);
   });
 }
 

@@ -4,6 +4,8 @@
  * Pure: no DOM, importable by Node.
  */
 
+import { t } from "./i18n.js";
+
 const pad = (n) => String(n).padStart(2, "0");
 
 /** "14:05" today, "2026-12-03 14:05" on another day (local time). */
@@ -20,7 +22,7 @@ export function muteEndText(untilSeconds, nowMs = Date.now()) {
  * member's end of mute in seconds (0 or past: not muted); role: their selfInfo.role.
  */
 export function mutedNotice({ muteUntil = 0, muteAllMembers = false, role = "Member" }, nowMs = Date.now()) {
-  if (muteUntil * 1000 > nowMs) return `You are muted until ${muteEndText(muteUntil, nowMs)}`;
-  if (muteAllMembers && role !== "Owner" && role !== "Admin") return "Only admins can send messages while everyone is muted";
+  if (muteUntil * 1000 > nowMs) return t("You are muted until %(end)s", { end: muteEndText(muteUntil, nowMs) });
+  if (muteAllMembers && role !== "Owner" && role !== "Admin") return t("Only admins can send messages while everyone is muted");
   return "";
 }

@@ -18,6 +18,8 @@
  *   counted, not announced.
  */
 
+import { t } from "./i18n.js";
+
 export const REMIND = Object.freeze({ NOTIFY: "AcceptAndNotify", QUIET: "AcceptNotNotify", DISCARD: "Discard" });
 
 /** An old message that a reconnect hands over is not news any more. */
@@ -93,7 +95,7 @@ function cut(text, max = PREVIEW_CHARS) {
  * ("Alice · Design team"). Plain text: the Notification API shows no markup.
  */
 export function notificationTitle(senderName, groupName) {
-  const sender = oneLine(senderName) || "New message";
+  const sender = oneLine(senderName) || t("New message");
   const group = oneLine(groupName);
   return group ? `${sender} · ${group}` : sender;
 }
@@ -105,8 +107,8 @@ export function notificationTitle(senderName, groupName) {
  */
 export function notificationBody(message, label, { mentioned = false } = {}) {
   const text = message.type === "TIMTextElem" ? oneLine(message.payload && message.payload.text) : oneLine(label(message));
-  const body = cut(text || oneLine(message.messageForShow) || "New message");
-  return mentioned ? `Mentioned you: ${body}` : body;
+  const body = cut(text || oneLine(message.messageForShow) || t("New message"));
+  return mentioned ? t("Mentioned you: %(text)s", { text: body }) : body;
 }
 
 /** "(3) Chat": the page title with the total unread count. */

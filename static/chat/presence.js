@@ -5,14 +5,16 @@
  */
 
 import { clockFormat } from "./format.js";
+import { nt, t, uiLocale } from "./i18n.js";
 
 const ONLINE = 1;
 const OFFLINE = 2;
 
-const fmtTime = clockFormat();
-const fmtWeekday = new Intl.DateTimeFormat(undefined, { weekday: "long" });
-const fmtDayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long" });
-const fmtFull = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" });
+const LOCALE = uiLocale();
+const fmtTime = clockFormat(LOCALE);
+const fmtWeekday = new Intl.DateTimeFormat(LOCALE, { weekday: "long" });
+const fmtDayMonth = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long" });
+const fmtFull = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long", year: "numeric" });
 
 const startOfDay = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
 const daysBetween = (d, now) => Math.round((startOfDay(now) - startOfDay(d)) / 86400000);
@@ -26,21 +28,21 @@ const daysBetween = (d, now) => Math.round((startOfDay(now) - startOfDay(d)) / 8
 export function lastSeenText(seconds, now = new Date()) {
   const d = new Date(seconds * 1000);
   const ago = Math.floor((now.getTime() - d.getTime()) / 1000);
-  if (ago < 60) return "just now";
-  if (ago < 3600) return `${Math.floor(ago / 60)} min ago`;
+  if (ago < 60) return t("just now");
+  if (ago < 3600) return t("%(n)s min ago", { n: Math.floor(ago / 60) });
   const days = daysBetween(d, now);
-  if (days === 0) return ago < 6 * 3600 ? `${Math.floor(ago / 3600)} h ago` : `today at ${fmtTime.format(d)}`;
-  if (days === 1) return `yesterday at ${fmtTime.format(d)}`;
-  if (days < 7) return `${fmtWeekday.format(d)} at ${fmtTime.format(d)}`;
-  return "on " + (d.getFullYear() === now.getFullYear() ? fmtDayMonth.format(d) : fmtFull.format(d));
+  if (days === 0) return ago < 6 * 3600 ? t("%(n)s h ago", { n: Math.floor(ago / 3600) }) : t("today at %(time)s", { time: fmtTime.format(d) });
+  if (days === 1) return t("yesterday at %(time)s", { time: fmtTime.format(d) });
+  if (days < 7) return t("%(day)s at %(time)s", { day: fmtWeekday.format(d), time: fmtTime.format(d) });
+  return t("on %(date)s", { date: d.getFullYear() === now.getFullYear() ? fmtDayMonth.format(d) : fmtFull.format(d) });
 }
 
 /** The C2C header's line for a status {statusType, lastSeen?}: "online", "last seen …",
  * "offline" (no lastSeen shown to us), or "" (never signed in, or unknown). */
 export function presenceText(status, now = new Date()) {
   if (!status) return "";
-  if (status.statusType === ONLINE) return "online";
-  if (status.statusType === OFFLINE) return status.lastSeen ? `last seen ${lastSeenText(status.lastSeen, now)}` : "offline";
+  if (status.statusType === ONLINE) return t("online");
+  if (status.statusType === OFFLINE) return status.lastSeen ? t("last seen %(when)s", { when: lastSeenText(status.lastSeen, now) }) : t("offline");
   return "";
 }
 
@@ -51,7 +53,7 @@ export function presenceLine(status, now = new Date()) {
 }
 
 /** "3 online" (the group header); "" for none. */
-export const onlineCountText = (count) => (count > 0 ? `${count} online` : "");
+export const onlineCountText = (count) => (count > 0 ? nt("%(count)s online", "%(count)s online", count) : "");
 
 export const isOnline = (status) => Boolean(status) && status.statusType === ONLINE;
 

@@ -8,6 +8,9 @@
  * Pure: no DOM, importable by Node.
  */
 
+import { nt, t } from "./i18n.js";
+
+
 const TIP_MEMBER_JOIN = 1;
 const TIP_GROUP_PROFILE_UPDATED = 6;
 const TIP_MEMBER_PROFILE_UPDATED = 7;
@@ -58,17 +61,17 @@ export function roundHalfEven(value) {
 /** A mute's length as the server words it: "45 seconds", "10 minutes", "2 hours", "3 days". */
 export function durationText(seconds) {
   const s = roundHalfEven(Number(seconds) || 0);
-  if (s < 90) return `${s} seconds`;
-  if (s < 5400) return `${roundHalfEven(s / 60)} minutes`;
-  if (s < 129600) return `${roundHalfEven(s / 3600)} hours`;
-  return `${roundHalfEven(s / 86400)} days`;
+  if (s < 90) return nt("%(count)s second", "%(count)s seconds", s);
+  if (s < 5400) return nt("%(count)s minute", "%(count)s minutes", roundHalfEven(s / 60));
+  if (s < 129600) return nt("%(count)s hour", "%(count)s hours", roundHalfEven(s / 3600));
+  return nt("%(count)s day", "%(count)s days", roundHalfEven(s / 86400));
 }
 
 /** "Alice", "Alice and Bob", "Alice, Bob and Carol", "Alice, Bob, Carol and 2 others". */
 export function listNames(names) {
   if (names.length <= 1) return names.join("");
-  if (names.length <= 4) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-  return `${names.slice(0, 3).join(", ")} and ${names.length - 3} others`;
+  if (names.length <= 4) return t("%(names)s and %(last)s", { names: names.slice(0, -1).join(t(", ")), last: names[names.length - 1] });
+  return t("%(names)s and %(last)s", { names: names.slice(0, 3).join(t(", ")), last: nt("%(count)s other", "%(count)s others", names.length - 3) });
 }
 
 /**
@@ -77,7 +80,7 @@ export function listNames(names) {
  */
 export function receiversNote(receiverList, viewerID, nameOf) {
   const others = receiverList.filter((id) => id !== viewerID).map(nameOf);
-  return `Only visible to ${listNames(receiverList.includes(viewerID) ? ["you", ...others] : others)}`;
+  return t("Only visible to %(names)s", { names: listNames(receiverList.includes(viewerID) ? [t("you"), ...others] : others) });
 }
 
 function fillTemplate(template, values) {
@@ -100,7 +103,9 @@ export function tipText(payload, groupTips, nameOf) {
   const userIDs = Array.isArray(p.userIDList) && p.userIDList.length ? p.userIDList : members.map((m) => m.userID);
   const profile = p.newGroupProfile || {};
   const muted = mutedMembers(p);
-  return fillTemplate(template, {
+  // The server's English sentence, in the page's language when the catalog has it
+  // (manage.py jsmessages adds messaging/rules.py's sentences to djangojs.po).
+  return fillTemplate(t(template), {
     operator: nameOf(p.operatorID || "", true),
     users: listNames(userIDs.map((id, i) => nameOf(id, i === 0))),
     objects: listNames(userIDs.map((id) => nameOf(id, false))),
@@ -136,7 +141,7 @@ export function textPayload(text, atUserList = []) {
  */
 export function revokedText(revoke, name) {
   if (!revoke || typeof revoke.template !== "string") return "";
-  return fillTemplate(revoke.template, { revoker: name });
+  return fillTemplate(t(revoke.template), { revoker: name });
 }
 
 /** Whether `message` (sent by `viewerID`) is still inside the revoke window at `nowMs`. */
@@ -190,9 +195,9 @@ export function noticeText(payload, groupNotices, nameOf = (id) => id) {
   const template = groupNotices && groupNotices.templates && groupNotices.templates[String(p.operationType)];
   if (typeof template !== "string") return "";
   const profile = p.groupProfile || {};
-  const group = profile.name || profile.groupName || profile.groupID || "the group";
-  const operator = p.operatorID ? nameOf(p.operatorID) : "Someone";
+  const group = profile.name || profile.groupName || profile.groupID || t("the group");
+  const operator = p.operatorID ? nameOf(p.operatorID) : t("Someone");
   const values = { operator, group, text: typeof p.userDefinedField === "string" ? p.userDefinedField : "" };
   // A function replacer: a name with "$&" in it is inserted as it is.
-  return template.replace(/\{(operator|group|text)\}/g, (_, key) => values[key]);
+  return t(template).replace(/\{(operator|group|text)\}/g, (_, key) => values[key]);
 }

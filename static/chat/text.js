@@ -5,6 +5,8 @@
  * by Node.
  */
 
+import { t } from "./i18n.js";
+
 /** What an @all mention may be written as in the text. */
 const AT_ALL_WORDS = ["Everyone", "everyone", "all", "All", "所有人"];
 
@@ -207,7 +209,7 @@ export function mentionQuery(beforeCaret) {
 export function mentionOptions(members, query, { viewerID, atAll }) {
   const q = query.toLowerCase();
   const options = [];
-  if (!q || "everyone".startsWith(q) || "all".startsWith(q)) options.push({ userID: atAll, label: "Everyone", sub: "Notify everyone in the group" });
+  if (!q || "everyone".startsWith(q) || "all".startsWith(q)) options.push({ userID: atAll, label: t("Everyone"), sub: t("Notify everyone in the group") });
   const matches = [];
   for (const m of members) {
     if (m.userID === viewerID) continue;

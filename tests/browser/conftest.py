@@ -153,11 +153,16 @@ def open_as(browser, chat_site):
     contexts = []
     pages = []
 
-    def open_page(user_id, *, viewport=None, init_script=None, permissions=None):
+    def open_page(user_id, *, viewport=None, init_script=None, permissions=None, locale=None):
         """init_script: JavaScript run before every page of the context (add_init_script);
-        permissions: what the browser grants the site, e.g. ["notifications"]."""
+        permissions: what the browser grants the site, e.g. ["notifications"];
+        locale: the browser's language (its Accept-Language and navigator.language), e.g.
+        "zh-CN"; Playwright's default is "en-US"."""
         context = browser.new_context(
-            viewport=viewport or {"width": 1280, "height": 800}, base_url=chat_site, permissions=permissions or []
+            viewport=viewport or {"width": 1280, "height": 800},
+            base_url=chat_site,
+            permissions=permissions or [],
+            **({"locale": locale} if locale else {}),
         )
         context.set_default_timeout(10_000)
         if init_script:

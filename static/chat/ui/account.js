@@ -5,6 +5,7 @@
  */
 import { openDialog, wireDialog } from "./dialogs.js";
 import { $ } from "./dom.js";
+import { t } from "../i18n.js";
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -13,7 +14,7 @@ function csrfToken() {
 
 async function deleteAccount(form) {
   const password = form.elements.password.value;
-  if (!password) throw "Type your password to confirm.";
+  if (!password) throw t("Type your password to confirm.");
   let response;
   try {
     response = await fetch("/account/delete/", {
@@ -23,10 +24,10 @@ async function deleteAccount(form) {
       credentials: "same-origin",
     });
   } catch {
-    throw "The account couldn't be deleted: check your connection and try again.";
+    throw t("The account couldn't be deleted: check your connection and try again.");
   }
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw body.message || "The account couldn't be deleted. Try again.";
+  if (!response.ok) throw body.message || t("The account couldn't be deleted. Try again.");
   // The socket is closed by the server too; leave before its "signed out" card shows.
   window.location.assign(`${body.next}?deleted=1`);
   return false;

@@ -16,6 +16,7 @@ import { openMerger } from "./merger.js";
 import { tipSentence } from "./names.js";
 import { state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 // A thumbnail is 198 px on its longest side: at that size a 1x screen uses it, and
 // srcset lets a 2x screen take the 720 one.
@@ -55,7 +56,7 @@ function uploadProgress(m) {
   const pct = Math.round(progressFraction(m) * 100);
   return el(
     "div",
-    { class: "upload-progress", role: "progressbar", "aria-label": "Uploading", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "data-testid": "upload-progress" },
+    { class: "upload-progress", role: "progressbar", "aria-label": t("Uploading"), "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct), "data-testid": "upload-progress" },
     el("span", { class: "upload-bar", style: `width: ${pct}%` }),
   );
 }
@@ -84,7 +85,7 @@ function textBody(m) {
 /** The original (type 0), thumbnail (type 1) and large (type 2) of an image message. */
 export function imageInfos(m) {
   const infos = (m.payload && m.payload.imageInfoArray) || [];
-  const byType = (t) => infos.find((i) => i && i.type === t) || null;
+  const byType = (type) => infos.find((i) => i && i.type === type) || null;
   const original = byType(0) || infos[0] || {};
   return { original, thumb: byType(1) || original, large: byType(2) || original };
 }
@@ -109,7 +110,7 @@ function imageBody(m) {
   const local = localSizes.get(m.ID) || {};
   const width = original.width || large.width || thumb.width || local.width;
   const height = original.height || large.height || thumb.height || local.height;
-  const frame = mediaBox(el("button", { type: "button", class: "media-frame", "aria-label": "Open the image", "data-testid": "image-thumb" }), width, height, IMAGE_BOX, IMAGE_BOX);
+  const frame = mediaBox(el("button", { type: "button", class: "media-frame", "aria-label": t("Open the image"), "data-testid": "image-thumb" }), width, height, IMAGE_BOX, IMAGE_BOX);
   const img = thumbnailImage(frame, infos);
   if (img) frame.append(img);
   frame.append(el("span", { class: "media-broken", "aria-hidden": "true" }, icon("image"), "Image unavailable"));
@@ -124,7 +125,7 @@ function videoBody(m) {
   const frame = mediaBox(el("div", { class: "media-frame video-frame", "data-testid": "video-player" }), p.snapshotWidth, p.snapshotHeight, VIDEO_MAX_W, VIDEO_MAX_H);
   const src = safeUrl(p.videoUrl);
   const poster = safeUrl(p.snapshotUrl);
-  const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : "Video" });
+  const duration = el("span", { class: "video-duration", "data-testid": "video-duration", text: p.videoSecond ? formatDuration(p.videoSecond) : t("Video") });
   if (src) {
     // No poster (a local preview): let the browser show the first frame.
     const video = el("video", { preload: poster && p.videoSecond ? "none" : "metadata", playsinline: true });
@@ -133,7 +134,7 @@ function videoBody(m) {
     video.addEventListener("loadedmetadata", () => {
       if (!p.videoSecond && Number.isFinite(video.duration)) duration.textContent = formatDuration(video.duration);
     });
-    const play = el("button", { type: "button", class: "video-play", "aria-label": "Play the video", "data-testid": "video-play" }, el("span", { class: "play-disc" }, icon("play")), duration);
+    const play = el("button", { type: "button", class: "video-play", "aria-label": t("Play the video"), "data-testid": "video-play" }, el("span", { class: "play-disc" }, icon("play")), duration);
     play.addEventListener("click", () => {
       if (state.select.active) return;
       frame.classList.add("is-playing");
@@ -177,7 +178,7 @@ function playVoice({ audio, button, wave, time, player, seconds }) {
   };
   const setIcon = (playing) => {
     button.replaceChildren(icon(playing ? "pause" : "play"));
-    button.setAttribute("aria-label", `${playing ? "Pause" : "Play"} voice message, ${formatDuration(seconds)}`);
+    button.setAttribute("aria-label", (playing ? t("Pause voice message, %(duration)s", { duration: formatDuration(seconds) }) : t("Play voice message, %(duration)s", { duration: formatDuration(seconds) })));
     player.classList.toggle("is-playing", playing);
   };
   audio.addEventListener("play", () => setIcon(true));
@@ -198,7 +199,7 @@ function playVoice({ audio, button, wave, time, player, seconds }) {
     }
     if (playingVoice && playingVoice !== audio) playingVoice.pause();
     playingVoice = audio;
-    audio.play().catch(() => toast("The voice message couldn't be played.", { error: true }));
+    audio.play().catch(() => toast(t("The voice message couldn't be played."), { error: true }));
   });
   // Click on the wave to jump.
   wave.addEventListener("click", (e) => {
@@ -244,7 +245,7 @@ function fileBody(m) {
   const info = el("span", { class: "file-info" }, el("span", { class: "file-name", title: p.fileName || "", "data-testid": "file-name" }, fileNameNodes(p.fileName)), size);
   const card = el("div", { class: "file-card", "data-testid": "file-card" }, tile, info);
   if (href) {
-    card.append(el("a", { class: "file-download", href, download: p.fileName || "", "aria-label": `Download ${p.fileName || "the file"}`, title: "Download", "data-testid": "file-download" }, icon("download")));
+    card.append(el("a", { class: "file-download", href, download: p.fileName || "", "aria-label": `Download ${p.fileName || "the file"}`, title: t("Download"), "data-testid": "file-download" }, icon("download")));
   }
   // An audio file plays in place (the browser's own player; nothing loads until Play).
   const player = href && kind.label === "Audio" ? el("audio", { class: "file-audio", controls: true, preload: "none", src: href, "aria-label": `Play ${p.fileName || "the audio"}`, "data-testid": "file-audio" }) : null;
@@ -260,16 +261,16 @@ function locationBody(m) {
   const info = el(
     "span",
     { class: "location-info" },
-    el("span", { class: "card-title", text: p.description || "Shared location" }),
-    el("span", { class: "location-coords", "data-testid": "location-coords", text: valid ? `${formatCoordinate(lat, "N", "S")}, ${formatCoordinate(lon, "E", "W")}` : "No coordinates" }),
+    el("span", { class: "card-title", text: p.description || t("Shared location") }),
+    el("span", { class: "location-coords", "data-testid": "location-coords", text: valid ? `${formatCoordinate(lat, "N", "S")}, ${formatCoordinate(lon, "E", "W")}` : t("No coordinates") }),
   );
   const card = el(valid ? "a" : "div", { class: "location-card", "data-testid": "location-card" }, art, info);
   if (valid) {
     card.href = osmUrl(lat, lon);
     card.target = "_blank";
     card.rel = "noopener noreferrer";
-    card.title = "Open in OpenStreetMap";
-    info.append(el("span", { class: "card-link", "data-testid": "map-link", text: "Open in OpenStreetMap" }));
+    card.title = t("Open in OpenStreetMap");
+    info.append(el("span", { class: "card-link", "data-testid": "map-link", text: t("Open in OpenStreetMap") }));
   }
   return { node: el("div", { class: "card-body" }, card), kind: "card" };
 }
@@ -330,7 +331,7 @@ export function mergerBody(m, open = () => openMerger(m)) {
   const card = el(
     "button",
     { type: "button", class: "merger-card", "data-testid": "merger-card", "aria-label": `Open ${p.title || "the chat history"}` },
-    el("span", { class: "card-title", text: p.title || "Chat history" }),
+    el("span", { class: "card-title", text: p.title || t("Chat history") }),
     el("span", { class: "merger-lines" }, lines),
     el("span", { class: "merger-foot" }, icon("history"), "Chat history"),
   );
@@ -357,5 +358,5 @@ export function messageBody(m) {
   if (draw) return draw(m);
   if (m.type === "TIMGroupTipElem") return { node: el("span", { class: "msg-text msg-muted", text: tipSentence(m) }), kind: "text" };
   const p = m.payload || {};
-  return { node: el("span", { class: "msg-text", text: m.messageForShow || p.text || "[Message]" }), kind: "text" };
+  return { node: el("span", { class: "msg-text", text: m.messageForShow || p.text || t("[Message]") }), kind: "text" };
 }

@@ -23,6 +23,7 @@ import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
 import { signalTyping } from "./typing.js";
 import { isRecording, stopRecording } from "./voice.js";
+import { t } from "../i18n.js";
 
 /** The counter shows once a text reaches this share of the limit. */
 const COUNTER_FROM = 0.8;
@@ -106,7 +107,7 @@ function showCount(bytes, max) {
   const over = Boolean(max) && bytes > max;
   count.hidden = !max || bytes < max * COUNTER_FROM;
   count.classList.toggle("is-over", over);
-  if (max) count.textContent = over ? `Too long: ${kilobytes(bytes)} KB of ${formatLimit(max)}` : `${kilobytes(bytes)} / ${formatLimit(max)}`;
+  if (max) count.textContent = over ? t("Too long: %(size)s KB of %(limit)s", { size: kilobytes(bytes), limit: formatLimit(max) }) : `${kilobytes(bytes)} / ${formatLimit(max)}`;
   return over;
 }
 
@@ -163,7 +164,7 @@ function sendText(conversationID, payload, cloudCustomData = "") {
   const options = { ...addressOf(conversationID), payload };
   if (cloudCustomData) options.cloudCustomData = cloudCustomData;
   const create = payload.atUserList ? () => chat.createTextAtMessage(options) : () => chat.createTextMessage(options);
-  return createAndSend(conversationID, create, "The message couldn't be created.");
+  return createAndSend(conversationID, create, t("The message couldn't be created."));
 }
 
 export function wireComposer() {

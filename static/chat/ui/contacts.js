@@ -16,6 +16,7 @@ import { displayName, rememberName } from "./names.js";
 import { openConversation } from "./navigation.js";
 import { EVENT, TYPES, chat } from "./state.js";
 import { toast } from "./toast.js";
+import { nt, t } from "../i18n.js";
 
 const contacts = { friends: [], applications: [], unreadCount: 0, blacklist: [], tab: "friends", editing: null };
 const TABS = ["friends", "requests", "blocked"];
@@ -45,7 +46,7 @@ function friendRow(friend) {
   const sub = friend.remark && profile.nick ? `${profile.nick} · @${friend.userID}` : `@${friend.userID}`;
   return row({ id: friend.userID, name, url: profile.avatar }, name, sub, [
     actionButton("Message", `Message ${name}`, () => messageFriend(friend.userID), { primary: true, testid: "friend-message" }),
-    actionButton("Edit remark", `Edit the remark for ${name}`, () => editRemark(friend), { testid: "friend-remark" }),
+    actionButton(t("Edit remark"), t("Edit the remark for %(name)s", { name }), () => editRemark(friend), { testid: "friend-remark" }),
     actionButton("Block", `Block ${name}`, () => block(friend.userID, name), { testid: "friend-block" }),
     actionButton("Remove", `Remove ${name} from your friends`, () => removeFriend(friend.userID, name), { testid: "friend-remove" }),
   ], { userId: friend.userID, testid: "friend-row" });
@@ -60,8 +61,8 @@ function requestRow(application) {
       actionButton("Refuse", `Refuse ${name}'s friend request`, () => refuse(application.userID), { testid: "request-refuse" }),
     ], { userId: application.userID, testid: "request-row" });
   }
-  return row({ id: application.userID, name, url: application.avatar }, name, "Waiting for them to accept", [
-    actionButton("Cancel", `Cancel your friend request to ${name}`, () => cancelRequest(application.userID), { testid: "request-cancel" }),
+  return row({ id: application.userID, name, url: application.avatar }, name, t("Waiting for them to accept"), [
+    actionButton(t("Cancel"), t("Cancel your friend request to %(name)s", { name }), () => cancelRequest(application.userID), { testid: "request-cancel" }),
   ], { userId: application.userID, testid: "sent-request-row" });
 }
 
@@ -83,7 +84,7 @@ function renderBadges() {
     $(id).textContent = text;
     $(id).hidden = !text;
   }
-  $("contacts-btn").setAttribute("aria-label", text ? `Contacts, ${text} new friend request${text === "1" ? "" : "s"}` : "Contacts");
+  $("contacts-btn").setAttribute("aria-label", text ? nt("Contacts, %(count)s new friend request", "Contacts, %(count)s new friend requests", Number(text) || 0, { count: text }) : t("Contacts"));
 }
 
 function render() {
@@ -91,7 +92,7 @@ function render() {
   renderList("contacts-friend-list", "contacts-friends-empty", sortedFriends(contacts.friends).map(friendRow));
   const { received, sent } = splitRequests(contacts.applications);
   const requests = [...received.map(requestRow)];
-  if (sent.length) requests.push(el("li", { class: "contacts-section-title", text: "Sent" }), ...sent.map(requestRow));
+  if (sent.length) requests.push(el("li", { class: "contacts-section-title", text: t("Sent") }), ...sent.map(requestRow));
   renderList("contacts-request-list", "contacts-requests-empty", requests);
   renderList("contacts-blocked-list", "contacts-blocked-empty", contacts.blacklist.map(blockedRow));
 }
@@ -143,40 +144,40 @@ function editRemark(friend) {
 }
 
 async function removeFriend(userID, name) {
-  const sure = await confirmAction({ title: `Remove ${name}?`, text: `${name} will no longer be in your friends, and you'll leave theirs. Your chat history stays.`, ok: "Remove" });
-  if (sure && (await run(chat.deleteFriend({ userIDList: [userID], type: TYPES.SNS_DELETE_TYPE_BOTH }), "The friend couldn't be removed."))) {
+  const sure = await confirmAction({ title: `Remove ${name}?`, text: `${name} will no longer be in your friends, and you'll leave theirs. Your chat history stays.`, ok: t("Remove") });
+  if (sure && (await run(chat.deleteFriend({ userIDList: [userID], type: TYPES.SNS_DELETE_TYPE_BOTH }), t("The friend couldn't be removed.")))) {
     toast(`${name} was removed from your friends.`);
   }
 }
 
 async function block(userID, name) {
-  const sure = await confirmAction({ title: `Block ${name}?`, text: `${name} won't be able to message you or send you friend requests. If you're friends, that ends too.`, ok: "Block" });
-  if (sure && (await run(chat.addToBlacklist({ userIDList: [userID] }), "That person couldn't be blocked."))) toast(`${name} is blocked.`);
+  const sure = await confirmAction({ title: `Block ${name}?`, text: `${name} won't be able to message you or send you friend requests. If you're friends, that ends too.`, ok: t("Block") });
+  if (sure && (await run(chat.addToBlacklist({ userIDList: [userID] }), t("That person couldn't be blocked.")))) toast(t("%(name)s is blocked.", { name }));
 }
 
 async function unblock(userID) {
-  if (await run(chat.removeFromBlacklist({ userIDList: [userID] }), "That person couldn't be unblocked.")) toast(`${displayName(userID)} is unblocked.`);
+  if (await run(chat.removeFromBlacklist({ userIDList: [userID] }), t("That person couldn't be unblocked."))) toast(t("%(name)s is unblocked.", { name: displayName(userID) }));
 }
 
 async function accept(userID, name) {
   const done = await run(
     chat.acceptFriendApplication({ userID, remark: "", type: TYPES.SNS_APPLICATION_AGREE_AND_ADD }),
-    "The request couldn't be accepted.",
+    t("The request couldn't be accepted."),
   );
   if (done) toast(`${name} is now your friend.`);
 }
 
 function refuse(userID) {
-  return run(chat.refuseFriendApplication({ userID }), "The request couldn't be refused.");
+  return run(chat.refuseFriendApplication({ userID }), t("The request couldn't be refused."));
 }
 
 function cancelRequest(userID) {
-  return run(chat.deleteFriendApplication({ userID, type: SENT_BY_ME }), "The request couldn't be cancelled.");
+  return run(chat.deleteFriendApplication({ userID, type: SENT_BY_ME }), t("The request couldn't be cancelled."));
 }
 
 async function submitAdd(form) {
   const userID = form.elements.userID.value.trim();
-  if (!userID) throw "Enter the user ID of the person to add.";
+  if (!userID) throw t("Enter the user ID of the person to add.");
   const res = await chat.addFriend({ to: userID, source: "AddSource_Type_Web", wording: form.elements.wording.value.trim(), type: TYPES.SNS_ADD_TYPE_BOTH });
   toast(addFriendResult(res.data, displayName(userID)));
   form.reset();
@@ -184,7 +185,7 @@ async function submitAdd(form) {
 
 async function submitBlock(form) {
   const userID = form.elements.userID.value.trim();
-  if (!userID) throw "Enter the user ID of the person to block.";
+  if (!userID) throw t("Enter the user ID of the person to block.");
   await chat.addToBlacklist({ userIDList: [userID] });
   toast(`${displayName(userID)} is blocked.`);
   form.reset();

@@ -13,6 +13,7 @@ import { closeMenus, openDialog, wireDialog } from "./dialogs.js";
 import { errorText } from "./errors.js";
 import { chat, serverRules, state, TYPES } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 // The SDK's TYPES.CONV_MARK_TYPE_* (bit flags), with the values as a fallback.
 export const MARK = {
@@ -90,12 +91,12 @@ export function renderListTabs(onSelect) {
   };
   const folded = list.filter((c) => hasMark(c, MARK.FOLD)).length;
   const tabs = [
-    tabButton("all", "All", 0, select),
-    tabButton("unread", "Unread", 0, select),
-    tabButton("starred", "Starred", 0, select),
+    tabButton("all", t("All"), 0, select),
+    tabButton("unread", t("Unread"), 0, select),
+    tabButton("starred", t("Starred"), 0, select),
     ...state.conversationGroups.map((name) => tabButton(LIST_PREFIX + name, name, 0, select)),
   ];
-  if (folded) tabs.push(tabButton("folded", "Folded", folded, select));
+  if (folded) tabs.push(tabButton("folded", t("Folded"), folded, select));
   $("conv-tabs").replaceChildren(...tabs);
   $("conv-tabs").hidden = list.length === 0;
 }
@@ -116,9 +117,9 @@ async function setMark(conv, markType, enableMark, failure) {
   }
 }
 
-export const toggleStar = (conv) => setMark(conv, MARK.STAR, !hasMark(conv, MARK.STAR), "The chat couldn't be starred.");
-export const toggleFold = (conv) => setMark(conv, MARK.FOLD, !hasMark(conv, MARK.FOLD), "The chat couldn't be folded.");
-export const markUnread = (conv) => setMark(conv, MARK.UNREAD, true, "The chat couldn't be marked as unread.");
+export const toggleStar = (conv) => setMark(conv, MARK.STAR, !hasMark(conv, MARK.STAR), t("The chat couldn't be starred."));
+export const toggleFold = (conv) => setMark(conv, MARK.FOLD, !hasMark(conv, MARK.FOLD), t("The chat couldn't be folded."));
+export const markUnread = (conv) => setMark(conv, MARK.UNREAD, true, t("The chat couldn't be marked as unread."));
 
 export async function toggleMuted(conv) {
   closeMenus();
@@ -130,7 +131,7 @@ export async function toggleMuted(conv) {
     const failed = res.data && res.data.failureUserIDList && res.data.failureUserIDList[0];
     if (failed) throw failed;
   } catch (error) {
-    toast(errorText(error, "Notifications couldn't be changed for this chat."), { error: true });
+    toast(errorText(error, t("Notifications couldn't be changed for this chat.")), { error: true });
   }
 }
 
@@ -151,8 +152,8 @@ function choiceRow(name, checked) {
     el("button", {
       type: "button",
       class: "btn list-delete",
-      text: "Delete",
-      "aria-label": `Delete the list ${name}`,
+      text: t("Delete"),
+      "aria-label": t("Delete the list %(name)s", { name }),
       onclick: () => deleteList(name),
     }),
   );
@@ -165,7 +166,7 @@ async function deleteList(name) {
     state.conversationGroups = state.conversationGroups.filter((other) => other !== name);
     renderChoices();
   } catch (error) {
-    toast(errorText(error, "The list couldn't be deleted."), { error: true });
+    toast(errorText(error, t("The list couldn't be deleted.")), { error: true });
   }
 }
 
@@ -174,8 +175,8 @@ function renderChoices() {
   $("dlg-lists-choices").replaceChildren(...state.conversationGroups.map((name) => choiceRow(name, mine.has(name))));
   const { max } = (serverRules() && serverRules().conversationGroups) || { max: 20 };
   $("dlg-lists-intro").textContent = state.conversationGroups.length
-    ? "Tick the lists this chat belongs to. Each list is a tab above your chats."
-    : `Lists are tabs above your chats. Make one for this chat (up to ${max}).`;
+    ? t("Tick the lists this chat belongs to. Each list is a tab above your chats.")
+    : t("Lists are tabs above your chats. Make one for this chat (up to %(max)s).", { max });
 }
 
 export function openListsDialog(conv) {

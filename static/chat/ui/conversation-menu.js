@@ -12,6 +12,7 @@ import { dropDeleted } from "./messages.js";
 import { closeConversation } from "./navigation.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 export async function togglePin() {
   const conv = currentConversation();
@@ -20,7 +21,7 @@ export async function togglePin() {
   try {
     await chat.pinConversation({ conversationID: conv.conversationID, isPinned: !conv.isPinned });
   } catch (error) {
-    toast(errorText(error, conv.isPinned ? "The chat couldn't be unpinned." : "The chat couldn't be pinned."), { error: true });
+    toast(errorText(error, conv.isPinned ? t("The chat couldn't be unpinned.") : t("The chat couldn't be pinned.")), { error: true });
   }
 }
 
@@ -42,9 +43,12 @@ export async function deleteCurrentConversation() {
   const conv = currentConversation();
   if (!conv) return;
   const ok = await confirmAction({
-    title: "Delete this conversation?",
-    text: `It disappears from your list. The messages are kept, and it comes back when ${conv.type === GROUP ? "someone writes in the group" : conversationTitle(conv) + " writes to you"}.`,
-    ok: "Delete",
+    title: t("Delete this conversation?"),
+    text:
+      conv.type === GROUP
+        ? t("It disappears from your list. The messages are kept, and it comes back when someone writes in the group.")
+        : t("It disappears from your list. The messages are kept, and it comes back when %(name)s writes to you.", { name: conversationTitle(conv) }),
+    ok: t("Delete"),
   });
   if (!ok) return;
   try {
@@ -52,7 +56,7 @@ export async function deleteCurrentConversation() {
     state.histories.delete(conv.conversationID);
     closeConversation();
   } catch (error) {
-    toast(errorText(error, "The conversation couldn't be deleted."), { error: true });
+    toast(errorText(error, t("The conversation couldn't be deleted.")), { error: true });
   }
 }
 
@@ -60,15 +64,15 @@ export async function clearCurrentHistory() {
   const conv = currentConversation();
   if (!conv) return;
   const ok = await confirmAction({
-    title: "Clear chat history?",
-    text: "Every message in this chat disappears for you, on all your devices. The chat stays in your list, and others still see the messages.",
-    ok: "Clear history",
+    title: t("Clear chat history?"),
+    text: t("Every message in this chat disappears for you, on all your devices. The chat stays in your list, and others still see the messages."),
+    ok: t("Clear history"),
   });
   if (!ok) return;
   try {
     await chat.clearHistoryMessage(conv.conversationID);
   } catch (error) {
-    toast(errorText(error, "The history couldn't be cleared."), { error: true });
+    toast(errorText(error, t("The history couldn't be cleared.")), { error: true });
     return;
   }
   dropDeleted(conv.conversationID, { clearedSequence: Infinity });

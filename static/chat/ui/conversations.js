@@ -14,10 +14,17 @@ import { markRead } from "./live.js";
 import { openConversation, renderChatHeader } from "./navigation.js";
 import { showUnreadCount } from "./notifications.js";
 import { NARROW, TYPES, isMe, state } from "./state.js";
+import { t, tlater } from "../i18n.js";
 
-const GROUP_TYPE_LABEL = { Private: "Work group", Public: "Public group", ChatRoom: "Meeting group", AVChatRoom: "Live group", Community: "Community" };
+const GROUP_TYPE_LABEL = {
+  Private: tlater("Work group"),
+  Public: tlater("Public group"),
+  ChatRoom: tlater("Meeting group"),
+  AVChatRoom: tlater("Live group"),
+  Community: tlater("Community"),
+};
 
-export const groupTypeLabel = (type) => GROUP_TYPE_LABEL[type] || "Group";
+export const groupTypeLabel = (type) => t(GROUP_TYPE_LABEL[type] || "Group");
 
 export function findConversation(conversationID) {
   return state.conversations.find((c) => c.conversationID === conversationID) || state.extraConversations.get(conversationID) || null;
@@ -30,7 +37,7 @@ export function conversationTitle(conv) {
   if (conv.type === GROUP) return (conv.groupProfile && (conv.groupProfile.name || conv.groupProfile.groupID)) || peerOf(conv.conversationID);
   // A friend's remark first (the conversation's `remark`), then the nick, then the userID.
   if (conv.type === C2C) return conv.remark || (conv.userProfile && (conv.userProfile.nick || conv.userProfile.userID)) || peerOf(conv.conversationID);
-  return "System notices";
+  return t("System notices");
 }
 
 /** A conversation's name, or its peer's ID when the UI does not hold it. */
@@ -93,7 +100,7 @@ function lastMessageNodes(conv, last) {
     const read = Boolean(last.isPeerRead);
     nodes.push(icon(read ? "checks" : "check", "tick" + (read ? " is-read" : "")));
   } else if (conv.type === GROUP && !isTip && last.fromAccount) {
-    nodes.push(el("span", { class: "who", text: (mine ? "You" : last.nick || displayName(last.fromAccount)) + ": " }));
+    nodes.push(el("span", { class: "who", text: t("%(name)s: ", { name: mine ? t("You") : last.nick || displayName(last.fromAccount) }) }));
   }
   if (isTip) nodes.push(tipSentence({ type: last.type, payload: last.payload, messageForShow: last.messageForShow }));
   else if (last.type === "TIMTextElem") nodes.push(...richText(oneLine(last.messageForShow)));
@@ -106,9 +113,9 @@ function previewNodes(conv) {
   const flag = atFlag(conv);
   if (flag) nodes.push(flag);
   const draft = state.current !== conv.conversationID && draftOf(conv);
-  if (draft && draft.trim()) return [...nodes, el("span", { class: "draft", "data-testid": "draft-label", text: "[Draft] " }), ...richText(oneLine(draft))];
+  if (draft && draft.trim()) return [...nodes, el("span", { class: "draft", "data-testid": "draft-label", text: t("[Draft] ") }), ...richText(oneLine(draft))];
   const last = conv.lastMessage || {};
-  if (!last.messageForShow && !last.lastTime) return [...nodes, "No messages yet"];
+  if (!last.messageForShow && !last.lastTime) return [...nodes, t("No messages yet")];
   return [...nodes, ...lastMessageNodes(conv, last)];
 }
 
@@ -133,18 +140,18 @@ export function previewLabel(m) {
   const withDetail = (label, detail) => (detail ? `${label} ${detail}` : label);
   switch (m.type) {
     case "TIMImageElem":
-      return "[Image]";
+      return t("[Image]");
     case "TIMVideoFileElem":
-      return withDetail("[Video]", p.videoSecond ? formatDuration(p.videoSecond) : "");
+      return withDetail(t("[Video]"), p.videoSecond ? formatDuration(p.videoSecond) : "");
     case "TIMSoundElem":
-      return withDetail("[Voice]", p.second ? formatDuration(p.second) : "");
+      return withDetail(t("[Voice]"), p.second ? formatDuration(p.second) : "");
     case "TIMFileElem":
-      return withDetail("[File]", p.fileName);
+      return withDetail(t("[File]"), p.fileName);
     case "TIMLocationElem":
-      return withDetail("[Location]", p.description);
+      return withDetail(t("[Location]"), p.description);
     case "TIMFaceElem": {
       const sticker = stickerFor(p);
-      return withDetail("[Sticker]", sticker && sticker.label);
+      return withDetail(t("[Sticker]"), sticker && sticker.label);
     }
     case "TIMRelayElem":
       return withDetail("[Chat history]", p.title);
@@ -164,9 +171,9 @@ function conversationItem(conv) {
   const markedUnread = hasMark(conv, MARK.UNREAD) && !(selected && chatIsShowing(id));
   const muted = isMuted(conv);
   const trailing = [];
-  if (muted) trailing.push(marker(icon("bellOff", "muted-mark"), "muted-mark", "Notifications off"));
+  if (muted) trailing.push(marker(icon("bellOff", "muted-mark"), "muted-mark", t("Notifications off")));
   if (unread > 0) trailing.push(el("span", { class: "badge", "data-testid": "unread-badge", role: "img", "aria-label": `${unread} unread`, text: badgeText(unread) }));
-  else if (markedUnread) trailing.push(el("span", { class: "unread-dot", role: "img", "aria-label": "Marked as unread", "data-testid": "unread-mark" }));
+  else if (markedUnread) trailing.push(el("span", { class: "unread-dot", role: "img", "aria-label": t("Marked as unread"), "data-testid": "unread-mark" }));
   else if (conv.isPinned) trailing.push(icon("pin", "pin-mark"));
   return el(
     "li",
@@ -194,7 +201,7 @@ function conversationItem(conv) {
         { class: "conv-row" },
         conv.type === GROUP ? icon("people", "conv-kind") : null,
         el("span", { class: "conv-name", "data-testid": "conversation-name", text: conversationTitle(conv) }),
-        hasMark(conv, MARK.STAR) ? marker(icon("star", "star-mark"), "star-mark", "Starred") : null,
+        hasMark(conv, MARK.STAR) ? marker(icon("star", "star-mark"), "star-mark", t("Starred")) : null,
         el("span", { class: "conv-time", text: listTime(last.lastTime) }),
       ),
       el("div", { class: "conv-row" }, el("span", { class: "conv-preview", "data-testid": "conversation-preview" }, previewNodes(conv)), trailing),
@@ -225,10 +232,10 @@ export function renderConversationList() {
   $("app").classList.toggle("is-booting", booting);
   $("conv-empty").hidden = booting || all.length > 0;
   const none = !booting && all.length === 0;
-  $("placeholder-title").textContent = none ? "Welcome to Chat" : "Select a conversation";
-  $("placeholder-text").textContent = none ? "Message a colleague by their user ID, create a group, or join one by its ID." : "Pick one on the left, or start something new.";
+  $("placeholder-title").textContent = none ? t("Welcome to Chat") : t("Select a conversation");
+  $("placeholder-text").textContent = none ? t("Message a colleague by their user ID, create a group, or join one by its ID.") : t("Pick one on the left, or start something new.");
   $("conv-nomatch").hidden = !(all.length > 0 && shown.length === 0);
-  $("conv-nomatch").textContent = filter ? "No conversations match your search." : "No chats here yet.";
+  $("conv-nomatch").textContent = filter ? t("No conversations match your search.") : t("No chats here yet.");
 }
 
 export function setConversations(list) {
@@ -255,7 +262,7 @@ export function updateBackBadge() {
   badge.hidden = others === 0;
   badge.textContent = badgeText(others);
   // The badge is drawn for the eye; the button's name says it (and holds its text, for voice control).
-  $("back-btn").setAttribute("aria-label", others ? `Back to conversations, ${badgeText(others)} unread` : "Back to conversations");
+  $("back-btn").setAttribute("aria-label", others ? t("Back to conversations, %(count)s unread", { count: badgeText(others) }) : t("Back to conversations"));
 }
 
 /** The total unread count in the page title and on the favicon. */

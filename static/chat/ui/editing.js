@@ -11,6 +11,7 @@ import { errorText } from "./errors.js";
 import { renderMessages } from "./messages.js";
 import { chat, modifyRules, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 /** Whether the menu offers "Edit" for `m`: my own text, within the edit window. */
 export function mayEdit(m) {
@@ -23,8 +24,8 @@ export function startEdit(m) {
   $("edit-bar-preview").textContent = m.payload.text;
   $("edit-bar").hidden = false;
   $("composer").classList.add("is-editing");
-  $("send-btn").setAttribute("aria-label", "Save");
-  $("send-btn").title = "Save (Enter)";
+  $("send-btn").setAttribute("aria-label", t("Save"));
+  $("send-btn").title = t("Save (Enter)");
   const input = $("composer-input");
   input.value = m.payload.text;
   onComposerInput();
@@ -39,8 +40,8 @@ export function endEdit({ restore = true } = {}) {
   state.editing = null;
   $("edit-bar").hidden = true;
   $("composer").classList.remove("is-editing");
-  $("send-btn").setAttribute("aria-label", "Send");
-  $("send-btn").title = "Send (Enter)";
+  $("send-btn").setAttribute("aria-label", t("Send"));
+  $("send-btn").title = t("Send (Enter)");
   if (restore) restoreDraft(m.conversationID);
 }
 
@@ -50,14 +51,14 @@ export async function saveEdit(text) {
   endEdit();
   if (!m || text === m.payload.text) return;
   if (!mayModify(m, { viewerID: state.me.userID, modify: modifyRules(), nowMs: Date.now() })) {
-    toast("It's too late to edit this message.", { error: true });
+    toast(t("It's too late to edit this message."), { error: true });
     return;
   }
   try {
     // A copy: the message on screen changes when the server has taken the edit.
     await chat.modifyMessage({ ...m, payload: { ...m.payload, text } });
   } catch (error) {
-    toast(errorText(error, "The message couldn't be edited."), { error: true });
+    toast(errorText(error, t("The message couldn't be edited.")), { error: true });
   }
   if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
 }

@@ -11,6 +11,7 @@ import { conversationTitle, findConversation } from "./conversations.js";
 import { wireDialog, openDialog } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { limits } from "./state.js";
+import { t } from "../i18n.js";
 
 const pending = { conversationID: null, items: [], send: null };
 
@@ -31,7 +32,7 @@ function titleText() {
 function itemNode(item, index) {
   const remove = el(
     "button",
-    { type: "button", class: "icon-btn send-file-remove", "aria-label": `Remove ${item.file.name}`, title: "Remove", "data-testid": "send-file-remove", onclick: () => removeItem(index) },
+    { type: "button", class: "icon-btn send-file-remove", "aria-label": `Remove ${item.file.name}`, title: t("Remove"), "data-testid": "send-file-remove", onclick: () => removeItem(index) },
     icon("close"),
   );
   if (item.url) {
@@ -80,7 +81,7 @@ export function wireFilePreview() {
   wireDialog("dlg-send-files", () => {
     const caption = $("send-files-caption").value.trim();
     const max = limits().maxBodyBytes;
-    if (max && new TextEncoder().encode(caption).length > max) throw "The caption is too long.";
+    if (max && new TextEncoder().encode(caption).length > max) throw t("The caption is too long.");
     const files = pending.items.map((i) => i.file);
     if (!files.length) return true;
     pending.send(files, caption);

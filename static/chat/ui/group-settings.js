@@ -13,6 +13,7 @@ import { errorText } from "./errors.js";
 import { closeMembersPanel, reloadMembers } from "./members.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const WORK = "Private";
 const PUBLIC = "Public";
@@ -59,8 +60,8 @@ async function saveSettings(form) {
     const value = name === "name" ? form.elements[name].value.trim() : form.elements[name].value;
     if (value !== (profile[name] || "")) changes[name] = value;
   }
-  if (changes.name === "") throw "Give the group a name.";
-  if (photo.uploading) throw "Wait for the photo to finish uploading.";
+  if (changes.name === "") throw t("Give the group a name.");
+  if (photo.uploading) throw t("Wait for the photo to finish uploading.");
   if (photo.avatar !== undefined && photo.avatar !== (profile.avatar || "")) changes.avatar = photo.avatar;
   if (!$("group-settings-mute-all").hidden && form.elements.muteAllMembers.checked !== Boolean(profile.muteAllMembers)) {
     changes.muteAllMembers = form.elements.muteAllMembers.checked;
@@ -70,7 +71,7 @@ async function saveSettings(form) {
   }
   if (!Object.keys(changes).length) return true;
   await chat.updateGroupProfile({ groupID, ...changes });
-  toast("Group settings saved.");
+  toast(t("Group settings saved."));
   await reloadMembers();
   return true;
 }
@@ -93,7 +94,7 @@ async function changePhoto(file) {
       previous: photo.avatar !== undefined ? photo.avatar : (state.members.profile || {}).avatar,
     });
   } catch (error) {
-    setDialogError(dialog, errorText(error, "That photo couldn't be uploaded."));
+    setDialogError(dialog, errorText(error, t("That photo couldn't be uploaded.")));
   } finally {
     photo.uploading = false;
   }
@@ -103,13 +104,13 @@ async function dismissGroup() {
   const groupID = state.members.groupID;
   const groupName = (state.members.profile && state.members.profile.name) || groupID;
   const text = `${groupName} ends for everyone: nobody can send to it any more. Members keep its history.`;
-  if (!(await confirmAction({ title: `Dismiss ${groupName}?`, text, ok: "Dismiss group" }))) return;
+  if (!(await confirmAction({ title: `Dismiss ${groupName}?`, text, ok: t("Dismiss group") }))) return;
   try {
     await chat.dismissGroup(groupID);
     toast(`${groupName} was dismissed.`);
     closeMembersPanel();
   } catch (error) {
-    toast(errorText(error, "The group couldn't be dismissed."), { error: true });
+    toast(errorText(error, t("The group couldn't be dismissed.")), { error: true });
   }
 }
 

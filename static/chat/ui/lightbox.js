@@ -8,6 +8,7 @@ import { imageInfos, localSizes } from "./bodies.js";
 import { $, safeUrl } from "./dom.js";
 import { senderName } from "./names.js";
 import { state } from "./state.js";
+import { t } from "../i18n.js";
 
 function setImageSize(img, w, h) {
   if (w && h) {
@@ -42,7 +43,7 @@ export function openLightbox(m) {
   const local = localSizes.get(m.ID) || {};
   img.removeAttribute("src");
   setImageSize(img, large.width || original.width || local.width, large.height || original.height || local.height);
-  img.alt = `Image from ${senderName(m)}`;
+  img.alt = t("Image from %(name)s", { name: senderName(m) });
   img.src = src;
   setOriginalLinks(safeUrl(original.url) || src);
   const size = original.width && original.height ? ` · ${original.width} × ${original.height}` : "";

@@ -23,6 +23,7 @@ import { noteRecalled } from "./reply.js";
 import { notifyArrivals } from "./notifications.js";
 import { TYPES, chat, state } from "./state.js";
 import { takeTypingSignals } from "./typing.js";
+import { t } from "../i18n.js";
 
 const isTip = (m) => m.type === "TIMGroupTipElem";
 
@@ -138,7 +139,7 @@ export function onNetStateChange(event) {
     const offline = s === TYPES.NET_STATE_DISCONNECTED;
     bar.hidden = false;
     bar.dataset.state = offline ? "disconnected" : "connecting";
-    $("netbar-text").textContent = offline ? "You're offline. Trying to reconnect…" : state.everConnected ? "Reconnecting…" : "Connecting…";
+    $("netbar-text").textContent = offline ? t("You're offline. Trying to reconnect…") : state.everConnected ? t("Reconnecting…") : t("Connecting…");
   }
   state.netState = s;
 }
@@ -151,14 +152,14 @@ function retryFailedHistory() {
 
 function kickedOutText(type, data) {
   if (type === TYPES.KICKED_OUT_MULT_ACCOUNT && data && data.limit) {
-    return `This account is open in too many tabs or windows (at most ${data.limit}). Close some of them, then reload this page.`;
+    return t("This account is open in too many tabs or windows (at most %(limit)s). Close some of them, then reload this page.", { limit: data.limit });
   }
-  if (type === TYPES.KICKED_OUT_MULT_ACCOUNT || type === TYPES.KICKED_OUT_MULT_DEVICE) return "Your account signed in somewhere else, so this window was signed out.";
-  if (type === TYPES.KICKED_OUT_USERSIG_EXPIRED) return "You signed out in another window, or your session expired. Sign in again to keep chatting.";
-  if (type === "banned") return "This account has been deactivated. Contact your administrator.";
-  if (type === "accountDeleted") return "This account was deleted.";
-  if (type === "passwordChanged") return "Your password was changed, so every open chat was signed out. Sign in again with the new password.";
-  return "Your session ended. Sign in again to keep chatting.";
+  if (type === TYPES.KICKED_OUT_MULT_ACCOUNT || type === TYPES.KICKED_OUT_MULT_DEVICE) return t("Your account signed in somewhere else, so this window was signed out.");
+  if (type === TYPES.KICKED_OUT_USERSIG_EXPIRED) return t("You signed out in another window, or your session expired. Sign in again to keep chatting.");
+  if (type === "banned") return t("This account has been deactivated. Contact your administrator.");
+  if (type === "accountDeleted") return t("This account was deleted.");
+  if (type === "passwordChanged") return t("Your password was changed, so every open chat was signed out. Sign in again with the new password.");
+  return t("Your session ended. Sign in again to keep chatting.");
 }
 
 let kickedOut = false;
@@ -172,10 +173,10 @@ export function onKickedOut(event) {
   kickedOut = true;
   const data = event.data || {};
   if (data.limit) {
-    showBlocker("Too many open tabs", kickedOutText(data.type, data), window.location.pathname);
+    showBlocker(t("Too many open tabs"), kickedOutText(data.type, data), window.location.pathname);
     return;
   }
-  showBlocker("You've been signed out", kickedOutText(data.type, data));
+  showBlocker(t("You've been signed out"), kickedOutText(data.type, data));
 }
 
 /** A card over the whole page: the chat can't go on (signed out, the SDK didn't load). */
@@ -184,7 +185,7 @@ export function showBlocker(title, text, reload) {
   $("blocker-text").textContent = text;
   $("blocker").hidden = false;
   if (reload) {
-    $("blocker-action").textContent = "Reload";
+    $("blocker-action").textContent = t("Reload");
     $("blocker-action").setAttribute("href", reload);
   }
 }

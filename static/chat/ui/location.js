@@ -8,6 +8,7 @@ import { openDialog, wireDialog } from "./dialogs.js";
 import { $ } from "./dom.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { chat, state } from "./state.js";
+import { t } from "../i18n.js";
 
 /** Bumped when the dialog closes or a new position is asked for: late answers are dropped. */
 let locateToken = 0;
@@ -41,15 +42,15 @@ function locate() {
       form.elements.latitude.value = position.coords.latitude.toFixed(6);
       form.elements.longitude.value = position.coords.longitude.toFixed(6);
       const accuracy = Math.round(position.coords.accuracy || 0);
-      setLocateStatus(accuracy ? `Found you, to within about ${accuracy} m.` : "Found you.", "ok", "Locate again");
+      setLocateStatus(accuracy ? t("Found you, to within about %(accuracy)s m.", { accuracy }) : t("Found you."), "ok", t("Locate again"));
     },
     (error) => {
       if (!current()) return;
       const text =
         error && error.code === 1
-          ? "Location access is blocked for this site. Enter the coordinates instead, e.g. from a map app."
-          : "Your location couldn't be found. Enter the coordinates instead.";
-      setLocateStatus(text, "error", "Try again");
+          ? t("Location access is blocked for this site. Enter the coordinates instead, e.g. from a map app.")
+          : t("Your location couldn't be found. Enter the coordinates instead.");
+      setLocateStatus(text, "error", t("Try again"));
       form.elements.latitude.focus();
     },
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
@@ -64,8 +65,8 @@ function typedPosition(form) {
   if (pair && !lonText) [latText, lonText] = [pair[1], pair[2]];
   const latitude = parseCoordinate(latText);
   const longitude = parseCoordinate(lonText);
-  if (!Number.isFinite(latitude) || Math.abs(latitude) > 90) throw "Enter a latitude between -90 and 90 (e.g. 22.546103).";
-  if (!Number.isFinite(longitude) || Math.abs(longitude) > 180) throw "Enter a longitude between -180 and 180 (e.g. 113.941079).";
+  if (!Number.isFinite(latitude) || Math.abs(latitude) > 90) throw t("Enter a latitude between -90 and 90 (e.g. 22.546103).");
+  if (!Number.isFinite(longitude) || Math.abs(longitude) > 180) throw t("Enter a longitude between -180 and 180 (e.g. 113.941079).");
   return { latitude, longitude };
 }
 
@@ -76,7 +77,7 @@ async function submitLocation(form) {
   const description = form.elements.description.value.trim() || "Shared location";
   const options = { ...addressOf(conversationID), payload: { description, longitude, latitude } };
   locateToken += 1;
-  createAndSend(conversationID, () => chat.createLocationMessage(options), "The location couldn't be sent.");
+  createAndSend(conversationID, () => chat.createLocationMessage(options), t("The location couldn't be sent."));
   return true;
 }
 

@@ -11,12 +11,13 @@ import { errorText } from "./errors.js";
 import { reloadMembers } from "./members.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t, tlater } from "../i18n.js";
 
 const WORK = "Private"; // a Work group: no admins, no mutes
 const MUTES = [
-  ["Mute for 10 minutes", 600, "10 minutes"],
-  ["Mute for 1 hour", 3600, "1 hour"],
-  ["Mute for 1 day", 86400, "1 day"],
+  [tlater("Mute for 10 minutes"), 600, tlater("10 minutes")],
+  [tlater("Mute for 1 hour"), 3600, tlater("1 hour")],
+  [tlater("Mute for 1 day"), 86400, tlater("1 day")],
 ];
 
 export const isMuted = (member, nowMs = Date.now()) => (member.muteUntil || 0) * 1000 > nowMs;
@@ -35,26 +36,26 @@ async function run(call, done) {
     await call();
     toast(done);
   } catch (error) {
-    toast(errorText(error, "That couldn't be done."), { error: true });
+    toast(errorText(error, t("That couldn't be done.")), { error: true });
   }
   await reloadMembers();
 }
 
 function setRole(groupID, m, role) {
-  const done = role === "Admin" ? `${displayName(m)} is now an admin.` : `${displayName(m)} is no longer an admin.`;
+  const done = role === "Admin" ? t("%(name)s is now an admin.", { name: displayName(m) }) : t("%(name)s is no longer an admin.", { name: displayName(m) });
   return run(() => chat.setGroupMemberRole({ groupID, userID: m.userID, role }), done);
 }
 
 function mute(groupID, m, seconds, label) {
-  const done = seconds ? `${displayName(m)} is muted for ${label}.` : `${displayName(m)} can send messages again.`;
+  const done = seconds ? t("%(name)s is muted for %(length)s.", { name: displayName(m), length: label }) : t("%(name)s can send messages again.", { name: displayName(m) });
   return run(() => chat.setGroupMemberMuteTime({ groupID, userID: m.userID, muteTime: seconds }), done);
 }
 
 async function makeOwner(groupID, m) {
   const groupName = (state.members.profile && state.members.profile.name) || groupID;
-  const text = `${displayName(m)} becomes the owner of ${groupName}, and you become an ordinary member. Only the new owner can undo this.`;
-  if (!(await confirmAction({ title: `Make ${displayName(m)} the owner?`, text, ok: "Make owner" }))) return;
-  await run(() => chat.changeGroupOwner({ groupID, newOwnerID: m.userID }), `${displayName(m)} is now the owner.`);
+  const text = t("%(name)s becomes the owner of %(group)s, and you become an ordinary member. Only the new owner can undo this.", { name: displayName(m), group: groupName });
+  if (!(await confirmAction({ title: t("Make %(name)s the owner?", { name: displayName(m) }), text, ok: t("Make owner") }))) return;
+  await run(() => chat.changeGroupOwner({ groupID, newOwnerID: m.userID }), t("%(name)s is now the owner.", { name: displayName(m) }));
 }
 
 /** [label, testid, action, danger] for what the user may do to this member (removing has its own button). */
@@ -62,14 +63,14 @@ export function memberActions(m, { groupID, type, role }) {
   if (m.userID === state.me.userID) return [];
   const actions = [];
   if (role === "Owner" && type !== WORK && m.role !== "Owner") {
-    if (m.role === "Admin") actions.push(["Remove admin", "member-unset-admin", () => setRole(groupID, m, "Member")]);
-    else actions.push(["Make admin", "member-set-admin", () => setRole(groupID, m, "Admin")]);
+    if (m.role === "Admin") actions.push([t("Remove admin"), "member-unset-admin", () => setRole(groupID, m, "Member")]);
+    else actions.push([t("Make admin"), "member-set-admin", () => setRole(groupID, m, "Admin")]);
   }
   if (mayMute(type, role, m)) {
-    for (const [label, seconds, length] of MUTES) actions.push([label, `member-mute-${seconds}`, () => mute(groupID, m, seconds, length)]);
-    if (isMuted(m)) actions.push(["Unmute", "member-unmute", () => mute(groupID, m, 0)]);
+    for (const [label, seconds, length] of MUTES) actions.push([t(label), `member-mute-${seconds}`, () => mute(groupID, m, seconds, t(length))]);
+    if (isMuted(m)) actions.push([t("Unmute"), "member-unmute", () => mute(groupID, m, 0)]);
   }
-  if (role === "Owner" && m.role !== "Owner") actions.push(["Make owner", "member-make-owner", () => makeOwner(groupID, m), true]);
+  if (role === "Owner" && m.role !== "Owner") actions.push([t("Make owner"), "member-make-owner", () => makeOwner(groupID, m), true]);
   return actions;
 }
 
@@ -85,7 +86,7 @@ function menuItem(button, [label, testid, action, danger]) {
 /** The "…" button on a member: opens the menu under it (Esc or a click elsewhere closes it). */
 export function memberMenuButton(m, actions) {
   if (!actions.length) return null;
-  const label = `Actions for ${displayName(m)}`;
+  const label = t("Actions for %(name)s", { name: displayName(m) });
   const button = el("button", { type: "button", class: "icon-btn member-more-btn", "aria-haspopup": "menu", "aria-expanded": "false", "aria-label": label, title: label, "data-testid": "member-menu-button" }, icon("more"));
   button.addEventListener("click", (e) => {
     e.stopPropagation();

@@ -17,6 +17,7 @@ import { closeConversation } from "./navigation.js";
 import { decorateMembers } from "./presence.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const MEMBER_PAGE = 100;
 const noMembers = () => ({ groupID: null, list: [], offset: 0, profile: null, loading: false });
@@ -56,7 +57,7 @@ export async function reloadMembers() {
     if (!state.members.offset) state.memberCache.set(groupID, { list: state.members.list, at: Date.now() });
   } catch (error) {
     if (state.members.groupID !== groupID) return;
-    toast(errorText(error, "The member list couldn't be loaded."), { error: true });
+    toast(errorText(error, t("The member list couldn't be loaded.")), { error: true });
   } finally {
     if (state.members.groupID === groupID) {
       state.members.loading = false;
@@ -83,7 +84,7 @@ async function loadMoreMembers() {
     state.members.offset = res.data.offset || 0;
     renderMembersPanel();
   } catch (error) {
-    toast(errorText(error, "The member list couldn't be loaded."), { error: true });
+    toast(errorText(error, t("The member list couldn't be loaded.")), { error: true });
   }
 }
 
@@ -104,8 +105,8 @@ function mayRemove(groupType, operatorRole, target) {
 }
 
 function roleTag(role) {
-  if (role === "Owner") return el("span", { class: "role-tag", text: "Owner" });
-  if (role === "Admin") return el("span", { class: "role-tag is-admin", text: "Admin" });
+  if (role === "Owner") return el("span", { class: "role-tag", text: t("Owner") });
+  if (role === "Admin") return el("span", { class: "role-tag is-admin", text: t("Admin") });
   return null;
 }
 
@@ -121,7 +122,7 @@ function memberItem(m, { groupID, type, role }) {
     avatar("md", { id: m.userID, name: display, url: m.avatar }),
     el("div", { class: "member-main" }, el("span", { class: "member-name", text: isMe ? `${display} (you)` : display }), el("span", { class: "member-id", text: "@" + m.userID })),
     roleTag(m.role),
-    isMuted(m) ? el("span", { class: "role-tag is-muted", "data-testid": "member-muted", text: "Muted" }) : null,
+    isMuted(m) ? el("span", { class: "role-tag is-muted", "data-testid": "member-muted", text: t("Muted") }) : null,
     memberMenuButton(m, memberActions(m, { groupID, type, role })),
     remove,
   );
@@ -148,7 +149,7 @@ function renderMembersPanel() {
   $("add-member-form").hidden = !canAdd;
   const note = $("add-member-note");
   note.hidden = canAdd;
-  note.textContent = canAdd ? "" : "Only the owner and admins can add people to this group.";
+  note.textContent = canAdd ? "" : t("Only the owner and admins can add people to this group.");
 
   if (loading && !list.length) $("member-list").replaceChildren(el("li", { class: "history-edge" }, el("span", { class: "spinner" }), "Loading members…"));
   else $("member-list").replaceChildren(...list.map((m) => memberItem(m, { groupID, type, role })));
@@ -164,8 +165,8 @@ function addedText({ successUserIDList: added = [], failureUserIDList: failed = 
   const parts = [];
   if (added.length) parts.push(`Added ${added.join(", ")}.`);
   if (existed.length) parts.push(`${existed.join(", ")} ${existed.length === 1 ? "is" : "are"} already in the group.`);
-  if (failed.length) parts.push(`No such user: ${failed.join(", ")}.`);
-  return parts.join(" ") || "Nobody was added.";
+  if (failed.length) parts.push(t("No such user: %(ids)s.", { ids: failed.join(", ") }));
+  return parts.join(" ") || t("Nobody was added.");
 }
 
 async function addMembers(e) {
@@ -187,7 +188,7 @@ async function addMembers(e) {
     input.value = failed.join(", ");
     await reloadMembers();
   } catch (error) {
-    toast(errorText(error, "The members couldn't be added."), { error: true });
+    toast(errorText(error, t("The members couldn't be added.")), { error: true });
   } finally {
     button.disabled = false;
   }
@@ -197,14 +198,14 @@ async function removeMember(member) {
   const groupID = state.members.groupID;
   const groupName = (state.members.profile && state.members.profile.name) || groupID;
   const display = member.nick || member.userID;
-  const ok = await confirmAction({ title: `Remove ${display}?`, text: `${display} will be removed from ${groupName} and stop getting its messages.`, ok: "Remove" });
+  const ok = await confirmAction({ title: `Remove ${display}?`, text: `${display} will be removed from ${groupName} and stop getting its messages.`, ok: t("Remove") });
   if (!ok) return;
   try {
     await chat.deleteGroupMember({ groupID, userIDList: [member.userID] });
     toast(`${display} was removed.`);
     await reloadMembers();
   } catch (error) {
-    toast(errorText(error, "The member couldn't be removed."), { error: true });
+    toast(errorText(error, t("The member couldn't be removed.")), { error: true });
   }
 }
 
@@ -212,27 +213,27 @@ async function leaveGroup() {
   const groupID = state.members.groupID;
   if (!groupID) return;
   const groupName = (state.members.profile && state.members.profile.name) || groupID;
-  const ok = await confirmAction({ title: `Leave ${groupName}?`, text: "You'll stop getting its messages. To come back, someone has to add you (or you join again if it's public).", ok: "Leave group" });
+  const ok = await confirmAction({ title: `Leave ${groupName}?`, text: t("You'll stop getting its messages. To come back, someone has to add you (or you join again if it's public)."), ok: t("Leave group") });
   if (!ok) return;
   try {
     await chat.quitGroup(groupID);
     state.groups.delete(groupID);
-    toast(`You left ${groupName}.`);
+    toast(t("You left %(name)s.", { name: groupName }));
     const conversationID = groupConversationID(groupID);
     closeMembersPanel();
     if (state.current === conversationID) closeConversation();
     state.histories.delete(conversationID);
   } catch (error) {
-    toast(errorText(error, "You couldn't leave the group."), { error: true });
+    toast(errorText(error, t("You couldn't leave the group.")), { error: true });
   }
 }
 
 async function copyGroupID() {
   try {
     await navigator.clipboard.writeText(state.members.groupID || "");
-    toast("Group ID copied.");
+    toast(t("Group ID copied."));
   } catch {
-    toast("Couldn't copy. Select the ID and copy it by hand.", { error: true });
+    toast(t("Couldn't copy. Select the ID and copy it by hand."), { error: true });
   }
 }
 

@@ -10,6 +10,7 @@ import { $, avatar, el, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName } from "./names.js";
 import { chat } from "./state.js";
+import { t } from "../i18n.js";
 
 /** The histories opened, outermost first; the last one is showing. */
 const mergerStack = [];
@@ -30,13 +31,13 @@ async function mergedMessages(m) {
   const list = Array.isArray(p.messageList) ? p.messageList : [];
   if (!p.downloadKey || list.length) return list;
   const body = $("merger-body");
-  body.replaceChildren(loadingEdge("Loading the messages…"));
+  body.replaceChildren(loadingEdge(t("Loading the messages…")));
   try {
-    if (!m.conversationID) throw { code: 2451, message: "This part of the history can only be opened where it was first sent." };
+    if (!m.conversationID) throw { code: 2451, message: t("This part of the history can only be opened where it was first sent.") };
     await chat.downloadMergerMessage(m);
     return Array.isArray(m.payload.messageList) ? m.payload.messageList : [];
   } catch (error) {
-    if (showing() === m) body.replaceChildren(el("div", { class: "merger-error", role: "alert", text: errorText(error, "The messages couldn't be loaded.") }));
+    if (showing() === m) body.replaceChildren(el("div", { class: "merger-error", role: "alert", text: errorText(error, t("The messages couldn't be loaded.")) }));
     return null;
   }
 }
@@ -62,7 +63,7 @@ async function drawMerger() {
   if (!list || showing() !== m) return;
   $("merger-sub").textContent = mergerSubtitle(list);
   if (!list.length) {
-    body.replaceChildren(el("p", { class: "merger-error", text: p.compatibleText || "There are no messages in this history." }));
+    body.replaceChildren(el("p", { class: "merger-error", text: p.compatibleText || t("There are no messages in this history.") }));
     return;
   }
   let prevDay = null;
@@ -80,7 +81,7 @@ async function drawMerger() {
 }
 
 function mergerItem(item) {
-  const name = item.nick || displayName(item.from) || "Someone";
+  const name = item.nick || displayName(item.from) || t("Someone");
   const content = item.type === "TIMRelayElem" ? mergerBody(item, () => openMerger(item, { nested: true })) : messageBody(item);
   return el(
     "div",

@@ -18,6 +18,7 @@ import { enterSelect } from "./select.js";
 import { resend } from "./sending.js";
 import { TYPES, chat, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const LONG_PRESS_MS = 550;
 
@@ -29,8 +30,8 @@ function messageFromNode(node) {
 
 function copyText(m) {
   navigator.clipboard.writeText((m.payload && m.payload.text) || "").then(
-    () => toast("Copied."),
-    () => toast("Couldn't copy. Select the text and copy it by hand.", { error: true }),
+    () => toast(t("Copied.")),
+    () => toast(t("Couldn't copy. Select the text and copy it by hand."), { error: true }),
   );
 }
 
@@ -43,21 +44,21 @@ async function recall(m) {
     m.isRevoked = true;
     if (state.current === m.conversationID) renderMessages({ scroll: "auto" });
   } catch (error) {
-    toast(errorText(error, "The message couldn't be recalled."), { error: true });
+    toast(errorText(error, t("The message couldn't be recalled.")), { error: true });
   }
 }
 
 async function deleteForMe(m) {
   const ok = await confirmAction({
-    title: "Delete this message for you?",
-    text: "It disappears from your history on all your devices. Others in the chat still see it.",
-    ok: "Delete for me",
+    title: t("Delete this message for you?"),
+    text: t("It disappears from your history on all your devices. Others in the chat still see it."),
+    ok: t("Delete for me"),
   });
   if (!ok) return;
   try {
     await chat.deleteMessage([m]);
   } catch (error) {
-    toast(errorText(error, "The message couldn't be deleted."), { error: true });
+    toast(errorText(error, t("The message couldn't be deleted.")), { error: true });
     return;
   }
   dropDeleted(m.conversationID, { messageIDList: [m.ID] });
@@ -77,24 +78,24 @@ function groupRoles(m) {
 function messageActions(m) {
   const actions = [];
   if (m.status === "success" && !m.isRevoked && m.conversationType !== TYPES.CONV_SYSTEM && m.type !== "TIMGroupTipElem") {
-    actions.push(["Reply", "reply", "reply-message", () => startReply(m)]);
+    actions.push([t("Reply"), "reply", "reply-message", () => startReply(m)]);
   }
   if (m.type === "TIMTextElem" && !m.isRevoked) actions.push(["Copy text", "copy", "copy-message", () => copyText(m)]);
-  if (mayEdit(m)) actions.push(["Edit", "edit", "edit-message", () => startEdit(m)]);
+  if (mayEdit(m)) actions.push([t("Edit"), "edit", "edit-message", () => startEdit(m)]);
   if (isForwardable(m)) {
-    actions.push(["Forward", "forward", "forward-message", () => forwardOne(m)]);
-    actions.push(["Select", "select", "select-message", () => enterSelect(m)]);
+    actions.push([t("Forward"), "forward", "forward-message", () => forwardOne(m)]);
+    actions.push([t("Select"), "select", "select-message", () => enterSelect(m)]);
   }
-  if (m.status === "fail") actions.push(["Retry sending", "retry", "retry-message", () => resend(m)]);
+  if (m.status === "fail") actions.push([t("Retry sending"), "retry", "retry-message", () => resend(m)]);
   const allowed = mayRevoke(m, { viewerID: state.me.userID, revoke: revokeRules(), nowMs: Date.now(), ...groupRoles(m) });
   if (allowed && typeof chat.revokeMessage === "function") {
-    actions.push(["Recall", "recall", "recall-message", () => recall(m), true]);
+    actions.push([t("Recall"), "recall", "recall-message", () => recall(m), true]);
   }
   if (m.status === "success" && m.conversationType !== TYPES.CONV_SYSTEM) {
-    actions.push(["Delete for me", "trash", "delete-message", () => deleteForMe(m), true]);
+    actions.push([t("Delete for me"), "trash", "delete-message", () => deleteForMe(m), true]);
   }
   if (mayReport(m, state.me.userID) && typeof chat.reportMessage === "function") {
-    actions.push(["Report", "flag", "report-message", () => openReportDialog(m), true]);
+    actions.push([t("Report"), "flag", "report-message", () => openReportDialog(m), true]);
   }
   return actions;
 }

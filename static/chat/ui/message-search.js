@@ -14,6 +14,7 @@ import { errorText } from "./errors.js";
 import { historyOf, loadOlder, renderMessages } from "./messages.js";
 import { openConversation } from "./navigation.js";
 import { chat, state } from "./state.js";
+import { t } from "../i18n.js";
 
 const DEBOUNCE_MS = 300;
 const MAX_JUMP_PAGES = 60;
@@ -54,7 +55,7 @@ function conversationName(conversationID) {
 }
 
 function messageButton(m, keyword) {
-  const who = m.flow === "out" ? "You" : m.nameCard || m.nick || m.from;
+  const who = m.flow === "out" ? t("You") : m.nameCard || m.nick || m.from;
   const time = new Date((m.time || 0) * 1000).toLocaleDateString([], { month: "short", day: "numeric" });
   return el(
     "button",
@@ -100,9 +101,9 @@ async function searchAll(keyword) {
             el("span", { class: "search-result-text muted" }, `${r.messageCount} related messages`),
           ),
     );
-    show(section("Messages", rows.length ? rows : el("p", { class: "empty-filter" }, "No messages match.")));
+    show(section(t("Messages"), rows.length ? rows : el("p", { class: "empty-filter" }, t("No messages match."))));
   } catch (error) {
-    if (mine === asked) show(section("Messages", el("p", { class: "empty-filter" }, errorText(error, "Messages couldn't be searched."))));
+    if (mine === asked) show(section(t("Messages"), el("p", { class: "empty-filter" }, errorText(error, t("Messages couldn't be searched.")))));
   }
 }
 
@@ -116,7 +117,7 @@ async function searchWithin(keyword, conversationID) {
     const list = found ? found.messageList.map((m) => messageButton(m, keyword)) : [];
     show([back, ...section(`${found ? found.messageCount : 0} in ${conversationName(conversationID)}`, list)]);
   } catch (error) {
-    if (mine === asked) show([back, el("p", { class: "empty-filter" }, errorText(error, "Messages couldn't be searched."))]);
+    if (mine === asked) show([back, el("p", { class: "empty-filter" }, errorText(error, t("Messages couldn't be searched.")))]);
   }
 }
 

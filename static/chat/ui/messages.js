@@ -26,6 +26,7 @@ import { openRequests } from "./requests.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
 import { toast } from "./toast.js";
+import { nt, t } from "../i18n.js";
 
 /** Messages of one sender less than this far apart are drawn as one run (one name, one avatar). */
 const GROUP_RUN_SECONDS = 5 * 60;
@@ -69,7 +70,7 @@ export async function loadOlder(conversationID, { initial = false } = {}) {
     h.loadError = "";
   } catch (error) {
     // Not "the beginning of the history": what failed, and a retry (live.js retries on reconnect).
-    h.loadError = errorText(error, "Messages couldn't be loaded.");
+    h.loadError = errorText(error, t("Messages couldn't be loaded."));
   } finally {
     h.loading = false;
   }
@@ -109,7 +110,7 @@ async function loadUnreadAbove(conversationID) {
 }
 
 function unreadDivider(h) {
-  const divider = el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator" }, "New messages");
+  const divider = el("div", { class: "unread-divider", "data-testid": "new-messages-divider", role: "separator" }, t("New messages"));
   if (h.unreadAbove > 0) {
     const n = h.unreadAbove;
     const conversationID = state.current;
@@ -117,8 +118,8 @@ function unreadDivider(h) {
       type: "button",
       class: "unread-above",
       "data-testid": "unread-above",
-      text: `${n} more above`,
-      "aria-label": `${n} more new ${n === 1 ? "message" : "messages"} above: show them`,
+      text: t("%(n)s more above", { n }),
+      "aria-label": nt("%(count)s more new message above: show them", "%(count)s more new messages above: show them", n),
       onclick: () => loadUnreadAbove(conversationID),
     });
     divider.append(more);
@@ -186,13 +187,13 @@ const messageTime = (m) => m.time || Date.now() / 1000;
 /** A join request in the system notices: a button to the Requests list, where it is answered. */
 function reviewButton(m) {
   if (m.type !== "TIMGroupSystemNoticeElem" || !m.payload || m.payload.operationType !== 1) return null;
-  return el("button", { type: "button", class: "link-btn tip-action", "data-testid": "notice-review", onclick: openRequests, text: "Review requests" });
+  return el("button", { type: "button", class: "link-btn tip-action", "data-testid": "notice-review", onclick: openRequests, text: t("Review requests") });
 }
 
 /** The nodes of a history: intro or loading edge, day separators, divider, tips and message rows. */
 function historyNodes(h, conv, group) {
   const nodes = [el("div", { class: "msg-spacer" })];
-  if (h.loading) nodes.push(loadingEdge("Loading earlier messages…", { "data-testid": "history-loading" }));
+  if (h.loading) nodes.push(loadingEdge(t("Loading earlier messages…"), { "data-testid": "history-loading" }));
   else if (h.loadError) nodes.push(loadFailedEdge(h));
   else if (h.loaded && h.isCompleted && conv) nodes.push(chatIntro(conv, h.messages.length === 0));
 
@@ -277,16 +278,16 @@ function cachedRow(h, m, options) {
 }
 
 function loadFailedEdge(h) {
-  const retry = el("button", { type: "button", class: "link-btn", text: "Try again" });
+  const retry = el("button", { type: "button", class: "link-btn", text: t("Try again") });
   retry.addEventListener("click", () => loadOlder(state.current));
-  return el("div", { class: "history-error", role: "alert", "data-testid": "history-error" }, el("span", { text: `Messages couldn't be loaded: ${h.loadError}` }), retry);
+  return el("div", { class: "history-error", role: "alert", "data-testid": "history-error" }, el("span", { text: t("Messages couldn't be loaded: %(error)s", { error: h.loadError }) }), retry);
 }
 
 function chatIntro(conv, empty) {
   const title = conversationTitle(conv);
   let text;
-  if (conv.type === GROUP) text = empty ? "No messages yet. Say hello to the group." : "This is the beginning of the group's history.";
-  else text = empty ? `This is the beginning of your chat with ${title}. Say hello!` : `This is the beginning of your chat with ${title}.`;
+  if (conv.type === GROUP) text = empty ? t("No messages yet. Say hello to the group.") : t("This is the beginning of the group's history.");
+  else text = empty ? t("This is the beginning of your chat with %(title)s. Say hello!", { title }) : t("This is the beginning of your chat with %(title)s.", { title });
   return el("div", { class: "chat-intro", "data-testid": "history-start" }, avatar("xl", conversationAvatarInfo(conv)), el("strong", { text: title }), el("span", { text }));
 }
 
@@ -301,7 +302,7 @@ function messageMeta(m, { group }) {
   else if (out && !group && !m.isRevoked) {
     // A recall notice carries no ticks: there is nothing left to have been read.
     const read = Boolean(m.isPeerRead);
-    const label = read ? "Read" : "Sent";
+    const label = read ? t("Read") : t("Sent");
     meta.append(el("span", { class: read ? "is-read" : "", role: "img", title: label, "aria-label": label, "data-testid": "message-status", "data-status": read ? "read" : "sent" }, icon(read ? "checks" : "check", read ? "is-read" : "")));
   }
   return meta;
@@ -335,13 +336,13 @@ function revokedNode(m) {
   const node = el("span", { class: "msg-text msg-revoked", "data-testid": "revoked-message", text: revokedSentence(m) });
   const text = state.recalledTexts.get(m.ID);
   if (text !== undefined && withinRevokeWindow(m, state.me.userID, revokeRules(), Date.now())) {
-    const reedit = el("button", { type: "button", class: "reedit-btn", "data-testid": "reedit-message", text: "Re-edit" });
+    const reedit = el("button", { type: "button", class: "reedit-btn", "data-testid": "reedit-message", text: t("Re-edit") });
     reedit.addEventListener("click", (e) => {
       e.stopPropagation();
       if (!withinRevokeWindow(m, state.me.userID, revokeRules(), Date.now())) {
         state.recalledTexts.delete(m.ID);
         reedit.remove();
-        toast("It's too late to re-edit this message.");
+        toast(t("It's too late to re-edit this message."));
         return;
       }
       putBackInComposer(text);
@@ -363,9 +364,9 @@ function failedNote(m, error) {
   return el(
     "div",
     { class: "msg-failed", "data-testid": "send-failed" },
-    el("span", { text: error ? `Not sent. ${error}` : "Not sent." }),
-    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), "Resend"),
-    el("button", { type: "button", class: "resend-btn", "data-testid": "discard-button", title: "Delete this unsent message", onclick: () => discard(m) }, "Delete"),
+    el("span", { text: error ? t("Not sent. %(error)s", { error }) : t("Not sent.") }),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "resend-button", onclick: () => resend(m) }, icon("retry"), t("Resend")),
+    el("button", { type: "button", class: "resend-btn", "data-testid": "discard-button", title: t("Delete this unsent message"), onclick: () => discard(m) }, t("Delete")),
   );
 }
 
@@ -386,7 +387,7 @@ function messageColumn(m, name, options) {
   if (m.status === "fail") col.append(failedNote(m, options.error));
   if (options.showReceipt) {
     const read = Boolean(m.isPeerRead);
-    col.append(el("div", { class: "read-receipt" + (read ? " is-read" : ""), "data-testid": "read-receipt", text: read ? "Read" : "Sent" }));
+    col.append(el("div", { class: "read-receipt" + (read ? " is-read" : ""), "data-testid": "read-receipt", text: read ? t("Read") : t("Sent") }));
   }
   const count = options.group && showsReadCount(m) ? readCountNode(m) : null;
   if (count) col.append(count);
@@ -394,7 +395,7 @@ function messageColumn(m, name, options) {
 }
 
 function actionsButton(m) {
-  const more = el("button", { type: "button", class: "msg-more", "aria-label": "Message actions", title: "More", "data-testid": "message-actions" }, icon("more"));
+  const more = el("button", { type: "button", class: "msg-more", "aria-label": t("Message actions"), title: t("More"), "data-testid": "message-actions" }, icon("more"));
   more.addEventListener("click", (e) => {
     e.stopPropagation();
     const rect = more.getBoundingClientRect();
@@ -410,7 +411,7 @@ function senderAvatar(m, name) {
   Object.assign(face.dataset, { userId: m.from, testid: "message-avatar" });
   face.setAttribute("role", "button");
   face.setAttribute("tabindex", "0");
-  face.setAttribute("aria-label", `Profile of ${name}`);
+  face.setAttribute("aria-label", t("Profile of %(name)s", { name }));
   return face;
 }
 
@@ -427,7 +428,7 @@ function messageRow(m, options) {
   if (selecting) {
     row.append(
       isForwardable(m)
-        ? el("input", { type: "checkbox", class: "msg-check", "aria-label": "Select this message", "data-testid": "message-checkbox" })
+        ? el("input", { type: "checkbox", class: "msg-check", "aria-label": t("Select this message"), "data-testid": "message-checkbox" })
         : el("span", { class: "msg-check-gap" }),
     );
   }

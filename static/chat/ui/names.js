@@ -5,6 +5,7 @@
 
 import { noticeText, revokedText, tipText } from "../rules.js";
 import { serverRules, state } from "./state.js";
+import { t } from "../i18n.js";
 
 const GROUP_TIP = "TIMGroupTipElem";
 const GROUP_SYSTEM_NOTICE = "TIMGroupSystemNoticeElem";
@@ -35,7 +36,7 @@ export function displayName(userID) {
 
 /** "Alice"; "You" (subject) or "you" (object) for me. */
 function personName(userID, subject = true) {
-  if (userID && userID === state.me.userID) return subject ? "You" : "you";
+  if (userID && userID === state.me.userID) return subject ? t("You") : t("you");
   return displayName(userID);
 }
 
@@ -70,7 +71,7 @@ export function revokedSentence(m) {
   if (m.revokerInfo) rememberName(m.revokerInfo.userID, m.revokerInfo.nick);
   const rules = serverRules();
   const mine = revoker === state.me.userID;
-  const name = mine ? "You" : state.names.get(revoker);
+  const name = mine ? t("You") : state.names.get(revoker);
   if (!name) return m.messageForShow || revokedText(rules && rules.revoke, revoker);
   return revokedText(rules && rules.revoke, name) || m.messageForShow || "";
 }

@@ -34,6 +34,7 @@ import { NARROW, chat, state } from "./state.js";
 import { isPeerTyping } from "./typing.js";
 import { toast } from "./toast.js";
 import { cancelRecording } from "./voice.js";
+import { t } from "../i18n.js";
 
 /** At most this many pages are loaded on opening to reach the first unread message. */
 const MAX_UNREAD_PAGES = 6;
@@ -52,7 +53,7 @@ export async function openConversation(conversationID, { fromList = false, focus
   showChatScreen(false);
 
   let conv = findConversation(conversationID);
-  $("messages").replaceChildren(el("div", { class: "msg-spacer" }), loadingEdge("Loading messages…"));
+  $("messages").replaceChildren(el("div", { class: "msg-spacer" }), loadingEdge(t("Loading messages…")));
   $("chat-name").textContent = conv ? conversationTitle(conv) : peerOf(conversationID);
   $("chat-sub").textContent = "";
   renderConversationList();
@@ -77,7 +78,7 @@ async function fetchConversation(conversationID) {
     return conv;
   } catch (error) {
     if (state.current !== conversationID) return null;
-    toast(errorText(error, "That conversation can't be opened."), { error: true });
+    toast(errorText(error, t("That conversation can't be opened.")), { error: true });
     closeConversation();
     return null;
   }
@@ -192,16 +193,16 @@ export function renderChatHeader(conv) {
   $("chat-sub").classList.toggle("is-typing", typing);
   $("members-btn").hidden = !group;
   $("chat-title").disabled = conv.type !== GROUP && conv.type !== C2C;
-  $("chat-title").title = group ? "Group info" : conv.type === C2C ? "Profile" : "";
+  $("chat-title").title = group ? t("Group info") : conv.type === C2C ? t("Profile") : "";
   const menu = (action) => document.querySelector(`#more-menu [data-action="${action}"]`);
-  menu("pin").textContent = conv.isPinned ? "Unpin" : "Pin to top";
+  menu("pin").textContent = conv.isPinned ? t("Unpin") : t("Pin to top");
   // The user's own settings of a conversation they have (a new chat has no row yet: 2500).
   const held = state.conversations.some((c) => c.conversationID === conv.conversationID);
   for (const action of ["mark-unread", "star", "fold", "conversation-lists"]) menu(action).hidden = !held;
   menu("mute-notifications").hidden = !held || (conv.type !== GROUP && conv.type !== C2C);
-  menu("star").textContent = hasMark(conv, MARK.STAR) ? "Unstar" : "Star";
-  menu("fold").textContent = hasMark(conv, MARK.FOLD) ? "Unfold" : "Fold";
-  menu("mute-notifications").textContent = isMuted(conv) ? "Unmute notifications" : "Mute notifications";
+  menu("star").textContent = hasMark(conv, MARK.STAR) ? t("Unstar") : t("Star");
+  menu("fold").textContent = hasMark(conv, MARK.FOLD) ? t("Unfold") : t("Fold");
+  menu("mute-notifications").textContent = isMuted(conv) ? t("Unmute notifications") : t("Mute notifications");
   menu("members").hidden = !group;
   menu("delete").hidden = !state.conversations.some((c) => c.conversationID === conv.conversationID);
   // System notices cannot be deleted (2116).
@@ -219,10 +220,10 @@ function updateComposerAvailability(conv) {
   let notice = "";
   const groupID = conv.type === GROUP ? peerOf(conv.conversationID) : null;
   if (groupID && state.groupsLoaded && !state.groups.has(groupID)) {
-    notice = "You're no longer a member of this group.";
+    notice = t("You're no longer a member of this group.");
     confirmMembership(groupID);
   } else if (conv.type !== GROUP && conv.type !== C2C) {
-    notice = "This conversation is read-only.";
+    notice = t("This conversation is read-only.");
   } else if (groupID) {
     notice = muteNoticeFor(groupID);
     learnSelfMute(groupID);

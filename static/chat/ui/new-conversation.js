@@ -12,6 +12,7 @@ import { errorText } from "./errors.js";
 import { openConversation } from "./navigation.js";
 import { TYPES, chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const MAX_GROUP_NAME_BYTES = 30;
 
@@ -24,10 +25,10 @@ async function lookUpUsers(userIDs) {
 
 async function submitNewChat(form) {
   const userID = String(form.elements.userID.value || "").trim().replace(/^@/, "");
-  if (!userID) throw "Enter the user ID of the person you want to chat with.";
-  if (userID === state.me.userID) throw "That's you. Enter someone else's user ID.";
+  if (!userID) throw t("Enter the user ID of the person you want to chat with.");
+  if (userID === state.me.userID) throw t("That's you. Enter someone else's user ID.");
   const found = await lookUpUsers([userID]);
-  if (!found.has(userID)) throw `There's no user "${userID}". Check the spelling.`;
+  if (!found.has(userID)) throw t("There's no user \"%(id)s\". Check the spelling.", { id: userID });
   await openConversation(c2cConversationID(userID), { focus: true });
   return true;
 }
@@ -89,7 +90,7 @@ async function onChipsKeydown(e) {
     e.preventDefault();
     try {
       const missing = await addChipsFromInput();
-      setDialogError(dialog, missing.length ? `No such user: ${missing.join(", ")}` : "");
+      setDialogError(dialog, missing.length ? t("No such user: %(ids)s", { ids: missing.join(", ") }) : "");
     } catch (error) {
       setDialogError(dialog, errorText(error));
     }
@@ -103,10 +104,10 @@ async function onChipsKeydown(e) {
 
 async function submitNewGroup(form) {
   const name = String(form.elements.name.value || "").trim();
-  if (!name) throw "Give the group a name.";
-  if (utf8Length(name) > MAX_GROUP_NAME_BYTES) throw `The group name is too long (${MAX_GROUP_NAME_BYTES} bytes at most).`;
+  if (!name) throw t("Give the group a name.");
+  if (utf8Length(name) > MAX_GROUP_NAME_BYTES) throw t("The group name is too long (%(max)s bytes at most).", { max: MAX_GROUP_NAME_BYTES });
   const missing = await addChipsFromInput();
-  if (missing.length) throw `No such user: ${missing.join(", ")}`;
+  if (missing.length) throw t("No such user: %(ids)s", { ids: missing.join(", ") });
   const options = { type: form.elements.type.value, name, memberList: Array.from(chipUsers.keys()).map((userID) => ({ userID })) };
   const groupID = String(form.elements.groupID.value || "").trim();
   if (groupID) options.groupID = groupID;
@@ -130,16 +131,16 @@ async function join(groupID) {
 
 async function submitJoinGroup(form) {
   const groupID = String(form.elements.groupID.value || "").trim();
-  if (!groupID) throw "Enter the ID of the group you want to join.";
+  if (!groupID) throw t("Enter the ID of the group you want to join.");
   const data = state.groups.has(groupID) ? null : await join(groupID);
   if (data && data.status === (TYPES.JOIN_STATUS_WAIT_APPROVAL || "WaitAdminApproval")) {
-    toast("Request sent. You'll be in once an admin approves it.");
+    toast(t("Request sent. You'll be in once an admin approves it."));
     return true;
   }
   if (data) {
     const group = data.group;
     if (group) state.groups.set(group.groupID, group);
-    toast(data.status === "AlreadyInGroup" ? "You're already in this group." : `You joined ${(group && group.name) || groupID}.`);
+    toast(data.status === "AlreadyInGroup" ? t("You're already in this group.") : t("You joined %(name)s.", { name: (group && group.name) || groupID }));
   }
   await openConversation(groupConversationID(groupID), { focus: true });
   return true;

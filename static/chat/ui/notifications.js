@@ -25,6 +25,7 @@ import { senderName } from "./names.js";
 import { openConversation } from "./navigation.js";
 import { atAllID, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const KEY_DESKTOP = "chat.notify.desktop";
 const KEY_SOUND = "chat.notify.sound";
@@ -59,7 +60,7 @@ let shownCount = -1;
 /** "(3) Chat" and a red "3" on the favicon; nothing when all is read. */
 export function showUnreadCount(count) {
   const n = Math.max(0, Number(count) || 0);
-  document.title = titleWithCount(n);
+  document.title = titleWithCount(n, t("Chat"));
   if (n === shownCount) return;
   shownCount = n;
   const link = document.querySelector("link[rel~='icon']");
@@ -222,9 +223,9 @@ function renderControls() {
   desktop.disabled = !supported() || p === "denied";
   const hint = $("notify-desktop-hint");
   hint.textContent = !supported()
-    ? "This browser can't show desktop notifications."
+    ? t("This browser can't show desktop notifications.")
     : p === "denied"
-      ? "Notifications are blocked for this site. Allow them in your browser's site settings."
+      ? t("Notifications are blocked for this site. Allow them in your browser's site settings.")
       : "";
   hint.hidden = !hint.textContent;
   $("notify-sound").checked = soundWanted();
@@ -242,7 +243,7 @@ export async function enableDesktopNotifications() {
     }
   }
   store(KEY_BANNER, "dismissed");
-  if (window.Notification.permission === "denied") toast("Notifications are blocked for this site. Allow them in your browser's site settings.", { error: true });
+  if (window.Notification.permission === "denied") toast(t("Notifications are blocked for this site. Allow them in your browser's site settings."), { error: true });
   renderControls();
 }
 

@@ -20,6 +20,7 @@ import { conversationSubtitle, currentConversation } from "./conversations.js";
 import { openDialog, wireDialog } from "./dialogs.js";
 import { $, el, icon } from "./dom.js";
 import { EVENT, chat, serverRules, state } from "./state.js";
+import { t } from "../i18n.js";
 
 /** hello.rules.presence (messaging/rules.py), with the server's values before the first hello. */
 function presenceRules() {
@@ -98,7 +99,7 @@ function drawDots() {
     const online = isOnline(statuses.get(item.dataset.userId)) || item.dataset.userId === state.me.userID;
     let dot = item.querySelector(".presence-dot");
     if (online && !dot) {
-      dot = el("span", { class: "presence-dot", role: "img", "aria-label": "Online", title: "Online", "data-testid": "member-online" });
+      dot = el("span", { class: "presence-dot", role: "img", "aria-label": t("Online"), title: t("Online"), "data-testid": "member-online" });
       const avatarNode = item.querySelector(".avatar");
       if (avatarNode) avatarNode.after(dot);
       else item.prepend(dot);
@@ -175,7 +176,7 @@ function ownStatus() {
 
 function renderOwnStatus() {
   const line = $("my-status");
-  if (line) line.textContent = ownStatus() ? `Status: ${ownStatus()}` : "No status set";
+  if (line) line.textContent = ownStatus() ? t("Status: %(status)s", { status: ownStatus() }) : t("No status set");
 }
 
 async function loadOwnStatus() {
@@ -192,11 +193,11 @@ async function loadOwnStatus() {
 function buildStatusMenu() {
   const menu = $("me-menu");
   const logout = $("logout-form");
-  const line = el("div", { class: "menu-label my-status", id: "my-status", "data-testid": "my-status", text: "No status set" });
+  const line = el("div", { class: "menu-label my-status", id: "my-status", "data-testid": "my-status", text: t("No status set") });
   const button = el(
     "button",
     { type: "button", role: "menuitem", class: "menu-item", "data-testid": "set-status-button", onclick: openStatusDialog },
-    "Set a status…",
+    t("Set a status…"),
   );
   menu.insertBefore(line, logout);
   menu.insertBefore(button, logout);
@@ -212,8 +213,8 @@ function buildStatusDialog() {
       el(
         "header",
         { class: "dialog-head" },
-        el("h2", { id: "dlg-status-title", text: "Your status" }),
-        el("button", { type: "button", class: "icon-btn", "data-close": true, "aria-label": "Close" }, icon("close")),
+        el("h2", { id: "dlg-status-title", text: t("Your status") }),
+        el("button", { type: "button", class: "icon-btn", "data-close": true, "aria-label": t("Close") }, icon("close")),
       ),
       el(
         "div",
@@ -221,10 +222,10 @@ function buildStatusDialog() {
         el(
           "label",
           { class: "field" },
-          el("span", { text: "What are you up to?" }),
-          el("input", { type: "text", name: "customStatus", placeholder: "e.g. In a meeting", autocomplete: "off", "data-testid": "status-input" }),
+          el("span", { text: t("What are you up to?") }),
+          el("input", { type: "text", name: "customStatus", placeholder: t("e.g. In a meeting"), autocomplete: "off", "data-testid": "status-input" }),
         ),
-        el("p", { class: "field-hint", text: "People who follow you see it next to your name." }),
+        el("p", { class: "field-hint", text: t("People who follow you see it next to your name.") }),
         el("p", { class: "field-error", "data-error": true, role: "alert", hidden: true }),
       ),
       el(
@@ -240,7 +241,7 @@ function buildStatusDialog() {
   wireDialog("dlg-status", async (form) => {
     const text = form.elements.customStatus.value.trim();
     const max = presenceRules().maxCustomStatusBytes;
-    if (statusBytes(text) > max) throw `That status is too long: at most ${max} bytes (about ${max} letters, fewer with accents or emoji).`;
+    if (statusBytes(text) > max) throw t("That status is too long: at most %(max)s bytes (about %(max)s letters, fewer with accents or emoji).", { max });
     await chat.setSelfStatus({ customStatus: text });
   });
 }
@@ -258,7 +259,7 @@ async function clearStatus() {
     dialog.close();
   } catch {
     dialog.querySelector("[data-error]").hidden = false;
-    dialog.querySelector("[data-error]").textContent = "Your status couldn't be cleared. Try again.";
+    dialog.querySelector("[data-error]").textContent = t("Your status couldn't be cleared. Try again.");
   }
 }
 

@@ -22,10 +22,11 @@ import { rememberName } from "./names.js";
 import { TYPES, chat, state } from "./state.js";
 import { toast } from "./toast.js";
 import { attachTypeahead } from "./typeahead.js";
+import { t, tlater } from "../i18n.js";
 
-const GENDER_WORDS = { Gender_Type_Female: "Female", Gender_Type_Male: "Male" };
-const NO_FRIENDS = "Friend requests aren't available on this server yet.";
-const NO_BLOCKING = "Blocking isn't available on this server yet.";
+const GENDER_WORDS = { Gender_Type_Female: tlater("Female"), Gender_Type_Male: tlater("Male") };
+const NO_FRIENDS = tlater("Friend requests aren't available on this server yet.");
+const NO_BLOCKING = tlater("Blocking isn't available on this server yet.");
 
 let onMeChanged = () => {};
 
@@ -80,9 +81,9 @@ function showCard(p) {
   $("profile-signature").textContent = p.selfSignature || "";
   $("profile-signature").hidden = !p.selfSignature;
   const facts = [];
-  if (p.location) facts.push(["Location", p.location]);
-  if (GENDER_WORDS[p.gender]) facts.push(["Gender", GENDER_WORDS[p.gender]]);
-  if (birthdayToDate(p.birthday)) facts.push(["Birthday", birthdayToDate(p.birthday)]);
+  if (p.location) facts.push([t("Location"), p.location]);
+  if (GENDER_WORDS[p.gender]) facts.push([t("Gender"), t(GENDER_WORDS[p.gender])]);
+  if (birthdayToDate(p.birthday)) facts.push([t("Birthday"), birthdayToDate(p.birthday)]);
   $("profile-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
   const mine = p.userID === state.me.userID;
   for (const id of ["profile-block", "profile-add-friend", "profile-message"]) $(id).hidden = mine;
@@ -101,9 +102,9 @@ export async function openProfileCard(userID) {
     const profile = (res.data || [])[0];
     if (card.userID !== userID) return;
     if (profile) showCard(profile);
-    else setDialogError(dialog, "This account no longer exists.");
+    else setDialogError(dialog, t("This account no longer exists."));
   } catch (error) {
-    setDialogError(dialog, errorText(error, "The profile couldn't be loaded."));
+    setDialogError(dialog, errorText(error, t("The profile couldn't be loaded.")));
   }
 }
 
@@ -140,25 +141,25 @@ function wireProfileCard() {
     callIfAvailable(
       "addFriend",
       { to: card.userID, source: "AddSource_Type_Web", type: TYPES.SNS_ADD_TYPE_BOTH || "Add_Type_Both" },
-      NO_FRIENDS,
-      "Friend request sent.",
+      t(NO_FRIENDS),
+      t("Friend request sent."),
     ),
   );
   $("profile-block").addEventListener("click", async () => {
     const userID = card.userID;
     const name = $("profile-name").textContent || userID;
     if (typeof chat.addToBlacklist !== "function") {
-      setDialogError(dialog, NO_BLOCKING);
+      setDialogError(dialog, t(NO_BLOCKING));
       return;
     }
     dialog.close();
-    const ok = await confirmAction({ title: `Block ${name}?`, text: `${name} won't be able to message you. You can unblock them later.`, ok: "Block" });
+    const ok = await confirmAction({ title: `Block ${name}?`, text: `${name} won't be able to message you. You can unblock them later.`, ok: t("Block") });
     if (!ok) return;
     try {
       await chat.addToBlacklist({ userIDList: [userID] });
       toast(`${name} is blocked.`);
     } catch (error) {
-      toast(errorText(error, "The user couldn't be blocked."), { error: true });
+      toast(errorText(error, t("The user couldn't be blocked.")), { error: true });
     }
   });
   $("profile-edit").addEventListener("click", () => {
@@ -211,7 +212,7 @@ export async function openSettings() {
       fillSettings(res.data);
     }
   } catch (error) {
-    setDialogError(dialog, errorText(error, "Your profile couldn't be loaded."));
+    setDialogError(dialog, errorText(error, t("Your profile couldn't be loaded.")));
   }
 }
 
@@ -240,14 +241,14 @@ async function uploadAvatar(file) {
     });
     $("settings-avatar-remove").hidden = false;
   } catch (error) {
-    setDialogError(dialog, errorText(error, "That picture couldn't be uploaded."));
+    setDialogError(dialog, errorText(error, t("That picture couldn't be uploaded.")));
   } finally {
     settings.uploading = false;
   }
 }
 
 async function saveSettings(form) {
-  if (settings.uploading) throw "Wait for the picture to finish uploading.";
+  if (settings.uploading) throw t("Wait for the picture to finish uploading.");
   const next = {
     nick: form.elements.nick.value.trim(),
     selfSignature: form.elements.selfSignature.value.trim(),
@@ -261,7 +262,7 @@ async function saveSettings(form) {
   if (!Object.keys(changes).length) return true;
   const res = await chat.updateMyProfile(changes);
   applyProfiles([res.data]);
-  toast("Profile saved.");
+  toast(t("Profile saved."));
   return true;
 }
 
@@ -270,6 +271,9 @@ function wireSettings() {
   $("dlg-settings").querySelector("form").addEventListener("input", () => {
     settings.edited = true;
   });
+  // The language: the select belongs to #language-form (Django's set_language), which sets
+  // the language cookie and reloads the page in it.
+  $("settings-language").addEventListener("change", () => $("language-form").requestSubmit());
   $("settings-avatar-btn").addEventListener("click", () => $("settings-avatar-input").click());
   $("settings-avatar-input").addEventListener("change", (e) => {
     const file = e.target.files && e.target.files[0];
@@ -296,7 +300,7 @@ function browseItem(g) {
     type: "button",
     class: member ? "btn" : "btn btn-primary",
     "data-testid": member ? "browse-open" : "browse-join",
-    text: member ? "Open" : "Join",
+    text: member ? t("Open") : t("Join"),
     onclick: () => joinFromBrowse(g, member),
   });
   return el(
@@ -310,7 +314,7 @@ function browseItem(g) {
 
 function renderBrowse() {
   const list = $("browse-groups-list");
-  if (!browse.items.length) list.replaceChildren(el("li", { class: "browse-empty", text: "No public groups yet. Create one with New group." }));
+  if (!browse.items.length) list.replaceChildren(el("li", { class: "browse-empty", text: t("No public groups yet. Create one with New group.") }));
   else list.replaceChildren(...browse.items.map(browseItem));
   $("browse-groups-more").hidden = !browse.cursor;
 }
@@ -323,7 +327,7 @@ async function loadBrowsePage() {
     browse.cursor = res.data.cursor || "";
     renderBrowse();
   } catch (error) {
-    setDialogError(dialog, errorText(error, "The groups couldn't be loaded."));
+    setDialogError(dialog, errorText(error, t("The groups couldn't be loaded.")));
   }
 }
 
@@ -333,12 +337,12 @@ async function joinFromBrowse(g, member) {
     if (!member) {
       const data = (await chat.joinGroup({ groupID: g.groupID })).data || {};
       if (data.status === (TYPES.JOIN_STATUS_WAIT_APPROVAL || "WaitAdminApproval")) {
-        toast("Request sent. You'll be in once an admin approves it.");
+        toast(t("Request sent. You'll be in once an admin approves it."));
         dialog.close();
         return;
       }
       if (data.group) state.groups.set(data.group.groupID, data.group);
-      toast(`You joined ${g.name || g.groupID}.`);
+      toast(t("You joined %(name)s.", { name: g.name || g.groupID }));
     }
     dialog.close();
     await openConversation(groupConversationID(g.groupID), { focus: true });

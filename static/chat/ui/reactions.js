@@ -16,6 +16,7 @@ import { emojiGridItems, onGridKey } from "./picker.js";
 import { displayName, rememberName } from "./names.js";
 import { TYPES, chat, onReconnected, serverRules, state } from "./state.js";
 import { toast } from "./toast.js";
+import { nt, t } from "../i18n.js";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 // The full picker: common Unicode emoji first, then the site's own set (assets.emojiList).
@@ -95,12 +96,12 @@ function reactionFace(reactionID, size = 18) {
 /** "You, Alice and 3 others": who reacted, as far as the chip knows. */
 export function whoReacted(reaction, myID, nameOf) {
   const users = reaction.partialUserList || [];
-  const names = users.map((u) => (u.userID === myID ? "You" : nameOf(u)));
-  if (reaction.reactedByMyself && !users.some((u) => u.userID === myID)) names.unshift("You");
+  const names = users.map((u) => (u.userID === myID ? t("You") : nameOf(u)));
+  if (reaction.reactedByMyself && !users.some((u) => u.userID === myID)) names.unshift(t("You"));
   const others = Math.max(0, reaction.totalUserCount - names.length);
-  if (others) names.push(`${others} ${others === 1 ? "other" : "others"}`);
+  if (others) names.push(nt("%(count)s other", "%(count)s others", others));
   if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return t("%(names)s and %(last)s", { names: names.slice(0, -1).join(t(", ")), last: names[names.length - 1] });
 }
 
 const nameOf = (u) => {
@@ -112,7 +113,7 @@ function showWho(chip, reaction) {
   hideWho();
   const label = assets.emojiLabels[reaction.reactionID] || reaction.reactionID;
   const tip = el("div", { class: "reaction-who", role: "tooltip", id: "reaction-who", "data-testid": "reaction-who" });
-  tip.append(reactionFace(reaction.reactionID, 28), el("div", { class: "reaction-who-text" }, el("strong", { text: whoReacted(reaction, state.me.userID, nameOf) }), el("span", { text: `reacted with ${label}` })));
+  tip.append(reactionFace(reaction.reactionID, 28), el("div", { class: "reaction-who-text" }, el("strong", { text: whoReacted(reaction, state.me.userID, nameOf) }), el("span", { text: t("reacted with %(emoji)s", { emoji: label }) })));
   document.body.append(tip);
   const rect = chip.getBoundingClientRect();
   const box = tip.getBoundingClientRect();
@@ -138,7 +139,7 @@ function reactionChip(m, reaction) {
       "data-testid": "reaction-chip",
       "data-reaction-id": reaction.reactionID,
       "aria-pressed": String(Boolean(reaction.reactedByMyself)),
-      "aria-label": `${label}: ${reaction.totalUserCount}. ${reaction.reactedByMyself ? "Take back your reaction" : "React with it too"}`,
+      "aria-label": `${label}: ${reaction.totalUserCount}. ${reaction.reactedByMyself ? t("Take back your reaction") : t("React with it too")}`,
     },
     reactionFace(reaction.reactionID),
     el("span", { class: "reaction-count", "data-testid": "reaction-count", text: String(reaction.totalUserCount) }),
@@ -172,7 +173,7 @@ function reactionChip(m, reaction) {
 export function reactionsNode(m) {
   const list = (takesReactions(m) && m.reactionList) || [];
   if (!list.length) return null;
-  const add = el("button", { type: "button", class: "reaction-chip reaction-add", "aria-label": "Add a reaction", title: "Add a reaction", "data-testid": "reaction-add", text: "+" });
+  const add = el("button", { type: "button", class: "reaction-chip reaction-add", "aria-label": t("Add a reaction"), title: t("Add a reaction"), "data-testid": "reaction-add", text: "+" });
   add.addEventListener("click", (e) => {
     e.stopPropagation();
     const rect = add.getBoundingClientRect();
@@ -192,7 +193,7 @@ export async function toggleReaction(m, reactionID) {
   try {
     await (remove ? chat.removeMessageReaction({ message: m, reactionID }) : chat.addMessageReaction({ message: m, reactionID }));
   } catch (error) {
-    toast(errorText(error, remove ? "Your reaction couldn't be taken back." : "The reaction couldn't be added."), { error: true });
+    toast(errorText(error, remove ? t("Your reaction couldn't be taken back.") : t("The reaction couldn't be added.")), { error: true });
   }
   rerender(m.conversationID);
 }
@@ -207,12 +208,12 @@ export function quickReactionRow(m, x, y) {
   const buttons = QUICK_REACTIONS.map((reactionID) =>
     el("button", { type: "button", role: "menuitem", class: "quick-reaction" + (mineOf(m, reactionID) ? " is-mine" : ""), "data-testid": "quick-reaction", "data-reaction-id": reactionID, "aria-label": `React with ${reactionID}`, title: reactionID, onclick: () => pick(reactionID), text: reactionID }),
   );
-  const more = el("button", { type: "button", role: "menuitem", class: "quick-reaction quick-more", "data-testid": "reaction-more", "aria-label": "More reactions", title: "More reactions", text: "+" });
+  const more = el("button", { type: "button", role: "menuitem", class: "quick-reaction quick-more", "data-testid": "reaction-more", "aria-label": t("More reactions"), title: t("More reactions"), text: "+" });
   more.addEventListener("click", (e) => {
     e.stopPropagation();
     openReactionPicker(m, x, y);
   });
-  return el("div", { class: "menu-reactions", role: "group", "aria-label": "React" }, ...buttons, more);
+  return el("div", { class: "menu-reactions", role: "group", "aria-label": t("React") }, ...buttons, more);
 }
 
 /** The full picker, next to (x, y): common emoji and the site's own set. */
@@ -228,7 +229,7 @@ export function openReactionPicker(m, x, y, opener = document.activeElement) {
   );
   const grid = el("div", { class: "picker-grid reaction-grid" }, ...unicode, ...emojiGridItems(pick));
   grid.addEventListener("keydown", onGridKey);
-  menu.replaceChildren(el("div", { class: "menu-label", text: "React with…" }), grid);
+  menu.replaceChildren(el("div", { class: "menu-label", text: t("React with…") }), grid);
   menu.hidden = false;
   const rect = menu.getBoundingClientRect();
   menu.style.left = Math.max(8, Math.min(x, window.innerWidth - rect.width - 8)) + "px";

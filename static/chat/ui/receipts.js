@@ -13,6 +13,7 @@ import { $, avatar, el } from "./dom.js";
 import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
 import { chat, onReconnected, serverRules, state } from "./state.js";
+import { t } from "../i18n.js";
 
 const FLUSH_MS = 300;
 const maxMessages = () => (serverRules() && serverRules().readReceipt && serverRules().readReceipt.maxMessages) || 30;
@@ -37,12 +38,12 @@ const owesReceipt = (m) => m.flow === "in" && m.needReadReceipt && !m.isRevoked 
 export function readCountNode(m) {
   const text = receiptText(m.readReceiptInfo);
   if (!text) return null;
-  const all = text === "All read";
+  const all = m.readReceiptInfo.unreadCount === 0;
   const button = el("button", {
     type: "button",
     class: "read-receipt" + (all ? " is-read" : ""),
     "data-testid": "read-count",
-    "aria-label": `${text}. Show who read this message`,
+    "aria-label": t("%(text)s. Show who read this message", { text }),
     text,
   });
   button.addEventListener("click", (e) => {
@@ -164,11 +165,11 @@ async function loadPage(filter) {
         el("li", { "data-user-id": userID }, avatar("sm", { id: userID, name: displayName(userID), url: avatars.get(userID) }), el("span", { text: displayName(userID) })),
       ),
     );
-    if (!node.children.length) node.append(el("li", { class: "receipts-empty", text: filter === 0 ? "Nobody yet" : "Everyone has read it" }));
+    if (!node.children.length) node.append(el("li", { class: "receipts-empty", text: filter === 0 ? t("Nobody yet") : t("Everyone has read it") }));
     current.cursors[filter] = res.data.cursor;
     $(more).hidden = res.data.isCompleted;
   } catch (error) {
-    setDialogError($("dlg-receipts"), errorText(error, "Who read this message couldn't be loaded."));
+    setDialogError($("dlg-receipts"), errorText(error, t("Who read this message couldn't be loaded.")));
   }
 }
 

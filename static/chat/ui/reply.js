@@ -15,6 +15,7 @@ import { historyOf, renderMessages } from "./messages.js";
 import { displayName } from "./names.js";
 import { chat, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 /** How far back a jump loads (pages of the server's size): beyond, it says so instead. */
 const MAX_JUMP_PAGES = 40;
@@ -47,10 +48,10 @@ export function renderReplyBar() {
     bar.replaceChildren();
     return;
   }
-  const close = el("button", { type: "button", class: "icon-btn reply-cancel", "aria-label": "Cancel reply", title: "Cancel reply (Esc)", "data-testid": "reply-cancel", onclick: cancelReply }, icon("close"));
+  const close = el("button", { type: "button", class: "icon-btn reply-cancel", "aria-label": t("Cancel reply"), title: t("Cancel reply (Esc)"), "data-testid": "reply-cancel", onclick: cancelReply }, icon("close"));
   bar.replaceChildren(
     icon("reply", "reply-bar-icon"),
-    el("div", { class: "reply-bar-text" }, el("strong", { text: `Replying to ${senderName(m)}` }), el("span", { text: replyAbstract(m) })),
+    el("div", { class: "reply-bar-text" }, el("strong", { text: t("Replying to %(name)s", { name: senderName(m) }) }), el("span", { text: replyAbstract(m) })),
     close,
   );
 }
@@ -91,11 +92,11 @@ export function quoteNode(h, m) {
   const reply = parseReply(m.cloudCustomData);
   if (!reply) return null;
   const status = originalState(h, reply.messageID);
-  const text = status === "recalled" ? "Original message recalled" : status === "missing" ? "Original message unavailable" : reply.messageAbstract || "Message";
+  const text = status === "recalled" ? t("Original message recalled") : status === "missing" ? t("Original message unavailable") : reply.messageAbstract || t("Message");
   const quote = el(
     "button",
-    { type: "button", class: "msg-quote" + (status ? " is-gone" : ""), "data-testid": "message-quote", "data-original-id": reply.messageID, title: "Show the original message" },
-    el("strong", { class: "msg-quote-sender", text: reply.messageSender || "Message" }),
+    { type: "button", class: "msg-quote" + (status ? " is-gone" : ""), "data-testid": "message-quote", "data-original-id": reply.messageID, title: t("Show the original message") },
+    el("strong", { class: "msg-quote-sender", text: reply.messageSender || t("Message") }),
     el("span", { class: "msg-quote-text", "data-testid": "quote-text", text }),
   );
   quote.addEventListener("click", (e) => {
@@ -141,8 +142,8 @@ export async function jumpToMessage(conversationID, messageID) {
     if (error && error.code === 10030) {
       originals.set(messageID, "missing");
       if (state.current === conversationID) renderMessages({ scroll: "none" });
-      toast("The original message is no longer available.");
-    } else toast(errorText(error, "The original message couldn't be loaded."), { error: true });
+      toast(t("The original message is no longer available."));
+    } else toast(errorText(error, t("The original message couldn't be loaded.")), { error: true });
     return;
   }
   if (original.isRevoked) originals.set(messageID, "recalled");
@@ -152,7 +153,7 @@ export async function jumpToMessage(conversationID, messageID) {
   try {
     for (let n = 0; cursor < until; n++) {
       if (n === MAX_JUMP_PAGES) {
-        toast("That message is too far back to show here. Scroll up to reach it.");
+        toast(t("That message is too far back to show here. Scroll up to reach it."));
         return;
       }
       const data = (await chat.getMessageListHopping({ conversationID, sequence: cursor, direction: 1 })).data;
@@ -161,7 +162,7 @@ export async function jumpToMessage(conversationID, messageID) {
       cursor = data.nextMessageSeq;
     }
   } catch (error) {
-    toast(errorText(error, "The original message couldn't be loaded."), { error: true });
+    toast(errorText(error, t("The original message couldn't be loaded.")), { error: true });
     return;
   }
   for (const page of pages) mergePage(h, page);

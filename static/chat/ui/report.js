@@ -11,9 +11,10 @@ import { errorText } from "./errors.js";
 import { senderName } from "./names.js";
 import { chat, serverRules } from "./state.js";
 import { toast } from "./toast.js";
+import { t, tlater } from "../i18n.js";
 
 export const REPORTED_TEXT = "Reported. A moderator will look at it.";
-const TOO_MANY_TEXT = "You've sent a lot of reports in the last hour. Try again later.";
+const TOO_MANY_TEXT = tlater("You've sent a lot of reports in the last hour. Try again later.");
 
 /** The message being reported while the dialog is open. */
 let reporting = null;
@@ -38,12 +39,12 @@ async function submitReport(form) {
   const message = reporting;
   if (!message) return true;
   const reason = form.elements.reason.value;
-  if (!reason) throw "Choose what's wrong with this message.";
+  if (!reason) throw t("Choose what's wrong with this message.");
   const description = form.elements.description.value.trim();
   try {
     await chat.reportMessage({ message, reason, description });
   } catch (error) {
-    throw error && error.code === 10006 ? TOO_MANY_TEXT : errorText(error, "The report couldn't be sent. Try again.");
+    throw error && error.code === 10006 ? t(TOO_MANY_TEXT) : errorText(error, t("The report couldn't be sent. Try again."));
   }
   reporting = null;
   toast(REPORTED_TEXT);

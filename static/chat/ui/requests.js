@@ -14,6 +14,7 @@ import { errorText } from "./errors.js";
 import { displayName, rememberName } from "./names.js";
 import { EVENT, TYPES, chat } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const APPLICATION_HANDLED = 10024;
 const JOIN_APPLICATION = 1;
@@ -50,8 +51,8 @@ function render() {
 function requestItem(application) {
   const who = displayName(application.fromUser);
   const group = application.groupName || application.groupID;
-  const accept = el("button", { type: "button", class: "btn btn-primary", "data-testid": "request-accept", "aria-label": `Accept ${who}'s request to join ${group}`, text: "Accept" });
-  const refuse = el("button", { type: "button", class: "btn", "data-testid": "request-refuse", "aria-label": `Refuse ${who}'s request to join ${group}`, text: "Refuse" });
+  const accept = el("button", { type: "button", class: "btn btn-primary", "data-testid": "request-accept", "aria-label": `Accept ${who}'s request to join ${group}`, text: t("Accept") });
+  const refuse = el("button", { type: "button", class: "btn", "data-testid": "request-refuse", "aria-label": `Refuse ${who}'s request to join ${group}`, text: t("Refuse") });
   const buttons = [accept, refuse];
   if (!application.message) {
     // An admin appointed after the request came has no notice of it to answer with.
@@ -68,7 +69,7 @@ function requestItem(application) {
       { class: "request-main" },
       el("div", { class: "request-text", text: `${who} asked to join ${group}` }),
       application.requestMsg ? el("div", { class: "request-note", text: `“${application.requestMsg}”` }) : null,
-      el("div", { class: "request-time", text: application.message ? listTime(application.addTime) : "Answer it from the owner's account" }),
+      el("div", { class: "request-time", text: application.message ? listTime(application.addTime) : t("Answer it from the owner's account") }),
     ),
     el("div", { class: "request-actions" }, buttons),
   );
@@ -80,11 +81,11 @@ async function answer(application, handleAction, buttons) {
   const group = application.groupName || application.groupID;
   try {
     await chat.handleGroupApplication({ handleAction, message: application.message });
-    toast(handleAction === "Agree" ? `${who} joined ${group}.` : `You refused ${who}'s request to join ${group}.`);
+    toast(handleAction === "Agree" ? t("%(who)s joined %(group)s.", { who, group }) : t("You refused %(who)s's request to join %(group)s.", { who, group }));
   } catch (error) {
     if (error && error.code === APPLICATION_HANDLED) toast(`${who}'s request was already answered.`);
     else {
-      toast(errorText(error, "The request couldn't be answered."), { error: true });
+      toast(errorText(error, t("The request couldn't be answered.")), { error: true });
       for (const button of buttons) button.disabled = false;
       return;
     }

@@ -10,6 +10,7 @@ import { forwardSelected, mergeSelected } from "./forward.js";
 import { renderMessages } from "./messages.js";
 import { limits, state } from "./state.js";
 import { toast } from "./toast.js";
+import { nt, t } from "../i18n.js";
 
 export function enterSelect(m) {
   state.select.active = true;
@@ -45,7 +46,7 @@ function toggleSelected(messageID) {
   const max = limits().maxMergedMessages;
   if (state.select.ids.has(messageID)) state.select.ids.delete(messageID);
   else if (max && state.select.ids.size >= max) {
-    toast(`You can select up to ${max} messages.`);
+    toast(t("You can select up to %(max)s messages.", { max }));
     return;
   } else state.select.ids.add(messageID);
   const row = document.querySelector(`.msg-row[data-row-id="${CSS.escape(messageID)}"]`);
@@ -60,7 +61,7 @@ export function updateSelectBar() {
   $("select-bar").hidden = !active;
   $("composer").hidden = composerHidden;
   document.querySelector(".composer-hint").hidden = composerHidden;
-  $("select-count").textContent = n === 0 ? "Select messages" : n === 1 ? "1 selected" : `${n} selected`;
+  $("select-count").textContent = n === 0 ? t("Select messages") : nt("%(count)s selected", "%(count)s selected", n);
   $("select-forward").disabled = n === 0;
   $("select-merge").disabled = n === 0;
 }

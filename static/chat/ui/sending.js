@@ -13,6 +13,7 @@ import { historyOf, renderMessages } from "./messages.js";
 import { learnSelfMute, muteNoticeFor } from "./mute.js";
 import { chat, state } from "./state.js";
 import { clearErrorToasts, toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 /** {to, conversationType} of a conversation, for the SDK's create*Message options. */
 export function addressOf(conversationID) {
@@ -43,7 +44,7 @@ async function failureText(message, error) {
   }
   // tim.js reports a failed image upload as 2251 ("no image selected"); here the image was there.
   if (message.type === "TIMImageElem" && error && error.code === 2251) return "The image couldn't be uploaded. Check your connection, then retry.";
-  return errorText(error, "The message couldn't be sent.");
+  return errorText(error, t("The message couldn't be sent."));
 }
 
 const saysMoreThanNotSent = (error) => Boolean(error) && Boolean(knownErrorText(error.code)) && error.code !== 2100 && error.code !== 2251;
@@ -98,7 +99,7 @@ export async function discard(message) {
   try {
     await chat.deleteMessage([message]);
   } catch (error) {
-    toast(errorText(error, "The message couldn't be deleted."), { error: true });
+    toast(errorText(error, t("The message couldn't be deleted.")), { error: true });
     return;
   }
   removeMessage(historyOf(conversationID), message.ID);

@@ -4,6 +4,7 @@
  */
 
 import { $, el, icon } from "./dom.js";
+import { t } from "../i18n.js";
 
 const MAX_TOASTS = 3;
 
@@ -15,7 +16,7 @@ export function toast(text, { error = false, timeout = 5000 } = {}) {
     node.classList.add("is-leaving");
     setTimeout(() => node.remove(), 200);
   };
-  node.append(el("button", { type: "button", "aria-label": "Dismiss", onclick: dismiss }, icon("close")));
+  node.append(el("button", { type: "button", "aria-label": t("Dismiss"), onclick: dismiss }, icon("close")));
   box.append(node);
   while (box.children.length > MAX_TOASTS) box.firstChild.remove();
   setTimeout(dismiss, timeout);

@@ -8,6 +8,7 @@
 import { lastToken, moveActive } from "../directory.js";
 import { avatar, el } from "./dom.js";
 import { chat, state } from "./state.js";
+import { t } from "../i18n.js";
 
 const DEBOUNCE_MS = 180;
 const MAX_OPTIONS = 8;
@@ -20,7 +21,7 @@ let seq = 0;
  */
 export function attachTypeahead(input, { onPick, multiple = false, anchor = input }) {
   const id = `${input.id || "typeahead" + ++seq}-options`;
-  const list = el("ul", { class: "typeahead", id, role: "listbox", "aria-label": "People", "data-testid": "typeahead-list", hidden: true });
+  const list = el("ul", { class: "typeahead", id, role: "listbox", "aria-label": t("People"), "data-testid": "typeahead-list", hidden: true });
   anchor.insertAdjacentElement("afterend", list);
   anchor.parentElement.classList.add("typeahead-anchor");
   input.setAttribute("role", "combobox");
@@ -64,7 +65,7 @@ export function attachTypeahead(input, { onPick, multiple = false, anchor = inpu
   const render = (found, query) => {
     options = found.slice(0, MAX_OPTIONS);
     if (!options.length) {
-      list.replaceChildren(el("li", { class: "typeahead-empty", role: "presentation", text: `Nobody matches "${query}".` }));
+      list.replaceChildren(el("li", { class: "typeahead-empty", role: "presentation", text: t("Nobody matches \"%(query)s\".", { query }) }));
     } else {
       list.replaceChildren(
         ...options.map((p, i) =>

@@ -18,6 +18,7 @@ import { openLocationDialog } from "./location.js";
 import { addressOf, createAndSend, deliver, insertOutgoing } from "./sending.js";
 import { chat, limits, state } from "./state.js";
 import { toast } from "./toast.js";
+import { t } from "../i18n.js";
 
 const CREATE = { image: "createImageMessage", video: "createVideoMessage", audio: "createAudioMessage", file: "createFileMessage" };
 
@@ -76,7 +77,7 @@ async function sendChosen(conversationID, files, caption) {
   await Promise.all(sends.map((s) => s && s.sent));
   if (caption) {
     const options = { ...addressOf(conversationID), payload: { text: caption } };
-    await createAndSend(conversationID, () => chat.createTextMessage(options), "The caption couldn't be sent.");
+    await createAndSend(conversationID, () => chat.createTextMessage(options), t("The caption couldn't be sent."));
   }
 }
 
@@ -92,7 +93,7 @@ export async function sendUpload(conversationID, kind, file, { size = null, seco
   try {
     message = chat[CREATE[kind]](options);
   } catch (error) {
-    toast(errorText(error, "The file couldn't be prepared."), { error: true });
+    toast(errorText(error, t("The file couldn't be prepared.")), { error: true });
     return;
   }
   messageID = message.ID;

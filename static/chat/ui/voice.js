@@ -9,6 +9,7 @@ import { $ } from "./dom.js";
 import { state } from "./state.js";
 import { toast } from "./toast.js";
 import { sendUpload } from "./uploads.js";
+import { t } from "../i18n.js";
 
 const MAX_RECORDING_SECONDS = 120;
 const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"];
@@ -28,12 +29,12 @@ function recordingSeconds() {
 
 function microphoneErrorText(error) {
   const name = error && error.name;
-  if (name === "NotAllowedError" || name === "SecurityError") return "Allow microphone access in your browser to record voice messages.";
-  if (name === "NotFoundError") return "No microphone was found.";
-  return "The microphone couldn't be started.";
+  if (name === "NotAllowedError" || name === "SecurityError") return t("Allow microphone access in your browser to record voice messages.");
+  if (name === "NotFoundError") return t("No microphone was found.");
+  return t("The microphone couldn't be started.");
 }
 
-const stopTracks = (stream) => stream.getTracks().forEach((t) => t.stop());
+const stopTracks = (stream) => stream.getTracks().forEach((track) => track.stop());
 
 async function startRecording() {
   if (recording.media || recording.stream || !state.current) return;
@@ -52,13 +53,13 @@ async function startRecording() {
     stopTracks(stream);
     return;
   }
-  const type = RECORDING_TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
+  const type = RECORDING_TYPES.find((mime) => MediaRecorder.isTypeSupported(mime)) || "";
   let media;
   try {
     media = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
   } catch {
     stopTracks(stream);
-    toast("This browser can't record voice messages.", { error: true });
+    toast(t("This browser can't record voice messages."), { error: true });
     return;
   }
   record(media, stream);
@@ -102,7 +103,7 @@ function onRecordingStopped() {
   showRecorder(false);
   if (!send || !conversationID) return;
   if (seconds < 1 || !chunks.length) {
-    toast("That was too short to send. Record for at least a second.");
+    toast(t("That was too short to send. Record for at least a second."));
     return;
   }
   const type = (media && media.mimeType) || (chunks[0] && chunks[0].type) || "audio/webm";
@@ -116,8 +117,8 @@ function showRecorder(on) {
   $("recorder").hidden = !on;
   $("recorder-time").textContent = "0:00";
   $("send-btn").disabled = !on && !$("composer-input").value.trim();
-  $("send-btn").setAttribute("aria-label", on ? "Send voice message" : "Send");
-  $("send-btn").title = on ? "Stop and send" : "Send (Enter)";
+  $("send-btn").setAttribute("aria-label", on ? t("Send voice message") : t("Send"));
+  $("send-btn").title = on ? t("Stop and send") : t("Send (Enter)");
   if (on) $("send-btn").focus();
 }
 

@@ -271,6 +271,29 @@ async def test_muted_conversations_stay_out_of_the_total_and_the_events_agree(ch
     assert events_named(await fresh.drain(settle=0.3), "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == [1]
 
 
+async def test_a_groups_self_info_carries_the_users_remind_type(chats, open_tab, alice, bob):
+    """GroupSelfInfo.messageRemindType (getGroupList, getGroupProfile, searchGroupByID's
+    list) is the user's own setting for the group's conversation; the user's tabs get
+    GROUP_LIST_UPDATED with it, equal to a fresh getGroupList. Bob's stays as it was."""
+    a1, a2 = await open_tab(alice), await open_tab(alice)
+    b = await open_tab(bob)
+
+    async def remind_types(tab):
+        listed = (await tab.request("getGroupList"))["groupList"]
+        profile = (await tab.request("getGroupProfile", groupID="g1"))["group"]
+        return [g["selfInfo"]["messageRemindType"] for g in listed], profile["selfInfo"]["messageRemindType"]
+
+    assert await remind_types(a1) == (["AcceptAndNotify"], "AcceptAndNotify")
+    for option in ("AcceptNotNotify", "Discard", "AcceptAndNotify", "AcceptNotNotify"):
+        await a1.request("setMessageRemindType", groupID="g1", messageRemindType=option)
+        for tab in (a1, a2):
+            pushed = events_named(await tab.drain(settle=0.3), "GROUP_LIST_UPDATED")[-1]
+            assert pushed == (await tab.request("getGroupList"))["groupList"]
+            assert await remind_types(tab) == ([option], option)
+    assert await remind_types(b) == (["AcceptAndNotify"], "AcceptAndNotify")
+    assert "GROUP_LIST_UPDATED" not in [e["event"] for e in await b.drain(settle=0.3)]
+
+
 async def test_remind_type_refusals_have_the_sdk_codes_and_write_nothing(chats, open_tab, alice, carol, dave):
     tab = await open_tab(alice)
     await refused(tab, 10004, "setMessageRemindType", groupID="g1", messageRemindType="Loud")

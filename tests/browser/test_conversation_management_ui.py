@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+from tests.browser.test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -149,6 +150,7 @@ def test_a_list_is_renamed_and_deleted_with_the_keyboard(open_as, people):
     rename = dialog.get_by_test_id("list-rename-input")
     expect(rename).to_be_focused()
     expect(rename).to_have_value("Vendors")
+    assert_accessible(page, "the Lists dialog, a list being renamed")
     page.keyboard.press("Escape")  # leaves the row, not the dialog
     expect(dialog).to_be_visible()
     expect(row.get_by_test_id("list-rename")).to_be_focused()

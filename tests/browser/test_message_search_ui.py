@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import bubble
+from tests.browser.test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +108,7 @@ def test_the_results_read_chats_then_messages_with_searching_and_no_match_states
         "stateAbove": True,
     }, layout
     expect(page.locator("#conv-nomatch")).to_be_visible()  # under "Chats", above "Messages"
+    assert_accessible(page, "search with no match")
     assert page.evaluate(
         "() => document.getElementById('conv-nomatch').compareDocumentPosition("
         "document.querySelector('#message-search h2')) & Node.DOCUMENT_POSITION_FOLLOWING"

@@ -231,6 +231,7 @@ async function renameList(oldName, value) {
   // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
   const checked = checkedNames();
   state.conversationGroups = state.conversationGroups.map((other) => (other === oldName ? newName : other));
+  if (state.listTab === LIST_PREFIX + oldName) state.listTab = LIST_PREFIX + newName; // the tab shown stays
   if (checked.delete(oldName)) checked.add(newName);
   editing = { ...editing, conversationGroupList: listsOf(editing).map((other) => (other === oldName ? newName : other)) };
   renaming = null;

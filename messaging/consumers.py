@@ -673,7 +673,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.session_group = session_group(session_key)
             await self.channel_layer.group_add(self.session_group, self.channel_name)
         async with catch_up_slots():
-            active, unread, thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
+            active, (unread, muted), thread_ids, client_rules = await in_database_thread(session.load_session_state)(user)
         if not active:
             await self.end(4001)
             return
@@ -685,7 +685,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
         self.client = ratelimit.Client(user.pk, ratelimit.socket_address(self.scope))
         self.unread = unread
-        self.unread_total = sum(unread.values())
+        self.muted = muted  # conversations whose count stays out of the total (setMessageRemindType)
+        self.unread_total = sum(n for cid, n in unread.items() if cid not in muted)
         self.counted_at = {}
         self.recent = {}
         self.threads = set()
@@ -840,6 +841,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return  # a read that a later message's count (already here) supersedes
         await self.push(event, data)
         total_changed = self.note_unread(meta)
+        if event == "CONVERSATION_LIST_UPDATED":
+            total_changed = self.note_remind_types(data) or total_changed
         if total_changed:
             await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
@@ -976,8 +979,32 @@ class ChatConsumer(AsyncWebsocketConsumer):
         previous = self.unread.pop(conversation_id, 0)
         if count:
             self.unread[conversation_id] = count
+        if conversation_id in self.muted:
+            return False  # counted, but outside the total
         self.unread_total += count - previous
         return count != previous
+
+    def note_remind_types(self, patches):
+        """Follow this user's setMessageRemindType (CONVERSATION_LIST_UPDATED patches with
+        ``messageRemindType``): a muted conversation's unread count leaves the total, an
+        unmuted one's comes back. Whether the total changed."""
+        before = self.unread_total
+        for patch in patches if isinstance(patches, list) else ():
+            remind_type = patch.get("messageRemindType") if isinstance(patch, dict) else None
+            conversation_id = patch.get("conversationID") if remind_type else None
+            if conversation_id is None or conversation_id == rules.SYSTEM_CONVERSATION_ID:
+                continue
+            muted = remind_type != rules.REMIND_ACCEPT_AND_NOTIFY
+            if muted == (conversation_id in self.muted):
+                continue
+            count = self.unread.get(conversation_id, 0)
+            if muted:
+                self.muted.add(conversation_id)
+                self.unread_total -= count
+            else:
+                self.muted.discard(conversation_id)
+                self.unread_total += count
+        return self.unread_total != before
 
     async def join_threads(self, thread_ids):
         """Follow the channel-layer groups of exactly these group threads."""

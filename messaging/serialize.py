@@ -170,7 +170,7 @@ def stranger_group_profile(group: Group):
     return profile
 
 
-def group_profile(group: Group, *, self_role: str | None = None):
+def group_profile(group: Group, *, self_role: str | None = None, remind_type: str | None = None):
     """A member's view of the group. Expects ``owner`` and ``thread`` selected
     (select_related), or it queries."""
     profile = {
@@ -190,7 +190,10 @@ def group_profile(group: Group, *, self_role: str | None = None):
         "groupCustomField": custom_field_list(group.custom_fields),
     }
     if self_role is not None:
-        profile["selfInfo"] = {"role": self_role, "messageRemindType": "AcceptAndNotify", "nameCard": ""}
+        # The SDK's GroupSelfInfo; messageRemindType is the user's setMessageRemindType for
+        # the group's conversation (``remind_type_subquery``).
+        remind_type = remind_type or rules.REMIND_ACCEPT_AND_NOTIFY
+        profile["selfInfo"] = {"role": self_role, "messageRemindType": remind_type, "nameCard": ""}
     return profile
 
 

@@ -230,6 +230,70 @@ async def test_a_muted_conversation_still_receives_and_counts(chats, open_tab, a
     assert by_id((await state(a))["conversations"])["C2Cbob"]["messageRemindType"] == "AcceptNotNotify"
 
 
+async def total(tab):
+    return (await tab.request("getTotalUnreadMessageCount"))["totalUnreadCount"]
+
+
+async def test_muted_conversations_stay_out_of_the_total_and_the_events_agree(chats, open_tab, alice, bob):
+    """The vendor's total "subtracts do-not-disturb conversations" (TIM.md §4.2): a muted
+    conversation (AcceptNotNotify, or Discard) keeps its own unreadCount but leaves
+    getTotalUnreadMessageCount; muting and unmuting push the new total to every tab, and
+    the last total pushed always equals a fresh getTotalUnreadMessageCount."""
+    a1, a2 = await open_tab(alice), await open_tab(alice)
+    pushed = {a1: a1.initial_unread, a2: a2.initial_unread}
+    assert pushed[a1] == await total(a1) == 1  # bob's "hi alice"
+
+    async def agree(expected, conversation_unread=None):
+        for tab in (a1, a2):
+            totals = events_named(await tab.drain(settle=0.3), "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED")
+            pushed[tab] = totals[-1] if totals else pushed[tab]
+            assert pushed[tab] == await total(tab) == expected
+        if conversation_unread is not None:
+            assert by_id((await state(a2))["conversations"])["C2Cbob"]["unreadCount"] == conversation_unread
+
+    await a1.request("setMessageRemindType", userIDList=["bob"], messageRemindType="AcceptNotNotify")
+    await agree(0, conversation_unread=1)
+    await database_sync_to_async(send_text)(bob, "alice", "quietly")
+    await agree(0, conversation_unread=2)
+    await database_sync_to_async(send_text)(bob, "g1", "in the group", conversation_type="GROUP")
+    await agree(1)
+    await a1.request("setMessageRemindType", groupID="g1", messageRemindType="Discard")
+    await agree(0)
+    await a1.request("setMessageRemindType", userIDList=["bob"], messageRemindType="AcceptAndNotify")
+    await agree(2, conversation_unread=2)
+    await a1.request("setMessageRemindType", userIDList=["bob"], messageRemindType="Discard")
+    await a1.request("setMessageRemindType", userIDList=["bob"], messageRemindType="AcceptNotNotify")
+    await agree(0)
+    fresh = await open_tab(alice)  # a reconnect counts the same way
+    assert fresh.initial_unread == 0
+    await a1.request("setMessageRemindType", groupID="g1", messageRemindType="AcceptAndNotify")
+    await agree(1)
+    assert events_named(await fresh.drain(settle=0.3), "TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == [1]
+
+
+async def test_a_groups_self_info_carries_the_users_remind_type(chats, open_tab, alice, bob):
+    """GroupSelfInfo.messageRemindType (getGroupList, getGroupProfile, searchGroupByID's
+    list) is the user's own setting for the group's conversation; the user's tabs get
+    GROUP_LIST_UPDATED with it, equal to a fresh getGroupList. Bob's stays as it was."""
+    a1, a2 = await open_tab(alice), await open_tab(alice)
+    b = await open_tab(bob)
+
+    async def remind_types(tab):
+        listed = (await tab.request("getGroupList"))["groupList"]
+        profile = (await tab.request("getGroupProfile", groupID="g1"))["group"]
+        return [g["selfInfo"]["messageRemindType"] for g in listed], profile["selfInfo"]["messageRemindType"]
+
+    assert await remind_types(a1) == (["AcceptAndNotify"], "AcceptAndNotify")
+    for option in ("AcceptNotNotify", "Discard", "AcceptAndNotify", "AcceptNotNotify"):
+        await a1.request("setMessageRemindType", groupID="g1", messageRemindType=option)
+        for tab in (a1, a2):
+            pushed = events_named(await tab.drain(settle=0.3), "GROUP_LIST_UPDATED")[-1]
+            assert pushed == (await tab.request("getGroupList"))["groupList"]
+            assert await remind_types(tab) == ([option], option)
+    assert await remind_types(b) == (["AcceptAndNotify"], "AcceptAndNotify")
+    assert "GROUP_LIST_UPDATED" not in [e["event"] for e in await b.drain(settle=0.3)]
+
+
 async def test_remind_type_refusals_have_the_sdk_codes_and_write_nothing(chats, open_tab, alice, carol, dave):
     tab = await open_tab(alice)
     await refused(tab, 10004, "setMessageRemindType", groupID="g1", messageRemindType="Loud")

@@ -189,9 +189,10 @@ def test_all_users_of_a_reaction_page_by_page(alice):
 
 # --- O(1) in a group of 1,000 ------------------------------------------------------------------
 
-REACT_GROUP = 8  # conversation; S; message locked; the checks' aggregate; INSERT; the reaction's summary;
-#                  the viewers' ids (the event's recipients); R
-UNREACT_GROUP = 8  # the same with a DELETE
+REACT_GROUP = 10  # conversation; S; message locked; the checks' aggregate; INSERT; the thread's next
+#                   change; the message's change (sync recovers it); the reaction's summary; the
+#                   viewers' ids (the event's recipients); R
+UNREACT_GROUP = 10  # the same with a DELETE
 GET_REACTIONS = 4  # conversation; messages; the grouped counts; the first users (a window function)
 GET_REACTION_USERS = 3  # conversation; message; the page
 
@@ -351,3 +352,68 @@ async def test_c2c_reaction_reaches_both_parties_with_their_conversation_ids(ope
     [seen_by_b] = events_named(await b.drain(settle=0.3), "MESSAGE_REACTIONS_UPDATED")
     assert seen_by_a["conversationID"] == "C2Cbob" and seen_by_b["conversationID"] == "C2Calice"
     assert seen_by_a["operatorID"] == "bob" and seen_by_a["reactionList"][0]["totalUserCount"] == 1
+
+
+def apply_synced_reactions(old, entries):
+    """What tim.js does with a sync page's ``reactions``: each message's whole list replaces
+    the one it held."""
+    held = {item["messageID"]: item["reactionList"] for item in old}
+    for entry in entries:
+        for item in entry.get("reactions", []):
+            if item["messageID"] in held:
+                held[item["messageID"]] = item["reactionList"]
+    return [{"messageID": mid, "reactionList": rs} for mid, rs in held.items()]
+
+
+@pytestmark_ws
+async def test_a_client_offline_while_reactions_changed_gets_them_from_sync(open_tab, alice, bob, carol):
+    """§8: reactions are changes of their message, as edits and recalls are. Carol's client
+    holds three messages and their reactions, goes away while reactions are added and
+    removed, and comes back: ``sync`` from her cursor brings each changed message's whole
+    reaction list (empty when the last one went), equal to a fresh getMessageReactions;
+    the messages come in changedList as they are (not edited: no new version), and a
+    page from the new cursor brings nothing more."""
+    from channels.db import database_sync_to_async
+
+    await database_sync_to_async(make_group)(alice, members=["bob", "carol"])
+    a, b = await open_tab(alice), await open_tab(bob)
+    sent = [await a.send_text("g1", text, conversation_type="GROUP") for text in ("one", "two", "three", "four")]
+    one, two, three, four = sent
+
+    async def change(tab, op, message, reaction_id):
+        await tab.request(op, message={"ID": message["ID"], "conversationID": "GROUPg1"}, reactionID=reaction_id)
+
+    await change(b, "addMessageReaction", three, "👍")
+    c = await open_tab(carol)
+    held = await fetch(c, sent)
+    [conv] = [x for x in (await c.request("getConversationList"))["conversationList"] if x["conversationID"] == "GROUPg1"]
+    cursor = conv["syncCursor"]
+    await c.close()
+
+    await change(b, "addMessageReaction", one, "👍")  # added
+    await change(a, "addMessageReaction", one, "🎉")
+    await change(b, "addMessageReaction", two, "[微笑]")  # added, then removed
+    await change(b, "removeMessageReaction", two, "[微笑]")
+    await change(b, "removeMessageReaction", three, "👍")  # the last one removed
+    await change(a, "addMessageReaction", four, "👍")  # carol's own, on another tab of hers
+    c2 = await open_tab(carol)
+    await change(c2, "addMessageReaction", four, "👍")
+
+    c = await open_tab(carol)
+    page = await c.request("sync", cursors={"GROUPg1": cursor})
+    assert page["isSyncCompleted"]
+    [entry] = [e for e in page["conversations"] if e["conversationID"] == "GROUPg1"]
+    assert entry["messageList"] == []
+    assert sorted(m["ID"] for m in entry["changedList"]) == sorted(m["ID"] for m in sent)
+    fresh = await fetch(c, sent)
+    assert apply_synced_reactions(held, [entry]) == fresh
+    assert [r["reactedByMyself"] for r in fresh[3]["reactionList"]] == [True]
+    assert fresh[1]["reactionList"] == [] and fresh[2]["reactionList"] == []
+
+    again = await c.request("sync", cursors={"GROUPg1": entry["syncCursor"]})
+    assert [e for e in again["conversations"] if e["conversationID"] == "GROUPg1" and e.get("reactions")] == []
+    # A client that never held the group (no cursor) gets its unread messages with their reactions.
+    fresh_page = await c.request("sync", cursors={})
+    [new_entry] = [e for e in fresh_page["conversations"] if e["conversationID"] == "GROUPg1"]
+    by_id = {item["messageID"]: item["reactionList"] for item in fresh}
+    assert {r["messageID"]: r["reactionList"] for r in new_entry["reactions"]} == {k: v for k, v in by_id.items() if v}

@@ -224,8 +224,9 @@ def test_a_page_is_a_fixed_number_of_queries(alice, bob, carol, dave, django_ass
     new_cursors.pop(next(iter(new_cursors)))  # one conversation new to the client
 
     # conversations; named changes; new conversations' messages; the group messages' senders'
-    # name cards (one for all of them); the list (rows, mentions); groups.
-    with django_assert_num_queries(7):
+    # name cards (one for all of them); the messages' reactions (none: no query for their
+    # users); the list (rows, mentions); groups.
+    with django_assert_num_queries(8):
         page = sync(bob, new_cursors)
     assert page["isSyncCompleted"] and len(page["conversations"]) == conversations
     group_messages = [m for c in page["conversations"] if c["conversationID"].startswith("GROUP") for m in c["messageList"]]

@@ -63,8 +63,10 @@ def set_message_remind_type(user: User, *, user_ids=None, group_id=None, remind_
     reply is ``{groupID, messageRemindType}``. C2C: ``{successUserIDList,
     failureUserIDList}``, a failure (2500) for a user with no conversation of this user's.
 
-    Stored and shown (the conversation's ``messageRemindType``); notifications respect
-    it in the client. Delivery and unread counts do not change: the server keeps every
+    Stored and shown (the conversation's ``messageRemindType``, and for a group its
+    ``selfInfo.messageRemindType``); notifications respect it in the client, and a muted
+    conversation's unread count leaves the total (queries/conversation_list.py). Delivery
+    and the conversation's own unread count do not change: the server keeps every
     message, and ``Discard`` is kept as the muting the web SDK can offer.
     """
     if remind_type not in rules.REMIND_TYPES:
@@ -79,6 +81,9 @@ def set_message_remind_type(user: User, *, user_ids=None, group_id=None, remind_
             publish_on_commit(
                 "CONVERSATION_LIST_UPDATED", [{"conversationID": conversation_id, "messageRemindType": remind_type}], [user.pk]
             )
+            # The group's selfInfo.messageRemindType (getGroupList) changed too: the user's
+            # sockets refetch their group list and push GROUP_LIST_UPDATED.
+            publish_on_commit("GROUP_LIST_UPDATED", None, [user.pk], meta={"refresh": "groups"})
         return {"groupID": group_id, "messageRemindType": remind_type}
     if not user_ids:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userIDList must not be empty")

@@ -66,7 +66,7 @@ def delete_messages(user: User, message_refs, *, origin=None) -> Deletion:
     if conv is None:
         raise ChatError(ErrorCode.MESSAGE_NOT_FOUND, "no such message")
     with transaction.atomic():
-        change = _next_change(conv.thread_id)
+        change = next_change(conv.thread_id)
         row = Conversation.objects.select_for_update().get(pk=conv.pk)
         messages = list(
             Message.objects.visible_to(user).filter(thread_id=conv.thread_id, msg_id__in=message_ids, seq__gte=row.first_seq)
@@ -109,7 +109,7 @@ def clear_history(user: User, conversation_id, *, origin=None) -> Deletion:
         row = Conversation.objects.select_for_update().get(pk=conv.pk)
         if row.cleared_seq >= thread.last_seq:
             return Deletion(conversation_id, [], 0)  # nothing new since the last clear
-        change = _next_change(thread.pk)
+        change = next_change(thread.pk)
         old_read = row.last_read_seq
         row.cleared_seq = thread.last_seq
         row.last_read_seq = max(row.last_read_seq, thread.last_seq)
@@ -124,7 +124,7 @@ def clear_history(user: User, conversation_id, *, origin=None) -> Deletion:
     return Deletion(conversation_id, [], change)
 
 
-def _next_change(thread_pk):
+def next_change(thread_pk):
     """The thread's next change number (its row stays locked until commit, so the changes
     commit in order)."""
     with connection.cursor() as cursor:

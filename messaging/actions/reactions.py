@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from messaging import rules
 from messaging.access import access_conversation
+from messaging.actions.message_delete import next_change
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import publish_on_commit
 from messaging.models import Conversation, Message, MessageReaction, MessageReceiver, Thread, User
@@ -87,6 +88,9 @@ def _change(user, conversation_id, message_id, reaction_id, *, add, origin):
             if not state["mine"]:
                 raise ChatError(ErrorCode.NOT_REACTED, "you have not reacted with this emoji")
             MessageReaction.objects.filter(message_id=message.pk, user=user, reaction_id=reaction_id).delete()
+        # A change of the message, as an edit is: a client that missed the event gets the
+        # message's reactions from ``sync`` (queries/sync.py, docs/PROTOCOL.md §8).
+        Message.objects.filter(pk=message.pk).update(change=next_change(conv.thread_id))
         item = reaction_item(message.pk, reaction_id, rules.REACTION_MAX_PARTIAL_USERS)
         _publish(user, conv, message, message_id, item, "add" if add else "remove", origin)
     return {

@@ -98,9 +98,11 @@ def get_conversation_profile(user: User, conversation_id) -> dict:
 
 def get_total_unread_count(user: User) -> int:
     """C2C plus group unread over visible conversations (Meeting groups never count). The
-    system conversation keeps its own count and is left out (TIM.md §4.2)."""
+    system conversation keeps its own count and is left out, and so are the conversations
+    whose notifications the user muted (``messageRemindType`` other than AcceptAndNotify:
+    the vendor's total "subtracts do-not-disturb conversations", TIM.md §4.2)."""
     total = (
-        Conversation.objects.filter(user=user, is_hidden=False)
+        Conversation.objects.filter(user=user, is_hidden=False, remind_type=rules.REMIND_ACCEPT_AND_NOTIFY)
         .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
         .aggregate(total=Sum("unread_count"))["total"]
     )
@@ -108,10 +110,30 @@ def get_total_unread_count(user: User) -> int:
 
 
 def get_unread_map(user: User) -> dict:
-    """conversationID -> unread count, for every conversation with unread messages that
-    counts toward the total (the system conversation does not)."""
+    """conversationID -> unread count, for every conversation with unread messages but the
+    system conversation (a muted conversation is listed, though outside the total)."""
     return dict(
         Conversation.objects.filter(user=user, is_hidden=False, unread_count__gt=0)
         .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
         .values_list("conversation_id", "unread_count")
     )
+
+
+def get_unread_state(user: User) -> tuple[dict, set]:
+    """What a socket counts from: (conversationID -> unread count of every visible
+    conversation with unread messages, the IDs of the user's muted conversations, hidden
+    ones included since a message unhides them). One query; the system conversation is in
+    neither."""
+    rows = (
+        Conversation.objects.filter(user=user)
+        .filter(Q(is_hidden=False, unread_count__gt=0) | ~Q(remind_type=rules.REMIND_ACCEPT_AND_NOTIFY))
+        .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
+        .values_list("conversation_id", "unread_count", "is_hidden", "remind_type")
+    )
+    unread, muted = {}, set()
+    for conversation_id, count, hidden, remind_type in rows:
+        if count and not hidden:
+            unread[conversation_id] = count
+        if remind_type != rules.REMIND_ACCEPT_AND_NOTIFY:
+            muted.add(conversation_id)
+    return unread, muted

@@ -17,6 +17,7 @@ from django.db.models.functions import Upper
 from messaging import serialize
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Group, GroupMember, User
+from messaging.queries.groups import remind_type_subquery
 
 SEARCH_PAGE_DEFAULT = 20
 SEARCH_PAGE_MAX = 100
@@ -85,7 +86,7 @@ def get_public_group_list(viewer: User, *, cursor="", count=GROUP_PAGE_DEFAULT) 
     groups = (
         Group.objects.filter(type__in=PUBLIC_TYPES, dismissed_at__isnull=True)
         .select_related("owner", "thread")
-        .annotate(viewer_role=Subquery(role))
+        .annotate(viewer_role=Subquery(role), viewer_remind_type=remind_type_subquery(viewer, "pk"))
     )
     if cursor:
         groups = groups.filter(group_id__gt=cursor)
@@ -94,7 +95,9 @@ def get_public_group_list(viewer: User, *, cursor="", count=GROUP_PAGE_DEFAULT) 
     rows = rows[:count]
     return {
         "groupList": [
-            serialize.group_profile(g, self_role=g.viewer_role) if g.viewer_role else serialize.stranger_group_profile(g)
+            serialize.group_profile(g, self_role=g.viewer_role, remind_type=g.viewer_remind_type)
+            if g.viewer_role
+            else serialize.stranger_group_profile(g)
             for g in rows
         ],
         "cursor": rows[-1].group_id if more else "",

@@ -1,6 +1,6 @@
 """getGroupList, getGroupProfile, getGroupMemberList, getGroupMemberProfile, searchGroupByID: fixed query counts."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
@@ -10,11 +10,20 @@ from messaging.models import Conversation, Group, GroupMember, User
 MEMBER_PAGE_LIMIT = 100
 
 
+def remind_type_subquery(user: User, group_ref: str):
+    """The user's ``messageRemindType`` for the group ``group_ref`` names (their
+    conversation's, setMessageRemindType), for ``selfInfo``: one subquery, no query more."""
+    return Subquery(Conversation.objects.filter(user=user, group=OuterRef(group_ref)).values("remind_type")[:1])
+
+
 def get_group_list(user: User) -> list:
     memberships = (
-        GroupMember.objects.filter(user=user).select_related("group__owner", "group__thread").order_by("group__name", "group_id")
+        GroupMember.objects.filter(user=user)
+        .select_related("group__owner", "group__thread")
+        .annotate(remind_type=remind_type_subquery(user, "group"))
+        .order_by("group__name", "group_id")
     )
-    return [serialize.group_profile(m.group, self_role=m.role) for m in memberships]
+    return [serialize.group_profile(m.group, self_role=m.role, remind_type=m.remind_type) for m in memberships]
 
 
 def get_group_thread_ids(user: User) -> list:
@@ -29,12 +38,17 @@ def get_group_profile(user: User, group_id) -> dict:
     members' only: to anyone else it is 10010, as if it did not exist (as
     ``search_group_by_id``). Two queries."""
     group = access_group(group_id)
-    role = GroupMember.objects.filter(group=group, user=user).values_list("role", flat=True).first()
+    role, remind_type = (
+        GroupMember.objects.filter(group=group, user=user)
+        .annotate(remind_type=remind_type_subquery(user, "group"))
+        .values_list("role", "remind_type")
+        .first()
+    ) or (None, None)
     if role is None and group.type == Group.Type.WORK:
         raise ChatError(ErrorCode.GROUP_NOT_FOUND, f"group {group_id!r} does not exist")
     if role is None:
         return serialize.stranger_group_profile(group)
-    return serialize.group_profile(group, self_role=role)
+    return serialize.group_profile(group, self_role=role, remind_type=remind_type)
 
 
 def get_group_member_list(user: User, group_id, *, count=100, offset=0) -> dict:

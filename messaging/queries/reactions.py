@@ -58,30 +58,39 @@ def get_message_reactions(user: User, message_list, max_user_count: int) -> dict
     messages = {pk: msg_id for pk, msg_id, _ in rows}
     shown = [pk for pk, _, is_revoked in rows if not is_revoked]
     reactions = {pk: [] for pk in messages}
-    if shown:
-        counts = (
-            MessageReaction.objects.filter(message_id__in=shown)
-            .values("message_id", "reaction_id")
-            .annotate(total=Count("pk"), first=Min("created"), mine=Count("pk", filter=Q(user=user)))
-            .order_by("message_id", "first", "reaction_id")
-        )
-        items = {}
-        for row in counts:
-            item = {
-                "reactionID": row["reaction_id"],
-                "totalUserCount": row["total"],
-                "partialUserList": [],
-                "reactedByMyself": row["mine"] > 0,
-            }
-            reactions[row["message_id"]].append(item)
-            items[row["message_id"], row["reaction_id"]] = item
-        if items and max_user_count > 0:
-            for row in _first_users(shown, max_user_count):
-                items[row.message_id, row.reaction_id]["partialUserList"].append(serialize.user_profile(row.user))
+    reactions.update(reaction_lists(user, shown, max_user_count))
     by_id = {msg_id: pk for pk, msg_id in messages.items()}
     return {
         "resultList": [{"messageID": msg_id, "reactionList": reactions[by_id[msg_id]]} for msg_id in wanted if msg_id in by_id]
     }
+
+
+def reaction_lists(user: User, message_pks, max_user_count: int) -> dict:
+    """message pk -> its reactionList as ``user`` sees it (``reactedByMyself``, the first
+    ``max_user_count`` users of each reaction), for the messages that have reactions: one
+    query, and one more for the users when there are reactions and ``max_user_count`` > 0."""
+    if not message_pks:
+        return {}
+    counts = (
+        MessageReaction.objects.filter(message_id__in=message_pks)
+        .values("message_id", "reaction_id")
+        .annotate(total=Count("pk"), first=Min("created"), mine=Count("pk", filter=Q(user=user)))
+        .order_by("message_id", "first", "reaction_id")
+    )
+    reactions, items = {}, {}
+    for row in counts:
+        item = {
+            "reactionID": row["reaction_id"],
+            "totalUserCount": row["total"],
+            "partialUserList": [],
+            "reactedByMyself": row["mine"] > 0,
+        }
+        reactions.setdefault(row["message_id"], []).append(item)
+        items[row["message_id"], row["reaction_id"]] = item
+    if items and max_user_count > 0:
+        for row in _first_users(list(reactions), max_user_count):
+            items[row.message_id, row.reaction_id]["partialUserList"].append(serialize.user_profile(row.user))
+    return reactions
 
 
 def _first_users(message_pks, limit):

@@ -6,13 +6,13 @@ from messaging.queries import conversation_list, groups
 
 
 def load_session_state(user: User):
-    """(still active?, conversationID -> unread count, the threads of the user's groups, the
+    """(still active?, (conversationID -> unread count, the muted conversations), the threads of the user's groups, the
     rules for the hello frame). Three queries, and a fourth at most once per
     RUNTIME_SETTINGS_TTL per process: the rules carry run-time settings (messaging/runtime.py),
     which may need the settings row, so they are read here, in the database thread, and
     never in the consumer's event loop."""
     user.refresh_from_db(fields=["is_active", "nick", "avatar"])
-    return user.is_active, conversation_list.get_unread_map(user), groups.get_group_thread_ids(user), rules.client_rules()
+    return user.is_active, conversation_list.get_unread_state(user), groups.get_group_thread_ids(user), rules.client_rules()
 
 
 def refresh_groups(user: User):

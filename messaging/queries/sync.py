@@ -7,7 +7,8 @@ order), and each message keeps the number of its last change (``Message.change``
 client names, per conversation, the last change it applied (``syncCursor``); the answer
 is every message changed after it, as it is now: those stored since (``messageList``,
 recalled ones without their content) apart from older ones changed since
-(``changedList``: recalls of messages the client may hold), and the user's own deletions
+(``changedList``: recalls, edits and reactions of messages the client may hold, with
+``reactions``, the messages' whole reaction lists), and the user's own deletions
 for themselves since (``deletedList``, ``clearedSequence``). A conversation the client does not name (new to it) brings its unread
 messages, at most ``SYNC_NEW_CONVERSATION_MESSAGES``. The last page also carries the
 conversation list and the group list, the state of everything else (unread counts,
@@ -17,7 +18,9 @@ Queries, whatever the number of conversations: the user's conversations with the
 threads, one for the named conversations' changes, one for the new conversations'
 messages (when there are any), one for the user's deletions (when a named conversation
 has one after its cursor), one for the group messages' senders' name cards (when
-there are any: queries.name_cards), and on the last page the lists (getConversationList's
+there are any: queries.name_cards), one for the reactions of the messages returned (when
+there are any), and one for their first users (when there are reactions:
+queries.reactions.reaction_lists), and on the last page the lists (getConversationList's
 and getGroupList's).
 """
 
@@ -26,12 +29,13 @@ from operator import or_
 
 from django.db.models import Q
 
-from messaging import conf, serialize
+from messaging import conf, rules, serialize
 from messaging.access import friend_remark_subquery, peer_read_seq_subquery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Message, MessageDeletion, Thread, User
 from messaging.queries import conversation_list, groups
 from messaging.queries.name_cards import name_cards
+from messaging.queries.reactions import reaction_lists
 
 
 def sync(user: User, cursors: dict) -> dict:
@@ -83,10 +87,18 @@ def sync(user: User, cursors: dict) -> dict:
         (m.thread_id, m.sender_id) for m in (*changed, *unread) if m.sender_id and rows[m.thread_id].group_id is not None
     )
 
+    reactions = reaction_lists(user, [m.pk for m in (*changed, *unread) if not m.is_revoked], rules.REACTION_MAX_PARTIAL_USERS)
     deleted = _deleted_messages(user, rows, named)
     result = [
         _conversation_changes(
-            rows[thread_id], messages, user, cards, caught_up=thread_id != cut, since=named[thread_id], deleted=deleted
+            rows[thread_id],
+            messages,
+            user,
+            cards,
+            caught_up=thread_id != cut,
+            since=named[thread_id],
+            deleted=deleted,
+            reactions=reactions,
         )
         for thread_id, messages in by_thread.items()
     ]
@@ -100,7 +112,9 @@ def sync(user: User, cursors: dict) -> dict:
             if t not in by_thread
         )
     result.extend(
-        _conversation_changes(conv, new_messages.get(conv.thread_id, []), user, cards, caught_up=True, since=0)
+        _conversation_changes(
+            conv, new_messages.get(conv.thread_id, []), user, cards, caught_up=True, since=0, reactions=reactions
+        )
         for conv in included
     )
 
@@ -166,11 +180,14 @@ def _unread_messages(user, convs):
     )
 
 
-def _conversation_changes(conv, messages, user, cards, *, caught_up, since, deleted=None):
+def _conversation_changes(conv, messages, user, cards, *, caught_up, since, deleted=None, reactions=None):
     """One conversation's part of the answer: the messages stored after ``since`` (the
     client's cursor), by sequence, and those stored before it and changed since
-    (recalled), by change, as the user sees them; and the new cursor (the last change
-    returned; with ``caught_up``, at least the thread's counter as the first query read it)."""
+    (recalled, edited, reacted to), by change, as the user sees them; the reactions of
+    those messages (``reactions``: every changed message not recalled, with its whole
+    list, empty when the last reaction went; a new message when it has any); and the new
+    cursor (the last change returned; with ``caught_up``, at least the thread's counter as
+    the first query read it)."""
     cursor = max((m.change for m in messages), default=0)
     if caught_up:
         cursor = max(cursor, conv.thread.last_change)
@@ -198,6 +215,14 @@ def _conversation_changes(conv, messages, user, cards, *, caught_up, since, dele
         "messageList": shown(sorted((m for m in messages if m.created_change > since), key=lambda m: m.seq)),
         "changedList": shown(m for m in messages if m.created_change <= since),
     }
+    reactions = reactions or {}
+    reacted = [
+        {"messageID": m.msg_id, "reactionList": reactions.get(m.pk, [])}
+        for m in messages
+        if not m.is_revoked and (m.created_change <= since or m.pk in reactions)
+    ]
+    if reacted:
+        entry["reactions"] = reacted
     if since and conv.deleted_change > since:
         # The user deleted messages for themselves since the cursor (on another device):
         # what the client may hold and must drop (clearHistoryMessage: up to clearedSequence).

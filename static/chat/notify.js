@@ -10,7 +10,8 @@
  *   another conversation is open.
  * - A conversation's `messageRemindType` (setMessageRemindType; absent means
  *   MSG_REMIND_ACPT_AND_NOTE) may mute it: AcceptNotNotify keeps the messages and the
- *   unread count but stays quiet, except for a message that @-mentions me or @all;
+ *   conversation's unread count (the server leaves it out of the total, so the title and
+ *   favicon do not count it) but stays quiet, except for a message that @-mentions me or @all;
  *   Discard is quiet whatever the message.
  * - One notification per conversation at a time (the notification's `tag` is the
  *   conversation ID, so a newer one replaces the older), for the newest message of a

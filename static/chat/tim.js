@@ -667,12 +667,18 @@
 
   Chat.prototype._applySyncEntry = function (entry) {
     var self = this;
+    var reactions = {};
+    (entry.reactions || []).forEach(function (item) { reactions[item.messageID] = item.reactionList; });
     var fresh = entry.messageList.filter(function (m) { return !self._sentIDs[m.ID]; });
+    fresh.forEach(function (m) { if (reactions[m.ID]) m.reactionList = reactions[m.ID]; });
     if (fresh.length) this._onMessages(fresh.map(wrapMessage));
     if (entry.changedList.length) {
       this._onRevoked(entry.changedList.filter(function (m) { return m.isRevoked; }));
       this._onModified(entry.changedList.filter(function (m) { return !m.isRevoked; }), true);
     }
+    (entry.reactions || []).forEach(function (item) {
+      if (!fresh.some(function (m) { return m.ID === item.messageID; })) self._onSyncedReactions(entry.conversationID, item);
+    });
     if (entry.deletedList) {
       this._onDeleted({ conversationID: entry.conversationID, messageIDList: entry.deletedList, clearedSequence: entry.clearedSequence });
     }
@@ -1900,6 +1906,30 @@
     var held = this._held && this._held.get(conversationID + '/' + messageID);
     if (held) held.reactionList = apply(held.reactionList);
     return held;
+  };
+
+  /**
+   * A sync's reactions of a message (docs/PROTOCOL.md §5.21: its whole list, empty when the
+   * last reaction went) replace what the held message had; the changes are told as one
+   * MESSAGE_REACTIONS_UPDATED (a reaction gone at totalUserCount 0), as if they had come live.
+   */
+  Chat.prototype._onSyncedReactions = function (conversationID, item) {
+    var changes = [];
+    this._setReactions(conversationID, item.messageID, function (list) {
+      var now = {};
+      item.reactionList.forEach(function (r) { now[r.reactionID] = r; });
+      (list || []).forEach(function (r) {
+        if (!now[r.reactionID]) changes.push({ reactionID: r.reactionID, totalUserCount: 0, partialUserList: [] });
+      });
+      item.reactionList.forEach(function (r) {
+        var before = (list || []).filter(function (x) { return x.reactionID === r.reactionID; })[0];
+        if (!before || JSON.stringify(before) !== JSON.stringify(r)) changes.push(r);
+      });
+      return item.reactionList;
+    });
+    if (changes.length) {
+      this._emit(EVENT.MESSAGE_REACTIONS_UPDATED, { conversationID: conversationID, messageID: item.messageID, operatorID: '', operation: 'sync', reactionList: changes });
+    }
   };
 
   Chat.prototype._onReactions = function (data) {

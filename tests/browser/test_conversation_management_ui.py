@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import bubble, conversation_item, send, start_chat, unique
+from tests.browser.test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -114,3 +115,71 @@ def test_star_a_list_and_mute_filter_and_mark_the_conversation_list(open_as, peo
     conversation_item(other.page, f"C2C{ann}").click()
     expect(conversation_item(other.page, f"C2C{ann}").get_by_test_id("unread-mark")).to_have_count(0)
     expect(conversation_item(page, f"C2C{ann}").get_by_test_id("unread-mark")).to_have_count(0)
+
+
+def test_a_list_is_renamed_and_deleted_with_the_keyboard(open_as, people):
+    """The Lists dialog renames a list in place (Rename, type, Enter; Esc leaves the row and
+    keeps the dialog open) and deletes one; every tab of the user follows, the chat keeps
+    its (renamed) list, and the focus stays in the dialog on a sensible control."""
+    me, ann, _ = people
+    page = open_as(me).page
+    start_chat(page, ann)
+    text = unique(f"hi {ann}")
+    send(page, text)
+    expect(bubble(page, text)).to_be_visible()
+    other = open_as(me)
+    dialog = page.get_by_test_id("lists-dialog")
+
+    def open_lists():
+        conversation_item(page, f"C2C{ann}").click()
+        menu_item(page, "conversation-lists-button")
+        expect(dialog).to_be_visible()
+
+    for name in ("Vendors", "Later"):
+        open_lists()
+        page.get_by_test_id("new-list-name").fill(name)
+        page.get_by_test_id("new-list-name").press("Enter")
+        expect(dialog).not_to_be_visible()
+    for p in (page, other.page):
+        expect(tab(p, "Later")).to_be_visible()
+
+    open_lists()
+    row = dialog.locator('[data-list="Vendors"]')
+    row.get_by_test_id("list-rename").focus()
+    page.keyboard.press("Enter")
+    rename = dialog.get_by_test_id("list-rename-input")
+    expect(rename).to_be_focused()
+    expect(rename).to_have_value("Vendors")
+    assert_accessible(page, "the Lists dialog, a list being renamed")
+    page.keyboard.press("Escape")  # leaves the row, not the dialog
+    expect(dialog).to_be_visible()
+    expect(row.get_by_test_id("list-rename")).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(rename).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Suppliers")
+    page.keyboard.press("Enter")
+    renamed = dialog.locator('[data-list="Suppliers"]')
+    expect(renamed.get_by_test_id("list-rename")).to_be_focused()
+    expect(dialog).to_be_visible()
+    expect(renamed.get_by_test_id("list-choice")).to_be_checked()  # the chat is still in it
+    for p in (page, other.page):
+        expect(tab(p, "Suppliers")).to_be_visible()
+        expect(tab(p, "Vendors")).to_have_count(0)
+    tab(other.page, "Suppliers").click()
+    expect(conversation_item(other.page, f"C2C{ann}")).to_be_visible()
+    tab(other.page, "All").click()
+
+    renamed.get_by_test_id("list-delete").focus()
+    page.keyboard.press("Enter")
+    expect(dialog.locator('[data-list="Suppliers"]')).to_have_count(0)
+    expect(dialog.locator('[data-list="Later"]').get_by_test_id("list-delete")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(dialog.get_by_test_id("list-choice")).to_have_count(0)
+    expect(page.get_by_test_id("new-list-name")).to_be_focused()
+    for p in (page, other.page):
+        expect(tab(p, "Suppliers")).to_have_count(0)
+        expect(tab(p, "Later")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(dialog).not_to_be_visible()

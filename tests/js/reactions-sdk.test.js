@@ -4,7 +4,7 @@
 // appended, dropped at 0, reactedByMyself from the operation when the operator is me.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { conversation, lastRequest, loggedIn, plain, push, reply, settle } from "./sdk-harness.js";
+import { conversation, lastRequest, loggedIn, plain, push, reconnect, reply, settle } from "./sdk-harness.js";
 
 const user = (userID) => ({ userID, nick: userID, avatar: "" });
 
@@ -49,4 +49,46 @@ test("reactions: calls, fetched lists and live changes on the held message", asy
   reply(socket, page, { userList: [user("bob")], nextSeq: 0, isCompleted: true });
   assert.equal((await users).data.isCompleted, true);
   await assert.rejects(chat.addMessageReaction({ reactionID: "👍" }), { code: 2105 });
+});
+
+test("a sync brings the reactions missed while offline: the held lists replaced, the changes told once", async () => {
+  const { chat, socket, sockets, events, TIM } = await loggedIn([conversation("GROUPg1", 5, { syncCursor: 5 })]);
+  const thumbs = { reactionID: "👍", totalUserCount: 1, partialUserList: [user("bob")], reactedByMyself: false };
+  const party = { reactionID: "🎉", totalUserCount: 2, partialUserList: [user("bob"), user("alice")], reactedByMyself: true };
+  const stored = (ID, sequence) => ({ ID, conversationID: "GROUPg1", sequence, from: "bob", flow: "in", type: "TIMTextElem", payload: { text: ID }, isRevoked: false, version: 0 });
+  const history = chat.getMessageList({ conversationID: "GROUPg1" });
+  reply(socket, lastRequest(socket, "getMessageList"), { messageList: [stored("m-5", 5)], nextReqMessageID: "", isCompleted: true });
+  const [held] = (await history).data.messageList;
+  held.reactionList = [thumbs, party];
+
+  const next = await reconnect(sockets, socket);
+  reply(next, lastRequest(next, "sync"), {
+    conversations: [
+      {
+        conversationID: "GROUPg1",
+        syncCursor: 9,
+        messageList: [stored("m-6", 6)],
+        changedList: [stored("m-5", 5)],
+        reactions: [
+          { messageID: "m-5", reactionList: [{ ...thumbs, totalUserCount: 2 }] },
+          { messageID: "m-6", reactionList: [thumbs] },
+        ],
+      },
+    ],
+    isSyncCompleted: true,
+    conversationList: [conversation("GROUPg1", 6, { syncCursor: 9 })],
+    groupList: [],
+  });
+  await settle();
+  assert.deepEqual(plain(held.reactionList), [{ ...thumbs, totalUserCount: 2 }], "the whole list replaces the held one");
+  const told = events[TIM.EVENT.MESSAGE_REACTIONS_UPDATED];
+  assert.equal(told.length, 1);
+  assert.equal(told[0].messageID, "m-5");
+  assert.deepEqual(
+    plain(told[0].reactionList).map((r) => [r.reactionID, r.totalUserCount]),
+    [["🎉", 0], ["👍", 2]],
+  );
+  assert.equal(events[TIM.EVENT.MESSAGE_MODIFIED], undefined, "a reaction is not an edit");
+  const received = events[TIM.EVENT.MESSAGE_RECEIVED].flat().find((m) => m.ID === "m-6");
+  assert.deepEqual(plain(received.reactionList), [thumbs], "a new message comes with its reactions");
 });

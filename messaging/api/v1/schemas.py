@@ -80,7 +80,9 @@ class BanState(Schema):
 
 class Unread(Schema):
     UserID: str
-    TotalUnreadCount: int = Field(description="getTotalUnreadMessageCount: C2C and group, the system conversation excluded")
+    TotalUnreadCount: int = Field(
+        description="getTotalUnreadMessageCount: C2C and group, the system conversation and muted conversations excluded"
+    )
     Conversations: dict[str, int] = Field(description="conversationID -> unread count, for those with unread messages")
 
 

@@ -138,11 +138,20 @@ export async function toggleMuted(conv) {
 // --- the "Lists" dialog -----------------------------------------------------------------------
 
 let editing = null; // the conversation whose lists the dialog shows
+let renaming = null; // the list whose row is an inline rename form
+
+/** The ticks as the dialog shows them now (not saved yet), else as the conversation has them. */
+function checkedNames() {
+  const inputs = [...$("dlg-lists-choices").querySelectorAll("input[name=list]")];
+  if (!inputs.length) return new Set(listsOf(editing));
+  return new Set(inputs.filter((input) => input.checked).map((input) => input.value));
+}
 
 function choiceRow(name, checked) {
+  if (name === renaming) return renameRow(name, checked);
   return el(
     "li",
-    {},
+    { "data-list": name },
     el(
       "label",
       {},
@@ -151,38 +160,125 @@ function choiceRow(name, checked) {
     ),
     el("button", {
       type: "button",
+      class: "btn list-rename",
+      text: t("Rename"),
+      "aria-label": t("Rename the list %(name)s", { name }),
+      "data-testid": "list-rename",
+      onclick: () => {
+        renaming = name;
+        renderChoices({ focus: "[data-testid=list-rename-input]" });
+      },
+    }),
+    el("button", {
+      type: "button",
       class: "btn list-delete",
       text: t("Delete"),
       "aria-label": t("Delete the list %(name)s", { name }),
+      "data-testid": "list-delete",
       onclick: () => deleteList(name),
     }),
   );
 }
 
-async function deleteList(name) {
-  try {
-    await chat.deleteConversationGroup(name);
-    // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
-    state.conversationGroups = state.conversationGroups.filter((other) => other !== name);
-    renderChoices();
-  } catch (error) {
-    toast(errorText(error, t("The list couldn't be deleted.")), { error: true });
-  }
+/** The row as a small form: Enter or "Save" renames, Esc or "Cancel" leaves it (not the dialog). */
+function renameRow(name, checked) {
+  const input = el("input", {
+    type: "text",
+    class: "list-rename-input",
+    value: name,
+    autocomplete: "off",
+    "aria-label": t("New name for the list %(name)s", { name }),
+    "data-testid": "list-rename-input",
+  });
+  const cancel = () => {
+    renaming = null;
+    renderChoices({ focus: `[data-list="${CSS.escape(name)}"] .list-rename` });
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault(); // not the dialog's Save
+      renameList(name, input.value);
+    } else if (e.key === "Escape") {
+      e.preventDefault(); // the dialog stays open
+      e.stopPropagation();
+      cancel();
+    }
+  });
+  return el(
+    "li",
+    { "data-list": name, class: "list-renaming" },
+    // The tick stays in the form (hidden) so that Save keeps it while the row is renamed.
+    el("input", { type: "checkbox", name: "list", value: name, checked, hidden: true }),
+    input,
+    el("button", { type: "button", class: "btn btn-primary list-rename-save", text: t("Save"), "data-testid": "list-rename-save", onclick: () => renameList(name, input.value) }),
+    el("button", { type: "button", class: "btn list-rename-cancel", text: t("Cancel"), onclick: cancel }),
+  );
 }
 
-function renderChoices() {
-  const mine = new Set(listsOf(editing));
+async function renameList(oldName, value) {
+  const newName = value.trim();
+  if (!newName || newName === oldName) {
+    renaming = null;
+    renderChoices({ focus: `[data-list="${CSS.escape(oldName)}"] .list-rename` });
+    return;
+  }
+  try {
+    await chat.renameConversationGroup({ oldName, newName });
+  } catch (error) {
+    toast(errorText(error, t("The list couldn't be renamed.")), { error: true });
+    $("dlg-lists-choices").querySelector("[data-testid=list-rename-input]")?.focus();
+    return;
+  }
+  // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
+  const checked = checkedNames();
+  state.conversationGroups = state.conversationGroups.map((other) => (other === oldName ? newName : other));
+  if (state.listTab === LIST_PREFIX + oldName) state.listTab = LIST_PREFIX + newName; // the tab shown stays
+  if (checked.delete(oldName)) checked.add(newName);
+  editing = { ...editing, conversationGroupList: listsOf(editing).map((other) => (other === oldName ? newName : other)) };
+  renaming = null;
+  renderChoices({ checked, focus: `[data-list="${CSS.escape(newName)}"] .list-rename` });
+}
+
+async function deleteList(name) {
+  const rows = state.conversationGroups;
+  const next = rows[rows.indexOf(name) + 1] || rows[rows.indexOf(name) - 1];
+  try {
+    await chat.deleteConversationGroup(name);
+  } catch (error) {
+    toast(errorText(error, t("The list couldn't be deleted.")), { error: true });
+    return;
+  }
+  // CONVERSATION_GROUP_LIST_UPDATED says the same; the dialog need not wait for it.
+  const checked = checkedNames();
+  checked.delete(name);
+  state.conversationGroups = state.conversationGroups.filter((other) => other !== name);
+  if (renaming === name) renaming = null;
+  // The focus was on the button that went: the next list's Delete, else the new list's name.
+  renderChoices({ checked, focus: next ? `[data-list="${CSS.escape(next)}"] .list-delete` : "[data-testid=new-list-name]" });
+  toast(t("List “%(name)s” deleted.", { name }));
+}
+
+function renderChoices({ checked = null, focus = null } = {}) {
+  const mine = checked || new Set(listsOf(editing));
   $("dlg-lists-choices").replaceChildren(...state.conversationGroups.map((name) => choiceRow(name, mine.has(name))));
   const { max } = (serverRules() && serverRules().conversationGroups) || { max: 20 };
   $("dlg-lists-intro").textContent = state.conversationGroups.length
     ? t("Tick the lists this chat belongs to. Each list is a tab above your chats.")
     : t("Lists are tabs above your chats. Make one for this chat (up to %(max)s).", { max });
+  if (focus) {
+    const target = $("dlg-lists").querySelector(focus);
+    if (target) {
+      target.focus();
+      if (target.select) target.select();
+    }
+  }
 }
 
 export function openListsDialog(conv) {
   closeMenus();
   editing = conv;
-  openDialog("dlg-lists", renderChoices);
+  renaming = null;
+  openDialog("dlg-lists", () => renderChoices());
 }
 
 async function saveLists(form) {

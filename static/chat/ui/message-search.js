@@ -7,6 +7,10 @@
  * the conversation at the message: jumpToMessage loads older pages until the message is
  * in the history (a later getMessageListHopping can replace that loop), scrolls to it and
  * flashes it.
+ *
+ * While the box holds a keyword the list reads as two sections: "Chats" (the conversations
+ * the filter matches, or conversations.js's "No conversations match") above "Messages"
+ * (the hits, "Searching…" while the answer is awaited, or "No messages match.").
  */
 import { conversationTitle, findConversation, targetName } from "./conversations.js";
 import { $, el } from "./dom.js";
@@ -75,14 +79,35 @@ function section(title, ...children) {
   return [el("h2", { class: "search-title" }, title), ...children.flat()];
 }
 
-function show(nodes) {
+function show(nodes, { busy = false } = {}) {
   const box = $("message-search");
   box.replaceChildren(...nodes);
   box.hidden = nodes.length === 0;
+  box.setAttribute("aria-busy", String(busy));
+}
+
+/** The message section's one-line state: "Searching…", "No messages match.", an error. */
+function note(text, testid) {
+  return el("p", { class: "empty-filter", role: "status", "data-testid": testid }, text);
+}
+
+function showSearching(...before) {
+  show([...before, ...section(t("Messages"), note(t("Searching…"), "message-search-busy"))], { busy: true });
+}
+
+/** The "Chats" heading above the filtered conversation list, shown while searching. */
+function showChatsTitle(visible) {
+  let title = $("chat-search-title");
+  if (!title && visible) {
+    title = el("h2", { class: "search-title", id: "chat-search-title", "data-testid": "chat-search-title" }, t("Chats"));
+    $("conv-list").before(title);
+  }
+  if (title) title.hidden = !visible;
 }
 
 async function searchAll(keyword) {
   const mine = ++asked;
+  showSearching();
   try {
     const res = await chat.searchCloudMessages({ keywordList: [keyword] });
     if (mine !== asked) return;
@@ -101,15 +126,16 @@ async function searchAll(keyword) {
             el("span", { class: "search-result-text muted" }, `${r.messageCount} related messages`),
           ),
     );
-    show(section(t("Messages"), rows.length ? rows : el("p", { class: "empty-filter" }, t("No messages match."))));
+    show(section(t("Messages"), rows.length ? rows : note(t("No messages match."), "message-search-empty")));
   } catch (error) {
-    if (mine === asked) show(section(t("Messages"), el("p", { class: "empty-filter" }, errorText(error, t("Messages couldn't be searched.")))));
+    if (mine === asked) show(section(t("Messages"), note(errorText(error, t("Messages couldn't be searched.")), "message-search-error")));
   }
 }
 
 async function searchWithin(keyword, conversationID) {
   const mine = ++asked;
   const back = el("button", { type: "button", class: "search-back", "data-testid": "message-search-back", onclick: () => searchAll(keyword) }, "‹ All results");
+  showSearching(back);
   try {
     const res = await chat.searchCloudMessages({ keywordList: [keyword], conversationID });
     if (mine !== asked) return;
@@ -141,11 +167,14 @@ export function wireMessageSearch() {
   $("conv-filter").addEventListener("input", (e) => {
     clearTimeout(timer);
     const keyword = e.target.value.trim();
+    showChatsTitle(Boolean(keyword));
     if (!keyword) {
       asked++;
       show([]);
       return;
     }
+    asked++; // an answer for the previous keyword is not shown under this one
+    showSearching();
     timer = setTimeout(() => searchAll(keyword.slice(0, 64)), DEBOUNCE_MS);
   });
 }

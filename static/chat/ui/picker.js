@@ -1,6 +1,7 @@
 /*
- * The emoji and sticker picker: an emoji goes into the composer as its code, a
- * sticker is sent at once as a face message {index, data: sticker name}.
+ * The emoji and sticker picker: a custom emoji goes into the composer as its code, a
+ * Unicode emoji (ui/unicode-picker.js) as its character, a sticker is sent at once as a
+ * face message {index, data: sticker name}.
  */
 
 import { moveIndex } from "../keys.js";
@@ -11,6 +12,7 @@ import { onComposerInput } from "./composer.js";
 import { closeMentionList } from "./mention-list.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { NARROW, chat, state } from "./state.js";
+import { showUnicode, wireUnicode } from "./unicode-picker.js";
 
 function emojiButton(e) {
   const img = el("img", { alt: "", draggable: "false", loading: "lazy", width: "28", height: "28" });
@@ -50,10 +52,11 @@ function openPicker(byKeyboard) {
   closeMenus();
   $("picker").hidden = false;
   $("emoji-btn").setAttribute("aria-expanded", "true");
-  if (byKeyboard) focusGridItem(visibleGrid(), 0);
+  if (byKeyboard && !$("picker-unicode").hidden) $("unicode-search").focus();
+  else if (byKeyboard) focusGridItem(visibleGrid(), 0);
 }
 
-const visibleGrid = () => ($("picker-emoji").hidden ? $("picker-stickers") : $("picker-emoji"));
+const visibleGrid = () => ["picker-emoji", "unicode-grid", "picker-stickers"].map($).find((grid) => !grid.closest("[hidden]")) || $("picker-emoji");
 const gridItems = (grid) => [...grid.querySelectorAll("button")];
 
 function focusGridItem(grid, index) {
@@ -83,7 +86,9 @@ export const isPickerOpen = () => !$("picker").hidden;
 function showPickerTab(tab) {
   for (const button of document.querySelectorAll(".picker-tab")) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
   $("picker-emoji").hidden = tab !== "emoji";
+  $("picker-unicode").hidden = tab !== "unicode";
   $("picker-stickers").hidden = tab !== "stickers";
+  if (tab === "unicode") showUnicode(insertEmoji);
 }
 
 /** Put an emoji in the composer; chosen by keyboard, the focus stays in the picker for another. */
@@ -110,7 +115,8 @@ export function wirePicker() {
     if ($("picker").hidden) openPicker(e.detail === 0);
     else closePicker();
   });
-  for (const grid of [$("picker-emoji"), $("picker-stickers")]) grid.addEventListener("keydown", onGridKey);
+  for (const grid of [$("picker-emoji"), $("unicode-grid"), $("picker-stickers")]) grid.addEventListener("keydown", onGridKey);
+  wireUnicode();
   for (const tab of document.querySelectorAll(".picker-tab")) tab.addEventListener("click", () => showPickerTab(tab.dataset.tab));
   document.addEventListener("pointerdown", (e) => {
     if (!$("picker").hidden && !e.target.closest("#picker, #emoji-btn")) closePicker();

@@ -44,3 +44,13 @@ export function searchEmoji(list, query, limit = 200) {
 export function pushRecent(recent, char) {
   return [char, ...(Array.isArray(recent) ? recent : []).filter((c) => c !== char && typeof c === "string")].slice(0, RECENT_MAX);
 }
+
+const PICTOGRAPH = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+const graphemes = (text) => (typeof Intl.Segmenter === "function" ? [...new Intl.Segmenter("en", { granularity: "grapheme" }).segment(text)].map((s) => s.segment) : [...text]);
+
+/** A text of one to three Unicode emoji (spaces aside): the emoji, to be shown large; else null. */
+export function unicodeEmojiOnly(text) {
+  const parts = graphemes(String(text || "").replace(/\s+/g, ""));
+  if (parts.length < 1 || parts.length > 3) return null;
+  return parts.every((g) => PICTOGRAPH.test(g) && !/[0-9A-Za-z#*]/.test(g)) ? parts : null;
+}

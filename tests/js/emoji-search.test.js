@@ -42,3 +42,15 @@ test("recently used: last first, no duplicates, capped", () => {
   assert.equal(recent[0], "39");
   assert.deepEqual(pushRecent(null, "x"), ["x"]);
 });
+
+test("one to three Unicode emoji are an emoji-only text", async () => {
+  const { unicodeEmojiOnly } = await import("../../static/chat/emoji-search.js");
+  assert.deepEqual(unicodeEmojiOnly("🍕"), ["🍕"]);
+  assert.deepEqual(unicodeEmojiOnly(" 👍🏽 ❤️ "), ["👍🏽", "❤️"]);
+  assert.deepEqual(unicodeEmojiOnly("👨‍👩‍👧"), ["👨‍👩‍👧"]);
+  assert.deepEqual(unicodeEmojiOnly("🇫🇷"), ["🇫🇷"]);
+  assert.equal(unicodeEmojiOnly("🍕🍕🍕🍕"), null);
+  assert.equal(unicodeEmojiOnly("pizza 🍕"), null);
+  assert.equal(unicodeEmojiOnly("1"), null);
+  assert.equal(unicodeEmojiOnly(""), null);
+});

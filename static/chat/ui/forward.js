@@ -48,7 +48,7 @@ function targetItem(conv, choose, chosen) {
   const multi = Boolean(chosen);
   return el(
     "li",
-    {},
+    { role: "none" }, // the listbox's options are the buttons
     el(
       "button",
       {
@@ -116,7 +116,7 @@ function pickConversation({ title, what, multiple = false }) {
     const draw = () => {
       const filter = input.value.trim().toLowerCase();
       const items = matchingConversations(forwardTargets(), filter).map((conv) => targetItem(conv, choose, ticked));
-      if (!items.length) items.push(el("li", { class: "pick-empty", text: filter ? "No conversations match." : "No conversations yet." }));
+      if (!items.length) items.push(el("li", { class: "pick-empty", role: "none", text: filter ? "No conversations match." : "No conversations yet." }));
       $("forward-list").replaceChildren(...items);
       if (multiple) {
         sendButton.disabled = ticked.size === 0;

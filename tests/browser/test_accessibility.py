@@ -96,6 +96,15 @@ def test_the_chat_screens_have_no_serious_violation(open_as, make_user, scheme):
     expect(alice.page.locator(".msg-row.is-pending")).to_have_count(0)  # sent: a pending bubble is dimmed
     assert_accessible(alice.page, f"group chat ({scheme})")
 
+    bubble(alice.page, hello).click(button="right")
+    alice.page.get_by_test_id("forward-message").click()
+    forward = alice.page.get_by_test_id("forward-dialog")
+    forward.get_by_test_id("forward-target").first.click()  # ticked: the comment and Send show
+    expect(forward.get_by_test_id("forward-send")).to_be_enabled()
+    assert_accessible(alice.page, f"forward to several chats ({scheme})")
+    alice.page.keyboard.press("Escape")
+    expect(forward).not_to_be_visible()
+
     alice.page.get_by_test_id("members-button").click()
     expect(alice.page.get_by_test_id("member-panel")).to_be_visible()
     assert_accessible(alice.page, f"group info panel ({scheme})")
@@ -104,6 +113,13 @@ def test_the_chat_screens_have_no_serious_violation(open_as, make_user, scheme):
     alice.page.get_by_test_id("emoji-button").click()
     expect(alice.page.get_by_test_id("emoji-picker")).to_be_visible()
     assert_accessible(alice.page, f"emoji picker ({scheme})")
+    alice.page.get_by_test_id("unicode-tab").click()
+    expect(alice.page.get_by_test_id("unicode-item").first).to_be_visible()
+    assert_accessible(alice.page, f"emoji picker, Unicode tab ({scheme})")
+    alice.page.get_by_test_id("unicode-search").fill("heart")
+    expect(alice.page.get_by_test_id("unicode-item").first).to_be_visible()
+    assert_accessible(alice.page, f"emoji picker, Unicode search ({scheme})")
+    alice.page.get_by_test_id("emoji-tab").click()
     alice.page.keyboard.press("Escape")
 
     alice.page.get_by_test_id("new-menu-button").click()

@@ -533,11 +533,12 @@ def test_forward_one_and_merge_forward_open_at_the_peer(open_as):
         send_text(alice.page, "C2Cdave", text)
     open_chat(alice.page, "C2Cdave")
 
-    # Forward one: the message menu, then a conversation.
+    # Forward one: the message menu, then a conversation and Send.
     bubbles(alice.page, "out").filter(has_text=lines[0]).click(button="right")
     alice.page.get_by_test_id("forward-message").click()
     picker = alice.page.get_by_test_id("forward-dialog")
     picker.locator('[data-testid="forward-target"][data-conversation-id="C2Ccarol"]').click()
+    picker.get_by_test_id("forward-send").click()  # forwarding ticks one chat or several, then Send
     expect(picker).not_to_be_visible()
     expect(alice.page.get_by_test_id("toast").last).to_contain_text("Forwarded to Carol")
 

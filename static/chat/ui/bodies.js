@@ -9,6 +9,7 @@
  */
 
 import { customDataText, fileKind, fileNameParts, formatBytes, formatCoordinate, formatDuration, hueFor, osmUrl } from "../format.js";
+import { unicodeEmojiOnly } from "../emoji-search.js";
 import { assets, emojiImage, emojiPart, jumboParts, messageMentionRules, richText, stickerFor } from "./assets.js";
 import { el, icon, safeUrl, svgNode } from "./dom.js";
 import { openLightbox } from "./lightbox.js";
@@ -79,6 +80,8 @@ function textBody(m) {
   const text = (m.payload && m.payload.text) || "";
   const jumbo = jumboParts(text);
   if (jumbo) return { node: el("span", { class: "msg-text jumbo", "data-testid": "jumbo-emoji" }, jumbo.map((part) => emojiImage(part, "emoji emoji-jumbo"))), kind: "sticker" };
+  const unicodeJumbo = unicodeEmojiOnly(text);
+  if (unicodeJumbo) return { node: el("span", { class: "msg-text jumbo jumbo-unicode", "data-testid": "jumbo-emoji", text: unicodeJumbo.join("") }), kind: "sticker" };
   return { node: el("span", { class: "msg-text" }, richText(text, messageMentionRules(m), { links: true })), kind: "text" };
 }
 

@@ -22,6 +22,7 @@ import { discard, resend } from "./sending.js";
 import { afterRenderReactions, reactionsNode, reactionsSignature } from "./reactions.js";
 import { afterRender, readCountNode, showsReadCount } from "./receipts.js";
 import { quoteNode, quoteSignature } from "./reply.js";
+import { forwardedLabel } from "../forwarded.js";
 import { openRequests } from "./requests.js";
 import { markSelected } from "./select.js";
 import { atAllID, chat, limits, revokeRules, state } from "./state.js";
@@ -310,6 +311,12 @@ function messageMeta(m, { group }) {
 
 const BUBBLE_KIND_CLASS = { media: " is-media", card: " is-card", sticker: " is-sticker" };
 
+/** "Forwarded from Alice" above a forwarded message's body (text, never markup). */
+function forwardedNode(m) {
+  const label = forwardedLabel(m.cloudCustomData);
+  return label ? el("div", { class: "msg-forwarded", "data-testid": "forwarded-from", text: label }) : null;
+}
+
 function messageBubble(m, name, options) {
   const out = m.flow === "out";
   const body = m.isRevoked ? { node: revokedNode(m), kind: "text" } : messageBody(m);
@@ -324,6 +331,7 @@ function messageBubble(m, name, options) {
       title: fullTime(messageTime(m)),
     },
     m.isRevoked ? null : quoteNode(options.history, m),
+    m.isRevoked ? null : forwardedNode(m),
     body.node,
     messageMeta(m, options),
   );

@@ -1,6 +1,7 @@
 /*
- * The emoji and sticker picker: an emoji goes into the composer as its code, a
- * sticker is sent at once as a face message {index, data: sticker name}.
+ * The emoji and sticker picker: a custom emoji goes into the composer as its code, a
+ * Unicode emoji (ui/unicode-picker.js) as its character, a sticker is sent at once as a
+ * face message {index, data: sticker name}.
  */
 
 import { moveIndex } from "../keys.js";
@@ -11,6 +12,8 @@ import { onComposerInput } from "./composer.js";
 import { closeMentionList } from "./mention-list.js";
 import { addressOf, createAndSend } from "./sending.js";
 import { NARROW, chat, state } from "./state.js";
+import { showUnicode, wireUnicode } from "./unicode-picker.js";
+import { t } from "../i18n.js";
 
 function emojiButton(e) {
   const img = el("img", { alt: "", draggable: "false", loading: "lazy", width: "28", height: "28" });
@@ -34,14 +37,14 @@ export function emojiGridItems(onPick) {
   });
 }
 
-const pickerEmpty = (what) => el("p", { class: "picker-empty", text: `${what} couldn't be loaded. Reload the page to try again.` });
+const pickerEmpty = (text) => el("p", { class: "picker-empty", text });
 
 export function renderPicker() {
   const emojiGrid = $("picker-emoji");
   const stickerGrid = $("picker-stickers");
   if (!emojiGrid) return;
-  emojiGrid.replaceChildren(...(assets.emojiList.length ? assets.emojiList.map(emojiButton) : [pickerEmpty("Emoji")]));
-  stickerGrid.replaceChildren(...(assets.stickers.length ? assets.stickers.map(stickerButton) : [pickerEmpty("Stickers")]));
+  emojiGrid.replaceChildren(...(assets.emojiList.length ? assets.emojiList.map(emojiButton) : [pickerEmpty(t("Emoji couldn't be loaded. Reload the page to try again."))]));
+  stickerGrid.replaceChildren(...(assets.stickers.length ? assets.stickers.map(stickerButton) : [pickerEmpty(t("Stickers couldn't be loaded. Reload the page to try again."))]));
 }
 
 /** byKeyboard: the focus goes to the first item of the open tab (else it stays in the composer). */
@@ -50,10 +53,11 @@ function openPicker(byKeyboard) {
   closeMenus();
   $("picker").hidden = false;
   $("emoji-btn").setAttribute("aria-expanded", "true");
-  if (byKeyboard) focusGridItem(visibleGrid(), 0);
+  if (byKeyboard && !$("picker-unicode").hidden) $("unicode-search").focus();
+  else if (byKeyboard) focusGridItem(visibleGrid(), 0);
 }
 
-const visibleGrid = () => ($("picker-emoji").hidden ? $("picker-stickers") : $("picker-emoji"));
+const visibleGrid = () => ["picker-emoji", "unicode-grid", "picker-stickers"].map($).find((grid) => !grid.closest("[hidden]")) || $("picker-emoji");
 const gridItems = (grid) => [...grid.querySelectorAll("button")];
 
 function focusGridItem(grid, index) {
@@ -83,7 +87,9 @@ export const isPickerOpen = () => !$("picker").hidden;
 function showPickerTab(tab) {
   for (const button of document.querySelectorAll(".picker-tab")) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
   $("picker-emoji").hidden = tab !== "emoji";
+  $("picker-unicode").hidden = tab !== "unicode";
   $("picker-stickers").hidden = tab !== "stickers";
+  if (tab === "unicode") showUnicode(insertEmoji);
 }
 
 /** Put an emoji in the composer; chosen by keyboard, the focus stays in the picker for another. */
@@ -101,7 +107,7 @@ async function sendSticker(sticker) {
   const conversationID = state.current;
   if (!conversationID) return;
   const options = { ...addressOf(conversationID), payload: { index: sticker.index, data: sticker.name } };
-  await createAndSend(conversationID, () => chat.createFaceMessage(options), "The sticker couldn't be sent.");
+  await createAndSend(conversationID, () => chat.createFaceMessage(options), t("The sticker couldn't be sent."));
 }
 
 export function wirePicker() {
@@ -110,7 +116,8 @@ export function wirePicker() {
     if ($("picker").hidden) openPicker(e.detail === 0);
     else closePicker();
   });
-  for (const grid of [$("picker-emoji"), $("picker-stickers")]) grid.addEventListener("keydown", onGridKey);
+  for (const grid of [$("picker-emoji"), $("unicode-grid"), $("picker-stickers")]) grid.addEventListener("keydown", onGridKey);
+  wireUnicode();
   for (const tab of document.querySelectorAll(".picker-tab")) tab.addEventListener("click", () => showPickerTab(tab.dataset.tab));
   document.addEventListener("pointerdown", (e) => {
     if (!$("picker").hidden && !e.target.closest("#picker, #emoji-btn")) closePicker();

@@ -863,6 +863,21 @@ URL_MATRIX = {
     "password_change_done": request(
         "GET", lambda w: "/accounts/password_change/done/", sessionless=to_login(), **signed_in(Answer(200, "a page"))
     ),
+    # Languages (issue 11 item 10): the catalog of the UI's texts and the language switch
+    # are the same for everyone; the switch only sets the language cookie.
+    "javascript-catalog": request(
+        "GET",
+        lambda w: "/i18n/catalog.js",
+        sessionless=Answer(200, "the texts of the UI, public"),
+        **signed_in(Answer(200, "the texts of the UI, public")),
+    ),
+    "set_language": request(
+        "POST",
+        lambda w: "/i18n/setlang/",
+        data=lambda w: {"language": "zh-hans", "next": "/"},
+        sessionless=Answer(302, "the language cookie is set", to="/"),
+        **signed_in(Answer(302, "the language cookie is set, nothing stored", to="/")),
+    ),
     # Hosting (issue 9 item 5): sign-up is closed by default; the reset pages are public
     # (they say nothing of who has an account); delete and export act on the actor alone.
     "signup": request(

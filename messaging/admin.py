@@ -56,6 +56,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from messaging import actions as chat_actions
@@ -238,12 +239,12 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
     @admin.action(description=_("Ban selected users (log them out everywhere)"), permissions=["change"])
     def ban_users(self, request, queryset):
         count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, False, moderator=request.user))
-        self.message_user(request, f"Banned {count} user(s).")
+        self.message_user(request, gettext("Banned %(count)s user(s).") % {"count": count})
 
     @admin.action(description=_("Unban selected users"), permissions=["change"])
     def unban_users(self, request, queryset):
         count = _each(self, request, queryset, lambda user: chat_actions.set_user_active(user, True, moderator=request.user))
-        self.message_user(request, f"Unbanned {count} user(s).")
+        self.message_user(request, gettext("Unbanned %(count)s user(s).") % {"count": count})
 
     @admin.action(description=_("Reset the password of selected users (log them out everywhere)"), permissions=["change"])
     def reset_passwords(self, request, queryset):
@@ -257,6 +258,13 @@ class ChatUserAdmin(NoHardDelete, UserAdmin):
         return response
 
 
+def not_changed(error: ChatError, row=None) -> str:
+    """The moderator's words for a refusal: the SDK's message and code (English, as on the wire)."""
+    if row is None:
+        return gettext("Not changed: %(message)s (%(code)s)") % {"message": error.message, "code": error.code}
+    return gettext("Not changed: %(row)s: %(message)s (%(code)s)") % {"row": row, "message": error.message, "code": error.code}
+
+
 def _each(model_admin, request, queryset, action) -> int:
     """Run ``action`` for each selected row; a refusal (ChatError) is shown to the
     moderator and the others go on. Returns how many changed something."""
@@ -265,7 +273,7 @@ def _each(model_admin, request, queryset, action) -> int:
         try:
             result = action(row)
         except ChatError as error:
-            model_admin.message_user(request, f"Not changed: {row}: {error.message} ({error.code})", level=messages.ERROR)
+            model_admin.message_user(request, not_changed(error, row), level=messages.ERROR)
             continue
         done += result is None or bool(result)
     return done
@@ -458,7 +466,7 @@ class GroupAdmin(NoHardDelete, admin.ModelAdmin):
         try:
             action(*args, **kwargs)
         except ChatError as error:
-            self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
+            self.message_user(request, not_changed(error), level=messages.ERROR)
 
 
 # --- messages: read-only, recalled or deleted by moderators; conversations, uploads ----------
@@ -678,7 +686,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
         def recall(message, reason):
             return chat_actions.recall_message_as_moderator(request.user, message, reason=reason).changed
 
-        return self._moderate(request, queryset, recall, "Recall", "Recalled")
+        return self._moderate(request, queryset, recall, _("Recall"), _("Recalled %(count)s message(s)."))
 
     @admin.action(description=_("Delete selected messages for everyone (content and files)"), permissions=["moderate"])
     def delete_messages_for_everyone(self, request, queryset):
@@ -688,9 +696,11 @@ class MessageAdmin(ReadOnlyChatAdmin):
         def delete(message, reason):
             return chat_actions.delete_message_for_everyone(request.user, message, reason=reason) is not None
 
-        return self._moderate(request, queryset, delete, "Delete for everyone", "Deleted")
+        return self._moderate(
+            request, queryset, delete, _("Delete for everyone"), _("Deleted %(count)s message(s)."), deletes=True
+        )
 
-    def _moderate(self, request, queryset, run, verb, done_verb):
+    def _moderate(self, request, queryset, run, verb, done, deletes=False):
         """First a page that lists the messages and asks for a reason (as Django's own
         "delete selected" confirms), then the action for each, with that reason."""
         form = ModerationForm(request.POST if "post" in request.POST else None)
@@ -698,7 +708,7 @@ class MessageAdmin(ReadOnlyChatAdmin):
             rows = [moderation_queries.message_row(m) for m in queryset[:MAX_CONFIRM_ROWS]]
             context = {
                 **self.admin_site.each_context(request),
-                "title": f"{verb}: are you sure?",
+                "title": gettext("%(verb)s: are you sure?") % {"verb": verb},
                 "opts": self.opts,
                 "verb": verb,
                 "rows": rows,
@@ -707,12 +717,12 @@ class MessageAdmin(ReadOnlyChatAdmin):
                 "action": request.POST.get("action"),
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
-                "deletes": verb == "Delete for everyone",
+                "deletes": deletes,
             }
             return TemplateResponse(request, "admin/messaging/message/moderate_confirmation.html", context)
         reason = form.cleaned_data["reason"]
         count = _each(self, request, queryset, lambda message: run(message, reason))
-        self.message_user(request, f"{done_verb} {count} message(s).")
+        self.message_user(request, str(done) % {"count": count})
         return None
 
 
@@ -859,7 +869,7 @@ class ChatSettingsAdmin(admin.ModelAdmin):
         try:
             saved = chat_actions.update_chat_settings(request.user, changes, reason=form.cleaned_data.get("reason", ""))
         except ChatError as error:
-            self.message_user(request, f"Not changed: {error.message} ({error.code})", level=messages.ERROR)
+            self.message_user(request, not_changed(error), level=messages.ERROR)
             return
         obj.pk, obj.updated_at = saved.pk, saved.updated_at
         obj._state.adding, obj._state.db = False, saved._state.db
@@ -981,7 +991,7 @@ class ApiTokenAdmin(NoHardDelete, admin.ModelAdmin):
     @admin.action(description=_("Revoke selected tokens (refused at once, for good)"), permissions=["revoke"])
     def revoke_tokens(self, request, queryset):
         count = sum(chat_actions.revoke_api_token(token, by=request.user) for token in queryset)
-        self.message_user(request, f"Revoked {count} token(s).")
+        self.message_user(request, gettext("Revoked %(count)s token(s).") % {"count": count})
 
 
 # --- reports: the moderators' queue ------------------------------------------------------------
@@ -1181,9 +1191,16 @@ class MessageReportAdmin(NoHardDelete, admin.ModelAdmin):
         try:
             chat_actions.resolve_report(request.user, report, action_taken, note)
         except ChatError as error:
-            self.message_user(request, f"Report {report.pk} not resolved: {error.message} ({error.code})", level=messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Report %(pk)s not resolved: %(message)s (%(code)s)")
+                % {"pk": report.pk, "message": error.message, "code": error.code},
+                level=messages.ERROR,
+            )
             return False
-        self.message_user(request, f"Report {report.pk} resolved: {Resolution(action_taken).label}.")
+        self.message_user(
+            request, gettext("Report %(pk)s resolved: %(action)s.") % {"pk": report.pk, "action": Resolution(action_taken).label}
+        )
         return True
 
     def _resolve_many(self, request, queryset, action_taken):

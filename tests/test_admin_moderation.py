@@ -719,3 +719,20 @@ def test_a_messages_previous_versions_are_shown_read_only_to_moderators(mod_clie
     assert 'name="edits-0-payload"' not in page, "read-only"
     listing = mod_client.get("/admin/messaging/message/").content.decode()
     assert "edited (2×)" in listing and "final words" in listing
+
+
+def test_the_moderation_pages_and_confirmations_speak_the_moderators_language(mod_client, alice):
+    """Issue 11 item 10: the admin's chat screens in Simplified Chinese for a moderator whose
+    browser asks for it: the confirmation page and what the action says when done."""
+    spam = send_text(alice, "bob", "spam")
+    selected = {"action": "recall_messages", "_selected_action": [str(spam.pk)]}
+    page = mod_client.post("/admin/messaging/message/", selected, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and "撤回：确定吗？" in page.content.decode()
+    done = mod_client.post(
+        "/admin/messaging/message/", {**selected, "post": "yes", "reason": "spam"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "已撤回 1 条消息。" in shown(done)
+    response = mod_client.post(
+        "/admin/messaging/user/", {"action": "ban_users", "_selected_action": [alice.pk]}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "已封禁 1 个用户。" in shown(response)

@@ -733,6 +733,9 @@ def test_the_moderation_pages_and_confirmations_speak_the_moderators_language(mo
     )
     assert "已撤回 1 条消息。" in shown(done)
     response = mod_client.post(
-        "/admin/messaging/user/", {"action": "ban_users", "_selected_action": [alice.pk]}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        "/admin/messaging/user/",
+        {"action": "ban_users", "_selected_action": [alice.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert "已封禁 1 个用户。" in shown(response)

@@ -52,7 +52,7 @@ format: install-dev
 # .po files, compile the .mo files (GNU gettext's msgfmt: apt-get install gettext), which
 # are committed. tests/test_i18n.py fails on an untranslated text or a stale .mo.
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans -d django --no-location --ignore=.venv --ignore=node_modules \
+	$(BIN)/python manage.py makemessages -l zh_Hans -d django -e html,txt,py --no-location --ignore=.venv --ignore=node_modules \
 		--ignore=static --ignore=tests --ignore=bench --ignore=deploy --ignore=staticfiles --ignore=media
 	$(BIN)/python manage.py jsmessages
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=node_modules

@@ -124,3 +124,19 @@ def test_the_settings_switch_sets_the_language_cookie():
     assert "登录聊天" in client.get("/accounts/login/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "Sign in to Chat" in client.get("/accounts/login/").content.decode()
+
+
+def test_the_password_reset_mail_is_in_the_language_it_was_asked_in(db, settings):
+    from django.core import mail
+    from django.test import Client
+
+    from messaging import actions
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    actions.create_user("erin", password="pw-erin", email="erin@example.com")
+    Client().post("/accounts/password_reset/", {"email": "erin@example.com"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    Client().post("/accounts/password_reset/", {"email": "erin@example.com"}, HTTP_ACCEPT_LANGUAGE="en")
+    chinese, english = mail.outbox
+    assert chinese.subject == "重置你的聊天密码" and "聊天账号 @erin 的密码" in chinese.body
+    assert "请忽略此邮件" in chinese.body and "/accounts/reset/" in chinese.body
+    assert english.subject == "Reset your Chat password" and "the Chat account @erin" in english.body

@@ -12,6 +12,13 @@ its subscription connection is made again. The consumer closes the socket with 4
 (``consumers.RESYNC_CLOSE_CODE``); the client reconnects and calls ``sync`` (docs/PROTOCOL.md §8),
 which brings everything it missed. Redis restarts are rare; a reconnect per socket is
 their price.
+
+It also decodes a group message once per process (``deserialize``): channels-redis
+puts the same bytes object into the queue of every local channel of the group, and
+decoded it once per receiving socket. For a group chat of 1,000 online members that
+was 1,000 msgpack decodes of the same ~11 KB event per message (docs/PERFORMANCE.md,
+"Group fan-out decode"). The sockets now share one decoded message; consumers treat
+channel-layer messages as read-only.
 """
 
 from channels_redis import pubsub
@@ -42,6 +49,26 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
 
 class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     """``RedisPubSubChannelLayer`` with ``_ResyncShard`` shards (see the module)."""
+
+    # Recently decoded messages, by the identity of their bytes: (bytes, message). The
+    # bytes are kept so that their id() cannot be reused while the entry lives.
+    DECODED_CACHE = 64
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._decoded = {}
+
+    def deserialize(self, message):
+        """Decode ``message`` once however many local channels receive the same bytes
+        (a group send): every one gets the same (read-only) dict."""
+        entry = self._decoded.get(id(message))
+        if entry is not None and entry[0] is message:
+            return entry[1]
+        decoded = super().deserialize(message)
+        if len(self._decoded) >= self.DECODED_CACHE:
+            self._decoded.pop(next(iter(self._decoded)))
+        self._decoded[id(message)] = (message, decoded)
+        return decoded
 
     def _get_layer(self):
         layer = super()._get_layer()

@@ -32,7 +32,16 @@ from messaging.access import access_message
 from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
 from messaging.errors import ChatError, ErrorCode
-from messaging.events import collect_events, presence_group, send_events, session_group, thread_group, user_group
+from messaging.events import (
+    collect_events,
+    count_for,
+    is_addressed_to,
+    presence_group,
+    send_events,
+    session_group,
+    thread_group,
+    user_group,
+)
 from messaging.queries import (
     conversation_groups,
     conversation_list,
@@ -806,8 +815,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_event(self, message):
         event, data, meta = message["event"], message["data"], message.get("meta") or {}
-        recipients = meta.get("recipients")
-        if recipients is not None and str(self.user.pk) not in recipients:
+        if not is_addressed_to(meta, self.user.pk):
             return  # a thread-group send reached a socket whose user is no longer a member
         if meta.get("refresh") == "groups":
             # Follow the new threads first: whatever is sent to them from now on arrives
@@ -858,7 +866,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if len(self.recent) > 512:
             self.recent.pop(next(iter(self.recent)))
         username = self.user.username
-        mine = meta.get("counts", {}).get(str(self.user.pk))
+        mine = count_for(meta, self.user.pk)
         conversation_id = serialize.delivery_conversation_id(data, username)
         if mine is not None and not self.fresh_count(conversation_id, data["change"]):
             mine = None
@@ -877,7 +885,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         new total when it changed); ``data`` is ``serialize.revocation()``. The tab that
         asked gets only the patch (it has the message from its reply), as for a send."""
         username, pk = self.user.username, str(self.user.pk)
-        mine = meta.get("counts", {}).get(pk)
+        mine = count_for(meta, pk)
         conversation_id = serialize.delivery_conversation_id(data, username)
         if mine is not None and not self.fresh_count(conversation_id, data["change"]):
             mine = None

@@ -63,8 +63,8 @@ def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thre
     ``via_thread`` (a group chat's thread pk) sends one message to the thread's
     channel-layer group instead of one per user: one Redis call for any group size.
     The sockets in that group are the members' as of their last membership refresh,
-    so the consumers still deliver only to ``user_ids`` (carried as
-    ``meta["recipients"]``): that list stays the security boundary.
+    so the consumers still deliver only to ``user_ids`` (carried with their unread
+    counts as ``meta["to"]``, ``pack_recipients``): that list stays the security boundary.
     """
     user_ids = list(dict.fromkeys(user_ids))
     if not user_ids:
@@ -72,10 +72,40 @@ def publish_on_commit(event, data, user_ids, *, origin=None, meta=None, via_thre
     meta = dict(meta or {})
     targets = user_ids
     if via_thread is not None:
-        meta["recipients"] = [str(pk) for pk in user_ids]
+        meta = pack_recipients(meta, user_ids)
         targets = [("thread", via_thread)]
     message = {"type": "chat.event", "event": event, "data": data, "origin": origin, "meta": meta}
     transaction.on_commit(lambda: _dispatch(message, targets))
+
+
+def pack_recipients(meta, user_ids):
+    """``meta`` of a thread-group send with its recipients and their unread counts in one
+    map, ``meta["to"]``: user pk (str) -> the absolute unread count the action computed,
+    or None. Every socket of the thread decodes the broadcast (once per process,
+    messaging/channel_layer.py) and looks itself up there (``is_addressed_to``,
+    ``count_for``): one key per member instead of a recipient list plus a count map."""
+    counts = meta.pop("counts", None) or {}
+    meta["to"] = {str(pk): counts.get(str(pk)) for pk in user_ids}
+    return meta
+
+
+def is_addressed_to(meta, user_pk):
+    """Whether a channel-layer event with ``meta`` is for the user ``user_pk``: a
+    thread-group send names its recipients (the security boundary: a socket still in
+    the thread's group whose user was removed drops it); any other send is addressed."""
+    to = meta.get("to")
+    if to is not None:
+        return str(user_pk) in to
+    recipients = meta.get("recipients")  # (the format before ``to``)
+    return recipients is None or str(user_pk) in recipients
+
+
+def count_for(meta, user_pk):
+    """The absolute unread count ``meta`` carries for ``user_pk``, or None."""
+    to = meta.get("to")
+    if to is not None:
+        return to.get(str(user_pk))
+    return meta.get("counts", {}).get(str(user_pk))
 
 
 def dispatch_on_commit(message, targets):

@@ -571,17 +571,19 @@ async def test_a_thread_group_send_reaches_only_the_listed_recipients(open_tab, 
     for tab in (a, b, c):
         await tab.drain()
 
-    forged = {
-        "type": "chat.event",
-        "event": "MESSAGE_RECEIVED",
-        "origin": None,
-        "data": {"conversationType": "GROUP", "to": "g1", "sequence": 99, "from": "alice", "ID": "x"},
-        "meta": {"recipients": ["0"], "unread": {}},
-    }
-    await get_channel_layer().group_send(thread_group(thread_id), forged)
+    # meta["to"] (events.pack_recipients) and the recipient list it replaced
+    for sequence, meta in ((99, {"to": {"0": 4}, "unread": {}}), (100, {"recipients": ["0"], "unread": {}})):
+        forged = {
+            "type": "chat.event",
+            "event": "MESSAGE_RECEIVED",
+            "origin": None,
+            "data": {"conversationType": "GROUP", "to": "g1", "sequence": sequence, "from": "alice", "ID": "x"},
+            "meta": meta,
+        }
+        await get_channel_layer().group_send(thread_group(thread_id), forged)
 
-    for tab in (a, b, c):
-        assert names(await tab.drain()) == []
+        for tab in (a, b, c):
+            assert names(await tab.drain()) == []
 
 
 async def test_a_new_member_gets_messages_sent_right_after_the_add(open_tab, alice, bob, carol):

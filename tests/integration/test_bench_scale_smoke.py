@@ -52,7 +52,10 @@ def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missin
     assert storm["from_sync"] > 0  # the restart was felt: some messages came only through sync
     assert storm["missing"] == 0
     assert storm["server_tracebacks"] == 0 and storm["errors"] == {}
-    assert re.search(r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B\): 15 in", printed)
+    assert re.search(
+        r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B\): 15 in",
+        printed,
+    )
 
 
 def test_every_member_of_a_live_room_gets_every_message(postgres_url, redis_url, tmp_path):

@@ -3,15 +3,16 @@
 Every transport calls these; none checks permissions its own way.
 """
 
+import functools
 import uuid as uuid_lib
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Subquery, Value
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from messaging import rules, runtime
+from messaging import rawsql, rules, runtime
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Block, Conversation, Friend, Group, GroupMember, Message, Thread, Upload, User
 
@@ -57,25 +58,16 @@ def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False)
     (None before their first message), in the same query: the send looks nothing up twice."""
     if not isinstance(user_id, str) or not user_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
-    if by_admin:
-        queryset = User.objects.filter(username=user_id, is_active=True)
-        if with_thread:
-            queryset = queryset.annotate(**c2c_thread_annotations(sender))
-        peer = queryset.first()
-        if peer is None:
-            raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
-        return peer
-    annotations = {"blocked_sender": Exists(Block.objects.filter(owner=OuterRef("pk"), blocked=sender.pk))}
-    check_friends = runtime.get("FRIENDSHIP_CHECK")
-    if check_friends:
-        annotations["has_sender"] = Exists(Friend.objects.filter(owner=OuterRef("pk"), friend=sender.pk))
-        annotations["is_senders"] = Exists(Friend.objects.filter(owner=sender.pk, friend=OuterRef("pk")))
-    if with_thread:
-        annotations.update(c2c_thread_annotations(sender))
-    peer = User.objects.filter(username=user_id, is_active=True).annotate(**annotations).first()
-    if peer is None:
+    check_friends = not by_admin and runtime.get("FRIENDSHIP_CHECK")
+    sql, roles, extras = _peer_sql(not by_admin, check_friends, with_thread)
+    values = {"sender": sender.pk, "sender_text": str(sender.pk), "user_id": user_id}
+    found = rawsql.fetch_one(sql, [values[role] for role in roles], PEER_COLUMNS)
+    if found is None:
         raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
-    if peer.pk != sender.pk:
+    peer, *extra_values = found
+    for name, value in zip(extras, extra_values, strict=True):
+        setattr(peer, name, value)
+    if peer.pk != sender.pk and not by_admin:
         if peer.blocked_sender:
             raise ChatError(ErrorCode.IN_PEER_BLACKLIST, f"{user_id} has blocked you: your message was not sent")
         if check_friends and not (peer.has_sender and peer.is_senders):
@@ -83,15 +75,39 @@ def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False)
     return peer
 
 
-def c2c_thread_annotations(sender: User) -> dict:
-    """The annotation of a User query giving the ID of the C2C thread of ``sender`` and
-    that user as ``c2c_thread_id`` (NULL when there is none): the thread looked up by the
-    pair's ``Thread.c2c_key`` (low pk first; the unique index), the key made in SQL. Raw
-    SQL (a few lines the ORM would spend more CPU compiling than the send spends on it)."""
-    user = f"{User._meta.db_table}.{User._meta.pk.column}"
-    key = f"CASE WHEN {user} < %s THEN 'c2c:' || {user} || ':' || %s ELSE 'c2c:' || %s || ':' || {user} END"
-    sql = f"SELECT id FROM {Thread._meta.db_table} WHERE key = ({key})"
-    return {"c2c_thread_id": RawSQL(sql, [sender.pk, str(sender.pk), str(sender.pk)])}
+PEER_COLUMNS = rawsql.Columns(User, "u")
+
+
+@functools.cache
+def _peer_sql(check_block: bool, check_friends: bool, with_thread: bool) -> tuple[str, tuple, tuple]:
+    """The SQL of ``access_c2c_peer``'s one query, written once per variant; what each of
+    its parameters is ("sender": the sender's pk, "sender_text": the same as text,
+    "user_id": the peer's userID); and the names of the values after the user's columns.
+
+    Raw SQL because building and compiling the same ORM query (the EXISTS subqueries
+    and the thread's key) took about a quarter of a loaded Daphne's GIL time, more
+    than running it (docs/PERFORMANCE.md, 2026-12-03)."""
+    qn = connection.ops.quote_name
+    user, block, friend, thread = (model._meta.db_table for model in (User, Block, Friend, Thread))
+    columns, roles, extras = [PEER_COLUMNS.sql()], [], []
+    if check_block:
+        columns.append(f"EXISTS (SELECT 1 FROM {block} b WHERE b.owner_id = u.id AND b.blocked_id = %s)")
+        roles.append("sender")
+        extras.append("blocked_sender")
+    if check_friends:
+        columns.append(f"EXISTS (SELECT 1 FROM {friend} f WHERE f.owner_id = u.id AND f.friend_id = %s)")
+        columns.append(f"EXISTS (SELECT 1 FROM {friend} f WHERE f.owner_id = %s AND f.friend_id = u.id)")
+        roles += ["sender", "sender"]
+        extras += ["has_sender", "is_senders"]
+    if with_thread:
+        # The pair's thread by its key (``Thread.c2c_key``: low pk first; the unique index).
+        key = "CASE WHEN u.id < %s THEN 'c2c:' || u.id || ':' || %s ELSE 'c2c:' || %s || ':' || u.id END"
+        columns.append(f"(SELECT t.id FROM {thread} t WHERE t.key = ({key}))")
+        roles += ["sender", "sender_text", "sender_text"]
+        extras.append("c2c_thread_id")
+    roles.append("user_id")
+    sql = f"SELECT {', '.join(columns)} FROM {qn(user)} u WHERE u.username = %s AND u.is_active"
+    return sql, tuple(roles), tuple(extras)
 
 
 def friend_remark_subquery():
@@ -127,16 +143,32 @@ def access_group_membership(user: User, group_id) -> tuple[Group, GroupMember]:
     10007 as they answer (a second query tells which, only when refusing)."""
     if not isinstance(group_id, str) or not group_id:
         raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID is required")
-    membership = (
-        GroupMember.objects.select_related("group__owner", "group__thread")
-        .filter(group__group_id=group_id, group__dismissed_at__isnull=True, user=user)
-        .first()
-    )
+    found = rawsql.fetch_one(MEMBERSHIP_SQL, [group_id, user.pk], *MEMBERSHIP_COLUMNS)
+    membership = None
+    if found is not None:
+        membership, group, owner, thread = found
+        group.owner, group.thread, membership.group = owner, thread, group
     if membership is None:  # 10010 or 10007 (a membership made just now is taken)
         group = access_group(group_id)
         membership = access_membership(user, group)
         membership.group = group
     return membership.group, membership
+
+
+# The membership, its group, the group's owner (NULL when none) and thread: the ORM's
+# select_related("group__owner", "group__thread"), written once (messaging/rawsql.py).
+MEMBERSHIP_COLUMNS = (
+    rawsql.Columns(GroupMember, "m"),
+    rawsql.Columns(Group, "g"),
+    rawsql.Columns(User, "o"),
+    rawsql.Columns(Thread, "t"),
+)
+MEMBERSHIP_SQL = (
+    f"SELECT {', '.join(part.sql() for part in MEMBERSHIP_COLUMNS)}"
+    f" FROM {GroupMember._meta.db_table} m JOIN {Group._meta.db_table} g ON g.id = m.group_id"
+    f" LEFT JOIN {User._meta.db_table} o ON o.id = g.owner_id JOIN {Thread._meta.db_table} t ON t.id = g.thread_id"
+    " WHERE g.group_id = %s AND g.dismissed_at IS NULL AND m.user_id = %s"
+)
 
 
 def check_may_send(member: GroupMember, group: Group):

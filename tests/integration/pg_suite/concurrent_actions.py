@@ -356,3 +356,16 @@ def test_the_conversation_list_is_planned_in_written_join_order_and_the_setting_
         assert setting() == "1"
         1 / 0  # noqa: B018
     assert setting() == default
+
+
+def test_the_send_paths_hand_written_reads_equal_the_orms_on_postgresql(people):
+    """messaging/rawsql.py on PostgreSQL: the peer and the group membership read by hand
+    equal the ORM's reads field for field (tests/test_rawsql.py runs the same on SQLite)."""
+    from tests.test_rawsql import check_membership_like_the_orm, check_peer_like_the_orm
+
+    alice, bob = people["alice"], people["bob"]
+    check_peer_like_the_orm(alice, bob)
+    actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "hi"})
+    check_peer_like_the_orm(bob, alice)
+    actions.create_group(alice, group_type="Public", name="Raw", group_id="rawpg", member_user_ids=["bob"])
+    check_membership_like_the_orm(alice, bob, "rawpg")

@@ -27,6 +27,10 @@ ON_POSTGRESQL = connection.vendor == "postgresql"
 # A message's next seq and change number (the thread's UPDATE ... RETURNING) and its INSERT
 # (message_send.insert_numbered): one statement on PostgreSQL, two elsewhere.
 NUMBERED_INSERT = 1 if ON_POSTGRESQL else 2
+# The numbered INSERT and the conversations UPDATE ... RETURNING of a send or tip without
+# attachments, mentions or receivers (message_send.post_message): one statement on
+# PostgreSQL (the UPDATE in the same CTE), three elsewhere.
+NUMBERED_WRITE = 1 if ON_POSTGRESQL else 3
 # A new C2C thread and its two conversation rows (message_send.c2c_thread): likewise.
 NEW_C2C_THREAD = 1 if ON_POSTGRESQL else 2
 

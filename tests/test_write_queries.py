@@ -21,6 +21,7 @@ from messaging.schemas import MessageRef
 from tests.chat_helpers import (
     NEW_C2C_THREAD,
     NUMBERED_INSERT,
+    NUMBERED_WRITE,
     fast_passwords,  # noqa: F401
     make_group,
     send_group_text,
@@ -33,19 +34,23 @@ SIZES = [3, 40]
 
 # The pinned counts (SQLite, the test database, or PostgreSQL with DATABASE_URL), with the
 # statements they are. S/R: the SAVEPOINT and RELEASE of the action's transaction.
-# NUMBERED_INSERT, NEW_C2C_THREAD (chat_helpers): 1 statement on PostgreSQL (a CTE), else 2.
-SEND_C2C = 4 + NUMBERED_INSERT  # peer with the pair's thread ID; S; numbered INSERT; conversations UPDATE ... RETURNING; R
-#                                 Was 7 (the thread looked up by key, the seq UPDATE apart from the INSERT): PG 5.
+# NUMBERED_INSERT, NEW_C2C_THREAD (chat_helpers): 1 statement on PostgreSQL (a CTE), else 2;
+# NUMBERED_WRITE: the numbered INSERT with the conversations UPDATE, 1 on PostgreSQL, else 3.
+# (Outside a test's transaction a plain send on PostgreSQL has no S/R either: 2 statements,
+# tests/integration/pg_suite/concurrent_actions.py.)
+SEND_C2C = 3 + NUMBERED_WRITE  # peer with the pair's thread ID; S; numbered INSERT + conversations UPDATE ... RETURNING; R
+#                                 Was 7 (the thread looked up by key, the seq UPDATE apart from the INSERT), then 5: PG 4.
 FIRST_C2C_SEND = SEND_C2C + NEW_C2C_THREAD  # the same + the thread's INSERT ... ON CONFLICT DO NOTHING RETURNING and
 #                                            both conversations INSERT (no savepoint, no second lookup). Was 14: PG 6.
-SEND_GROUP = 4 + NUMBERED_INSERT  # group with the membership (one query); S; numbered INSERT; conversations UPDATE; R
-#                                   Was 7 (group, then membership): PG 5.
-SEND_GROUP_TARGETED = SEND_GROUP + 3  # + the receivers' memberships + the receivers INSERT (the UPDATE names them)
+SEND_GROUP = 3 + NUMBERED_WRITE  # group with the membership (one query); S; numbered INSERT + conversations UPDATE; R
+#                                   Was 7 (group, then membership), then 5: PG 4.
+SEND_GROUP_TARGETED = 7 + NUMBERED_INSERT  # group; S; numbered INSERT; the receivers' memberships; the receivers
+#                                       INSERT; the conversations UPDATE (it names them); R
 #                                       + the other members (their change number alone)
 SEND_ONLINE_C2C = 1  # peer; nothing written
 SEND_ONLINE_GROUP = 2  # group with membership; the members (the event's recipients); nothing written
 # A group tip (post_message): the numbered INSERT and the conversations UPDATE ... RETURNING (was 3).
-TIP = NUMBERED_INSERT + 1
+TIP = NUMBERED_WRITE
 ADD_MEMBERS = 19 + TIP  # group; S; lock; operator's role; users; existing members; members INSERT; conversations
 #                   DELETE + INSERT; member_count UPDATE; the tip; R
 #                   Was 14; +8 with the invited notice (7) to the new members' system conversations: the group's

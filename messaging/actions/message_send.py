@@ -22,6 +22,7 @@ conversation UPDATE (``SendControl``).
 import hashlib
 import secrets
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -225,8 +226,9 @@ def send_message(
     # window and the sending socket's budgets, one round trip (messaging/ratelimit.py).
     ratelimit.check_send(group.thread_id if group is not None else None, priority)
     body = None
+    one_statement = _one_statement_send(msg_type, forward, at_user_list, receivers, group, peer)
     try:
-        with transaction.atomic():
+        with nullcontext() if one_statement else transaction.atomic():
             body = build_body(
                 sender, msg_type, payload, conversation_type=conversation_type, at_user_list=at_user_list, forward=forward
             )
@@ -290,6 +292,28 @@ def check_reply(sender: User, cloud_custom_data: str, group_thread_id: int | Non
     )
     if not readable:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "messageReply.messageID is not a message of this conversation you can read")
+
+
+# The types whose body is built without the database (no upload, no stored message).
+NO_DATABASE_BODIES = frozenset({rules.TEXT, rules.CUSTOM, rules.FACE, rules.LOCATION})
+
+
+def _one_statement_send(msg_type, forward, at_user_list, receivers, group, peer) -> bool:
+    """Whether the send's whole write is one statement (``post_message``'s numbered
+    INSERT and conversation UPDATE in one CTE, on PostgreSQL), so that it needs no
+    transaction of its own: no BEGIN and no COMMIT round trip, the statement commits
+    alone (autocommit) and its events go out right after it. Not for a body that reads
+    or locks rows (uploads, forwards), mentions, targeted messages, a C2C pair's first
+    message (its thread is made first), nor on SQLite (two statements there)."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and forward is None
+        and msg_type in NO_DATABASE_BODIES
+        and not at_user_list
+        and not receivers
+        and (group is not None or peer.c2c_thread_id is not None)
+    )
 
 
 def _already_stored(stored: Message, sender: User, to: str, name_card: str) -> SentMessage:
@@ -500,18 +524,23 @@ def post_message(
     message = new_message_row(
         thread, None, sender, msg_type, payload, at_user_list, now=now, msg_id=msg_id, control=control, **stored
     )
-    insert_numbered(thread, message)
-    if attachments:
-        message.attachments.add(*attachments)
-    if at_user_list:
-        _record_mentions(thread, message, at_user_list)
-    if control.receiver_pks:
-        MessageReceiver.objects.bulk_create([MessageReceiver(message=message, user_id=pk) for pk in control.receiver_pks])
     sender_pk = sender.pk if sender else 0
-    sql, params = _conversation_update(control, counts_unread, sender_pk, message.pk, now, thread.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        viewers = cursor.fetchall()
+    if connection.vendor == "postgresql" and not attachments and not at_user_list and not control.receiver_pks:
+        # One statement: the conversation rows take the message's pk from the INSERT's RETURNING.
+        update = _conversation_update(control, counts_unread, sender_pk, None, now, thread.pk, from_cte=True)
+        viewers = insert_numbered(thread, message, then=update)
+    else:
+        insert_numbered(thread, message)
+        if attachments:
+            message.attachments.add(*attachments)
+        if at_user_list:
+            _record_mentions(thread, message, at_user_list)
+        if control.receiver_pks:
+            MessageReceiver.objects.bulk_create([MessageReceiver(message=message, user_id=pk) for pk in control.receiver_pks])
+        sql, params = _conversation_update(control, counts_unread, sender_pk, message.pk, now, thread.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            viewers = cursor.fetchall()
     base = serialize.message_base(message, thread, sender=sender, to=to, name_card=name_card)
     # Each socket gets one of two encodings made once here: the receivers' (flow "in")
     # or the sender's own tabs' (flow "out"). The event carries them, not the dict.
@@ -539,11 +568,16 @@ NEXT_NUMBERS = (
 NUMBERED = {"seq": "last_seq", "change": "last_change", "created_change": "last_change"}
 
 
-def insert_numbered(thread: Thread, message: Message):
+def insert_numbered(thread: Thread, message: Message, then=None):
     """Give ``message`` the thread's next ``seq`` and change number and insert it: on
     PostgreSQL one statement (the UPDATE ... RETURNING of the thread in a CTE, whose row
     lock orders the thread's sends as before, and the INSERT ... SELECT from it), else the
-    UPDATE and the INSERT. Sets the numbers on ``message`` and ``thread``."""
+    UPDATE and the INSERT. Sets the numbers on ``message`` and ``thread``.
+
+    ``then`` (PostgreSQL): the (sql, params) of an UPDATE ... FROM m ... RETURNING that
+    runs in the same statement, ``m`` being the inserted message (``m.id``); its rows are
+    returned."""
+    rows = None
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(NEXT_NUMBERS, [thread.pk])
@@ -552,16 +586,29 @@ def insert_numbered(thread: Thread, message: Message):
         message.save(force_insert=True)
     else:
         columns, values, params = insert_select(message, {column: f"n.{name}" for column, name in NUMBERED.items()})
+        insert = (
+            f"INSERT INTO messaging_message ({', '.join(columns)}) SELECT {', '.join(values)} FROM n RETURNING id, seq, change"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH n AS ({NEXT_NUMBERS}) INSERT INTO messaging_message ({', '.join(columns)})"
-                f" SELECT {', '.join(values)} FROM n RETURNING id, seq, change",
-                [thread.pk, *params],
-            )
-            message.pk, seq, change = cursor.fetchone()
+            if then is None:
+                cursor.execute(f"WITH n AS ({NEXT_NUMBERS}) {insert}", [thread.pk, *params])
+                message.pk, seq, change = cursor.fetchone()
+            else:
+                update, update_params = then
+                # The message's row first (kind 0), then the UPDATE's (kind 1).
+                cursor.execute(
+                    f"WITH n AS ({NEXT_NUMBERS}), m AS ({insert}), u AS ({update})"
+                    " SELECT 0, m.id, m.seq, m.change, NULL FROM m"
+                    " UNION ALL SELECT 1, u.user_id, 0, u.unread_count, u.conversation_id FROM u",
+                    [thread.pk, *params, *update_params],
+                )
+                rows = cursor.fetchall()
+                (_, message.pk, seq, change, _), *updated = sorted(rows, key=lambda row: row[0])
+                rows = [(user_pk, conversation_id, unread) for _, user_pk, _, unread, conversation_id in updated]
         message.seq, message.created_change, message.change = seq, change, change
         message._state.adding, message._state.db = False, connection.alias
     thread.last_seq, thread.last_change = message.seq, message.change
+    return rows
 
 
 def publish_change_to_others(thread: Thread, conversation_id, change, viewers):
@@ -576,7 +623,7 @@ def publish_change_to_others(thread: Thread, conversation_id, change, viewers):
     )
 
 
-def _conversation_update(control: SendControl, counts_unread, sender_pk, message_pk, now, thread_pk):
+def _conversation_update(control: SendControl, counts_unread, sender_pk, message_pk, now, thread_pk, *, from_cte=False):
     """The send's one UPDATE ... RETURNING of the thread's conversation rows (unread +1, last
     message, shown again), as ``control`` narrows it: excludedFromUnreadCount and a
     targeted message count for nobody (TIM.md §10); excludedFromLastMessage leaves each
@@ -591,9 +638,11 @@ def _conversation_update(control: SendControl, counts_unread, sender_pk, message
         sql = (
             "UPDATE messaging_conversation SET"
             " unread_count = unread_count + CASE WHEN user_id = %s THEN 0 ELSE %s END,"
-            " last_message_id = %s, last_time = %s, is_hidden = %s"
+            f" last_message_id = {'m.id' if from_cte else '%s'}, last_time = %s, is_hidden = %s"
         )
-        params = [sender_pk, 1 if counts else 0, message_pk, now, False]
+        params = [sender_pk, 1 if counts else 0, *(() if from_cte else (message_pk,)), now, False]
+    if from_cte:
+        sql += " FROM m"
     sql += " WHERE thread_id = %s"
     params.append(thread_pk)
     if control.receiver_pks:

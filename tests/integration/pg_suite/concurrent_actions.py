@@ -369,3 +369,47 @@ def test_the_send_paths_hand_written_reads_equal_the_orms_on_postgresql(people):
     check_peer_like_the_orm(bob, alice)
     actions.create_group(alice, group_type="Public", name="Raw", group_id="rawpg", member_user_ids=["bob"])
     check_membership_like_the_orm(alice, bob, "rawpg")
+
+
+def test_a_send_into_an_existing_conversation_is_one_statement_committed_alone(people):
+    """C2C (the pair's thread exists) and group text sends: the peer or membership read,
+    then one statement (number, insert, conversation rows) in autocommit, no BEGIN or
+    COMMIT; the rows it wrote are what a fresh read gives, and the events carry them."""
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.events import collect_events
+
+    alice, carol = people["alice"], people["carol"]
+    send(alice, "bob", "first")  # the thread and both rows (a transaction)
+    group = actions.create_group(alice, group_type="Private", name="One", member_user_ids=["bob", "carol"])
+    for to, kind in (("bob", "C2C"), (group.group_id, "GROUP")):
+        with CaptureQueriesContext(connection) as captured, collect_events() as events:
+            sent = send(alice, to, f"to {to}", kind)
+        statements = [q["sql"] for q in captured.captured_queries]
+        assert len(statements) == 2 and statements[1].startswith("WITH n AS ("), statements
+        assert not any(sql in ("BEGIN", "COMMIT") for sql in statements)
+        receivers = {"bob": 2} if kind == "C2C" else {"bob": 1, "carol": 1}
+        for name, unread in receivers.items():
+            row = Conversation.objects.get(user=people[name], thread=sent.thread)
+            assert (row.unread_count, row.last_message_id) == (unread, sent.pk)
+        assert Conversation.objects.get(user=alice, thread=sent.thread).unread_count == 0
+        [(message, _targets)] = events
+        counts = message["meta"].get("counts") or {pk: entry for pk, entry in message["meta"]["to"].items() if entry is not None}
+        assert {int(pk): n for pk, n in counts.items() if int(pk) != alice.pk} == {
+            people[name].pk: unread for name, unread in receivers.items()
+        }
+    assert not Message.objects.filter(thread__key=f"c2c:{min(alice.pk, carol.pk)}:{max(alice.pk, carol.pk)}").exists()
+
+
+def test_resends_racing_into_an_existing_c2c_thread_store_one_message(people):
+    """The one-statement send's unique-ID race: the losers' statements fail alone (no
+    transaction to abort), they get the stored message back, and no seq is skipped."""
+    alice, bob = people["alice"], people["bob"]
+    send(alice, "bob", "first")
+    results = run_together([lambda: send(alice, "bob", "once", msg_id="client-id-3")] * 8)
+    stored = Message.objects.get(sender=alice, msg_id="client-id-3")
+    assert {m.pk for m in results} == {stored.pk}
+    assert assert_gap_free(stored.thread) == [1, 2]
+    assert send(bob, "alice", "next").seq == 3
+    assert Conversation.objects.get(user=bob, thread=stored.thread).unread_count == 2
+    assert Conversation.objects.get(user=alice, thread=stored.thread).unread_count == 1

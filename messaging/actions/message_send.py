@@ -19,6 +19,7 @@ targeted group message's ``receiverList`` are stored on the message and narrow t
 conversation UPDATE (``SendControl``).
 """
 
+import functools
 import hashlib
 import secrets
 import time
@@ -480,9 +481,19 @@ def insert_select(instance, computed: dict, *, typed=False):
     ``instance``: every concrete column but the primary key, its value as Django would save
     it, or the SQL expression ``computed`` gives for that column (a CTE's RETURNING).
     ``typed`` casts each parameter to its column's type (a UNION ALL of SELECTs types its
-    columns from its first SELECT, where a NULL would be text)."""
-    columns, exprs, params = [], [], []
-    for field in type(instance)._meta.concrete_fields:
+    columns from its first SELECT, where a NULL would be text). The columns and
+    expressions are worked out once per model and shape (``_insert_shape``)."""
+    columns, exprs, fields = _insert_shape(type(instance), tuple(computed.items()), typed, connection.vendor)
+    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    return columns, exprs, params
+
+
+@functools.cache
+def _insert_shape(model, computed: tuple, typed: bool, vendor: str):
+    """``insert_select``'s columns and expressions, and the fields that take parameters."""
+    computed = dict(computed)
+    columns, exprs, fields = [], [], []
+    for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
         columns.append(connection.ops.quote_name(field.column))
@@ -490,8 +501,8 @@ def insert_select(instance, computed: dict, *, typed=False):
             exprs.append(computed[field.column])
         else:
             exprs.append(f"CAST(%s AS {field.cast_db_type(connection)})" if typed else "%s")
-            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
-    return columns, exprs, params
+            fields.append(field)
+    return tuple(columns), tuple(exprs), tuple(fields)
 
 
 def post_message(

@@ -72,7 +72,9 @@ class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
 
     def _get_layer(self):
         layer = super()._get_layer()
-        if not all(isinstance(shard, _ResyncShard) for shard in layer._shards):
-            # A loop's layer is new here (it connects on first use): swap its shards.
+        if not getattr(layer, "resync_shards", False):
+            # A loop's layer is new here (it connects on first use): swap its shards, once
+            # (this runs for every send and receive of the process).
             layer._shards = [_ResyncShard(shard.host, layer) for shard in layer._shards]
+            layer.resync_shards = True
         return layer

@@ -25,7 +25,9 @@ from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from django.db import connection
+from django.utils.functional import LazyObject, empty
 
 from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
@@ -655,6 +657,26 @@ def _run_op(handler, user, args, origin, op=None, client=None):
     return data, events
 
 
+def unwrapped(user):
+    """The User behind Channels' lazy ``scope["user"]``: the consumer reads its pk and
+    username for every event it delivers, and each read through the lazy proxy cost more
+    than the read (docs/PERFORMANCE.md, 2026-12-03)."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
+
+
+def websocket_send(send):
+    """``send`` without Channels' session wrappers (``InstanceSessionWrapper.send``): they
+    save the session on ``http.response.start`` only, never for a WebSocket frame, yet
+    looked at the session on every frame sent."""
+    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
+        send = send.__self__.real_send
+    return send
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     ended = False  # closed by the server (``end``)
 
@@ -690,7 +712,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not await presence.tracker().connect(user, self.channel_name, max_sockets=conf.get("MAX_SOCKETS_PER_USER")):
             await self.refuse_extra_socket()
             return
-        self.user = user
+        self.user = unwrapped(user)
+        self.base_send = websocket_send(self.base_send)
         self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
         self.client = ratelimit.Client(user.pk, ratelimit.socket_address(self.scope))
         self.unread = unread

@@ -25,7 +25,7 @@ from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import connection
+from django.conf import settings
 
 from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
@@ -603,6 +603,13 @@ assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handl
 _db_executor = None
 
 
+def uses_postgresql():
+    """Whether the default database is PostgreSQL, read from the settings: ``connection.vendor``
+    on the event loop made a ``DatabaseWrapper`` per consumer task (Django keeps one per
+    async context), about 3 KiB held by every idle socket (docs/PERFORMANCE.md, issue #10)."""
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
 def in_database_thread(func):
     """``func`` as a coroutine that runs in a database thread.
 
@@ -614,7 +621,7 @@ def in_database_thread(func):
     at a time anyway, so there the default single thread stays.
     """
     global _db_executor
-    if connection.vendor != "postgresql":
+    if not uses_postgresql():
         return database_sync_to_async(func)
     if _db_executor is None:
         _db_executor = ThreadPoolExecutor(max_workers=conf.get("DB_THREADS"), thread_name_prefix="chat-db")

@@ -30,3 +30,36 @@ async def test_connecting_sockets_makes_no_database_wrapper_per_socket(open_tab,
         assert tab.hello is not None
     # At most one per database thread (and the test's own), not one per socket.
     assert len(made) <= conf.get("DB_THREADS") + 2 < sockets, f"{len(made)} DatabaseWrappers for {sockets} sockets"
+
+
+def test_the_socket_stack_authenticates_in_one_middleware():
+    """Channels' AuthMiddlewareStack held three scope copies and frames per socket."""
+    from channels.routing import URLRouter
+
+    from chatsite.asgi import application
+    from chatsite.socket_auth import SessionAuthMiddleware
+
+    origin_check = application.application_mapping["websocket"]
+    auth = origin_check.application
+    assert isinstance(auth, SessionAuthMiddleware)
+    assert isinstance(auth.inner, URLRouter)
+
+
+async def test_the_scope_user_is_resolved_and_a_bad_cookie_is_anonymous(alice):
+    from channels.db import database_sync_to_async
+
+    from chatsite.socket_auth import SessionAuthMiddleware
+    from tests.conftest import session_cookie
+
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope)
+
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    middleware = SessionAuthMiddleware(inner)
+    await middleware({"type": "websocket", "headers": [(b"cookie", f"sessionid={cookie}".encode())]}, None, None)
+    await middleware({"type": "websocket", "headers": [(b"cookie", b"sessionid=nope")]}, None, None)
+    await middleware({"type": "websocket", "headers": []}, None, None)
+    assert seen[0]["user"].pk == alice.pk and seen[0]["session"].session_key == cookie
+    assert [s["user"].is_authenticated for s in seen[1:]] == [False, False]

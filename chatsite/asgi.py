@@ -2,7 +2,7 @@
 ``/ws/chat/`` to the chat consumer.
 
 The WebSocket stack checks the Origin against ALLOWED_HOSTS and authenticates
-with the Django session cookie.
+with the Django session cookie (chatsite/socket_auth.py).
 """
 
 import os
@@ -13,10 +13,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatsite.socket_auth import SessionAuthMiddleware  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 
 # Static files are served by WhiteNoise, a middleware (chatsite/staticfiles.py), from
@@ -24,6 +24,6 @@ from messaging.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -25,9 +25,7 @@ from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
-from django.db import connection
-from django.utils.functional import LazyObject, empty
+from django.conf import settings
 
 from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
@@ -605,6 +603,13 @@ assert HANDLERS.keys() == schemas.OPS.keys(), "every op has a schema and a handl
 _db_executor = None
 
 
+def uses_postgresql():
+    """Whether the default database is PostgreSQL, read from the settings: ``connection.vendor``
+    on the event loop made a ``DatabaseWrapper`` per consumer task (Django keeps one per
+    async context), about 3 KiB held by every idle socket (docs/PERFORMANCE.md, issue #10)."""
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
 def in_database_thread(func):
     """``func`` as a coroutine that runs in a database thread.
 
@@ -616,7 +621,7 @@ def in_database_thread(func):
     at a time anyway, so there the default single thread stays.
     """
     global _db_executor
-    if connection.vendor != "postgresql":
+    if not uses_postgresql():
         return database_sync_to_async(func)
     if _db_executor is None:
         _db_executor = ThreadPoolExecutor(max_workers=conf.get("DB_THREADS"), thread_name_prefix="chat-db")
@@ -657,26 +662,6 @@ def _run_op(handler, user, args, origin, op=None, client=None):
     return data, events
 
 
-def unwrapped(user):
-    """The User behind Channels' lazy ``scope["user"]``: the consumer reads its pk and
-    username for every event it delivers, and each read through the lazy proxy cost more
-    than the read (docs/PERFORMANCE.md, 2026-12-03)."""
-    if isinstance(user, LazyObject):
-        if user._wrapped is empty:
-            user._setup()
-        return user._wrapped
-    return user
-
-
-def websocket_send(send):
-    """``send`` without Channels' session wrappers (``InstanceSessionWrapper.send``): they
-    save the session on ``http.response.start`` only, never for a WebSocket frame, yet
-    looked at the session on every frame sent."""
-    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
-        send = send.__self__.real_send
-    return send
-
-
 class ChatConsumer(AsyncWebsocketConsumer):
     ended = False  # closed by the server (``end``)
 
@@ -712,8 +697,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not await presence.tracker().connect(user, self.channel_name, max_sockets=conf.get("MAX_SOCKETS_PER_USER")):
             await self.refuse_extra_socket()
             return
-        self.user = unwrapped(user)
-        self.base_send = websocket_send(self.base_send)
+        self.user = user  # the User itself (chatsite/socket_auth.py), read for every delivery
         self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
         self.client = ratelimit.Client(user.pk, ratelimit.socket_address(self.scope))
         self.unread = unread

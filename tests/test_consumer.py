@@ -647,28 +647,3 @@ def test_catch_up_reads_leave_a_database_thread_free_for_the_other_ops(monkeypat
     assert running["most"] == threads  # DB_THREADS - 1 syncs and the send
     assert syncs_before_the_send < threads  # the send did not queue behind the 40 syncs
     assert order.count("sync") == 40
-
-
-def test_the_consumer_holds_the_plain_user_and_sends_frames_past_the_session_wrappers(alice):
-    """Per delivery the consumer reads its user's pk and name and sends a frame: through
-    Channels' lazy user and its session wrappers both cost more than the work. The
-    consumer keeps the User itself, and the send under the wrappers (they only ever act on
-    ``http.response.start``, never on a WebSocket frame)."""
-    from channels.auth import UserLazyObject
-    from channels.sessions import InstanceSessionWrapper
-
-    from messaging.consumers import unwrapped, websocket_send
-
-    lazy = UserLazyObject()
-    lazy._wrapped = alice
-    assert type(unwrapped(lazy)) is type(alice) and unwrapped(lazy) is alice
-    assert unwrapped(alice) is alice
-
-    async def real_send(message):
-        return message
-
-    outer = InstanceSessionWrapper.__new__(InstanceSessionWrapper)
-    inner = InstanceSessionWrapper.__new__(InstanceSessionWrapper)
-    inner.real_send, outer.real_send = real_send, inner.send
-    assert websocket_send(outer.send) is real_send
-    assert websocket_send(real_send) is real_send

@@ -1,0 +1,67 @@
+"""What an idle socket holds (issue #10, docs/PERFORMANCE.md "Issue #10: memory per idle socket").
+
+Django keeps one ``DatabaseWrapper`` per async context: touching ``django.db.connection``
+on the event loop inside a consumer made one per socket, about 3 KiB held for as long as
+the socket stayed open. The consumer reads the database engine from the settings instead;
+the wrappers made while sockets connect stay those of the database threads, however many
+sockets there are.
+"""
+
+import pytest
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from messaging import conf
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_connecting_sockets_makes_no_database_wrapper_per_socket(open_tab, alice, bob, carol, monkeypatch):
+    made = []
+    original = BaseDatabaseWrapper.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "__init__", counting_init)
+    sockets = 9
+    for i in range(sockets):
+        tab = await open_tab((alice, bob, carol)[i % 3])
+        assert tab.hello is not None
+    # At most one per database thread (and the test's own), not one per socket.
+    assert len(made) <= conf.get("DB_THREADS") + 2 < sockets, f"{len(made)} DatabaseWrappers for {sockets} sockets"
+
+
+def test_the_socket_stack_authenticates_in_one_middleware():
+    """Channels' AuthMiddlewareStack held three scope copies and frames per socket."""
+    from channels.routing import URLRouter
+
+    from chatsite.asgi import application
+    from chatsite.socket_auth import SessionAuthMiddleware
+
+    origin_check = application.application_mapping["websocket"]
+    auth = origin_check.application
+    assert isinstance(auth, SessionAuthMiddleware)
+    assert isinstance(auth.inner, URLRouter)
+
+
+async def test_the_scope_user_is_resolved_and_a_bad_cookie_is_anonymous(alice):
+    from channels.db import database_sync_to_async
+
+    from chatsite.socket_auth import SessionAuthMiddleware
+    from tests.conftest import session_cookie
+
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope)
+
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    middleware = SessionAuthMiddleware(inner)
+    await middleware({"type": "websocket", "headers": [(b"cookie", f"sessionid={cookie}".encode())]}, None, None)
+    await middleware({"type": "websocket", "headers": [(b"cookie", b"sessionid=nope")]}, None, None)
+    await middleware({"type": "websocket", "headers": []}, None, None)
+    assert seen[0]["user"].pk == alice.pk and seen[0]["session"].session_key == cookie
+    # The User itself, not a lazy proxy: the consumer reads it for every delivery.
+    assert type(seen[0]["user"]) is type(alice)
+    assert [s["user"].is_authenticated for s in seen[1:]] == [False, False]

@@ -29,7 +29,7 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
+	$(BIN)/python -m chatsite.serve -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 test: install-dev install-js
 	$(BIN)/ruff check .

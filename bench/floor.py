@@ -241,6 +241,7 @@ class FloorDaphne(stack.Daphne):
     """A Daphne serving the floor app (``FloorApp.daphne_class()`` binds it to one build)."""
 
     application = "floorapp.asgi:application"
+    command = ("-m", "daphne")  # the floor's Daphne as ../shared/floor runs it: asyncio's own loop
     ports = range(8600, 8700)
     ws_path = "/ws/"
     floor = None

@@ -1,7 +1,7 @@
 """Start Daphne for experiments: timing probes and what-if changes, from outside.
 
-``python -m bench.instrument <daphne args>`` starts Daphne exactly as the ``daphne``
-script does, after applying what the environment asks for (set by ``bench.run``
+``python -m bench.instrument <daphne args>`` starts Daphne exactly as ``chatsite.serve``
+does (on uvloop; ``BENCH_ASYNCIO_LOOP=1``: on asyncio's own loop), after applying what the environment asks for (set by ``bench.run``
 ``--instrument`` / ``--experiment``; none of it touches the project's code):
 
 - ``BENCH_SWITCH_INTERVAL=S``: ``sys.setswitchinterval(S)`` (Python's default 0.005);
@@ -155,6 +155,10 @@ def main():
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     if os.environ.get("BENCH_DB_PARALLEL"):
         _parallel_database_sync_to_async(int(os.environ["BENCH_DB_PARALLEL"]))
+    if not os.environ.get("BENCH_ASYNCIO_LOOP"):
+        from chatsite import serve
+
+        serve.install()  # uvloop, as chatsite.serve runs Daphne (before daphne.server makes its loop)
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor  # importing daphne.cli installed the asyncio reactor
 

@@ -96,6 +96,7 @@ EXPERIMENTS = {
     "db-parallel=N": "consumers' database_sync_to_async with thread_sensitive=False on N threads",
     "gc-freeze": "gc.freeze() after start-up",
     "switch=S": "sys.setswitchinterval(S)",
+    "asyncio-loop": "Daphne on asyncio's own event loop instead of uvloop's (chatsite/serve.py)",
 }
 
 
@@ -109,6 +110,8 @@ def experiment_env(experiments):
             env["BENCH_GC_FREEZE"] = "1"
         elif name == "switch":
             env["BENCH_SWITCH_INTERVAL"] = value
+        elif name == "asyncio-loop":
+            env["BENCH_ASYNCIO_LOOP"] = "1"
         else:
             raise SystemExit(f"unknown experiment {item!r}; known: {', '.join(EXPERIMENTS)}")
     return env
@@ -127,6 +130,7 @@ class Daphne:
     """One Daphne process serving ``chatsite.asgi:application`` with the production engines."""
 
     application = "chatsite.asgi:application"
+    command = ("-m", "chatsite.serve")  # Daphne on uvloop, as deployed (chatsite/serve.py)
     ports = PORTS
     ws_path = "/ws/chat/"
 
@@ -171,7 +175,7 @@ class Daphne:
         args = ["-b", "127.0.0.1", "-p", str(self.port), self.application]
         env = self.env()
         if not self.experiments and self.instrument_path is None:
-            cmd = [str(Path(sys.executable).parent / "daphne"), *args]
+            cmd = [sys.executable, *self.command, *args]
         else:
             # Experiments, not deployment settings (see bench/instrument.py).
             cmd = [sys.executable, "-m", "bench.instrument", *args]

@@ -19,9 +19,19 @@ decoded it once per receiving socket. For a group chat of 1,000 online members t
 was 1,000 msgpack decodes of the same ~11 KB event per message (docs/PERFORMANCE.md,
 "Group fan-out decode"). The sockets now share one decoded message; consumers treat
 channel-layer messages as read-only.
+
+And it can put a consumer's messages straight into the queue its server already reads
+the socket's frames from (``new_inbox``): one queue and one waiting coroutine per socket
+instead of Channels' two queues and two tasks (``await_many_dispatch``), which every idle
+socket held and every delivery went through (messaging/consumers.py ``ChatConsumer.__call__``).
 """
 
+import logging
+import uuid
+
 from channels_redis import pubsub
+
+log = logging.getLogger(__name__)
 
 RESYNC = {"type": "chat.resync"}
 
@@ -69,6 +79,27 @@ class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             self._decoded.pop(next(iter(self._decoded)))
         self._decoded[id(message)] = (message, decoded)
         return decoded
+
+    async def new_inbox(self, inbox):
+        """A new channel of this process whose messages are put into ``inbox`` (an
+        ``asyncio.Queue``, or anything with ``put_nowait``) as the bytes published: the
+        reader decodes them with ``deserialize``. ``close_inbox`` ends it."""
+        layer = self._get_layer()
+        channel = f"{layer.prefix}specific.{uuid.uuid4().hex}"
+        layer.channels[channel] = inbox
+        await layer._get_shard(channel).subscribe(channel)
+        return channel
+
+    async def close_inbox(self, channel):
+        """Stop receiving on ``channel`` (also when the reader was cancelled: no await
+        happens before the channel is gone from the process)."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is None:
+            return
+        try:
+            await layer._get_shard(channel).unsubscribe(channel)
+        except Exception:  # Redis away: its subscription goes with the connection
+            log.warning("could not unsubscribe %s", channel, exc_info=True)
 
     def _get_layer(self):
         layer = super()._get_layer()

@@ -24,13 +24,16 @@ import msgspec
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
 from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
+from messaging.channel_layer import PubSubChannelLayer
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import (
     collect_events,
@@ -664,6 +667,35 @@ def _run_op(handler, user, args, origin, op=None, client=None):
 
 class ChatConsumer(AsyncWebsocketConsumer):
     ended = False  # closed by the server (``end``)
+
+    async def __call__(self, scope, receive, send):
+        """Read the socket's frames and the channel layer's messages from one queue.
+
+        Channels' ``AsyncConsumer`` waits on two queues (the server's and the layer's)
+        with two tasks, renewed after every message (``await_many_dispatch``): every idle
+        socket held both tasks and a second queue, and every delivery paid for a task and
+        an ``asyncio.wait``. When the server hands ``receive`` as an ``asyncio.Queue``'s
+        ``get`` (Daphne does, and Channels' test communicator) and the layer is the
+        product's pub/sub layer, the layer puts this socket's messages into that same
+        queue (``PubSubChannelLayer.new_inbox``): frames arrive as ASGI dicts, layer
+        messages as the published bytes, decoded here (once per process for a group
+        send). One queue keeps the order in which both arrived. Anything else
+        (the in-memory layer of ``make run``, another server) takes Channels' way.
+        """
+        inbox = getattr(receive, "__self__", None)
+        layer = get_channel_layer(self.channel_layer_alias)
+        if not (isinstance(inbox, asyncio.Queue) and receive == inbox.get and isinstance(layer, PubSubChannelLayer)):
+            return await super().__call__(scope, receive, send)
+        self.scope, self.channel_layer, self.base_send = scope, layer, send
+        self.channel_name = await layer.new_inbox(inbox)
+        try:
+            while True:
+                message = await inbox.get()
+                await self.dispatch(layer.deserialize(message) if type(message) is bytes else message)
+        except StopConsumer:
+            pass
+        finally:
+            await layer.close_inbox(self.channel_name)
 
     async def connect(self):
         """Accept, then close with an application code when the socket may not chat.

@@ -21,8 +21,14 @@ class SessionAuthMiddleware:
         self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
     async def __call__(self, scope, receive, send):
+        # This frame lives as long as the socket: it holds the new scope only, not the
+        # cookies and the loaded session (``authenticate``'s frame is gone by then).
+        return await self.inner(await self.authenticate(scope), receive, send)
+
+    async def authenticate(self, scope):
+        """The scope with ``user`` and ``session``: a store of the cookie's session key,
+        not the one ``get_user`` loaded (its decoded data would stay with the socket)."""
         header = next((value for name, value in scope.get("headers", ()) if name == b"cookie"), None)
-        cookies = parse_cookie(header.decode("latin1")) if header is not None else {}
-        session = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
-        user = await get_user({"session": session})
-        return await self.inner(dict(scope, session=session, user=user), receive, send)
+        session_key = parse_cookie(header.decode("latin1")).get(settings.SESSION_COOKIE_NAME) if header is not None else None
+        user = await get_user({"session": self.session_store(session_key)})
+        return dict(scope, session=self.session_store(session_key), user=user)

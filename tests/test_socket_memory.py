@@ -65,3 +65,5 @@ async def test_the_scope_user_is_resolved_and_a_bad_cookie_is_anonymous(alice):
     # The User itself, not a lazy proxy: the consumer reads it for every delivery.
     assert type(seen[0]["user"]) is type(alice)
     assert [s["user"].is_authenticated for s in seen[1:]] == [False, False]
+    # The socket keeps the session's key, not its loaded data (held for the socket's life).
+    assert not hasattr(seen[0]["session"], "_session_cache")

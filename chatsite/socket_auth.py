@@ -6,6 +6,11 @@ dicts, three coroutine frames and a lazy wrapper per layer, held by every idle s
 (docs/PERFORMANCE.md, "Issue #10: memory per idle socket"). This one reads the session
 cookie, loads the session and its user (Channels' ``get_user``: the same checks,
 including the session hash), and passes one scope with ``session`` and ``user`` on.
+
+The session and the user are loaded in the chat's database threads (``in_database_thread``),
+not in Channels' one thread-sensitive thread: in a reconnect storm a thousand handshakes
+queued there one after another, and Daphne cut those not answered in time
+(docs/PERFORMANCE.md, the storm).
 """
 
 from importlib import import_module
@@ -13,6 +18,8 @@ from importlib import import_module
 from channels.auth import get_user
 from django.conf import settings
 from django.http import parse_cookie
+
+from messaging.consumers import in_database_thread
 
 
 class SessionAuthMiddleware:
@@ -30,5 +37,5 @@ class SessionAuthMiddleware:
         not the one ``get_user`` loaded (its decoded data would stay with the socket)."""
         header = next((value for name, value in scope.get("headers", ()) if name == b"cookie"), None)
         session_key = parse_cookie(header.decode("latin1")).get(settings.SESSION_COOKIE_NAME) if header is not None else None
-        user = await get_user({"session": self.session_store(session_key)})
+        user = await in_database_thread(get_user.func)({"session": self.session_store(session_key)})
         return dict(scope, session=self.session_store(session_key), user=user)

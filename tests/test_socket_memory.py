@@ -67,3 +67,30 @@ async def test_the_scope_user_is_resolved_and_a_bad_cookie_is_anonymous(alice):
     assert [s["user"].is_authenticated for s in seen[1:]] == [False, False]
     # The socket keeps the session's key, not its loaded data (held for the socket's life).
     assert not hasattr(seen[0]["session"], "_session_cache")
+
+
+async def test_the_session_and_user_load_in_the_chat_database_threads(monkeypatch):
+    """Not in Channels' one thread-sensitive thread, where a reconnect storm's handshakes
+    queued one after another (docs/PERFORMANCE.md, the storm)."""
+    import threading
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from chatsite import socket_auth
+    from messaging import consumers
+
+    threads = []
+
+    def load(scope):
+        threads.append(threading.current_thread().name)
+        return AnonymousUser()
+
+    monkeypatch.setattr(consumers, "uses_postgresql", lambda: True)  # the pool is PostgreSQL's
+    monkeypatch.setattr(socket_auth, "get_user", SimpleNamespace(func=load))
+
+    async def inner(scope, receive, send):
+        pass
+
+    await socket_auth.SessionAuthMiddleware(inner)({"type": "websocket", "headers": []}, None, None)
+    assert len(threads) == 1 and threads[0].startswith("chat-db"), threads

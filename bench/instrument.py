@@ -1,8 +1,9 @@
 """Start Daphne for experiments: timing probes and what-if changes, from outside.
 
 ``python -m bench.instrument <daphne args>`` starts Daphne exactly as ``chatsite.serve``
-does (on uvloop; ``BENCH_ASYNCIO_LOOP=1``: on asyncio's own loop), after applying what the environment asks for (set by ``bench.run``
-``--instrument`` / ``--experiment``; none of it touches the project's code):
+does (on uvloop; ``BENCH_ASYNCIO_LOOP=1``: on asyncio's own loop), after applying what
+the environment asks for (set by ``bench.run`` ``--instrument`` / ``--experiment``; none
+of it touches the project's code):
 
 - ``BENCH_SWITCH_INTERVAL=S``: ``sys.setswitchinterval(S)`` (Python's default 0.005);
 - ``BENCH_GC_FREEZE=1``: ``gc.freeze()`` once the reactor runs (start-up objects leave

@@ -219,8 +219,9 @@ def collected_static():
 
 
 def start_daphne(env, log_dir, *, name="daphne", timeout=STARTUP_WAIT, port=None):
-    """``serve`` Daphne (``chatsite.serve``: on uvloop, as deployed) with ``chatsite.asgi:application`` in ``env`` (and the collected
-    static files, unless ``env`` names a CHAT_STATIC_ROOT); ready when the login page answers."""
+    """``serve`` Daphne (``chatsite.serve``: on uvloop, as deployed) with
+    ``chatsite.asgi:application`` in ``env`` (and the collected static files, unless
+    ``env`` names a CHAT_STATIC_ROOT); ready when the login page answers."""
     return serve(
         name,
         lambda port: [sys.executable, "-m", "chatsite.serve", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],

@@ -131,6 +131,16 @@ if DATABASE_URL:
             "timeout": 10,
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Parameters bound by the server, and a statement run CHAT_DB_PREPARE times on a
+        # connection prepared there: PostgreSQL then parses and plans the send path's
+        # statements once per connection, not once per message (docs/PERFORMANCE.md).
+        # Django turns both off by default for poolers in transaction mode (PgBouncer
+        # before 1.21), which cannot keep a session's prepared statements:
+        # CHAT_DB_PREPARE=off behind one.
+        prepare = os.environ.get("CHAT_DB_PREPARE", "2")
+        if prepare != "off":
+            DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(prepare)
 else:
     DATABASES = {
         "default": {

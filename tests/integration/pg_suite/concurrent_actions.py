@@ -413,3 +413,27 @@ def test_resends_racing_into_an_existing_c2c_thread_store_one_message(people):
     assert send(bob, "alice", "next").seq == 3
     assert Conversation.objects.get(user=bob, thread=stored.thread).unread_count == 2
     assert Conversation.objects.get(user=alice, thread=stored.thread).unread_count == 1
+
+
+def test_the_send_paths_statements_are_prepared_once_per_connection(people):
+    """chatsite/settings.py on PostgreSQL: parameters bound by the server and statements
+    prepared after CHAT_DB_PREPARE runs on a connection, so PostgreSQL parses and plans
+    the send path's statements once per connection, not once per message. The same
+    connection (one thread, the pool's) sends ten messages: the peer read and the
+    one-statement send are among the connection's prepared statements, each prepared
+    once however many messages went through it."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options.get("server_side_binding") is True and options.get("prepare_threshold") == 2, options
+    alice = people["alice"]
+    send(alice, "bob", "first")  # the thread and both rows
+    for n in range(10):
+        send(alice, "bob", f"text {n}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    sends = [sql for sql in prepared if sql.startswith("WITH n AS (")]
+    assert len(sends) == 1, prepared
+    assert len(prepared) == len(set(prepared)), prepared
+    assert Message.objects.filter(sender=alice).count() == 11

@@ -29,3 +29,102 @@ def test_serve_takes_daphnes_command_line():
     result = run_python(["-m", "chatsite.serve", "--help"], child_env(), timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--websocket_timeout" in result.stdout and "application" in result.stdout
+
+
+class FakeConnection:
+    """The attributes of a Twisted ``tcp.Connection`` that ``write_through`` reads."""
+
+    TLS = False
+    connected = True
+    disconnecting = False
+    _writeDisconnected = False
+
+    def __init__(self, sock):
+        self.socket = sock
+        self._tempDataBuffer = []
+        self.dataBuffer = b""
+        self.offset = 0
+        self.buffered = []
+
+
+def buffered_write(connection, data):
+    connection.buffered.append(data)
+
+
+def read_all(sock, size):
+    chunks = []
+    while size > 0:
+        chunk = sock.recv(size)
+        assert chunk
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def test_a_connection_with_nothing_queued_sends_at_once_without_a_writer():
+    import socket
+
+    from chatsite.serve import write_through
+
+    write = write_through(buffered_write)
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    connection = FakeConnection(ours)
+    for n in range(100):
+        write(connection, b"frame %d;" % n)
+    assert connection.buffered == []  # Twisted's buffer, and so its add_writer, never used
+    expected = b"".join(b"frame %d;" % n for n in range(100))
+    assert read_all(peer, len(expected)) == expected
+
+
+def test_what_the_kernel_does_not_take_and_what_comes_after_queued_data_go_to_twisted_in_order():
+    import socket
+
+    from chatsite.serve import write_through
+
+    write = write_through(buffered_write)
+    ours, peer = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    ours.setblocking(False)
+    connection = FakeConnection(ours)
+    big = bytes(range(256)) * 4096  # 1 MiB: more than the socket's buffers hold
+    write(connection, big)
+    [rest] = connection.buffered
+    sent = len(big) - len(rest)
+    assert 0 < sent < len(big) and rest == big[sent:]
+    assert read_all(peer, sent) == big[:sent]
+    # Twisted's buffer now holds data: a later write must queue behind it, not pass it.
+    connection._tempDataBuffer = [rest]
+    write(connection, b"after")
+    assert connection.buffered == [rest, b"after"]
+
+
+def test_tls_closing_and_closed_connections_keep_twisteds_write():
+    import socket
+
+    from chatsite.serve import write_through
+
+    write = write_through(buffered_write)
+    for attribute, value in (("TLS", True), ("disconnecting", True), ("connected", False), ("_writeDisconnected", True)):
+        ours, peer = socket.socketpair()
+        ours.setblocking(False)
+        connection = FakeConnection(ours)
+        setattr(connection, attribute, value)
+        write(connection, b"data")
+        assert connection.buffered == [b"data"], attribute
+        peer.setblocking(False)
+        try:
+            assert peer.recv(10) == b"", attribute
+        except BlockingIOError:
+            pass
+
+
+def test_serve_installs_the_write_through_on_twisteds_tcp_connections():
+    result = python(
+        "from chatsite import serve\n"
+        "serve.install_write_through(); serve.install_write_through()\n"
+        "from twisted.internet import tcp\n"
+        "print(tcp.Server.write.writes_through, tcp.Server.write.__closure__[0].cell_contents.__qualname__)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "ConnectionMixin.write"]

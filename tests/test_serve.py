@@ -1,5 +1,8 @@
 """``python -m chatsite.serve``: Daphne's command line, on uvloop's event loop (chatsite/serve.py)."""
 
+import socket
+
+from chatsite.serve import write_through
 from tests.servers import child_env, run_python
 
 
@@ -51,6 +54,17 @@ def buffered_write(connection, data):
     connection.buffered.append(data)
 
 
+def socket_pair(request, sndbuf=None):
+    """A non-blocking socket (ours) and its peer, both closed after the test."""
+    ours, peer = socket.socketpair()
+    request.addfinalizer(ours.close)
+    request.addfinalizer(peer.close)
+    if sndbuf:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    ours.setblocking(False)
+    return ours, peer
+
+
 def read_all(sock, size):
     chunks = []
     while size > 0:
@@ -61,14 +75,9 @@ def read_all(sock, size):
     return b"".join(chunks)
 
 
-def test_a_connection_with_nothing_queued_sends_at_once_without_a_writer():
-    import socket
-
-    from chatsite.serve import write_through
-
+def test_a_connection_with_nothing_queued_sends_at_once_without_a_writer(request):
     write = write_through(buffered_write)
-    ours, peer = socket.socketpair()
-    ours.setblocking(False)
+    ours, peer = socket_pair(request)
     connection = FakeConnection(ours)
     for n in range(100):
         write(connection, b"frame %d;" % n)
@@ -77,15 +86,9 @@ def test_a_connection_with_nothing_queued_sends_at_once_without_a_writer():
     assert read_all(peer, len(expected)) == expected
 
 
-def test_what_the_kernel_does_not_take_and_what_comes_after_queued_data_go_to_twisted_in_order():
-    import socket
-
-    from chatsite.serve import write_through
-
+def test_what_the_kernel_does_not_take_and_what_comes_after_queued_data_go_to_twisted_in_order(request):
     write = write_through(buffered_write)
-    ours, peer = socket.socketpair()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    ours.setblocking(False)
+    ours, peer = socket_pair(request, sndbuf=4096)
     connection = FakeConnection(ours)
     big = bytes(range(256)) * 4096  # 1 MiB: more than the socket's buffers hold
     write(connection, big)
@@ -99,15 +102,10 @@ def test_what_the_kernel_does_not_take_and_what_comes_after_queued_data_go_to_tw
     assert connection.buffered == [rest, b"after"]
 
 
-def test_tls_closing_and_closed_connections_keep_twisteds_write():
-    import socket
-
-    from chatsite.serve import write_through
-
+def test_tls_closing_and_closed_connections_keep_twisteds_write(request):
     write = write_through(buffered_write)
     for attribute, value in (("TLS", True), ("disconnecting", True), ("connected", False), ("_writeDisconnected", True)):
-        ours, peer = socket.socketpair()
-        ours.setblocking(False)
+        ours, peer = socket_pair(request)
         connection = FakeConnection(ours)
         setattr(connection, attribute, value)
         write(connection, b"data")

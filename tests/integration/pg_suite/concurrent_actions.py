@@ -419,9 +419,9 @@ def test_the_send_paths_statements_are_prepared_once_per_connection(people):
     """chatsite/settings.py on PostgreSQL: parameters bound by the server and statements
     prepared after CHAT_DB_PREPARE runs on a connection, so PostgreSQL parses and plans
     the send path's statements once per connection, not once per message. The same
-    connection (one thread, the pool's) sends ten messages: the peer read and the
-    one-statement send are among the connection's prepared statements, each prepared
-    once however many messages went through it."""
+    connection (one thread, the pool's) sends ten messages: the one-statement send is
+    among the connection's prepared statements, prepared once however many messages
+    went through it, and no statement is prepared twice."""
     from django.conf import settings
 
     options = settings.DATABASES["default"]["OPTIONS"]

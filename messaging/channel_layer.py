@@ -24,8 +24,13 @@ And it can put a consumer's messages straight into the queue its server already 
 the socket's frames from (``new_inbox``): one queue and one waiting coroutine per socket
 instead of Channels' two queues and two tasks (``await_many_dispatch``), which every idle
 socket held and every delivery went through (messaging/consumers.py ``ChatConsumer.__call__``).
+
+Its shards subscribe and publish in batches (``_ResyncShard``): channels-redis spent a
+turn of the event loop on each subscription and each publish, one after another under
+one lock, and a reconnect storm queued the whole process there.
 """
 
+import asyncio
 import logging
 import uuid
 
@@ -36,19 +41,129 @@ log = logging.getLogger(__name__)
 RESYNC = {"type": "chat.resync"}
 
 
+class _Batches:
+    """Requests applied in the order asked, a batch at a time by one task: what is asked
+    while a batch is applied makes the next one. A caller waits until its request is
+    applied; one cancelled meanwhile does not withdraw it (the order holds: a socket
+    closed while it subscribes is unsubscribed after)."""
+
+    def __init__(self, apply):
+        self.apply = apply  # async (requests) -> None; what it raises fails the batch
+        self.queue = []  # (*request, future)
+        self.task = None
+
+    async def ask(self, *request):
+        future = asyncio.get_running_loop().create_future()
+        self.queue.append((*request, future))
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+        await asyncio.shield(future)
+
+    async def _run(self):
+        batch = []
+        try:
+            while self.queue:
+                batch, self.queue = self.queue, []
+                try:
+                    await self.apply(batch)
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch)
+        except BaseException:  # cancelled (the loop is closing): no caller waits for ever
+            _settle((*batch, *self.queue), cancel=True)
+            self.queue = []
+            raise
+        finally:
+            self.task = None
+
+
+def _settle(requests, error=None, *, cancel=False):
+    """End the waits of these requests (each ends with its future): done, failed with
+    ``error``, or cancelled; a future already done (its caller gone) is left."""
+    for *_, future in requests:
+        if future.done():
+            continue
+        if cancel:
+            future.cancel()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(None)
+
+
 class _ResyncShard(pubsub.RedisSingleShardConnection):
-    """A shard whose subscription connection, once made, announces its reconnections."""
+    """A shard that subscribes and publishes in batches and, once its subscription
+    connection is made, announces its reconnections.
+
+    channels-redis takes the shard's one lock around each SUBSCRIBE, UNSUBSCRIBE and
+    publish, and waits for each publish's reply before the next: one of them per turn of
+    the event loop. A socket's three subscriptions at connect (its inbox, its user's
+    group, its session's group) were three turns; in a reconnect storm a thousand sockets
+    queued there for seconds, and every delivery of the process queued behind them
+    (docs/PERFORMANCE.md, the storm). Here the subscription changes asked meanwhile are
+    applied in one turn of the lock, in the order asked, consecutive ones of a kind as one
+    command (``SUBSCRIBE a b c``); publishes go in the order asked, those asked meanwhile
+    in one pipeline, on one connection (so their order holds), without the lock.
+    """
 
     _watched = None
 
+    def __init__(self, host, channel_layer):
+        super().__init__(host, channel_layer)
+        self._changes = _Batches(self._apply_changes)  # (subscribe?, channel)
+        self._outbox = _Batches(self._publish_batch)  # (channel, message)
+
+    async def publish(self, channel, message):
+        await self._outbox.ask(channel, message)
+
+    async def _publish_batch(self, batch):
+        self._ensure_redis()
+        if len(batch) == 1:
+            await self._redis.publish(*batch[0][:2])
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, message, _ in batch:
+                pipe.publish(channel, message)
+            await pipe.execute()
+
     async def subscribe(self, channel):
-        await super().subscribe(channel)
+        await self._changes.ask(True, channel)
         connection = self._pubsub.connection if self._pubsub is not None else None
         if connection is not None and connection is not self._watched:
             # redis-py calls connect callbacks in order after every (re)connect: its own
             # re-subscription first, then this one. The first connect is over already.
             self._watched = connection
             connection.register_connect_callback(self._reconnected)
+
+    async def unsubscribe(self, channel):
+        await self._changes.ask(False, channel)
+
+    async def _apply_changes(self, changes):
+        async with self._lock:
+            self._ensure_redis()
+            self._ensure_receiver()
+            for subscribe, channels in self._commands(changes):
+                if subscribe:
+                    await self._pubsub.subscribe(*channels)
+                    self._subscribed_to.update(channels)
+                else:
+                    await self._pubsub.unsubscribe(*channels)
+                    self._subscribed_to.difference_update(channels)
+
+    def _commands(self, changes):
+        """The commands that apply ``changes`` in order: (subscribe?, [channels]), a
+        channel left out when it is already as asked (as channels-redis does)."""
+        commands, now = [], {}
+        for subscribe, channel, _ in changes:
+            if now.get(channel, channel in self._subscribed_to) == subscribe:
+                continue
+            now[channel] = subscribe
+            if commands and commands[-1][0] == subscribe:
+                commands[-1][1].append(channel)
+            else:
+                commands.append((subscribe, [channel]))
+        return commands
 
     async def _reconnected(self, connection):
         layer = self.channel_layer

@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Q, Subquery, Sum
 
 from messaging import conf, rules, serialize
 from messaging.access import access_conversation, friend_remark_subquery, parse_conversation_id, peer_read_seq_subquery
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Friend, GroupAtMention, Thread, User
 from messaging.queries import joins_in_written_order
@@ -15,15 +16,22 @@ from messaging.queries import joins_in_written_order
 SELECTED = ("thread", "peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
 
+# Compiled once (messaging/compiled.py): every reconnecting client reads it in its sync.
+LIST_ROWS = CompiledQuery(
+    lambda user_id, limit: (
+        Conversation.objects.filter(user_id=user_id, is_hidden=False)
+        .select_related(*SELECTED)
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
+        .order_by("-is_pinned", "-last_time", "-pk")[:limit]
+    ),
+    int,
+)
+
+
 def get_conversation_list(user: User) -> list:
     """Up to 100 visible conversations: pinned first, then the most recent."""
     with joins_in_written_order():
-        rows = list(
-            Conversation.objects.filter(user=user, is_hidden=False)
-            .select_related(*SELECTED)
-            .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
-            .order_by("-is_pinned", "-last_time", "-pk")[: conf.get("CONVERSATION_LIST_LIMIT")]
-        )
+        rows = LIST_ROWS.list(user.pk, shape=(conf.get("CONVERSATION_LIST_LIMIT"),))
     at_info = group_at_info(user, [c for c in rows if c.group_id])
     return [
         serialize.conversation(c, user, peer_read_seq=c.peer_read_seq, group_at_info=at_info.get(c.thread_id, [])) for c in rows
@@ -119,19 +127,25 @@ def get_unread_map(user: User) -> dict:
     )
 
 
+# Compiled once (messaging/compiled.py): every socket reads it when it opens.
+UNREAD_ROWS = CompiledQuery(
+    lambda user_id: (
+        Conversation.objects.filter(user_id=user_id)
+        .filter(Q(is_hidden=False, unread_count__gt=0) | ~Q(remind_type=rules.REMIND_ACCEPT_AND_NOTIFY))
+        .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
+        .values_list("conversation_id", "unread_count", "is_hidden", "remind_type")
+    ),
+    int,
+)
+
+
 def get_unread_state(user: User) -> tuple[dict, set]:
     """What a socket counts from: (conversationID -> unread count of every visible
     conversation with unread messages, the IDs of the user's muted conversations, hidden
     ones included since a message unhides them). One query; the system conversation is in
     neither."""
-    rows = (
-        Conversation.objects.filter(user=user)
-        .filter(Q(is_hidden=False, unread_count__gt=0) | ~Q(remind_type=rules.REMIND_ACCEPT_AND_NOTIFY))
-        .exclude(conversation_id=rules.SYSTEM_CONVERSATION_ID)
-        .values_list("conversation_id", "unread_count", "is_hidden", "remind_type")
-    )
     unread, muted = {}, set()
-    for conversation_id, count, hidden, remind_type in rows:
+    for conversation_id, count, hidden, remind_type in UNREAD_ROWS.list(user.pk):
         if count and not hidden:
             unread[conversation_id] = count
         if remind_type != rules.REMIND_ACCEPT_AND_NOTIFY:

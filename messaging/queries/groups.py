@@ -4,31 +4,46 @@ from django.db.models import Exists, OuterRef, Subquery
 
 from messaging import rules, serialize
 from messaging.access import access_group, access_membership
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Group, GroupMember, User
 
 MEMBER_PAGE_LIMIT = 100
 
 
-def remind_type_subquery(user: User, group_ref: str):
-    """The user's ``messageRemindType`` for the group ``group_ref`` names (their
+def remind_type_subquery(user: User | int, group_ref: str):
+    """The user's (a User or its pk) ``messageRemindType`` for the group ``group_ref`` names (their
     conversation's, setMessageRemindType), for ``selfInfo``: one subquery, no query more."""
     return Subquery(Conversation.objects.filter(user=user, group=OuterRef(group_ref)).values("remind_type")[:1])
 
 
-def get_group_list(user: User) -> list:
-    memberships = (
-        GroupMember.objects.filter(user=user)
+# Compiled once (messaging/compiled.py): every reconnecting client reads it in its sync.
+GROUP_LIST_ROWS = CompiledQuery(
+    lambda user_id: (
+        GroupMember.objects.filter(user_id=user_id)
         .select_related("group__owner", "group__thread")
-        .annotate(remind_type=remind_type_subquery(user, "group"))
+        .annotate(remind_type=remind_type_subquery(user_id, "group"))
         .order_by("group__name", "group_id")
-    )
+    ),
+    int,
+)
+
+
+def get_group_list(user: User) -> list:
+    memberships = GROUP_LIST_ROWS.list(user.pk)
     return [serialize.group_profile(m.group, self_role=m.role, remind_type=m.remind_type) for m in memberships]
 
 
 def get_group_thread_ids(user: User) -> list:
     """The threads of the user's groups: the channel-layer groups their sockets follow."""
-    return list(Conversation.objects.filter(user=user, group__isnull=False).values_list("thread_id", flat=True))
+    return GROUP_THREAD_IDS.list(user.pk)
+
+
+# Compiled once (messaging/compiled.py): every socket reads it when it opens.
+GROUP_THREAD_IDS = CompiledQuery(
+    lambda user_id: Conversation.objects.filter(user_id=user_id, group__isnull=False).values_list("thread_id", flat=True),
+    int,
+)
 
 
 def get_group_profile(user: User, group_id) -> dict:

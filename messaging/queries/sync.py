@@ -31,22 +31,28 @@ from django.db.models import Q
 
 from messaging import conf, rules, serialize
 from messaging.access import friend_remark_subquery, peer_read_seq_subquery
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Conversation, Message, MessageDeletion, Thread, User
 from messaging.queries import conversation_list, groups
 from messaging.queries.name_cards import name_cards
 from messaging.queries.reactions import reaction_lists
 
+# Compiled once (messaging/compiled.py): every reconnecting client runs it.
+CONVERSATION_ROWS = CompiledQuery(
+    lambda user_id: (
+        Conversation.objects.filter(user_id=user_id)
+        .select_related("thread", "group", "peer")
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
+    ),
+    int,
+)
+
 
 def sync(user: User, cursors: dict) -> dict:
     """The changes after ``cursors`` ({conversationID: change}); see the module."""
     page_size = conf.get("SYNC_PAGE_SIZE")
-    rows = {
-        c.thread_id: c
-        for c in Conversation.objects.filter(user=user)
-        .select_related("thread", "group", "peer")
-        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
-    }
+    rows = {c.thread_id: c for c in CONVERSATION_ROWS.list(user.pk)}
     named, new = {}, []
     for conv in rows.values():
         cursor = cursors.get(conv.conversation_id)

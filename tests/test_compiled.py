@@ -1,0 +1,108 @@
+"""Querysets compiled once (messaging/compiled.py): each call runs the same SQL with its
+own values and gives what the queryset built for it gives, and builds and compiles
+nothing after the first call."""
+
+import pytest
+from django.db.models.sql.compiler import SQLCompiler
+
+from messaging.compiled import CompiledQuery
+from messaging.models import Conversation, GroupMember
+from messaging.queries import conversation_list, groups
+from messaging.queries import sync as sync_queries
+from tests.chat_helpers import fast_passwords, make_group, send_text  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+ANNOTATIONS = ("peer_read_seq", "friend_remark")
+
+
+def fields(instance):
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def same_rows(found, expected, related=(), annotations=()):
+    assert [fields(r) for r in found] == [fields(r) for r in expected]
+    for path in related:
+        for f, e in zip(found, expected, strict=True):
+            for name in path.split("__"):
+                if f is None or e is None:
+                    break
+                f, e = getattr(f, name), getattr(e, name)
+            assert (f is None and e is None) or fields(f) == fields(e), path
+    for name in annotations:
+        assert [getattr(r, name) for r in found] == [getattr(r, name) for r in expected]
+
+
+@pytest.fixture
+def world(alice, bob, carol):
+    send_text(alice, "bob", "hi bob")
+    send_text(bob, "alice", "hi alice")
+    send_text(carol, "alice", "hi from carol")
+    make_group(alice, group_type="Private", group_id="g1", members=["bob"])
+    make_group(bob, group_type="Public", group_id="g2", members=["alice", "carol"])
+    send_text(bob, "g2", "to the group", conversation_type="GROUP")
+
+
+def test_each_user_gets_the_rows_the_orm_gives_them(world, alice, bob, carol):
+    for user in (alice, bob, carol):
+        expected = (
+            Conversation.objects.filter(user=user, is_hidden=False)
+            .select_related(*conversation_list.SELECTED)
+            .annotate(
+                peer_read_seq=conversation_list.peer_read_seq_subquery(),
+                friend_remark=conversation_list.friend_remark_subquery(),
+            )
+            .order_by("-is_pinned", "-last_time", "-pk")
+        )
+        found = conversation_list.LIST_ROWS.list(user.pk, shape=(100,))
+        assert found, user
+        same_rows(found, expected, related=conversation_list.SELECTED, annotations=ANNOTATIONS)
+
+        expected = (
+            GroupMember.objects.filter(user=user)
+            .select_related("group__owner", "group__thread")
+            .annotate(remind_type=groups.remind_type_subquery(user, "group"))
+            .order_by("group__name", "group_id")
+        )
+        same_rows(groups.GROUP_LIST_ROWS.list(user.pk), expected, ("group", "group__owner", "group__thread"), ("remind_type",))
+        expected = Conversation.objects.filter(user=user).order_by("pk")
+        found = sorted(sync_queries.CONVERSATION_ROWS.list(user.pk), key=lambda c: c.pk)
+        same_rows(found, expected)
+
+
+def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, monkeypatch):
+    built = []
+    query = CompiledQuery(
+        lambda user_id, limit: built.append(limit) or Conversation.objects.filter(user_id=user_id).order_by("pk")[:limit], int
+    )
+    assert len(query.list(alice.pk, shape=(10,))) == 5  # bob, carol, g1, the system notices, g2
+    compiled = []
+    original = SQLCompiler.pre_sql_setup
+    monkeypatch.setattr(SQLCompiler, "pre_sql_setup", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    assert [c.peer_id for c in query.list(bob.pk, shape=(10,))][:1] == [alice.pk]
+    assert len(query.list(alice.pk, shape=(10,))) == 5
+    assert compiled == [] and built == [10]
+    # Another shape is compiled once for itself.
+    assert len(query.list(alice.pk, shape=(2,))) == 2
+    assert built == [10, 2]
+
+
+def test_values_lists_and_strings(world, alice):
+    query = CompiledQuery(
+        lambda user_id, conversation_id: Conversation.objects.filter(
+            user_id=user_id, conversation_id=conversation_id
+        ).values_list("unread_count", flat=True),
+        int,
+        str,
+    )
+    assert query.list(alice.pk, "C2Cbob") == [Conversation.objects.get(user=alice, conversation_id="C2Cbob").unread_count]
+    assert query.list(alice.pk, "GROUPg2") == [1]
+    assert query.list(alice.pk, "C2Cnobody") == []
+
+
+def test_a_value_that_is_not_a_parameter_is_refused(alice):
+    query = CompiledQuery(lambda user_id: Conversation.objects.all(), int)
+    with pytest.raises(ValueError, match="do not reach the SQL"):
+        query.list(alice.pk)
+    with pytest.raises(TypeError, match="expected 1 values"):
+        query.list(alice.pk, 2)

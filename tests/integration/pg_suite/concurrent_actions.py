@@ -371,6 +371,22 @@ def test_the_send_paths_hand_written_reads_equal_the_orms_on_postgresql(people):
     check_membership_like_the_orm(alice, bob, "rawpg")
 
 
+def test_the_compiled_reads_equal_the_orms_on_postgresql_in_threads(people):
+    """messaging/compiled.py on PostgreSQL: the reads compiled once give each user the
+    ORM's rows, also when four threads compile and run them at the same moment
+    (tests/test_compiled.py runs the same on SQLite)."""
+    from messaging import compiled
+    from messaging.queries import conversation_list, groups, sync
+    from tests.test_compiled import check_compiled_reads_like_the_orm, make_world
+
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    make_world(alice, bob, carol)
+    for query in (conversation_list.LIST_ROWS, groups.GROUP_LIST_ROWS, sync.CONVERSATION_ROWS):
+        query._templates.clear()  # compiled by the threads below, not by an earlier test
+    assert isinstance(sync.CONVERSATION_ROWS, compiled.CompiledQuery)
+    run_together([lambda: check_compiled_reads_like_the_orm(alice, bob, carol) for _ in range(4)])
+
+
 def test_a_send_into_an_existing_conversation_is_one_statement_committed_alone(people):
     """C2C (the pair's thread exists) and group text sends: the peer or membership read,
     then one statement (number, insert, conversation rows) in autocommit, no BEGIN or

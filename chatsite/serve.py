@@ -17,9 +17,12 @@ It also lets a TCP connection write at once (``write_through``): Twisted's
 writer again. On uvloop that was still 45 % of a live room's Daphne (one Meeting group,
 2,500 sockets per process: ``addWriter`` alone 31 % of the samples), for frames that
 the kernel takes whole at once nearly always (docs/PERFORMANCE.md, "write-through").
+And autobahn formats its debug lines only while its debug log is on
+(``pformat_when_debugging``).
 """
 
 import asyncio
+import pprint
 import sys
 
 
@@ -74,11 +77,30 @@ def install_write_through():
         tcp.Connection.write.writes_through = True
 
 
+def pformat_when_debugging(obj, *args, **kwargs):
+    """``pprint.pformat`` for autobahn's debug lines, only while its debug log is on.
+    autobahn pretty-prints its thirty settings for a debug line at every connection,
+    whether that line is logged or not: 3.5 % of a Daphne taking a reconnect storm
+    (docs/PERFORMANCE.md, the storm)."""
+    import txaio
+
+    if txaio.get_global_log_level() in ("debug", "trace"):
+        return pprint.pformat(obj, *args, **kwargs)
+    return "(not formatted: autobahn's debug log is off)"
+
+
+def install_quiet_autobahn():
+    from autobahn.websocket import protocol
+
+    protocol.pformat = pformat_when_debugging
+
+
 def main(argv=None):
     if "daphne.server" in sys.modules:
         raise RuntimeError("chatsite.serve must run before daphne.server is imported")
     install()
     install_write_through()
+    install_quiet_autobahn()
     from daphne.cli import CommandLineInterface
 
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)

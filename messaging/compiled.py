@@ -44,20 +44,22 @@ class _Template:
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         self.state = {name: getattr(compiler, name) for name in _COMPILED_STATE}
-        self.places = []  # (index in params, index in values)
+        # (index in params, index in values, the type the ORM gave the value there: on
+        # PostgreSQL a big integer field's value is psycopg's Int8, bound as bigint)
+        self.places = []
         for index, param in enumerate(self.params):
             for number, marker in enumerate(markers):
-                if type(param) is type(marker) and param == marker:
-                    self.places.append((index, number))
-        missing = set(range(len(markers))) - {number for _, number in self.places}
+                if isinstance(param, type(marker)) and param == marker:
+                    self.places.append((index, number, type(param)))
+        missing = set(range(len(markers))) - {number for _, number, _ in self.places}
         if missing:
             raise ValueError(f"values {sorted(missing)} do not reach the SQL as parameters: {self.sql}")
         self.queryset = queryset
 
     def params_for(self, values):
         params = list(self.params)
-        for index, number in self.places:
-            params[index] = values[number]
+        for index, number, kind in self.places:
+            params[index] = kind(values[number])
         return params
 
 

@@ -7,7 +7,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from messaging.compiled import CompiledQuery
 from messaging.models import Conversation, GroupMember
-from messaging.queries import conversation_list, groups
+from messaging.queries import conversation_list, groups, session
 from messaging.queries import sync as sync_queries
 from tests.chat_helpers import fast_passwords, make_group, send_text  # noqa: F401
 
@@ -78,6 +78,18 @@ def check_compiled_reads_like_the_orm(*users):
         expected = Conversation.objects.filter(user=user).order_by("pk")
         found = sorted(sync_queries.CONVERSATION_ROWS.list(user.pk), key=lambda c: c.pk)
         same_rows(found, expected)
+
+        # sync's changes after cursors, compiled per number of cursors: every change of
+        # each conversation (cursor 0), and of each from its second change on.
+        for cursor in (0, 1):
+            values = [user.pk]
+            for conv in expected:
+                values += [conv.thread_id, cursor, conv.first_seq]
+            found = sync_queries._changed_rows(len(expected)).list(*values, shape=(50,))
+            assert found, user
+            same_rows(found, sync_queries._changed_queryset(*values, 50), related=("sender",))
+        users_state = session.USER_STATE.list(user.pk)
+        assert users_state == [(user.is_active, user.nick, user.avatar)]
 
 
 def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, monkeypatch):

@@ -126,3 +126,23 @@ def test_serve_installs_the_write_through_on_twisteds_tcp_connections():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "ConnectionMixin.write"]
+
+
+def test_autobahns_debug_lines_are_formatted_only_while_its_debug_log_is_on():
+    result = python(
+        "import pprint, txaio\n"
+        "from chatsite import serve\n"
+        "import daphne.server\n"  # selects txaio's Twisted side, as Daphne runs
+        "from autobahn.websocket import protocol\n"
+        "serve.install_quiet_autobahn()\n"
+        "calls = []\n"
+        "real = pprint.pformat\n"
+        "pprint.pformat = lambda obj, *a, **k: calls.append(obj) or real(obj, *a, **k)\n"
+        "print(repr(protocol.pformat([('openHandshakeTimeout', 5)])), len(calls))\n"
+        "txaio.set_global_log_level('debug')\n"
+        "print(repr(protocol.pformat([('openHandshakeTimeout', 5)])), len(calls))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    off, on = result.stdout.splitlines()
+    assert off == '"(not formatted: autobahn\'s debug log is off)" 0'
+    assert on == "\"[('openHandshakeTimeout', 5)]\" 1"

@@ -24,6 +24,7 @@ queries.reactions.reaction_lists), and on the last page the lists (getConversati
 and getGroupList's).
 """
 
+import functools
 from functools import reduce
 from operator import or_
 
@@ -136,15 +137,36 @@ def _changed_messages(user, rows, named, limit):
     then change."""
     if not named:
         return []
+    values = [user.pk]
+    for thread_id, cursor in named.items():
+        values += [thread_id, cursor, rows[thread_id].first_seq]
+    if len(named) <= COMPILED_CURSORS:
+        return _changed_rows(len(named)).list(*values, shape=(limit,))
+    return list(_changed_queryset(*values, limit))
+
+
+# A reconnecting client names a few conversations (those changed while it was away): for
+# up to this many the query is compiled once per number (messaging/compiled.py).
+COMPILED_CURSORS = 8
+
+
+def _changed_queryset(user_id, *values_and_limit):
+    *values, limit = values_and_limit
     clauses = [
-        Q(thread_id=thread_id, change__gt=cursor, seq__gte=rows[thread_id].first_seq) for thread_id, cursor in named.items()
+        Q(thread_id=thread_id, change__gt=cursor, seq__gte=first_seq)
+        for thread_id, cursor, first_seq in zip(values[::3], values[1::3], values[2::3], strict=True)
     ]
-    return list(
-        Message.objects.visible_to(user)
+    return (
+        Message.objects.visible_to(user_id)
         .filter(reduce(or_, clauses))
         .select_related("sender", "revoker")
         .order_by("thread_id", "change")[:limit]
     )
+
+
+@functools.cache
+def _changed_rows(cursors: int) -> CompiledQuery:
+    return CompiledQuery(_changed_queryset, *(int,) * (1 + 3 * cursors))
 
 
 def _deleted_messages(user, rows, named):

@@ -10,7 +10,9 @@ including the session hash), and passes one scope with ``session`` and ``user`` 
 The session and the user are loaded in the chat's database threads (``in_database_thread``),
 not in Channels' one thread-sensitive thread: in a reconnect storm a thousand handshakes
 queued there one after another, and Daphne cut those not answered in time
-(docs/PERFORMANCE.md, the storm).
+(docs/PERFORMANCE.md, the storm). They take the slots of the catch-up reads
+(``catch_up_slots``): a storm of handshakes queued ahead of the sends of the sockets that
+stayed, in every database thread, held those sends for seconds.
 """
 
 from importlib import import_module
@@ -19,7 +21,7 @@ from channels.auth import get_user
 from django.conf import settings
 from django.http import parse_cookie
 
-from messaging.consumers import in_database_thread
+from messaging.consumers import catch_up_slots, in_database_thread
 
 
 class SessionAuthMiddleware:
@@ -37,5 +39,6 @@ class SessionAuthMiddleware:
         not the one ``get_user`` loaded (its decoded data would stay with the socket)."""
         header = next((value for name, value in scope.get("headers", ()) if name == b"cookie"), None)
         session_key = parse_cookie(header.decode("latin1")).get(settings.SESSION_COOKIE_NAME) if header is not None else None
-        user = await in_database_thread(get_user.func)({"session": self.session_store(session_key)})
+        async with catch_up_slots():  # a storm's handshakes leave a thread to the open sockets' ops
+            user = await in_database_thread(get_user.func)({"session": self.session_store(session_key)})
         return dict(scope, session=self.session_store(session_key), user=user)

@@ -94,3 +94,36 @@ async def test_the_session_and_user_load_in_the_chat_database_threads(monkeypatc
 
     await socket_auth.SessionAuthMiddleware(inner)({"type": "websocket", "headers": []}, None, None)
     assert len(threads) == 1 and threads[0].startswith("chat-db"), threads
+
+
+async def test_a_handshakes_user_read_takes_a_catch_up_slot(monkeypatch):
+    """A storm's handshakes leave a database thread to the sockets that stayed: with every
+    catch-up slot taken (syncs of other reconnecting sockets), the session and user read
+    waits; once one is free it runs (docs/PERFORMANCE.md, the storm)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from chatsite import socket_auth
+    from messaging import consumers
+
+    loaded = []
+    monkeypatch.setattr(socket_auth, "get_user", SimpleNamespace(func=lambda scope: loaded.append(1) or AnonymousUser()))
+
+    async def inner(scope, receive, send):
+        pass
+
+    slots = consumers.catch_up_slots()
+    taken = 0
+    while not slots.locked():
+        await slots.acquire()
+        taken += 1
+    handshake = asyncio.ensure_future(socket_auth.SessionAuthMiddleware(inner)({"type": "websocket", "headers": []}, None, None))
+    await asyncio.sleep(0.1)
+    assert loaded == [] and not handshake.done()
+    slots.release()
+    await asyncio.wait_for(handshake, 5)
+    assert loaded == [1]
+    for _ in range(taken - 1):
+        slots.release()

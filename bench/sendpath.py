@@ -21,10 +21,8 @@ in 1 run (the test's form, tests/test_bench_sendpath.py).
 
 import argparse
 import os
-import statistics
-import time
 
-from bench import stack
+from bench import inprocess, stack
 
 DEFAULT_DATABASE_URL = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/chat_bench_sendpath"
 PATHS = ("c2c", "first", "group")
@@ -73,62 +71,22 @@ class World:
         return actions.send_message(self.sender, conversation_type=kind, to=to, msg_type="TIMTextElem", payload={"text": "hi"})
 
 
-def statements(world, path):
-    """The SQL of one send of ``path``."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from messaging import ratelimit
-
-    ratelimit.reset()
-    with CaptureQueriesContext(connection) as captured:
-        world.send(path)
-    return [q["sql"] for q in captured.captured_queries]
-
-
-def cpu_ms_per_send(world, path, sends):
-    from messaging import ratelimit
-
-    spent = 0.0
-    for _ in range(sends):
-        ratelimit.reset()
-        start = time.process_time()
-        world.send(path)
-        spent += time.process_time() - start
-    return spent * 1000 / sends
-
-
 def measure(args):
+    from messaging import ratelimit
+
     world = World(args.members, fresh=args.sends * args.runs + 1)
-    results = {}
-    for path in PATHS:
-        sql = statements(world, path)
-        runs = [cpu_ms_per_send(world, path, args.sends) for _ in range(args.runs)]
-        results[path] = {"statements": len(sql), "sql": sql, "cpu_ms": statistics.median(runs)}
-    return results
-
-
-def report(results, args, verbose=False):
-    print(f"commit {stack.git_state()}; {args.sends} sends x {args.runs} runs; group of {args.members}")
-    print(f"{'path':<8} {'statements':>10} {'CPU ms/send':>12}")
-    for path, result in results.items():
-        print(f"{path:<8} {result['statements']:>10} {result['cpu_ms']:>12.2f}")
-        if verbose:
-            for sql in result["sql"]:
-                print(f"    {sql[:160]}")
+    calls = {path: (lambda path=path: world.send(path)) for path in PATHS}
+    return inprocess.measure(calls, args.sends, args.runs, before=ratelimit.reset)
 
 
 def main(argv=None):
-    from bench.directory import on_scratch_database
-
     args = parse_args(argv)
-    if not args.database_url.rsplit("/", 1)[-1].startswith("chat_bench"):
-        raise SystemExit("the bench database name must start with chat_bench")
 
     def work():
-        report(measure(args), args, verbose=os.environ.get("BENCH_SQL") == "1")
+        header = f"{args.sends} sends x {args.runs} runs; group of {args.members}"
+        inprocess.report(measure(args), header, "path", "send")
 
-    on_scratch_database(args.database_url, args.keep, work)
+    inprocess.on_bench_database(args.database_url, args.keep, work)
 
 
 if __name__ == "__main__":

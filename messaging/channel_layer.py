@@ -54,6 +54,7 @@ class _Batches:
         self.apply = apply  # async (requests) -> None; what it raises fails the batch
         self.queue = []  # (*request, future)
         self.busy = False
+        self.task = None  # the task applying the queue (held: the loop keeps only a weak reference)
 
     async def ask(self, *request):
         if self.busy:
@@ -66,7 +67,7 @@ class _Batches:
             await self.apply([(*request, None)])
         finally:
             if self.queue:
-                asyncio.ensure_future(self._run())
+                self.task = asyncio.ensure_future(self._run())
             else:
                 self.busy = False
 
@@ -87,6 +88,7 @@ class _Batches:
             raise
         finally:
             self.busy = False
+            self.task = None
 
 
 def _settle(requests, error=None, *, cancel=False):

@@ -167,6 +167,27 @@ def focused(page, selector):
     return page.evaluate("(s) => !!document.activeElement && document.activeElement.matches(s)", selector)
 
 
+def test_a_focused_conversation_keeps_the_focus_when_the_list_updates(open_as, make_user):
+    """The list's items are made again on every update: the one the keyboard was on gets the
+    focus back (a message arriving while someone tabs through the list once dropped it, and
+    Enter then opened nothing)."""
+    for user_id in ("axe_focus_a", "axe_focus_b"):
+        make_user(user_id, nick=user_id.split("_")[2].upper())
+    alice, bob = chat_between(open_as, "axe_focus_a", "axe_focus_b", unique("focus hello"))
+    page = alice.page
+    item = '[data-testid="conversation-item"][data-conversation-id="C2Caxe_focus_b"]'
+    page.locator(item).focus()
+    assert focused(page, item)
+    before = page.locator(item).element_handle()
+    text = unique("an update while focused")
+    send(bob.page, text)
+    expect(page.locator(item).get_by_test_id("conversation-preview")).to_contain_text(text)
+    assert before.evaluate("(node) => node.isConnected") is False  # the item was made again
+    assert focused(page, item)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("composer-input")).to_be_focused()
+
+
 def test_the_app_is_usable_by_keyboard_alone(browser, chat_site, make_user):
     """Sign in, open a chat, send, open a message's menu, start a new chat, open a profile
     and the settings, and sign out: Tab, the arrows, Enter and Esc only."""

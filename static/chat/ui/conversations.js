@@ -226,7 +226,15 @@ export function renderConversationList() {
   const all = listedConversations();
   renderListTabs(renderConversationList);
   const shown = matchingConversations(filter ? all : conversationsInTab(all), filter);
-  $("conv-list").replaceChildren(...shown.map(conversationItem));
+  // The items are made again: one that had the keyboard's focus gets it back, so that an
+  // update arriving while someone tabs through the list does not drop their place.
+  const list = $("conv-list");
+  const focused = list.contains(document.activeElement) ? document.activeElement.closest("[data-conversation-id]") : null;
+  list.replaceChildren(...shown.map(conversationItem));
+  if (focused) {
+    const again = [...list.children].find((item) => item.dataset.conversationId === focused.dataset.conversationId);
+    if (again) again.focus({ preventScroll: true });
+  }
 
   const booting = !state.conversationsLoaded;
   $("app").classList.toggle("is-booting", booting);

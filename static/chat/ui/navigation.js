@@ -44,6 +44,7 @@ export async function openConversation(conversationID, { fromList = false, focus
   closeMenus();
   if (state.current === conversationID) {
     showChatScreen(fromList);
+    if (focus) focusAfterDialog($("composer-input")); // Enter on the open conversation's item: to its composer
     return;
   }
   saveDraft();

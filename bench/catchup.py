@@ -16,29 +16,15 @@ time per call (the median of ``--runs`` runs of ``--calls`` calls). ``--smoke``:
 1 run (tests/integration/test_bench_sendpath.py).
 """
 
-import argparse
-import os
+from bench import inprocess
 
-from bench import inprocess, stack
-
-DEFAULT_DATABASE_URL = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/chat_bench_catchup"
 READS = ("auth", "state", "sync")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m bench.catchup", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    return inprocess.parse_args(
+        "catchup", __doc__, "calls", lambda p: p.add_argument("--conversations", type=int, default=20), argv
     )
-    p.add_argument("--database-url", default=os.environ.get("BENCH_CATCHUP_DATABASE_URL", DEFAULT_DATABASE_URL))
-    p.add_argument("--calls", type=int, default=200)
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--conversations", type=int, default=20)
-    p.add_argument("--smoke", action="store_true", help="3 calls, 1 run")
-    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = p.parse_args(argv)
-    if args.smoke:
-        args.calls, args.runs = 3, 1
-    return args
 
 
 class World:

@@ -59,3 +59,26 @@ def on_bench_database(database_url, keep, work):
     if not database_url.rsplit("/", 1)[-1].startswith("chat_bench"):
         raise SystemExit("the bench database name must start with chat_bench")
     on_scratch_database(database_url, keep, work)
+
+
+def parse_args(module, doc, count, extra, argv=None):
+    """The in-process benches' command line: ``--database-url`` (default: ``chat_bench_<module>``
+    on the bench server, or BENCH_<MODULE>_DATABASE_URL), ``--<count>`` calls per run (200),
+    ``--runs`` (5), ``--smoke`` (3 calls, 1 run), ``--keep``; ``extra(parser)`` adds the rest."""
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog=f"python -m bench.{module}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_url = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + f"/chat_bench_{module}"
+    p.add_argument("--database-url", default=os.environ.get(f"BENCH_{module.upper()}_DATABASE_URL", default_url))
+    p.add_argument(f"--{count}", type=int, default=200)
+    p.add_argument("--runs", type=int, default=5)
+    extra(p)
+    p.add_argument("--smoke", action="store_true", help=f"3 {count}, 1 run")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = p.parse_args(argv)
+    if args.smoke:
+        setattr(args, count, 3)
+        args.runs = 1
+    return args

@@ -19,29 +19,13 @@ between sends (outside the timing) so that no send is shed. ``--smoke`` runs 3 s
 in 1 run (the test's form, tests/test_bench_sendpath.py).
 """
 
-import argparse
-import os
+from bench import inprocess
 
-from bench import inprocess, stack
-
-DEFAULT_DATABASE_URL = stack.DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + "/chat_bench_sendpath"
 PATHS = ("c2c", "first", "group")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m bench.sendpath", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--database-url", default=os.environ.get("BENCH_SENDPATH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    p.add_argument("--sends", type=int, default=200)
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--members", type=int, default=50)
-    p.add_argument("--smoke", action="store_true", help="3 sends, 1 run")
-    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = p.parse_args(argv)
-    if args.smoke:
-        args.sends, args.runs = 3, 1
-    return args
+    return inprocess.parse_args("sendpath", __doc__, "sends", lambda p: p.add_argument("--members", type=int, default=50), argv)
 
 
 class World:

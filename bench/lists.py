@@ -254,5 +254,9 @@ def measure(thread_messages, runs=50):
             }
         )
         if size == "large":
-            explains[name] = [{"sql": sql, "plan": _explain(sql)} for sql in sqls]
+            # Only queries have plans (the conversation list also sets and resets
+            # join_collapse_limit around its query).
+            explains[name] = [
+                {"sql": sql, "plan": _explain(sql)} for sql in sqls if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+            ]
     return rows, explains

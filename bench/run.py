@@ -523,7 +523,8 @@ def run_scale(args):
             f"Daphne, one Meeting group; {result['messages']} messages at {args.room_rate:g}/s: to the last member p50 "
             f"{fmt(result['last_p50'])} ms, p99 {fmt(result['last_p99'])} ms, max {fmt(result['last_max'])} ms "
             f"(target p99 <= 1000); every delivery p50 {fmt(result['delivery_p50'])} / p99 {fmt(result['delivery_p99'])} ms; "
-            f"reach {fmt(result['reach'], 2)} %"
+            f"reach {fmt(result['reach'], 2)} %; the sender's reply p50 {fmt(result['ack_p50'])} / p99 {fmt(result['ack_p99'])} ms; "
+            f"to the first member p50 {fmt(result['first_p50'])} / p99 {fmt(result['first_p99'])} ms"
         )
     print(
         f"errors: {result['errors'] or 'none'}; Daphne tracebacks: {result['server_tracebacks']}; CPU % of a core: "

@@ -26,13 +26,16 @@ AVChatRoom is not made by ``createGroup`` here), one socket each over 2
 Daphne; ``--room-rate`` messages a second from random members for ``--duration``
 seconds. Measured: per message, the latency to its last receiver; p50/p99 over
 messages (target p99 ≤ 1 s) and reach (every member's socket but the sender's gets
-every message: target 100 %).
+every message: target 100 %). And where that time goes: the sender's reply (the send
+stored, its event published) and the latency to the message's first receiver.
 
 Setup runs in this process through the ORM (bench/load.py's ``seed_load``); the run is
 asyncio with ``websockets``; everything is on loopback and bounded in time.
 """
 
 import asyncio
+import contextlib
+import gc
 import json
 import random
 import time
@@ -58,6 +61,24 @@ class Socket:
         self.cursors = {}
         self.syncing = False
         self.received = set()  # texts
+
+
+@contextlib.contextmanager
+def no_client_gc():
+    """The measured window without this process's garbage collector: what the client holds
+    (thousands of sockets and their tasks) is frozen out of the collections, and none run
+    until the end. With it on, the client paused itself for 7 s in all of a live room's
+    25 s (576 collections; the longest, of the oldest generation, 371 ms), and every
+    frame read late in a pause counted as the server's latency (docs/PERFORMANCE.md, "at
+    once"). Bounded by the run's time; what it leaves is collected afterwards."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 class SocketRun:
@@ -316,10 +337,11 @@ class StormRun(SocketRun):
         await self.initial_sync()
         log(f"synced; sending for {self.duration:g} s, Daphne A restarted after {self.duration / 3:.1f} s")
         victims = [s.idx for s in self.sockets if s.server == 0]
-        await asyncio.gather(self.send_loop(), self.restart_after(self.duration / 3))
-        log(f"sending done; {len(self.caught_up)} of {len(victims)} of A's clients caught up so far")
-        storm_done = await wait_until(lambda: all(i in self.caught_up for i in victims), 60)
-        await asyncio.sleep(3)  # late deliveries
+        with no_client_gc():
+            await asyncio.gather(self.send_loop(), self.restart_after(self.duration / 3))
+            log(f"sending done; {len(self.caught_up)} of {len(victims)} of A's clients caught up so far")
+            storm_done = await wait_until(lambda: all(i in self.caught_up for i in victims), 60)
+            await asyncio.sleep(3)  # late deliveries
         self.stopping = True
         missing = [t for t in self.acked if t not in self.sockets[self.sent[t][1]].received]
         moved = sum(1 for i in victims if self.sockets[i].server == 1)
@@ -375,6 +397,7 @@ class RoomRun(SocketRun):
         self.rng = random.Random(seed)
         self.sent = {}  # text -> (send time, sender idx)
         self.arrivals = {}  # text -> [latency ms]
+        self.acks = []
 
     def on_event(self, socket, event, data, now):
         if event != "MESSAGE_RECEIVED":
@@ -387,8 +410,10 @@ class RoomRun(SocketRun):
 
     async def send(self, socket, text):
         message = {"to": ROOM_ID, "conversationType": "GROUP", "type": "TIMTextElem", "payload": {"text": text}}
+        t0 = time.perf_counter()
         try:
             await self.request(socket, "sendMessage", message=message)
+            self.acks.append(1000 * (time.perf_counter() - t0))
         except Exception as error:
             self.count(f"send:{type(error).__name__}")
 
@@ -397,13 +422,14 @@ class RoomRun(SocketRun):
         connected = await self.connect_all()
         connect_s = time.perf_counter() - t
         log(f"{connected} sockets connected in {connect_s:.1f} s; sending for {self.duration:g} s")
-        async for n in paced(self.rate, self.duration):
-            sender = self.rng.randrange(len(self.sockets))
-            text = f"room {n}"
-            self.sent[text] = (time.perf_counter(), sender)
-            asyncio.get_running_loop().create_task(self.send(self.sockets[sender], text))
         others = connected - 1
-        await wait_until(lambda: all(len(self.arrivals.get(t, ())) >= others for t in self.sent), 30)
+        with no_client_gc():
+            async for n in paced(self.rate, self.duration):
+                sender = self.rng.randrange(len(self.sockets))
+                text = f"room {n}"
+                self.sent[text] = (time.perf_counter(), sender)
+                asyncio.get_running_loop().create_task(self.send(self.sockets[sender], text))
+            await wait_until(lambda: all(len(self.arrivals.get(t, ())) >= others for t in self.sent), 30)
         await self.close_all()
         to_last = [max(self.arrivals[t]) for t in self.sent if len(self.arrivals.get(t, ())) >= others]
         every = [ms for values in self.arrivals.values() for ms in values]
@@ -415,6 +441,10 @@ class RoomRun(SocketRun):
             "reach": 100.0 * sum(len(v) for v in self.arrivals.values()) / max(1, others * len(self.sent)),
             "complete_messages": len(to_last),
             "last_p50": percentile(to_last, 50),
+            "ack_p50": percentile(self.acks, 50),
+            "ack_p99": percentile(self.acks, 99),
+            "first_p50": percentile([min(self.arrivals[t]) for t in self.sent if self.arrivals.get(t)], 50),
+            "first_p99": percentile([min(self.arrivals[t]) for t in self.sent if self.arrivals.get(t)], 99),
             "last_p99": percentile(to_last, 99),
             "last_max": max(to_last) if to_last else None,
             "delivery_p50": percentile(every, 50),

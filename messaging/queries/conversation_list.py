@@ -4,7 +4,8 @@ getConversationList is one query for the rows plus one for the mentions
 (groupAtInfoList) of its group conversations; the other reads are one query.
 """
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import F, Lookup, OuterRef, Q, Subquery, Sum
 
 from messaging import conf, rules, serialize
 from messaging.access import access_conversation, friend_remark_subquery, parse_conversation_id, peer_read_seq_subquery
@@ -16,16 +17,40 @@ from messaging.queries import joins_in_written_order
 SELECTED = ("thread", "peer", "group__owner", "group__thread", "last_message__sender", "last_message__revoker")
 
 
-# Compiled once (messaging/compiled.py): every reconnecting client reads it in its sync.
-LIST_ROWS = CompiledQuery(
-    lambda user_id, limit: (
-        Conversation.objects.filter(user_id=user_id, is_hidden=False)
+LIST_ORDER = ("-is_pinned", "-last_time", "-pk")
+
+
+class AmongArray(Lookup):
+    """``lhs = ANY(ARRAY(subquery))`` (PostgreSQL): the subquery is run once, as an
+    InitPlan, and the outer table is read by its index for the values it gave."""
+
+    lookup_name = "among_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def _list_rows(user_id, limit):
+    """The first ``limit`` visible rows, chosen from the user's rows alone (no index orders
+    them: a send's UPDATE of the rows stays HOT, migration 0027), then joined: the joins
+    and subqueries run for those rows only, not for every conversation the user has."""
+    first = Conversation.objects.filter(user_id=user_id, is_hidden=False).order_by(*LIST_ORDER).values("pk")[:limit]
+    # On PostgreSQL = ANY(ARRAY(...)): run once, before the joins. An IN (...) would be a
+    # semi join after all of them (they are joined in written order: joins_in_written_order).
+    among = AmongArray(F("pk"), Subquery(first)) if connection.vendor == "postgresql" else Q(pk__in=first)
+    return (
+        Conversation.objects.filter(among)
         .select_related(*SELECTED)
         .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
-        .order_by("-is_pinned", "-last_time", "-pk")[:limit]
-    ),
-    int,
-)
+        .order_by(*LIST_ORDER)
+    )
+
+
+# Compiled once (messaging/compiled.py): every reconnecting client reads it in its sync.
+LIST_ROWS = CompiledQuery(_list_rows, int)
 
 
 def get_conversation_list(user: User) -> list:

@@ -453,3 +453,40 @@ def test_the_send_paths_statements_are_prepared_once_per_connection(people):
     assert len(sends) == 1, prepared
     assert len(prepared) == len(set(prepared)), prepared
     assert Message.objects.filter(sender=alice).count() == 11
+
+
+def test_a_sends_conversation_rows_are_updated_in_place_hot(people):
+    """migration 0027: a send rewrites each conversation row of its thread (last message,
+    time, hidden, unread), and no index holds those columns nor does a constraint check
+    the last message: PostgreSQL updates every row in place (heap-only tuples), with no
+    new entry in any of the table's indexes. Counted by PostgreSQL itself for this
+    transaction: every update of the table a HOT one, C2C and group alike. Reading the
+    rows back still gives the last message."""
+    from django.db import transaction
+
+    alice, bob = people["alice"], people["bob"]
+    send(alice, "bob", "first")  # the thread and both rows
+    group = actions.create_group(alice, group_type="Public", name="Hot", member_user_ids=["bob", "carol", "dave"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'messaging_conversation'")
+        assert cursor.fetchone()[0] == ["fillfactor=70"]
+    with transaction.atomic():  # the counters below are this backend's not yet reported
+        before = updates_of_conversation_rows()
+        c2c = send(alice, "bob", "again")
+        in_group = send(alice, group.group_id, "to all", "GROUP")
+        updated, hot = (n - m for n, m in zip(updates_of_conversation_rows(), before, strict=True))
+    assert updated == 2 + 4, updated  # the pair's two rows, the group's four
+    assert hot == updated, f"{hot} of {updated} updates were HOT"
+    assert Conversation.objects.get(user=bob, thread=c2c.thread).last_message_id == c2c.pk
+    assert Conversation.objects.get(user=people["carol"], thread=in_group.thread).last_message_id == in_group.pk
+
+
+def updates_of_conversation_rows():
+    """PostgreSQL's counts of this backend's updates of the conversation table not yet
+    reported to its statistics: (all, HOT)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid)"
+            " FROM pg_class c WHERE c.relname = 'messaging_conversation'"
+        )
+        return cursor.fetchone()

@@ -16,6 +16,7 @@ server) to push TOTAL_UNREAD_MESSAGE_COUNT_UPDATED.
 """
 
 import asyncio
+import functools
 import logging
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -665,6 +666,50 @@ def _run_op(handler, user, args, origin, op=None, client=None):
     return data, events
 
 
+RESYNC_MESSAGE = {"type": "chat.resync"}
+
+
+class Inbox:
+    """A socket's channel in the pub/sub layer (``PubSubChannelLayer.new_inbox``): what the
+    layer puts here goes to ``take_now`` first, then, if not taken, to the socket's queue
+    (the one its server puts its frames in)."""
+
+    __slots__ = ("queue", "take_now")
+
+    def __init__(self, queue: asyncio.Queue, take_now):
+        self.queue, self.take_now = queue, take_now
+
+    def put_nowait(self, data):
+        if not self.take_now(data):
+            self.queue.put_nowait(data)
+
+
+def direct_writer(send):
+    """A function that writes a text frame to the socket at once, doing what ``await
+    send({"type": "websocket.send", "text": ...})`` does, for the servers whose ``send``
+    does it without waiting: Daphne's (``Server.handle_reply`` bound to the socket's
+    protocol: it drops the frame for a closed connection and hands it to the protocol)
+    and a queue's ``put`` (Channels' test communicator). None for any other server."""
+    if isinstance(send, functools.partial) and len(send.args) == 1 and not send.keywords:
+        server, protocol = getattr(send.func, "__self__", None), send.args[0]
+        if getattr(send.func, "__name__", "") == "handle_reply" and type(server).__module__ == "daphne.server":
+
+            def write(text):
+                connection = server.connections.get(protocol)
+                if connection is None or connection.get("disconnected"):
+                    return
+                try:
+                    protocol.handle_reply({"type": "websocket.send", "text": text})
+                except Disconnected:  # as ``ChatConsumer.send``
+                    pass
+
+            return write
+    queue = getattr(send, "__self__", None)
+    if isinstance(queue, asyncio.Queue) and send == queue.put and queue.maxsize <= 0:
+        return lambda text: queue.put_nowait({"type": "websocket.send", "text": text})
+    return None
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     ended = False  # closed by the server (``end``)
 
@@ -687,15 +732,51 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not (isinstance(inbox, asyncio.Queue) and receive == inbox.get and isinstance(layer, PubSubChannelLayer)):
             return await super().__call__(scope, receive, send)
         self.scope, self.channel_layer, self.base_send = scope, layer, send
-        self.channel_name = await layer.new_inbox(inbox)
+        self.inbox, self.write_now = inbox, direct_writer(send)
+        self.channel_name = await layer.new_inbox(Inbox(inbox, self.take_now))
         try:
             while True:
+                self.idle = True
                 message = await inbox.get()
+                self.idle = False
                 await self.dispatch(layer.deserialize(message) if type(message) is bytes else message)
         except StopConsumer:
             pass
         finally:
+            self.idle = False
             await layer.close_inbox(self.channel_name)
+
+    idle = False  # waiting for its next frame or event, with none queued (``take_now``)
+    write_now = None
+
+    def take_now(self, data) -> bool:
+        """Deliver a new message from the layer at once, in the layer's own call, when this
+        socket is idle: it waits for its queue, which is empty, so nothing is before the
+        message and handling it now is handling it next. A live room's message reaches
+        thousands of sockets of the process; through the queue each one cost a wake-up
+        of its task (a future, a loop turn, ``Queue.get``) and an awaited send, a fifth of
+        the process's time (docs/PERFORMANCE.md, "at once"). The frames are the ones
+        ``deliver_message`` sends, written as Daphne's ``send`` writes them
+        (``direct_writer``). Anything else, or a busy socket, is queued (False). A
+        message that fails here closes the socket for a resync (4012), as a lost event
+        does: the client reconnects and syncs."""
+        if not self.idle or self.inbox.qsize() or self.write_now is None:
+            return False
+        try:
+            message = self.channel_layer.deserialize(data)
+            meta = message.get("meta") or {}
+            if message.get("type") != "chat.event" or message.get("event") != "MESSAGE_RECEIVED" or meta.get("online"):
+                return False
+            if meta.get("refresh") == "groups":
+                return False
+            if self.ended or getattr(self, "user", None) is None or not is_addressed_to(meta, self.user.pk):
+                return True  # as ``dispatch`` and ``chat_event`` drop it
+            for frame in self.message_frames(message, message["data"], meta):
+                self.write_now(frame)
+        except Exception:
+            log.exception("a message for %s failed on delivery; closing the socket for a resync", self.channel_name)
+            self.inbox.put_nowait(RESYNC_MESSAGE)
+        return True
 
     async def connect(self):
         """Accept, then close with an application code when the socket may not chat.
@@ -894,13 +975,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
 
     async def deliver_message(self, message, data, meta):
+        for frame in self.message_frames(message, data, meta):
+            await self.send(text_data=frame)
+
+    def message_frames(self, message, data, meta) -> list:
         """One frame per delivery: the message, the conversation's patch and, when it
         changed, the total unread count (docs/PROTOCOL.md, MESSAGE_RECEIVED). ``data`` is
         ``serialize.delivery()``; the frames are ``serialize``'s. The sending socket gets
-        only the conversation patch."""
+        only the conversation patch. Notes the counts as sent: the caller sends them all."""
         key = (data["conversationType"], data["to"], data["sequence"], data["from"])
         if key in self.recent:
-            return  # delivered through both the thread group and the user group
+            return []  # delivered through both the thread group and the user group
         self.recent[key] = None
         if len(self.recent) > 512:
             self.recent.pop(next(iter(self.recent)))
@@ -911,7 +996,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             mine = None
         total_changed = mine is not None and self.set_unread(conversation_id, mine)
         patch = serialize.message_patch(data, username, mine)
-        await self.send_delivery(message, patch, total_changed, serialize.message_frame, data)
+        return self.delivery_frames(message, patch, total_changed, serialize.message_frame, data)
 
     async def deliver_online(self, message, data):
         """An onlineUserOnly message: the message alone to every tab but the sending one
@@ -943,16 +1028,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_delivery(message, patch, False, serialize.modify_frame, data)
 
     async def send_delivery(self, message, patch, total_changed, make_frame, data):
+        for frame in self.delivery_frames(message, patch, total_changed, make_frame, data):
+            await self.send(text_data=frame)
+
+    def delivery_frames(self, message, patch, total_changed, make_frame, data) -> list:
         """The tab whose request caused it gets only the conversation patch (it has the
         message from its reply) and, if its total changed, the new total; every other tab
         one frame from ``make_frame`` (``serialize.message_frame`` or ``revoke_frame``)."""
         if message.get("origin") == self.channel_name:
-            await self.send(text_data=serialize.patch_frame(patch))
+            frames = [serialize.patch_frame(patch)]
             if total_changed:
-                await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
-            return
+                frames.append(serialize.event_frame("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread()))
+            return frames
         total = self.total_unread() if total_changed else None
-        await self.send(text_data=make_frame(data, self.user.username, patch, total))
+        return [make_frame(data, self.user.username, patch, total)]
 
     # --- presence: this socket's subscriptions -----------------------------------------
 

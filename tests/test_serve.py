@@ -146,3 +146,51 @@ def test_autobahns_debug_lines_are_formatted_only_while_its_debug_log_is_on():
     off, on = result.stdout.splitlines()
     assert off == '"(not formatted: autobahn\'s debug log is off)" 0'
     assert on == "\"[('openHandshakeTimeout', 5)]\" 1"
+
+
+def test_autobahns_highlights_are_made_only_while_its_debug_log_is_on():
+    result = python(
+        "import txaio\n"
+        "from chatsite import serve\n"
+        "import daphne.server\n"
+        "from autobahn.websocket import protocol\n"
+        "serve.install_quiet_autobahn(); serve.install_quiet_autobahn()\n"
+        "send_data = protocol.WebSocketProtocol.sendData\n"
+        "print(protocol.hltype(send_data) is send_data, protocol.hlval(42) == 42, protocol.hltype.highlights.__module__)\n"
+        "txaio.set_global_log_level('debug')\n"
+        "print(type(protocol.hltype(send_data)).__name__, 'sendData' in protocol.hltype(send_data))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    off, on = result.stdout.splitlines()
+    assert off == "True True autobahn.util"  # wrapped once, however often installed
+    assert on == "str True"
+
+
+def test_a_frame_is_written_at_once_as_daphnes_send_writes_it():
+    """messaging/consumers.py ``direct_writer`` on Daphne's own ``send`` (its
+    ``Server.handle_reply`` bound to a socket's protocol): the frame goes to the protocol
+    as Daphne hands it, and nowhere once the connection is closed or gone. Any other
+    ``send`` gets no writer (the socket's events then go through its queue)."""
+    result = python(
+        "import functools, os, django\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'chatsite.settings')\n"
+        "django.setup()\n"
+        "from chatsite import serve\n"
+        "serve.install()\n"
+        "import daphne.server\n"
+        "from messaging.consumers import direct_writer\n"
+        "class Protocol:\n"
+        "    def __init__(self): self.replies = []\n"
+        "    def handle_reply(self, message): self.replies.append(message)\n"
+        "server = daphne.server.Server(application=None, endpoints=['tcp:port=0:interface=127.0.0.1'])\n"
+        "live, closed, gone = Protocol(), Protocol(), Protocol()\n"
+        "server.connections = {live: {}, closed: {'disconnected': 1.0}}\n"
+        "for p in (live, closed, gone):\n"
+        "    direct_writer(functools.partial(server.handle_reply, p))('hi')\n"
+        "print(live.replies, closed.replies, gone.replies)\n"
+        "print(direct_writer(functools.partial(print, live)), direct_writer(print))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    written, others = result.stdout.splitlines()
+    assert written == "[{'type': 'websocket.send', 'text': 'hi'}] [] []"
+    assert others == "None None"

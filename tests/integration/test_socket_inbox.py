@@ -9,6 +9,8 @@ cancels it); a Redis reconnection still reaches it as a resync (4012).
 """
 
 import asyncio
+import json
+import threading
 
 import pytest
 import redis
@@ -56,7 +58,7 @@ async def test_a_socket_reads_frames_and_events_from_the_servers_queue(pubsub_la
     loop_layer = pubsub_layer._get_layer()
     (channel,) = [name for name in loop_layer.channels if name.startswith(f"{loop_layer.prefix}specific.")]
     # The layer feeds the very queue the server (here Channels' communicator) reads from.
-    assert loop_layer.channels[channel] is tab.communicator.input_queue
+    assert loop_layer.channels[channel].queue is tab.communicator.input_queue
     assert redis_subscribers(redis_url, channel) == 1
     # Another socket adds one task (the application itself), not three (it, and Channels'
     # two receivers); the first one started the process's own (the layer's reader, presence).
@@ -102,6 +104,99 @@ async def test_a_resync_put_into_the_inbox_closes_the_socket_with_4012(pubsub_la
     (channel,) = [name for name in loop_layer.channels if name.startswith(f"{loop_layer.prefix}specific.")]
     # What _ResyncShard._reconnected does for every channel of the process.
     loop_layer.channels[channel].put_nowait(pubsub_layer.serialize(RESYNC))
+    closed = await tab.communicator.receive_output(timeout=3)
+    while closed["type"] != "websocket.close":
+        closed = await tab.communicator.receive_output(timeout=3)
+    assert closed["code"] == 4012
+
+
+def specific_channels(loop_layer):
+    return {name for name in loop_layer.channels if name.startswith(f"{loop_layer.prefix}specific.")}
+
+
+async def a_delivery(sender, to, text):
+    """The bytes the layer carries for a C2C message from ``sender`` to ``to`` (the send's
+    real event, collected instead of published)."""
+    from channels.db import database_sync_to_async
+
+    from messaging import actions
+    from messaging.events import collect_events
+
+    def send():
+        with collect_events() as events:
+            actions.send_message(sender, conversation_type="C2C", to=to, msg_type="TIMTextElem", payload={"text": text})
+        ((message, _targets),) = events
+        return message
+
+    return await database_sync_to_async(send)()
+
+
+async def test_a_new_message_reaches_an_idle_socket_at_once_and_a_busy_one_after_its_reply(
+    pubsub_layer, open_tab, alice, bob, monkeypatch
+):
+    """ChatConsumer.take_now: the layer's call itself writes the frame of a new message to
+    a socket that waits with nothing queued (the frame is out before the consumer's task
+    runs again). A socket busy with a request (its op running in a database thread, its
+    queue empty) gets the message after the request's reply, as does one whose queue
+    holds a request not yet read. The frames are the same."""
+    from messaging import consumers
+
+    release, running = threading.Event(), threading.Event()
+
+    def slow_profile(user, args, origin):
+        running.set()
+        release.wait(5)
+        return {"userID": user.username}
+
+    monkeypatch.setitem(consumers.HANDLERS, "getMyProfile", slow_profile)
+    loop_layer = pubsub_layer._get_layer()
+    idle = await open_tab(alice)
+    (idle_channel,) = specific_channels(loop_layer)
+    busy = await open_tab(alice)
+    (busy_channel,) = specific_channels(loop_layer) - {idle_channel}
+    data = pubsub_layer.serialize(await a_delivery(bob, "alice", "at once"))
+
+    loop_layer.channels[idle_channel].put_nowait(data)
+    assert idle.communicator.output_queue.qsize() == 1  # written already, no await between
+    at_once = await idle.communicator.receive_from()
+
+    # Busy in an op: its queue is empty, its task waits for the database thread.
+    await busy.communicator.send_to(text_data=json.dumps({"id": 41, "op": "getMyProfile", "args": {}}))
+    await wait_until(running.is_set)
+    assert busy.communicator.input_queue.qsize() == 0
+    loop_layer.channels[busy_channel].put_nowait(data)
+    assert busy.communicator.output_queue.qsize() == 0
+    release.set()
+    reply = json.loads(await busy.communicator.receive_from())
+    assert reply["id"] == 41 and reply["ok"], reply
+    assert await busy.communicator.receive_from() == at_once
+
+    # A request queued, not yet read (the socket waits for its queue again): the message
+    # goes behind it.
+    assert await busy.communicator.receive_nothing(timeout=0.1)
+    second = pubsub_layer.serialize(await a_delivery(bob, "alice", "behind"))
+    await busy.communicator.send_to(text_data=json.dumps({"id": 42, "op": "getMyProfile", "args": {}}))
+    loop_layer.channels[busy_channel].put_nowait(second)
+    assert busy.communicator.output_queue.qsize() == 0
+    reply = json.loads(await busy.communicator.receive_from())
+    assert reply["id"] == 42 and reply["ok"], reply
+    behind = json.loads(await busy.communicator.receive_from())
+    assert behind["data"][0]["payload"] == {"text": "behind"}
+
+    frame = json.loads(at_once)
+    assert frame["event"] == "MESSAGE_RECEIVED" and frame["data"][0]["payload"] == {"text": "at once"}
+    assert (frame["conversation"]["unreadCount"], frame["totalUnreadCount"]) == (1, 1)
+
+
+async def test_a_message_that_fails_on_delivery_at_once_closes_the_socket_for_a_resync(pubsub_layer, open_tab, alice, bob):
+    """A new message that cannot be made into a frame (here it lacks its fields) is not
+    lost silently and does not stop the layer's reader: the socket closes with 4012, and
+    the client reconnects and syncs (docs/PROTOCOL.md §8)."""
+    loop_layer = pubsub_layer._get_layer()
+    tab = await open_tab(alice)
+    (channel,) = specific_channels(loop_layer)
+    broken = {"type": "chat.event", "event": "MESSAGE_RECEIVED", "data": {}, "meta": {}}
+    loop_layer.channels[channel].put_nowait(pubsub_layer.serialize(broken))
     closed = await tab.communicator.receive_output(timeout=3)
     while closed["type"] != "websocket.close":
         closed = await tab.communicator.receive_output(timeout=3)

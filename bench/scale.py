@@ -69,8 +69,8 @@ def no_client_gc():
     (thousands of sockets and their tasks) is frozen out of the collections, and none run
     until the end. With it on, the client paused itself for 7 s in all of a live room's
     25 s (576 collections; the longest, of the oldest generation, 371 ms), and every
-    frame read late in a pause counted as the server's latency (docs/PERFORMANCE.md, "at
-    once"). Bounded by the run's time; what it leaves is collected afterwards."""
+    frame read late in a pause counted as the server's latency (docs/PERFORMANCE.md, "the
+    live room under 1 s"). Bounded by the run's time; what it leaves is collected afterwards."""
     gc.collect()
     gc.freeze()
     gc.disable()

@@ -94,7 +94,7 @@ def highlight_when_debugging(highlight):
     while its debug log is on; else the object as it is (a line that is logged formats it).
     ``sendData`` highlights its own name and the peer's address for a debug line at every
     frame it writes, whether that line is logged or not: 11 % of a live room's Daphne
-    (docs/PERFORMANCE.md, "at once")."""
+    (docs/PERFORMANCE.md, "the live room under 1 s")."""
     import txaio
 
     def quiet(obj, *args, **kwargs):

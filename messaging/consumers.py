@@ -755,7 +755,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         message and handling it now is handling it next. A live room's message reaches
         thousands of sockets of the process; through the queue each one cost a wake-up
         of its task (a future, a loop turn, ``Queue.get``) and an awaited send, a fifth of
-        the process's time (docs/PERFORMANCE.md, "at once"). The frames are the ones
+        the process's time (docs/PERFORMANCE.md, "the live room under 1 s"). The frames are the ones
         ``deliver_message`` sends, written as Daphne's ``send`` writes them
         (``direct_writer``). Anything else, or a busy socket, is queued (False). A
         message that fails here closes the socket for a resync (4012), as a lost event

@@ -7,7 +7,7 @@ table's nine indexes, and the deferred foreign-key check ran once per row at com
 150–190 ms for one message to a 5,000-member group. Without them the rows are updated
 in place on their pages (heap-only tuples), 27–30 ms for the same 5,000 rows. The
 table's pages keep 30 % free for those in-place versions (fillfactor 70).
-docs/PERFORMANCE.md, "HOT".
+docs/PERFORMANCE.md, "the live room under 1 s".
 """
 
 import django.db.models.deletion

@@ -43,7 +43,8 @@ class Conversation(models.Model):
     # index, nor is ``last_message`` a database foreign key (Django still sets it to NULL
     # when its message is deleted): the UPDATE is then HOT, written in place on its page
     # with no new entry in any of the table's indexes, and no constraint check per row at
-    # commit (migration 0027; docs/PERFORMANCE.md, "HOT"). The list sorts a user's rows.
+    # commit (migration 0027; docs/PERFORMANCE.md, "the live room under 1 s"). The list
+    # sorts a user's rows.
     last_message = models.ForeignKey(
         "messaging.Message",
         null=True,

@@ -34,7 +34,7 @@ from messaging import actions, conf, presence, ratelimit, rules, schemas, serial
 from messaging.access import access_message
 from messaging.actions import friends as friend_actions
 from messaging.actions.message_types import downloaded_merger_list
-from messaging.channel_layer import PubSubChannelLayer
+from messaging.channel_layer import RESYNC, PubSubChannelLayer
 from messaging.errors import ChatError, ErrorCode
 from messaging.events import (
     collect_events,
@@ -666,9 +666,6 @@ def _run_op(handler, user, args, origin, op=None, client=None):
     return data, events
 
 
-RESYNC_MESSAGE = {"type": "chat.resync"}
-
-
 class Inbox:
     """A socket's channel in the pub/sub layer (``PubSubChannelLayer.new_inbox``): what the
     layer puts here goes to ``take_now`` first, then, if not taken, to the socket's queue
@@ -775,7 +772,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.write_now(frame)
         except Exception:
             log.exception("a message for %s failed on delivery; closing the socket for a resync", self.channel_name)
-            self.inbox.put_nowait(RESYNC_MESSAGE)
+            self.inbox.put_nowait(RESYNC)
         return True
 
     async def connect(self):

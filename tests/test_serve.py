@@ -194,3 +194,78 @@ def test_a_frame_is_written_at_once_as_daphnes_send_writes_it():
     written, others = result.stdout.splitlines()
     assert written == "[{'type': 'websocket.send', 'text': 'hi'}] [] []"
     assert others == "None None"
+
+
+def test_twisted_accepts_at_most_the_cap_in_one_turn():
+    """A storm's connections are taken ``ACCEPTS_PER_TURN`` at a time: one ``doRead`` of
+    the listening port (the loop reporting it readable once) accepts at most the cap, and
+    the rest wait in the kernel's queue for the next turn."""
+    result = python(
+        "import socket\n"
+        "from chatsite import serve\n"
+        "serve.install()\n"
+        "import daphne.server\n"
+        "from twisted.internet import protocol, reactor, tcp\n"
+        "serve.install_accept_cap(3); serve.install_accept_cap(3)\n"
+        "built = []\n"
+        "class Factory(protocol.ServerFactory):\n"
+        "    def buildProtocol(self, addr):\n"
+        "        built.append(addr)\n"
+        "        return protocol.Protocol()\n"
+        "port = reactor.listenTCP(0, Factory(), interface='127.0.0.1')\n"
+        "clients = [socket.create_connection(('127.0.0.1', port.getHost().port)) for _ in range(8)]\n"
+        "counts = []\n"
+        "for _ in range(4):\n"
+        "    port.doRead(); counts.append(len(built))\n"
+        "print(counts, tcp.Port.doRead.accept_cap)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("]")[0] + "]" == "[3, 6, 8, 8]"  # Twisted alone takes all 8 in the first turn
+    assert result.stdout.split()[-1] == "3"
+
+
+def test_daphnes_ports_listen_with_the_backlog():
+    """``-b``/``-p`` (and ``-u``) become Twisted endpoints with ``LISTEN_BACKLOG``, and the
+    port Twisted opens from such a string listens with it (Twisted's default is 50)."""
+    result = python(
+        "from chatsite import serve\n"
+        "serve.install()\n"
+        "import daphne.server\n"
+        "from daphne import cli\n"
+        "serve.install_backlog(); serve.install_backlog()\n"
+        "from twisted.internet import protocol, reactor\n"
+        "from twisted.internet.endpoints import serverFromString\n"
+        "endpoints = cli.build_endpoint_description_strings(host='127.0.0.1', port=0, unix_socket='/tmp/x.sock', file_descriptor=5)\n"
+        "print(endpoints)\n"
+        "ports = []\n"
+        "serverFromString(reactor, endpoints[0]).listen(protocol.ServerFactory()).addCallback(ports.append)\n"
+        "print(ports[0].backlog, serve.LISTEN_BACKLOG)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    endpoints, backlogs = result.stdout.splitlines()
+    assert endpoints == "['tcp:port=0:interface=127.0.0.1:backlog=1024', 'unix:/tmp/x.sock:backlog=1024', 'fd:fileno=5']"
+    assert backlogs == "1024 1024"
+
+
+def test_the_objects_alive_when_daphne_starts_are_frozen_once_its_reactor_runs():
+    """``prepare_daphne`` freezes the startup objects out of the collector's full
+    collections when the reactor starts (the application is loaded by then): none before,
+    every one alive then after, and an object made later is still collected."""
+    result = python(
+        "import gc, weakref\n"
+        "from chatsite import serve\n"
+        "serve.install()\n"
+        "import daphne.server\n"
+        "serve.prepare_daphne()\n"
+        "from twisted.internet import reactor\n"
+        "before = gc.get_freeze_count()\n"
+        "reactor.callLater(0.05, reactor.stop)\n"
+        "reactor.run()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "class Cycle: pass\n"
+        "c = Cycle(); c.me = c; ref = weakref.ref(c); del c\n"
+        "gc.collect()\n"
+        "print(before, frozen > 50000, ref() is None, gc.get_freeze_count() == frozen)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True", "True", "True"]

@@ -19,7 +19,11 @@ own Daphne (no proxy: it waits for A to come back).
 Measured: from the restart to the last client of A caught up (target ≤ 10 s); the
 delivery latency to the clients of B while that lasts (target: p99 ≤ 250 ms); and every
 acked message's text checked at its receiver, live or from a sync page (target: none
-missing).
+missing). A's clients run in a second client process (``--storm-one-client`` keeps them
+in this one): a thousand reconnections in this process's loop held it for up to 415 ms
+at a time, and the frames it read late counted as B's latency (docs/PERFORMANCE.md,
+"the storm's pauses"). The two processes read the same clock (``time.perf_counter``
+is CLOCK_MONOTONIC).
 
 **Live room.** ``--room-sockets`` users in one Meeting group (``ChatRoom``; an
 AVChatRoom is not made by ``createGroup`` here), one socket each over 2
@@ -37,6 +41,8 @@ import asyncio
 import contextlib
 import gc
 import json
+import multiprocessing
+import os
 import random
 import time
 
@@ -148,8 +154,12 @@ class SocketRun:
                 except Exception as error:
                     self.count(f"connect:{type(error).__name__}")
 
-        await asyncio.gather(*(one(s) for s in self.sockets))
+        await asyncio.gather(*(one(s) for s in self.sockets if self.own(s)))
         return sum(1 for s in self.sockets if s.hello.is_set())
+
+    def own(self, socket):
+        """Whether this process drives the socket."""
+        return True
 
     async def close_all(self):
         for socket in self.sockets:
@@ -185,9 +195,21 @@ async def paced(rate, duration):
 # --- the reconnect storm ----------------------------------------------------------------------
 
 
+def is_storm_text(text):
+    return text.startswith("storm ")
+
+
 class StormRun(SocketRun):
-    def __init__(self, seeded, servers, *, rate, duration, restart, failover=True, seed=7):
+    """The storm, from one client process, or from two (``split``): this one drives B's
+    clients (the senders, and the receivers whose latency is measured) and restarts A; a
+    forked one (``start_victims``) drives A's clients, and answers this one's requests
+    over a pipe (``serve_parent``)."""
+
+    def __init__(self, seeded, servers, *, rate, duration, restart, failover=True, seed=7, split=False):
         super().__init__(seeded["names"], seeded["session_keys"], servers)
+        self.split = split
+        self.role = "kept" if split else None  # the victims' process: "victims"
+        self.conn = self.victims = None
         self.pairs = seeded["pairs"]
         self.rate = rate
         self.duration = duration
@@ -244,7 +266,7 @@ class StormRun(SocketRun):
                         text = (message.get("payload") or {}).get("text") or ""
                         if message.get("flow") == "in" and text not in socket.received:
                             socket.received.add(text)
-                            self.from_sync += text in self.sent
+                            self.from_sync += is_storm_text(text)
                 if page["isSyncCompleted"]:
                     # tim.js's _replaceConversations: a conversation new to the socket starts
                     # its cursor where the list was read.
@@ -328,32 +350,119 @@ class StormRun(SocketRun):
                 except Exception as error:
                     self.count(f"first-sync:{type(error).__name__}")
 
-        await asyncio.gather(*(one(s) for s in self.sockets if s.hello.is_set()))
+        await asyncio.gather(*(one(s) for s in self.sockets if s.hello.is_set() and self.own(s)))
+
+    def own(self, socket):
+        """Whether this process drives the socket (A's clients are the even ones)."""
+        return self.role is None or (socket.idx % 2 == 0) == (self.role == "victims")
+
+    # --- the victims' process (``split``) ---
+
+    def start_victims(self):
+        """Fork the process of A's clients; call before this process runs its loop."""
+        from django.db import connections
+
+        connections.close_all()  # the child has no use for the seeding's connection
+        context = multiprocessing.get_context("fork")
+        self.conn, theirs = context.Pipe()
+        self.victims = context.Process(target=self._victims_main, args=(theirs,), daemon=True)
+        self.victims.start()
+        theirs.close()
+
+    def _victims_main(self, conn):
+        self.role, self.conn = "victims", conn
+        asyncio.run(self.serve_parent(conn))
+
+    async def ask(self, command, arg=None):
+        self.conn.send((command, arg))
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    async def serve_parent(self, conn):
+        loop = asyncio.get_running_loop()
+        connected = await self.connect_all()
+        await self.initial_sync()
+        conn.send(connected)
+        victims = [s.idx for s in self.sockets if self.own(s)]
+        with no_client_gc():
+            while True:
+                command, arg = await loop.run_in_executor(None, conn.recv)
+                if command == "go":
+                    self.restart_at = arg  # from here on a reconnection counts as caught up
+                    conn.send(None)
+                elif command == "caught_up":
+                    done = await wait_until(lambda: all(i in self.caught_up for i in victims), arg)
+                    conn.send(
+                        {
+                            "done": done,
+                            "caught_up": self.caught_up,
+                            "hellos": self.hellos,
+                            "failed_attempts": self.failed_attempts,
+                            "failures": self.failures,
+                            "gap_syncs": self.gap_syncs,
+                            "moved": sum(1 for i in victims if self.sockets[i].server == 1),
+                        }
+                    )
+                elif command == "check":
+                    conn.send(await self.check_missing(arg))
+                elif command == "stop":
+                    self.stopping = True
+                    await self.close_all()
+                    conn.send({"from_sync": self.from_sync, "errors": self.errors, "cpu_s": sum(os.times()[:2])})
+                    return
+
+    async def check_missing(self, expected):
+        """``expected``: (text, receiver idx) of this process's sockets. The texts missing at
+        their receiver, then those still missing after one more sync of each socket that
+        misses something (the last change of a conversation lost on the way shows no gap:
+        tim.js's sync every 5 minutes brings it; this is that sync)."""
+        missing = [(t, i) for t, i in expected if t not in self.sockets[i].received]
+        await asyncio.gather(*(self.sync_quietly(self.sockets[i]) for i in {i for _, i in missing}))
+        return missing, [(t, i) for t, i in missing if t not in self.sockets[i].received]
 
     async def run(self):
         t = time.perf_counter()
         connected = await self.connect_all()
+        if self.split:  # the victims' process connects and syncs its own, then says how many
+            connected += await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
         log(f"{connected} sockets connected in {time.perf_counter() - t:.1f} s")
         await self.initial_sync()
         log(f"synced; sending for {self.duration:g} s, Daphne A restarted after {self.duration / 3:.1f} s")
         victims = [s.idx for s in self.sockets if s.server == 0]
         with no_client_gc():
+            if self.split:
+                await self.ask("go", time.perf_counter())
             await asyncio.gather(self.send_loop(), self.restart_after(self.duration / 3))
-            log(f"sending done; {len(self.caught_up)} of {len(victims)} of A's clients caught up so far")
-            storm_done = await wait_until(lambda: all(i in self.caught_up for i in victims), 60)
+            if self.split:
+                log("sending done; waiting for A's clients to catch up")
+                report = await self.ask("caught_up", 60)
+                storm_done = report["done"]
+                self.caught_up, moved = report["caught_up"], report["moved"]
+                self.hellos.update(report["hellos"])
+                self.failed_attempts, self.failures = report["failed_attempts"], report["failures"]
+                self.gap_syncs += report["gap_syncs"]
+            else:
+                log(f"sending done; {len(self.caught_up)} of {len(victims)} of A's clients caught up so far")
+                storm_done = await wait_until(lambda: all(i in self.caught_up for i in victims), 60)
+                moved = sum(1 for i in victims if self.sockets[i].server == 1)
             await asyncio.sleep(3)  # late deliveries
         self.stopping = True
-        missing = [t for t in self.acked if t not in self.sockets[self.sent[t][1]].received]
-        moved = sum(1 for i in victims if self.sockets[i].server == 1)
-        # The last change of a conversation lost on the way shows no gap: tim.js's sync every
-        # 5 minutes brings it. One more sync of each socket that misses something, as that would.
-        short = {self.sent[t][1] for t in missing}
-        await asyncio.gather(*(self.sync_quietly(self.sockets[i]) for i in short))
-        missing_after = [t for t in self.acked if t not in self.sockets[self.sent[t][1]].received]
+        expected = [(t, self.sent[t][1]) for t in self.acked]
+        missing, missing_after = await self.check_missing([(t, i) for t, i in expected if self.own(self.sockets[i])])
+        if self.split:
+            theirs = await self.ask("check", [(t, i) for t, i in expected if not self.own(self.sockets[i])])
+            missing, missing_after = missing + theirs[0], missing_after + theirs[1]
         end = max(self.caught_up.values(), default=self.restart_at)
         during = [ms for sent, server, ms in self.deliveries if server == 1 and self.restart_at <= sent <= end]
         before = [ms for sent, server, ms in self.deliveries if server == 1 and sent < self.restart_at]
         await self.close_all()
+        victims_cpu_s = None
+        if self.split:
+            final = await self.ask("stop")
+            self.from_sync += final["from_sync"]
+            for kind, n in final["errors"].items():
+                self.errors[kind] = self.errors.get(kind, 0) + n
+            victims_cpu_s = final["cpu_s"]
+            self.victims.join(10)
         return {
             "clients": len(self.sockets),
             "connected": connected,
@@ -371,7 +480,7 @@ class StormRun(SocketRun):
             "b_p99_before": percentile(before, 99),
             "b_deliveries_during": len(during),
             "missing_before_last_sync": len(missing),
-            "missing_on_a": sum(1 for t in missing if self.sent[t][1] % 2 == 0),  # (by the socket's first Daphne)
+            "missing_on_a": sum(1 for _, i in missing if i % 2 == 0),  # (by the socket's first Daphne)
             "gap_syncs": self.gap_syncs,
             "failed_attempts": self.failed_attempts,
             "failover": self.failover,
@@ -380,9 +489,11 @@ class StormRun(SocketRun):
             "hello_p50_s": percentile([self.hellos[i] - self.restart_at for i in victims if i in self.hellos], 50),
             "hello_p90_s": percentile([self.hellos[i] - self.restart_at for i in victims if i in self.hellos], 90),
             "missing": len(missing_after),
-            "missing_examples": [(t, self.sockets[self.sent[t][1]].name) for t in sorted(missing_after)[:10]],
+            "missing_examples": [(t, self.sockets[i].name) for t, i in sorted(missing_after)[:10]],
             "from_sync": self.from_sync,
             "errors": dict(self.errors),
+            "client_processes": 2 if self.split else 1,
+            "victims_client_cpu_s": victims_cpu_s,
         }
 
 

@@ -40,11 +40,15 @@ def scale_run(postgres_url, redis_url, tmp_path, *args):
     return json.loads(out.read_text()), done.stdout
 
 
-def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missing(postgres_url, redis_url, tmp_path):
+@pytest.mark.parametrize("processes", [2, 1])
+def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missing(postgres_url, redis_url, tmp_path, processes):
+    """A's clients in a second client process (the default), or in the bench's own."""
+    one = ["--storm-one-client"] if processes == 1 else []
     results, printed = scale_run(
-        postgres_url, redis_url, tmp_path, "--only=storm", "--storm-clients=30", "--storm-rate=20", "--duration=6"
+        postgres_url, redis_url, tmp_path, "--only=storm", "--storm-clients=30", "--storm-rate=20", "--duration=6", *one
     )
     storm = results["storm"]
+    assert storm["client_processes"] == processes
     assert storm["connected"] == 30
     assert storm["sent"] > 60 and storm["acked"] == storm["sent"]
     assert storm["restarted_clients"] == 15 and storm["all_caught_up"] and storm["caught_up"] == 15
@@ -53,7 +57,7 @@ def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missin
     assert storm["missing"] == 0
     assert storm["server_tracebacks"] == 0 and storm["errors"] == {}
     assert re.search(
-        r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B\): 15 in",
+        r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B; \d client process(es)?\): 15 in",
         printed,
     )
 

@@ -20,10 +20,9 @@ the kernel takes whole at once nearly always (docs/PERFORMANCE.md, "write-throug
 And autobahn formats its debug lines only while its debug log is on
 (``pformat_when_debugging``, ``highlight_when_debugging``).
 
-Two more keep one turn of the loop short when a thousand clients reconnect at once
-(docs/PERFORMANCE.md, "the storm's pauses"): Twisted accepts at most
-``ACCEPTS_PER_TURN`` connections per turn (``install_accept_cap``), and the objects made
-at startup are frozen out of the garbage collector's full collections
+Two more are for a thousand clients reconnecting at once (docs/PERFORMANCE.md, "the
+storm's pauses"): Daphne's ports listen with a longer queue (``install_backlog``), and
+the objects made at startup are frozen out of the garbage collector's full collections
 (``freeze_startup_objects``).
 """
 
@@ -32,16 +31,11 @@ import gc
 import pprint
 import sys
 
-# Connections Twisted accepts in one turn of the loop. Its own rule starts at 100 and
-# grows by 20 while the queue stays full: a storm's thousand reconnections came in
-# turns of a hundred or more, and their requests were then read and answered in one
-# turn, up to 190 ms in which nothing else of the process ran.
-ACCEPTS_PER_TURN = 10
-
 # The kernel's queue of connections not yet accepted, for the ports Daphne opens from
-# ``-b``/``-p`` (and ``-u``). Twisted's default, 50, overflowed in a storm: 577 of a
-# thousand reconnections were dropped there and tried again a second later (Linux caps
-# it at net.core.somaxconn, 4096 by default).
+# ``-b``/``-p`` (and ``-u``). Twisted's default, 50, overflowed 577 times in one storm
+# (the kernel's TcpExtListenOverflows): each time a connection was dropped there and
+# its client's TCP tried again a second later. Linux caps it at net.core.somaxconn
+# (4096 by default).
 LISTEN_BACKLOG = 1024
 
 
@@ -94,26 +88,6 @@ def install_write_through():
     if not getattr(tcp.Connection.write, "writes_through", False):
         tcp.Connection.write = write_through(tcp.Connection.write)
         tcp.Connection.write.writes_through = True
-
-
-def install_accept_cap(cap=ACCEPTS_PER_TURN):
-    """Make Twisted's listening ports accept at most ``cap`` connections each time the
-    loop reports them readable; the rest wait in the kernel's queue for the next turn,
-    after the other sockets' work of this one. Twisted keeps its rule below the cap
-    (fewer when fewer came last time)."""
-    from twisted.internet import tcp
-
-    if getattr(tcp.Port.doRead, "accept_cap", None) is not None:
-        return
-    accept = tcp.Port.doRead
-
-    def doRead(self):
-        self.numberAccepts = min(self.numberAccepts, cap)
-        return accept(self)
-
-    doRead.accept_cap = cap
-    doRead.__doc__ = install_accept_cap.__doc__
-    tcp.Port.doRead = doRead
 
 
 def with_backlog(build, backlog=LISTEN_BACKLOG):
@@ -200,7 +174,6 @@ def main(argv=None):
         raise RuntimeError("chatsite.serve must run before daphne.server is imported")
     install()
     install_write_through()
-    install_accept_cap()
     install_quiet_autobahn()
     from daphne.cli import CommandLineInterface  # imports daphne.server: its reactor
 

@@ -196,34 +196,6 @@ def test_a_frame_is_written_at_once_as_daphnes_send_writes_it():
     assert others == "None None"
 
 
-def test_twisted_accepts_at_most_the_cap_in_one_turn():
-    """A storm's connections are taken ``ACCEPTS_PER_TURN`` at a time: one ``doRead`` of
-    the listening port (the loop reporting it readable once) accepts at most the cap, and
-    the rest wait in the kernel's queue for the next turn."""
-    result = python(
-        "import socket\n"
-        "from chatsite import serve\n"
-        "serve.install()\n"
-        "import daphne.server\n"
-        "from twisted.internet import protocol, reactor, tcp\n"
-        "serve.install_accept_cap(3); serve.install_accept_cap(3)\n"
-        "built = []\n"
-        "class Factory(protocol.ServerFactory):\n"
-        "    def buildProtocol(self, addr):\n"
-        "        built.append(addr)\n"
-        "        return protocol.Protocol()\n"
-        "port = reactor.listenTCP(0, Factory(), interface='127.0.0.1')\n"
-        "clients = [socket.create_connection(('127.0.0.1', port.getHost().port)) for _ in range(8)]\n"
-        "counts = []\n"
-        "for _ in range(4):\n"
-        "    port.doRead(); counts.append(len(built))\n"
-        "print(counts, tcp.Port.doRead.accept_cap)\n"
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("]")[0] + "]" == "[3, 6, 8, 8]"  # Twisted alone takes all 8 in the first turn
-    assert result.stdout.split()[-1] == "3"
-
-
 def test_daphnes_ports_listen_with_the_backlog():
     """``-b``/``-p`` (and ``-u``) become Twisted endpoints with ``LISTEN_BACKLOG``, and the
     port Twisted opens from such a string listens with it (Twisted's default is 50)."""

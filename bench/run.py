@@ -482,7 +482,7 @@ def run_scale(args):
     stack.flush_redis(args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.server_env)
     with stack.Servers(2, args.database_url, args.redis_url, port=args.port, extra_env=extra_env) as servers:
-        meter = stack.CpuMeter(servers.pids)
+        meter = stack.CpuMeter(lambda: servers.pids)  # the storm's restarted Daphne too
         meter.start()
         endpoints = [(d.ws_url, d.origin) for d in servers.daphnes]
         budget = 600

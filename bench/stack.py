@@ -206,11 +206,9 @@ class Daphne:
             return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
+            if not reap(self.proc, timeout):
                 self.proc.kill()
-                self.proc.wait(5)
+                reap(self.proc, 5)
         self.log.close()
         self.proc = None
 
@@ -337,18 +335,44 @@ class Servers:
         return [d.proc.pid for d in self.daphnes if d.proc is not None]
 
 
+# The CPU seconds of the processes ``reap`` waited for, by pid: what /proc no longer shows.
+EXITED_CPU = {}
+
+
+def reap(proc, timeout):
+    """Wait up to ``timeout`` s for ``proc`` to exit, as ``Popen.wait`` does, keeping its
+    CPU time (``os.wait4``'s usage) in ``EXITED_CPU``; True if it exited."""
+    deadline = time.monotonic() + timeout
+    while proc.returncode is None:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            EXITED_CPU[pid] = usage.ru_utime + usage.ru_stime
+            break
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 class CpuMeter:
     """CPU used by Daphne, PostgreSQL, Redis, this process and the whole machine between start() and stop().
 
     ``other`` is the machine's use minus those four: other people's jobs sharing the machine.
+    ``daphne_pids`` may be a callable that gives the pids of the moment: a Daphne started
+    meanwhile counts from its start, and one stopped meanwhile (through ``Daphne.stop``)
+    up to its exit, not as another job (the storm restarts one).
     """
 
     def __init__(self, daphne_pids):
-        self.daphne_pids = list(daphne_pids)
+        self.daphne_pids = daphne_pids if callable(daphne_pids) else (lambda pids=list(daphne_pids): pids)
+
+    def daphne_cpu(self):
+        return {pid: _proc_cpu(pid) for pid in self.daphne_pids()}
 
     def sample(self):
         return {
-            "daphne": sum(_proc_cpu(pid) for pid in self.daphne_pids),
+            "daphne": self.daphne_cpu(),
             "postgres": sum(_proc_cpu(p) for p in _pids_named(("postgres",))),
             "redis": sum(_proc_cpu(p) for p in _pids_named(("redis-server",))),
             "client": sum(os.times()[:2]),
@@ -362,8 +386,13 @@ class CpuMeter:
     def stop(self):
         after = self.sample()
         wall = after["wall"] - self.before["wall"]
+        used = {k: after[k] - self.before[k] for k in ("postgres", "redis", "client")}
+        daphne = dict(after["daphne"])  # a pid new since start() counts from 0
+        for pid, cpu in self.before["daphne"].items():
+            daphne.setdefault(pid, EXITED_CPU.get(pid, cpu))  # stopped since: up to its exit
+        used["daphne"] = sum(daphne.values()) - sum(self.before["daphne"].values())
         # Percent of one core (200% = both cores of this machine).
-        result = {k: 100 * (after[k] - self.before[k]) / wall for k in ("daphne", "postgres", "redis", "client")}
+        result = {k: 100 * used[k] / wall for k in ("daphne", "postgres", "redis", "client")}
         busy = after["machine"][0] - self.before["machine"][0]
         total = after["machine"][1] - self.before["machine"][1]
         result["machine"] = 100 * os.cpu_count() * busy / max(1, total)

@@ -20,23 +20,14 @@ the kernel takes whole at once nearly always (docs/PERFORMANCE.md, "write-throug
 And autobahn formats its debug lines only while its debug log is on
 (``pformat_when_debugging``, ``highlight_when_debugging``).
 
-Two more are for a thousand clients reconnecting at once (docs/PERFORMANCE.md, "the
-storm's pauses"): Daphne's ports listen with a longer queue (``install_backlog``), and
-the objects made at startup are frozen out of the garbage collector's full collections
-(``freeze_startup_objects``).
+And the objects made at startup are frozen out of the garbage collector's full
+collections (``freeze_startup_objects``; docs/PERFORMANCE.md, "the storm's pauses").
 """
 
 import asyncio
 import gc
 import pprint
 import sys
-
-# The kernel's queue of connections not yet accepted, for the ports Daphne opens from
-# ``-b``/``-p`` (and ``-u``). Twisted's default, 50, overflowed 577 times in one storm
-# (the kernel's TcpExtListenOverflows): each time a connection was dropped there and
-# its client's TCP tried again a second later. Linux caps it at net.core.somaxconn
-# (4096 by default).
-LISTEN_BACKLOG = 1024
 
 
 def install():
@@ -90,33 +81,11 @@ def install_write_through():
         tcp.Connection.write.writes_through = True
 
 
-def with_backlog(build, backlog=LISTEN_BACKLOG):
-    """Daphne's ``build_endpoint_description_strings`` with ``backlog`` on its TCP and
-    Unix socket endpoints (Twisted's endpoint strings take it)."""
-
-    def build_endpoints(*args, **kwargs):
-        return [
-            f"{endpoint}:backlog={backlog}" if endpoint.startswith(("tcp:", "unix:")) else endpoint
-            for endpoint in build(*args, **kwargs)
-        ]
-
-    build_endpoints.backlog = backlog
-    return build_endpoints
-
-
-def install_backlog():
-    from daphne import cli
-
-    if not hasattr(cli.build_endpoint_description_strings, "backlog"):
-        cli.build_endpoint_description_strings = with_backlog(cli.build_endpoint_description_strings)
-
-
 def prepare_daphne():
-    """After ``daphne.server`` made the reactor: the backlog on Daphne's ports, and the
-    startup objects frozen when the reactor runs (the application is loaded by then)."""
+    """After ``daphne.server`` made the reactor: the startup objects frozen when the
+    reactor runs (the application is loaded by then)."""
     from twisted.internet import reactor
 
-    install_backlog()
     reactor.callWhenRunning(freeze_startup_objects)
 
 

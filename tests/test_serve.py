@@ -196,29 +196,6 @@ def test_a_frame_is_written_at_once_as_daphnes_send_writes_it():
     assert others == "None None"
 
 
-def test_daphnes_ports_listen_with_the_backlog():
-    """``-b``/``-p`` (and ``-u``) become Twisted endpoints with ``LISTEN_BACKLOG``, and the
-    port Twisted opens from such a string listens with it (Twisted's default is 50)."""
-    result = python(
-        "from chatsite import serve\n"
-        "serve.install()\n"
-        "import daphne.server\n"
-        "from daphne import cli\n"
-        "serve.install_backlog(); serve.install_backlog()\n"
-        "from twisted.internet import protocol, reactor\n"
-        "from twisted.internet.endpoints import serverFromString\n"
-        "endpoints = cli.build_endpoint_description_strings(host='127.0.0.1', port=0, unix_socket='/tmp/x.sock', file_descriptor=5)\n"
-        "print(endpoints)\n"
-        "ports = []\n"
-        "serverFromString(reactor, endpoints[0]).listen(protocol.ServerFactory()).addCallback(ports.append)\n"
-        "print(ports[0].backlog, serve.LISTEN_BACKLOG)\n"
-    )
-    assert result.returncode == 0, result.stderr
-    endpoints, backlogs = result.stdout.splitlines()
-    assert endpoints == "['tcp:port=0:interface=127.0.0.1:backlog=1024', 'unix:/tmp/x.sock:backlog=1024', 'fd:fileno=5']"
-    assert backlogs == "1024 1024"
-
-
 def test_the_objects_alive_when_daphne_starts_are_frozen_once_its_reactor_runs():
     """``prepare_daphne`` freezes the startup objects out of the collector's full
     collections when the reactor starts (the application is loaded by then): none before,

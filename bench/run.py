@@ -422,10 +422,6 @@ def run_fanout(args):
         except TimeoutError:
             raise SystemExit(f"fanout-receipts did not finish within {budget} s") from None
         result["cpu"] = meter.stop()
-        if result.get("victims_client_cpu_s") is not None:  # the second client process: a client, not another job
-            share = 100 * result["victims_client_cpu_s"] / result["cpu"]["wall"]
-            result["cpu"]["client"] += share
-            result["cpu"]["other"] = max(0.0, result["cpu"]["other"] - share)
         result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
     result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
     daphne = servers.daphnes[0]

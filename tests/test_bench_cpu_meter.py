@@ -6,6 +6,7 @@ that burns CPU and is stopped (``reap`` keeps what it used), one started meanwhi
 
 import subprocess
 import sys
+import time
 
 from bench import stack
 
@@ -16,6 +17,14 @@ def burner(seconds):
     return subprocess.Popen([sys.executable, "-c", BURN.format(s=seconds)])
 
 
+def wait_for_cpu(*wanted, timeout=30):
+    """Until each (process, CPU seconds) has used that much; a stuck or dead one fails."""
+    deadline = time.monotonic() + timeout
+    while any(stack._proc_cpu(p.pid) < s for p, s in wanted):
+        assert time.monotonic() < deadline, "the stand-in processes did not burn their CPU"
+        time.sleep(0.01)
+
+
 def test_a_process_stopped_and_one_started_in_the_window_count_as_daphnes():
     old, started = burner(0.6), None
     try:
@@ -24,8 +33,7 @@ def test_a_process_stopped_and_one_started_in_the_window_count_as_daphnes():
         meter.start()
         started = burner(0.4)
         live.append(started)
-        while stack._proc_cpu(old.pid) < 0.5 or stack._proc_cpu(started.pid) < 0.35:
-            pass  # both burn
+        wait_for_cpu((old, 0.5), (started, 0.35))  # both burn
         old.terminate()
         assert stack.reap(old, 10) and old.returncode == -15
         live.remove(old)
@@ -45,8 +53,7 @@ def test_a_list_of_pids_is_measured_as_before():
     try:
         meter = stack.CpuMeter([p.pid])
         meter.start()
-        while stack._proc_cpu(p.pid) < 0.25:
-            pass
+        wait_for_cpu((p, 0.25))
         result = meter.stop()
     finally:
         p.kill()

@@ -146,3 +146,17 @@ async def test_publishes_keep_their_order_go_out_together_and_do_not_wait_for_th
     assert received == list(range(100))
     assert sum(pipelines) >= 99 and len(pipelines) <= 3, pipelines  # not one round trip each
     await other.flush()
+
+
+async def test_the_layer_reads_with_the_c_reply_parser(layer):
+    """requirements.txt pins hiredis: redis-py then parses the subscription's pushes and the
+    publishes' replies in C, not in its pure-Python RESP3 parser, which was 7 % of a loaded
+    Daphne's time (docs/PERFORMANCE.md, hiredis). Without it installed, this fails."""
+    from redis._parsers import _AsyncHiredisParser
+
+    channel = await layer.new_channel()
+    await layer.group_add("parser", channel)
+    await layer.group_send("parser", {"type": "probe"})
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "probe"}
+    shard = layer._get_layer()._shards[0]
+    assert type(shard._pubsub.connection._parser) is _AsyncHiredisParser

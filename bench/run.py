@@ -73,6 +73,12 @@ def parse_args(argv=None):
     p.add_argument("--storm-rate", type=float, default=50.0, help="storm: C2C messages a second from the kept Daphne's clients")
     p.add_argument("--storm-pinned", action="store_true", help="storm: no failover to B (each client waits for its Daphne)")
     p.add_argument(
+        "--storm-port-closed",
+        action="store_true",
+        help="storm: each Daphne binds its own port, closed while A restarts (A's clients fail over to B), "
+        "instead of serving a listening socket held across the restart as deploy/systemd's socket unit does",
+    )
+    p.add_argument(
         "--storm-one-client", action="store_true", help="storm: A's clients in this client process too (not in a second one)"
     )
     p.add_argument("--room-sockets", type=int, default=5000, help="liveroom: members of the room, one socket each, 2 Daphne")
@@ -477,7 +483,10 @@ def run_scale(args):
         stack.wait_until_quiet(args.quiet_threshold, args.quiet_timeout)
     stack.flush_redis(args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.server_env)
-    with stack.Servers(2, args.database_url, args.redis_url, port=args.port, extra_env=extra_env) as servers:
+    # As deployed (deploy/systemd/chat-daphne@.socket), each Daphne serves a listening socket
+    # held across its restarts; ``--storm-port-closed``: the port closes while A restarts.
+    held = storm and not args.storm_port_closed
+    with stack.Servers(2, args.database_url, args.redis_url, port=args.port, extra_env=extra_env, held_socket=held) as servers:
         meter = stack.CpuMeter(lambda: servers.pids)  # the storm's restarted Daphne too
         meter.start()
         endpoints = [(d.ws_url, d.origin) for d in servers.daphnes]
@@ -512,6 +521,7 @@ def run_scale(args):
             result["cpu"]["client"] += share
             result["cpu"]["other"] = max(0.0, result["cpu"]["other"] - share)
         result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
+    result["held_socket"] = held
     result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
     if storm:
         print(
@@ -520,6 +530,7 @@ def run_scale(args):
             f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync "
             f"(after {result['failed_attempts']} failed attempts; "
             f"{'through failover, ' + str(result['moved_to_b']) + ' of them now on B' if result['failover'] else 'pinned to A'}; "
+            f"{'listening socket held across the restart' if held else 'port closed during the restart'}; "
             f"{result['client_processes']} client process{'es' if result['client_processes'] > 1 else ''}): "
             f"{result['caught_up']} in {fmt(result['storm_s'], 2)} s (target <= 10 s; half of them in "
             f"{fmt(result['caught_up_p50_s'], 2)} s, 90 % in {fmt(result['caught_up_p90_s'], 2)} s;"

@@ -9,13 +9,17 @@ pair pool). Every socket syncs at its ``hello`` (``sync`` from empty cursors, §
 keeps its cursors from then on: from each ``sync`` page, and from the conversation patch
 of each ``MESSAGE_RECEIVED`` while it is not syncing. The clients of Daphne B send C2C
 messages to their peers, ``--storm-rate`` a second in all, for ``--duration`` seconds.
-A third of the way in, Daphne A is restarted (SIGTERM, then started again on its port).
+A third of the way in, Daphne A is restarted (SIGTERM, then started again). As deployed
+(deploy/systemd/chat-daphne@.socket), each Daphne serves a listening socket that the
+bench holds across the restart, so A's clients' reconnections wait in its queue for the
+new process; ``--storm-port-closed`` lets each Daphne bind its port itself, closed
+while A restarts (the deployment before the socket unit).
 Its clients reconnect as ``tim.js`` does (§8.3: a 500 ms base doubling up to 30 s, a
 random wait between half the base and the base) and sync until ``isSyncCompleted``.
 As behind the deployment's nginx (deploy/nginx/chat.conf: ``least_conn``, and
 ``proxy_next_upstream`` on connection errors, nginx's default), an attempt that A
-refuses goes on to B in the same attempt; ``--storm-pinned`` keeps each client on its
-own Daphne (no proxy: it waits for A to come back).
+refuses goes on to B in the same attempt (with the held socket, A refuses none);
+``--storm-pinned`` keeps each client on its own Daphne (no proxy: it waits for A).
 Measured: from the restart to the last client of A caught up (target ≤ 10 s); the
 delivery latency to the clients of B while that lasts (target: p99 ≤ 250 ms); and every
 acked message's text checked at its receiver, live or from a sync page (target: none

@@ -134,8 +134,24 @@ class Daphne:
     ports = PORTS
     ws_path = "/ws/chat/"
 
-    def __init__(self, database_url, redis_url, *, port=None, extra_env=None, log_dir=None, experiments=(), instrument=False):
+    def __init__(
+        self,
+        database_url,
+        redis_url,
+        *,
+        port=None,
+        extra_env=None,
+        log_dir=None,
+        experiments=(),
+        instrument=False,
+        held_socket=False,
+    ):
         self.port = port or free_port(ports=self.ports)
+        # ``held_socket``: this object binds the port and keeps the listening socket, and
+        # every start of Daphne serves it (``--fd``), as systemd's socket unit does
+        # (deploy/systemd/chat-daphne@.socket): between a stop and the next start the
+        # kernel queues connections instead of refusing them.
+        self.listener = held_listener(self.port) if held_socket else None
         self.cwd = ROOT
         self.database_url = database_url
         self.redis_url = redis_url
@@ -172,7 +188,10 @@ class Daphne:
         return self.spawn().wait_ready(timeout)
 
     def spawn(self):
-        args = ["-b", "127.0.0.1", "-p", str(self.port), self.application]
+        if self.listener is not None:
+            args, pass_fds = ["--fd", str(self.listener.fileno()), self.application], (self.listener.fileno(),)
+        else:
+            args, pass_fds = ["-b", "127.0.0.1", "-p", str(self.port), self.application], ()
         env = self.env()
         if not self.experiments and self.instrument_path is None:
             cmd = [sys.executable, *self.command, *args]
@@ -183,7 +202,7 @@ class Daphne:
             if self.instrument_path is not None:
                 env["BENCH_INSTRUMENT_OUT"] = str(self.instrument_path)
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=pass_fds)
         return self
 
     def wait_ready(self, timeout=30):
@@ -200,6 +219,13 @@ class Daphne:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"Daphne did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def close(self):
+        """Stop Daphne and close the held listening socket, if any: the port is free again."""
+        self.stop()
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
 
     def stop(self, timeout=10):
         if self.proc is None:
@@ -238,7 +264,17 @@ class Daphne:
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
+        self.close()
+
+
+def held_listener(port, backlog=4096):
+    """A listening socket on 127.0.0.1:``port``, as deploy/systemd/chat-daphne@.socket makes."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(backlog)
+    return listener
 
 
 # --- CPU accounting (from /proc, read only) ---------------------------------------------
@@ -328,7 +364,7 @@ class Servers:
 
     def stop(self):
         for daphne in self.daphnes:
-            daphne.stop()
+            daphne.close()
 
     @property
     def pids(self):

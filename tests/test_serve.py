@@ -1,9 +1,11 @@
 """``python -m chatsite.serve``: Daphne's command line, on uvloop's event loop (chatsite/serve.py)."""
 
 import socket
+import subprocess
+import sys
 
 from chatsite.serve import write_through
-from tests.servers import child_env, run_python
+from tests.servers import REPO_ROOT, child_env, run_python, stop
 
 
 def python(code):
@@ -218,3 +220,42 @@ def test_the_objects_alive_when_daphne_starts_are_frozen_once_its_reactor_runs()
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "True", "True", "True"]
+
+
+def get_over(sock):
+    """The whole response to a GET sent on the connected ``sock`` (closed by the server)."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    response = b""
+    while chunk := sock.recv(4096):
+        response += chunk
+    return response
+
+
+def test_connections_made_while_daphne_restarts_on_a_held_socket_wait_for_the_next_one(request):
+    """deploy/systemd/chat-daphne@.socket: systemd holds each Daphne's listening socket
+    and hands it to every start of the service (``--fd 3``). A connection made while no
+    Daphne runs is taken by the kernel and waits in the socket's queue; the next Daphne
+    answers it. So a restart refuses no client, and nginx sends none of them on to the
+    other Daphnes (docs/DEPLOY.md; docs/PERFORMANCE.md, "the storm on a held socket")."""
+    listener = socket.socket()
+    request.addfinalizer(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    address, fd = listener.getsockname(), listener.fileno()
+
+    def start():
+        command = [sys.executable, "-m", "chatsite.serve", "--fd", str(fd), "tests.asgi_probe:app"]
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env(), pass_fds=[fd], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        request.addfinalizer(lambda: stop(process))
+        return process
+
+    first = start()
+    with socket.create_connection(address, timeout=60) as sock:
+        assert get_over(sock).endswith(b"\r\n\r\n%d" % first.pid)  # answered once it started
+    stop(first, timeout=30)
+    assert first.returncode is not None
+    with socket.create_connection(address, timeout=60) as waiting:  # nothing runs: the kernel holds it
+        second = start()
+        response = get_over(waiting)
+    assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"\r\n\r\n%d" % second.pid)

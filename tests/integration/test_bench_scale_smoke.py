@@ -40,15 +40,23 @@ def scale_run(postgres_url, redis_url, tmp_path, *args):
     return json.loads(out.read_text()), done.stdout
 
 
-@pytest.mark.parametrize("processes", [2, 1])
-def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missing(postgres_url, redis_url, tmp_path, processes):
-    """A's clients in a second client process (the default), or in the bench's own."""
+@pytest.mark.parametrize(
+    ("processes", "held"), [(2, True), (1, True), (2, False)], ids=["held-socket", "one-client-process", "port-closed"]
+)
+def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missing(
+    postgres_url, redis_url, tmp_path, processes, held
+):
+    """A's clients in a second client process (the default), or in the bench's own. Each
+    Daphne serves a listening socket held across the restart (as deploy/systemd's socket
+    unit does: A's clients wait for the new process, none is refused or moves to B), or
+    binds its own port, closed while A restarts (its clients fail over to B)."""
     one = ["--storm-one-client"] if processes == 1 else []
+    closed = [] if held else ["--storm-port-closed"]
     results, printed = scale_run(
-        postgres_url, redis_url, tmp_path, "--only=storm", "--storm-clients=30", "--storm-rate=20", "--duration=6", *one
+        postgres_url, redis_url, tmp_path, "--only=storm", "--storm-clients=30", "--storm-rate=20", "--duration=6", *one, *closed
     )
     storm = results["storm"]
-    assert storm["client_processes"] == processes
+    assert storm["client_processes"] == processes and storm["held_socket"] == held
     assert storm["connected"] == 30
     assert storm["sent"] > 60 and storm["acked"] == storm["sent"]
     assert storm["restarted_clients"] == 15 and storm["all_caught_up"] and storm["caught_up"] == 15
@@ -56,8 +64,15 @@ def test_a_restarted_daphnes_clients_catch_up_through_sync_and_nothing_is_missin
     assert storm["from_sync"] > 0  # the restart was felt: some messages came only through sync
     assert storm["missing"] == 0
     assert storm["server_tracebacks"] == 0 and storm["errors"] == {}
+    if held:  # A refused nobody: every client waited in its socket's queue for the new process
+        assert storm["failed_attempts"] == 0 and storm["moved_to_b"] == 0
+        assert "listening socket held across the restart" in printed
+    else:  # nothing listened while A restarted: its clients went on to B
+        assert storm["failed_attempts"] + storm["moved_to_b"] > 0
+        assert "port closed during the restart" in printed
     assert re.search(
-        r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B; \d client process(es)?\): 15 in",
+        r"its 15 clients caught up through sync \(after \d+ failed attempts; through failover, \d+ of them now on B; "
+        r"[a-z ]+; \d client process(es)?\): 15 in",
         printed,
     )
 

@@ -300,6 +300,8 @@ AXES_VERBOSE = False
 # The same address counts for the chat's rate limits (messaging/ratelimit.client_address).
 CHAT_PROXY_COUNT = int(os.environ.get("CHAT_PROXY_COUNT", "1" if CHAT_HTTPS else "0"))
 AXES_CLIENT_IP_CALLABLE = "chatsite.security.client_ip"
+# The database store with its read compiled once (chatsite/sessions.py).
+SESSION_ENGINE = "chatsite.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -1,5 +1,30 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+
+from messaging.compiled import CompiledQuery
+
+
+class ChatUserManager(UserManager):
+    """Django's ``UserManager``, with ``get(pk=<int>)`` run from a query compiled once.
+
+    That is how Django's ``ModelBackend.get_user`` reads the user of every session, and so
+    every WebSocket handshake (chatsite/socket_auth.py) and every HTTP request of a logged-in
+    user: built and compiled each time, it was a tenth of a restarted Daphne's time while a
+    thousand clients reconnected (docs/PERFORMANCE.md, "the storm on a held socket"). The
+    row and the instance are the ORM's own (``CompiledQuery``); any other ``get`` is the
+    queryset's."""
+
+    def get(self, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if args or len(kwargs) != 1 or type(pk) is not int or self._db is not None or not -(2**63) <= pk < 2**63:
+            return super().get(*args, **kwargs)
+        rows = USER_BY_PK.list(pk)
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        return rows[0]
+
+
+USER_BY_PK = CompiledQuery(lambda pk: User.objects.get_queryset().filter(pk=pk), int)
 
 
 class User(AbstractUser):
@@ -33,6 +58,8 @@ class User(AbstractUser):
     # inactive and anonymised, so that their messages in other people's history still
     # name a sender ("Deleted user") and their userID is never given to someone else.
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChatUserManager()
 
     @property
     def user_id(self):

@@ -59,13 +59,15 @@ class World:
         self.session_key = session.session_key
 
     def read(self, name):
+        from importlib import import_module
+
         from channels.auth import get_user
-        from django.contrib.sessions.backends.db import SessionStore
+        from django.conf import settings
 
         from messaging.queries import session, sync
 
-        if name == "auth":
-            return get_user.func({"session": SessionStore(self.session_key)})
+        if name == "auth":  # the site's session store (chatsite/sessions.py), as the socket's authentication reads it
+            return get_user.func({"session": import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)})
         if name == "state":
             return session.load_session_state(self.user)
         return sync.sync(self.user, self.cursors)

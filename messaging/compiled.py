@@ -55,6 +55,8 @@ class _Template:
         if missing:
             raise ValueError(f"values {sorted(missing)} do not reach the SQL as parameters: {self.sql}")
         self.queryset = queryset
+        self.converters = {}  # (connection, ids of the selected expressions) -> their converters (``_converters``)
+        self.composite = {}  # ids of the selected expressions -> whether one is composite
 
     def params_for(self, values):
         params = list(self.params)
@@ -63,11 +65,36 @@ class _Template:
         return params
 
 
-def _compiler(query, sql, params, state, using=None, connection=None, elide_empty=True):
+def _compiler(query, template, params, using=None, connection=None, elide_empty=True):
     compiler = type(query).get_compiler(query, using, connection, elide_empty)
-    compiler.__dict__.update(state)
-    compiler.as_sql = lambda *args, **kwargs: (sql, params)
+    compiler.__dict__.update(template.state)
+    compiler.as_sql = lambda *args, **kwargs: (template.sql, params)
+    compiler.get_converters = functools.partial(_converters, template, compiler)
+    compiler.has_composite_fields = functools.partial(_has_composite_fields, template, compiler)
     return compiler
+
+
+def _has_composite_fields(template, compiler, expressions):
+    """``SQLCompiler.has_composite_fields`` (an isinstance test of every selected column on
+    every call) once per template and select list."""
+    key = tuple(map(id, expressions))
+    found = template.composite.get(key)
+    if found is None:
+        found = template.composite[key] = type(compiler).has_composite_fields(compiler, expressions)
+    return found
+
+
+def _converters(template, compiler, expressions):
+    """``SQLCompiler.get_converters`` once per template, select list and database connection:
+    for the conversation list's seventy columns, asking each column for its converters on
+    every call was an eighth of a reconnecting client's ``sync`` (docs/PERFORMANCE.md, "the
+    storm on a held socket"). Per connection, because the backend's converters are methods
+    of that connection's ``ops`` (each thread has its own)."""
+    key = (compiler.connection, tuple(map(id, expressions)))
+    found = template.converters.get(key)
+    if found is None:
+        found = template.converters[key] = type(compiler).get_converters(compiler, expressions)
+    return found
 
 
 class CompiledQuery:
@@ -84,9 +111,7 @@ class CompiledQuery:
             raise TypeError(f"expected {len(self.kinds)} values, got {len(values)}")
         template = self._template(shape)
         queryset = template.queryset._chain()
-        queryset.query.get_compiler = functools.partial(
-            _compiler, queryset.query, template.sql, template.params_for(values), template.state
-        )
+        queryset.query.get_compiler = functools.partial(_compiler, queryset.query, template, template.params_for(values))
         return list(queryset)
 
     def _template(self, shape):

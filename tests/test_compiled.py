@@ -128,3 +128,19 @@ def test_a_value_that_is_not_a_parameter_is_refused(alice):
         query.list(alice.pk)
     with pytest.raises(TypeError, match="expected 1 values"):
         query.list(alice.pk, 2)
+
+
+def test_the_converters_are_worked_out_once_per_connection(world, alice, bob, monkeypatch):
+    """A compiled read asks its columns for their converters (and whether one is composite)
+    on its first call only; the rows still come converted (datetimes, JSON)."""
+    rows = conversation_list.LIST_ROWS
+    rows.list(alice.pk, shape=(100,))
+    asked = []
+    for name in ("get_converters", "has_composite_fields"):
+        original = getattr(SQLCompiler, name)
+        monkeypatch.setattr(SQLCompiler, name, lambda self, *a, _o=original, _n=name, **k: asked.append(_n) or _o(self, *a, **k))
+    listed = rows.list(bob.pk, shape=(100,))
+    assert asked == []
+    expected = Conversation.objects.filter(user=bob, is_hidden=False).select_related(*conversation_list.SELECTED)
+    assert {c.pk: c.last_message.created_at for c in listed} == {c.pk: c.last_message.created_at for c in expected}
+    assert all(c.last_message.created_at.tzinfo is not None for c in listed)

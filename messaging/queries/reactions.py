@@ -11,11 +11,14 @@ A reaction's users are in the order they reacted; a message's reactions in the o
 each one's earliest reactor still there (a new reaction goes last).
 """
 
+import functools
+
 from django.db.models import Count, F, Min, Q, Window
 from django.db.models.functions import RowNumber
 
 from messaging import rules, serialize
 from messaging.access import access_conversation, access_message
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, MessageReaction, User
 
@@ -69,14 +72,13 @@ def reaction_lists(user: User, message_pks, max_user_count: int) -> dict:
     """message pk -> its reactionList as ``user`` sees it (``reactedByMyself``, the first
     ``max_user_count`` users of each reaction), for the messages that have reactions: one
     query, and one more for the users when there are reactions and ``max_user_count`` > 0."""
+    message_pks = list(dict.fromkeys(message_pks))
     if not message_pks:
         return {}
-    counts = (
-        MessageReaction.objects.filter(message_id__in=message_pks)
-        .values("message_id", "reaction_id")
-        .annotate(total=Count("pk"), first=Min("created"), mine=Count("pk", filter=Q(user=user)))
-        .order_by("message_id", "first", "reaction_id")
-    )
+    if len(message_pks) <= COMPILED_MESSAGES:
+        counts = _compiled_counts(len(message_pks)).list(user.pk, *message_pks)
+    else:
+        counts = _counts(user.pk, *message_pks)
     reactions, items = {}, {}
     for row in counts:
         item = {
@@ -91,6 +93,27 @@ def reaction_lists(user: User, message_pks, max_user_count: int) -> dict:
         for row in _first_users(list(reactions), max_user_count):
             items[row.message_id, row.reaction_id]["partialUserList"].append(serialize.user_profile(row.user))
     return reactions
+
+
+def _counts(user_id, *message_pks):
+    """Per message and reaction: its users, its first reaction's time, whether ``user_id`` is one."""
+    return (
+        MessageReaction.objects.filter(message_id__in=message_pks)
+        .values("message_id", "reaction_id")
+        .annotate(total=Count("pk"), first=Min("created"), mine=Count("pk", filter=Q(user_id=user_id)))
+        .order_by("message_id", "first", "reaction_id")
+    )
+
+
+# A sync page (a reconnecting client's) asks for the reactions of a few messages: for up to
+# this many the counts' query is compiled once per number (messaging/compiled.py), as built
+# each time it was a third of such a ``sync`` (docs/PERFORMANCE.md, "the storm on a held socket").
+COMPILED_MESSAGES = 20
+
+
+@functools.cache
+def _compiled_counts(messages: int) -> CompiledQuery:
+    return CompiledQuery(_counts, *(int,) * (1 + messages))
 
 
 def _first_users(message_pks, limit):

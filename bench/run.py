@@ -494,8 +494,12 @@ def run_scale(args):
         if storm:
             victim = servers.daphnes[0]
 
+            stopped = {}
+
             def restart():
+                t = time.perf_counter()
                 victim.stop()
+                stopped["stop_s"] = time.perf_counter() - t  # SIGTERM to exit
                 victim.start()
 
             run = scale.StormRun(
@@ -522,12 +526,14 @@ def run_scale(args):
             result["cpu"]["other"] = max(0.0, result["cpu"]["other"] - share)
         result["server_tracebacks"] = sum(d.tracebacks() for d in servers.daphnes)
     result["held_socket"] = held
+    if storm:
+        result["stop_s"] = stopped.get("stop_s")
     result["disturbed"] = result["cpu"].get("other", 0.0) > args.max_other
     if storm:
         print(
             f"{result['clients']} clients ({result['connected']} connected) over 2 Daphne; "
             f"{result['acked']}/{result['sent']} messages acked at {args.storm_rate:g}/s; Daphne A restarted in "
-            f"{fmt(result['restart_s'], 2)} s; its {result['restarted_clients']} clients caught up through sync "
+            f"{fmt(result['restart_s'], 2)} s (stopped in {fmt(result['stop_s'], 2)} s); its {result['restarted_clients']} clients caught up through sync "
             f"(after {result['failed_attempts']} failed attempts; "
             f"{'through failover, ' + str(result['moved_to_b']) + ' of them now on B' if result['failover'] else 'pinned to A'}; "
             f"{'listening socket held across the restart' if held else 'port closed during the restart'}; "

@@ -210,8 +210,11 @@ class Daphne:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Daphne exited with {self.proc.returncode}:\n{self.log_tail()}")
+            # On a held socket the probe's connection is queued at once; it waits for the
+            # answer (a probe given up would stay in the queue for the new process to answer).
+            probe_timeout = 2 if self.listener is None else max(2.0, deadline - time.monotonic())
             try:
-                urllib.request.urlopen(f"{self.origin}/accounts/login/", timeout=2).close()
+                urllib.request.urlopen(f"{self.origin}/accounts/login/", timeout=probe_timeout).close()
                 return self
             except urllib.error.HTTPError:
                 return self  # it answers

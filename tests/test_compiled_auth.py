@@ -56,6 +56,18 @@ def test_a_user_by_primary_key_is_the_orms_row_in_one_statement_compiled_once(al
         User.objects.get(pk=2**70)
 
 
+def test_a_related_managers_get_keeps_its_filter(alice, bob):
+    """Django derives a related manager's class from the default manager's: ``user_set``
+    of an auth group must still look only among the group's users."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="moderators")
+    group.user_set.add(alice)
+    assert group.user_set.get(pk=alice.pk) == alice
+    with pytest.raises(User.DoesNotExist):
+        group.user_set.get(pk=bob.pk)
+
+
 def test_a_session_is_read_in_one_statement_compiled_once_and_expired_or_unknown_ones_are_empty(alice, compiles):
     key = session_cookie(alice)
     SessionStore(key).load()

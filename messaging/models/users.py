@@ -12,11 +12,21 @@ class ChatUserManager(UserManager):
     user: built and compiled each time, it was a tenth of a restarted Daphne's time while a
     thousand clients reconnected (docs/PERFORMANCE.md, "the storm on a held socket"). The
     row and the instance are the ORM's own (``CompiledQuery``); any other ``get`` is the
-    queryset's."""
+    queryset's, and so is every ``get`` of a manager made from this one: a related manager
+    (``group.user_set``, whose class Django derives from this one, filters by its
+    relation) and a migration's historical model (whose columns are not today's)."""
 
     def get(self, *args, **kwargs):
         pk = kwargs.get("pk")
-        if args or len(kwargs) != 1 or type(pk) is not int or self._db is not None or not -(2**63) <= pk < 2**63:
+        if (
+            type(self) is not ChatUserManager
+            or self.model is not User
+            or self._db is not None
+            or args
+            or len(kwargs) != 1
+            or type(pk) is not int
+            or not -(2**63) <= pk < 2**63
+        ):
             return super().get(*args, **kwargs)
         rows = USER_BY_PK.list(pk)
         if not rows:

@@ -12,10 +12,12 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chatsite.sessions import SessionStore
+from messaging import actions
 from messaging.models import User
 from tests.conftest import session_cookie
 from tests.test_compiled import fields
@@ -59,11 +61,14 @@ def test_a_user_by_primary_key_is_the_orms_row_in_one_statement_compiled_once(al
 def test_a_related_managers_get_keeps_its_filter(alice, bob):
     """Django derives a related manager's class from the default manager's: ``user_set``
     of an auth group must still look only among the group's users."""
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group as AuthGroup
 
-    group = Group.objects.create(name="moderators")
-    group.user_set.add(alice)
-    assert group.user_set.get(pk=alice.pk) == alice
+    from messaging.actions.moderation import MODERATORS_GROUP
+    from tests.test_admin_moderation import make_staff
+
+    mod = make_staff("mod", moderator=True)
+    group = AuthGroup.objects.get(name=MODERATORS_GROUP)
+    assert group.user_set.get(pk=mod.pk) == mod
     with pytest.raises(User.DoesNotExist):
         group.user_set.get(pk=bob.pk)
 
@@ -89,10 +94,12 @@ def test_djangos_get_user_over_them_keeps_its_checks(alice):
     password changed (the session's hash no longer matches)."""
     key = session_cookie(alice)
     assert get_user(Request(SessionStore(key))) == alice
-    User.objects.filter(pk=alice.pk).update(is_active=False)
+    actions.set_user_active(alice, False)
     assert not get_user(Request(SessionStore(key))).is_authenticated
-    User.objects.filter(pk=alice.pk).update(is_active=True)
+    actions.set_user_active(alice, True)
     assert get_user(Request(SessionStore(key))) == alice
-    alice.set_password("another-password-2026")
-    alice.save()
+    browser = Client()  # another session changes the password: this one's hash no longer matches
+    browser.force_login(alice)
+    form = {"old_password": "pw-alice", "new_password1": "n3w-secret-pw", "new_password2": "n3w-secret-pw"}
+    assert browser.post("/accounts/password_change/", form).status_code == 302
     assert not get_user(Request(SessionStore(key))).is_authenticated

@@ -141,3 +141,16 @@ def frozen_rate_clock(monkeypatch):
     limit = ratelimit.RateLimit(ratelimit.MemoryCounter(), clock=clock)
     monkeypatch.setattr(ratelimit, "rate_limit", lambda: limit)
     return clock
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """The querysets compiled from here on, one entry per ``SQLCompiler.pre_sql_setup``
+    call: what a read compiled once (messaging/compiled.py) must not add to after its
+    first call. ``compiles.clear()`` starts the count again."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    count = []
+    original = SQLCompiler.pre_sql_setup
+    monkeypatch.setattr(SQLCompiler, "pre_sql_setup", lambda self, *a, **k: count.append(1) or original(self, *a, **k))
+    return count

@@ -92,15 +92,14 @@ def check_compiled_reads_like_the_orm(*users):
         assert users_state == [(user.is_active, user.nick, user.avatar)]
 
 
-def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, monkeypatch):
+def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, compiles):
     built = []
     query = CompiledQuery(
         lambda user_id, limit: built.append(limit) or Conversation.objects.filter(user_id=user_id).order_by("pk")[:limit], int
     )
     assert len(query.list(alice.pk, shape=(10,))) == 5  # bob, carol, g1, the system notices, g2
-    compiled = []
-    original = SQLCompiler.pre_sql_setup
-    monkeypatch.setattr(SQLCompiler, "pre_sql_setup", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    compiled = compiles
+    compiled.clear()
     assert [c.peer_id for c in query.list(bob.pk, shape=(10,))][:1] == [alice.pk]
     assert len(query.list(alice.pk, shape=(10,))) == 5
     assert compiled == [] and built == [10]

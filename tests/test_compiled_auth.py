@@ -11,7 +11,6 @@ from django.contrib.auth import get_user
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,15 +22,6 @@ from tests.conftest import session_cookie
 from tests.test_compiled import fields
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def compiles(monkeypatch):
-    """How many querysets were compiled (``SQLCompiler.pre_sql_setup`` calls)."""
-    count = []
-    original = SQLCompiler.pre_sql_setup
-    monkeypatch.setattr(SQLCompiler, "pre_sql_setup", lambda self, *a, **k: count.append(1) or original(self, *a, **k))
-    return count
 
 
 class Request:

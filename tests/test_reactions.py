@@ -419,12 +419,10 @@ async def test_a_client_offline_while_reactions_changed_gets_them_from_sync(open
     assert {r["messageID"]: r["reactionList"] for r in new_entry["reactions"]} == {k: v for k, v in by_id.items() if v}
 
 
-def test_the_counts_of_a_few_messages_are_compiled_once_and_read_as_the_orm_reads_them(alice, bob, monkeypatch):
+def test_the_counts_of_a_few_messages_are_compiled_once_and_read_as_the_orm_reads_them(alice, bob, compiles):
     """``reaction_lists`` for up to COMPILED_MESSAGES messages (a sync page's) runs a query
     compiled once per number of messages (messaging/compiled.py): the same lists as the
     queryset built for the call, and nothing compiled again for another call of that size."""
-    from django.db.models.sql.compiler import SQLCompiler
-
     first, second, third = (send_text(alice, "bob", text) for text in ("one", "two", "three"))
     react(bob, "C2Calice", first)
     react(alice, "C2Cbob", first, "❤️")
@@ -436,9 +434,8 @@ def test_the_counts_of_a_few_messages_are_compiled_once_and_read_as_the_orm_read
     assert [r["reactionID"] for r in lists[first.pk]] == ["👍", "❤️"]
     assert [r["reactedByMyself"] for r in lists[first.pk]] == [False, True]
     assert lists[third.pk] == [{"reactionID": "😂", "totalUserCount": 1, "partialUserList": [], "reactedByMyself": False}]
-    compiled = []
-    original = SQLCompiler.pre_sql_setup
-    monkeypatch.setattr(SQLCompiler, "pre_sql_setup", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    compiled = compiles
+    compiled.clear()
     assert reactions.reaction_lists(bob, [third.pk, second.pk, first.pk], 0)[first.pk][1]["reactedByMyself"] is False
     assert reactions.reaction_lists(bob, [first.pk, first.pk, second.pk, third.pk], 0).keys() == lists.keys()  # repeated pks
     assert compiled == []

@@ -188,6 +188,38 @@ def test_a_focused_conversation_keeps_the_focus_when_the_list_updates(open_as, m
     expect(page.get_by_test_id("composer-input")).to_be_focused()
 
 
+def test_a_message_control_keeps_the_focus_when_the_messages_are_redrawn(open_as, make_user):
+    """The open conversation's rows are put back (and some made again) on every update: a
+    message arriving while a message's menu is open, or while the keyboard is on a message's
+    actions button, once left the focus on nothing (CI saw Esc lose it)."""
+    for user_id in ("axe_redraw_a", "axe_redraw_b"):
+        make_user(user_id, nick=user_id.split("_")[2].upper())
+    first = unique("redraw first")
+    alice, bob = chat_between(open_as, "axe_redraw_a", "axe_redraw_b", first)
+    page = alice.page
+    actions = bubble(page, first).locator("xpath=ancestor::*[@data-row-id][1]").get_by_test_id("message-actions")
+    actions.focus()
+    page.keyboard.press("Enter")
+    menu = page.locator("#msg-menu")
+    expect(menu.locator(":focus")).to_have_count(1)
+    before = actions.element_handle()
+    for n in range(3):  # the first reply also makes alice's row again (it is no longer the last)
+        text = unique(f"redraw arrives {n}")
+        send(bob.page, text)
+        expect(bubble(page, text)).to_be_visible()
+    expect(menu.locator(":focus")).to_have_count(1)  # the menu kept the keyboard
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(actions).to_be_focused()
+    assert before.evaluate("(node) => node.isConnected") is False  # it went to the row made again
+    text = unique("redraw while on the button")
+    send(bob.page, text)
+    expect(bubble(page, text)).to_be_visible()
+    expect(actions).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu.locator(":focus")).to_have_count(1)
+
+
 def test_the_app_is_usable_by_keyboard_alone(browser, chat_site, make_user):
     """Sign in, open a chat, send, open a message's menu, start a new chat, open a profile
     and the settings, and sign out: Tab, the arrows, Enter and Esc only."""

@@ -6,7 +6,7 @@
  */
 
 import { moveIndex } from "../keys.js";
-import { $ } from "./dom.js";
+import { $, currentControl } from "./dom.js";
 import { errorText } from "./errors.js";
 
 // What had the focus when the open menu opened: it gets it back when the menu closes.
@@ -35,9 +35,9 @@ export function closeMenus() {
   const hadFocus = Boolean(document.activeElement && document.activeElement.closest(".menu:not([hidden])"));
   for (const menu of document.querySelectorAll(".menu")) menu.hidden = true;
   for (const button of document.querySelectorAll('[aria-haspopup="menu"]')) button.setAttribute("aria-expanded", "false");
-  const opener = menuOpener;
+  const opener = currentControl(menuOpener); // a redraw while the menu was open may have made it again
   menuOpener = null;
-  if (hadFocus && opener && opener.isConnected) opener.focus({ preventScroll: true });
+  if (hadFocus && opener) opener.focus({ preventScroll: true });
 }
 
 /** Show a modal dialog; when it closes, the focus returns to what opened it. */
@@ -49,13 +49,13 @@ export function showDialog(dialog) {
   dialog.addEventListener(
     "close",
     () => {
-      const target = returnFocus.get(dialog);
+      const target = currentControl(returnFocus.get(dialog));
       returnFocus.delete(dialog);
       // Unless the code that closed it has put the focus somewhere already (the browser
       // itself puts it back on the opener, or nowhere when that was a menu item).
       const now = document.activeElement;
       const untouched = !now || now === document.body || now === opener || dialog.contains(now);
-      if (target && target.isConnected && untouched && !document.querySelector("dialog[open]")) target.focus({ preventScroll: true });
+      if (target && untouched && !document.querySelector("dialog[open]")) target.focus({ preventScroll: true });
     },
     { once: true },
   );

@@ -7,6 +7,22 @@ import { hueFor, initials } from "../format.js";
 
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * The control in the page now that stands for `node`: `node` itself while it is in the
+ * page, else (its row was made again by a redraw) the control with the same test id in
+ * the row of the same message or conversation; null when that row is gone too.
+ */
+export function currentControl(node) {
+  if (!node || node.isConnected) return node;
+  const row = node.closest && node.closest("[data-row-id], [data-conversation-id]");
+  const testid = node.dataset && node.dataset.testid;
+  if (!row || !testid) return null;
+  const [attribute, value] = row.dataset.rowId ? ["data-row-id", row.dataset.rowId] : ["data-conversation-id", row.dataset.conversationId];
+  const now = document.querySelector(`[${attribute}="${CSS.escape(value)}"]`);
+  if (!now) return null;
+  return now.dataset.testid === testid ? now : now.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+}
+
 /** el("div", {class: "x", text: "y", dataset: {...}, onclick}, ...children). Strings become text nodes. */
 export function el(tag, props, ...children) {
   const node = document.createElement(tag);

@@ -14,7 +14,7 @@ import { receiversNote, withinRevokeWindow } from "../rules.js";
 import { mentionsViewer } from "../text.js";
 import { messageBody } from "./bodies.js";
 import { conversationAvatarInfo, conversationTitle, findConversation } from "./conversations.js";
-import { $, avatar, el, icon, loadingEdge } from "./dom.js";
+import { $, avatar, currentControl, el, icon, loadingEdge } from "./dom.js";
 import { errorText } from "./errors.js";
 import { openMessageMenu } from "./message-menu.js";
 import { displayName, rememberName, revokedSentence, tipSentence } from "./names.js";
@@ -249,7 +249,12 @@ export function renderMessages({ scroll = "auto" } = {}) {
   const wasNearBottom = isNearBottom();
   const fromBottom = box.scrollHeight - box.scrollTop;
   const h = historyOf(conversationID);
+  // The rows are put back (moving a node drops its focus) and some made again: a control
+  // that had the keyboard's focus, or its counterpart in the new row, gets it back.
+  const focused = box.contains(document.activeElement) ? document.activeElement : null;
   box.replaceChildren(...historyNodes(h, findConversation(conversationID), isGroupConversation(conversationID)));
+  const again = currentControl(focused);
+  if (again && again !== document.activeElement) again.focus({ preventScroll: true });
   afterRender(box, h.messages);
   afterRenderReactions(h.messages);
   requestAnimationFrame(() => markStuckDayLabels(box));

@@ -1,7 +1,31 @@
 """An ASGI application that answers every HTTP request with its process's pid: which
-Daphne answered (tests/test_serve.py, the held listening socket)."""
+Daphne answered (tests/test_serve.py, the held listening socket).
 
+With ``CHAT_PROBE_EXIT_LOG`` set to a path, the process also writes there "exit handler"
+when its exit handlers run, and "teardown" when the interpreter's teardown clears its
+state (the audit event ``cpython.PyInterpreterState_Clear``): tests/test_serve.py, the end
+without the teardown."""
+
+import atexit
 import os
+import sys
+
+EXIT_LOG = os.environ.get("CHAT_PROBE_EXIT_LOG")
+
+
+def note(line, write=os.write):  # bound now: the teardown takes modules and builtins away
+    write(LOG_FD, line.encode() + b"\n")
+
+
+def audit(event, args, note=note):
+    if event == "cpython.PyInterpreterState_Clear":
+        note("teardown")
+
+
+if EXIT_LOG:
+    LOG_FD = os.open(EXIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    atexit.register(note, "exit handler")
+    sys.addaudithook(audit)
 
 
 async def app(scope, receive, send):

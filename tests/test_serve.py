@@ -231,6 +231,16 @@ def get_over(sock):
     return response
 
 
+def serve_probe(request, listener, env):
+    """``python -m chatsite.serve --fd`` on ``listener`` with tests/asgi_probe.py; stopped after the test."""
+    fd = listener.fileno()
+    command = [sys.executable, "-m", "chatsite.serve", "--fd", str(fd), "tests.asgi_probe:app"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, pass_fds=[fd], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    request.addfinalizer(lambda: stop(process))
+    return process
+
+
 def test_connections_made_while_daphne_restarts_on_a_held_socket_wait_for_the_next_one(request):
     """deploy/systemd/chat-daphne@.socket: systemd holds each Daphne's listening socket
     and hands it to every start of the service (``--fd 3``). A connection made while no
@@ -241,14 +251,10 @@ def test_connections_made_while_daphne_restarts_on_a_held_socket_wait_for_the_ne
     request.addfinalizer(listener.close)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
-    address, fd = listener.getsockname(), listener.fileno()
+    address = listener.getsockname()
 
     def start():
-        command = [sys.executable, "-m", "chatsite.serve", "--fd", str(fd), "tests.asgi_probe:app"]
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env(), pass_fds=[fd], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        request.addfinalizer(lambda: stop(process))
-        return process
+        return serve_probe(request, listener, child_env())
 
     first = start()
     with socket.create_connection(address, timeout=60) as sock:
@@ -259,3 +265,36 @@ def test_connections_made_while_daphne_restarts_on_a_held_socket_wait_for_the_ne
         second = start()
         response = get_over(waiting)
     assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"\r\n\r\n%d" % second.pid)
+
+
+def test_a_clean_stop_ends_after_the_exit_handlers_without_the_teardown(request, tmp_path):
+    """``end_without_teardown``: after SIGTERM, Daphne stops, the exit handlers run (a
+    library's own among them), and the process ends with status 0 without freeing its
+    modules one by one (0.4-0.5 s with 1,000 sockets: the restart's dead time)."""
+    listener = socket.socket()
+    request.addfinalizer(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    log = tmp_path / "exit.log"
+    process = serve_probe(request, listener, child_env(CHAT_PROBE_EXIT_LOG=log))
+    with socket.create_connection(listener.getsockname(), timeout=60) as sock:
+        assert get_over(sock).endswith(b"\r\n\r\n%d" % process.pid)  # running, the probe loaded
+    process.terminate()
+    assert process.wait(timeout=30) == 0
+    assert log.read_text().splitlines() == ["exit handler"]
+
+
+def test_a_run_that_did_not_stop_cleanly_keeps_its_status_and_the_teardown(tmp_path):
+    """An exception or an exit before Daphne's ``run`` returned (a bad argument, a failed
+    start): the handler leaves the process to Python, its status and teardown unchanged."""
+    log = tmp_path / "exit.log"
+    result = run_python(
+        [
+            "-c",
+            "import atexit\nfrom chatsite import serve\nimport tests.asgi_probe\natexit.register(serve.end_without_teardown)\nraise SystemExit(3)\n",
+        ],
+        child_env(CHAT_PROBE_EXIT_LOG=log),
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    assert log.read_text().splitlines() == ["exit handler", "teardown"]

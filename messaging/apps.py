@@ -9,9 +9,10 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_out
 
-        from messaging import conf
+        from messaging import conf, pg_loaders
 
         conf.validate()
+        pg_loaders.install()  # timestamps parsed in C (messaging/pg_loaders.py)
         user_logged_out.connect(_close_the_sessions_sockets, dispatch_uid="chat-logout")
         post_migrate.connect(_make_the_moderators_group, sender=self, dispatch_uid="chat-moderators-group")
 

@@ -21,7 +21,8 @@ And autobahn formats its debug lines only while its debug log is on
 (``pformat_when_debugging``, ``highlight_when_debugging``).
 
 And the objects made at startup are frozen out of the garbage collector's full
-collections (``freeze_startup_objects``; docs/PERFORMANCE.md, "the storm's pauses").
+collections (``freeze_startup_objects``; docs/PERFORMANCE.md, "the storm's pauses"), and
+the collector is off until then (``pause_collector_during_startup``).
 
 And once Daphne has stopped cleanly, the process ends without the interpreter's teardown
 (``end_without_teardown``): a restart's new process starts that much sooner.
@@ -98,15 +99,26 @@ def prepare_daphne():
     reactor.callWhenRunning(freeze_startup_objects)
 
 
+def pause_collector_during_startup():
+    """Turn the garbage collector off until the reactor runs (``freeze_startup_objects``
+    collects once and turns it on again). Importing Django, the apps, Twisted and Daphne
+    makes ~145,000 objects that live as long as the process; the collector ran three full
+    collections of them meanwhile, 0.10-0.15 s of the start (docs/PERFORMANCE.md, "a
+    restart's dead time"), while a restarted process's clients wait in its socket's queue."""
+    gc.disable()
+
+
 def freeze_startup_objects():
     """Collect, then move every object alive now (Django, the apps, the modules: ~145,000
     objects) to the collector's permanent generation. A full collection walks every
     object it tracks and holds every thread meanwhile: with 2,000 sockets a process's
     took 150-330 ms, and it runs again each time the heap grows by a quarter, as it does
     while a storm's clients come in. Startup objects live as long as the process, so
-    walking them again finds nothing; they still go when their last reference does."""
+    walking them again finds nothing; they still go when their last reference does.
+    The collector, off since ``pause_collector_during_startup``, is on again from here."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 def pformat_when_debugging(obj, *args, **kwargs):
@@ -176,6 +188,7 @@ def main(argv=None):
     if "daphne.server" in sys.modules:
         raise RuntimeError("chatsite.serve must run before daphne.server is imported")
     atexit.register(end_without_teardown)
+    pause_collector_during_startup()
     install()
     install_write_through()
     install_quiet_autobahn()

@@ -222,9 +222,9 @@ def test_the_objects_alive_when_daphne_starts_are_frozen_once_its_reactor_runs()
     assert result.stdout.split() == ["0", "True", "True", "True"]
 
 
-def get_over(sock):
-    """The whole response to a GET sent on the connected ``sock`` (closed by the server)."""
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+def get_over(sock, path="/"):
+    """The whole response to a GET of ``path`` sent on the connected ``sock`` (closed by the server)."""
+    sock.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode())
     response = b""
     while chunk := sock.recv(4096):
         response += chunk
@@ -282,6 +282,20 @@ def test_a_clean_stop_ends_after_the_exit_handlers_without_the_teardown(request,
     process.terminate()
     assert process.wait(timeout=30) == 0
     assert log.read_text().splitlines() == ["exit handler"]
+
+
+def test_the_collector_is_off_while_daphne_starts_and_on_once_it_runs(request):
+    """``pause_collector_during_startup``: no collection while Django, the apps and the
+    application load (all of it lives as long as the process), one when the reactor runs
+    (``freeze_startup_objects``), and the collector on from then on."""
+    listener = socket.socket()
+    request.addfinalizer(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    serve_probe(request, listener, child_env())
+    with socket.create_connection(listener.getsockname(), timeout=60) as sock:
+        response = get_over(sock, "/gc")
+    assert response.endswith(b"\r\n\r\nat import False, now True"), response[-40:]
 
 
 def test_a_run_that_did_not_stop_cleanly_keeps_its_status_and_the_teardown(tmp_path):

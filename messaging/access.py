@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from messaging import rawsql, rules, runtime
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Block, Conversation, Friend, Group, GroupMember, Message, Thread, Upload, User
 
@@ -193,14 +194,9 @@ def access_conversation(user: User, conversation_id) -> Conversation | None:
     One query when the row exists.
     """
     target = parse_conversation_id(conversation_id)
-    conv = (
-        Conversation.objects.select_related("thread", "peer", "group__owner", "group__thread")
-        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
-        .filter(user=user, conversation_id=conversation_id)
-        .first()
-    )
-    if conv is not None:
-        return conv
+    rows = CONVERSATION_ROW.list(user.pk, conversation_id)  # at most one: (user, conversation_id) is unique
+    if rows:
+        return rows[0]
     if target.kind == Thread.Kind.C2C:
         access_user(target.target)
         return None
@@ -208,6 +204,19 @@ def access_conversation(user: User, conversation_id) -> Conversation | None:
         access_group(target.target)
         raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {target.target!r}")
     return None
+
+
+# Compiled once (messaging/compiled.py): nearly every op on a conversation reads it, and
+# building it was half of a getMessageList's CPU (docs/PERFORMANCE.md, "a restart's dead time").
+CONVERSATION_ROW = CompiledQuery(
+    lambda user_id, conversation_id: (
+        Conversation.objects.select_related("thread", "peer", "group__owner", "group__thread")
+        .annotate(peer_read_seq=peer_read_seq_subquery(), friend_remark=friend_remark_subquery())
+        .filter(user_id=user_id, conversation_id=conversation_id)
+    ),
+    int,
+    str,
+)
 
 
 @dataclass(frozen=True)

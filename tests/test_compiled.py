@@ -5,9 +5,10 @@ nothing after the first call."""
 import pytest
 from django.db.models.sql.compiler import SQLCompiler
 
+from messaging import access
 from messaging.compiled import CompiledQuery
-from messaging.models import Conversation, GroupMember
-from messaging.queries import conversation_list, groups, session
+from messaging.models import Conversation, GroupMember, Message
+from messaging.queries import conversation_list, groups, message_list, session
 from messaging.queries import sync as sync_queries
 from tests.chat_helpers import fast_passwords, make_group, send_text  # noqa: F401
 
@@ -91,6 +92,27 @@ def check_compiled_reads_like_the_orm(*users):
         users_state = session.USER_STATE.list(user.pk)
         assert users_state == [(user.is_active, user.nick, user.avatar)]
 
+        # access_conversation's row, and getMessageList's page and cursor, per conversation.
+        for conv in expected:
+            orm_row = (
+                Conversation.objects.select_related("thread", "peer", "group__owner", "group__thread")
+                .annotate(peer_read_seq=access.peer_read_seq_subquery(), friend_remark=access.friend_remark_subquery())
+                .filter(user=user, conversation_id=conv.conversation_id)
+            )
+            related = ("thread", "peer", "group", "group__owner", "group__thread")
+            same_rows(access.CONVERSATION_ROW.list(user.pk, conv.conversation_id), orm_row, related, ANNOTATIONS)
+            readable = Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.first_seq)
+            newest = readable.select_related("sender", "revoker").order_by("-seq")
+            found = message_list.PAGE.list(user.pk, conv.thread_id, conv.first_seq, shape=(2,))
+            same_rows(found, newest[:2], related=("sender", "revoker"))
+            if not found:
+                continue
+            last = found[-1]
+            assert message_list.CURSOR_SEQ.list(user.pk, conv.thread_id, last.msg_id) == [last.seq]
+            found = message_list.PAGE_BEFORE.list(user.pk, conv.thread_id, conv.first_seq, found[0].seq, shape=(5,))
+            same_rows(found, newest.filter(seq__lt=newest[0].seq)[:5], related=("sender", "revoker"))
+        assert access.CONVERSATION_ROW.list(user.pk, "C2Cnobody") == []
+
 
 def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, compiles):
     built = []
@@ -106,6 +128,22 @@ def test_after_the_first_call_nothing_is_built_or_compiled(world, alice, bob, co
     # Another shape is compiled once for itself.
     assert len(query.list(alice.pk, shape=(2,))) == 2
     assert built == [10, 2]
+
+
+def test_get_message_list_builds_and_compiles_nothing_after_its_first_call(world, alice, bob, compiles):
+    """getMessageList's reads (the conversation row, the cursor, the page) are compiled once
+    per page size: a later call, another user's or another page's, adds none."""
+    for _ in range(3):
+        send_text(bob, "alice", "more")
+    first = message_list.get_message_list(alice, "C2Cbob", count=2)
+    older = message_list.get_message_list(alice, "C2Cbob", count=2, next_req_message_id=first["nextReqMessageID"])
+    compiled = compiles
+    compiled.clear()
+    assert message_list.get_message_list(alice, "C2Cbob", count=2) == first
+    again = message_list.get_message_list(alice, "C2Cbob", count=2, next_req_message_id=first["nextReqMessageID"])
+    assert again == older and [m["ID"] for m in older["messageList"]] != [m["ID"] for m in first["messageList"]]
+    assert message_list.get_message_list(bob, "C2Calice", count=2)["messageList"][-1]["ID"] == first["messageList"][-1]["ID"]
+    assert compiled == []
 
 
 def test_values_lists_and_strings(world, alice):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from messaging import conf, serialize
 from messaging.access import access_conversation, access_group
+from messaging.compiled import CompiledQuery
 from messaging.errors import ChatError, ErrorCode
 from messaging.models import Message, Thread, User
 from messaging.queries.name_cards import name_cards
@@ -31,20 +32,15 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         return empty
     # From the first message the user may see and has not cleared (clearHistoryMessage);
     # those they deleted are not visible to them (Message.visible_to).
-    messages = Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.first_seq)
     if next_req_message_id:
         if not isinstance(next_req_message_id, str):
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "nextReqMessageID must be a string")
-        cursor = (
-            Message.objects.visible_to(user)
-            .filter(thread_id=conv.thread_id, msg_id=next_req_message_id)
-            .values_list("seq", flat=True)
-            .first()
-        )
-        if cursor is None:
+        cursor = CURSOR_SEQ.list(user.pk, conv.thread_id, next_req_message_id)
+        if not cursor:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, f"nextReqMessageID {next_req_message_id!r} is not in this conversation")
-        messages = messages.filter(seq__lt=cursor)
-    page = list(messages.select_related("sender", "revoker").order_by("-seq")[: count + 1])
+        page = PAGE_BEFORE.list(user.pk, conv.thread_id, conv.first_seq, cursor[0], shape=(count + 1,))
+    else:
+        page = PAGE.list(user.pk, conv.thread_id, conv.first_seq, shape=(count + 1,))
     is_completed = len(page) <= count
     page = page[:count]
     page.reverse()
@@ -54,6 +50,33 @@ def get_message_list(user: User, conversation_id, *, next_req_message_id=None, c
         "nextReqMessageID": message_list[0]["ID"] if message_list and not is_completed else "",
         "isCompleted": is_completed,
     }
+
+
+def _page(user_id, thread_id, first_seq, *before_and_limit):
+    """The newest ``limit`` messages of the thread that the user may read, from ``first_seq``
+    on (and before the sequence ``before``, when given), newest first."""
+    *before, limit = before_and_limit
+    messages = Message.objects.visible_to(user_id).filter(thread_id=thread_id, seq__gte=first_seq)
+    if before:
+        messages = messages.filter(seq__lt=before[0])
+    return messages.select_related("sender", "revoker").order_by("-seq")[:limit]
+
+
+# Compiled once per page size (messaging/compiled.py): building them was a third of a
+# getMessageList's CPU (docs/PERFORMANCE.md, "a restart's dead time").
+PAGE = CompiledQuery(_page, int, int, int)
+PAGE_BEFORE = CompiledQuery(_page, int, int, int, int)
+CURSOR_SEQ = CompiledQuery(
+    lambda user_id, thread_id, msg_id: (
+        Message.objects.visible_to(user_id)
+        .filter(thread_id=thread_id, msg_id=msg_id)
+        .order_by("pk")  # as ``first()`` took it: one sender's IDs are unique, two senders' may meet
+        .values_list("seq", flat=True)[:1]
+    ),
+    int,
+    int,
+    str,
+)
 
 
 def _as_seen_by(user: User, conv, page) -> list[dict]:

@@ -220,6 +220,36 @@ def test_a_message_control_keeps_the_focus_when_the_messages_are_redrawn(open_as
     expect(menu.locator(":focus")).to_have_count(1)
 
 
+def test_a_reaction_chip_pressed_by_keyboard_keeps_the_focus_on_its_own_reaction(open_as, make_user):
+    """Pressing a reaction chip redraws its row: the focus goes to the chip of the same
+    reaction in the row made again, never to another chip of the row (the next Space
+    would toggle a reaction nobody chose), and to nothing when the chip is gone."""
+    for user_id in ("axe_chip_a", "axe_chip_b"):
+        make_user(user_id, nick=user_id.split("_")[2].upper())
+    text = unique("chips")
+    alice, bob = chat_between(open_as, "axe_chip_a", "axe_chip_b", text)
+    page = alice.page
+    row = page.locator(".msg-row", has=bubble(page, text))
+    for reaction in ("👍", "❤️"):
+        bubble(page, text).click(button="right")
+        page.get_by_test_id("message-menu").locator(f'[data-testid="quick-reaction"][data-reaction-id="{reaction}"]').click()
+        expect(row.locator(f'[data-testid="reaction-chip"][data-reaction-id="{reaction}"]')).to_be_visible()
+    bubble(bob.page, text).click(button="right")  # Bob's heart too: the chip stays when Alice takes hers back
+    bob.page.get_by_test_id("message-menu").locator('[data-testid="quick-reaction"][data-reaction-id="❤️"]').click()
+    heart = row.locator('[data-testid="reaction-chip"][data-reaction-id="❤️"]')
+    expect(heart.get_by_test_id("reaction-count")).to_have_text("2")
+    heart.focus()
+    page.keyboard.press("Enter")  # takes Alice's heart back: the row is made again
+    expect(heart.get_by_test_id("reaction-count")).to_have_text("1")
+    expect(heart).to_be_focused()
+    thumbs = row.locator('[data-testid="reaction-chip"][data-reaction-id="👍"]')
+    thumbs.focus()
+    page.keyboard.press("Enter")  # takes back the only thumbs-up: that chip is gone
+    expect(thumbs).to_have_count(0)
+    expect(heart).not_to_be_focused()
+    assert page.evaluate("() => document.activeElement.dataset.testid || ''") != "reaction-chip"
+
+
 def test_the_app_is_usable_by_keyboard_alone(browser, chat_site, make_user):
     """Sign in, open a chat, send, open a message's menu, start a new chat, open a profile
     and the settings, and sign out: Tab, the arrows, Enter and Esc only."""

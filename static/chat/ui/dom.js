@@ -9,18 +9,20 @@ export const $ = (id) => document.getElementById(id);
 
 /**
  * The control in the page now that stands for `node`: `node` itself while it is in the
- * page, else (its row was made again by a redraw) the control with the same test id in
- * the row of the same message or conversation; null when that row is gone too.
+ * page, else (its row was made again by a redraw) the one control in the row of the same
+ * message or conversation (the row with the same test id) whose data attributes are all
+ * `node`'s (its test id, a reaction chip's reaction...); null when there is not exactly one.
  */
 export function currentControl(node) {
   if (!node || node.isConnected) return node;
   const row = node.closest && node.closest("[data-row-id], [data-conversation-id]");
-  const testid = node.dataset && node.dataset.testid;
-  if (!row || !testid) return null;
-  const [attribute, value] = row.dataset.rowId ? ["data-row-id", row.dataset.rowId] : ["data-conversation-id", row.dataset.conversationId];
-  const now = document.querySelector(`[${attribute}="${CSS.escape(value)}"]`);
-  if (!now) return null;
-  return now.dataset.testid === testid ? now : now.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+  if (!row || !node.dataset || !node.dataset.testid) return null;
+  const key = row.dataset.rowId ? `[data-row-id="${CSS.escape(row.dataset.rowId)}"]` : `[data-conversation-id="${CSS.escape(row.dataset.conversationId)}"]`;
+  const rows = document.querySelectorAll(key + (row.dataset.testid ? `[data-testid="${CSS.escape(row.dataset.testid)}"]` : ""));
+  if (rows.length !== 1) return null;
+  const same = (candidate) => Object.entries(node.dataset).every(([name, value]) => candidate.dataset[name] === value);
+  const found = [rows[0], ...rows[0].querySelectorAll(`[data-testid="${CSS.escape(node.dataset.testid)}"]`)].filter(same);
+  return found.length === 1 ? found[0] : null;
 }
 
 /** el("div", {class: "x", text: "y", dataset: {...}, onclick}, ...children). Strings become text nodes. */

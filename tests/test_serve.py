@@ -312,3 +312,21 @@ def test_a_run_that_did_not_stop_cleanly_keeps_its_status_and_the_teardown(tmp_p
     )
     assert result.returncode == 3, result.stderr
     assert log.read_text().splitlines() == ["exit handler", "teardown"]
+
+
+def test_a_start_that_cannot_listen_keeps_its_status_and_the_teardown(request, tmp_path):
+    """A failed start (the port taken): Daphne gives up with status 1, and the process ends
+    as Python ends it, teardown included; only a clean stop skips it."""
+    taken = socket.socket()
+    request.addfinalizer(taken.close)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    log = tmp_path / "exit.log"
+    result = run_python(
+        ["-m", "chatsite.serve", "-b", "127.0.0.1", "-p", str(taken.getsockname()[1]), "tests.asgi_probe:app"],
+        child_env(CHAT_PROBE_EXIT_LOG=log),
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Address already in use" in result.stderr
+    assert log.read_text().splitlines() == ["exit handler", "teardown"]

@@ -68,9 +68,10 @@ PAGE = CompiledQuery(_page, int, int, int)
 PAGE_BEFORE = CompiledQuery(_page, int, int, int, int)
 CURSOR_SEQ = CompiledQuery(
     lambda user_id, thread_id, msg_id: (
+        # As ``first()`` read it (ordered, one row); (thread, msg_id) is unique anyway.
         Message.objects.visible_to(user_id)
         .filter(thread_id=thread_id, msg_id=msg_id)
-        .order_by("pk")  # as ``first()`` took it: one sender's IDs are unique, two senders' may meet
+        .order_by("pk")
         .values_list("seq", flat=True)[:1]
     ),
     int,

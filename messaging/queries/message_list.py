@@ -56,7 +56,7 @@ def _page(user_id, thread_id, first_seq, *before_and_limit):
     """The newest ``limit`` messages of the thread that the user may read, from ``first_seq``
     on (and before the sequence ``before``, when given), newest first."""
     *before, limit = before_and_limit
-    messages = Message.objects.visible_to(user_id).filter(thread_id=thread_id, seq__gte=first_seq)
+    messages = _readable_in(user_id, thread_id, first_seq)
     if before:
         messages = messages.filter(seq__lt=before[0])
     return messages.select_related("sender", "revoker").order_by("-seq")[:limit]
@@ -103,7 +103,12 @@ def _as_seen_by(user: User, conv, page) -> list[dict]:
 def _readable(user: User, conv):
     """The messages of ``conv`` that ``user`` may read: from their first visible sequence
     (joined, cleared) on, and not hidden from them (Message.visible_to)."""
-    return Message.objects.visible_to(user).filter(thread_id=conv.thread_id, seq__gte=conv.first_seq)
+    return _readable_in(user, conv.thread_id, conv.first_seq)
+
+
+def _readable_in(user, thread_id, first_seq):
+    """``_readable`` from the conversation's values (``user`` a User or its pk)."""
+    return Message.objects.visible_to(user).filter(thread_id=thread_id, seq__gte=first_seq)
 
 
 HOP_UP, HOP_DOWN = 0, 1  # the SDK's direction: 0 older messages, 1 newer ones

@@ -195,11 +195,20 @@ class Figure:
         return text + (" *" if self.disturbed else "")
 
 
-def rate_figure(steps, limit_ms=LIMIT_MS):
-    """The highest rate held, as a figure (a bound when the steps did not bracket it)."""
+def rate_figure(steps, limit_ms=LIMIT_MS, stepped=None):
+    """The highest rate held, as a figure (a bound when the steps did not bracket it).
+
+    ``stepped``: the rates asked for (``--vs-rates``), when ``steps`` also holds a rate
+    measured for another reason (the CPU rate): held, it brackets nothing, and a side that
+    failed the first rate asked for above it is ``< that rate``, not the CPU rate's figure
+    (100 msg/s held, 450 failed says the knee is somewhere between, not at 100)."""
     best, failed, disturbed = highest_rate(steps, limit_ms)
     if best is None:
         return Figure(steps[0][0] if steps else None, disturbed, "<" if steps else "", digits=0)
+    if stepped is not None and best not in stepped:
+        later = [rate for rate, _ in steps if rate > best]
+        if later:
+            return Figure(later[0], disturbed, "<", digits=0)
     return Figure(best, disturbed, "" if failed else "≥", digits=0)
 
 
@@ -402,7 +411,7 @@ def stepped_rows(bench, title, make_config, count, with_cpu):
         return bench.load(side, make_config(rate), count, f"{title} @ {rate:g} msg/s, run {rep + 1}")
 
     steps = step_rates(rates, plan.reps, measure, min_rate=plan.cpu_rate if with_cpu else 0.0)
-    figures = {side: rate_figure(steps[side]) for side in SIDES}
+    figures = {side: rate_figure(steps[side], stepped=set(plan.rates)) for side in SIDES}
     rows = [(f"{title}: highest rate with p99 ≤ {LIMIT_MS:g} ms and reach 100 % (msg/s)", figures)]
     if with_cpu:
         at = {side: next((runs for rate, runs in steps[side] if rate == plan.cpu_rate), []) for side in SIDES}

@@ -55,6 +55,16 @@ def test_the_rate_figure_says_when_the_steps_did_not_bracket_the_limit():
     assert rate_figure([(50, [run(20, disturbed=True)]), (100, [run(300)])]).show() == "50 *"
 
 
+def test_a_rate_measured_only_for_the_cpu_brackets_nothing():
+    # --vs-rates 450,500 with the CPU rate 100: failing 450 says "< 450", not "100"
+    steps = [(100, [run(6)]), (450, [run(1300)])]
+    assert rate_figure(steps, stepped={450, 500}).show() == "< 450"
+    assert rate_figure(steps).show() == "100"  # 100 asked for: the knee is bracketed
+    held = [(100, [run(6)]), (450, [run(50)]), (500, [run(900)])]
+    assert rate_figure(held, stepped={450, 500}).show() == "450"
+    assert rate_figure([(100, [run(6)])], stepped={450}).show() == "≥ 100"
+
+
 def test_rates_step_up_alternating_floor_and_product_until_each_fails():
     p99 = {"floor": {50: 10, 100: 20, 150: 100, 200: 300}, "product": {50: 30, 100: 400, 150: 10, 200: 10}}
     calls = []

@@ -397,7 +397,7 @@ def op_get_public_group_list(user, args: schemas.GetPublicGroupList, origin):
 
 
 def op_sync(user, args: schemas.Sync, origin):
-    return sync.sync(user, dict(args.cursors))
+    return sync.sync_for_socket(user, dict(args.cursors))
 
 
 # --- the relationship chain (actions/friends.py, queries/friends.py) -------------------------
@@ -810,9 +810,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user  # the User itself (chatsite/socket_auth.py), read for every delivery
         self.watching = {}  # userID -> (pk, shows lastSeen): subscribeUserStatus, oldest first
         self.client = ratelimit.Client(user.pk, ratelimit.socket_address(self.scope))
-        self.unread = unread
-        self.muted = muted  # conversations whose count stays out of the total (setMessageRemindType)
-        self.unread_total = sum(n for cid, n in unread.items() if cid not in muted)
+        self.count_from(unread, muted)
         self.counted_at = {}
         self.recent = {}
         self.threads = set()
@@ -905,8 +903,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise ChatError(ErrorCode.BAD_API_NAME, f"unknown op {frame.op!r}")
             args = schemas.decode_args(frame.op, frame.args)
             data, events = await run_op(handler, self.user, args, self.channel_name, frame.op, self.client)
+            recounted = False
             if isinstance(data, presence_queries.SubscriptionChange):
                 data = await self.apply_subscription(data)
+            elif isinstance(data, sync.Synced):
+                recounted = data.unread_state is not None and self.count_from(*data.unread_state)
+                data = data.reply
         except ChatError as error:
             await self.reply_error(request_id, error.code, error.message, error.data)
             return
@@ -921,6 +923,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # clients sync for what came in between.)
             await self.join_threads(await in_database_thread(groups.get_group_thread_ids)(self.user))
         await self.send(text_data=serialize.reply_frame(request_id, data))
+        if recounted:
+            await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
         if events:
             try:
                 await send_events(events)
@@ -1089,6 +1093,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for profile in profiles:
             if profile.get("userID") == self.user.username:
                 self.user.nick, self.user.avatar = profile["nick"], profile["avatar"]
+
+    def count_from(self, unread, muted):
+        """Count from this unread state (``conversation_list.get_unread_state``'s), read when
+        the socket opens or by a ``sync``'s last page (``sync.Synced``); whether the total
+        changed. Ops and events are handled one at a time, so the events that come while
+        the state is read are applied after it, as always, newest count last."""
+        before = getattr(self, "unread_total", None)
+        self.unread = unread
+        self.muted = muted  # conversations whose count stays out of the total (setMessageRemindType)
+        self.unread_total = sum(n for cid, n in unread.items() if cid not in muted)
+        return self.unread_total != before
 
     def note_unread(self, meta):
         """Take this user's absolute unread count from ``meta``; whether the total changed."""

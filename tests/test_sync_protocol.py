@@ -62,3 +62,42 @@ async def test_bad_sync_arguments_get_error_replies(open_tab, alice, bob):
     await a.expect_error(10004, "sync", cursors=["C2Cbob"])
     await a.expect_error(10004, "sync", cursors={f"C2Cu{n}": 0 for n in range(1001)})
     await a.expect_error(2290, "sync", cursors={"C2Cbob": 99})
+
+
+async def test_a_completed_sync_repairs_the_total_unread_count_an_event_lost(open_tab, alice, bob, monkeypatch):
+    """The channel layer is at most once: a message event lost on its way to a socket
+    leaves the socket's unread counts behind. The client's sync repairs the
+    conversation's count (its conversation list); the socket counts again from the same
+    page, and pushes the total when it changed, so the two agree again."""
+    from messaging import consumers
+
+    a, b = await open_tab(alice), await open_tab(bob)
+    assert b.initial_unread == 0
+    await a.send_text("bob", "one")
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 1
+    cursors = {c["conversationID"]: c["syncCursor"] for c in (await b.request("getConversationList"))["conversationList"]}
+    await b.drain()
+
+    async def lost(events):
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "send_events", lost)
+        await a.send_text("bob", "two")
+        await a.send_text("bob", "three")
+    assert await b.drain() == []
+
+    reply = await b.request("sync", cursors=cursors)
+    assert reply["isSyncCompleted"]
+    [listed] = reply["conversationList"]
+    assert listed["unreadCount"] == 3
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 3
+    assert (await b.request("getTotalUnreadMessageCount"))["totalUnreadCount"] == 3
+
+    # Nothing lost since: the next sync pushes no total.
+    await b.drain()
+    cursors = {listed["conversationID"]: listed["syncCursor"]}
+    assert (await b.request("sync", cursors=cursors))["isSyncCompleted"]
+    assert [f["event"] for f in await b.drain()] == []
+    await a.send_text("bob", "four")
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 4

@@ -169,8 +169,16 @@ def get_unread_state(user: User) -> tuple[dict, set]:
     conversation with unread messages, the IDs of the user's muted conversations, hidden
     ones included since a message unhides them). One query; the system conversation is in
     neither."""
+    return unread_state(UNREAD_ROWS.list(user.pk))
+
+
+def unread_state(rows) -> tuple[dict, set]:
+    """``get_unread_state`` from the user's conversation rows, as
+    ``(conversationID, unread count, hidden?, remind type)`` (sync reads them anyway)."""
     unread, muted = {}, set()
-    for conversation_id, count, hidden, remind_type in UNREAD_ROWS.list(user.pk):
+    for conversation_id, count, hidden, remind_type in rows:
+        if conversation_id == rules.SYSTEM_CONVERSATION_ID:
+            continue
         if count and not hidden:
             unread[conversation_id] = count
         if remind_type != rules.REMIND_ACCEPT_AND_NOTIFY:

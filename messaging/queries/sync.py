@@ -25,6 +25,7 @@ and getGroupList's).
 """
 
 import functools
+from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
@@ -50,8 +51,26 @@ CONVERSATION_ROWS = CompiledQuery(
 )
 
 
+@dataclass
+class Synced:
+    """A sync page for a socket (``sync_for_socket``): the reply and, on the last page,
+    the user's unread state (``conversation_list.get_unread_state``'s shape) as the page
+    read it. The socket counts the total unread from it again: a count it had from an
+    event that never came (the channel layer is at most once) is repaired here, as the
+    page's conversation list repairs the client's per-conversation counts."""
+
+    reply: dict
+    unread_state: tuple[dict, set] | None
+
+
 def sync(user: User, cursors: dict) -> dict:
     """The changes after ``cursors`` ({conversationID: change}); see the module."""
+    return sync_for_socket(user, cursors).reply
+
+
+def sync_for_socket(user: User, cursors: dict) -> Synced:
+    """``sync``, with the unread state of the conversation rows it reads first (no query
+    more)."""
     page_size = conf.get("SYNC_PAGE_SIZE")
     rows = {c.thread_id: c for c in CONVERSATION_ROWS.list(user.pk)}
     named, new = {}, []
@@ -126,10 +145,12 @@ def sync(user: User, cursors: dict) -> dict:
     )
 
     data = {"conversations": result, "isSyncCompleted": complete}
-    if complete:
-        data["conversationList"] = conversation_list.get_conversation_list(user)
-        data["groupList"] = groups.get_group_list(user)
-    return data
+    if not complete:
+        return Synced(data, None)
+    data["conversationList"] = conversation_list.get_conversation_list(user)
+    data["groupList"] = groups.get_group_list(user)
+    state = conversation_list.unread_state((c.conversation_id, c.unread_count, c.is_hidden, c.remind_type) for c in rows.values())
+    return Synced(data, state)
 
 
 def _changed_messages(user, rows, named, limit):

@@ -907,6 +907,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if isinstance(data, presence_queries.SubscriptionChange):
                 data = await self.apply_subscription(data)
             elif isinstance(data, sync.Synced):
+                if data.thread_ids is not None:
+                    await self.join_threads(data.thread_ids)
                 recounted = data.unread_state is not None and self.count_from(*data.unread_state)
                 data = data.reply
         except ChatError as error:

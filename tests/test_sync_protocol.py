@@ -101,3 +101,30 @@ async def test_a_completed_sync_repairs_the_total_unread_count_an_event_lost(ope
     assert [f["event"] for f in await b.drain()] == []
     await a.send_text("bob", "four")
     assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 4
+
+
+async def test_a_completed_sync_follows_the_groups_an_event_lost_did_not_tell(open_tab, alice, bob, monkeypatch):
+    """A socket follows its user's group threads from the membership events it receives;
+    if the one that said "bob joined" is lost, bob's socket would never get the group's
+    messages live. The last sync page's group threads are followed, so after the sync
+    they come."""
+    from messaging import consumers
+
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.request("createGroup", type="Public", name="Ops", groupID="g1")
+
+    async def lost(events):
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "send_events", lost)
+        await a.request("addGroupMember", groupID="g1", userIDList=["bob"])
+    await a.send_text("g1", "before the sync", conversation_type="GROUP")
+    assert [f["event"] for f in await b.drain()] == []
+
+    reply = await b.request("sync", cursors={})
+    assert reply["isSyncCompleted"] and [g["groupID"] for g in reply["groupList"]] == ["g1"]
+    await b.drain()
+    sent = await a.send_text("g1", "after the sync", conversation_type="GROUP")
+    received = await b.wait_event("MESSAGE_RECEIVED")
+    assert [m["ID"] for m in received] == [sent["ID"]]

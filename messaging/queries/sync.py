@@ -54,13 +54,15 @@ CONVERSATION_ROWS = CompiledQuery(
 @dataclass
 class Synced:
     """A sync page for a socket (``sync_for_socket``): the reply and, on the last page,
-    the user's unread state (``conversation_list.get_unread_state``'s shape) as the page
-    read it. The socket counts the total unread from it again: a count it had from an
-    event that never came (the channel layer is at most once) is repaired here, as the
-    page's conversation list repairs the client's per-conversation counts."""
+    the user's unread state (``conversation_list.get_unread_state``'s shape) and the
+    threads of their groups (``groups.get_group_thread_ids``') as the page read them.
+    The socket counts the total unread from them again and follows those threads: what
+    it had from an event that never came (the channel layer is at most once) is repaired
+    here, as the page's lists repair the client's."""
 
     reply: dict
-    unread_state: tuple[dict, set] | None
+    unread_state: tuple[dict, set] | None = None
+    thread_ids: list | None = None
 
 
 def sync(user: User, cursors: dict) -> dict:
@@ -69,8 +71,8 @@ def sync(user: User, cursors: dict) -> dict:
 
 
 def sync_for_socket(user: User, cursors: dict) -> Synced:
-    """``sync``, with the unread state of the conversation rows it reads first (no query
-    more)."""
+    """``sync``, with the unread state and the group threads of the conversation rows it
+    reads first (no query more)."""
     page_size = conf.get("SYNC_PAGE_SIZE")
     rows = {c.thread_id: c for c in CONVERSATION_ROWS.list(user.pk)}
     named, new = {}, []
@@ -146,11 +148,11 @@ def sync_for_socket(user: User, cursors: dict) -> Synced:
 
     data = {"conversations": result, "isSyncCompleted": complete}
     if not complete:
-        return Synced(data, None)
+        return Synced(data)
     data["conversationList"] = conversation_list.get_conversation_list(user)
     data["groupList"] = groups.get_group_list(user)
     state = conversation_list.unread_state((c.conversation_id, c.unread_count, c.is_hidden, c.remind_type) for c in rows.values())
-    return Synced(data, state)
+    return Synced(data, state, [c.thread_id for c in rows.values() if c.group_id is not None])
 
 
 def _changed_messages(user, rows, named, limit):

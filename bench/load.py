@@ -198,6 +198,9 @@ class LoadRun:
             n = len(self.clients)
             self.fresh_pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
             self.rng.shuffle(self.fresh_pairs)
+        # Every message carries a client ID, as tim.js gives every message one (the
+        # product's resend check reads it); unique to this run, whatever users it reuses.
+        self.id_prefix = f"b{random.getrandbits(48):012x}-"
         # i -> [send time, kind, set of recipients still expected]
         self.messages = {}
         self.unacked = {}  # request id -> send time
@@ -230,7 +233,13 @@ class LoadRun:
     def frame(self, i, kind, target):
         """The request of message ``i`` (``target``: the peer's client index, or None for the group)."""
         to = self.clients[target].name if kind == "C2C" else GROUP_ID
-        message = {"to": to, "conversationType": kind, "type": "TIMTextElem", "payload": {"text": f"bench {i}"}}
+        message = {
+            "ID": f"{self.id_prefix}{i}",
+            "to": to,
+            "conversationType": kind,
+            "type": "TIMTextElem",
+            "payload": {"text": f"bench {i}"},
+        }
         return json.dumps({"id": i, "op": "sendMessage", "args": {"message": message}})
 
     def on_frame(self, client, frame, now):

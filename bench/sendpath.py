@@ -11,13 +11,16 @@ Daphne) for three paths:
   conversation rows are made by the send);
 - ``group``: a message to a Public group of ``--members`` members.
 
-Per path it prints the statements of one send (``CaptureQueriesContext``: every
+Every send carries a client message ID, as ``tim.js`` gives every message one (the
+send's resend check reads it). Per path it prints the statements of one send (``CaptureQueriesContext``: every
 statement Django sends, the transaction's BEGIN and COMMIT included: each is a round
 trip) and the process CPU time per send (the median of
 ``--runs`` runs of ``--sends`` sends each). The group's send-rate window is emptied
 between sends (outside the timing) so that no send is shed. ``--smoke`` runs 3 sends
 in 1 run (the test's form, tests/test_bench_sendpath.py).
 """
+
+import itertools
 
 from bench import inprocess
 
@@ -37,6 +40,7 @@ class World:
         self.sender = actions.create_user("sp_sender")
         self.peer = actions.create_user("sp_peer")
         self.fresh = iter([actions.create_user(f"sp_new{i:05d}") for i in range(fresh)])
+        self.ids = itertools.count()
         others = [actions.create_user(f"sp_member{i:03d}") for i in range(members - 1)]
         actions.create_group(
             self.sender, group_type="Public", name="Bench", group_id="sp_group", member_user_ids=[u.username for u in others]
@@ -52,7 +56,14 @@ class World:
             kind, to = "C2C", next(self.fresh).username
         else:
             kind, to = "C2C", self.peer.username
-        return actions.send_message(self.sender, conversation_type=kind, to=to, msg_type="TIMTextElem", payload={"text": "hi"})
+        return actions.send_message(
+            self.sender,
+            conversation_type=kind,
+            to=to,
+            msg_type="TIMTextElem",
+            payload={"text": "hi"},
+            msg_id=f"sp-{next(self.ids)}",
+        )
 
 
 def measure(args):

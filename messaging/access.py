@@ -47,7 +47,7 @@ def access_account(user_id) -> User:
     return user
 
 
-def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False) -> User:
+def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False, resend_of=None) -> User:
     """The C2C peer ``sender`` may send to, or the SDK's refusal: 20003 no such user,
     20007 the peer has blocked the sender, 20009 not two-way friends while
     ``FRIENDSHIP_CHECK`` is on. The block and friendship checks ride on the peer lookup
@@ -56,12 +56,14 @@ def access_c2c_peer(sender: User, user_id, *, by_admin=False, with_thread=False)
     checked (the SDK's behaviour). ``by_admin`` (the server API's send, TIM.md §9
     openim/sendmsg) skips the block and friendship checks: only 20003 remains.
     ``with_thread`` (the send) also gives the pair's C2C thread as ``peer.c2c_thread_id``
-    (None before their first message), in the same query: the send looks nothing up twice."""
+    (None before their first message), in the same query: the send looks nothing up twice.
+    ``resend_of`` (a send's client message ID) also tells, as ``peer.resent``, whether the
+    sender already stored a message with that ID (``resent_sql``)."""
     if not isinstance(user_id, str) or not user_id:
         raise ChatError(ErrorCode.INVALID_PARAMETERS, "userID is required")
     check_friends = not by_admin and runtime.get("FRIENDSHIP_CHECK")
-    sql, roles, extras = _peer_sql(not by_admin, check_friends, with_thread)
-    values = {"sender": sender.pk, "sender_text": str(sender.pk), "user_id": user_id}
+    sql, roles, extras = _peer_sql(not by_admin, check_friends, with_thread, resend_of is not None)
+    values = {"sender": sender.pk, "sender_text": str(sender.pk), "user_id": user_id, "msg_id": resend_of}
     found = rawsql.fetch_one(sql, [values[role] for role in roles], PEER_COLUMNS)
     if found is None:
         raise ChatError(ErrorCode.INVALID_USER_ID, f"user {user_id!r} does not exist")
@@ -80,10 +82,11 @@ PEER_COLUMNS = rawsql.Columns(User, "u")
 
 
 @functools.cache
-def _peer_sql(check_block: bool, check_friends: bool, with_thread: bool) -> tuple[str, tuple, tuple]:
+def _peer_sql(check_block: bool, check_friends: bool, with_thread: bool, with_resend: bool = False) -> tuple[str, tuple, tuple]:
     """The SQL of ``access_c2c_peer``'s one query, written once per variant; what each of
     its parameters is ("sender": the sender's pk, "sender_text": the same as text,
-    "user_id": the peer's userID); and the names of the values after the user's columns.
+    "user_id": the peer's userID, "msg_id": the send's client message ID); and the names
+    of the values after the user's columns.
 
     Raw SQL because building and compiling the same ORM query (the EXISTS subqueries
     and the thread's key) took about a quarter of a loaded Daphne's GIL time, more
@@ -106,6 +109,10 @@ def _peer_sql(check_block: bool, check_friends: bool, with_thread: bool) -> tupl
         columns.append(f"(SELECT t.id FROM {thread} t WHERE t.key = ({key}))")
         roles += ["sender", "sender_text", "sender_text"]
         extras.append("c2c_thread_id")
+    if with_resend:
+        columns.append(resent_sql())
+        roles += ["sender", "msg_id"]
+        extras.append("resent")
     roles.append("user_id")
     sql = f"SELECT {', '.join(columns)} FROM {qn(user)} u WHERE u.username = %s AND u.is_active"
     return sql, tuple(roles), tuple(extras)
@@ -138,22 +145,36 @@ def access_membership(user: User, group: Group) -> GroupMember:
         raise ChatError(ErrorCode.PERMISSION_DENIED, f"you are not a member of group {group.group_id!r}") from None
 
 
-def access_group_membership(user: User, group_id) -> tuple[Group, GroupMember]:
+def access_group_membership(user: User, group_id, *, resend_of=None) -> tuple[Group, GroupMember]:
     """``access_group`` and ``access_membership`` in one query (the group, owner and thread
     selected through the membership): the group and the user's membership, or 10010 /
-    10007 as they answer (a second query tells which, only when refusing)."""
+    10007 as they answer (a second query tells which, only when refusing). ``resend_of``
+    (a send's client message ID) also tells, as ``membership.resent``, whether the user
+    already stored a message with that ID (``resent_sql``; None: not known)."""
     if not isinstance(group_id, str) or not group_id:
         raise ChatError(ErrorCode.BAD_GROUP_ID, "groupID is required")
-    found = rawsql.fetch_one(MEMBERSHIP_SQL, [group_id, user.pk], *MEMBERSHIP_COLUMNS)
+    if resend_of is None:
+        found = rawsql.fetch_one(MEMBERSHIP_SQL, [group_id, user.pk], *MEMBERSHIP_COLUMNS)
+    else:
+        found = rawsql.fetch_one(MEMBERSHIP_RESENT_SQL, [user.pk, resend_of, group_id, user.pk], *MEMBERSHIP_COLUMNS)
     membership = None
     if found is not None:
-        membership, group, owner, thread = found
+        membership, group, owner, thread, *resent = found
         group.owner, group.thread, membership.group = owner, thread, group
+        membership.resent = resent[0] if resent else None
     if membership is None:  # 10010 or 10007 (a membership made just now is taken)
         group = access_group(group_id)
         membership = access_membership(user, group)
-        membership.group = group
+        membership.group, membership.resent = group, None
     return membership.group, membership
+
+
+def resent_sql() -> str:
+    """Whether the sender (the first parameter) already stored a message with this client
+    ID (the second): a send's resend check, riding on the send's first read so that a
+    send with an ID (``tim.js`` gives every message one) costs no query more than one
+    without. The unique index (sender, msg_id) answers it."""
+    return f"EXISTS (SELECT 1 FROM {Message._meta.db_table} s WHERE s.sender_id = %s AND s.msg_id = %s)"
 
 
 # The membership, its group, the group's owner (NULL when none) and thread: the ORM's
@@ -164,12 +185,13 @@ MEMBERSHIP_COLUMNS = (
     rawsql.Columns(User, "o"),
     rawsql.Columns(Thread, "t"),
 )
-MEMBERSHIP_SQL = (
-    f"SELECT {', '.join(part.sql() for part in MEMBERSHIP_COLUMNS)}"
+MEMBERSHIP_FROM = (
     f" FROM {GroupMember._meta.db_table} m JOIN {Group._meta.db_table} g ON g.id = m.group_id"
     f" LEFT JOIN {User._meta.db_table} o ON o.id = g.owner_id JOIN {Thread._meta.db_table} t ON t.id = g.thread_id"
     " WHERE g.group_id = %s AND g.dismissed_at IS NULL AND m.user_id = %s"
 )
+MEMBERSHIP_SQL = f"SELECT {', '.join(part.sql() for part in MEMBERSHIP_COLUMNS)}{MEMBERSHIP_FROM}"
+MEMBERSHIP_RESENT_SQL = f"SELECT {', '.join(part.sql() for part in MEMBERSHIP_COLUMNS)}, {resent_sql()}{MEMBERSHIP_FROM}"
 
 
 def check_may_send(member: GroupMember, group: Group):

@@ -10,6 +10,7 @@ blocks, nested in the test's transaction (on a request of their own they are
 BEGIN/COMMIT, which Django does not count).
 """
 
+import functools
 import json
 
 import pytest
@@ -116,6 +117,26 @@ def test_a_c2c_send_checks_blocks_and_friendship_in_the_peer_lookup(alice, bob, 
 
     with django_assert_num_queries(SEND_C2C):
         actions.send_message(alice, conversation_type="C2C", to="bob", msg_type="TIMTextElem", payload={"text": "x"})
+
+
+@pytest.mark.parametrize("conversation_type, to, count", [("C2C", "bob", SEND_C2C), ("GROUP", "g1", SEND_GROUP)])
+def test_a_send_with_a_client_id_costs_the_same_and_a_resend_one_query_more(
+    alice, bob, django_assert_num_queries, conversation_type, to, count
+):
+    """``tim.js`` gives every message an ID: whether the sender stored one with it
+    already is asked by the send's first read (access.resent_sql), so a new message with
+    an ID costs what one without does, and only a resend reads the stored one."""
+    group_of(alice, 3)
+    send = functools.partial(
+        actions.send_message, alice, conversation_type=conversation_type, to=to, msg_type="TIMTextElem", payload={"text": "x"}
+    )
+    send(msg_id="warm-up")
+
+    with django_assert_num_queries(count):
+        sent = send(msg_id="client-1")
+    with django_assert_num_queries(2):  # the first read (it says "resent"); the stored message
+        again = send(msg_id="client-1")
+    assert again.message.pk == sent.message.pk
 
 
 def test_first_c2c_send_creates_the_thread_in_a_fixed_number_of_queries(alice, bob, django_assert_num_queries):

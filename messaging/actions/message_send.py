@@ -7,8 +7,10 @@ again) whose RETURNING gives each viewer's absolute unread count. That is O(1)
 statements for a group of any size. Events go out after commit. On PostgreSQL the
 thread's UPDATE and the INSERT are one statement (``insert_numbered``), and the checks
 before the transaction are one query (the peer with the pair's thread, or the
-membership with its group): a send is 5 statements, BEGIN and COMMIT included, and a
-pair's first message 6 (docs/PERFORMANCE.md "Send path statements").
+membership with its group, and whether the sender used the message's client ID
+already): a send is 5 statements, BEGIN and COMMIT included, and a pair's first
+message 6 (docs/PERFORMANCE.md "Send path statements"); 2 when the write is one
+statement that commits alone (``_one_statement_send``).
 
 Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
 events, so that a transport answers the sender without serialising it again.
@@ -166,17 +168,22 @@ def send_message(
     receiver_list = list(dict.fromkeys(receiver_list or ()))
     check_option_combination(conversation_type, receiver_list, at_user_list, message_control_info, online_user_only)
 
+    # Whether the sender stored a message with this client ID already (None: not known):
+    # asked by the first read (access.resent_sql), so that a new message, the usual
+    # case, needs no query of its own for it.
+    resend_of = None if online_user_only else msg_id
     if conversation_type == Thread.Kind.C2C:
-        peer = access_c2c_peer(sender, to, by_admin=by_admin, with_thread=True)
+        peer = access_c2c_peer(sender, to, by_admin=by_admin, with_thread=True, resend_of=resend_of)
         if peer.pk == sender.pk:
             raise ChatError(ErrorCode.INVALID_PARAMETERS, "you cannot send a message to yourself")
-        group, name_card = None, ""
+        group, name_card, resent = None, "", getattr(peer, "resent", None)
     elif by_admin:
-        peer, group = None, access_group(to)
+        peer, group, resent = None, access_group(to), None
         membership = GroupMember.objects.filter(group=group, user=sender).first()
     else:
         peer = None
-        group, membership = access_group_membership(sender, to)
+        group, membership = access_group_membership(sender, to, resend_of=resend_of)
+        resent = membership.resent
         check_may_send(membership, group)
     if group is not None:
         name_card = membership.name_card if membership else ""
@@ -211,7 +218,7 @@ def send_message(
             check_reply(sender, cloud_custom_data, group.thread_id if group else None, peer)
         ratelimit.check_send()  # the sender's budgets only: the group's rate counts stored messages
         return _send_online(sender, group or peer, body, **fields)
-    if msg_id is not None:
+    if msg_id is not None and (resent is None or resent):  # (SQLite says 0 or 1)
         stored = Message.objects.filter(sender=sender, msg_id=msg_id).select_related("thread").first()
         if stored is not None:
             if group is None:

@@ -1099,8 +1099,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def count_from(self, unread, muted):
         """Count from this unread state (``conversation_list.get_unread_state``'s), read when
         the socket opens or by a ``sync``'s last page (``sync.Synced``); whether the total
-        changed. Ops and events are handled one at a time, so the events that come while
-        the state is read are applied after it, as always, newest count last."""
+        changed. Ops and events are handled one at a time, so the state is never older
+        than what the socket applied before it; the events queued while it was read are
+        applied after it, as any event is (``fresh_count`` keeps a conversation's older
+        count from winning over one this socket took from an event)."""
         before = getattr(self, "unread_total", None)
         self.unread = unread
         self.muted = muted  # conversations whose count stays out of the total (setMessageRemindType)

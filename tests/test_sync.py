@@ -231,3 +231,29 @@ def test_a_page_is_a_fixed_number_of_queries(alice, bob, carol, dave, django_ass
     assert page["isSyncCompleted"] and len(page["conversations"]) == conversations
     group_messages = [m for c in page["conversations"] if c["conversationID"].startswith("GROUP") for m in c["messageList"]]
     assert group_messages and {m["nameCard"] for m in group_messages if m["from"] == "alice"} == {"Al"}
+
+
+def test_the_last_page_gives_the_sockets_unread_state_and_group_threads_as_at_connect(alice, bob, carol, dave):
+    """A socket counts its total again, and follows its groups again, from a completed
+    sync (sync_for_socket): the same state the socket reads when it opens, whatever the
+    rows: unread, read, deleted and shown again, muted, a group left."""
+    from messaging.queries.sync import sync_for_socket
+
+    for sender in (bob, carol, dave):
+        send_text(sender, "alice", "hi")
+    make_group(bob, "Public", "g1", members=["alice"])
+    make_group(bob, "Public", "g2", members=["alice"])
+    send_group_text(bob, "g1", "one")
+    actions.mark_read(alice, "C2Cbob")
+    actions.set_message_remind_type(alice, user_ids=["carol"], remind_type="AcceptNotNotify")
+    actions.delete_conversation(alice, "C2Cdave")
+    send_text(dave, "alice", "again")  # shows the deleted conversation again
+    actions.quit_group(alice, "g2")
+
+    page = sync_for_socket(alice, {})
+    assert page.reply["isSyncCompleted"]
+    unread, muted = page.unread_state
+    assert (unread, muted) == conversation_list.get_unread_state(alice)
+    assert unread == {"C2Ccarol": 1, "C2Cdave": 1, "GROUPg1": 1} and muted == {"C2Ccarol"}
+    assert sorted(page.thread_ids) == sorted(groups.get_group_thread_ids(alice))
+    assert len(page.thread_ids) == 1

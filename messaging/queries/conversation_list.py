@@ -179,7 +179,7 @@ def unread_state(rows) -> tuple[dict, set]:
     for conversation_id, count, hidden, remind_type in rows:
         if conversation_id == rules.SYSTEM_CONVERSATION_ID:
             continue
-        if count and not hidden:
+        if count > 0 and not hidden:
             unread[conversation_id] = count
         if remind_type != rules.REMIND_ACCEPT_AND_NOTIFY:
             muted.add(conversation_id)

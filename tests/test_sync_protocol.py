@@ -128,3 +128,62 @@ async def test_a_completed_sync_follows_the_groups_an_event_lost_did_not_tell(op
     sent = await a.send_text("g1", "after the sync", conversation_type="GROUP")
     received = await b.wait_event("MESSAGE_RECEIVED")
     assert [m["ID"] for m in received] == [sent["ID"]]
+
+
+async def test_only_the_last_sync_page_recounts(open_tab, alice, bob, settings, monkeypatch):
+    """A page that is not the last (``isSyncCompleted: false``) reads no state for the
+    socket: the total is pushed once, after the page that completes the sync."""
+    from messaging import consumers
+
+    settings.CHAT = {**settings.CHAT, "SYNC_PAGE_SIZE": 2}
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.send_text("bob", "one")
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 1
+    cursors = {c["conversationID"]: c["syncCursor"] for c in (await b.request("getConversationList"))["conversationList"]}
+    await b.drain()
+
+    async def lost(events):
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "send_events", lost)
+        for n in range(3):
+            await a.send_text("bob", f"lost {n}")
+
+    first = await b.request("sync", cursors=cursors)
+    assert not first["isSyncCompleted"]
+    assert [f["event"] for f in await b.drain()] == []
+    [entry] = first["conversations"]
+    last = await b.request("sync", cursors={entry["conversationID"]: entry["syncCursor"]})
+    assert last["isSyncCompleted"]
+    assert await b.wait_event("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED") == 4
+
+
+async def test_a_completed_sync_stops_following_a_group_an_event_lost_did_not_tell(open_tab, alice, bob, monkeypatch):
+    """The other way: bob was removed and the event was lost; his socket still followed
+    the group's thread (its messages were dropped there, not addressed to him). After the
+    sync it follows it no more."""
+    from channels.layers import get_channel_layer
+
+    from messaging import consumers
+    from messaging.events import thread_group
+    from messaging.models import Group
+
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.request("createGroup", type="Public", name="Ops", groupID="g1", memberList=[{"userID": "bob"}])
+    await b.wait_event("GROUP_LIST_UPDATED")
+    thread_id = (await Group.objects.aget(group_id="g1")).thread_id
+    layer_groups = get_channel_layer().groups
+    assert len(layer_groups.get(thread_group(thread_id), {})) == 2
+
+    async def lost(events):
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "send_events", lost)
+        await a.request("deleteGroupMember", groupID="g1", userIDList=["bob"])
+    assert len(layer_groups.get(thread_group(thread_id), {})) == 2
+
+    reply = await b.request("sync", cursors={})
+    assert reply["isSyncCompleted"] and reply["groupList"] == []
+    assert len(layer_groups.get(thread_group(thread_id), {})) == 1

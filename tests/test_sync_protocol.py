@@ -2,11 +2,27 @@
 that a client's cursor follows, and a tab that was away catches up to exactly what a
 fresh fetch shows."""
 
+import contextlib
+
 import pytest
 
+from messaging import consumers
 from tests.chat_helpers import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextlib.contextmanager
+def events_lost(monkeypatch):
+    """The events of the ops sent meanwhile never reach any socket, as when the channel
+    layer (at most once) loses them."""
+
+    async def lost(events):
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "send_events", lost)
+        yield
 
 
 async def test_live_patches_carry_consecutive_change_numbers_from_the_listed_cursor(open_tab, alice, bob):
@@ -69,8 +85,6 @@ async def test_a_completed_sync_repairs_the_total_unread_count_an_event_lost(ope
     leaves the socket's unread counts behind. The client's sync repairs the
     conversation's count (its conversation list); the socket counts again from the same
     page, and pushes the total when it changed, so the two agree again."""
-    from messaging import consumers
-
     a, b = await open_tab(alice), await open_tab(bob)
     assert b.initial_unread == 0
     await a.send_text("bob", "one")
@@ -78,11 +92,7 @@ async def test_a_completed_sync_repairs_the_total_unread_count_an_event_lost(ope
     cursors = {c["conversationID"]: c["syncCursor"] for c in (await b.request("getConversationList"))["conversationList"]}
     await b.drain()
 
-    async def lost(events):
-        pass
-
-    with monkeypatch.context() as patched:
-        patched.setattr(consumers, "send_events", lost)
+    with events_lost(monkeypatch):
         await a.send_text("bob", "two")
         await a.send_text("bob", "three")
     assert await b.drain() == []
@@ -108,16 +118,10 @@ async def test_a_completed_sync_follows_the_groups_an_event_lost_did_not_tell(op
     if the one that said "bob joined" is lost, bob's socket would never get the group's
     messages live. The last sync page's group threads are followed, so after the sync
     they come."""
-    from messaging import consumers
-
     a, b = await open_tab(alice), await open_tab(bob)
     await a.request("createGroup", type="Public", name="Ops", groupID="g1")
 
-    async def lost(events):
-        pass
-
-    with monkeypatch.context() as patched:
-        patched.setattr(consumers, "send_events", lost)
+    with events_lost(monkeypatch):
         await a.request("addGroupMember", groupID="g1", userIDList=["bob"])
     await a.send_text("g1", "before the sync", conversation_type="GROUP")
     assert [f["event"] for f in await b.drain()] == []
@@ -133,8 +137,6 @@ async def test_a_completed_sync_follows_the_groups_an_event_lost_did_not_tell(op
 async def test_only_the_last_sync_page_recounts(open_tab, alice, bob, settings, monkeypatch):
     """A page that is not the last (``isSyncCompleted: false``) reads no state for the
     socket: the total is pushed once, after the page that completes the sync."""
-    from messaging import consumers
-
     settings.CHAT = {**settings.CHAT, "SYNC_PAGE_SIZE": 2}
     a, b = await open_tab(alice), await open_tab(bob)
     await a.send_text("bob", "one")
@@ -142,11 +144,7 @@ async def test_only_the_last_sync_page_recounts(open_tab, alice, bob, settings, 
     cursors = {c["conversationID"]: c["syncCursor"] for c in (await b.request("getConversationList"))["conversationList"]}
     await b.drain()
 
-    async def lost(events):
-        pass
-
-    with monkeypatch.context() as patched:
-        patched.setattr(consumers, "send_events", lost)
+    with events_lost(monkeypatch):
         for n in range(3):
             await a.send_text("bob", f"lost {n}")
 
@@ -165,7 +163,6 @@ async def test_a_completed_sync_stops_following_a_group_an_event_lost_did_not_te
     sync it follows it no more."""
     from channels.layers import get_channel_layer
 
-    from messaging import consumers
     from messaging.events import thread_group
     from messaging.models import Group
 
@@ -176,11 +173,7 @@ async def test_a_completed_sync_stops_following_a_group_an_event_lost_did_not_te
     layer_groups = get_channel_layer().groups
     assert len(layer_groups.get(thread_group(thread_id), {})) == 2
 
-    async def lost(events):
-        pass
-
-    with monkeypatch.context() as patched:
-        patched.setattr(consumers, "send_events", lost)
+    with events_lost(monkeypatch):
         await a.request("deleteGroupMember", groupID="g1", userIDList=["bob"])
     assert len(layer_groups.get(thread_group(thread_id), {})) == 2
 

@@ -29,6 +29,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import close_old_connections
 
 from messaging import actions, conf, presence, ratelimit, rules, schemas, serialize
 from messaging.access import access_message
@@ -624,12 +625,17 @@ def in_database_thread(func):
     consumer awaits each before reading the next frame). SQLite takes one writer
     at a time anyway, so there the default single thread stays.
     """
-    global _db_executor
     if not uses_postgresql():
         return database_sync_to_async(func)
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=db_executor())
+
+
+def db_executor() -> ThreadPoolExecutor:
+    """The pool of database threads (PostgreSQL), made on first use."""
+    global _db_executor
     if _db_executor is None:
         _db_executor = ThreadPoolExecutor(max_workers=conf.get("DB_THREADS"), thread_name_prefix="chat-db")
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
+    return _db_executor
 
 
 # The reads that a reconnecting client makes once and that cost the most (the state at
@@ -653,7 +659,24 @@ async def run_op(handler, user, args, origin, op=None, client=None):
     if op in CATCH_UP_OPS:
         async with catch_up_slots():
             return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
-    return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
+    if not uses_postgresql():
+        return await in_database_thread(_run_op)(handler, user, args, origin, op, client)
+    call = functools.partial(_run_op_in_pool, handler, user, args, origin, op, client)
+    return await asyncio.get_running_loop().run_in_executor(db_executor(), call)
+
+
+def _run_op_in_pool(*args):
+    """``_run_op`` in a thread of the pool, as ``DatabaseSyncToAsync`` runs it (stale
+    connections closed before and after) without asgiref's machinery around the call: no
+    copied context, no shielded future, no thread-sensitivity bookkeeping. An op needs
+    none of it (its events are collected, not sent from the thread; ``acting_as`` sets
+    its context variable in the thread), and the hop cost half as much CPU (172 -> 88 µs
+    a call, docs/PERFORMANCE.md, the ninth sitting): a send is one hop."""
+    close_old_connections()
+    try:
+        return _run_op(*args)
+    finally:
+        close_old_connections()
 
 
 def _run_op(handler, user, args, origin, op=None, client=None):

@@ -610,6 +610,34 @@ async def test_a_new_member_gets_messages_sent_right_after_the_add(open_tab, ali
     assert got["ID"] == third["ID"]
 
 
+def test_an_op_on_postgresql_runs_in_a_pool_thread_between_two_connection_checks(monkeypatch):
+    """``run_op``'s own hop (``_run_op_in_pool``): the op runs in a database thread, with
+    stale connections closed before and after it as ``DatabaseSyncToAsync`` does, and
+    its reply and committed events come back."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from messaging import consumers
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-db")
+    monkeypatch.setattr(consumers, "uses_postgresql", lambda: True)
+    monkeypatch.setattr(consumers, "_db_executor", pool)
+    calls = []
+    monkeypatch.setattr(consumers, "close_old_connections", lambda: calls.append("close"))
+
+    def handler(user, args, origin):
+        calls.append(threading.current_thread().name)
+        return {"echo": args}
+
+    try:
+        data, events = asyncio.run(consumers.run_op(handler, None, {"n": 1}, "", "sendMessage"))
+    finally:
+        pool.shutdown()
+    assert (data, events) == ({"echo": {"n": 1}}, [])
+    assert calls[0] == calls[2] == "close" and calls[1].startswith("chat-db") and len(calls) == 3
+
+
 def test_catch_up_reads_leave_a_database_thread_free_for_the_other_ops(monkeypatch, settings):
     """In a reconnect storm hundreds of syncs arrive at once: at most DB_THREADS - 1 of
     them hold a database thread, and a send that comes after them does not wait behind

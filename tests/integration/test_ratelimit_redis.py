@@ -53,16 +53,45 @@ def test_a_window_counter_expires(redis_url, prefix):
         client.close()
 
 
+def sent_commands(counter, monkeypatch):
+    """The names of the commands ``counter`` sends from this thread from now on."""
+    commands, connection = [], counter._connection()
+    real = connection.send_command
+    monkeypatch.setattr(connection, "send_command", lambda *args, **kw: commands.append(args[0]) or real(*args, **kw))
+    return commands
+
+
 def test_one_round_trip_per_check(redis_url, prefix, monkeypatch):
     counter = ratelimit.RedisCounter(redis_url, prefix)
     limit = ratelimit.RateLimit(counter, clock=FakeClock())
     limit.admit(7, "Normal", 40)  # loads the script
-    commands = []
-    real = counter.client.execute_command
-    monkeypatch.setattr(counter.client, "execute_command", lambda *args, **kw: commands.append(args[0]) or real(*args, **kw))
+    commands = sent_commands(counter, monkeypatch)
     for _ in range(5):
         limit.admit(7, "Low", 40)
     assert commands == ["EVALSHA"] * 5
+
+
+def test_a_script_redis_lost_is_loaded_again_and_a_lost_connection_made_again(redis_url, prefix, monkeypatch, caplog):
+    counter = ratelimit.RedisCounter(redis_url, prefix)
+    limit = ratelimit.RateLimit(counter, clock=FakeClock())
+    user = bucket("send:u1", burst=3)
+    assert limit.check([user]) is None
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.script_flush()  # as after a restart of Redis
+        commands = sent_commands(counter, monkeypatch)
+        assert limit.check([user]) is None
+        assert commands == ["EVALSHA", "SCRIPT", "EVALSHA"]
+        name = unique_name("chat_rl_conn")
+        counter._connection().send_command("CLIENT", "SETNAME", name)
+        counter._connection().read_response()
+        client.client_kill_filter(_id=next(entry["id"] for entry in client.client_list() if entry["name"] == name))
+    finally:
+        client.close()
+    assert limit.check([user]) is None  # the connection is gone: admitted, counted nowhere
+    assert "rate limits not checked" in caplog.text
+    assert limit.check([user]) is None  # connected again: the third of the burst
+    assert limit.check([user]) is user
 
 
 def test_sends_are_admitted_when_redis_is_unreachable(caplog):
@@ -118,9 +147,7 @@ def test_a_group_send_with_both_budgets_is_one_round_trip(redis_url, prefix, mon
     limit = ratelimit.RateLimit(counter, clock=FakeClock())
     buckets = [bucket("send:u1", burst=100), bucket("send:a203.0.113.7", burst=100, what="address")]
     limit.check(buckets, thread_id=7, priority="Normal", rate=40)  # loads the script
-    commands = []
-    real = counter.client.execute_command
-    monkeypatch.setattr(counter.client, "execute_command", lambda *args, **kw: commands.append(args[0]) or real(*args, **kw))
+    commands = sent_commands(counter, monkeypatch)
     for _ in range(5):
         assert limit.check(buckets, thread_id=7, priority="Low", rate=40) is None
     assert commands == ["EVALSHA"] * 5

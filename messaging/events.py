@@ -145,7 +145,11 @@ async def send_events(events):
     layer = get_channel_layer()
     if layer is None:
         return
+    send_many = getattr(layer, "group_send_many", None)  # the pub/sub layer's (one write for them all)
     for message, targets in events:
-        for target in targets:
-            name = TARGET_GROUPS[target[0]](target[1]) if isinstance(target, tuple) else user_group(target)
+        names = [TARGET_GROUPS[target[0]](target[1]) if isinstance(target, tuple) else user_group(target) for target in targets]
+        if send_many is not None and names:
+            await send_many(names, message)
+            continue
+        for name in names:
             await layer.group_send(name, message)

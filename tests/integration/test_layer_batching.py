@@ -7,7 +7,7 @@ delivery of the process queued behind them (docs/PERFORMANCE.md, the storm). Wha
 hold here: many changes asked at once go out as few commands; they keep the order they
 were asked in (a discard right after an add leaves nothing subscribed, and the reverse);
 callers cancelled meanwhile leave the shard's record as Redis has it; publishes keep their order,
-go out in pipelines, and do not wait for the subscription lock.
+go out in batches (one write each), and do not wait for the subscription lock.
 """
 
 import asyncio
@@ -16,6 +16,7 @@ import pytest
 import redis
 from redis.asyncio.client import PubSub
 
+from messaging import events
 from messaging.channel_layer import PubSubChannelLayer
 from tests.integration.conftest import unique_name
 
@@ -132,20 +133,82 @@ async def test_publishes_keep_their_order_go_out_together_and_do_not_wait_for_th
     await other.group_send("room", {"type": "chat.event", "n": -1})  # connects
     assert (await asyncio.wait_for(layer.receive(receiver), 5))["n"] == -1
 
-    pipelines = []
-    execute = shard._redis.pipeline().__class__.execute
-
-    async def spy_execute(self, *args, **kwargs):
-        pipelines.append(len(self.command_stack))
-        return await execute(self, *args, **kwargs)
-
-    monkeypatch.setattr(shard._redis.pipeline().__class__, "execute", spy_execute)
+    batches = spy_batches(monkeypatch, other)
     async with shard._lock:  # held as by a subscription in progress: publishing goes on
         await asyncio.wait_for(asyncio.gather(*(other.group_send("room", {"type": "chat.event", "n": n}) for n in range(100))), 5)
     received = [(await asyncio.wait_for(layer.receive(receiver), 5))["n"] for _ in range(100)]
     assert received == list(range(100))
-    assert sum(pipelines) >= 99 and len(pipelines) <= 3, pipelines  # not one round trip each
+    assert sum(batches) >= 99 and len(batches) <= 3, batches  # not one round trip each
     await other.flush()
+
+
+def spy_batches(monkeypatch, layer):
+    """The sizes of the publish batches ``layer``'s shards write (one write each) from now on."""
+    sizes = []
+    for shard in layer._get_layer()._shards:
+        apply = shard._outbox.apply
+
+        async def spy(batch, apply=apply):
+            sizes.append(len(batch))
+            return await apply(batch)
+
+        monkeypatch.setattr(shard._outbox, "apply", spy)
+    return sizes
+
+
+async def test_one_event_to_two_users_is_encoded_once_and_written_once(layer, monkeypatch):
+    """A C2C send's event goes to the sender's and the receiver's user groups: one batch,
+    so one write and one read of both replies (``group_send_many``), and each group's
+    sockets get it."""
+    alice, bob = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add(events.user_group(1), alice)
+    await layer.group_add(events.user_group(2), bob)
+    batches = spy_batches(monkeypatch, layer)
+    encoded = []
+    serializer = layer._get_layer().channel_layer
+    serialize = serializer.serialize
+    monkeypatch.setattr(serializer, "serialize", lambda message: encoded.append(message) or serialize(message))
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+    await events.send_events([({"type": "chat.event", "n": 7}, [2, 1])])
+    assert batches == [2]
+    assert len(encoded) == 1
+    assert (await asyncio.wait_for(layer.receive(alice), 5))["n"] == 7
+    assert (await asyncio.wait_for(layer.receive(bob), 5))["n"] == 7
+
+
+async def test_sends_to_many_groups_asked_meanwhile_keep_their_order_and_all_return(layer, redis_url):
+    """``group_send_many`` calls made while a batch is written wait for the next one (as
+    ``group_send``'s do) and each returns once its publishes are written."""
+    alice, bob = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("many-a", alice)
+    await layer.group_add("many-b", bob)
+    sends = [layer.group_send_many(["many-a", "many-b"], {"type": "chat.event", "n": n}) for n in range(50)]
+    await asyncio.wait_for(asyncio.gather(*sends), 5)
+    for channel in (alice, bob):
+        assert [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(50)] == list(range(50))
+
+
+async def test_after_redis_closed_the_publishes_connection_the_next_batch_gets_a_new_one(layer, redis_url):
+    """The publishes' connection was closed by Redis (a restart, a client timeout): the
+    batch that finds it so fails (the pool's retry policy, as for redis-py's commands:
+    none by default; the consumer then closes its socket for a resync), and the next
+    batch goes out on a new connection."""
+    receiver = await layer.new_channel()
+    await layer.group_add("again", receiver)
+    await layer.group_send("again", {"type": "chat.event", "n": 0})
+    assert (await asyncio.wait_for(layer.receive(receiver), 5))["n"] == 0
+    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("again"))
+    name = unique_name("chat_pub")
+    await shard._redis.client_setname(name)  # the pool's one idle connection: the publishes'
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.client_kill_filter(_id=next(entry["id"] for entry in client.client_list() if entry["name"] == name))
+    finally:
+        client.close()
+    with pytest.raises(redis.ConnectionError):
+        await layer.group_send_many(["again"], {"type": "chat.event", "n": 1})
+    await layer.group_send_many(["again", "again"], {"type": "chat.event", "n": 1})
+    assert [(await asyncio.wait_for(layer.receive(receiver), 5))["n"] for _ in range(2)] == [1, 1]
 
 
 async def test_the_layer_reads_with_the_c_reply_parser(layer):

@@ -112,6 +112,10 @@ def _settle(requests, error=None, *, cancel=False):
             future.set_result(None)
 
 
+async def _as_pushed(response):
+    return response
+
+
 class _ResyncShard(pubsub.RedisSingleShardConnection):
     """A shard that subscribes and publishes in batches and, once its subscription
     connection is made, announces its reconnections.
@@ -162,6 +166,53 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
             await connection.retry.call_with_retry(send, lambda error: connection.disconnect())
         finally:
             await pool.release(connection)
+
+    def _ensure_redis(self):
+        fresh = self._redis is None
+        super()._ensure_redis()
+        if fresh:
+            # redis-py's own handler of a pushed message (RESP3) logs ``str(message)`` at
+            # DEBUG for every message, whatever the level: the text of each event made
+            # and thrown away. This one hands the message on as it came.
+            self._pubsub.push_handler_func = _as_pushed
+
+    async def _do_receiving(self):
+        """channels-redis's receive loop, with a published message routed as it is read:
+        redis-py's ``get_message`` made a dict of each and awaited its observability
+        hooks first (``handle_message``). Anything else (the replies to SUBSCRIBE and
+        UNSUBSCRIBE) still goes through ``handle_message``, which keeps the
+        subscription's record."""
+        while True:
+            try:
+                pubsub = self._pubsub
+                if not (pubsub and pubsub.subscribed):
+                    await asyncio.sleep(0.1)
+                    continue
+                response = await pubsub.parse_response(block=False, timeout=0.1)
+                if not response:
+                    continue
+                if len(response) == 3 and response[0] == b"message":
+                    self._route(response[1], response[2])
+                else:
+                    self._receive_message(await pubsub.handle_message(response, ignore_subscribe_messages=True))
+            except (TimeoutError, asyncio.CancelledError, GeneratorExit):
+                raise
+            except BaseException:
+                log.exception("Unexpected exception in receive task")
+                await asyncio.sleep(1)
+
+    def _route(self, name, data):
+        """``_receive_message`` of a published message (``name`` as bytes)."""
+        name = name.decode()
+        layer = self.channel_layer
+        queue = layer.channels.get(name)
+        if queue is not None:
+            queue.put_nowait(data)
+            return
+        for channel_name in layer.groups.get(name, ()):
+            queue = layer.channels.get(channel_name)
+            if queue is not None:
+                queue.put_nowait(data)
 
     async def subscribe(self, channel):
         await self._changes.ask(True, channel)

@@ -211,6 +211,31 @@ async def test_after_redis_closed_the_publishes_connection_the_next_batch_gets_a
     assert [(await asyncio.wait_for(layer.receive(receiver), 5))["n"] for _ in range(2)] == [1, 1]
 
 
+async def test_published_messages_are_routed_as_read_and_not_logged(layer, monkeypatch, caplog):
+    """The receive loop (``_ResyncShard._do_receiving``) hands a published message's bytes
+    to the channel's queue, and to every local channel of a group, without redis-py's
+    ``handle_message`` (a dict and awaited hooks per message) and without its handler of
+    pushed messages, which logged the text of every one at DEBUG (``str(message)`` made
+    whatever the level). The replies to SUBSCRIBE still go through ``handle_message``."""
+    handled = []
+    handle_message = PubSub.handle_message
+
+    async def spy(self, response, *args, **kwargs):
+        handled.append(bytes(response[0]))
+        return await handle_message(self, response, *args, **kwargs)
+
+    monkeypatch.setattr(PubSub, "handle_message", spy)
+    caplog.set_level("DEBUG", logger="push_response")
+    one, two, alone = await layer.new_channel(), await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("routed", one)
+    await layer.group_add("routed", two)
+    await layer.group_send("routed", {"type": "chat.event", "n": 1})
+    await layer.send(alone, {"type": "chat.event", "n": 2})
+    assert [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for channel in (one, two, alone)] == [1, 1, 2]
+    assert handled and set(handled) == {b"subscribe"}
+    assert "Push response" not in caplog.text
+
+
 async def test_the_layer_reads_with_the_c_reply_parser(layer):
     """requirements.txt pins hiredis: redis-py then parses the subscription's pushes and the
     publishes' replies in C, not in its pure-Python RESP3 parser, which was 7 % of a loaded

@@ -930,8 +930,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if isinstance(data, presence_queries.SubscriptionChange):
                 data = await self.apply_subscription(data)
             elif isinstance(data, sync.Synced):
-                if data.thread_ids is not None:
-                    await self.join_threads(data.thread_ids)
+                if data.thread_ids is not None and not await self.follow_or_resync(data.thread_ids):
+                    return  # closed for a resync: a sync has no events
                 recounted = data.unread_state is not None and self.count_from(*data.unread_state)
                 data = data.reply
         except ChatError as error:
@@ -946,16 +946,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # reply, so that what the requester sends next, or a member answers, reaches it
             # live. (Its other sockets do so on the GROUP_LIST_UPDATED below, and their
             # clients sync for what came in between.)
-            await self.join_threads(await in_database_thread(groups.get_group_thread_ids)(self.user))
-        await self.send(text_data=serialize.reply_frame(request_id, data))
-        if recounted:
-            await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
-        if events:
+            await self.follow_or_resync(await in_database_thread(groups.get_group_thread_ids)(self.user))
+        if not self.ended:
+            await self.send(text_data=serialize.reply_frame(request_id, data))
+            if recounted:
+                await self.push("TOTAL_UNREAD_MESSAGE_COUNT_UPDATED", self.total_unread())
+        if events:  # committed: the others get them even when this socket was closed above
             try:
                 await send_events(events)
             except Exception as error:  # Redis unreachable: the events are lost; the reply went
                 log.warning("events of %r not published (%s); closing the socket for a resync", frame.op, error)
-                await self.end(RESYNC_CLOSE_CODE)
+                if not self.ended:
+                    await self.end(RESYNC_CLOSE_CODE)
 
     # --- pushes from the channel layer -----------------------------------------------
 
@@ -967,8 +969,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # Follow the new threads first: whatever is sent to them from now on arrives
             # live, and the client's sync after GROUP_LIST_UPDATED brings what came before.
             group_list, thread_ids = await in_database_thread(session.refresh_groups)(self.user)
-            await self.join_threads(thread_ids)
-            await self.push("GROUP_LIST_UPDATED", group_list)
+            if await self.follow_or_resync(thread_ids):
+                await self.push("GROUP_LIST_UPDATED", group_list)
             return
         if event == "MESSAGE_RECEIVED":
             if meta.get("online"):
@@ -1182,13 +1184,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return self.unread_total != before
 
     async def join_threads(self, thread_ids):
-        """Follow the channel-layer groups of exactly these group threads."""
+        """Follow the channel-layer groups of exactly these group threads. ``self.threads``
+        is what is followed, also when the layer fails part way."""
         thread_ids = set(thread_ids)
         for thread_id in thread_ids - self.threads:
             await self.channel_layer.group_add(thread_group(thread_id), self.channel_name)
+            self.threads.add(thread_id)
         for thread_id in self.threads - thread_ids:
             await self.channel_layer.group_discard(thread_group(thread_id), self.channel_name)
-        self.threads = thread_ids
+            self.threads.discard(thread_id)
+
+    async def follow_or_resync(self, thread_ids) -> bool:
+        """``join_threads``, after a ``sync`` or a change of the user's groups; when the
+        layer fails (Redis away), the socket is closed for a resync (4012), as for a lost
+        event: it would otherwise miss, without a word, the live messages of a group it
+        does not follow. The client reconnects and syncs (docs/PROTOCOL.md §8)."""
+        try:
+            await self.join_threads(thread_ids)
+        except Exception as error:
+            log.warning("could not follow the groups of %s (%s); closing the socket for a resync", self.channel_name, error)
+            await self.end(RESYNC_CLOSE_CODE)
+            return False
+        return True
 
     def total_unread(self):
         return self.unread_total

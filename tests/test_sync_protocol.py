@@ -180,3 +180,75 @@ async def test_a_completed_sync_stops_following_a_group_an_event_lost_did_not_te
     reply = await b.request("sync", cursors={})
     assert reply["isSyncCompleted"] and reply["groupList"] == []
     assert len(layer_groups.get(thread_group(thread_id), {})) == 1
+
+
+@contextlib.contextmanager
+def threads_unfollowable(monkeypatch):
+    """The channel layer fails to add a socket to a group thread's group, as when Redis
+    is away."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    group_add = layer.group_add
+
+    async def failing(group, channel):
+        if group.startswith("thread."):
+            raise ConnectionError("Redis is away")
+        return await group_add(group, channel)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(layer, "group_add", failing)
+        yield
+
+
+async def closed_with(tab):
+    """The close code the socket was closed with, the frames before it skipped."""
+    while True:
+        output = await tab.communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            return output.get("code")
+        assert output["type"] == "websocket.send"
+        assert '"ok":' not in output["text"], "no reply: the socket closes for a resync"
+
+
+async def test_a_sync_that_cannot_follow_its_groups_closes_the_socket_for_a_resync(open_tab, alice, bob, monkeypatch):
+    """The last page says bob is in g1, but the layer cannot add his socket to g1's thread
+    (Redis away): the socket would miss g1's live messages without a word. It is closed
+    with 4012 (docs/PROTOCOL.md §8), and the client syncs again when it is back."""
+    a, b = await open_tab(alice), await open_tab(bob)
+    await a.request("createGroup", type="Public", name="Ops", groupID="g1")
+    with events_lost(monkeypatch):
+        await a.request("addGroupMember", groupID="g1", userIDList=["bob"])
+    await b.drain()
+
+    with threads_unfollowable(monkeypatch):
+        await b.communicator.send_to(text_data='{"id":1,"op":"sync","args":{"cursors":{}}}')
+        assert await closed_with(b) == consumers.RESYNC_CLOSE_CODE
+
+
+async def test_joining_a_group_the_socket_cannot_follow_closes_it_for_a_resync_and_the_others_still_hear(
+    open_tab, alice, bob, monkeypatch
+):
+    """createGroup commits, then the requester's socket cannot follow the new group's
+    thread: it is closed with 4012 instead of answering (and then missing the group's
+    messages); the group exists, and the change's events still go to the others. Bob's
+    socket, told by the event, cannot follow the thread either: 4012 too."""
+    from messaging.models import Group
+
+    a, b = await open_tab(alice), await open_tab(bob)
+    published = []
+    send_events = consumers.send_events
+
+    async def recording(events):
+        published.extend(events)
+        await send_events(events)
+
+    monkeypatch.setattr(consumers, "send_events", recording)
+    with threads_unfollowable(monkeypatch):
+        await a.communicator.send_to(
+            text_data='{"id":1,"op":"createGroup","args":{"type":"Public","name":"Ops","groupID":"g2","memberList":[{"userID":"bob"}]}}'
+        )
+        assert await closed_with(a) == consumers.RESYNC_CLOSE_CODE
+        assert await closed_with(b) == consumers.RESYNC_CLOSE_CODE
+    assert await Group.objects.filter(group_id="g2").aexists()
+    assert any(bob.pk in targets for _, targets in published)

@@ -177,9 +177,9 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
             self._pubsub.push_handler_func = _as_pushed
 
     async def _do_receiving(self):
-        """channels-redis's receive loop, with a published message routed as it is read:
-        redis-py's ``get_message`` made a dict of each and awaited its observability
-        hooks first (``handle_message``). Anything else (the replies to SUBSCRIBE and
+        """channels-redis's receive loop, with a published message handed to its routing
+        (``_receive_message``) as it is read: redis-py's ``get_message`` first went through
+        ``handle_message``, which awaited its observability hooks for each message. Anything else (the replies to SUBSCRIBE and
         UNSUBSCRIBE) still goes through ``handle_message``, which keeps the
         subscription's record."""
         while True:
@@ -192,7 +192,7 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
                 if not response:
                     continue
                 if len(response) == 3 and response[0] == b"message":
-                    self._route(response[1], response[2])
+                    self._receive_message({"channel": response[1], "data": response[2]})
                 else:
                     self._receive_message(await pubsub.handle_message(response, ignore_subscribe_messages=True))
             except (TimeoutError, asyncio.CancelledError, GeneratorExit):
@@ -200,19 +200,6 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
             except BaseException:
                 log.exception("Unexpected exception in receive task")
                 await asyncio.sleep(1)
-
-    def _route(self, name, data):
-        """``_receive_message`` of a published message (``name`` as bytes)."""
-        name = name.decode()
-        layer = self.channel_layer
-        queue = layer.channels.get(name)
-        if queue is not None:
-            queue.put_nowait(data)
-            return
-        for channel_name in layer.groups.get(name, ()):
-            queue = layer.channels.get(channel_name)
-            if queue is not None:
-                queue.put_nowait(data)
 
     async def subscribe(self, channel):
         await self._changes.ask(True, channel)

@@ -65,6 +65,9 @@ def parse_args(argv=None):
     p.add_argument(
         "--pairs", type=int, default=None, help="C2C pairs used (default: one per client; 0: a random pair per message)"
     )
+    p.add_argument(
+        "--new-pairs", action="store_true", help="every C2C message to a pair never messaged before (the first-message path)"
+    )
     p.add_argument("--runs", type=int, default=1, help="load runs (each with a fresh Daphne); medians are printed")
     p.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late replies and deliveries")
     p.add_argument("--only", choices=("load", "lists", "fanout-receipts", "storm", "liveroom"), help="run only one part")
@@ -182,6 +185,7 @@ def run_load(args):
         group_size=args.group_size,
         group_share=args.group_share,
         pairs=args.pairs,
+        new_pairs=args.new_pairs,
         drain=args.drain,
     )
     extra_env = dict(item.split("=", 1) for item in args.server_env)

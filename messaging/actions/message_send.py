@@ -10,7 +10,8 @@ before the transaction are one query (the peer with the pair's thread, or the
 membership with its group, and whether the sender used the message's client ID
 already): a send is 5 statements, BEGIN and COMMIT included, and a pair's first
 message 6 (docs/PERFORMANCE.md "Send path statements"); 2 when the write is one
-statement that commits alone (``_one_statement_send``).
+statement that commits alone (``_one_statement_send``), a pair's first text message
+included (``insert_first``: the thread, the message and both conversation rows).
 
 Each returns a ``SentMessage``: the stored row and the SDK Message it built for the
 events, so that a transport answers the sender without serialising it again.
@@ -243,7 +244,9 @@ def send_message(
             moderate(body, fields["control"])
             check_body_size(body.payload, cloud_custom_data)
             if group is None:
-                thread, target, counts_unread = c2c_thread(sender, peer, peer.c2c_thread_id), peer.username, True
+                # A pair's first message in one statement makes its thread with it (post_message).
+                made = new_c2c_thread if one_statement and peer.c2c_thread_id is None else c2c_thread
+                thread, target, counts_unread = made(sender, peer, peer.c2c_thread_id), peer.username, True
             else:
                 thread, target, counts_unread = group.thread, group.group_id, group.counts_unread
             return post_message(
@@ -311,8 +314,10 @@ def _one_statement_send(msg_type, forward, at_user_list, receivers, group, peer)
     INSERT and conversation UPDATE in one CTE, on PostgreSQL), so that it needs no
     transaction of its own: no BEGIN and no COMMIT round trip, the statement commits
     alone (autocommit) and its events go out right after it. Not for a body that reads
-    or locks rows (uploads, forwards), mentions, targeted messages, a C2C pair's first
-    message (its thread is made first), nor on SQLite (two statements there)."""
+    or locks rows (uploads, forwards), mentions, targeted messages, nor on SQLite (two
+    statements there). A C2C
+    pair's first message is one statement too: the thread, the message and both
+    conversation rows (``insert_first``)."""
     return (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
@@ -320,7 +325,6 @@ def _one_statement_send(msg_type, forward, at_user_list, receivers, group, peer)
         and msg_type in NO_DATABASE_BODIES
         and not at_user_list
         and not receivers
-        and (group is not None or peer.c2c_thread_id is not None)
     )
 
 
@@ -477,10 +481,73 @@ def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
     return thread
 
 
+def new_c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
+    """The pair's thread, unsaved (``pk`` None): ``post_message`` inserts it with the
+    first message and both conversation rows, in one statement (``insert_first``)."""
+    low, high = sorted((user_a, user_b), key=lambda u: u.pk)
+    return Thread(kind=Thread.Kind.C2C, key=Thread.c2c_key(low.pk, high.pk), user_low=low, user_high=high)
+
+
+def insert_first(thread: Thread, message: Message, control: SendControl, counts_unread, sender_pk, now):
+    """A C2C pair's first message, on PostgreSQL, in one statement: the thread
+    (``INSERT ... ON CONFLICT (key) DO NOTHING``, its numbers already those of its first
+    message), the message numbered 1, and both conversation rows as the send's
+    UPDATE would leave them (``_conversation_update``: unread 1 for the receiver
+    unless the message counts for nobody; last message, time and shown unless
+    excludedFromLastMessage), each selected from the previous one's RETURNING, so that
+    nothing is written unless the thread is. Returns the rows the UPDATE would return,
+    [(user pk, conversationID, unread)], and sets the numbers and pks on ``message``
+    and ``thread``; or None when the key was taken (the pair's other first message,
+    committed meanwhile): nothing written then, and the caller sends into that thread."""
+    low, high = thread.user_low, thread.user_high  # set by new_c2c_thread: no query
+    counts = counts_unread and not control.excluded_from_unread_count
+    shown = not control.excluded_from_last_message
+    rows = [
+        Conversation(
+            user=user,
+            peer=other,
+            conversation_id=rules.c2c_conversation_id(other.username),
+            unread_count=1 if counts and user.pk != sender_pk else 0,
+            last_time=now if shown else None,
+        )
+        for user, other in ((low, high), (high, low))
+    ]
+    numbered = {"thread_id": "t.id", **{column: "1" for column in NUMBERED}}
+    columns, values, params = insert_select(message, numbered)
+    computed = {"thread_id": "m.thread_id", **({"last_message_id": "m.id"} if shown else {})}
+    selects = []
+    for row in rows:
+        conversation_columns, exprs, row_params = insert_select(row, computed, typed=True)
+        selects.append(f"SELECT {', '.join(exprs)} FROM m")
+        params += row_params
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH t AS ({FIRST_C2C_THREAD}),"
+            f" m AS (INSERT INTO messaging_message ({', '.join(columns)}) SELECT {', '.join(values)} FROM t"
+            " RETURNING id, thread_id),"
+            f" c AS (INSERT INTO messaging_conversation ({', '.join(conversation_columns)}) {' UNION ALL '.join(selects)}"
+            " RETURNING user_id, conversation_id, unread_count)"
+            " SELECT 0, m.id, m.thread_id, NULL FROM m UNION ALL SELECT 1, c.user_id, c.unread_count, c.conversation_id FROM c",
+            [Thread.Kind.C2C, thread.key, low.pk, high.pk, now, *params],
+        )
+        made = sorted(cursor.fetchall(), key=lambda row: row[0])
+    if not made:
+        return None
+    (_, message.pk, thread.pk, _), *viewers = made
+    thread.last_seq = thread.last_change = 1
+    message.thread = thread
+    message.seq = message.created_change = message.change = 1
+    message._state.adding, message._state.db = False, connection.alias
+    thread._state.adding, thread._state.db = False, connection.alias
+    return [(user_pk, conversation_id, unread) for _, user_pk, unread, conversation_id in viewers]
+
+
 NEW_C2C_THREAD = (
     "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
     " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
 )
+# The same, numbered as after its first message (insert_first).
+FIRST_C2C_THREAD = NEW_C2C_THREAD.replace("VALUES (%s, %s, 0, 0, 0,", "VALUES (%s, %s, 1, 1, 0,")
 
 
 def insert_select(instance, computed: dict, *, typed=False):
@@ -544,9 +611,16 @@ def post_message(
     )
     sender_pk = sender.pk if sender else 0
     if connection.vendor == "postgresql" and not attachments and not at_user_list and not control.receiver_pks:
-        # One statement: the conversation rows take the message's pk from the INSERT's RETURNING.
-        update = _conversation_update(control, counts_unread, sender_pk, None, now, thread.pk, from_cte=True)
-        viewers = insert_numbered(thread, message, then=update)
+        viewers = None
+        if thread.pk is None:  # a C2C pair's first message (new_c2c_thread)
+            viewers = insert_first(thread, message, control, counts_unread, sender_pk, now)
+            if viewers is None:  # the pair's other first message made the thread meanwhile
+                thread = Thread.objects.get(key=thread.key)
+                message.thread = thread
+        if viewers is None:
+            # One statement: the conversation rows take the message's pk from the INSERT's RETURNING.
+            update = _conversation_update(control, counts_unread, sender_pk, None, now, thread.pk, from_cte=True)
+            viewers = insert_numbered(thread, message, then=update)
     else:
         insert_numbered(thread, message)
         if attachments:

@@ -417,6 +417,96 @@ def test_a_send_into_an_existing_conversation_is_one_statement_committed_alone(p
     assert not Message.objects.filter(thread__key=f"c2c:{min(alice.pk, carol.pk)}:{max(alice.pk, carol.pk)}").exists()
 
 
+# The conversation columns a send sets; the rest (pk, user, peer, ids, times) differ by pair.
+SENT_STATE = ("unread_count", "is_hidden", "last_read_seq", "min_seq", "cleared_seq", "receipt_seq", "deleted_change")
+
+
+def pair_state(thread, sender):
+    """A pair's thread, its first message and both conversation rows, as a fresh read gives
+    them, named by role (the sender's row, the receiver's) so two pairs compare."""
+    rows = {}
+    for row in Conversation.objects.filter(thread=thread):
+        role = "sender" if row.user_id == sender.pk else "receiver"
+        rows[role] = {name: getattr(row, name) for name in SENT_STATE}
+        rows[role]["last_message"] = None if row.last_message_id is None else Message.objects.get(pk=row.last_message_id).seq
+        rows[role]["has_time"] = row.last_time is not None
+        rows[role]["peer_is_the_other"] = row.peer_id in (thread.user_low_id, thread.user_high_id) and row.peer_id != row.user_id
+    thread = Thread.objects.get(pk=thread.pk)
+    messages = list(Message.objects.filter(thread=thread).values_list("seq", "change", "created_change"))
+    return {"thread": (thread.last_seq, thread.last_change, thread.purged_seq), "messages": messages, **rows}
+
+
+def test_a_pairs_first_message_is_one_statement_that_writes_what_the_transaction_did(people):
+    """A C2C pair's first text message: the peer read, then ONE statement in autocommit
+    (no BEGIN or COMMIT) that makes the thread, the message and both conversation rows.
+    What it writes is what the transactional path (the thread made, then the numbered
+    insert and the conversation UPDATE) writes for another pair, send options included,
+    and the event's unread counts are the rows'. (One test, not parametrized: the
+    parent test module lists this suite's tests by name.)"""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.events import collect_events
+
+    for n, control in enumerate([None, {"excludedFromUnreadCount": True}, {"excludedFromLastMessage": True}]):
+        alice, bob, carol, dave = (actions.create_user(f"{name}{n}", password="pw") for name in ("al", "bo", "ca", "da"))
+
+        def first(sender, to, control=control):
+            return actions.send_message(
+                sender,
+                conversation_type="C2C",
+                to=to,
+                msg_type="TIMTextElem",
+                payload={"text": "hi"},
+                message_control_info=control,
+            ).message
+
+        with transaction.atomic():  # inside a transaction: the path of the thread made first
+            before = first(carol, dave.username)
+        with CaptureQueriesContext(connection) as captured, collect_events() as events:
+            sent = first(alice, bob.username)
+        statements = [q["sql"] for q in captured.captured_queries]
+        assert len(statements) == 2 and statements[1].startswith("WITH t AS ("), (control, statements)
+        assert pair_state(sent.thread, alice) == pair_state(before.thread, carol), control
+        assert (sent.seq, sent.change) == (1, 1)
+        assert Conversation.objects.get(user=bob, thread=sent.thread).conversation_id == f"C2C{alice.username}"
+        [(message, _targets)] = events
+        rows = dict(Conversation.objects.filter(thread=sent.thread).values_list("user_id", "unread_count"))
+        assert {int(pk): count for pk, count in message["meta"]["counts"].items()} == rows, control
+        # The pair goes on from there as any other.
+        assert send(bob, alice.username, "back").seq == 2
+        assert Conversation.objects.get(user=alice, thread=sent.thread).unread_count == 1
+        assert Conversation.objects.get(user=bob, thread=sent.thread).unread_count == (
+            0 if control == {"excludedFromUnreadCount": True} else 1
+        )
+
+
+def test_a_first_message_whose_thread_was_made_meanwhile_goes_into_that_thread(people, monkeypatch):
+    """The peer read saw no thread, and the pair's other first message made it before this
+    send's statement ran: the statement writes nothing (the thread's key is taken) and
+    the message goes into the thread that exists, numbered after the other."""
+    from messaging.actions import message_send
+
+    alice, bob = people["alice"], people["bob"]
+    other = send(bob, "alice", "from bob first")
+    read_peer = message_send.access_c2c_peer
+
+    def before_the_thread(*args, **kwargs):
+        peer = read_peer(*args, **kwargs)
+        assert peer.c2c_thread_id == other.thread_id
+        peer.c2c_thread_id = None  # as it was read a moment before bob's send committed
+        return peer
+
+    monkeypatch.setattr(message_send, "access_c2c_peer", before_the_thread)
+    sent = send(alice, "bob", "from alice")
+    assert sent.thread_id == other.thread_id and sent.seq == 2
+    assert Thread.objects.filter(kind=Thread.Kind.C2C).count() == 1
+    assert Conversation.objects.filter(thread=other.thread).count() == 2
+    unread = dict(Conversation.objects.filter(thread=other.thread).values_list("user__username", "unread_count"))
+    assert unread == {"alice": 1, "bob": 1}
+    assert Conversation.objects.get(user=alice, thread=other.thread).last_message_id == sent.pk
+
+
 def test_resends_racing_into_an_existing_c2c_thread_store_one_message(people):
     """The one-statement send's unique-ID race: the losers' statements fail alone (no
     transaction to abort), they get the stored message back, and no seq is skipped."""

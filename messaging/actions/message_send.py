@@ -502,31 +502,31 @@ def insert_first(thread: Thread, message: Message, control: SendControl, counts_
     low, high = thread.user_low, thread.user_high  # set by new_c2c_thread: no query
     counts = counts_unread and not control.excluded_from_unread_count
     shown = not control.excluded_from_last_message
-    rows = [
-        Conversation(
-            user=user,
-            peer=other,
-            conversation_id=rules.c2c_conversation_id(other.username),
-            unread_count=1 if counts and user.pk != sender_pk else 0,
-            last_time=now if shown else None,
-        )
-        for user, other in ((low, high), (high, low))
-    ]
     numbered = {"thread_id": "t.id", **{column: "1" for column in NUMBERED}}
     columns, values, params = insert_select(message, numbered)
-    computed = {"thread_id": "m.thread_id", **({"last_message_id": "m.id"} if shown else {})}
-    selects = []
-    for row in rows:
-        conversation_columns, exprs, row_params = insert_select(row, computed, typed=True)
-        selects.append(f"SELECT {', '.join(exprs)} FROM m")
-        params += row_params
+    # Both conversation rows from one SELECT (one set of parameters for the columns they
+    # share: under psycopg's 50, so that the statement's conversion is cached): the
+    # columns of one row or the other from the thread's RETURNING and a VALUES list.
+    computed = {
+        "thread_id": "m.thread_id",
+        "user_id": "CASE r.n WHEN 1 THEN t.user_low_id ELSE t.user_high_id END",
+        "peer_id": "CASE r.n WHEN 1 THEN t.user_high_id ELSE t.user_low_id END",
+        "conversation_id": "r.conversation_id",
+        "unread_count": "r.unread_count",
+        **({"last_message_id": "m.id"} if shown else {}),
+    }
+    shared = Conversation(user=low, peer=high, last_time=now if shown else None)
+    conversation_columns, exprs, shared_params = insert_select(shared, computed)
+    params += shared_params
+    for user, other in ((low, high), (high, low)):
+        params += [rules.c2c_conversation_id(other.username), 1 if counts and user.pk != sender_pk else 0]
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH t AS ({FIRST_C2C_THREAD}),"
             f" m AS (INSERT INTO messaging_message ({', '.join(columns)}) SELECT {', '.join(values)} FROM t"
             " RETURNING id, thread_id),"
-            f" c AS (INSERT INTO messaging_conversation ({', '.join(conversation_columns)}) {' UNION ALL '.join(selects)}"
-            " RETURNING user_id, conversation_id, unread_count)"
+            f" c AS (INSERT INTO messaging_conversation ({', '.join(conversation_columns)}) SELECT {', '.join(exprs)}"
+            f" FROM m, t, {TWO_CONVERSATIONS} RETURNING user_id, conversation_id, unread_count)"
             " SELECT 0, m.id, m.thread_id, NULL FROM m UNION ALL SELECT 1, c.user_id, c.unread_count, c.conversation_id FROM c",
             [Thread.Kind.C2C, thread.key, low.pk, high.pk, now, *params],
         )
@@ -546,8 +546,14 @@ NEW_C2C_THREAD = (
     "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
     " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
 )
-# The same, numbered as after its first message (insert_first).
-FIRST_C2C_THREAD = NEW_C2C_THREAD.replace("VALUES (%s, %s, 0, 0, 0,", "VALUES (%s, %s, 1, 1, 0,")
+# The same, numbered as after its first message, with its users (insert_first).
+FIRST_C2C_THREAD = NEW_C2C_THREAD.replace("VALUES (%s, %s, 0, 0, 0,", "VALUES (%s, %s, 1, 1, 0,").replace(
+    "RETURNING id", "RETURNING id, user_low_id, user_high_id"
+)
+# The two rows' own columns (n = 1: the lower user's row), typed by the first row.
+TWO_CONVERSATIONS = (
+    "(VALUES (1, CAST(%s AS varchar(64)), CAST(%s AS integer)), (2, %s, %s)) AS r (n, conversation_id, unread_count)"
+)
 
 
 def insert_select(instance, computed: dict, *, typed=False):

@@ -480,6 +480,16 @@ def test_a_pairs_first_message_is_one_statement_that_writes_what_the_transaction
             0 if control == {"excludedFromUnreadCount": True} else 1
         )
 
+    # Its parameters fit psycopg's cache of converted statements (at most 50): a pair's
+    # first message after the first converts nothing again (both statements from the cache).
+    from psycopg._queries import _query2pg
+
+    eve, _frank = actions.create_user("eve", password="pw"), actions.create_user("frank", password="pw")
+    before = _query2pg.cache_info()
+    send(eve, "frank", "hi")
+    after = _query2pg.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (2, 0), (before, after)
+
 
 def test_a_first_message_whose_thread_was_made_meanwhile_goes_into_that_thread(people, monkeypatch):
     """The peer read saw no thread, and the pair's other first message made it before this

@@ -3,6 +3,7 @@
     python -m bench.run --only load --clients 10 --rate 10 --duration 5           # smoke
     python -m bench.run --only load --clients 200 --rate 100 --duration 20 --runs 3
     python -m bench.run --only load --runs 3 --servers 2                          # one Daphne per core
+    python -m bench.run --only load --group-share 0 --new-pairs                  # every C2C message a pair's first
     python -m bench.run --only lists [--reseed] [--explain]
     python -m bench.run --only fanout-receipts [--members 1000]                  # recall + receipts, one big group
     python -m bench.run --only storm [--storm-clients 2000] [--storm-rate 50]    # one of 2 Daphne restarted (bench/scale.py)

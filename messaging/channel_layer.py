@@ -178,10 +178,10 @@ class _ResyncShard(pubsub.RedisSingleShardConnection):
 
     async def _do_receiving(self):
         """channels-redis's receive loop, with a published message handed to its routing
-        (``_receive_message``) as it is read: redis-py's ``get_message`` first went through
-        ``handle_message``, which awaited its observability hooks for each message. Anything else (the replies to SUBSCRIBE and
-        UNSUBSCRIBE) still goes through ``handle_message``, which keeps the
-        subscription's record."""
+        (``_receive_message``) as it is read: redis-py's ``get_message`` first went
+        through ``handle_message``, which awaited its observability hooks for each
+        message. Anything else (the replies to SUBSCRIBE and UNSUBSCRIBE) still goes
+        through ``handle_message``, which keeps the subscription's record."""
         while True:
             try:
                 pubsub = self._pubsub

@@ -445,11 +445,12 @@ def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
     no savepoint: a concurrent first send waits for the other's commit and inserts
     nothing, and the thread is then read by its key; only the inserting send makes the
     two conversation rows (on PostgreSQL in the same statement, a CTE)."""
-    key = Thread.c2c_key(user_a.pk, user_b.pk)
-    low, high = sorted((user_a, user_b), key=lambda u: u.pk)
+    thread = new_c2c_thread(user_a, user_b)
+    low, high = thread.user_low, thread.user_high
     if thread_id is not None:
-        return Thread(pk=thread_id, kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
-    thread_params = [Thread.Kind.C2C, key, low.pk, high.pk, timezone.now()]
+        thread.pk = thread_id
+        return thread
+    thread_params = [Thread.Kind.C2C, thread.key, low.pk, high.pk, timezone.now()]
     rows = [
         Conversation(user=low, peer=high, conversation_id=rules.c2c_conversation_id(high.username)),
         Conversation(user=high, peer=low, conversation_id=rules.c2c_conversation_id(low.username)),
@@ -472,8 +473,8 @@ def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
             cursor.execute(NEW_C2C_THREAD, thread_params)
         made = cursor.fetchone()
     if made is None:
-        return Thread.objects.get(key=key)
-    thread = Thread(pk=made[0], kind=Thread.Kind.C2C, key=key, user_low_id=low.pk, user_high_id=high.pk)
+        return Thread.objects.get(key=thread.key)
+    thread.pk = made[0]
     if connection.vendor != "postgresql":
         for row in rows:
             row.thread = thread
@@ -547,8 +548,9 @@ NEW_C2C_THREAD = (
     " VALUES (%s, %s, 0, 0, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
 )
 # The same, numbered as after its first message, with its users (insert_first).
-FIRST_C2C_THREAD = NEW_C2C_THREAD.replace("VALUES (%s, %s, 0, 0, 0,", "VALUES (%s, %s, 1, 1, 0,").replace(
-    "RETURNING id", "RETURNING id, user_low_id, user_high_id"
+FIRST_C2C_THREAD = (
+    "INSERT INTO messaging_thread (kind, key, last_seq, last_change, purged_seq, user_low_id, user_high_id, created_at)"
+    " VALUES (%s, %s, 1, 1, 0, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id, user_low_id, user_high_id"
 )
 # The two rows' own columns (n = 1: the lower user's row), typed by the first row.
 TWO_CONVERSATIONS = (

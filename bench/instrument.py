@@ -154,6 +154,10 @@ def main():
     sys.argv = ["daphne", *sys.argv[1:]]
     if os.environ.get("BENCH_SWITCH_INTERVAL"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+    if os.environ.get("BENCH_DB_THREADS"):
+        from messaging import conf
+
+        conf.DEFAULTS["DB_THREADS"] = int(os.environ["BENCH_DB_THREADS"])
     if os.environ.get("BENCH_DB_PARALLEL"):
         _parallel_database_sync_to_async(int(os.environ["BENCH_DB_PARALLEL"]))
     if not os.environ.get("BENCH_ASYNCIO_LOOP"):

@@ -97,6 +97,7 @@ EXPERIMENTS = {
     "gc-freeze": "gc.freeze() after start-up",
     "switch=S": "sys.setswitchinterval(S)",
     "asyncio-loop": "Daphne on asyncio's own event loop instead of uvloop's (chatsite/serve.py)",
+    "db-threads=N": "DB_THREADS (messaging/conf.py) set to N: the database threads per Daphne",
 }
 
 
@@ -112,6 +113,8 @@ def experiment_env(experiments):
             env["BENCH_SWITCH_INTERVAL"] = value
         elif name == "asyncio-loop":
             env["BENCH_ASYNCIO_LOOP"] = "1"
+        elif name == "db-threads" and value.isdigit():
+            env["BENCH_DB_THREADS"] = value
         else:
             raise SystemExit(f"unknown experiment {item!r}; known: {', '.join(EXPERIMENTS)}")
     return env

@@ -483,8 +483,10 @@ def c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
 
 
 def new_c2c_thread(user_a: User, user_b: User, thread_id=None) -> Thread:
-    """The pair's thread, unsaved (``pk`` None): ``post_message`` inserts it with the
-    first message and both conversation rows, in one statement (``insert_first``)."""
+    """The pair's thread, unsaved (``pk`` None), its users set: ``post_message`` inserts it
+    with the first message and both conversation rows, in one statement (``insert_first``);
+    ``c2c_thread`` builds on it. ``thread_id`` is ignored (the signature is
+    ``c2c_thread``'s, so that ``send_message`` calls either)."""
     low, high = sorted((user_a, user_b), key=lambda u: u.pk)
     return Thread(kind=Thread.Kind.C2C, key=Thread.c2c_key(low.pk, high.pk), user_low=low, user_high=high)
 
